@@ -1,0 +1,6 @@
+//! Exchange ActiveSync protocol knowledge: commands, the HTTP request line ([MS-ASHTTP]) and
+//! what status values mean ([MS-ASCMD]). No UI, no I/O.
+
+pub mod command;
+
+pub use command::Command;

@@ -1,0 +1,367 @@
+//! The decoded document: a flat arena of nodes with all content bytes in one buffer.
+//!
+//! Flat storage keeps a 10 MiB body to a few allocations, and means no operation on the tree
+//! (building, walking, dropping, comparing) recurses, however deep the input nests.
+
+use super::codepages::{Render, codepages};
+
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// A tag: code page and token (0x05–0x3F).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag {
+    pub page: u8,
+    pub token: u8,
+}
+
+impl Tag {
+    pub fn new(page: u8, token: u8) -> Self {
+        Tag { page, token }
+    }
+
+    /// The spec name, or `None` for a token its page does not define.
+    pub fn name(self) -> Option<&'static str> {
+        codepages().name(self.page, self.token)
+    }
+
+    /// Namespace without trailing colon, or `None` for a page ActiveSync does not define.
+    pub fn namespace(self) -> Option<&'static str> {
+        codepages().page(self.page).map(|p| p.namespace)
+    }
+
+    pub(crate) fn render(self) -> Render {
+        codepages()
+            .page(self.page)
+            .and_then(|p| p.token(self.token))
+            .map_or(Render::Base64, |t| t.render)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Element(Tag),
+    /// Content bytes `data[start..start + len]`; `opaque` when any chunk came as OPAQUE.
+    Data {
+        start: u32,
+        len: u32,
+        opaque: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node {
+    pub(crate) kind: Kind,
+    pub(crate) first_child: u32,
+    pub(crate) last_child: u32,
+    pub(crate) next_sibling: u32,
+}
+
+/// The WBXML header fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub version: u8,
+    pub public_id: u32,
+    pub charset: u32,
+}
+
+impl Default for Header {
+    /// The header every ActiveSync peer sends: `03 01 6A 00`.
+    fn default() -> Self {
+        Header {
+            version: 0x03,
+            public_id: 0x01,
+            charset: 106,
+        }
+    }
+}
+
+/// Something odd but harmless found while decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "offset {}: {}", self.offset, self.message)
+    }
+}
+
+/// A WBXML document. Node 0 is the root element (absent only in an empty partial decode).
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub header: Header,
+    pub warnings: Vec<Warning>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) data: Vec<u8>,
+}
+
+/// A child of an element.
+#[derive(Debug, Clone, Copy)]
+pub enum Child<'a> {
+    Element(Element<'a>),
+    /// Content bytes; `opaque` when they arrived (at least partly) as OPAQUE.
+    Data {
+        bytes: &'a [u8],
+        opaque: bool,
+    },
+}
+
+/// A borrowed view of one element.
+#[derive(Clone, Copy)]
+pub struct Element<'a> {
+    doc: &'a Document,
+    id: u32,
+}
+
+impl std::fmt::Debug for Element<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{}>", self.display_name())
+    }
+}
+
+impl<'a> Element<'a> {
+    pub fn tag(&self) -> Tag {
+        match self.doc.nodes[self.id as usize].kind {
+            Kind::Element(t) => t,
+            Kind::Data { .. } => unreachable!("Element always points at an element node"),
+        }
+    }
+
+    /// The spec name, or `None` for an unknown token.
+    pub fn name(&self) -> Option<&'static str> {
+        self.tag().name()
+    }
+
+    /// `Page.Name` style label for messages (`AirSync.Sync`, or `Unknown(3, 0x3F)`).
+    pub fn display_name(&self) -> String {
+        let t = self.tag();
+        match (t.namespace(), t.name()) {
+            (Some(ns), Some(n)) => format!("{ns}.{n}"),
+            _ => format!("Unknown({}, 0x{:02X})", t.page, t.token),
+        }
+    }
+
+    pub fn children(&self) -> Children<'a> {
+        Children {
+            doc: self.doc,
+            next: self.doc.nodes[self.id as usize].first_child,
+        }
+    }
+
+    /// Child elements only.
+    pub fn elements(&self) -> impl Iterator<Item = Element<'a>> + 'a {
+        self.children().filter_map(|c| match c {
+            Child::Element(e) => Some(e),
+            Child::Data { .. } => None,
+        })
+    }
+
+    /// The first child element with this spec name (any page).
+    pub fn child(&self, name: &str) -> Option<Element<'a>> {
+        self.elements().find(|e| e.name() == Some(name))
+    }
+
+    /// All content bytes directly inside this element, concatenated.
+    pub fn content(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in self.children() {
+            if let Child::Data { bytes, .. } = c {
+                out.extend_from_slice(bytes);
+            }
+        }
+        out
+    }
+
+    /// The content as text, when it is valid UTF-8.
+    pub fn text(&self) -> Option<String> {
+        String::from_utf8(self.content()).ok()
+    }
+
+    pub fn has_children(&self) -> bool {
+        self.doc.nodes[self.id as usize].first_child != NONE
+    }
+}
+
+pub struct Children<'a> {
+    doc: &'a Document,
+    next: u32,
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = Child<'a>;
+    fn next(&mut self) -> Option<Child<'a>> {
+        let id = self.next;
+        let node = self.doc.nodes.get(id as usize)?;
+        self.next = node.next_sibling;
+        Some(match node.kind {
+            Kind::Element(_) => Child::Element(Element { doc: self.doc, id }),
+            Kind::Data { start, len, opaque } => Child::Data {
+                bytes: &self.doc.data[start as usize..(start + len) as usize],
+                opaque,
+            },
+        })
+    }
+}
+
+/// A step of a depth-first walk.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    Start(Element<'a>),
+    Data { bytes: &'a [u8], opaque: bool },
+    End(Element<'a>),
+}
+
+impl Document {
+    pub fn root(&self) -> Option<Element<'_>> {
+        match self.nodes.first()?.kind {
+            Kind::Element(_) => Some(Element { doc: self, id: 0 }),
+            Kind::Data { .. } => None,
+        }
+    }
+
+    /// Number of elements.
+    pub fn element_count(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.kind, Kind::Element(_)))
+            .count()
+    }
+
+    /// Depth-first walk without recursion.
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            doc: self,
+            stack: Vec::new(),
+            next: if self.nodes.is_empty() { NONE } else { 0 },
+        }
+    }
+
+    // ---- building (decoder, XML reader) ----
+
+    pub(crate) fn push_node(&mut self, parent: Option<u32>, kind: Kind) -> u32 {
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            kind,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+        });
+        if let Some(p) = parent {
+            let last = self.nodes[p as usize].last_child;
+            if last == NONE {
+                self.nodes[p as usize].first_child = id;
+            } else {
+                self.nodes[last as usize].next_sibling = id;
+            }
+            self.nodes[p as usize].last_child = id;
+        }
+        id
+    }
+
+    /// Starts an element under `parent` (or the root when `None`).
+    pub(crate) fn start_element(&mut self, parent: Option<u32>, tag: Tag) -> u32 {
+        self.push_node(parent, Kind::Element(tag))
+    }
+
+    /// Appends content to `parent`, merging with directly preceding content (WBXML splits
+    /// content into several STR_I/OPAQUE chunks; they form one value).
+    pub(crate) fn append_data(&mut self, parent: u32, bytes: &[u8], opaque: bool) {
+        if bytes.is_empty() {
+            return;
+        }
+        let last = self.nodes[parent as usize].last_child;
+        if let Some(Node {
+            kind:
+                Kind::Data {
+                    start,
+                    len,
+                    opaque: o,
+                },
+            ..
+        }) = self.nodes.get_mut(last as usize)
+        {
+            if (*start + *len) as usize == self.data.len() {
+                *len += bytes.len() as u32;
+                *o |= opaque;
+                self.data.extend_from_slice(bytes);
+                return;
+            }
+        }
+        let start = self.data.len() as u32;
+        self.data.extend_from_slice(bytes);
+        self.push_node(
+            Some(parent),
+            Kind::Data {
+                start,
+                len: bytes.len() as u32,
+                opaque,
+            },
+        );
+    }
+
+    /// True when both documents have the same tree: tags, nesting and content bytes. Whether
+    /// content travelled as STR_I or OPAQUE, the header, and warnings are not compared.
+    pub fn same_tree(&self, other: &Document) -> bool {
+        let (mut a, mut b) = (self.walk(), other.walk());
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some(x), Some(y)) => {
+                    let same = match (x, y) {
+                        (Event::Start(x), Event::Start(y)) | (Event::End(x), Event::End(y)) => {
+                            x.tag() == y.tag()
+                        }
+                        (Event::Data { bytes: x, .. }, Event::Data { bytes: y, .. }) => x == y,
+                        _ => false,
+                    };
+                    if !same {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+pub struct Walk<'a> {
+    doc: &'a Document,
+    stack: Vec<u32>,
+    next: u32,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = Event<'a>;
+    fn next(&mut self) -> Option<Event<'a>> {
+        let doc = self.doc;
+        if self.next == NONE {
+            // Close the innermost open element and continue with its next sibling.
+            let id = self.stack.pop()?;
+            let node = &doc.nodes[id as usize];
+            self.next = if self.stack.is_empty() {
+                NONE
+            } else {
+                node.next_sibling
+            };
+            return Some(Event::End(Element { doc, id }));
+        }
+        let id = self.next;
+        let node = &doc.nodes[id as usize];
+        match node.kind {
+            Kind::Element(_) => {
+                self.stack.push(id);
+                self.next = node.first_child;
+                Some(Event::Start(Element { doc, id }))
+            }
+            Kind::Data { start, len, opaque } => {
+                self.next = node.next_sibling;
+                Some(Event::Data {
+                    bytes: &doc.data[start as usize..(start + len) as usize],
+                    opaque,
+                })
+            }
+        }
+    }
+}
