@@ -1,0 +1,321 @@
+//! XML → [`Document`]: reads the form [`to_xml`](super::to_xml) writes (and the prefixed form of
+//! the reference corpus), so that tests, samples and the sample generator are written as readable
+//! XML and turned into WBXML by the encoder.
+//!
+//! Namespaces map to code pages by name (`AirSync:`, `AirSync` and `airsync` are all page 0).
+//! `<Unknown page="P" token="0xTT">` and `<unknown.P.0xTT>` stand for tokens without a name.
+//! `encoding="base64"`/`"hex"` (or `enc=`) content becomes OPAQUE bytes. Whitespace between
+//! elements is layout and is dropped; the text of a leaf element is kept exactly.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use quick_xml::NsReader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use thiserror::Error;
+
+use super::codepages::codepages;
+use super::document::{Document, Tag};
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("line {line}, column {column}: {message}")]
+pub struct XmlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Text,
+    Base64,
+    Hex,
+}
+
+struct Open {
+    id: u32,
+    page: u8,
+    has_elements: bool,
+    encoding: Encoding,
+    text: String,
+}
+
+/// Parses ActiveSync XML into a document.
+pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
+    let mut reader = NsReader::from_str(xml);
+    reader.config_mut().trim_text(false);
+    let mut doc = Document::default();
+    let mut open: Vec<Open> = Vec::new();
+    let mut have_root = false;
+    let fail = |reader: &NsReader<&[u8]>, message: String| {
+        let pos = (reader.buffer_position() as usize).min(xml.len());
+        let before = &xml.as_bytes()[..pos];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = pos
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        XmlError {
+            line,
+            column,
+            message,
+        }
+    };
+    loop {
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok((ResolveResult::Bound(n), event)) => (
+                Ok(Some(String::from_utf8_lossy(n.as_ref()).into_owned())),
+                event,
+            ),
+            Ok((ResolveResult::Unbound, event)) => (Ok(None), event),
+            Ok((ResolveResult::Unknown(p), event)) => (
+                Err(format!(
+                    "undeclared namespace prefix {:?}",
+                    String::from_utf8_lossy(&p)
+                )),
+                event,
+            ),
+            Err(e) => {
+                let message = e.to_string();
+                return Err(fail(&reader, message));
+            }
+        };
+        let ns = ns.map_err(|m| fail(&reader, m))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                if have_root && open.is_empty() {
+                    return Err(fail(&reader, "a second root element".into()));
+                }
+                have_root = true;
+                if let Some(parent) = open.last_mut() {
+                    flush_mixed(&mut doc, parent).map_err(|m| fail(&reader, m))?;
+                    parent.has_elements = true;
+                }
+                let parent_page = open.last().map(|o| o.page);
+                let (tag, encoding) =
+                    element_tag(e, ns.as_deref(), parent_page).map_err(|m| fail(&reader, m))?;
+                let id = doc.start_element(open.last().map(|o| o.id), tag);
+                if matches!(event, Event::Start(_)) {
+                    open.push(Open {
+                        id,
+                        page: tag.page,
+                        has_elements: false,
+                        encoding,
+                        text: String::new(),
+                    });
+                }
+            }
+            Event::End(_) => {
+                let Some(mut el) = open.pop() else {
+                    return Err(fail(&reader, "unexpected end tag".into()));
+                };
+                let text = std::mem::take(&mut el.text);
+                if el.has_elements {
+                    flush_text(&mut doc, el.id, Encoding::Text, text.trim())
+                        .map_err(|m| fail(&reader, m))?;
+                } else {
+                    flush_text(&mut doc, el.id, el.encoding, &text)
+                        .map_err(|m| fail(&reader, m))?;
+                }
+            }
+            Event::Text(t) => {
+                let s = t
+                    .xml10_content()
+                    .map_err(|e| fail(&reader, e.to_string()))?;
+                match open.last_mut() {
+                    Some(o) => o.text.push_str(&s),
+                    None if s.trim().is_empty() => {}
+                    None => return Err(fail(&reader, "text outside the root element".into())),
+                }
+            }
+            Event::CData(t) => {
+                let s = t
+                    .xml10_content()
+                    .map_err(|e| fail(&reader, e.to_string()))?;
+                let o = open
+                    .last_mut()
+                    .ok_or_else(|| fail(&reader, "CDATA outside the root element".into()))?;
+                o.text.push_str(&s);
+            }
+            Event::GeneralRef(r) => {
+                let c = match r
+                    .resolve_char_ref()
+                    .map_err(|e| fail(&reader, e.to_string()))?
+                {
+                    Some(c) => c.to_string(),
+                    None => {
+                        let name = r.decode().map_err(|e| fail(&reader, e.to_string()))?;
+                        resolve_predefined_entity(&name)
+                            .ok_or_else(|| fail(&reader, format!("unknown entity &{name};")))?
+                            .to_string()
+                    }
+                };
+                let o = open
+                    .last_mut()
+                    .ok_or_else(|| fail(&reader, "reference outside the root element".into()))?;
+                o.text.push_str(&c);
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+        }
+    }
+    if !open.is_empty() {
+        return Err(fail(
+            &reader,
+            format!("{} element(s) not closed", open.len()),
+        ));
+    }
+    if !have_root {
+        return Err(fail(&reader, "no root element".into()));
+    }
+    Ok(doc)
+}
+
+/// Text seen before a child element: layout whitespace, or (in a malformed document) mixed content.
+fn flush_mixed(doc: &mut Document, parent: &mut Open) -> Result<(), String> {
+    let text = std::mem::take(&mut parent.text);
+    flush_text(doc, parent.id, Encoding::Text, text.trim())
+}
+
+fn flush_text(doc: &mut Document, id: u32, encoding: Encoding, text: &str) -> Result<(), String> {
+    match encoding {
+        Encoding::Text => doc.append_data(id, text.as_bytes(), false),
+        Encoding::Base64 => {
+            let compact: String = text.split_ascii_whitespace().collect();
+            let bytes = BASE64
+                .decode(compact)
+                .map_err(|e| format!("bad base64 content: {e}"))?;
+            doc.append_data(id, &bytes, true);
+        }
+        Encoding::Hex => {
+            let compact: String = text.split_ascii_whitespace().collect();
+            let bytes = hex::decode(compact).map_err(|e| format!("bad hex content: {e}"))?;
+            doc.append_data(id, &bytes, true);
+        }
+    }
+    Ok(())
+}
+
+/// The tag of an element and how its content is encoded.
+fn element_tag(
+    e: &BytesStart<'_>,
+    ns: Option<&str>,
+    parent_page: Option<u8>,
+) -> Result<(Tag, Encoding), String> {
+    let local = e.local_name();
+    let local =
+        std::str::from_utf8(local.as_ref()).map_err(|_| "element name is not UTF-8".to_string())?;
+    let mut encoding = Encoding::Text;
+    let (mut page_attr, mut token_attr) = (None, None);
+    for a in e.attributes() {
+        let a = a.map_err(|e| e.to_string())?;
+        let key = a.key.local_name();
+        let value = a.unescape_value().map_err(|e| e.to_string())?;
+        match key.as_ref() {
+            b"encoding" | b"enc" => {
+                encoding = match value.as_ref() {
+                    "base64" => Encoding::Base64,
+                    "hex" => Encoding::Hex,
+                    other => {
+                        return Err(format!(
+                            "unknown content encoding {other:?} (base64 or hex)"
+                        ));
+                    }
+                }
+            }
+            b"page" => page_attr = Some(value.into_owned()),
+            b"token" => token_attr = Some(value.into_owned()),
+            _ => {} // xmlns declarations and anything else
+        }
+    }
+    let page = match ns {
+        Some(ns) => codepages()
+            .page_for_namespace(ns)
+            .map(|p| p.number)
+            .ok_or_else(|| format!("namespace {ns:?} is not an ActiveSync code page"))?,
+        None => parent_page
+            .ok_or_else(|| format!("<{local}> has no namespace (e.g. xmlns=\"AirSync:\")"))?,
+    };
+    // Tokens without a name: <Unknown page="P" token="0xTT"> or the corpus form <unknown.P.0xTT>.
+    let unknown = if local == "Unknown" {
+        Some((
+            page_attr.ok_or("<Unknown> needs a page attribute")?,
+            token_attr.ok_or("<Unknown> needs a token attribute")?,
+        ))
+    } else {
+        local
+            .strip_prefix("unknown.")
+            .and_then(|r| r.split_once('.'))
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+    };
+    if let Some((p, t)) = unknown {
+        let page = p.parse::<u8>().map_err(|_| format!("bad page {p:?}"))?;
+        let token = t
+            .strip_prefix("0x")
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .filter(|t| (0x05..=0x3F).contains(t))
+            .ok_or_else(|| format!("bad token {t:?} (0x05-0x3F)"))?;
+        return Ok((Tag::new(page, token), encoding));
+    }
+    let cp = codepages()
+        .page(page)
+        .ok_or_else(|| format!("code page {page} is not defined"))?;
+    let token = cp.token_for(local).ok_or_else(|| {
+        format!(
+            "{local:?} is not a tag of code page {} ({})",
+            cp.number, cp.name
+        )
+    })?;
+    Ok((Tag::new(page, token), encoding))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wbxml::to_xml;
+
+    #[test]
+    fn reads_what_the_renderer_writes() {
+        let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Sync xmlns=\"AirSync:\">\n    <Collections>\n        <Collection>\n            <SyncKey>1</SyncKey>\n            <GetChanges/>\n            <Data xmlns=\"AirSyncBase:\"> a &amp; b&#xD;\n</Data>\n            <ConversationId xmlns=\"Email2:\" encoding=\"hex\">AB01</ConversationId>\n        </Collection>\n    </Collections>\n</Sync>\n";
+        let doc = from_xml(xml).unwrap();
+        assert_eq!(to_xml(&doc), xml);
+    }
+
+    #[test]
+    fn reads_the_prefixed_corpus_form() {
+        let xml = r#"<Sync xmlns="AirSync" xmlns:email2="Email2"><unknown.0.0x3F>1</unknown.0.0x3F><email2:ConversationId enc="base64">qw==</email2:ConversationId></Sync>"#;
+        let doc = from_xml(xml).unwrap();
+        let kids: Vec<_> = doc.root().unwrap().elements().collect();
+        assert_eq!(kids[0].tag(), Tag::new(0, 0x3F));
+        assert_eq!(kids[1].tag(), Tag::new(22, 0x09));
+        assert_eq!(kids[1].content(), vec![0xAB]);
+    }
+
+    #[test]
+    fn errors_say_where_and_what() {
+        let e = from_xml("<Sync xmlns=\"AirSync:\">\n  <Nope/>\n</Sync>").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.message
+                .contains("\"Nope\" is not a tag of code page 0 (AirSync)"),
+            "{e}"
+        );
+        assert!(
+            from_xml("<Sync/>")
+                .unwrap_err()
+                .message
+                .contains("no namespace")
+        );
+        assert!(
+            from_xml("<Sync xmlns=\"Foo:\"/>")
+                .unwrap_err()
+                .message
+                .contains("not an ActiveSync code page")
+        );
+        assert!(from_xml("<Sync xmlns=\"AirSync:\">").is_err());
+        assert!(from_xml("").unwrap_err().message.contains("no root"));
+    }
+}
