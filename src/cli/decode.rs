@@ -1,0 +1,116 @@
+//! `easlens decode FILE|-  [--hex]`: WBXML (or a multipart ItemOperations body) → XML on stdout.
+//! Exit 0 on success; on malformed input the partial XML is printed, the error (byte offset and
+//! what was expected) goes to stderr, and the exit status is 2.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use easlens::hexdump;
+use easlens::wbxml::{self, multipart};
+
+use super::{EXIT_MALFORMED, EXIT_UNREADABLE};
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The body to decode; `-` reads standard input.
+    pub file: PathBuf,
+    /// The input is a hex dump (plain hex, 0x.. lists, or xxd / hexdump -C / Fiddler dumps).
+    #[arg(long)]
+    pub hex: bool,
+}
+
+pub fn run(args: &DecodeArgs) -> ExitCode {
+    let label = if args.file.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        args.file.display().to_string()
+    };
+    let bytes = match read_input(args) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("easlens: {label}: {e:#}");
+            return ExitCode::from(if e.is::<hexdump::HexError>() {
+                EXIT_MALFORMED
+            } else {
+                EXIT_UNREADABLE
+            });
+        }
+    };
+    let (xml, problem) = decode_to_xml(&bytes);
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = out.write_all(xml.text.as_bytes()).and_then(|_| out.flush());
+    for w in &xml.warnings {
+        eprintln!("easlens: {label}: warning: {w}");
+    }
+    match problem {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            eprintln!("easlens: {label}: {e}");
+            ExitCode::from(EXIT_MALFORMED)
+        }
+    }
+}
+
+fn read_input(args: &DecodeArgs) -> Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    if args.file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut raw)
+            .context("cannot read standard input")?;
+    } else {
+        raw = std::fs::read(&args.file).context("cannot read the file")?;
+    }
+    if args.hex {
+        let text = String::from_utf8_lossy(&raw);
+        return Ok(hexdump::parse(&text).context("not a hex dump")?);
+    }
+    Ok(raw)
+}
+
+pub struct Rendered {
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+/// Decodes a body to XML. Multipart bodies: part 0 is decoded, the other parts are listed in a
+/// comment with their sizes. Returns the (possibly partial) XML and the error, if any.
+pub fn decode_to_xml(bytes: &[u8]) -> (Rendered, Option<String>) {
+    let (wbxml_bytes, part_list) = match multipart::parts(bytes) {
+        Ok(parts) => {
+            let mut note = format!(
+                "<!-- multipart ItemOperations response: {} parts",
+                parts.len()
+            );
+            for (i, p) in parts.iter().enumerate() {
+                let what = if i == 0 {
+                    " (WBXML, decoded below)"
+                } else {
+                    ""
+                };
+                note += &format!(
+                    "\n     part {i}: {} bytes at offset {}{what}",
+                    p.len(),
+                    p.start
+                );
+            }
+            note += " -->\n";
+            (&bytes[parts[0].clone()], Some(note))
+        }
+        Err(_) => (bytes, None),
+    };
+    let (doc, error) = match wbxml::decode(wbxml_bytes) {
+        Ok(doc) => (doc, None),
+        Err(p) => (p.partial, Some(p.error.to_string())),
+    };
+    let mut text = wbxml::to_xml(&doc);
+    if let Some(note) = part_list {
+        let decl_end = text.find('\n').map_or(0, |i| i + 1);
+        text.insert_str(decl_end, &note);
+    }
+    let warnings = doc.warnings.iter().map(|w| w.to_string()).collect();
+    (Rendered { text, warnings }, error)
+}

@@ -1,0 +1,48 @@
+//! Command-line interface: argument parsing (clap) and one module per subcommand. Each
+//! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
+
+mod decode;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for malformed input: the partial result is printed, the error goes to stderr.
+pub const EXIT_MALFORMED: u8 = 2;
+/// Exit status when the input cannot be read at all.
+pub const EXIT_UNREADABLE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "easlens",
+    version,
+    about = "Inspect Exchange ActiveSync traffic: SAZ/HAR captures, WBXML bodies, EAS status codes",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// A capture (.saz or .har) to open in the desktop inspector.
+    pub file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode an ActiveSync WBXML body (or a multipart ItemOperations body) to XML.
+    Decode(decode::DecodeArgs),
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Decode(args)) => decode::run(&args),
+        None => {
+            // The desktop inspector is built in a later milestone; say so plainly.
+            eprintln!(
+                "easlens: the desktop inspector is not part of this build yet; use `easlens decode FILE` \
+                 (see `easlens --help`)"
+            );
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
