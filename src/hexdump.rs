@@ -27,10 +27,7 @@ pub fn parse(text: &str) -> Result<Vec<u8>, HexError> {
         };
         let mut on_line = 0;
         for raw in body.split(|c: char| c.is_whitespace() || c == ',') {
-            let token = raw
-                .strip_prefix("0x")
-                .or_else(|| raw.strip_prefix("0X"))
-                .unwrap_or(raw);
+            let token = raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")).unwrap_or(raw);
             if token.is_empty() {
                 continue;
             }
@@ -54,11 +51,7 @@ pub fn parse(text: &str) -> Result<Vec<u8>, HexError> {
             out.extend(bytes);
         }
     }
-    if out.is_empty() {
-        Err(HexError::Empty)
-    } else {
-        Ok(out)
-    }
+    if out.is_empty() { Err(HexError::Empty) } else { Ok(out) }
 }
 
 /// The rest of a dump line after its offset column (`00000010:` or `00000010  `), if it has one.
@@ -79,10 +72,7 @@ mod tests {
 
     #[test]
     fn plain_and_c_style() {
-        assert_eq!(
-            parse("03 01 6A 00\n45 01").unwrap(),
-            [3, 1, 0x6A, 0, 0x45, 1]
-        );
+        assert_eq!(parse("03 01 6A 00\n45 01").unwrap(), [3, 1, 0x6A, 0, 0x45, 1]);
         assert_eq!(parse("03016a00").unwrap(), [3, 1, 0x6A, 0]);
         assert_eq!(parse("0x03, 0x01,0x6a").unwrap(), [3, 1, 0x6A]);
     }
@@ -91,10 +81,7 @@ mod tests {
     fn dumps_with_offsets_and_ascii() {
         let xxd = "00000000: 0301 6a00 455c 4f50 0343 6f6e 7461 6374  ..j.E\\OP.Contact\n00000010: 7300 01                                  s..\n";
         let got = parse(xxd).unwrap();
-        assert_eq!(
-            got,
-            hex::decode("03016a00455c4f5003436f6e74616374730001").unwrap()
-        );
+        assert_eq!(got, hex::decode("03016a00455c4f5003436f6e74616374730001").unwrap());
         let hd = "00000000  03 01 6a 00 45 5c 4f 50  03 43 6f 6e 74 61 63 74  |..j.E\\OP.Contact|\n00000010  73 00 01                                          |s..|\n";
         assert_eq!(parse(hd).unwrap(), got);
         // An ASCII column that happens to look like hex is not read as bytes.

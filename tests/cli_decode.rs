@@ -70,21 +70,14 @@ fn decodes_a_file_to_mailbox_log_xml() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), SYNC_XML);
     assert!(out.stderr.is_empty());
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the input file is never written"
-    );
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the input file is never written");
 }
 
 #[test]
 fn reads_stdin_and_hex_dumps() {
     let bytes = wbxml(SYNC_XML);
     let out = easlens(&["decode", "-"], Some(&bytes));
-    assert_eq!(
-        (out.status.code(), text(&out.stdout)),
-        (Some(0), SYNC_XML.to_string())
-    );
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), SYNC_XML.to_string()));
 
     // An xxd-style dump as pasted from a ticket.
     let mut dump = String::new();
@@ -104,10 +97,7 @@ fn reads_stdin_and_hex_dumps() {
         text(&out.stderr)
     );
 
-    let out = easlens(
-        &["decode", "--hex", "-"],
-        Some(b"03 01 6A 00 45 4E 03 31 00 01 01"),
-    );
+    let out = easlens(&["decode", "--hex", "-"], Some(b"03 01 6A 00 45 4E 03 31 00 01 01"));
     assert!(text(&out.stdout).contains("<Status>1</Status>"));
 }
 
@@ -124,10 +114,7 @@ fn malformed_input_prints_partial_xml_and_the_offset() {
         "partial XML is shown: {stdout}"
     );
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains(path.to_str().unwrap()),
-        "names the file: {stderr}"
-    );
+    assert!(stderr.contains(path.to_str().unwrap()), "names the file: {stderr}");
     assert!(
         stderr.contains("offset 40: input ends where"),
         "names the offset and expectation: {stderr}"
@@ -181,8 +168,5 @@ fn trailing_bytes_are_a_warning_not_an_error() {
     bytes.extend_from_slice(&[0x45, 0x01]);
     let out = easlens(&["decode", "-"], Some(&bytes));
     assert_eq!(out.status.code(), Some(0));
-    assert!(
-        text(&out.stderr)
-            .contains("warning: offset 13: 2 bytes after the end of the root element ignored")
-    );
+    assert!(text(&out.stderr).contains("warning: offset 13: 2 bytes after the end of the root element ignored"));
 }

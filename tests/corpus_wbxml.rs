@@ -25,9 +25,7 @@ fn parse_norm(xml: &str) -> Node {
     let mut reader = quick_xml::NsReader::from_str(xml);
     let mut stack: Vec<(Node, bool)> = Vec::new();
     loop {
-        let (ns, ev) = reader
-            .read_resolved_event()
-            .expect("corpus XML is well formed");
+        let (ns, ev) = reader.read_resolved_event().expect("corpus XML is well formed");
         let ns = match ns {
             ResolveResult::Bound(n) => String::from_utf8(n.as_ref().to_vec()).unwrap(),
             _ => String::new(),
@@ -65,21 +63,14 @@ fn parse_norm(xml: &str) -> Node {
                         .unwrap()
                         .to_string(),
                 };
-                stack
-                    .last_mut()
-                    .unwrap()
-                    .0
-                    .content
-                    .extend_from_slice(s.as_bytes());
+                stack.last_mut().unwrap().0.content.extend_from_slice(s.as_bytes());
             }
             X::End(_) => {
                 let (mut n, b64) = stack.pop().unwrap();
                 if !n.children.is_empty() {
                     n.content.clear(); // layout whitespace
                 } else if b64 {
-                    n.content = base64::engine::general_purpose::STANDARD
-                        .decode(&n.content)
-                        .unwrap();
+                    n.content = base64::engine::general_purpose::STANDARD.decode(&n.content).unwrap();
                 }
                 match stack.last_mut() {
                     Some((p, _)) => p.children.push(n),
@@ -111,10 +102,9 @@ fn tree_of(doc: &easlens::wbxml::Document) -> Node {
                 let t = e.tag();
                 stack.push(Node {
                     ns: t.namespace().unwrap_or("").to_string(),
-                    name: e.name().map_or_else(
-                        || format!("unknown.{}.0x{:02X}", t.page, t.token),
-                        str::to_string,
-                    ),
+                    name: e
+                        .name()
+                        .map_or_else(|| format!("unknown.{}.0x{:02X}", t.page, t.token), str::to_string),
                     content: vec![],
                     children: vec![],
                 });
@@ -140,13 +130,7 @@ fn corpus_vectors_decode_to_their_expected_xml() {
     };
     let mut names: Vec<_> = fs::read_dir(&dir)
         .unwrap()
-        .filter_map(|e| {
-            e.ok()?
-                .file_name()
-                .to_str()?
-                .strip_suffix(".wbxml")
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".wbxml").map(str::to_string))
         .collect();
     names.sort();
     assert_eq!(names.len(), 64, "the corpus has 64 vectors");
@@ -170,24 +154,15 @@ fn corpus_vectors_decode_to_their_expected_xml() {
             Ok(doc) => {
                 let (got, want) = (tree_of(&doc), parse_norm(&norm));
                 if got != want {
-                    failures.push(format!(
-                        "{name}: tree differs\n got: {got:?}\nwant: {want:?}"
-                    ));
+                    failures.push(format!("{name}: tree differs\n got: {got:?}\nwant: {want:?}"));
                     continue;
                 }
                 // The renderer's XML reads back into the same tree, and re-encodes losslessly.
-                let back = from_xml(&to_xml(&doc))
-                    .unwrap_or_else(|e| panic!("{name}: own XML does not read back: {e}"));
-                assert!(
-                    back.same_tree(&doc),
-                    "{name}: XML round trip changed the tree"
-                );
-                let again = decode(&encode(&doc))
-                    .unwrap_or_else(|e| panic!("{name}: re-encoded bytes fail: {e}"));
-                assert!(
-                    again.same_tree(&doc),
-                    "{name}: encode round trip changed the tree"
-                );
+                let back =
+                    from_xml(&to_xml(&doc)).unwrap_or_else(|e| panic!("{name}: own XML does not read back: {e}"));
+                assert!(back.same_tree(&doc), "{name}: XML round trip changed the tree");
+                let again = decode(&encode(&doc)).unwrap_or_else(|e| panic!("{name}: re-encoded bytes fail: {e}"));
+                assert!(again.same_tree(&doc), "{name}: encode round trip changed the tree");
                 ok += 1;
             }
             Err(p) => failures.push(format!("{name}: unexpected error {}", p.error)),

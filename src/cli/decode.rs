@@ -66,7 +66,7 @@ fn read_input(args: &DecodeArgs) -> Result<Vec<u8>> {
     }
     if args.hex {
         let text = String::from_utf8_lossy(&raw);
-        return Ok(hexdump::parse(&text).context("not a hex dump")?);
+        return hexdump::parse(&text).context("not a hex dump");
     }
     Ok(raw)
 }
@@ -81,21 +81,10 @@ pub struct Rendered {
 pub fn decode_to_xml(bytes: &[u8]) -> (Rendered, Option<String>) {
     let (wbxml_bytes, part_list) = match multipart::parts(bytes) {
         Ok(parts) => {
-            let mut note = format!(
-                "<!-- multipart ItemOperations response: {} parts",
-                parts.len()
-            );
+            let mut note = format!("<!-- multipart ItemOperations response: {} parts", parts.len());
             for (i, p) in parts.iter().enumerate() {
-                let what = if i == 0 {
-                    " (WBXML, decoded below)"
-                } else {
-                    ""
-                };
-                note += &format!(
-                    "\n     part {i}: {} bytes at offset {}{what}",
-                    p.len(),
-                    p.start
-                );
+                let what = if i == 0 { " (WBXML, decoded below)" } else { "" };
+                note += &format!("\n     part {i}: {} bytes at offset {}{what}", p.len(), p.start);
             }
             note += " -->\n";
             (&bytes[parts[0].clone()], Some(note))

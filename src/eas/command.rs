@@ -61,10 +61,7 @@ const TABLE: &[(Command, &str, Option<u8>)] = &[
 
 impl Command {
     pub fn name(self) -> &'static str {
-        TABLE
-            .iter()
-            .find(|(c, _, _)| *c == self)
-            .map_or("?", |(_, n, _)| n)
+        TABLE.iter().find(|(c, _, _)| *c == self).map_or("?", |(_, n, _)| n)
     }
 
     /// The command for a `Cmd=` value (case-insensitive, as servers accept it).
@@ -77,17 +74,11 @@ impl Command {
 
     /// The command for a base64-query command code.
     pub fn from_code(code: u8) -> Option<Command> {
-        TABLE
-            .iter()
-            .find(|(_, _, k)| *k == Some(code))
-            .map(|(c, _, _)| *c)
+        TABLE.iter().find(|(_, _, k)| *k == Some(code)).map(|(c, _, _)| *c)
     }
 
     pub fn code(self) -> Option<u8> {
-        TABLE
-            .iter()
-            .find(|(c, _, _)| *c == self)
-            .and_then(|(_, _, k)| *k)
+        TABLE.iter().find(|(c, _, _)| *c == self).and_then(|(_, _, k)| *k)
     }
 
     pub fn all() -> impl Iterator<Item = Command> {

@@ -2,5 +2,6 @@
 //! what status values mean ([MS-ASCMD]). No UI, no I/O.
 
 pub mod command;
+pub mod query;
 
 pub use command::Command;

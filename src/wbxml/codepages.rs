@@ -104,12 +104,9 @@ pub fn parse_files(files: &[(&str, &'static str)]) -> Result<CodePages, String> 
     let mut pages: Vec<Option<CodePage>> = (0..PAGE_COUNT).map(|_| None).collect();
     for (file, text) in files {
         let page = parse_page(text).map_err(|e| format!("{file}: {e}"))?;
-        let slot = pages.get_mut(usize::from(page.number)).ok_or_else(|| {
-            format!(
-                "{file}: page {} is not an ActiveSync code page",
-                page.number
-            )
-        })?;
+        let slot = pages
+            .get_mut(usize::from(page.number))
+            .ok_or_else(|| format!("{file}: page {} is not an ActiveSync code page", page.number))?;
         if slot.is_some() {
             return Err(format!("{file}: page {} is defined twice", page.number));
         }
@@ -132,9 +129,7 @@ fn parse_page(text: &'static str) -> Result<CodePage, String> {
         let cols: Vec<&'static str> = line.split('\t').collect();
         if !in_table {
             match cols.as_slice() {
-                ["page", n] => {
-                    number = Some(n.parse::<u8>().map_err(|e| at(format!("page: {e}")))?)
-                }
+                ["page", n] => number = Some(n.parse::<u8>().map_err(|e| at(format!("page: {e}")))?),
                 ["name", n] => name = Some(*n),
                 ["namespace", n] => namespace = Some(*n),
                 ["token", "tag", "status", "versions", "render"] => in_table = true,
@@ -224,10 +219,7 @@ mod tests {
         assert_eq!(cp.name(25, 0x22), Some("Picture"));
         // Disputed Find tokens are unknown.
         assert_eq!(cp.name(25, 0x1A), None);
-        assert_eq!(
-            cp.page_for_namespace("AirSyncBase:").map(|p| p.number),
-            Some(17)
-        );
+        assert_eq!(cp.page_for_namespace("AirSyncBase:").map(|p| p.number), Some(17));
         assert_eq!(cp.page_for_namespace("gal").map(|p| p.name), Some("GAL"));
         assert_eq!(cp.page(0).and_then(|p| p.token_for("Sync")), Some(0x05));
         assert_eq!(
@@ -238,9 +230,12 @@ mod tests {
 
     #[test]
     fn bad_data_names_file_and_line() {
-        let err = parse_files(&[("x.tsv", "page\t1\nname\tX\nnamespace\tX\ntoken\ttag\tstatus\tversions\trender\n0x02\tBad\tspec\tAll\t\n")])
-            .err()
-            .unwrap();
+        let err = parse_files(&[(
+            "x.tsv",
+            "page\t1\nname\tX\nnamespace\tX\ntoken\ttag\tstatus\tversions\trender\n0x02\tBad\tspec\tAll\t\n",
+        )])
+        .err()
+        .unwrap();
         assert!(err.contains("x.tsv: line 5"), "{err}");
     }
 }

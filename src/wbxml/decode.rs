@@ -98,10 +98,7 @@ pub fn decode(input: &[u8]) -> Result<Document, Box<PartialDecode>> {
     }
     match d.first_error {
         None => Ok(d.doc),
-        Some(error) => Err(Box::new(PartialDecode {
-            error,
-            partial: d.doc,
-        })),
+        Some(error) => Err(Box::new(PartialDecode { error, partial: d.doc })),
     }
 }
 
@@ -139,8 +136,7 @@ impl<'a> Decoder<'a> {
             let b = self.byte(what)?;
             value = (value << 7) | u64::from(b & 0x7F);
             if b & 0x80 == 0 {
-                return u32::try_from(value)
-                    .map_err(|_| self.err(start, ErrorKind::MbUintTooLong(what)));
+                return u32::try_from(value).map_err(|_| self.err(start, ErrorKind::MbUintTooLong(what)));
             }
         }
         Err(self.err(start, ErrorKind::MbUintTooLong(what)))
@@ -189,9 +185,7 @@ impl<'a> Decoder<'a> {
         if charset != 106 {
             self.doc.warnings.push(Warning {
                 offset: charset_at,
-                message: format!(
-                    "charset MIBenum {charset} instead of 106 (UTF-8); strings are read as UTF-8"
-                ),
+                message: format!("charset MIBenum {charset} instead of 106 (UTF-8); strings are read as UTF-8"),
             });
         }
         let table_at = self.pos;
@@ -199,9 +193,7 @@ impl<'a> Decoder<'a> {
         if table > 0 {
             self.doc.warnings.push(Warning {
                 offset: table_at,
-                message: format!(
-                    "{table}-byte string table skipped (ActiveSync does not use string tables)"
-                ),
+                message: format!("{table}-byte string table skipped (ActiveSync does not use string tables)"),
             });
         }
         Ok(())
@@ -220,11 +212,7 @@ impl<'a> Decoder<'a> {
             let at = self.pos;
             let Some(&b) = self.input.get(at) else {
                 let expected = match open.last() {
-                    Some(_) => format!(
-                        "END of {} ({} elements still open)",
-                        self.open_name(&open),
-                        open.len()
-                    ),
+                    Some(_) => format!("END of {} ({} elements still open)", self.open_name(&open), open.len()),
                     None => "the root element".to_string(),
                 };
                 return Err(self.err(at, ErrorKind::Truncated(expected)));
@@ -239,16 +227,13 @@ impl<'a> Decoder<'a> {
                     }
                 }
                 END => {
-                    open.pop()
-                        .ok_or_else(|| self.err(at, ErrorKind::UnexpectedEnd))?;
+                    open.pop().ok_or_else(|| self.err(at, ErrorKind::UnexpectedEnd))?;
                     if open.is_empty() {
                         return self.finish_root();
                     }
                 }
                 STR_I => {
-                    let parent = *open
-                        .last()
-                        .ok_or_else(|| self.err(at, ErrorKind::ContentOutsideRoot))?;
+                    let parent = *open.last().ok_or_else(|| self.err(at, ErrorKind::ContentOutsideRoot))?;
                     let rest = &self.input[self.pos..];
                     let len = rest.iter().position(|&c| c == 0).ok_or_else(|| {
                         self.err(
@@ -260,9 +245,7 @@ impl<'a> Decoder<'a> {
                     self.pos += len + 1;
                 }
                 OPAQUE => {
-                    let parent = *open
-                        .last()
-                        .ok_or_else(|| self.err(at, ErrorKind::ContentOutsideRoot))?;
+                    let parent = *open.last().ok_or_else(|| self.err(at, ErrorKind::ContentOutsideRoot))?;
                     let data = self.counted("OPAQUE data")?;
                     self.doc.append_data(parent, data, true);
                 }
@@ -277,9 +260,7 @@ impl<'a> Decoder<'a> {
                         return Err(self.err(at, ErrorKind::ContentOutsideRoot));
                     }
                     have_root = true;
-                    let id = self
-                        .doc
-                        .start_element(open.last().copied(), Tag::new(page, b & 0x3F));
+                    let id = self.doc.start_element(open.last().copied(), Tag::new(page, b & 0x3F));
                     if b & 0x40 != 0 {
                         open.push(id);
                     } else if open.is_empty() {
@@ -292,9 +273,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn open_name(&self, open: &[u32]) -> String {
-        open.last()
-            .map(|&id| element_label(&self.doc, id))
-            .unwrap_or_default()
+        open.last().map(|&id| element_label(&self.doc, id)).unwrap_or_default()
     }
 
     /// Bytes after the root element are not part of the document (a real Exchange capture has a
@@ -353,11 +332,7 @@ mod tests {
         assert_eq!(kids[0].tag(), Tag::new(17, 0x0A));
         assert_eq!(kids[1].tag(), Tag::new(17, 0x06));
         assert_eq!(kids[1].content(), b"ab");
-        assert_eq!(
-            kids[1].children().count(),
-            1,
-            "adjacent chunks form one value"
-        );
+        assert_eq!(kids[1].children().count(), 1, "adjacent chunks form one value");
     }
 
     #[test]
@@ -421,13 +396,7 @@ mod tests {
     fn partial_tree_is_returned_with_the_error() {
         let p = decode(&hdr(&[0x45, 0x4E, 0x03, b'7', 0])).unwrap_err();
         assert_eq!(
-            p.partial
-                .root()
-                .unwrap()
-                .child("Status")
-                .unwrap()
-                .text()
-                .as_deref(),
+            p.partial.root().unwrap().child("Status").unwrap().text().as_deref(),
             Some("7")
         );
     }

@@ -223,10 +223,7 @@ impl Document {
 
     /// Number of elements.
     pub fn element_count(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n.kind, Kind::Element(_)))
-            .count()
+        self.nodes.iter().filter(|n| matches!(n.kind, Kind::Element(_))).count()
     }
 
     /// Depth-first walk without recursion.
@@ -272,22 +269,17 @@ impl Document {
             return;
         }
         let last = self.nodes[parent as usize].last_child;
+        // Extend the preceding content node when its bytes end the buffer.
         if let Some(Node {
-            kind:
-                Kind::Data {
-                    start,
-                    len,
-                    opaque: o,
-                },
+            kind: Kind::Data { start, len, opaque: o },
             ..
         }) = self.nodes.get_mut(last as usize)
+            && (*start + *len) as usize == self.data.len()
         {
-            if (*start + *len) as usize == self.data.len() {
-                *len += bytes.len() as u32;
-                *o |= opaque;
-                self.data.extend_from_slice(bytes);
-                return;
-            }
+            *len += bytes.len() as u32;
+            *o |= opaque;
+            self.data.extend_from_slice(bytes);
+            return;
         }
         let start = self.data.len() as u32;
         self.data.extend_from_slice(bytes);
@@ -310,9 +302,7 @@ impl Document {
                 (None, None) => return true,
                 (Some(x), Some(y)) => {
                     let same = match (x, y) {
-                        (Event::Start(x), Event::Start(y)) | (Event::End(x), Event::End(y)) => {
-                            x.tag() == y.tag()
-                        }
+                        (Event::Start(x), Event::Start(y)) | (Event::End(x), Event::End(y)) => x.tag() == y.tag(),
                         (Event::Data { bytes: x, .. }, Event::Data { bytes: y, .. }) => x == y,
                         _ => false,
                     };
@@ -340,11 +330,7 @@ impl<'a> Iterator for Walk<'a> {
             // Close the innermost open element and continue with its next sibling.
             let id = self.stack.pop()?;
             let node = &doc.nodes[id as usize];
-            self.next = if self.stack.is_empty() {
-                NONE
-            } else {
-                node.next_sibling
-            };
+            self.next = if self.stack.is_empty() { NONE } else { node.next_sibling };
             return Some(Event::End(Element { doc, id }));
         }
         let id = self.next;

@@ -27,9 +27,7 @@ pub enum MultipartError {
 
 /// The part table of a multipart body: byte ranges of each part, part 0 first.
 pub fn parts(body: &[u8]) -> Result<Vec<Range<usize>>, MultipartError> {
-    let word = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?))
-    };
+    let word = |at: usize| -> Option<u32> { Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?)) };
     let count = word(0).ok_or(MultipartError::TooShort(body.len()))?;
     if count == 0 {
         return Err(MultipartError::NoParts);
@@ -89,10 +87,7 @@ mod tests {
     #[test]
     fn table_of_the_spec_example_shape() {
         // Two parts as in MS-ASCMD 4.10.5.2: part 0 at offset 20, part 1 right after.
-        let body = build(&[
-            &[0x03, 0x01, 0x6A, 0x00, 0x45, 0x01],
-            b"This is the body.\r\n",
-        ]);
+        let body = build(&[&[0x03, 0x01, 0x6A, 0x00, 0x45, 0x01], b"This is the body.\r\n"]);
         assert_eq!(parts(&body).unwrap(), vec![20..26, 26..45]);
         assert!(!is_multipart(&[0x03, 0x01, 0x6A, 0x00, 0x45, 0x01]));
     }

@@ -49,14 +49,7 @@ pub fn content_form(tag: Tag, bytes: &[u8], opaque: bool) -> ContentForm {
         return ContentForm::Hex;
     }
     match std::str::from_utf8(bytes) {
-        Ok(s)
-            if !opaque
-                || !s
-                    .chars()
-                    .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) =>
-        {
-            ContentForm::Text
-        }
+        Ok(s) if !opaque || !s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) => ContentForm::Text,
         _ => binary_form,
     }
 }
@@ -72,10 +65,10 @@ pub fn to_xml(doc: &Document) -> String {
     open_tag(&mut out, root, None, 0);
     let mut pending = Some(root);
     loop {
-        if let Some(e) = pending.take() {
-            if finish_open_tag(&mut out, e) {
-                stack.push((e, e.children()));
-            }
+        if let Some(e) = pending.take()
+            && finish_open_tag(&mut out, e)
+        {
+            stack.push((e, e.children()));
         }
         let Some((parent, children)) = stack.last_mut() else {
             break;
@@ -132,12 +125,12 @@ fn open_tag(out: &mut String, e: Element<'_>, parent: Option<Tag>, depth: usize)
             out.push('"');
         }
     }
-    if parent.is_none_or(|p| p.page != tag.page) {
-        if let Some(ns) = tag.namespace() {
-            out.push_str(" xmlns=\"");
-            out.push_str(ns);
-            out.push_str(":\"");
-        }
+    if parent.is_none_or(|p| p.page != tag.page)
+        && let Some(ns) = tag.namespace()
+    {
+        out.push_str(" xmlns=\"");
+        out.push_str(ns);
+        out.push_str(":\"");
     }
 }
 
@@ -218,8 +211,8 @@ mod tests {
     fn mailbox_log_form() {
         // Sync > Collections > Collection > (SyncKey "1", GetChanges, page 22 ConversationId opaque)
         let bytes = hdr(&[
-            0x45, 0x5C, 0x4F, 0x4B, 0x03, b'1', 0, 0x01, 0x13, 0x00, 22, 0x49, 0xC3, 2, 0xAB, 0x01,
-            0x01, 0x00, 0, 0x01, 0x01, 0x01,
+            0x45, 0x5C, 0x4F, 0x4B, 0x03, b'1', 0, 0x01, 0x13, 0x00, 22, 0x49, 0xC3, 2, 0xAB, 0x01, 0x01, 0x00, 0,
+            0x01, 0x01, 0x01,
         ]);
         let xml = to_xml(&decode(&bytes).unwrap());
         assert_eq!(

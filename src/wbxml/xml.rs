@@ -52,30 +52,15 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
         let pos = (reader.buffer_position() as usize).min(xml.len());
         let before = &xml.as_bytes()[..pos];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = pos
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        XmlError {
-            line,
-            column,
-            message,
-        }
+        let column = pos - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        XmlError { line, column, message }
     };
     loop {
         let (ns, event) = match reader.read_resolved_event() {
-            Ok((ResolveResult::Bound(n), event)) => (
-                Ok(Some(String::from_utf8_lossy(n.as_ref()).into_owned())),
-                event,
-            ),
+            Ok((ResolveResult::Bound(n), event)) => (Ok(Some(String::from_utf8_lossy(n.as_ref()).into_owned())), event),
             Ok((ResolveResult::Unbound, event)) => (Ok(None), event),
             Ok((ResolveResult::Unknown(p), event)) => (
-                Err(format!(
-                    "undeclared namespace prefix {:?}",
-                    String::from_utf8_lossy(&p)
-                )),
+                Err(format!("undeclared namespace prefix {:?}", String::from_utf8_lossy(&p))),
                 event,
             ),
             Err(e) => {
@@ -95,8 +80,7 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                     parent.has_elements = true;
                 }
                 let parent_page = open.last().map(|o| o.page);
-                let (tag, encoding) =
-                    element_tag(e, ns.as_deref(), parent_page).map_err(|m| fail(&reader, m))?;
+                let (tag, encoding) = element_tag(e, ns.as_deref(), parent_page).map_err(|m| fail(&reader, m))?;
                 let id = doc.start_element(open.last().map(|o| o.id), tag);
                 if matches!(event, Event::Start(_)) {
                     open.push(Open {
@@ -114,17 +98,13 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                 };
                 let text = std::mem::take(&mut el.text);
                 if el.has_elements {
-                    flush_text(&mut doc, el.id, Encoding::Text, text.trim())
-                        .map_err(|m| fail(&reader, m))?;
+                    flush_text(&mut doc, el.id, Encoding::Text, text.trim()).map_err(|m| fail(&reader, m))?;
                 } else {
-                    flush_text(&mut doc, el.id, el.encoding, &text)
-                        .map_err(|m| fail(&reader, m))?;
+                    flush_text(&mut doc, el.id, el.encoding, &text).map_err(|m| fail(&reader, m))?;
                 }
             }
             Event::Text(t) => {
-                let s = t
-                    .xml10_content()
-                    .map_err(|e| fail(&reader, e.to_string()))?;
+                let s = t.xml10_content().map_err(|e| fail(&reader, e.to_string()))?;
                 match open.last_mut() {
                     Some(o) => o.text.push_str(&s),
                     None if s.trim().is_empty() => {}
@@ -132,19 +112,14 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                 }
             }
             Event::CData(t) => {
-                let s = t
-                    .xml10_content()
-                    .map_err(|e| fail(&reader, e.to_string()))?;
+                let s = t.xml10_content().map_err(|e| fail(&reader, e.to_string()))?;
                 let o = open
                     .last_mut()
                     .ok_or_else(|| fail(&reader, "CDATA outside the root element".into()))?;
                 o.text.push_str(&s);
             }
             Event::GeneralRef(r) => {
-                let c = match r
-                    .resolve_char_ref()
-                    .map_err(|e| fail(&reader, e.to_string()))?
-                {
+                let c = match r.resolve_char_ref().map_err(|e| fail(&reader, e.to_string()))? {
                     Some(c) => c.to_string(),
                     None => {
                         let name = r.decode().map_err(|e| fail(&reader, e.to_string()))?;
@@ -163,10 +138,7 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
         }
     }
     if !open.is_empty() {
-        return Err(fail(
-            &reader,
-            format!("{} element(s) not closed", open.len()),
-        ));
+        return Err(fail(&reader, format!("{} element(s) not closed", open.len())));
     }
     if !have_root {
         return Err(fail(&reader, "no root element".into()));
@@ -185,9 +157,7 @@ fn flush_text(doc: &mut Document, id: u32, encoding: Encoding, text: &str) -> Re
         Encoding::Text => doc.append_data(id, text.as_bytes(), false),
         Encoding::Base64 => {
             let compact: String = text.split_ascii_whitespace().collect();
-            let bytes = BASE64
-                .decode(compact)
-                .map_err(|e| format!("bad base64 content: {e}"))?;
+            let bytes = BASE64.decode(compact).map_err(|e| format!("bad base64 content: {e}"))?;
             doc.append_data(id, &bytes, true);
         }
         Encoding::Hex => {
@@ -200,14 +170,9 @@ fn flush_text(doc: &mut Document, id: u32, encoding: Encoding, text: &str) -> Re
 }
 
 /// The tag of an element and how its content is encoded.
-fn element_tag(
-    e: &BytesStart<'_>,
-    ns: Option<&str>,
-    parent_page: Option<u8>,
-) -> Result<(Tag, Encoding), String> {
+fn element_tag(e: &BytesStart<'_>, ns: Option<&str>, parent_page: Option<u8>) -> Result<(Tag, Encoding), String> {
     let local = e.local_name();
-    let local =
-        std::str::from_utf8(local.as_ref()).map_err(|_| "element name is not UTF-8".to_string())?;
+    let local = std::str::from_utf8(local.as_ref()).map_err(|_| "element name is not UTF-8".to_string())?;
     let mut encoding = Encoding::Text;
     let (mut page_attr, mut token_attr) = (None, None);
     for a in e.attributes() {
@@ -220,9 +185,7 @@ fn element_tag(
                     "base64" => Encoding::Base64,
                     "hex" => Encoding::Hex,
                     other => {
-                        return Err(format!(
-                            "unknown content encoding {other:?} (base64 or hex)"
-                        ));
+                        return Err(format!("unknown content encoding {other:?} (base64 or hex)"));
                     }
                 }
             }
@@ -236,8 +199,7 @@ fn element_tag(
             .page_for_namespace(ns)
             .map(|p| p.number)
             .ok_or_else(|| format!("namespace {ns:?} is not an ActiveSync code page"))?,
-        None => parent_page
-            .ok_or_else(|| format!("<{local}> has no namespace (e.g. xmlns=\"AirSync:\")"))?,
+        None => parent_page.ok_or_else(|| format!("<{local}> has no namespace (e.g. xmlns=\"AirSync:\")"))?,
     };
     // Tokens without a name: <Unknown page="P" token="0xTT"> or the corpus form <unknown.P.0xTT>.
     let unknown = if local == "Unknown" {
@@ -263,12 +225,9 @@ fn element_tag(
     let cp = codepages()
         .page(page)
         .ok_or_else(|| format!("code page {page} is not defined"))?;
-    let token = cp.token_for(local).ok_or_else(|| {
-        format!(
-            "{local:?} is not a tag of code page {} ({})",
-            cp.number, cp.name
-        )
-    })?;
+    let token = cp
+        .token_for(local)
+        .ok_or_else(|| format!("{local:?} is not a tag of code page {} ({})", cp.number, cp.name))?;
     Ok((Tag::new(page, token), encoding))
 }
 
@@ -299,16 +258,10 @@ mod tests {
         let e = from_xml("<Sync xmlns=\"AirSync:\">\n  <Nope/>\n</Sync>").unwrap_err();
         assert_eq!(e.line, 2);
         assert!(
-            e.message
-                .contains("\"Nope\" is not a tag of code page 0 (AirSync)"),
+            e.message.contains("\"Nope\" is not a tag of code page 0 (AirSync)"),
             "{e}"
         );
-        assert!(
-            from_xml("<Sync/>")
-                .unwrap_err()
-                .message
-                .contains("no namespace")
-        );
+        assert!(from_xml("<Sync/>").unwrap_err().message.contains("no namespace"));
         assert!(
             from_xml("<Sync xmlns=\"Foo:\"/>")
                 .unwrap_err()
