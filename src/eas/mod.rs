@@ -3,5 +3,6 @@
 
 pub mod command;
 pub mod query;
+pub mod status;
 
 pub use command::Command;

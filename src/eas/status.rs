@@ -1,0 +1,611 @@
+//! What ActiveSync status values mean, and whether they are a success or a failure.
+//!
+//! The tables are data, embedded from `src/eas/status/*.tsv` and parsed once:
+//!
+//! - `command-status.tsv`: each command's Status table, [MS-ASCMD] section 2.2.3.177.x (Find
+//!   2.2.3.177.2, FolderCreate .3, FolderDelete .4, FolderSync .5, FolderUpdate .6, GetItemEstimate
+//!   .7, ItemOperations .8, MeetingResponse .9, MoveItems .10, Ping .11, ResolveRecipients .12,
+//!   Search .13, SendMail .14, Settings .15, SmartForward/SmartReply .16, Sync .17, ValidateCert
+//!   .18) and, for Provision, [MS-ASPROV] 2.2.2.54 and 3.1.5.2;
+//! - `common-status.tsv`: the common status codes 101 and up, [MS-ASCMD] section 2.2.2, which any
+//!   command can return;
+//! - `http-status.tsv`: HTTP status codes as ActiveSync uses them, [MS-ASHTTP] 2.2.2.1.1 and
+//!   3.1.5.2, plus Exchange and proxy practice.
+//!
+//! Some commands have several Status tables, one per parent element (Provision vs Policy,
+//! ResolveRecipients vs Response/Availability/Certificates/Picture, ...). A row's qualifier names
+//! the parent element(s) its table is for; `*` is the command's top-level table.
+
+use std::sync::OnceLock;
+
+use crate::eas::Command;
+
+const COMMAND_STATUS: &str = include_str!("status/command-status.tsv");
+const COMMON_STATUS: &str = include_str!("status/common-status.tsv");
+const HTTP_STATUS: &str = include_str!("status/http-status.tsv");
+
+/// One status value of one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMeaning {
+    pub value: u32,
+    /// Short name; the spec's own name for the common codes (e.g. `DeviceNotProvisioned`).
+    pub name: &'static str,
+    /// One sentence: what happened and what the client should do.
+    pub meaning: &'static str,
+    pub success: bool,
+    /// Where the row comes from, e.g. `MS-ASCMD 2.2.3.177.17` or `MS-ASPROV 2.2.2.54.1`.
+    pub section: &'static str,
+    /// The command whose table holds the row; `None` for a common code ([MS-ASCMD] 2.2.2).
+    pub command: Option<Command>,
+    /// The parent element(s) the row's table is for, as written in the data (`*` = top level).
+    pub qualifier: &'static str,
+}
+
+/// Whether a status value means the operation succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Success,
+    Failure,
+    /// The value is in no table for this command (and the spec has no "any other value" rule).
+    Unknown,
+}
+
+/// An HTTP status code as ActiveSync uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMeaning {
+    pub code: u16,
+    pub name: &'static str,
+    /// What it means for an ActiveSync client and what the client should do.
+    pub meaning: &'static str,
+    pub failure: bool,
+    /// `MS-ASHTTP <section>` or `Exchange practice`.
+    pub source: &'static str,
+}
+
+/// The meaning of `value` in the Status element at `path`.
+///
+/// `path` lists the element names from the root to the Status element, e.g.
+/// `["Sync", "Collections", "Collection", "Status"]`, `["Provision", "Policies", "Policy", "Status"]`
+/// or `["Ping", "Status"]` (namespace prefixes such as `gal:` are ignored, the trailing `Status` is
+/// optional). The most specific table whose qualifier matches the path wins, then the command's
+/// top-level table, then the common codes of [MS-ASCMD] 2.2.2.
+pub fn status_meaning(command: Command, path: &[&str], value: u32) -> Option<&'static StatusMeaning> {
+    let tables = tables();
+    let parents = parents(path);
+    tables
+        .rows
+        .iter()
+        .filter(|r| r.command == command && r.meaning.value == value)
+        .filter_map(|r| r.qualifier.specificity(&parents).map(|s| (s, &r.meaning)))
+        .max_by_key(|(s, _)| *s)
+        .map(|(_, m)| m)
+        .or_else(|| tables.common.iter().find(|m| m.value == value))
+}
+
+/// Success, failure, or unknown for `value` in the Status element at `path` (see
+/// [`status_meaning`]). A value in no table is [`Verdict::Unknown`], except where the spec says
+/// that any other value is a failure (Settings, [MS-ASCMD] 2.2.3.177.15).
+pub fn verdict(command: Command, path: &[&str], value: u32) -> Verdict {
+    if let Some(m) = status_meaning(command, path, value) {
+        return Verdict::of(m.success);
+    }
+    let parents = parents(path);
+    tables()
+        .otherwise
+        .iter()
+        .filter(|r| r.command == command)
+        .filter_map(|r| r.qualifier.specificity(&parents).map(|s| (s, r.success)))
+        .max_by_key(|(s, _)| *s)
+        .map_or(Verdict::Unknown, |(_, success)| Verdict::of(success))
+}
+
+impl Verdict {
+    fn of(success: bool) -> Verdict {
+        if success { Verdict::Success } else { Verdict::Failure }
+    }
+}
+
+/// The ActiveSync meaning of an HTTP status code, for the codes ActiveSync traffic commonly shows.
+pub fn http_meaning(code: u16) -> Option<&'static HttpMeaning> {
+    tables().http.iter().find(|h| h.code == code)
+}
+
+/// The parent elements of the Status element, namespace prefixes removed.
+fn parents<'a>(path: &[&'a str]) -> Vec<&'a str> {
+    let local = |name: &'a str| name.rsplit(':').next().unwrap_or(name);
+    let mut parents: Vec<&str> = path.iter().map(|n| local(n)).collect();
+    if parents.last().is_some_and(|n| n.eq_ignore_ascii_case("Status")) {
+        parents.pop();
+    }
+    parents
+}
+
+/// Which Status elements a table row is for: `*`, or alternatives (`|`) of parent chains (`/`).
+#[derive(Debug)]
+enum Qualifier {
+    TopLevel,
+    Parents(Vec<Vec<&'static str>>),
+}
+
+impl Qualifier {
+    fn parse(text: &'static str) -> Result<Self, String> {
+        if text == "*" {
+            return Ok(Qualifier::TopLevel);
+        }
+        let chains: Vec<Vec<&str>> = text.split('|').map(|c| c.split('/').collect()).collect();
+        if chains
+            .iter()
+            .flatten()
+            .any(|n| n.is_empty() || n.contains(char::is_whitespace))
+        {
+            return Err(format!("bad qualifier {text:?}"));
+        }
+        Ok(Qualifier::Parents(chains))
+    }
+
+    /// `None` if the qualifier does not match; otherwise how many parent elements it pins down.
+    fn specificity(&self, parents: &[&str]) -> Option<usize> {
+        match self {
+            Qualifier::TopLevel => Some(0),
+            Qualifier::Parents(chains) => chains
+                .iter()
+                .filter(|chain| {
+                    chain.len() <= parents.len()
+                        && parents[parents.len() - chain.len()..]
+                            .iter()
+                            .zip(chain.iter())
+                            .all(|(p, q)| p.eq_ignore_ascii_case(q))
+                })
+                .map(Vec::len)
+                .max(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Row {
+    command: Command,
+    qualifier: Qualifier,
+    meaning: StatusMeaning,
+}
+
+/// A "any other value" rule of one table.
+#[derive(Debug)]
+struct Otherwise {
+    command: Command,
+    qualifier: Qualifier,
+    success: bool,
+}
+
+#[derive(Debug)]
+struct Tables {
+    rows: Vec<Row>,
+    otherwise: Vec<Otherwise>,
+    common: Vec<StatusMeaning>,
+    http: Vec<HttpMeaning>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        // The files are part of the build and checked by the tests; a bad one is a build defect.
+        parse_tables().unwrap_or_else(|e| panic!("embedded status data: {e}"))
+    })
+}
+
+fn parse_tables() -> Result<Tables, String> {
+    let (rows, otherwise) = parse_command_rows(COMMAND_STATUS).map_err(|e| format!("command-status.tsv: {e}"))?;
+    let common = parse_common(COMMON_STATUS).map_err(|e| format!("common-status.tsv: {e}"))?;
+    let http = parse_http(HTTP_STATUS).map_err(|e| format!("http-status.tsv: {e}"))?;
+    Ok(Tables {
+        rows,
+        otherwise,
+        common,
+        http,
+    })
+}
+
+/// The data lines of a file (no blank or `#` lines) with their line numbers, split at tabs into
+/// exactly `N` non-empty fields.
+fn records<const N: usize>(text: &'static str) -> impl Iterator<Item = Result<(usize, [&'static str; N]), String>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, line)| {
+            let n = i + 1;
+            let fields: Vec<&str> = line.split('\t').collect();
+            let fields: [&str; N] = fields
+                .try_into()
+                .map_err(|f: Vec<_>| format!("line {n}: {} fields, expected {N}", f.len()))?;
+            if let Some(k) = fields.iter().position(|f| f.trim().is_empty() || f.trim() != *f) {
+                return Err(format!("line {n}: field {} is empty or padded", k + 1));
+            }
+            Ok((n, fields))
+        })
+}
+
+fn yes_no(text: &str) -> Result<bool, String> {
+    match text {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("expected yes or no, found {text:?}")),
+    }
+}
+
+fn parse_command_rows(text: &'static str) -> Result<(Vec<Row>, Vec<Otherwise>), String> {
+    let mut rows = Vec::new();
+    let mut otherwise = Vec::new();
+    for record in records::<7>(text) {
+        let (n, [command, qualifier_text, value, ok, name, section, meaning]) = record?;
+        let at = |e: String| format!("line {n}: {e}");
+        let command = Command::from_name(command)
+            .filter(|c| c.name() == command)
+            .ok_or_else(|| at(format!("unknown command {command:?}")))?;
+        let qualifier = Qualifier::parse(qualifier_text).map_err(at)?;
+        let success = yes_no(ok).map_err(at)?;
+        if value == "*" {
+            otherwise.push(Otherwise {
+                command,
+                qualifier,
+                success,
+            });
+            continue;
+        }
+        let value = value.parse().map_err(|_| at(format!("bad value {value:?}")))?;
+        let meaning = StatusMeaning {
+            value,
+            name,
+            meaning,
+            success,
+            section,
+            command: Some(command),
+            qualifier: qualifier_text,
+        };
+        rows.push(Row {
+            command,
+            qualifier,
+            meaning,
+        });
+    }
+    Ok((rows, otherwise))
+}
+
+fn parse_common(text: &'static str) -> Result<Vec<StatusMeaning>, String> {
+    records::<3>(text)
+        .map(|record| {
+            let (n, [value, name, meaning]) = record?;
+            let value = value.parse().map_err(|_| format!("line {n}: bad value {value:?}"))?;
+            Ok(StatusMeaning {
+                value,
+                name,
+                meaning,
+                success: false,
+                section: "MS-ASCMD 2.2.2",
+                command: None,
+                qualifier: "*",
+            })
+        })
+        .collect()
+}
+
+fn parse_http(text: &'static str) -> Result<Vec<HttpMeaning>, String> {
+    records::<5>(text)
+        .map(|record| {
+            let (n, [code, name, failure, source, meaning]) = record?;
+            let at = |e: String| format!("line {n}: {e}");
+            Ok(HttpMeaning {
+                code: code.parse().map_err(|_| at(format!("bad code {code:?}")))?,
+                name,
+                meaning,
+                failure: yes_no(failure).map_err(at)?,
+                source,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn v(command: Command, path: &[&str], value: u32) -> Verdict {
+        verdict(command, path, value)
+    }
+
+    #[test]
+    fn embedded_data_parses_and_is_well_formed() {
+        let t = parse_tables().expect("embedded status data");
+        let mut seen = HashSet::new();
+        for r in &t.rows {
+            let m = &r.meaning;
+            assert!(!m.name.contains(' '), "{m:?}: name has spaces");
+            assert!(m.meaning.ends_with('.'), "{m:?}: meaning is not a sentence");
+            assert!(
+                m.section.starts_with("MS-ASCMD 2.2.3.177.") || m.section.starts_with("MS-ASPROV "),
+                "{m:?}: section"
+            );
+            for alt in m.qualifier.split('|') {
+                assert!(
+                    seen.insert((r.command, alt.to_ascii_lowercase(), m.value)),
+                    "duplicate row {:?} {alt} {}",
+                    r.command,
+                    m.value
+                );
+            }
+        }
+        // [MS-ASCMD] 2.2.2: 101-156, 160-179, 183, 184; nothing else, no duplicates.
+        let common: Vec<u32> = t.common.iter().map(|m| m.value).collect();
+        let expected: Vec<u32> = (101..=156).chain(160..=179).chain([183, 184]).collect();
+        assert_eq!(common, expected);
+        assert!(
+            t.common
+                .iter()
+                .all(|m| m.meaning.ends_with('.') && !m.name.contains(' '))
+        );
+        let http: Vec<u16> = t.http.iter().map(|h| h.code).collect();
+        for code in [
+            200, 400, 401, 403, 404, 408, 449, 451, 456, 457, 500, 501, 502, 503, 504, 507,
+        ] {
+            assert!(http.contains(&code), "HTTP {code} missing");
+        }
+        assert_eq!(
+            http.len(),
+            http.iter().collect::<HashSet<_>>().len(),
+            "duplicate HTTP code"
+        );
+        assert!(t.http.iter().all(|h| h.meaning.ends_with('.')));
+        // Every command the spec gives a table for has one.
+        for c in [
+            Command::Sync,
+            Command::FolderSync,
+            Command::FolderCreate,
+            Command::FolderUpdate,
+            Command::FolderDelete,
+            Command::GetItemEstimate,
+            Command::MoveItems,
+            Command::MeetingResponse,
+            Command::Ping,
+            Command::Provision,
+            Command::ItemOperations,
+            Command::Search,
+            Command::Find,
+            Command::Settings,
+            Command::ResolveRecipients,
+            Command::ValidateCert,
+        ] {
+            assert!(t.rows.iter().any(|r| r.command == c), "{c} has no table");
+        }
+    }
+
+    #[test]
+    fn malformed_data_is_reported_with_its_line() {
+        let bad = "# c\nSync\t*\t1\tyes\tSuccess\tMS-ASCMD 2.2.3.177.17\n";
+        assert!(parse_command_rows(bad).unwrap_err().contains("line 2"));
+        let bad = "Sync\t*\tone\tyes\tSuccess\tS\tM.\n";
+        assert!(parse_command_rows(bad).unwrap_err().contains("bad value"));
+        let bad = "Synk\t*\t1\tyes\tSuccess\tS\tM.\n";
+        assert!(parse_command_rows(bad).unwrap_err().contains("unknown command"));
+        let bad = "Sync\t*\t1\tmaybe\tSuccess\tS\tM.\n";
+        assert!(parse_command_rows(bad).unwrap_err().contains("yes or no"));
+        let bad = "Sync\ta b\t1\tyes\tSuccess\tS\tM.\n";
+        assert!(parse_command_rows(bad).unwrap_err().contains("qualifier"));
+        assert!(parse_common("101\t\tM.\n").unwrap_err().contains("empty"));
+        assert!(parse_http("200\tOK\tno\tS\n").unwrap_err().contains("4 fields"));
+    }
+
+    #[test]
+    fn sync_one_is_the_only_success() {
+        let collection = ["Sync", "Collections", "Collection", "Status"];
+        assert_eq!(v(Command::Sync, &collection, 1), Verdict::Success);
+        for value in [3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16] {
+            assert_eq!(v(Command::Sync, &collection, value), Verdict::Failure, "Sync {value}");
+        }
+        let add = ["Sync", "Collections", "Collection", "Responses", "Add", "Status"];
+        assert_eq!(v(Command::Sync, &add, 6), Verdict::Failure);
+        assert_eq!(
+            status_meaning(Command::Sync, &["Sync", "Status"], 12).unwrap().name,
+            "FolderHierarchyChanged"
+        );
+        assert_eq!(
+            status_meaning(Command::Sync, &collection, 3).unwrap().section,
+            "MS-ASCMD 2.2.3.177.17"
+        );
+        assert_eq!(v(Command::Sync, &collection, 2), Verdict::Unknown);
+    }
+
+    #[test]
+    fn ping_one_and_two_succeed() {
+        let p = ["Ping", "Status"];
+        assert_eq!(v(Command::Ping, &p, 1), Verdict::Success);
+        assert_eq!(v(Command::Ping, &p, 2), Verdict::Success);
+        for value in 3..=8 {
+            assert_eq!(v(Command::Ping, &p, value), Verdict::Failure, "Ping {value}");
+        }
+    }
+
+    #[test]
+    fn moveitems_success_is_three() {
+        let p = ["MoveItems", "Response", "Status"];
+        assert_eq!(v(Command::MoveItems, &p, 3), Verdict::Success);
+        for value in [1, 2, 4, 5, 7] {
+            assert_eq!(v(Command::MoveItems, &p, value), Verdict::Failure, "MoveItems {value}");
+        }
+    }
+
+    #[test]
+    fn foldersync_and_getitemestimate() {
+        let p = ["FolderSync", "Status"];
+        assert_eq!(v(Command::FolderSync, &p, 1), Verdict::Success);
+        assert_eq!(v(Command::FolderSync, &p, 9), Verdict::Failure);
+        assert_eq!(
+            status_meaning(Command::FolderSync, &p, 9).unwrap().name,
+            "InvalidSyncKey"
+        );
+        let g = ["GetItemEstimate", "Response", "Status"];
+        assert_eq!(v(Command::GetItemEstimate, &g, 1), Verdict::Success);
+        let names: Vec<_> = (2..=4)
+            .map(|x| status_meaning(Command::GetItemEstimate, &g, x).unwrap().name)
+            .collect();
+        assert_eq!(names, ["InvalidCollection", "SyncStateNotPrimed", "InvalidSyncKey"]);
+        assert!((2..=4).all(|x| v(Command::GetItemEstimate, &g, x) == Verdict::Failure));
+    }
+
+    #[test]
+    fn provision_top_level_and_policy_tables_differ() {
+        let top = ["Provision", "Status"];
+        let policy = ["Provision", "Policies", "Policy", "Status"];
+        assert_eq!(v(Command::Provision, &top, 1), Verdict::Success);
+        assert_eq!(v(Command::Provision, &top, 2), Verdict::Failure);
+        assert_eq!(v(Command::Provision, &top, 3), Verdict::Failure);
+        assert_eq!(
+            status_meaning(Command::Provision, &top, 2).unwrap().name,
+            "ProtocolError"
+        );
+        assert_eq!(v(Command::Provision, &policy, 1), Verdict::Success);
+        // "There is no policy for this client" is not an error ([MS-ASPROV] 2.2.2.54.1).
+        let no_policy = status_meaning(Command::Provision, &policy, 2).unwrap();
+        assert_eq!((no_policy.name, no_policy.success), ("NoPolicy", true));
+        assert_eq!(no_policy.section, "MS-ASPROV 2.2.2.54.1");
+        assert_eq!(
+            status_meaning(Command::Provision, &policy, 5).unwrap().name,
+            "WrongPolicyKey"
+        );
+        assert_eq!(v(Command::Provision, &policy, 5), Verdict::Failure);
+        assert_eq!(v(Command::Provision, &top, 5), Verdict::Unknown);
+        // A value only the top-level table has falls back to it.
+        assert_eq!(
+            status_meaning(Command::Provision, &policy, 139).unwrap().section,
+            "MS-ASPROV 3.1.5.2"
+        );
+        assert_eq!(
+            v(Command::Provision, &["Provision", "RemoteWipe", "Status"], 2),
+            Verdict::Failure
+        );
+    }
+
+    #[test]
+    fn common_codes_apply_to_every_command() {
+        for c in Command::all() {
+            let p = [c.name(), "Status"];
+            for value in [142, 143, 144] {
+                assert_eq!(v(c, &p, value), Verdict::Failure, "{c} {value}");
+            }
+            assert_eq!(status_meaning(c, &p, 110).unwrap().name, "ServerError");
+            assert_eq!(status_meaning(c, &p, 177).unwrap().name, "MaximumDevicesReached");
+        }
+        let m = status_meaning(Command::FolderSync, &["FolderSync", "Status"], 142).unwrap();
+        assert_eq!(
+            (m.name, m.command, m.section),
+            ("DeviceNotProvisioned", None, "MS-ASCMD 2.2.2")
+        );
+        assert_eq!(v(Command::Sync, &["Sync", "Status"], 157), Verdict::Unknown);
+        // A command table overrides the common code with the same value.
+        let io = status_meaning(Command::ItemOperations, &["ItemOperations", "Move", "Status"], 156).unwrap();
+        assert_eq!(io.command, Some(Command::ItemOperations));
+    }
+
+    #[test]
+    fn one_is_success_for_the_other_commands() {
+        for (c, path) in [
+            (Command::Settings, &["Settings", "Status"][..]),
+            (Command::Settings, &["Settings", "Oof", "Status"]),
+            (Command::ResolveRecipients, &["ResolveRecipients", "Status"]),
+            (Command::ResolveRecipients, &["ResolveRecipients", "Response", "Status"]),
+            (
+                Command::ItemOperations,
+                &["ItemOperations", "Response", "Fetch", "Status"],
+            ),
+            (Command::ItemOperations, &["ItemOperations", "Status"]),
+            (Command::FolderCreate, &["FolderCreate", "Status"]),
+            (Command::FolderUpdate, &["FolderUpdate", "Status"]),
+            (Command::FolderDelete, &["FolderDelete", "Status"]),
+            (Command::MeetingResponse, &["MeetingResponse", "Result", "Status"]),
+            (Command::Search, &["Search", "Response", "Store", "Status"]),
+            (Command::Find, &["Find", "Response", "Status"]),
+            (Command::ValidateCert, &["ValidateCert", "Certificate", "Status"]),
+        ] {
+            assert_eq!(v(c, path, 1), Verdict::Success, "{c} {path:?}");
+        }
+    }
+
+    #[test]
+    fn qualifiers_pick_the_most_specific_table() {
+        let rr = |parent: &'static str| ["ResolveRecipients", "Response", "Recipient", parent, "Status"];
+        assert_eq!(
+            status_meaning(Command::ResolveRecipients, &rr("Certificates"), 7)
+                .unwrap()
+                .name,
+            "NoValidCertificate"
+        );
+        assert_eq!(
+            status_meaning(Command::ResolveRecipients, &rr("Availability"), 162)
+                .unwrap()
+                .qualifier,
+            "Availability"
+        );
+        assert_eq!(
+            status_meaning(Command::ResolveRecipients, &rr("Picture"), 173)
+                .unwrap()
+                .section,
+            "MS-ASCMD 2.2.3.177.12"
+        );
+        assert_eq!(
+            status_meaning(Command::ResolveRecipients, &["ResolveRecipients", "Status"], 5)
+                .unwrap()
+                .name,
+            "ProtocolError"
+        );
+        // Namespace prefixes are ignored and the trailing Status is optional.
+        let pic = ["Search", "Response", "Store", "Result", "Properties", "gal:Picture"];
+        assert_eq!(status_meaning(Command::Search, &pic, 174).unwrap().qualifier, "Picture");
+        assert_eq!(
+            status_meaning(Command::Search, &["Search", "Status"], 3)
+                .unwrap()
+                .qualifier,
+            "*"
+        );
+        // Find 4 exists only under Response.
+        assert_eq!(v(Command::Find, &["Find", "Response", "Status"], 4), Verdict::Failure);
+        assert_eq!(v(Command::Find, &["Find", "Status"], 4), Verdict::Unknown);
+        let pw = ["Settings", "DevicePassword", "Status"];
+        assert_eq!(
+            status_meaning(Command::Settings, &pw, 7).unwrap().qualifier,
+            "DevicePassword"
+        );
+        assert_eq!(
+            status_meaning(Command::Settings, &["Settings", "Oof", "Status"], 6)
+                .unwrap()
+                .name,
+            "ConflictingArguments"
+        );
+    }
+
+    #[test]
+    fn settings_treats_any_other_value_as_failure() {
+        assert_eq!(status_meaning(Command::Settings, &["Settings", "Status"], 42), None);
+        assert_eq!(v(Command::Settings, &["Settings", "Status"], 42), Verdict::Failure);
+        assert_eq!(
+            v(Command::Settings, &["Settings", "UserInformation", "Status"], 200),
+            Verdict::Failure
+        );
+        // Other commands have no such rule.
+        assert_eq!(v(Command::Ping, &["Ping", "Status"], 42), Verdict::Unknown);
+        assert_eq!(v(Command::SendMail, &["SendMail", "Status"], 1), Verdict::Unknown);
+        assert_eq!(v(Command::SendMail, &["SendMail", "Status"], 120), Verdict::Failure);
+    }
+
+    #[test]
+    fn http_codes() {
+        assert!(!http_meaning(200).unwrap().failure);
+        for code in [
+            400, 401, 403, 404, 408, 449, 451, 456, 457, 500, 501, 502, 503, 504, 507,
+        ] {
+            assert!(http_meaning(code).unwrap().failure, "HTTP {code}");
+        }
+        assert!(http_meaning(503).unwrap().meaning.contains("X-MS-ASThrottle"));
+        assert!(http_meaning(408).unwrap().meaning.contains("Fiddler"));
+        assert_eq!(http_meaning(451).unwrap().name, "Redirect");
+        assert_eq!(http_meaning(418), None);
+    }
+}
