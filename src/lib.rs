@@ -1,9 +1,15 @@
 //! easlens engine: everything the desktop inspector and the CLI show is computed here, free of any UI.
 //!
+//! - [`capture`] — opening SAZ and HAR captures into sessions, indexed in parallel with progress.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
+//! - [`samples`] — the sample generator: realistic EAS captures written with the project's own encoders.
 //! - [`hexdump`] — bytes from pasted hex dumps (plain, C-style, xxd, hexdump -C, Fiddler).
+//! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 
+pub mod capture;
 pub mod eas;
 pub mod hexdump;
+pub mod http;
+pub mod samples;
 pub mod wbxml;

@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod query;
+pub mod session;
 pub mod status;
 
 pub use command::Command;

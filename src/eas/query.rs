@@ -91,7 +91,8 @@ pub fn parameter_tag(name: &str) -> Option<u8> {
 }
 
 /// Which of the two query forms of [MS-ASHTTP] 2.2.1.1.1 the request used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum QueryForm {
     /// Plain text query, `Cmd=…&User=…&DeviceId=…&DeviceType=…` (2.2.1.1.1.2).
     Plain,

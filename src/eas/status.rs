@@ -42,7 +42,8 @@ pub struct StatusMeaning {
 }
 
 /// Whether a status value means the operation succeeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Success,
     Failure,

@@ -1,0 +1,9 @@
+//! HAR 1.1/1.2 files. (Being written.)
+
+use std::path::Path;
+
+use super::{Capture, OpenError, OpenOptions};
+
+pub fn open(path: &Path, _options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+    Err(OpenError::NotACapture { path: path.into(), reason: "HAR reading is not implemented yet".into() })
+}

@@ -1,0 +1,51 @@
+//! The indexing loop shared by the readers: work on every session in parallel (rayon, all
+//! cores), report progress at most every 50 ms, stop early when cancelled, and compute each
+//! session's EAS summary from its raw bodies, which are then dropped.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use super::OpenOptions;
+use super::model::Session;
+
+const REPORT_EVERY: Duration = Duration::from_millis(50);
+
+/// Runs `job(i)` for `0..count` in parallel, in order of results. `None` when cancelled.
+/// `label` is shown with the progress ("Indexing sessions 1,234 of 20,000").
+pub fn parallel_map<T: Send>(
+    count: usize,
+    options: &OpenOptions<'_>,
+    label: &str,
+    job: impl Fn(usize) -> T + Sync + Send,
+) -> Option<Vec<T>> {
+    let done = AtomicUsize::new(0);
+    let last_report = Mutex::new(Instant::now() - REPORT_EVERY);
+    options.report(0.0, format!("{label} 0 of {count}"));
+    let results: Option<Vec<T>> = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            if options.cancelled() {
+                return None;
+            }
+            let out = job(i);
+            let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if options.progress.is_some()
+                && let Ok(mut last) = last_report.try_lock()
+                && (last.elapsed() >= REPORT_EVERY || finished == count)
+            {
+                *last = Instant::now();
+                options.report(finished as f32 / count.max(1) as f32, format!("{label} {finished} of {count}"));
+            }
+            Some(out)
+        })
+        .collect();
+    if options.cancelled() { None } else { results }
+}
+
+/// Fills `session.eas` from the raw (as stored) request and response bodies.
+pub fn summarize(session: &mut Session, request_body: &[u8], response_body: &[u8]) {
+    session.eas = crate::eas::session::summarize(session, request_body, response_body);
+}

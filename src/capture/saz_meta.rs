@@ -1,0 +1,1 @@
+//! Fiddler's per-session metadata `raw/N_m.xml`. (Being written.)

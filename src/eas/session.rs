@@ -1,0 +1,349 @@
+//! The EAS view of one session: what the request line and headers say (command, user, device,
+//! protocol version, policy key, throttling, redirects, credential expiry), every Status in the
+//! bodies with its meaning and verdict, the SyncKeys and CollectionIds, and why the session
+//! deserves attention. Computed once at indexing time from the raw bodies, which are then dropped.
+
+use serde::Serialize;
+
+use super::Command;
+use super::query::{self, QueryForm};
+use super::status::{self, Verdict};
+use crate::capture::model::{Body, BodyKept, Session};
+use crate::http::{Headers, decode_body};
+use crate::wbxml::{self, Document, Event, multipart};
+
+/// The path every ActiveSync request goes to ([MS-ASHTTP] 2.2.1.1.1).
+pub const EAS_PATH: &str = "/microsoft-server-activesync";
+
+/// What a body turned out to hold. Serialized as `wbxml`, `empty`, `lost`, `other`, `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyState {
+    /// An ActiveSync WBXML document (or a multipart body whose part 0 is one).
+    Wbxml,
+    /// A body was sent but it has no bytes.
+    Empty,
+    /// The capture does not have the bytes (destroyed or left out by a HAR exporter).
+    Lost,
+    /// Bytes that are not WBXML (MIME for SendMail in 12.x, HTML error pages, …).
+    Other,
+    /// No body at all (no request/response, or a method without a body).
+    None,
+}
+
+/// Which side of the exchange something was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// Why a session is highlighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Highlight {
+    /// Non-2xx HTTP status.
+    Http,
+    /// `X-MS-ASThrottle` on the response.
+    Throttle,
+    /// A Status in the response body that means failure for this command.
+    Status,
+}
+
+/// One Status element.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusEntry {
+    pub side: Side,
+    /// Element names from the root, e.g. `Sync/Collections/Collection/Status`.
+    pub path: String,
+    /// The text as sent.
+    pub raw: String,
+    /// The value, when it is a number.
+    pub value: Option<u32>,
+    pub verdict: Verdict,
+    /// Short name of the value (`InvalidSyncKey`), when known.
+    pub name: Option<&'static str>,
+    /// One-sentence meaning, when known.
+    pub meaning: Option<&'static str>,
+}
+
+/// A SyncKey and the collection it belongs to (None for FolderSync's hierarchy key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncKeyEntry {
+    pub side: Side,
+    pub collection_id: Option<String>,
+    pub value: String,
+}
+
+/// Response and request headers that matter to an EAS support engineer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EasHeaders {
+    pub throttle: Option<String>,
+    pub retry_after: Option<String>,
+    pub credentials_expire: Option<String>,
+    pub credential_service_url: Option<String>,
+    pub location: Option<String>,
+    pub cas_error_code: Option<String>,
+    pub reset_partnership: Option<String>,
+    pub protocol_versions: Option<String>,
+    pub protocol_commands: Option<String>,
+    pub server_version: Option<String>,
+    pub user_agent: Option<String>,
+    pub accept_multipart: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EasSummary {
+    pub command: Option<Command>,
+    /// The command as named on the wire (`Cmd=` text, or `code N` for an unknown base64 code).
+    pub command_raw: Option<String>,
+    pub query_form: Option<QueryForm>,
+    pub user: Option<String>,
+    pub device_id: Option<String>,
+    pub device_type: Option<String>,
+    /// `14.1` etc.: from the base64 query, else the `MS-ASProtocolVersion` header.
+    pub protocol_version: Option<String>,
+    /// From the base64 query, else the `X-MS-PolicyKey` header.
+    pub policy_key: Option<String>,
+    pub headers: EasHeaders,
+    pub request_body: BodyState,
+    pub response_body: BodyState,
+    /// Every Status element, request first, each side in document order.
+    pub statuses: Vec<StatusEntry>,
+    pub sync_keys: Vec<SyncKeyEntry>,
+    /// CollectionIds (and Ping folder ids) mentioned, in order, without repeats.
+    pub collection_ids: Vec<String>,
+    pub highlights: Vec<Highlight>,
+    /// Problems: query that does not decode, WBXML errors with offsets, bodies that did not decompress…
+    pub notes: Vec<String>,
+}
+
+impl EasSummary {
+    /// Integer values of the response's Status elements, in document order.
+    pub fn response_status_values(&self) -> Vec<u32> {
+        self.statuses.iter().filter(|s| s.side == Side::Response).filter_map(|s| s.value).collect()
+    }
+
+    pub fn throttled(&self) -> bool {
+        self.highlights.contains(&Highlight::Throttle)
+    }
+}
+
+/// True when the URL goes to the ActiveSync endpoint.
+pub fn is_eas_url(url: &str) -> bool {
+    url.to_ascii_lowercase().contains(EAS_PATH)
+}
+
+/// Computes the EAS view of `session` from its raw (as stored) bodies; `None` when the session is
+/// not an ActiveSync request (or is a CONNECT tunnel).
+pub fn summarize(session: &Session, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
+    let request = session.request.as_ref()?;
+    if session.flags.tunnel || !is_eas_url(&request.url) {
+        return None;
+    }
+    let mut s = EasSummary {
+        command: None,
+        command_raw: None,
+        query_form: None,
+        user: None,
+        device_id: None,
+        device_type: None,
+        protocol_version: request.head.headers.get("MS-ASProtocolVersion").map(str::to_string),
+        policy_key: request.head.headers.get("X-MS-PolicyKey").map(str::to_string),
+        headers: EasHeaders::default(),
+        request_body: BodyState::None,
+        response_body: BodyState::None,
+        statuses: Vec::new(),
+        sync_keys: Vec::new(),
+        collection_ids: Vec::new(),
+        highlights: Vec::new(),
+        notes: Vec::new(),
+    };
+    // OPTIONS has no query; any other request without a decodable one is worth a note.
+    match query::parse_request_target(&request.head.target) {
+        Ok(line) => {
+            s.command = line.command;
+            s.command_raw = line.command_raw;
+            s.query_form = Some(line.form);
+            s.user = line.user;
+            s.device_id = line.device_id;
+            s.device_type = line.device_type;
+            if line.form == QueryForm::Base64 {
+                s.protocol_version = line.protocol_version.or(s.protocol_version);
+                s.policy_key = line.policy_key.map(|k| k.to_string()).or(s.policy_key);
+            }
+            s.notes.extend(line.warnings.into_iter().map(|w| format!("request line: {w}")));
+        }
+        Err(query::QueryError::MissingQuery { .. }) if request.head.method.eq_ignore_ascii_case("OPTIONS") => {}
+        Err(e) => s.notes.push(format!("request line: {e}")),
+    }
+    let rh = &request.head.headers;
+    s.headers.user_agent = rh.get("User-Agent").map(str::to_string);
+    s.headers.accept_multipart = rh.get("MS-ASAcceptMultiPart").map(str::to_string);
+
+    let (state, doc) = body_document(&request.body, &request.head.method, rh, request_raw, Side::Request, &mut s.notes);
+    s.request_body = state;
+    if let Some(doc) = &doc {
+        collect(doc, Side::Request, &mut s);
+    }
+
+    if let Some(response) = &session.response {
+        let h = &response.head.headers;
+        s.headers.throttle = h.get("X-MS-ASThrottle").map(str::to_string);
+        s.headers.retry_after = h.get("Retry-After").map(str::to_string);
+        s.headers.credentials_expire = h.get("X-MS-Credentials-Expire").map(str::to_string);
+        s.headers.credential_service_url = h.get("X-MS-Credential-Service-Url").map(str::to_string);
+        s.headers.location = h.get("X-MS-Location").map(str::to_string);
+        s.headers.cas_error_code = h.get("X-CasErrorCode").map(str::to_string);
+        s.headers.reset_partnership = h.get("X-MS-RP").map(str::to_string);
+        s.headers.protocol_versions = h.get("MS-ASProtocolVersions").map(str::to_string);
+        s.headers.protocol_commands = h.get("MS-ASProtocolCommands").map(str::to_string);
+        s.headers.server_version = h.get("MS-Server-ActiveSync").map(str::to_string);
+        if session.flags.generated {
+            s.notes.push(format!("response {} was generated by the proxy, not by Exchange", response.head.status));
+        } else {
+            let (state, doc) = body_document(&response.body, "", h, response_raw, Side::Response, &mut s.notes);
+            s.response_body = state;
+            if let Some(doc) = &doc {
+                collect(doc, Side::Response, &mut s);
+            }
+        }
+        if !(200..300).contains(&response.head.status) {
+            s.highlights.push(Highlight::Http);
+        }
+        if s.headers.throttle.is_some() {
+            s.highlights.push(Highlight::Throttle);
+        }
+    }
+    if s.statuses.iter().any(|st| st.side == Side::Response && st.verdict == Verdict::Failure) {
+        s.highlights.push(Highlight::Status);
+    }
+    Some(s)
+}
+
+/// Decodes a body (de-chunk, decompress, multipart part 0, WBXML) and says what it holds.
+fn body_document(
+    body: &Body,
+    method: &str,
+    headers: &Headers,
+    raw: &[u8],
+    side: Side,
+    notes: &mut Vec<String>,
+) -> (BodyState, Option<Document>) {
+    let which = match side {
+        Side::Request => "request body",
+        Side::Response => "response body",
+    };
+    match body.kept {
+        BodyKept::LostByExporter => {
+            notes.push(format!("{which} lost by the HAR exporter ({} bytes on the wire)", body.stored_len));
+            return (BodyState::Lost, None);
+        }
+        BodyKept::Omitted => {
+            notes.push(format!("{which} not included in the capture file"));
+            return (BodyState::Lost, None);
+        }
+        BodyKept::Present => {}
+    }
+    if raw.is_empty() {
+        let bodiless = ["GET", "HEAD", "OPTIONS", "CONNECT"].iter().any(|m| m.eq_ignore_ascii_case(method));
+        return (if side == Side::Request && bodiless { BodyState::None } else { BodyState::Empty }, None);
+    }
+    let decoded = decode_body(raw, headers);
+    notes.extend(decoded.notes.iter().map(|n| format!("{which}: {n}")));
+    let bytes = &decoded.bytes;
+    let wbxml_bytes = match multipart::parts(bytes) {
+        Ok(parts) => &bytes[parts[0].clone()],
+        Err(_) => &bytes[..],
+    };
+    let content_type = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
+    let looks_wbxml = wbxml_bytes.first() == Some(&0x03) || content_type.contains("vnd.ms-sync.wbxml");
+    if !looks_wbxml {
+        return (BodyState::Other, None);
+    }
+    match wbxml::decode(wbxml_bytes) {
+        Ok(doc) => (BodyState::Wbxml, Some(doc)),
+        Err(p) if wbxml_bytes.first() == Some(&0x03) => {
+            notes.push(format!("{which}: WBXML {}", p.error));
+            (BodyState::Wbxml, Some(p.partial))
+        }
+        Err(_) => (BodyState::Other, None),
+    }
+}
+
+/// Collects Status values, SyncKeys and CollectionIds from a decoded body.
+fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
+    let root_command = doc.root().and_then(|r| r.name()).and_then(Command::from_name);
+    let command = s.command.or(root_command);
+    let mut path: Vec<&'static str> = Vec::new();
+    // Per open Collection (or root): the CollectionId and SyncKeys seen inside it, so that a
+    // SyncKey is attributed to its collection whatever order the two elements come in.
+    let mut scopes: Vec<(Option<String>, Vec<String>)> = vec![(None, Vec::new())];
+    for ev in doc.walk() {
+        match ev {
+            Event::Start(e) => {
+                let name = e.name().unwrap_or("Unknown");
+                path.push(name);
+                if name == "Collection" || name == "Folder" {
+                    scopes.push((None, Vec::new()));
+                }
+            }
+            Event::End(e) => {
+                let name = path.pop().unwrap_or_default();
+                let leaf = !e.has_children() || e.elements().next().is_none();
+                if leaf {
+                    let text = e.text().unwrap_or_default();
+                    let in_ping_folder = path.last() == Some(&"Folder") && path.first() == Some(&"Ping");
+                    match name {
+                        "Status" => {
+                            let value = text.trim().parse::<u32>().ok();
+                            let full: Vec<&str> = path.iter().copied().chain(std::iter::once("Status")).collect();
+                            let (verdict, meaning) = match (command, value) {
+                                (Some(c), Some(v)) => (status::verdict(c, &full, v), status::status_meaning(c, &full, v)),
+                                _ => (Verdict::Unknown, None),
+                            };
+                            s.statuses.push(StatusEntry {
+                                side,
+                                path: full.join("/"),
+                                raw: text,
+                                value,
+                                verdict,
+                                name: meaning.map(|m| m.name),
+                                meaning: meaning.map(|m| m.meaning),
+                            });
+                        }
+                        "SyncKey" => {
+                            if let Some(scope) = scopes.last_mut() {
+                                scope.1.push(text);
+                            }
+                        }
+                        "CollectionId" | "Id" if name == "CollectionId" || in_ping_folder => {
+                            if !s.collection_ids.contains(&text) {
+                                s.collection_ids.push(text.clone());
+                            }
+                            if let Some(scope) = scopes.last_mut() {
+                                scope.0.get_or_insert(text);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if (name == "Collection" || name == "Folder") && scopes.len() > 1 {
+                    let (cid, keys) = scopes.pop().unwrap_or_default();
+                    push_keys(s, side, cid, keys);
+                }
+            }
+            Event::Data { .. } => {}
+        }
+    }
+    for (cid, keys) in scopes {
+        push_keys(s, side, cid, keys);
+    }
+}
+
+fn push_keys(s: &mut EasSummary, side: Side, collection_id: Option<String>, keys: Vec<String>) {
+    for value in keys {
+        s.sync_keys.push(SyncKeyEntry { side, collection_id: collection_id.clone(), value });
+    }
+}

@@ -1,0 +1,181 @@
+//! Bodies as they were on the wire → the bytes the application sent: de-chunk, then undo each
+//! Content-Encoding (gzip, deflate as zlib or raw, brotli, zstd). Every step that fails falls back
+//! to the bytes it was given, with a note; the raw bytes always stay available to the caller.
+
+use std::io::Read;
+
+use super::Headers;
+
+/// Decompressed bodies larger than this are cut (a zip bomb must not take the machine down).
+pub const MAX_DECODED: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodedBody {
+    pub bytes: Vec<u8>,
+    /// What was undone, in order (`chunked`, `gzip`, …).
+    pub steps: Vec<&'static str>,
+    /// Steps that failed or were suspicious; the bytes are then those before the failing step.
+    pub notes: Vec<String>,
+}
+
+/// Decodes `raw` according to `headers`. Fiddler's "Decode" button (or a HAR exporter) may already
+/// have removed the encodings while leaving the headers, so each step first checks the bytes.
+pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
+    let mut out = DecodedBody { bytes: raw.to_vec(), ..Default::default() };
+    if raw.is_empty() {
+        return out;
+    }
+    if headers.has_token("transfer-encoding", "chunked") {
+        match dechunk(&out.bytes) {
+            Ok(b) => {
+                out.bytes = b;
+                out.steps.push("chunked");
+            }
+            Err(e) => out.notes.push(format!("Transfer-Encoding: chunked, but the body is not chunked ({e}); shown as is")),
+        }
+    }
+    // Content-Encoding lists codings in the order they were applied; undo them in reverse.
+    let codings: Vec<String> = headers
+        .get_all("content-encoding")
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty() && t != "identity")
+        .collect();
+    for coding in codings.iter().rev() {
+        let result = match coding.as_str() {
+            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&out.bytes[..])).map(|b| (b, "gzip")),
+            "deflate" => inflate(flate2::read::ZlibDecoder::new(&out.bytes[..]))
+                .map(|b| (b, "deflate"))
+                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&out.bytes[..])).map(|b| (b, "raw deflate"))),
+            "br" => inflate(brotli::Decompressor::new(&out.bytes[..], 4096)).map(|b| (b, "brotli")),
+            "zstd" => zstd_decode(&out.bytes).map(|b| (b, "zstd")),
+            other => {
+                out.notes.push(format!("unknown Content-Encoding {other:?}; shown as is"));
+                break;
+            }
+        };
+        match result {
+            Ok((bytes, step)) => {
+                out.bytes = bytes;
+                out.steps.push(step);
+            }
+            Err(e) => {
+                out.notes.push(format!("Content-Encoding: {coding}, but decompression failed ({e}); shown as is"));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn inflate(reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let n = reader.take(MAX_DECODED + 1).read_to_end(&mut out)?;
+    if n as u64 > MAX_DECODED {
+        return Err(std::io::Error::other(format!("more than {} MiB once decompressed", MAX_DECODED >> 20)));
+    }
+    Ok(out)
+}
+
+fn zstd_decode(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    inflate(zstd::stream::read::Decoder::new(bytes)?)
+}
+
+/// Removes HTTP/1.1 chunked framing (RFC 9112 section 7.1), ignoring chunk extensions and
+/// trailers. A body that ends before its last chunk is an error.
+pub fn dechunk(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut pos = 0usize;
+    loop {
+        let line_end = memchr::memchr(b'\n', &bytes[pos..]).ok_or("no chunk-size line")? + pos;
+        let line = std::str::from_utf8(&bytes[pos..line_end]).map_err(|_| "chunk-size line is not text")?;
+        let size_text = line.trim_end_matches('\r').split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size {size_text:?} at byte {pos}"))?;
+        pos = line_end + 1;
+        if size == 0 {
+            return Ok(out); // trailers, if any, are not body
+        }
+        let end = pos.checked_add(size).filter(|&e| e <= bytes.len()).ok_or(format!("chunk of {size} bytes at byte {pos} runs past the end"))?;
+        out.extend_from_slice(&bytes[pos..end]);
+        pos = end;
+        // CRLF (or LF) after the chunk data.
+        if bytes[pos..].starts_with(b"\r\n") {
+            pos += 2;
+        } else if bytes[pos..].starts_with(b"\n") {
+            pos += 1;
+        } else if pos == bytes.len() {
+            return Err("body ends before the last chunk".into());
+        } else {
+            return Err(format!("no line end after the chunk at byte {pos}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn headers(pairs: &[(&str, &str)]) -> Headers {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn chunked_then_gzip() {
+        let payload = b"\x03\x01\x6a\x00\x45\x01";
+        let gz = gzip(payload);
+        let mut chunked = format!("{:x}\r\n", 5).into_bytes();
+        chunked.extend_from_slice(&gz[..5]);
+        chunked.extend_from_slice(format!("\r\n{:x};ext=1\r\n", gz.len() - 5).as_bytes());
+        chunked.extend_from_slice(&gz[5..]);
+        chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+        let d = decode_body(&chunked, &headers(&[("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip")]));
+        assert_eq!(d.bytes, payload);
+        assert_eq!(d.steps, vec!["chunked", "gzip"]);
+        assert!(d.notes.is_empty());
+    }
+
+    #[test]
+    fn deflate_zlib_or_raw_and_brotli() {
+        let payload = b"hello hello hello";
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(payload).unwrap();
+        let d = decode_body(&z.finish().unwrap(), &headers(&[("Content-Encoding", "deflate")]));
+        assert_eq!((d.bytes.as_slice(), d.steps.as_slice()), (&payload[..], &["deflate"][..]));
+        let mut r = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        r.write_all(payload).unwrap();
+        let d = decode_body(&r.finish().unwrap(), &headers(&[("Content-Encoding", "deflate")]));
+        assert_eq!((d.bytes.as_slice(), d.steps.as_slice()), (&payload[..], &["raw deflate"][..]));
+        let mut br = Vec::new();
+        brotli::CompressorWriter::new(&mut br, 4096, 5, 22).write_all(payload).unwrap();
+        let d = decode_body(&br, &headers(&[("Content-Encoding", "br")]));
+        assert_eq!(d.bytes, payload);
+    }
+
+    #[test]
+    fn failures_fall_back_with_a_note() {
+        let d = decode_body(b"not gzip", &headers(&[("Content-Encoding", "gzip")]));
+        assert_eq!(d.bytes, b"not gzip");
+        assert!(d.notes[0].contains("decompression failed"), "{:?}", d.notes);
+        let d = decode_body(b"\x03\x01\x6a\x00", &headers(&[("Transfer-Encoding", "chunked")]));
+        assert_eq!(d.bytes, b"\x03\x01\x6a\x00");
+        assert!(d.notes[0].contains("not chunked"));
+        let d = decode_body(b"abc", &headers(&[("Content-Encoding", "compress")]));
+        assert!(d.notes[0].contains("unknown Content-Encoding"));
+    }
+
+    #[test]
+    fn dechunk_errors() {
+        assert!(dechunk(b"5\r\nab").is_err());
+        assert!(dechunk(b"zz\r\n").is_err());
+        assert!(dechunk(b"2\r\nab").is_err());
+        assert_eq!(dechunk(b"2\nab\n0\n\n").unwrap(), b"ab");
+        assert!(dechunk(b"ffffffffffffffff\r\n").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! An ordered header list with case-insensitive lookup (names keep the case they were sent in).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub fn new() -> Self {
+        Headers(Vec::new())
+    }
+
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.push((name.into(), value.into()));
+    }
+
+    /// The first value of `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Content-Length` as a number, when present and numeric.
+    pub fn content_length(&self) -> Option<u64> {
+        self.get("content-length")?.trim().parse().ok()
+    }
+
+    /// True when a comma-separated header (`Transfer-Encoding`, `Content-Encoding`) lists `token`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+}
+
+impl FromIterator<(String, String)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        Headers(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_case_insensitive_and_ordered() {
+        let mut h = Headers::new();
+        h.push("Content-Type", "application/vnd.ms-sync.wbxml");
+        h.push("X-MS-ASThrottle", "CommandFrequency");
+        h.push("transfer-encoding", "gzip, chunked");
+        assert_eq!(h.get("x-ms-asthrottle"), Some("CommandFrequency"));
+        assert!(h.has_token("Transfer-Encoding", "chunked"));
+        assert!(!h.has_token("Transfer-Encoding", "deflate"));
+        assert_eq!(h.iter().next(), Some(("Content-Type", "application/vnd.ms-sync.wbxml")));
+    }
+}

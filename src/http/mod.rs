@@ -1,0 +1,10 @@
+//! HTTP messages as captures store them: header blocks (request line / status line + headers) and
+//! bodies as they were on the wire (chunked, compressed), decoded on demand.
+
+pub mod body;
+pub mod headers;
+pub mod message;
+
+pub use body::{DecodedBody, decode_body};
+pub use headers::Headers;
+pub use message::{HttpError, RequestHead, ResponseHead, parse_request, parse_response};
