@@ -35,14 +35,19 @@ pub struct Progress {
     pub message: String,
 }
 
+/// Answers a password prompt; `None` gives up.
+pub type PasswordCallback<'a> = dyn Fn(&PasswordPrompt) -> Option<String> + Sync + 'a;
+/// Receives progress reports, from worker threads.
+pub type ProgressCallback<'a> = dyn Fn(Progress) + Sync + 'a;
+
 /// How to open a capture. Every callback is optional.
 #[derive(Default)]
 pub struct OpenOptions<'a> {
     /// Asked for the password of an encrypted SAZ; `None` gives up (the open fails with
     /// [`OpenError::PasswordRequired`] or, after a wrong answer, [`OpenError::WrongPassword`]).
-    pub password: Option<&'a (dyn Fn(&PasswordPrompt) -> Option<String> + Sync)>,
+    pub password: Option<&'a PasswordCallback<'a>>,
     /// Called from worker threads with the progress so far.
-    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    pub progress: Option<&'a ProgressCallback<'a>>,
     /// Set to true to stop loading; the open then fails with [`OpenError::Cancelled`].
     pub cancel: Option<&'a AtomicBool>,
 }

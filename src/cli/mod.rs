@@ -2,6 +2,7 @@
 //! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
 
 mod decode;
+mod sessions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,11 +32,14 @@ pub struct Cli {
 pub enum Command {
     /// Decode an ActiveSync WBXML body (or a multipart ItemOperations body) to XML.
     Decode(decode::DecodeArgs),
+    /// List the sessions of a SAZ or HAR capture with their EAS command, statuses and highlights.
+    Sessions(sessions::SessionsArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
+        Some(Command::Sessions(args)) => sessions::run(&args),
         None => {
             // The desktop inspector is built in a later milestone; say so plainly.
             eprintln!(

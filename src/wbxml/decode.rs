@@ -49,6 +49,8 @@ pub enum ErrorKind {
     Truncated(String),
     #[error("multi-byte integer ({0}) is longer than 5 bytes")]
     MbUintTooLong(&'static str),
+    #[error("multi-byte integer ({0}) does not fit in 32 bits")]
+    MbUintOverflow(&'static str),
     #[error("{what} declares {declared} bytes but only {remaining} remain")]
     LengthOverrun {
         what: &'static str,
@@ -136,7 +138,7 @@ impl<'a> Decoder<'a> {
             let b = self.byte(what)?;
             value = (value << 7) | u64::from(b & 0x7F);
             if b & 0x80 == 0 {
-                return u32::try_from(value).map_err(|_| self.err(start, ErrorKind::MbUintTooLong(what)));
+                return u32::try_from(value).map_err(|_| self.err(start, ErrorKind::MbUintOverflow(what)));
             }
         }
         Err(self.err(start, ErrorKind::MbUintTooLong(what)))
@@ -381,6 +383,11 @@ mod tests {
         assert_eq!(
             e(&[0x03, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01]).kind,
             ErrorKind::MbUintTooLong("the public identifier")
+        );
+        // Five bytes, but 2^32: too large rather than too long.
+        assert_eq!(
+            e(&hdr(&[0x45, 0xC3, 0x90, 0x80, 0x80, 0x80, 0x00])).kind,
+            ErrorKind::MbUintOverflow("OPAQUE data")
         );
         assert_eq!(
             e(&hdr(&[0x45, 0x02, 0x05])).kind,

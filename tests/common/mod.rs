@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod r#gen;
+
 use std::path::PathBuf;
 
 /// `../shared/<sub>` beside the project, or `None` (with a message) when it is not there, so that

@@ -1,0 +1,179 @@
+//! `easlens sessions FILE [--password P] [--json]`: one line (or JSON object) per session with
+//! what happened: command, HTTP and EAS status, throttling, and why it deserves attention.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use easlens::capture::{self, BodyKept, Capture, OpenOptions, PasswordPrompt, Session};
+use easlens::eas::session::{BodyState, Highlight};
+use serde::Serialize;
+
+use super::EXIT_UNREADABLE;
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// A Fiddler archive (.saz) or HAR file.
+    pub file: PathBuf,
+    /// Password of an encrypted SAZ.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Print a JSON array with one object per session instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One session as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct SessionRow {
+    pub index: u32,
+    pub id: Option<u64>,
+    pub started: Option<String>,
+    pub duration_ms: Option<f64>,
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub http_status: Option<u16>,
+    pub command: Option<String>,
+    pub user: Option<String>,
+    pub device_id: Option<String>,
+    pub device_type: Option<String>,
+    pub protocol_version: Option<String>,
+    pub eas_status: Vec<u32>,
+    pub throttled: bool,
+    pub highlight: Vec<Highlight>,
+    pub request_body_state: BodyState,
+    pub response_body_state: BodyState,
+    pub tunnel: bool,
+    pub aborted: bool,
+    pub generated_by_proxy: bool,
+    pub notes: Vec<String>,
+}
+
+pub fn run(args: &SessionsArgs) -> ExitCode {
+    let ask = |prompt: &PasswordPrompt| if prompt.attempt == 1 { args.password.clone() } else { None };
+    let options = OpenOptions { password: Some(&ask), ..Default::default() };
+    let capture = match capture::open(&args.file, &options) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("easlens: {e}");
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    };
+    for w in &capture.warnings {
+        eprintln!("easlens: {}: warning: {w}", args.file.display());
+    }
+    let rows: Vec<SessionRow> = capture.sessions.iter().map(row).collect();
+    if args.json {
+        match serde_json::to_string_pretty(&rows) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("easlens: {}: cannot write JSON: {e}", args.file.display());
+                return ExitCode::from(EXIT_UNREADABLE);
+            }
+        }
+    } else {
+        print!("{}", table(&capture, &rows));
+    }
+    ExitCode::SUCCESS
+}
+
+/// The JSON row of a session.
+pub fn row(s: &Session) -> SessionRow {
+    let eas = s.eas.as_ref();
+    let mut notes = s.notes.clone();
+    if let Some(e) = eas {
+        notes.extend(e.notes.iter().cloned());
+    }
+    SessionRow {
+        index: s.index,
+        id: s.id,
+        started: s.timers.started().map(|t| t.to_rfc3339()),
+        duration_ms: s.timers.duration_ms(),
+        method: s.request.as_ref().map(|r| r.head.method.clone()),
+        url: s.request.as_ref().map(|r| r.url.clone()),
+        http_status: s.http_status(),
+        command: eas.and_then(|e| e.command.map(|c| c.name().to_string()).or_else(|| e.command_raw.clone())),
+        user: eas.and_then(|e| e.user.clone()),
+        device_id: eas.and_then(|e| e.device_id.clone()),
+        device_type: eas.and_then(|e| e.device_type.clone()),
+        protocol_version: eas.and_then(|e| e.protocol_version.clone()),
+        eas_status: eas.map(|e| e.response_status_values()).unwrap_or_default(),
+        throttled: eas.is_some_and(|e| e.throttled()),
+        highlight: eas.map(|e| e.highlights.clone()).unwrap_or_else(|| generic_highlight(s)),
+        request_body_state: eas.map_or_else(|| generic_request_state(s), |e| e.request_body),
+        response_body_state: eas.map_or(BodyState::None, |e| e.response_body),
+        tunnel: s.flags.tunnel,
+        aborted: s.flags.aborted,
+        generated_by_proxy: s.flags.generated,
+        notes,
+    }
+}
+
+/// Non-EAS sessions are highlighted for their HTTP status only.
+fn generic_highlight(s: &Session) -> Vec<Highlight> {
+    match s.http_status() {
+        Some(c) if !(200..300).contains(&c) && !s.flags.tunnel => vec![Highlight::Http],
+        _ => Vec::new(),
+    }
+}
+
+fn generic_request_state(s: &Session) -> BodyState {
+    let Some(r) = &s.request else { return BodyState::None };
+    match r.body.kept {
+        BodyKept::LostByExporter | BodyKept::Omitted => BodyState::Lost,
+        BodyKept::Present if r.body.stored_len > 0 => BodyState::Other,
+        BodyKept::Present if ["GET", "HEAD", "OPTIONS", "CONNECT"].contains(&r.head.method.as_str()) => BodyState::None,
+        BodyKept::Present => BodyState::Empty,
+    }
+}
+
+/// The human-readable table.
+fn table(capture: &Capture, rows: &[SessionRow]) -> String {
+    let mut out = format!(
+        "{} — {} sessions ({})\n",
+        capture.path.display(),
+        rows.len(),
+        match capture.format {
+            capture::Format::Saz => "SAZ",
+            capture::Format::Har => "HAR",
+        }
+    );
+    out += &format!("{:>6}  {:<12} {:<18} {:>4}  {:<14} {:<9} {}\n", "#", "time", "command", "http", "eas status", "flags", "url");
+    for r in rows {
+        let time = r.started.as_deref().and_then(|t| t.get(11..23)).unwrap_or("-");
+        let command = r.command.clone().unwrap_or_else(|| r.method.clone().unwrap_or_else(|| "-".into()));
+        let http = r.http_status.map_or("-".to_string(), |c| c.to_string());
+        let eas: Vec<String> = r.eas_status.iter().map(u32::to_string).collect();
+        let mut flags = String::new();
+        for (on, c) in [
+            (r.highlight.contains(&Highlight::Http), 'H'),
+            (r.throttled, 'T'),
+            (r.highlight.contains(&Highlight::Status), 'S'),
+            (r.aborted, 'A'),
+            (r.tunnel, 'C'),
+            (r.generated_by_proxy, 'G'),
+            (r.request_body_state == BodyState::Lost, 'L'),
+        ] {
+            if on {
+                flags.push(c);
+            }
+        }
+        out += &format!(
+            "{:>6}  {:<12} {:<18} {:>4}  {:<14} {:<9} {}\n",
+            r.index,
+            time,
+            truncate(&command, 18),
+            http,
+            truncate(&eas.join(","), 14),
+            flags,
+            r.url.as_deref().unwrap_or("-")
+        );
+    }
+    out += "flags: H non-2xx HTTP, T throttled (X-MS-ASThrottle), S failing EAS Status, A aborted, C CONNECT tunnel, \
+            G generated by the proxy, L request body lost by the exporter\n";
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(std::iter::once('…')).collect() }
+}
