@@ -214,7 +214,12 @@ fn element_tag(e: &BytesStart<'_>, ns: Option<&str>, parent_page: Option<u8>) ->
             .map(|(p, t)| (p.to_string(), t.to_string()))
     };
     if let Some((p, t)) = unknown {
-        let page = p.parse::<u8>().map_err(|_| format!("bad page {p:?}"))?;
+        // The decoder rejects pages MS-ASWBXML does not define, so the reader does too.
+        let page = p
+            .parse::<u8>()
+            .ok()
+            .filter(|&n| usize::from(n) < super::codepages::PAGE_COUNT)
+            .ok_or_else(|| format!("bad page {p:?} (ActiveSync code pages are 0-25)"))?;
         let token = t
             .strip_prefix("0x")
             .and_then(|h| u8::from_str_radix(h, 16).ok())
@@ -270,5 +275,7 @@ mod tests {
         );
         assert!(from_xml("<Sync xmlns=\"AirSync:\">").is_err());
         assert!(from_xml("").unwrap_err().message.contains("no root"));
+        let e = from_xml(r#"<Sync xmlns="AirSync:"><Unknown page="50" token="0x05"/></Sync>"#).unwrap_err();
+        assert!(e.message.contains("bad page \"50\" (ActiveSync code pages are 0-25)"), "{e}");
     }
 }
