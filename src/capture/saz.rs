@@ -1,9 +1,1496 @@
-//! Fiddler SAZ archives. (Being written.)
+//! Fiddler SAZ archives: a zip of `raw/N_c.txt` (request), `raw/N_s.txt` (response) and
+//! `raw/N_m.xml` (metadata) per session.
+//!
+//! * Names are matched leniently (`\` → `/`, any case, any zero-padding, gaps, stray files) and
+//!   grouped by the numeric N; a `_c.txt` makes a session, everything else is optional.
+//! * The central directory is read once; sessions are indexed on all cores, each worker cloning a
+//!   cheap [`ZipArchive`] over positioned reads of one shared file handle. Only header blocks are
+//!   kept; bodies are read again from the archive when shown ([`SazStore`]), so memory follows the
+//!   session count, not the body sizes. Entries are capped at [`MAX_ENTRY_SIZE`] once inflated.
+//! * Password-protected archives (ZipCrypto, WinZip AES-128/256) ask [`OpenOptions::password`] and
+//!   verify the answer by reading an encrypted entry completely.
+//! * An archive whose central directory is missing (a truncated download) is recovered from its
+//!   local file headers, with a warning that says what was lost; its bodies are kept in memory.
+//! * One unreadable session never fails the file: it gets notes and keeps what could be read.
 
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Arc;
 
-use super::{Capture, OpenError, OpenOptions};
+use zip::result::ZipError;
+use zip::{ZipArchive, ZipReadOptions};
 
-pub fn open(path: &Path, _options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
-    Err(OpenError::NotACapture { path: path.into(), reason: "SAZ reading is not implemented yet".into() })
+use super::index::{parallel_map, summarize};
+use super::model::{Body, BodyKept, BodyLocation, BodyStore, Capture, Format, Request, Response, Session};
+use super::saz_meta::{self, SessionMeta, bits};
+use super::{OpenError, OpenOptions, PasswordPrompt};
+use crate::eas::session::is_eas_url;
+use crate::http::message::split_head;
+use crate::http::{Headers, RequestHead, ResponseHead, parse_request, parse_response};
+
+/// Largest inflated size read from one entry (a zip bomb must not take the machine down).
+pub const MAX_ENTRY_SIZE: u64 = 512 * 1024 * 1024;
+/// Largest `_m.xml` read (real ones are about 1.5 KB).
+const MAX_META_SIZE: u64 = 4 * 1024 * 1024;
+/// Bytes read at a time while looking for the end of a header block.
+const HEAD_CHUNK: usize = 16 * 1024;
+/// A password callback that keeps answering wrong is asked at most this many times.
+const MAX_PASSWORD_ATTEMPTS: u32 = 100;
+
+/// Opens a SAZ archive. The file is only ever read.
+pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+    let io_err = |source| OpenError::Io {
+        path: path.into(),
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let len = file.metadata().map_err(io_err)?.len();
+    if len == 0 {
+        return Err(OpenError::NotACapture {
+            path: path.into(),
+            reason: "the file is empty".into(),
+        });
+    }
+    let mut reader = FileReader::new(Arc::new(file), len);
+    let mut magic = [0u8; 4];
+    let got = read_up_to(&mut reader, &mut magic).map_err(io_err)?;
+    if !magic[..got].starts_with(b"PK") || got < 2 {
+        return Err(OpenError::NotACapture {
+            path: path.into(),
+            reason: "not a zip archive (a SAZ file is a zip archive and starts with \"PK\")".into(),
+        });
+    }
+    if options.cancelled() {
+        return Err(OpenError::Cancelled { path: path.into() });
+    }
+    options.report(0.0, "Reading the archive directory");
+    reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
+    match ZipArchive::new(reader.clone()) {
+        Ok(archive) => open_archive(path, options, archive),
+        Err(ZipError::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof && e.kind() != io::ErrorKind::InvalidData => {
+            Err(io_err(e))
+        }
+        Err(cause) if got == 4 && magic == *b"PK\x03\x04" => recover(path, options, reader, len, cause),
+        Err(cause) => Err(OpenError::BadArchive {
+            path: path.into(),
+            reason: format!("not a readable zip archive ({cause})"),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positioned reads on a shared file handle
+
+/// `Read + Seek` over a shared file with positioned reads, so that clones (one per worker) never
+/// disturb each other's position. A small read-ahead buffer serves the zip crate's header reads.
+#[derive(Clone)]
+struct FileReader {
+    file: Arc<File>,
+    len: u64,
+    pos: u64,
+    buf: Vec<u8>,
+    buf_start: u64,
+    buf_len: usize,
+}
+
+const READ_AHEAD: usize = 8 * 1024;
+
+impl FileReader {
+    fn new(file: Arc<File>, len: u64) -> Self {
+        FileReader {
+            file,
+            len,
+            pos: 0,
+            buf: Vec::new(),
+            buf_start: 0,
+            buf_len: 0,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "positioned reads are not supported on this platform",
+    ))
+}
+
+fn read_at_retry(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    loop {
+        match read_at(file, buf, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+impl Read for FileReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() || self.pos >= self.len {
+            return Ok(0);
+        }
+        let buffered_end = self.buf_start + self.buf_len as u64;
+        if self.pos >= self.buf_start && self.pos < buffered_end {
+            let from = (self.pos - self.buf_start) as usize;
+            let n = out.len().min(self.buf_len - from);
+            out[..n].copy_from_slice(&self.buf[from..from + n]);
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        if out.len() >= READ_AHEAD {
+            let n = read_at_retry(&self.file, out, self.pos)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        if self.buf.len() < READ_AHEAD {
+            self.buf.resize(READ_AHEAD, 0);
+        }
+        let n = read_at_retry(&self.file, &mut self.buf, self.pos)?;
+        self.buf_start = self.pos;
+        self.buf_len = n;
+        let k = out.len().min(n);
+        out[..k].copy_from_slice(&self.buf[..k]);
+        self.pos += k as u64;
+        Ok(k)
+    }
+}
+
+impl Seek for FileReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        match target {
+            Some(p) => {
+                self.pos = p;
+                Ok(p)
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )),
+        }
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry names and session layout
+
+/// The part of a session an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    Client,
+    Server,
+    Meta,
+    WebSocket,
+    Grpc,
+}
+
+/// `raw/N_x.txt|xml` (any case, `\` or `/`) → (N, part, width of N as written).
+fn classify(name: &str) -> Option<(u32, PartKind, usize)> {
+    let name = name.replace('\\', "/");
+    let name = name.trim_start_matches('/').as_bytes();
+    if name.len() < 4 || !name[..4].eq_ignore_ascii_case(b"raw/") {
+        return None;
+    }
+    let rest = &name[4..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let tail = &rest[digits..];
+    if digits == 0 || tail.len() != 6 || tail[0] != b'_' || tail[2] != b'.' {
+        return None;
+    }
+    let ext = &tail[3..];
+    if !ext.eq_ignore_ascii_case(b"txt") && !ext.eq_ignore_ascii_case(b"xml") {
+        return None;
+    }
+    let kind = match tail[1].to_ascii_lowercase() {
+        b'c' => PartKind::Client,
+        b's' => PartKind::Server,
+        b'm' => PartKind::Meta,
+        b'w' => PartKind::WebSocket,
+        b'g' => PartKind::Grpc,
+        _ => return None,
+    };
+    let n: u32 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    Some((n, kind, digits))
+}
+
+/// The entries of one session (indices into the archive or the recovered entry list).
+#[derive(Debug, Clone, Default)]
+struct SessionEntries {
+    n: u32,
+    c: Option<usize>,
+    s: Option<usize>,
+    m: Option<usize>,
+    w: Option<usize>,
+    g: Option<usize>,
+}
+
+#[derive(Debug, Default)]
+struct Layout {
+    /// Sessions that have a `_c.txt`, sorted by N.
+    sessions: Vec<SessionEntries>,
+    /// N of groups without a `_c.txt`.
+    orphans: Vec<u32>,
+    /// Entries whose (N, part) was already seen (`raw/1_c.txt` and `raw/01_c.txt`).
+    duplicates: Vec<String>,
+    /// Widest N as written (zero-padding included).
+    width: usize,
+}
+
+fn layout(names: impl Iterator<Item = (usize, String)>) -> Layout {
+    let mut groups: BTreeMap<u32, SessionEntries> = BTreeMap::new();
+    let mut out = Layout::default();
+    for (idx, name) in names {
+        let Some((n, kind, width)) = classify(&name) else {
+            continue;
+        };
+        out.width = out.width.max(width);
+        let g = groups.entry(n).or_insert_with(|| SessionEntries {
+            n,
+            ..Default::default()
+        });
+        let slot = match kind {
+            PartKind::Client => &mut g.c,
+            PartKind::Server => &mut g.s,
+            PartKind::Meta => &mut g.m,
+            PartKind::WebSocket => &mut g.w,
+            PartKind::Grpc => &mut g.g,
+        };
+        if slot.is_some() {
+            out.duplicates.push(name);
+        } else {
+            *slot = Some(idx);
+        }
+    }
+    for (n, g) in groups {
+        if g.c.is_some() {
+            out.sessions.push(g);
+        } else {
+            out.orphans.push(n);
+        }
+    }
+    out
+}
+
+fn layout_warnings(layout: &Layout, warnings: &mut Vec<String>) {
+    if !layout.orphans.is_empty() {
+        let list: Vec<String> = layout.orphans.iter().take(10).map(u32::to_string).collect();
+        let more = if layout.orphans.len() > 10 { ", …" } else { "" };
+        warnings.push(format!(
+            "{} session number(s) have response or metadata entries but no raw/N_c.txt request and were skipped (N = {}{more})",
+            layout.orphans.len(),
+            list.join(", ")
+        ));
+    }
+    if !layout.duplicates.is_empty() {
+        warnings.push(format!(
+            "{} entries repeat a session part already seen and were ignored (first: {})",
+            layout.duplicates.len(),
+            layout.duplicates[0]
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading entries
+
+/// Where a session's entries are read from: the archive (central directory) or, for a damaged
+/// archive, its local file headers.
+trait EntrySource {
+    fn open(&mut self, idx: usize) -> Result<Box<dyn Read + '_>, String>;
+    fn name(&self, idx: usize) -> String;
+    /// The inflated size the archive announces, when it does.
+    fn declared_len(&self, idx: usize) -> Option<u64>;
+    /// Bodies are kept in memory ([`BodyLocation::Memory`]) instead of being re-read later.
+    fn keeps_bodies(&self) -> bool;
+}
+
+fn zip_error_text(e: &ZipError) -> String {
+    match e {
+        ZipError::InvalidPassword => "wrong password".into(),
+        ZipError::UnsupportedArchive(m) if *m == ZipError::PASSWORD_REQUIRED => {
+            "encrypted, and no password given".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+#[derive(Clone)]
+struct ArchiveSource {
+    archive: ZipArchive<FileReader>,
+    password: Option<Arc<str>>,
+}
+
+impl EntrySource for ArchiveSource {
+    fn open(&mut self, idx: usize) -> Result<Box<dyn Read + '_>, String> {
+        let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
+        match self.archive.by_index_with_options(idx, options) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) => Err(zip_error_text(&e)),
+        }
+    }
+
+    fn name(&self, idx: usize) -> String {
+        entry_name(&self.archive, idx)
+    }
+
+    fn declared_len(&self, idx: usize) -> Option<u64> {
+        self.archive.by_index_data(idx).ok().map(|e| e.size())
+    }
+
+    fn keeps_bodies(&self) -> bool {
+        false
+    }
+}
+
+fn entry_name(archive: &ZipArchive<FileReader>, idx: usize) -> String {
+    match archive.by_index_data(idx) {
+        Ok(e) => match e.name() {
+            Ok(n) => n.into_owned(),
+            Err(_) => String::from_utf8_lossy(e.name_raw()).into_owned(),
+        },
+        Err(_) => format!("entry #{idx}"),
+    }
+}
+
+/// One entry being read: the header block first, the rest only when needed.
+struct Part<'a> {
+    reader: Box<dyn Read + 'a>,
+    bytes: Vec<u8>,
+    eof: bool,
+    error: Option<String>,
+    /// Cut at [`MAX_ENTRY_SIZE`].
+    capped: bool,
+    /// Bytes handed over by [`Part::take_bytes`].
+    taken: usize,
+}
+
+impl<'a> Part<'a> {
+    fn new(reader: Box<dyn Read + 'a>) -> Self {
+        Part {
+            reader,
+            bytes: Vec::new(),
+            eof: false,
+            error: None,
+            capped: false,
+            taken: 0,
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.eof || self.error.is_some() || self.capped
+    }
+
+    /// Reads until the blank line after the headers (or the end).
+    fn read_head(&mut self) {
+        while !self.done() && split_head(&self.bytes).is_none() {
+            let room = (MAX_ENTRY_SIZE as usize).saturating_sub(self.bytes.len());
+            if room == 0 {
+                self.check_cap();
+                break;
+            }
+            let start = self.bytes.len();
+            self.bytes.resize(start + HEAD_CHUNK.min(room), 0);
+            match self.reader.read(&mut self.bytes[start..]) {
+                Ok(0) => {
+                    self.bytes.truncate(start);
+                    self.eof = true;
+                }
+                Ok(k) => self.bytes.truncate(start + k),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.bytes.truncate(start),
+                Err(e) => {
+                    self.bytes.truncate(start);
+                    self.error = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Reads everything (up to the cap).
+    fn read_all(&mut self) {
+        if self.done() {
+            return;
+        }
+        let room = MAX_ENTRY_SIZE.saturating_sub(self.bytes.len() as u64);
+        match (&mut self.reader).take(room).read_to_end(&mut self.bytes) {
+            Ok(_) if self.bytes.len() as u64 >= MAX_ENTRY_SIZE => self.check_cap(),
+            Ok(_) => self.eof = true,
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    fn check_cap(&mut self) {
+        let mut one = [0u8; 1];
+        match read_up_to(&mut self.reader, &mut one) {
+            Ok(0) => self.eof = true,
+            Ok(_) => self.capped = true,
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// Hands the bytes read over (for the EAS summary).
+    fn take_bytes(&mut self) -> Vec<u8> {
+        self.taken = self.bytes.len();
+        std::mem::take(&mut self.bytes)
+    }
+
+    /// The body from `offset`: in the archive, or in memory when `memory` or when the entry is
+    /// damaged (the bytes read are all there is).
+    fn body(&self, offset: usize, entry: usize, declared: Option<u64>, memory: bool) -> Body {
+        let read = self.bytes.len() as u64;
+        let total = if self.eof || self.capped || self.error.is_some() {
+            read
+        } else {
+            declared.unwrap_or(read).max(read).min(MAX_ENTRY_SIZE)
+        };
+        let stored_len = total.saturating_sub(offset as u64);
+        if stored_len == 0 {
+            return Body::empty();
+        }
+        if memory || self.error.is_some() {
+            return Body::in_memory(self.bytes.get(offset..).unwrap_or_default().to_vec());
+        }
+        Body {
+            location: BodyLocation::ZipEntry {
+                entry,
+                offset: offset as u64,
+            },
+            stored_len,
+            kept: BodyKept::Present,
+        }
+    }
+
+    /// Notes about how the entry was read.
+    fn notes(&self, name: &str, declared: Option<u64>, notes: &mut Vec<String>) {
+        if let Some(e) = &self.error {
+            notes.push(format!(
+                "{name}: damaged ({e}); showing the {} bytes that could be read",
+                self.bytes.len().max(self.taken)
+            ));
+        }
+        let declared_too_large = !self.done() && declared.is_some_and(|d| d > MAX_ENTRY_SIZE);
+        if self.capped || declared_too_large {
+            notes.push(format!(
+                "{name} is larger than {} MiB once decompressed; only the first {} MiB are used",
+                MAX_ENTRY_SIZE >> 20,
+                MAX_ENTRY_SIZE >> 20
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One session
+
+/// How BitFlags are read for the whole archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlagBase {
+    Hex,
+    Decimal,
+}
+
+fn index_session(src: &mut dyn EntrySource, e: &SessionEntries, base: FlagBase, recovered: bool) -> Session {
+    let mut s = Session::new(e.n);
+    let memory = src.keeps_bodies();
+
+    // Metadata.
+    let meta: Option<SessionMeta> = e.m.and_then(|m| read_meta(src, m, &mut s.notes));
+    let mut bit_flags = None;
+    if let Some(meta) = &meta {
+        s.id = meta.sid;
+        s.timers = meta.timers.clone();
+        s.client_ip = meta.client_ip.clone();
+        s.server_ip = meta.server_ip.clone();
+        s.process = meta.process.clone();
+        s.comment = meta.comment.clone();
+        s.flags.aborted = meta.aborted;
+        bit_flags = match base {
+            FlagBase::Hex => meta.bit_flags,
+            FlagBase::Decimal => meta
+                .bit_flags_text
+                .as_deref()
+                .and_then(saz_meta::parse_bit_flags_decimal),
+        };
+        let m_name = src.name(e.m.unwrap_or_default());
+        s.notes.extend(meta.notes.iter().map(|n| format!("{m_name}: {n}")));
+    }
+    s.flags.bit_flags = bit_flags;
+    let bit = |mask: u64| bit_flags.is_some_and(|b| b & mask != 0);
+
+    // Request.
+    let c = e.c.unwrap_or_default();
+    let c_name = src.name(c);
+    let c_declared = src.declared_len(c);
+    // The raw bytes of EAS sessions, for the summary: (whole entry, body offset).
+    let mut request_raw: (Vec<u8>, usize) = (Vec::new(), 0);
+    let mut eas = false;
+    match src.open(c) {
+        Err(err) => s.notes.push(format!("{c_name}: cannot be read: {err}")),
+        Ok(reader) => {
+            let mut part = Part::new(reader);
+            part.read_head();
+            if part.bytes.is_empty() && part.error.is_none() {
+                s.notes.push(format!("{c_name} is empty (no request)"));
+            } else {
+                match parse_request(&part.bytes) {
+                    Ok((head, offset)) => {
+                        let connect = head.method.eq_ignore_ascii_case("CONNECT");
+                        s.flags.tunnel = connect || bit(bits::TUNNEL);
+                        let url = build_url(&head, bit_flags);
+                        eas = !s.flags.tunnel && is_eas_url(&url);
+                        if eas || memory {
+                            part.read_all();
+                        }
+                        let body = part.body(offset, c, c_declared, memory);
+                        if eas {
+                            request_raw = (part.take_bytes(), offset);
+                        }
+                        s.request = Some(Request { head, url, body });
+                    }
+                    Err(err) => {
+                        s.notes.push(format!(
+                            "{c_name}: not an HTTP request ({err}); the bytes are kept as the body"
+                        ));
+                        if memory {
+                            part.read_all();
+                        }
+                        let head = RequestHead {
+                            method: String::new(),
+                            target: String::new(),
+                            version: String::new(),
+                            headers: Headers::new(),
+                            problems: vec![err.to_string()],
+                        };
+                        let body = part.body(0, c, c_declared, memory);
+                        s.request = Some(Request {
+                            head,
+                            url: String::new(),
+                            body,
+                        });
+                    }
+                }
+            }
+            part.notes(&c_name, c_declared, &mut s.notes);
+        }
+    }
+
+    // Response.
+    let mut response_raw: (Vec<u8>, usize) = (Vec::new(), 0);
+    let mut body_start: Vec<u8> = Vec::new();
+    match e.s {
+        None if recovered => s
+            .notes
+            .push("no response entry: raw/N_s.txt may have been lost with the damaged part of the archive".to_string()),
+        None => {
+            s.flags.aborted = true;
+            s.notes.push(format!("no response (there is no raw/{}_s.txt)", e.n));
+        }
+        Some(sx) => {
+            let s_name = src.name(sx);
+            let s_declared = src.declared_len(sx);
+            match src.open(sx) {
+                Err(err) => s.notes.push(format!("{s_name}: cannot be read: {err}")),
+                Ok(reader) => {
+                    let mut part = Part::new(reader);
+                    part.read_head();
+                    if part.bytes.is_empty() && part.error.is_none() {
+                        s.flags.aborted = true;
+                        s.notes.push("no response (aborted)".into());
+                    } else {
+                        match parse_response(&part.bytes) {
+                            Ok((head, offset)) => {
+                                if eas || memory {
+                                    part.read_all();
+                                }
+                                let start = part.bytes.get(offset..).unwrap_or_default();
+                                body_start = start[..start.len().min(16)].to_vec();
+                                let body = part.body(offset, sx, s_declared, memory);
+                                if eas {
+                                    response_raw = (part.take_bytes(), offset);
+                                }
+                                s.response = Some(Response { head, body });
+                            }
+                            Err(err) => {
+                                s.notes.push(format!(
+                                    "{s_name}: not an HTTP response ({err}); the bytes are kept as the body"
+                                ));
+                                if memory {
+                                    part.read_all();
+                                }
+                                let head = ResponseHead {
+                                    version: String::new(),
+                                    status: 0,
+                                    reason: String::new(),
+                                    headers: Headers::new(),
+                                    problems: vec![err.to_string()],
+                                };
+                                let body = part.body(0, sx, s_declared, memory);
+                                s.response = Some(Response { head, body });
+                            }
+                        }
+                    }
+                    part.notes(&s_name, s_declared, &mut s.notes);
+                }
+            }
+        }
+    }
+    for (entry, what) in [(e.w, "WebSocket messages"), (e.g, "gRPC messages")] {
+        if let Some(idx) = entry {
+            s.notes.push(format!("{} ({what}) is not shown", src.name(idx)));
+        }
+    }
+
+    // Flags.
+    s.flags.generated = match bit_flags {
+        Some(b) => b & bits::RESPONSE_GENERATED_BY_FIDDLER != 0,
+        None => s
+            .response
+            .as_ref()
+            .is_some_and(|r| looks_generated(&r.head, &body_start)),
+    };
+    s.flags.https = bit(bits::IS_HTTPS)
+        || s.request
+            .as_ref()
+            .is_some_and(|r| r.url.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://")));
+
+    fn raw_body((bytes, offset): &(Vec<u8>, usize)) -> &[u8] {
+        bytes.get(*offset..).unwrap_or_default()
+    }
+    summarize(&mut s, raw_body(&request_raw), raw_body(&response_raw));
+    s
+}
+
+fn read_meta(src: &mut dyn EntrySource, idx: usize, notes: &mut Vec<String>) -> Option<SessionMeta> {
+    let name = src.name(idx);
+    let mut reader = match src.open(idx) {
+        Ok(r) => r,
+        Err(e) => {
+            notes.push(format!("{name}: cannot be read: {e}"));
+            return None;
+        }
+    };
+    let mut bytes = Vec::new();
+    match (&mut reader).take(MAX_META_SIZE + 1).read_to_end(&mut bytes) {
+        Ok(_) if bytes.len() as u64 > MAX_META_SIZE => {
+            notes.push(format!("{name} is larger than {} MiB; ignored", MAX_META_SIZE >> 20));
+            None
+        }
+        Ok(_) => Some(saz_meta::parse(&bytes)),
+        Err(e) => {
+            notes.push(format!("{name}: cannot be read: {e}"));
+            None
+        }
+    }
+}
+
+/// The absolute URL of a request: the request-target when it is absolute (or a CONNECT
+/// authority), else `Host` + target with `https` when BitFlags say IsHTTPS or the port is 443.
+fn build_url(head: &RequestHead, bit_flags: Option<u64>) -> String {
+    let target = head.target.trim();
+    if head.method.eq_ignore_ascii_case("CONNECT") || target.contains("://") {
+        return target.to_string();
+    }
+    let Some(host) = head.headers.get("host").map(str::trim).filter(|h| !h.is_empty()) else {
+        return target.to_string();
+    };
+    let https = bit_flags.is_some_and(|b| b & bits::IS_HTTPS != 0) || host.ends_with(":443");
+    let scheme = if https { "https" } else { "http" };
+    let path = match target {
+        "*" | "" => String::new(),
+        t if t.starts_with('/') => t.to_string(),
+        t => format!("/{t}"),
+    };
+    format!("{scheme}://{host}{path}")
+}
+
+/// `host:port` of a CONNECT request.
+fn connect_target(s: &Session) -> Option<String> {
+    let req = s.request.as_ref()?;
+    req.head
+        .method
+        .eq_ignore_ascii_case("CONNECT")
+        .then(|| req.head.target.trim().to_ascii_lowercase())
+}
+
+/// The host of an origin-form request whose `http` scheme was a guess (no BitFlags to say).
+fn guessed_http_host(s: &Session) -> Option<String> {
+    let req = s.request.as_ref()?;
+    let guessed = s.flags.bit_flags.is_none() && !req.head.target.contains("://") && req.url.starts_with("http://");
+    if !guessed || req.head.method.eq_ignore_ascii_case("CONNECT") {
+        return None;
+    }
+    req.head.headers.get("host").map(|h| h.trim().to_ascii_lowercase())
+}
+
+/// A response that Fiddler made up (used only when there are no BitFlags).
+fn looks_generated(head: &ResponseHead, body_start: &[u8]) -> bool {
+    let reason = head.reason.to_ascii_lowercase();
+    reason.starts_with("fiddler - ") || reason.contains("fiddler generated") || body_start.starts_with(b"[Fiddler]")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Archive-wide passes
+
+/// Fiddler writes BitFlags in hexadecimal, some other writers in decimal. Decide from the archive:
+/// the tunnel bits must agree with CONNECT requests, and no unknown high bits may be set.
+fn flags_look_decimal(sessions: &[Session], comment: &[u8]) -> bool {
+    if comment.starts_with(b"Fiddler") {
+        return false;
+    }
+    let (mut against_hex, mut against_dec) = (0usize, 0usize);
+    for s in sessions {
+        // Read as hexadecimal, the value's hex digits are the text as written (less leading zeros).
+        let Some(hex) = s.flags.bit_flags else { continue };
+        let Some(dec) = saz_meta::parse_bit_flags_decimal(&format!("{hex:x}")) else {
+            continue;
+        };
+        let connect = connect_target(s).is_some();
+        let wrong = |v: u64| usize::from((v & bits::TUNNEL != 0) != connect) + usize::from(v >= 0x100_0000);
+        against_hex += wrong(hex);
+        against_dec += wrong(dec);
+    }
+    against_dec < against_hex
+}
+
+/// Origin-form requests without BitFlags: `https` when a CONNECT tunnel to `host:443` precedes.
+fn apply_connect_context(sessions: &mut [Session]) {
+    let targets: HashSet<String> = sessions.iter().filter_map(connect_target).collect();
+    if targets.is_empty() {
+        return;
+    }
+    for s in sessions.iter_mut() {
+        let Some(host) = guessed_http_host(s) else { continue };
+        let tunnelled = if host.contains(':') {
+            targets.contains(&host)
+        } else {
+            targets.contains(&format!("{host}:443"))
+        };
+        if !tunnelled {
+            continue;
+        }
+        if let Some(req) = s.request.as_mut()
+            && let Some(rest) = req.url.strip_prefix("http://")
+        {
+            req.url = format!("https://{rest}");
+            s.flags.https = true;
+        }
+    }
+}
+
+fn index_all(
+    path: &Path,
+    options: &OpenOptions<'_>,
+    layout: &Layout,
+    recovered: bool,
+    comment: &[u8],
+    make_source: &(dyn Fn() -> Box<dyn EntrySource> + Sync),
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Session>, OpenError> {
+    let run = |base: FlagBase| {
+        parallel_map(layout.sessions.len(), options, "Indexing sessions", |i| {
+            let mut src = make_source();
+            index_session(src.as_mut(), &layout.sessions[i], base, recovered)
+        })
+        .ok_or_else(|| OpenError::Cancelled { path: path.into() })
+    };
+    let mut sessions = run(FlagBase::Hex)?;
+    if flags_look_decimal(&sessions, comment) {
+        warnings.push("BitFlags look decimal (as some non-Fiddler writers store them); read as decimal".into());
+        drop(sessions);
+        sessions = run(FlagBase::Decimal)?;
+    }
+    apply_connect_context(&mut sessions);
+    options.report(1.0, format!("Loaded {} sessions", sessions.len()));
+    Ok(sessions)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords
+
+enum Verdict {
+    Right,
+    Wrong,
+}
+
+/// Asks for the password until `verify` accepts it.
+fn unlock(path: &Path, options: &OpenOptions<'_>, verify: impl Fn(&str) -> Verdict) -> Result<String, OpenError> {
+    let mut previous_was_wrong = false;
+    for attempt in 1..=MAX_PASSWORD_ATTEMPTS {
+        if options.cancelled() {
+            return Err(OpenError::Cancelled { path: path.into() });
+        }
+        let give_up = || {
+            if previous_was_wrong {
+                OpenError::WrongPassword { path: path.into() }
+            } else {
+                OpenError::PasswordRequired { path: path.into() }
+            }
+        };
+        let Some(ask) = options.password else {
+            return Err(give_up());
+        };
+        let answer = ask(&PasswordPrompt {
+            path: path.into(),
+            attempt,
+            previous_was_wrong,
+        });
+        let Some(password) = answer.filter(|p| !p.is_empty()) else {
+            return Err(give_up());
+        };
+        match verify(&password) {
+            Verdict::Right => return Ok(password),
+            Verdict::Wrong => previous_was_wrong = true,
+        }
+    }
+    Err(OpenError::WrongPassword { path: path.into() })
+}
+
+/// Reads a whole entry to check a password: ZipCrypto's one check byte lets 1 in 256 wrong
+/// passwords through, so a CRC or decompression error after it counts as wrong too.
+fn read_fully_to_verify(reader: &mut dyn Read) -> bool {
+    io::copy(&mut reader.take(MAX_ENTRY_SIZE), &mut io::sink()).is_ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normal archives
+
+fn open_archive(path: &Path, options: &OpenOptions<'_>, archive: ZipArchive<FileReader>) -> Result<Capture, OpenError> {
+    let names = (0..archive.len()).map(|i| (i, entry_name(&archive, i)));
+    let layout = layout(names);
+    if layout.sessions.is_empty() {
+        return Err(OpenError::NotACapture {
+            path: path.into(),
+            reason: "no Fiddler sessions (raw/N_c.txt)".into(),
+        });
+    }
+    let mut warnings = Vec::new();
+    layout_warnings(&layout, &mut warnings);
+
+    // Encrypted entries: find a few small ones to check the password with.
+    let mut encrypted: Vec<(u64, usize)> = layout
+        .sessions
+        .iter()
+        .flat_map(|e| [e.c, e.s, e.m])
+        .flatten()
+        .filter_map(|i| {
+            archive
+                .by_index_data(i)
+                .ok()
+                .filter(|d| d.encrypted())
+                .map(|d| (d.size(), i))
+        })
+        .collect();
+    let password = if encrypted.is_empty() {
+        None
+    } else {
+        encrypted.retain(|(size, _)| *size > 0);
+        encrypted.sort_unstable();
+        encrypted.truncate(3);
+        let verify = |pw: &str| {
+            let mut any_read = false;
+            for &(_, idx) in &encrypted {
+                let mut ar = archive.clone();
+                match ar.by_index_decrypt(idx, pw.as_bytes()) {
+                    Err(ZipError::InvalidPassword) => return Verdict::Wrong,
+                    Err(_) => {}
+                    Ok(mut f) => {
+                        any_read = true;
+                        if read_fully_to_verify(&mut f) {
+                            return Verdict::Right;
+                        }
+                    }
+                }
+            }
+            // Nothing could be read at all (unsupported method…): the password cannot be checked;
+            // the sessions will say what is wrong.
+            if any_read { Verdict::Wrong } else { Verdict::Right }
+        };
+        options.report(0.0, "The archive is password-protected");
+        Some(Arc::<str>::from(unlock(path, options, verify)?))
+    };
+
+    let source = ArchiveSource { archive, password };
+    let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
+    let sessions = index_all(
+        path,
+        options,
+        &layout,
+        false,
+        source.archive.comment(),
+        &make_source,
+        &mut warnings,
+    )?;
+    let store = SazStore {
+        archive: Some(source.archive.clone()),
+        password: source.password.clone(),
+    };
+    Ok(Capture::new(
+        path.into(),
+        Format::Saz,
+        sessions,
+        warnings,
+        Box::new(store),
+    ))
+}
+
+/// Reads SAZ bodies back from the archive.
+struct SazStore {
+    archive: Option<ZipArchive<FileReader>>,
+    /// The password the archive was opened with; kept in memory only.
+    password: Option<Arc<str>>,
+}
+
+impl BodyStore for SazStore {
+    fn read(&self, body: &Body) -> io::Result<Vec<u8>> {
+        match &body.location {
+            BodyLocation::None => Ok(Vec::new()),
+            BodyLocation::Memory(bytes) => Ok(bytes.to_vec()),
+            BodyLocation::ZipEntry { entry, offset } => {
+                let Some(archive) = &self.archive else {
+                    return Err(io::Error::other("this capture was recovered from a damaged archive"));
+                };
+                let mut archive = archive.clone();
+                let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
+                let mut f = archive.by_index_with_options(*entry, options).map_err(|e| match e {
+                    ZipError::Io(e) => e,
+                    other => io::Error::other(zip_error_text(&other)),
+                })?;
+                let skipped = io::copy(&mut (&mut f).take(*offset), &mut io::sink())?;
+                if skipped < *offset {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the entry is shorter than when it was indexed",
+                    ));
+                }
+                let room = MAX_ENTRY_SIZE.saturating_sub(*offset);
+                let mut out = Vec::with_capacity(body.stored_len.min(room) as usize);
+                f.take(room).read_to_end(&mut out)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Damaged archives: recovery from the local file headers
+
+const LOCAL_HEADER: [u8; 4] = *b"PK\x03\x04";
+const CENTRAL_HEADER: [u8; 4] = *b"PK\x01\x02";
+const END_OF_DIRECTORY: [u8; 4] = *b"PK\x05\x06";
+const ZIP64_END_OF_DIRECTORY: [u8; 4] = *b"PK\x06\x06";
+const DATA_DESCRIPTOR: [u8; 4] = *b"PK\x07\x08";
+
+/// An entry found by scanning the local file headers.
+#[derive(Debug, Clone)]
+struct LocalEntry {
+    name: String,
+    header_offset: u64,
+    encrypted: bool,
+    uncompressed: u64,
+    /// Sizes and CRC from the data descriptor, when the local header defers to one.
+    descriptor: Option<(u32, u64, u64)>,
+}
+
+#[derive(Debug, Default)]
+struct Scan {
+    entries: Vec<LocalEntry>,
+    /// `(offset, reason)` of each unreadable stretch.
+    damage: Vec<(u64, String)>,
+    /// The scan reached the central directory (only the end record was damaged).
+    reached_directory: bool,
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn le64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default())
+}
+
+fn read_exact_at(r: &mut FileReader, at: u64, len: usize) -> io::Result<Vec<u8>> {
+    r.seek(SeekFrom::Start(at))?;
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// Parses the local header at `pos`; returns the entry and where the next header starts.
+fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u64), String> {
+    if pos + 30 > len {
+        return Err("its local header is cut off".into());
+    }
+    let h = read_exact_at(r, pos, 30).map_err(|e| e.to_string())?;
+    let flags = le16(&h, 6);
+    let crc = le32(&h, 14);
+    let mut compressed = u64::from(le32(&h, 18));
+    let mut uncompressed = u64::from(le32(&h, 22));
+    let name_len = usize::from(le16(&h, 26));
+    let extra_len = usize::from(le16(&h, 28));
+    let data_start = pos + 30 + (name_len + extra_len) as u64;
+    if name_len == 0 || data_start > len {
+        return Err("its local header is cut off".into());
+    }
+    let var = read_exact_at(r, pos + 30, name_len + extra_len).map_err(|e| e.to_string())?;
+    let name = String::from_utf8_lossy(&var[..name_len]).into_owned();
+    if name.chars().any(|c| c.is_control()) {
+        return Err("a signature without a valid header".into());
+    }
+    // Zip64: the 32-bit sizes are 0xFFFFFFFF and the real ones are in extra field 0x0001.
+    let extra = &var[name_len..];
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let (id, size) = (le16(extra, at), usize::from(le16(extra, at + 2)));
+        let data = &extra[at + 4..(at + 4 + size).min(extra.len())];
+        if id == 0x0001 {
+            let mut k = 0;
+            if uncompressed == 0xFFFF_FFFF && data.len() >= k + 8 {
+                uncompressed = le64(data, k);
+                k += 8;
+            }
+            if compressed == 0xFFFF_FFFF && data.len() >= k + 8 {
+                compressed = le64(data, k);
+            }
+        }
+        at += 4 + size;
+    }
+    let encrypted = flags & 1 != 0;
+    if flags & 8 != 0 {
+        let (crc, c, u, desc_len) = find_descriptor(r, data_start, len)?;
+        let entry = LocalEntry {
+            name,
+            header_offset: pos,
+            encrypted,
+            uncompressed: u,
+            descriptor: Some((crc, c, u)),
+        };
+        return Ok((entry, data_start + c + desc_len));
+    }
+    let _ = crc;
+    let end = data_start
+        .checked_add(compressed)
+        .filter(|&e| e <= len)
+        .ok_or("its data is cut off")?;
+    Ok((
+        LocalEntry {
+            name,
+            header_offset: pos,
+            encrypted,
+            uncompressed,
+            descriptor: None,
+        },
+        end,
+    ))
+}
+
+/// Finds the data descriptor after the data at `data_start`: `PK\7\8`, CRC, then sizes whose
+/// compressed size is the distance from `data_start`. Returns (crc, compressed, uncompressed, length).
+fn find_descriptor(r: &mut FileReader, data_start: u64, len: u64) -> Result<(u32, u64, u64, u64), String> {
+    let mut from = data_start;
+    while let Some(at) = find_signature(r, from, len, &[DATA_DESCRIPTOR]).map_err(|e| e.to_string())? {
+        let distance = at - data_start;
+        if at + 16 <= len {
+            let d = read_exact_at(r, at, (len - at).min(24) as usize).map_err(|e| e.to_string())?;
+            if u64::from(le32(&d, 8)) == distance {
+                return Ok((le32(&d, 4), distance, u64::from(le32(&d, 12)), 16));
+            }
+            if d.len() >= 24 && le64(&d, 8) == distance {
+                return Ok((le32(&d, 4), distance, le64(&d, 16), 24));
+            }
+        }
+        from = at + 1;
+    }
+    Err("its data descriptor is missing".into())
+}
+
+/// The offset of the first of `signatures` at or after `from`.
+fn find_signature(r: &mut FileReader, from: u64, len: u64, signatures: &[[u8; 4]]) -> io::Result<Option<u64>> {
+    const CHUNK: usize = 256 * 1024;
+    let mut pos = from;
+    let mut buf = vec![0u8; CHUNK];
+    while pos + 4 <= len {
+        let want = ((len - pos) as usize).min(CHUNK);
+        r.seek(SeekFrom::Start(pos))?;
+        let got = read_up_to(r, &mut buf[..want])?;
+        if got < 4 {
+            break;
+        }
+        for i in memchr::memmem::find_iter(&buf[..got], b"PK") {
+            if i + 4 <= got && signatures.iter().any(|s| buf[i..i + 4] == *s) {
+                return Ok(Some(pos + i as u64));
+            }
+        }
+        if got < want {
+            break;
+        }
+        pos += (got - 3) as u64;
+    }
+    Ok(None)
+}
+
+fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader, len: u64) -> Result<Scan, OpenError> {
+    let mut scan = Scan::default();
+    let mut pos = 0u64;
+    let mut last_report = 0u64;
+    while pos < len {
+        if options.cancelled() {
+            return Err(OpenError::Cancelled { path: path.into() });
+        }
+        if pos - last_report >= 4 << 20 {
+            last_report = pos;
+            options.report(
+                pos as f32 / len as f32 * 0.5,
+                format!("Recovering entries: byte {pos} of {len}"),
+            );
+        }
+        let sig = if pos + 4 <= len {
+            read_exact_at(r, pos, 4).ok()
+        } else {
+            None
+        };
+        match sig.as_deref() {
+            Some(s) if s == LOCAL_HEADER => match parse_local(r, pos, len) {
+                Ok((entry, next)) => {
+                    scan.entries.push(entry);
+                    pos = next;
+                    continue;
+                }
+                Err(why) => scan.damage.push((pos, why)),
+            },
+            Some(s) if s == CENTRAL_HEADER || s == END_OF_DIRECTORY || s == ZIP64_END_OF_DIRECTORY => {
+                scan.reached_directory = true;
+                break;
+            }
+            _ => scan.damage.push((pos, "unreadable bytes".into())),
+        }
+        // Resynchronise on the next header.
+        match find_signature(r, pos + 1, len, &[LOCAL_HEADER, CENTRAL_HEADER]) {
+            Ok(Some(next)) => pos = next,
+            _ => break,
+        }
+    }
+    Ok(scan)
+}
+
+/// Reads recovered entries through the zip crate's streaming reader.
+#[derive(Clone)]
+struct LocalSource {
+    reader: FileReader,
+    entries: Arc<Vec<LocalEntry>>,
+    password: Option<Arc<str>>,
+}
+
+impl EntrySource for LocalSource {
+    fn open(&mut self, idx: usize) -> Result<Box<dyn Read + '_>, String> {
+        let entry = self.entries.get(idx).ok_or("no such entry")?;
+        self.reader
+            .seek(SeekFrom::Start(entry.header_offset))
+            .map_err(|e| e.to_string())?;
+        let mut options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
+        if let Some((crc, compressed, uncompressed)) = entry.descriptor {
+            options = options
+                .override_compressed_size(compressed)
+                .override_uncompressed_size(uncompressed)
+                .override_crc(crc);
+        }
+        match zip::read::read_zipfile_from_stream_with_options(&mut self.reader, options) {
+            Ok(Some(f)) => Ok(Box::new(f)),
+            Ok(None) => Err("no local header".into()),
+            Err(e) => Err(zip_error_text(&e)),
+        }
+    }
+
+    fn name(&self, idx: usize) -> String {
+        self.entries.get(idx).map(|e| e.name.clone()).unwrap_or_default()
+    }
+
+    fn declared_len(&self, idx: usize) -> Option<u64> {
+        self.entries.get(idx).map(|e| e.uncompressed)
+    }
+
+    fn keeps_bodies(&self) -> bool {
+        true
+    }
+}
+
+fn recover(
+    path: &Path,
+    options: &OpenOptions<'_>,
+    mut reader: FileReader,
+    len: u64,
+    cause: ZipError,
+) -> Result<Capture, OpenError> {
+    options.report(
+        0.0,
+        "The archive directory is damaged; recovering entries from the local headers",
+    );
+    let scan = scan_local_headers(path, options, &mut reader, len)?;
+    let layout = layout(scan.entries.iter().enumerate().map(|(i, e)| (i, e.name.clone())));
+    if layout.sessions.is_empty() {
+        let reason = if scan.entries.is_empty() {
+            format!("the zip directory is unreadable ({cause}) and no entry could be recovered")
+        } else {
+            format!(
+                "the zip directory is unreadable ({cause}) and none of the {} recovered entries is a Fiddler session (raw/N_c.txt)",
+                scan.entries.len()
+            )
+        };
+        return Err(OpenError::BadArchive {
+            path: path.into(),
+            reason,
+        });
+    }
+    let entries = Arc::new(scan.entries);
+    let mut source = LocalSource {
+        reader,
+        entries: entries.clone(),
+        password: None,
+    };
+
+    let mut encrypted: Vec<(u64, usize)> = layout
+        .sessions
+        .iter()
+        .flat_map(|e| [e.c, e.s, e.m])
+        .flatten()
+        .filter(|&i| entries[i].encrypted)
+        .map(|i| (entries[i].uncompressed, i))
+        .collect();
+    if !encrypted.is_empty() {
+        encrypted.retain(|(size, _)| *size > 0);
+        encrypted.sort_unstable();
+        encrypted.truncate(3);
+        let verify = |pw: &str| {
+            let mut probe = LocalSource {
+                password: Some(Arc::from(pw)),
+                ..source.clone()
+            };
+            let mut any_read = false;
+            for &(_, idx) in &encrypted {
+                match probe.open(idx) {
+                    Err(e) if e == "wrong password" => return Verdict::Wrong,
+                    Err(_) => {}
+                    Ok(mut f) => {
+                        any_read = true;
+                        if read_fully_to_verify(&mut f) {
+                            return Verdict::Right;
+                        }
+                    }
+                }
+            }
+            if any_read { Verdict::Wrong } else { Verdict::Right }
+        };
+        source.password = Some(Arc::from(unlock(path, options, verify)?));
+    }
+
+    let mut warnings = Vec::new();
+    layout_warnings(&layout, &mut warnings);
+    let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
+    let sessions = index_all(path, options, &layout, true, b"", &make_source, &mut warnings)?;
+
+    // What was lost.
+    let recovered = sessions.len();
+    let mut lost = String::new();
+    if scan.reached_directory && scan.damage.is_empty() {
+        lost.push_str("only the end of the zip directory was damaged; no session was lost");
+    } else {
+        // Without the directory, the last damage is where the file was cut.
+        let (middle, cut) = match scan.damage.split_last() {
+            Some((last, rest)) if !scan.reached_directory => (rest, Some(last)),
+            _ => (&scan.damage[..], None),
+        };
+        let mut parts: Vec<String> = Vec::new();
+        if let Some((at, why)) = middle.first() {
+            parts.push(format!(
+                "{} damaged stretch(es) were skipped, the first at byte {at} ({why}); the entries there were lost",
+                middle.len()
+            ));
+        }
+        if !scan.reached_directory {
+            parts.push(match cut {
+                Some((at, why)) => format!(
+                    "the file ends at byte {len} without its zip directory (truncated?): the entry at byte {at} is incomplete ({why}) and any entries after it were lost"
+                ),
+                None => format!(
+                    "the file ends at byte {len} without its zip directory (truncated?): any entries after the last complete one were lost"
+                ),
+            });
+        }
+        // Fiddler pads N to the number of digits of the session count: there were at least 10^(w-1).
+        let max_n = u64::from(layout.sessions.last().map_or(0, |s| s.n));
+        let at_least = u32::try_from(layout.width)
+            .ok()
+            .and_then(|w| 10u64.checked_pow(w.saturating_sub(1)));
+        if let Some(at_least) = at_least.filter(|&a| layout.width > 1 && a > max_n) {
+            parts.push(format!(
+                "the names are padded to {} digits, so at least {} more session(s) were lost",
+                layout.width,
+                at_least - max_n
+            ));
+        }
+        lost = parts.join("; ");
+    }
+    warnings.insert(
+        0,
+        format!("damaged archive ({cause}): recovered {recovered} session(s) from the local file headers; {lost}"),
+    );
+    let store = SazStore {
+        archive: None,
+        password: None,
+    };
+    Ok(Capture::new(
+        path.into(),
+        Format::Saz,
+        sessions,
+        warnings,
+        Box::new(store),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_matched_leniently() {
+        assert_eq!(classify("raw/1_c.txt"), Some((1, PartKind::Client, 1)));
+        assert_eq!(classify("raw/0001_s.txt"), Some((1, PartKind::Server, 4)));
+        assert_eq!(classify("RAW\\017_M.XML"), Some((17, PartKind::Meta, 3)));
+        assert_eq!(classify("/raw/5_w.txt"), Some((5, PartKind::WebSocket, 1)));
+        assert_eq!(classify("raw/5_g.txt"), Some((5, PartKind::Grpc, 1)));
+        for stray in [
+            "_index.htm",
+            "[Content_Types].xml",
+            "raw/",
+            "__MACOSX/raw/._1_c.txt",
+            "raw/thumbs.db",
+            "raw/1_x.txt",
+            "raw/1_c.txt.bak",
+            "raw/_c.txt",
+            "raw/a1_c.txt",
+            "raw/1_c.htm",
+            "raw/99999999999_c.txt",
+            "other/1_c.txt",
+        ] {
+            assert_eq!(classify(stray), None, "{stray}");
+        }
+    }
+
+    #[test]
+    fn layout_groups_by_number_and_reports_oddities() {
+        let names = [
+            "raw/10_c.txt",
+            "raw/2_s.txt",
+            "raw/02_c.txt",
+            "raw/2_c.txt",
+            "raw/7_m.xml",
+            "raw/1_c.txt",
+            "x",
+        ];
+        let l = layout(names.iter().enumerate().map(|(i, n)| (i, n.to_string())));
+        let ns: Vec<u32> = l.sessions.iter().map(|s| s.n).collect();
+        assert_eq!(ns, vec![1, 2, 10]);
+        assert_eq!((l.sessions[1].c, l.sessions[1].s), (Some(2), Some(1)));
+        assert_eq!(l.orphans, vec![7]);
+        assert_eq!(l.duplicates, vec!["raw/2_c.txt".to_string()]);
+        assert_eq!(l.width, 2);
+        let mut w = Vec::new();
+        layout_warnings(&l, &mut w);
+        assert_eq!(w.len(), 2, "{w:?}");
+    }
+
+    fn req(raw: &str) -> RequestHead {
+        parse_request(raw.as_bytes()).unwrap().0
+    }
+
+    #[test]
+    fn urls() {
+        let h = req("POST https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Ping HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            build_url(&h, None),
+            "https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Ping"
+        );
+        let h = req("GET /a?b HTTP/1.1\r\nHost: h.example\r\n\r\n");
+        assert_eq!(build_url(&h, Some(0x1)), "https://h.example/a?b");
+        assert_eq!(build_url(&h, Some(0x0)), "http://h.example/a?b");
+        assert_eq!(build_url(&h, None), "http://h.example/a?b");
+        let h = req("OPTIONS * HTTP/1.1\r\nHost: h.example\r\n\r\n");
+        assert_eq!(build_url(&h, None), "http://h.example");
+        let h = req("GET /a HTTP/1.1\nHost: h.example:443\n\n");
+        assert_eq!(build_url(&h, None), "https://h.example:443/a");
+        let h = req("CONNECT h.example:443 HTTP/1.0\r\nHost: h.example:443\r\n\r\n");
+        assert_eq!(build_url(&h, Some(0x2100)), "h.example:443");
+        let h = req("GET /nohost HTTP/1.1\r\n\r\n");
+        assert_eq!(build_url(&h, None), "/nohost");
+    }
+
+    #[test]
+    fn decimal_bit_flags_are_recognised_from_tunnels() {
+        let ev = |connect: bool, text: &str| {
+            let mut s = Session::new(1);
+            let line = if connect {
+                "CONNECT h:443 HTTP/1.1\r\n\r\n"
+            } else {
+                "GET http://h/ HTTP/1.1\r\n\r\n"
+            };
+            let head = req(line);
+            s.request = Some(Request {
+                url: build_url(&head, None),
+                head,
+                body: Body::empty(),
+            });
+            s.flags.bit_flags = saz_meta::parse_bit_flags(text).ok();
+            s
+        };
+        // 8448 = 0x2100 (decrypting tunnel + generated) in decimal.
+        let decimal = [ev(true, "8448"), ev(false, "1"), ev(false, "257")];
+        assert!(flags_look_decimal(&decimal, b"easlens sample generator"));
+        assert!(!flags_look_decimal(
+            &decimal,
+            b"Fiddler (v5.0.20194.41348) Session Archive."
+        ));
+        let hex = [ev(true, "2100"), ev(false, "19"), ev(false, "8108")];
+        assert!(!flags_look_decimal(&hex, b""));
+    }
+
+    #[test]
+    fn generated_responses_without_bit_flags() {
+        let (h, _) = parse_response(b"HTTP/1.1 502 Fiddler - Connection Failed\r\n\r\n").unwrap();
+        assert!(looks_generated(&h, b""));
+        let (h, _) = parse_response(b"HTTP/1.1 408 Request body incomplete\r\n\r\n").unwrap();
+        assert!(looks_generated(&h, b"[Fiddler] ReadResponse() failed"));
+        assert!(!looks_generated(&h, b"<html>"));
+    }
 }
