@@ -14,7 +14,7 @@ use easlens::eas::Command;
 use easlens::http::decode_body;
 use easlens::samples::SampleExchange;
 use easlens::samples::saz_writer::{
-    EntryOrder, NameStyle, SazCompression, SazEncryption, SazOptions, write_saz, write_saz_file,
+    EntryOrder, NameStyle, RequestTarget, SazCompression, SazEncryption, SazOptions, write_saz, write_saz_file,
 };
 use easlens::wbxml::{encode, from_xml};
 
@@ -630,6 +630,8 @@ fn origin_form_request_lines_get_a_url_from_host() {
             &sessions,
             &SazOptions {
                 with_meta,
+                // Origin-form lines as third-party writers leave them.
+                request_target: RequestTarget::AsGiven,
                 ..Default::default()
             },
         );

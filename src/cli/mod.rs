@@ -2,6 +2,7 @@
 //! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
 
 mod decode;
+mod samples;
 mod sessions;
 
 use std::path::PathBuf;
@@ -34,12 +35,15 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// List the sessions of a SAZ or HAR capture with their EAS command, statuses and highlights.
     Sessions(sessions::SessionsArgs),
+    /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
+    Samples(samples::SamplesArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
+        Some(Command::Samples(args)) => samples::run(&args),
         None => {
             // The desktop inspector is built in a later milestone; say so plainly.
             eprintln!(

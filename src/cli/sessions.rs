@@ -139,8 +139,8 @@ fn table(capture: &Capture, rows: &[SessionRow]) -> String {
         }
     );
     out += &format!("{:>6}  {:<12} {:<18} {:>4}  {:<14} {:<9} {}\n", "#", "time", "command", "http", "eas status", "flags", "url");
-    for r in rows {
-        let time = r.started.as_deref().and_then(|t| t.get(11..23)).unwrap_or("-");
+    for (r, s) in rows.iter().zip(&capture.sessions) {
+        let time = s.timers.started().map_or_else(|| "-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string());
         let command = r.command.clone().unwrap_or_else(|| r.method.clone().unwrap_or_else(|| "-".into()));
         let http = r.http_status.map_or("-".to_string(), |c| c.to_string());
         let eas: Vec<String> = r.eas_status.iter().map(u32::to_string).collect();

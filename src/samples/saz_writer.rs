@@ -69,6 +69,16 @@ pub enum EntryOrder {
     ClientMetaServer,
 }
 
+/// How origin-form request lines (`POST /path HTTP/1.1` plus `Host`) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestTarget {
+    /// As Fiddler writes decrypted HTTPS: `POST https://host/path HTTP/1.1`.
+    #[default]
+    AbsoluteHttps,
+    /// Unchanged, as third-party writers (Fluxzy) leave them.
+    AsGiven,
+}
+
 /// What to write. [`Default`] is Fiddler-like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SazOptions {
@@ -90,6 +100,7 @@ pub struct SazOptions {
     /// A Zip64 extra field on every entry, as Fiddler Classic 5.0.2025x writes.
     pub zip64: bool,
     pub order: EntryOrder,
+    pub request_target: RequestTarget,
 }
 
 impl Default for SazOptions {
@@ -105,6 +116,7 @@ impl Default for SazOptions {
             extra_entries: Vec::new(),
             zip64: false,
             order: EntryOrder::default(),
+            request_target: RequestTarget::default(),
         }
     }
 }
@@ -199,7 +211,12 @@ impl<W: Write + Seek> SazWriter<W> {
         let time = zip_time(&s.started);
         self.first_time.get_or_insert(time);
 
-        let info = RequestInfo::of(s, &mut self.tunnels);
+        let request = match self.options.request_target {
+            RequestTarget::AbsoluteHttps => absolute_https(&s.request),
+            RequestTarget::AsGiven => None,
+        };
+        let request: &[u8] = request.as_deref().unwrap_or(&s.request);
+        let info = RequestInfo::of(request, &mut self.tunnels);
         let c = self.entry_name(n, 'c', "txt");
         let srv = self.entry_name(n, 's', "txt");
         let m = self.entry_name(n, 'm', "xml");
@@ -208,7 +225,7 @@ impl<W: Write + Seek> SazWriter<W> {
             .options
             .with_meta
             .then(|| meta_xml(s, &info, self.options.decimal_bit_flags));
-        self.write_entry(&c, &s.request, time)?;
+        self.write_entry(&c, request, time)?;
         match self.options.order {
             EntryOrder::ClientServerMeta => {
                 self.write_entry(&srv, response, time)?;
@@ -326,8 +343,8 @@ struct RequestInfo {
 }
 
 impl RequestInfo {
-    fn of(s: &SampleExchange, tunnels: &mut HashSet<String>) -> Self {
-        let Ok((head, _)) = parse_request(&s.request) else {
+    fn of(request: &[u8], tunnels: &mut HashSet<String>) -> Self {
+        let Ok((head, _)) = parse_request(request) else {
             return RequestInfo {
                 connect: false,
                 https: false,
@@ -370,6 +387,25 @@ impl RequestInfo {
             path: target.to_string(),
         }
     }
+}
+
+/// The request with an origin-form request line rewritten to Fiddler's absolute HTTPS form;
+/// `None` when it is already absolute, a CONNECT, or has no Host.
+fn absolute_https(raw: &[u8]) -> Option<Vec<u8>> {
+    let (head, _) = parse_request(raw).ok()?;
+    if !head.target.starts_with('/') || head.method.eq_ignore_ascii_case("CONNECT") {
+        return None;
+    }
+    let host = head.headers.get("host")?.trim();
+    let line_end = raw.iter().position(|&b| b == b'\n')?;
+    let line_end = if line_end > 0 && raw[line_end - 1] == b'\r' {
+        line_end - 1
+    } else {
+        line_end
+    };
+    let mut out = format!("{} https://{host}{} {}", head.method, head.target, head.version).into_bytes();
+    out.extend_from_slice(&raw[line_end..]);
+    Some(out)
 }
 
 /// `_m.xml` as Fiddler writes it.

@@ -603,7 +603,7 @@ pub(super) fn fetch_body_response(collection_id: &str, server_id: &str, html: &s
 }
 
 /// SendMail (14.0 and later): the MIME message as OPAQUE.
-pub(super) fn send_mail(client_id: &str, mime: &str) -> String {
+pub(super) fn send_mail(client_id: &str, mime: &[u8]) -> String {
     format!(
         r#"<SendMail xmlns="ComposeMail:">{}<SaveInSentItems/><Mime encoding="base64">{}</Mime></SendMail>"#,
         el("ClientId", client_id),
@@ -611,26 +611,33 @@ pub(super) fn send_mail(client_id: &str, mime: &str) -> String {
     )
 }
 
+/// An outgoing message as the device's mail app writes it: 8-bit ISO-8859-1 text, as many
+/// clients still send. Those bytes are not UTF-8, which is what exporters that turn bodies into
+/// text (Fiddler's and Chrome's HAR) destroy.
 pub(super) fn outgoing_mime(
     device: Device,
     to: Person,
     subject: &str,
     text: &str,
     date: DateTime<FixedOffset>,
-) -> String {
+) -> Vec<u8> {
     let (mailer, signature) = match device {
         Device::IPhone => ("X-Mailer: iPhone Mail (20B82)", "Sent from my iPhone"),
         Device::Android => ("X-Mailer: Samsung Email", "Sent from my Galaxy"),
     };
     let message_id = format!("<{}.{}@contoso.com>", date.timestamp(), subject.len());
-    format!(
-        "From: {} <{}>\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\nMIME-Version: 1.0\r\nDate: {}\r\nSubject: {subject}\r\nMessage-Id: {message_id}\r\nTo: {} <{}>\r\n{mailer}\r\n\r\n{text}\r\n\r\n{signature}\r\n",
+    let mime = format!(
+        "From: {} <{}>\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\nMIME-Version: 1.0\r\nDate: {}\r\nSubject: {subject}\r\nMessage-Id: {message_id}\r\nTo: {} <{}>\r\n{mailer}\r\n\r\n{text}\r\n\r\nViele Grüße, Jordan\r\n{signature}\r\n",
         JDOE.0,
         JDOE.1,
         mime_date(date),
         to.0,
         to.1,
-    )
+    );
+    // Every character here is in Latin-1.
+    mime.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
