@@ -1,5 +1,6 @@
 //! easlens engine: everything the desktop inspector and the CLI show is computed here, free of any UI.
 //!
+//! - [`alloc`] — the allocator the binaries use (mimalloc, returning freed memory promptly).
 //! - [`capture`] — opening SAZ and HAR captures into sessions, indexed in parallel with progress.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
 //! - [`samples`] — the sample generator: realistic EAS captures written with the project's own encoders.
@@ -7,6 +8,7 @@
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 
+pub mod alloc;
 pub mod capture;
 pub mod eas;
 pub mod hexdump;

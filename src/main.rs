@@ -6,7 +6,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[global_allocator]
+static GLOBAL: easlens::alloc::MiMalloc = easlens::alloc::MiMalloc;
+
 fn main() -> ExitCode {
+    easlens::alloc::return_freed_memory_promptly();
     let args = cli::Cli::parse();
     cli::run(args)
 }

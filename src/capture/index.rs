@@ -37,7 +37,10 @@ pub fn parallel_map<T: Send>(
                 && (last.elapsed() >= REPORT_EVERY || finished == count)
             {
                 *last = Instant::now();
-                options.report(finished as f32 / count.max(1) as f32, format!("{label} {finished} of {count}"));
+                options.report(
+                    finished as f32 / count.max(1) as f32,
+                    format!("{label} {finished} of {count}"),
+                );
             }
             Some(out)
         })

@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use thiserror::Error;
 
-pub use model::{Body, BodyKept, BodyLocation, BodyStore, Capture, Format, Request, Response, Session, SessionFlags, Timers};
+pub use model::{
+    Body, BodyKept, BodyLocation, BodyStore, Capture, Format, Request, Response, Session, SessionFlags, Timers,
+};
 
 /// Why a password is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +57,10 @@ pub struct OpenOptions<'a> {
 impl OpenOptions<'_> {
     pub fn report(&self, fraction: f32, message: impl Into<String>) {
         if let Some(p) = self.progress {
-            p(Progress { fraction: fraction.clamp(0.0, 1.0), message: message.into() });
+            p(Progress {
+                fraction: fraction.clamp(0.0, 1.0),
+                message: message.into(),
+            });
         }
     }
 
@@ -89,13 +94,21 @@ pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError
     let mut head = [0u8; 8];
     let n = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|source| OpenError::Io { path: path.into(), source })?;
+        let mut f = std::fs::File::open(path).map_err(|source| OpenError::Io {
+            path: path.into(),
+            source,
+        })?;
         let mut n = 0;
         while n < head.len() {
             match f.read(&mut head[n..]) {
                 Ok(0) => break,
                 Ok(k) => n += k,
-                Err(source) => return Err(OpenError::Io { path: path.into(), source }),
+                Err(source) => {
+                    return Err(OpenError::Io {
+                        path: path.into(),
+                        source,
+                    });
+                }
             }
         }
         n
@@ -103,7 +116,10 @@ pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError
     match detect(&head[..n]) {
         Some(Format::Saz) => saz::open(path, options),
         Some(Format::Har) => har::open(path, options),
-        None if n == 0 => Err(OpenError::NotACapture { path: path.into(), reason: "the file is empty".into() }),
+        None if n == 0 => Err(OpenError::NotACapture {
+            path: path.into(),
+            reason: "the file is empty".into(),
+        }),
         None => Err(OpenError::NotACapture {
             path: path.into(),
             reason: "neither a SAZ archive (zip) nor a HAR file (JSON)".into(),

@@ -53,7 +53,11 @@ pub struct Body {
 
 impl Body {
     pub fn empty() -> Self {
-        Body { location: BodyLocation::None, stored_len: 0, kept: BodyKept::Present }
+        Body {
+            location: BodyLocation::None,
+            stored_len: 0,
+            kept: BodyKept::Present,
+        }
     }
 
     pub fn in_memory(bytes: Vec<u8>) -> Self {
@@ -61,7 +65,11 @@ impl Body {
         if bytes.is_empty() {
             return Body::empty();
         }
-        Body { location: BodyLocation::Memory(bytes.into()), stored_len, kept: BodyKept::Present }
+        Body {
+            location: BodyLocation::Memory(bytes.into()),
+            stored_len,
+            kept: BodyKept::Present,
+        }
     }
 }
 
@@ -212,8 +220,20 @@ impl std::fmt::Debug for Capture {
 }
 
 impl Capture {
-    pub fn new(path: PathBuf, format: Format, sessions: Vec<Session>, warnings: Vec<String>, store: Box<dyn BodyStore>) -> Self {
-        Capture { path, format, sessions, warnings, store }
+    pub fn new(
+        path: PathBuf,
+        format: Format,
+        sessions: Vec<Session>,
+        warnings: Vec<String>,
+        store: Box<dyn BodyStore>,
+    ) -> Self {
+        Capture {
+            path,
+            format,
+            sessions,
+            warnings,
+            store,
+        }
     }
 
     /// Raw bytes of a body of this capture, as stored (still chunked/compressed).

@@ -40,7 +40,10 @@ pub struct SamplesArgs {
 pub fn run(args: &SamplesArgs) -> ExitCode {
     let result = match args.big {
         Some(n) => {
-            let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("big-{n}.saz")));
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("big-{n}.saz")));
             write_big(&out, n, args.seed, args.format).with_context(|| format!("{}", out.display()))
         }
         None => write_sample_set(args.out.as_deref().unwrap_or(Path::new("samples"))),
@@ -75,8 +78,10 @@ pub fn write_sample_set(dir: &Path) -> Result<()> {
         }
         if stem == "policy-refresh-iphone" {
             let enc = dir.join(format!("{stem}-encrypted.saz"));
-            let options =
-                SazOptions { password: Some((SAMPLE_PASSWORD.into(), SazEncryption::Aes256)), ..SazOptions::default() };
+            let options = SazOptions {
+                password: Some((SAMPLE_PASSWORD.into(), SazEncryption::Aes256)),
+                ..SazOptions::default()
+            };
             write_saz_file(&enc, &sessions, &options).with_context(|| format!("{}", enc.display()))?;
             written.push(enc);
         }
@@ -103,7 +108,11 @@ fn write_big(out: &Path, n: usize, seed: u64, format: BigFormat) -> Result<()> {
         }
         BigFormat::Har => {
             let sessions: Vec<_> = scenarios::big(n, seed).collect();
-            write_har(std::io::BufWriter::new(file), &sessions, &HarOptions::new(HarStyle::Mitmproxy))?;
+            write_har(
+                std::io::BufWriter::new(file),
+                &sessions,
+                &HarOptions::new(HarStyle::Mitmproxy),
+            )?;
         }
     }
     println!("{n} sessions written to {}", out.display());

@@ -50,8 +50,17 @@ pub struct SessionRow {
 }
 
 pub fn run(args: &SessionsArgs) -> ExitCode {
-    let ask = |prompt: &PasswordPrompt| if prompt.attempt == 1 { args.password.clone() } else { None };
-    let options = OpenOptions { password: Some(&ask), ..Default::default() };
+    let ask = |prompt: &PasswordPrompt| {
+        if prompt.attempt == 1 {
+            args.password.clone()
+        } else {
+            None
+        }
+    };
+    let options = OpenOptions {
+        password: Some(&ask),
+        ..Default::default()
+    };
     let capture = match capture::open(&args.file, &options) {
         Ok(c) => c,
         Err(e) => {
@@ -92,14 +101,20 @@ pub fn row(s: &Session) -> SessionRow {
         method: s.request.as_ref().map(|r| r.head.method.clone()),
         url: s.request.as_ref().map(|r| r.url.clone()),
         http_status: s.http_status(),
-        command: eas.and_then(|e| e.command.map(|c| c.name().to_string()).or_else(|| e.command_raw.clone())),
+        command: eas.and_then(|e| {
+            e.command
+                .map(|c| c.name().to_string())
+                .or_else(|| e.command_raw.clone())
+        }),
         user: eas.and_then(|e| e.user.clone()),
         device_id: eas.and_then(|e| e.device_id.clone()),
         device_type: eas.and_then(|e| e.device_type.clone()),
         protocol_version: eas.and_then(|e| e.protocol_version.clone()),
         eas_status: eas.map(|e| e.response_status_values()).unwrap_or_default(),
         throttled: eas.is_some_and(|e| e.throttled()),
-        highlight: eas.map(|e| e.highlights.clone()).unwrap_or_else(|| generic_highlight(s)),
+        highlight: eas
+            .map(|e| e.highlights.clone())
+            .unwrap_or_else(|| generic_highlight(s)),
         request_body_state: eas.map_or_else(|| generic_request_state(s), |e| e.request_body),
         response_body_state: eas.map_or(BodyState::None, |e| e.response_body),
         tunnel: s.flags.tunnel,
@@ -138,10 +153,19 @@ fn table(capture: &Capture, rows: &[SessionRow]) -> String {
             capture::Format::Har => "HAR",
         }
     );
-    out += &format!("{:>6}  {:<12} {:<18} {:>4}  {:<14} {:<9} {}\n", "#", "time", "command", "http", "eas status", "flags", "url");
+    out += &format!(
+        "{:>6}  {:<12} {:<18} {:>4}  {:<14} {:<9} {}\n",
+        "#", "time", "command", "http", "eas status", "flags", "url"
+    );
     for (r, s) in rows.iter().zip(&capture.sessions) {
-        let time = s.timers.started().map_or_else(|| "-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string());
-        let command = r.command.clone().unwrap_or_else(|| r.method.clone().unwrap_or_else(|| "-".into()));
+        let time = s
+            .timers
+            .started()
+            .map_or_else(|| "-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string());
+        let command = r
+            .command
+            .clone()
+            .unwrap_or_else(|| r.method.clone().unwrap_or_else(|| "-".into()));
         let http = r.http_status.map_or("-".to_string(), |c| c.to_string());
         let eas: Vec<String> = r.eas_status.iter().map(u32::to_string).collect();
         let mut flags = String::new();
@@ -175,5 +199,9 @@ fn table(capture: &Capture, rows: &[SessionRow]) -> String {
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(std::iter::once('…')).collect() }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
 }

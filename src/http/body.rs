@@ -21,7 +21,10 @@ pub struct DecodedBody {
 /// Decodes `raw` according to `headers`. Fiddler's "Decode" button (or a HAR exporter) may already
 /// have removed the encodings while leaving the headers, so each step first checks the bytes.
 pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
-    let mut out = DecodedBody { bytes: raw.to_vec(), ..Default::default() };
+    let mut out = DecodedBody {
+        bytes: raw.to_vec(),
+        ..Default::default()
+    };
     if raw.is_empty() {
         return out;
     }
@@ -31,7 +34,9 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
                 out.bytes = b;
                 out.steps.push("chunked");
             }
-            Err(e) => out.notes.push(format!("Transfer-Encoding: chunked, but the body is not chunked ({e}); shown as is")),
+            Err(e) => out.notes.push(format!(
+                "Transfer-Encoding: chunked, but the body is not chunked ({e}); shown as is"
+            )),
         }
     }
     // Content-Encoding lists codings in the order they were applied; undo them in reverse.
@@ -50,7 +55,8 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
             "br" => inflate(brotli::Decompressor::new(&out.bytes[..], 4096)).map(|b| (b, "brotli")),
             "zstd" => zstd_decode(&out.bytes).map(|b| (b, "zstd")),
             other => {
-                out.notes.push(format!("unknown Content-Encoding {other:?}; shown as is"));
+                out.notes
+                    .push(format!("unknown Content-Encoding {other:?}; shown as is"));
                 break;
             }
         };
@@ -60,7 +66,9 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
                 out.steps.push(step);
             }
             Err(e) => {
-                out.notes.push(format!("Content-Encoding: {coding}, but decompression failed ({e}); shown as is"));
+                out.notes.push(format!(
+                    "Content-Encoding: {coding}, but decompression failed ({e}); shown as is"
+                ));
                 break;
             }
         }
@@ -72,7 +80,10 @@ fn inflate(reader: impl Read) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let n = reader.take(MAX_DECODED + 1).read_to_end(&mut out)?;
     if n as u64 > MAX_DECODED {
-        return Err(std::io::Error::other(format!("more than {} MiB once decompressed", MAX_DECODED >> 20)));
+        return Err(std::io::Error::other(format!(
+            "more than {} MiB once decompressed",
+            MAX_DECODED >> 20
+        )));
     }
     Ok(out)
 }
@@ -90,12 +101,16 @@ pub fn dechunk(bytes: &[u8]) -> Result<Vec<u8>, String> {
         let line_end = memchr::memchr(b'\n', &bytes[pos..]).ok_or("no chunk-size line")? + pos;
         let line = std::str::from_utf8(&bytes[pos..line_end]).map_err(|_| "chunk-size line is not text")?;
         let size_text = line.trim_end_matches('\r').split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size {size_text:?} at byte {pos}"))?;
+        let size =
+            usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size {size_text:?} at byte {pos}"))?;
         pos = line_end + 1;
         if size == 0 {
             return Ok(out); // trailers, if any, are not body
         }
-        let end = pos.checked_add(size).filter(|&e| e <= bytes.len()).ok_or(format!("chunk of {size} bytes at byte {pos} runs past the end"))?;
+        let end = pos
+            .checked_add(size)
+            .filter(|&e| e <= bytes.len())
+            .ok_or(format!("chunk of {size} bytes at byte {pos} runs past the end"))?;
         out.extend_from_slice(&bytes[pos..end]);
         pos = end;
         // CRLF (or LF) after the chunk data.
@@ -135,7 +150,10 @@ mod tests {
         chunked.extend_from_slice(format!("\r\n{:x};ext=1\r\n", gz.len() - 5).as_bytes());
         chunked.extend_from_slice(&gz[5..]);
         chunked.extend_from_slice(b"\r\n0\r\n\r\n");
-        let d = decode_body(&chunked, &headers(&[("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip")]));
+        let d = decode_body(
+            &chunked,
+            &headers(&[("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip")]),
+        );
         assert_eq!(d.bytes, payload);
         assert_eq!(d.steps, vec!["chunked", "gzip"]);
         assert!(d.notes.is_empty());
@@ -147,13 +165,21 @@ mod tests {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(payload).unwrap();
         let d = decode_body(&z.finish().unwrap(), &headers(&[("Content-Encoding", "deflate")]));
-        assert_eq!((d.bytes.as_slice(), d.steps.as_slice()), (&payload[..], &["deflate"][..]));
+        assert_eq!(
+            (d.bytes.as_slice(), d.steps.as_slice()),
+            (&payload[..], &["deflate"][..])
+        );
         let mut r = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         r.write_all(payload).unwrap();
         let d = decode_body(&r.finish().unwrap(), &headers(&[("Content-Encoding", "deflate")]));
-        assert_eq!((d.bytes.as_slice(), d.steps.as_slice()), (&payload[..], &["raw deflate"][..]));
+        assert_eq!(
+            (d.bytes.as_slice(), d.steps.as_slice()),
+            (&payload[..], &["raw deflate"][..])
+        );
         let mut br = Vec::new();
-        brotli::CompressorWriter::new(&mut br, 4096, 5, 22).write_all(payload).unwrap();
+        brotli::CompressorWriter::new(&mut br, 4096, 5, 22)
+            .write_all(payload)
+            .unwrap();
         let d = decode_body(&br, &headers(&[("Content-Encoding", "br")]));
         assert_eq!(d.bytes, payload);
     }

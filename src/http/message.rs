@@ -84,7 +84,9 @@ fn parse_headers<'a>(lines: impl Iterator<Item = &'a str>, problems: &mut Vec<St
             continue;
         }
         match line.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => pairs.push((name.trim().to_string(), value.trim().to_string())),
+            Some((name, value)) if !name.trim().is_empty() => {
+                pairs.push((name.trim().to_string(), value.trim().to_string()))
+            }
             _ => problems.push(format!("not a header line: {line:?}")),
         }
     }
@@ -103,13 +105,25 @@ pub fn parse_request(bytes: &[u8]) -> Result<(RequestHead, usize), HttpError> {
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
         return Err(HttpError::BadRequestLine(first.chars().take(200).collect()));
     };
-    if !method.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
+    if !method
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+    {
         return Err(HttpError::BadRequestLine(first.chars().take(200).collect()));
     }
     let version = parts.next().unwrap_or("").to_string();
     let mut problems: Vec<String> = truncated.into_iter().collect();
     let headers = parse_headers(lines, &mut problems);
-    Ok((RequestHead { method: method.to_string(), target: target.to_string(), version, headers, problems }, body_start))
+    Ok((
+        RequestHead {
+            method: method.to_string(),
+            target: target.to_string(),
+            version,
+            headers,
+            problems,
+        },
+        body_start,
+    ))
 }
 
 /// Parses a response; returns the head and the offset where the body starts.
@@ -131,7 +145,13 @@ pub fn parse_response(bytes: &[u8]) -> Result<(ResponseHead, usize), HttpError> 
     let mut problems: Vec<String> = truncated.into_iter().collect();
     let headers = parse_headers(lines, &mut problems);
     Ok((
-        ResponseHead { version: version.to_string(), status, reason: reason.trim().to_string(), headers, problems },
+        ResponseHead {
+            version: version.to_string(),
+            status,
+            reason: reason.trim().to_string(),
+            headers,
+            problems,
+        },
         body_start,
     ))
 }
@@ -145,7 +165,10 @@ mod tests {
         let raw = b"POST https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Sync&User=jdoe HTTP/1.1\r\nHost: mail.example.com\r\nContent-Length: 4\r\n\r\n\x03\x01\x6a\x00";
         let (head, body) = parse_request(raw).unwrap();
         assert_eq!(head.method, "POST");
-        assert_eq!(head.target, "https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Sync&User=jdoe");
+        assert_eq!(
+            head.target,
+            "https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Sync&User=jdoe"
+        );
         assert_eq!(head.version, "HTTP/1.1");
         assert_eq!(head.headers.get("host"), Some("mail.example.com"));
         assert_eq!(&raw[body..], b"\x03\x01\x6a\x00");
@@ -154,7 +177,8 @@ mod tests {
 
     #[test]
     fn lf_only_origin_form_and_oddities() {
-        let raw = b"GET /Microsoft-Server-ActiveSync HTTP/1.0\nHost: h\nX-Long: a\n  b\nbroken line\n\nbody\r\n\r\nmore";
+        let raw =
+            b"GET /Microsoft-Server-ActiveSync HTTP/1.0\nHost: h\nX-Long: a\n  b\nbroken line\n\nbody\r\n\r\nmore";
         let (head, body) = parse_request(raw).unwrap();
         assert_eq!(head.target, "/Microsoft-Server-ActiveSync");
         assert_eq!(head.headers.get("x-long"), Some("a b"));
@@ -178,9 +202,18 @@ mod tests {
     fn errors() {
         assert_eq!(parse_response(b""), Err(HttpError::Empty));
         assert_eq!(parse_request(b"\r\n\r\n"), Err(HttpError::Empty));
-        assert!(matches!(parse_response(b"garbage here"), Err(HttpError::BadStatusLine(_))));
-        assert!(matches!(parse_response(b"HTTP/1.1 abc OK\r\n\r\n"), Err(HttpError::BadStatusLine(_))));
-        assert!(matches!(parse_request(b"\x03\x01\x6a\x00"), Err(HttpError::BadRequestLine(_))));
+        assert!(matches!(
+            parse_response(b"garbage here"),
+            Err(HttpError::BadStatusLine(_))
+        ));
+        assert!(matches!(
+            parse_response(b"HTTP/1.1 abc OK\r\n\r\n"),
+            Err(HttpError::BadStatusLine(_))
+        ));
+        assert!(matches!(
+            parse_request(b"\x03\x01\x6a\x00"),
+            Err(HttpError::BadRequestLine(_))
+        ));
         // No blank line: everything is header, with a note.
         let (resp, body) = parse_response(b"HTTP/1.1 200 OK\r\nA: b").unwrap();
         assert_eq!(body, 21, "the whole message is header");

@@ -276,6 +276,9 @@ mod tests {
         assert!(from_xml("<Sync xmlns=\"AirSync:\">").is_err());
         assert!(from_xml("").unwrap_err().message.contains("no root"));
         let e = from_xml(r#"<Sync xmlns="AirSync:"><Unknown page="50" token="0x05"/></Sync>"#).unwrap_err();
-        assert!(e.message.contains("bad page \"50\" (ActiveSync code pages are 0-25)"), "{e}");
+        assert!(
+            e.message.contains("bad page \"50\" (ActiveSync code pages are 0-25)"),
+            "{e}"
+        );
     }
 }
