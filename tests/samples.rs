@@ -20,11 +20,18 @@ fn open(name: &str) -> Capture {
 }
 
 fn commands(c: &Capture) -> Vec<Option<Command>> {
-    c.sessions.iter().map(|s| s.eas.as_ref().and_then(|e| e.command)).collect()
+    c.sessions
+        .iter()
+        .map(|s| s.eas.as_ref().and_then(|e| e.command))
+        .collect()
 }
 
 fn statuses(c: &Capture) -> Vec<u32> {
-    c.sessions.iter().filter_map(|s| s.eas.as_ref()).flat_map(|e| e.response_status_values()).collect()
+    c.sessions
+        .iter()
+        .filter_map(|s| s.eas.as_ref())
+        .flat_map(|e| e.response_status_values())
+        .collect()
 }
 
 fn http(c: &Capture) -> Vec<Option<u16>> {
@@ -35,7 +42,10 @@ fn http(c: &Capture) -> Vec<Option<u16>> {
 fn all_xml(c: &Capture) -> String {
     let mut out = String::new();
     for s in &c.sessions {
-        let parts = [s.request.as_ref().map(|r| (&r.body, &r.head.headers)), s.response.as_ref().map(|r| (&r.body, &r.head.headers))];
+        let parts = [
+            s.request.as_ref().map(|r| (&r.body, &r.head.headers)),
+            s.response.as_ref().map(|r| (&r.body, &r.head.headers)),
+        ];
         for (body, headers) in parts.into_iter().flatten() {
             let raw = c.raw_body(body).unwrap();
             let bytes = decode_body(&raw, headers).bytes;
@@ -50,9 +60,16 @@ fn all_xml(c: &Capture) -> String {
 #[test]
 fn committed_samples_are_what_the_generator_writes() {
     let out = std::env::temp_dir().join(format!("easlens-samples-{}", std::process::id()));
-    let status = Process::new(env!("CARGO_BIN_EXE_easlens")).args(["samples", "--out"]).arg(&out).output().unwrap();
+    let status = Process::new(env!("CARGO_BIN_EXE_easlens"))
+        .args(["samples", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let mut generated: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut generated: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     generated.sort();
     let mut committed: Vec<_> = std::fs::read_dir(samples_dir())
         .unwrap()
@@ -60,8 +77,14 @@ fn committed_samples_are_what_the_generator_writes() {
         .filter(|n| n != "README.md")
         .collect();
     committed.sort();
-    assert_eq!(generated, committed, "samples/ holds exactly the generated set (run `easlens samples`)");
-    let total: u64 = committed.iter().map(|n| std::fs::metadata(samples_dir().join(n)).unwrap().len()).sum();
+    assert_eq!(
+        generated, committed,
+        "samples/ holds exactly the generated set (run `easlens samples`)"
+    );
+    let total: u64 = committed
+        .iter()
+        .map(|n| std::fs::metadata(samples_dir().join(n)).unwrap().len())
+        .sum();
     assert!(total < 800_000, "the bundled samples stay small ({total} bytes)");
     for name in &generated {
         let name = name.to_str().unwrap();
@@ -70,7 +93,10 @@ fn committed_samples_are_what_the_generator_writes() {
         }
         let fresh = std::fs::read(out.join(name)).unwrap();
         let kept = std::fs::read(samples_dir().join(name)).unwrap();
-        assert!(fresh == kept, "{name} differs from what the generator writes now (run `easlens samples`)");
+        assert!(
+            fresh == kept,
+            "{name} differs from what the generator writes now (run `easlens samples`)"
+        );
     }
     std::fs::remove_dir_all(&out).ok();
 }
@@ -100,12 +126,26 @@ fn healthy_conversations_have_every_command_and_nothing_highlighted() {
     }
     // The Android device uses the base64 query; its fields come from there.
     let c = open("healthy-android.saz");
-    let e = c.sessions.iter().find_map(|s| s.eas.as_ref().filter(|e| e.command == Some(Command::Sync))).unwrap();
+    let e = c
+        .sessions
+        .iter()
+        .find_map(|s| s.eas.as_ref().filter(|e| e.command == Some(Command::Sync)))
+        .unwrap();
     assert_eq!(e.query_form, Some(easlens::eas::query::QueryForm::Base64));
-    assert_eq!((e.device_type.as_deref(), e.protocol_version.as_deref()), (Some("Android"), Some("14.1")));
+    assert_eq!(
+        (e.device_type.as_deref(), e.protocol_version.as_deref()),
+        (Some("Android"), Some("14.1"))
+    );
     let c = open("healthy-iphone.saz");
-    let e = c.sessions.iter().find_map(|s| s.eas.as_ref().filter(|e| e.command == Some(Command::Sync))).unwrap();
-    assert_eq!((e.device_type.as_deref(), e.protocol_version.as_deref()), (Some("iPhone"), Some("16.1")));
+    let e = c
+        .sessions
+        .iter()
+        .find_map(|s| s.eas.as_ref().filter(|e| e.command == Some(Command::Sync)))
+        .unwrap();
+    assert_eq!(
+        (e.device_type.as_deref(), e.protocol_version.as_deref()),
+        (Some("iPhone"), Some("16.1"))
+    );
     assert_eq!(e.user.as_deref(), Some("contoso\\jdoe"));
 }
 
@@ -118,11 +158,24 @@ fn throttling_storm_repeats_one_sync_then_is_throttled() {
             .iter()
             .filter_map(|s| s.eas.as_ref())
             .filter(|e| e.command == Some(Command::Sync) && !e.throttled())
-            .map(|e| e.sync_keys.iter().filter(|k| k.side == Side::Request).map(|k| (k.collection_id.clone(), k.value.clone())).collect::<Vec<_>>())
+            .map(|e| {
+                e.sync_keys
+                    .iter()
+                    .filter(|k| k.side == Side::Request)
+                    .map(|k| (k.collection_id.clone(), k.value.clone()))
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let first = &syncs[0];
-        assert!(syncs.iter().filter(|k| *k == first).count() >= 10, "{name}: identical Syncs {syncs:?}");
-        let throttled: Vec<_> = c.sessions.iter().filter(|s| s.eas.as_ref().unwrap().throttled()).collect();
+        assert!(
+            syncs.iter().filter(|k| *k == first).count() >= 10,
+            "{name}: identical Syncs {syncs:?}"
+        );
+        let throttled: Vec<_> = c
+            .sessions
+            .iter()
+            .filter(|s| s.eas.as_ref().unwrap().throttled())
+            .collect();
         assert!(throttled.len() >= 2, "{name}");
         for s in throttled {
             assert_eq!(s.http_status(), Some(503));
@@ -140,33 +193,57 @@ fn throttling_storm_repeats_one_sync_then_is_throttled() {
 fn synckey_reset_follows_server_errors() {
     for name in ["synckey-reset-iphone.saz", "synckey-reset-android.saz"] {
         let c = open(name);
-        let first_500 = c.sessions.iter().position(|s| s.http_status() == Some(500)).expect("a 500");
+        let first_500 = c
+            .sessions
+            .iter()
+            .position(|s| s.http_status() == Some(500))
+            .expect("a 500");
         let reset = c
             .sessions
             .iter()
             .position(|s| {
-                s.eas.as_ref().is_some_and(|e| e.sync_keys.iter().any(|k| k.side == Side::Request && k.value == "0"))
+                s.eas
+                    .as_ref()
+                    .is_some_and(|e| e.sync_keys.iter().any(|k| k.side == Side::Request && k.value == "0"))
             })
             .expect("a SyncKey 0");
         assert!(reset > first_500, "{name}: the reset comes after the 500s");
         let aborted = c.sessions.iter().find(|s| s.flags.aborted).expect("an aborted Ping");
         assert!(aborted.response.is_none());
     }
-    assert!(statuses(&open("synckey-reset-android.saz")).contains(&3), "Android gets Sync Status 3");
+    assert!(
+        statuses(&open("synckey-reset-android.saz")).contains(&3),
+        "Android gets Sync Status 3"
+    );
 }
 
 #[test]
 fn policy_refresh_with_and_without_provision() {
     let c = open("policy-refresh-iphone.saz");
     let cmds = commands(&c);
-    let refused = c.sessions.iter().position(|s| s.eas.as_ref().unwrap().response_status_values().contains(&144)).unwrap();
-    assert_eq!(cmds[refused + 1], Some(Command::Provision), "the iPhone provisions after Status 144");
+    let refused = c
+        .sessions
+        .iter()
+        .position(|s| s.eas.as_ref().unwrap().response_status_values().contains(&144))
+        .unwrap();
+    assert_eq!(
+        cmds[refused + 1],
+        Some(Command::Provision),
+        "the iPhone provisions after Status 144"
+    );
     let refusal = c.sessions[refused].eas.as_ref().unwrap();
     assert!(refusal.highlights.contains(&Highlight::Status));
-    assert!(refusal.statuses.iter().any(|s| s.name == Some("InvalidPolicyKey")), "{:?}", refusal.statuses);
+    assert!(
+        refusal.statuses.iter().any(|s| s.name == Some("InvalidPolicyKey")),
+        "{:?}",
+        refusal.statuses
+    );
 
     let c = open("policy-refresh-android.saz");
-    assert!(!commands(&c).contains(&Some(Command::Provision)), "the Android device never provisions");
+    assert!(
+        !commands(&c).contains(&Some(Command::Provision)),
+        "the Android device never provisions"
+    );
     let st = statuses(&c);
     assert!(st.contains(&142) && st.contains(&143), "{st:?}");
 
@@ -190,11 +267,17 @@ fn calendar_item_is_added_changed_and_deleted() {
 
 #[test]
 fn redirect_and_credential_problems() {
-    for (name, last) in [("redirect-and-auth-iphone.saz", 457), ("redirect-and-auth-android.saz", 456)] {
+    for (name, last) in [
+        ("redirect-and-auth-iphone.saz", 457),
+        ("redirect-and-auth-android.saz", 456),
+    ] {
         let c = open(name);
         let codes = http(&c);
         assert!(codes.contains(&Some(451)), "{name}");
-        assert!(codes.iter().filter(|c| **c == Some(401)).count() >= 4, "{name}: {codes:?}");
+        assert!(
+            codes.iter().filter(|c| **c == Some(401)).count() >= 4,
+            "{name}: {codes:?}"
+        );
         assert_eq!(*codes.last().unwrap(), Some(last), "{name}");
         let redirect = c.sessions.iter().find(|s| s.http_status() == Some(451)).unwrap();
         assert_eq!(
@@ -203,15 +286,25 @@ fn redirect_and_credential_problems() {
         );
     }
     let c = open("redirect-and-auth-iphone.saz");
-    assert!(c.sessions.iter().any(|s| s.eas.as_ref().unwrap().headers.credentials_expire.as_deref() == Some("0")));
-    assert!(c.sessions.iter().any(|s| s.flags.generated), "the Fiddler-generated 502");
+    assert!(
+        c.sessions
+            .iter()
+            .any(|s| s.eas.as_ref().unwrap().headers.credentials_expire.as_deref() == Some("0"))
+    );
+    assert!(
+        c.sessions.iter().any(|s| s.flags.generated),
+        "the Fiddler-generated 502"
+    );
 }
 
 #[test]
 fn har_samples_show_lost_and_recovered_request_bodies() {
     let c = open("healthy-iphone.fiddler.har");
-    let posts: Vec<_> =
-        c.sessions.iter().filter(|s| s.request.as_ref().is_some_and(|r| r.head.method == "POST")).collect();
+    let posts: Vec<_> = c
+        .sessions
+        .iter()
+        .filter(|s| s.request.as_ref().is_some_and(|r| r.head.method == "POST"))
+        .collect();
     assert!(!posts.is_empty());
     // Fiddler's HAR export decodes request bodies as text: WBXML that happens to be valid UTF-8
     // survives, anything with other bytes (opaque data, non-ASCII strings) is destroyed.
@@ -221,16 +314,34 @@ fn har_samples_show_lost_and_recovered_request_bodies() {
         match e.request_body {
             BodyState::Lost => {
                 lost += 1;
-                assert!(e.notes.iter().any(|n| n.contains("request body lost by the HAR exporter")), "#{}", s.index);
-                assert!(!e.notes.iter().any(|n| n.contains("WBXML")), "#{}: a lost body is not a decode error", s.index);
+                assert!(
+                    e.notes
+                        .iter()
+                        .any(|n| n.contains("request body lost by the HAR exporter")),
+                    "#{}",
+                    s.index
+                );
+                assert!(
+                    !e.notes.iter().any(|n| n.contains("WBXML")),
+                    "#{}: a lost body is not a decode error",
+                    s.index
+                );
             }
             BodyState::Wbxml => {}
             other => panic!("#{}: request body {other:?}", s.index),
         }
     }
-    assert!(lost > 0, "binary request bodies (SendMail's opaque MIME at least) are lost");
+    assert!(
+        lost > 0,
+        "binary request bodies (SendMail's opaque MIME at least) are lost"
+    );
     let c = open("policy-refresh-android.mitmproxy.har");
-    assert!(c.sessions.iter().filter_map(|s| s.eas.as_ref()).any(|e| e.request_body == BodyState::Wbxml));
+    assert!(
+        c.sessions
+            .iter()
+            .filter_map(|s| s.eas.as_ref())
+            .any(|e| e.request_body == BodyState::Wbxml)
+    );
     assert!(statuses(&c).contains(&142));
 }
 
@@ -238,15 +349,35 @@ fn har_samples_show_lost_and_recovered_request_bodies() {
 fn encrypted_sample_needs_its_password() {
     let path = samples_dir().join("policy-refresh-iphone-encrypted.saz");
     let ask = |p: &PasswordPrompt| (p.attempt == 1).then(|| "easlens".to_string());
-    let c = capture::open(&path, &OpenOptions { password: Some(&ask), ..Default::default() }).unwrap();
+    let c = capture::open(
+        &path,
+        &OpenOptions {
+            password: Some(&ask),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let plain = open("policy-refresh-iphone.saz");
     assert_eq!(c.sessions.len(), plain.sessions.len());
     assert_eq!(statuses(&c), statuses(&plain));
-    assert!(matches!(capture::open(&path, &OpenOptions::default()), Err(OpenError::PasswordRequired { .. })));
+    assert!(matches!(
+        capture::open(&path, &OpenOptions::default()),
+        Err(OpenError::PasswordRequired { .. })
+    ));
     let wrong = |p: &PasswordPrompt| (p.attempt == 1).then(|| "nope".to_string());
-    let err = capture::open(&path, &OpenOptions { password: Some(&wrong), ..Default::default() }).unwrap_err();
+    let err = capture::open(
+        &path,
+        &OpenOptions {
+            password: Some(&wrong),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(matches!(err, OpenError::WrongPassword { .. }), "{err}");
-    assert!(err.to_string().contains("policy-refresh-iphone-encrypted.saz: wrong password"));
+    assert!(
+        err.to_string()
+            .contains("policy-refresh-iphone-encrypted.saz: wrong password")
+    );
 }
 
 #[test]
@@ -264,7 +395,12 @@ fn every_sample_opens_and_every_wbxml_body_decodes() {
             let url = &s.request.as_ref().unwrap().url;
             assert!(url.starts_with("https://"), "{name} #{}: {url}", s.index);
             if let Some(e) = &s.eas {
-                assert!(!e.notes.iter().any(|n| n.contains("WBXML")), "{name} #{}: {:?}", s.index, e.notes);
+                assert!(
+                    !e.notes.iter().any(|n| n.contains("WBXML")),
+                    "{name} #{}: {:?}",
+                    s.index,
+                    e.notes
+                );
             }
         }
     }
