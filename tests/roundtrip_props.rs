@@ -16,8 +16,7 @@
 mod common;
 
 use common::r#gen::{self as generator, Body, GenDoc, GenOptions};
-use easlens::wbxml::render::{ContentForm, content_form};
-use easlens::wbxml::{Child, Document, Event, Tag, decode, encode, from_xml, to_xml};
+use easlens::wbxml::{Document, Event, Tag, decode, encode, from_xml, to_xml};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -62,25 +61,6 @@ fn steps(doc: &Document) -> Vec<Step> {
     out
 }
 
-/// True when `to_xml` keeps every byte: the renderer writes content mixed with child elements
-/// (never valid ActiveSync) on lines of its own, binary as a comment, and the reader trims it, so
-/// only mixed text without surrounding whitespace survives the XML round trip.
-fn xml_lossless(doc: &Document) -> bool {
-    doc.walk().all(|ev| {
-        let Event::Start(e) = ev else { return true };
-        if e.elements().next().is_none() {
-            return true;
-        }
-        e.children().all(|c| match c {
-            Child::Element(_) => true,
-            Child::Data { bytes, opaque } => {
-                content_form(e.tag(), bytes, opaque) == ContentForm::Text
-                    && std::str::from_utf8(bytes).is_ok_and(|s| !s.is_empty() && s.trim() == s)
-            }
-        })
-    })
-}
-
 /// The round trips every successfully decoded document must pass.
 fn check_decoded(doc: &Document) -> Result<(), TestCaseError> {
     let bytes = encode(doc);
@@ -97,14 +77,9 @@ fn check_decoded(doc: &Document) -> Result<(), TestCaseError> {
     let read =
         from_xml(&xml).map_err(|e| TestCaseError::fail(format!("to_xml output does not read back: {e}\n{xml}")))?;
     let xml2 = to_xml(&read);
-    if xml_lossless(doc) {
-        prop_assert!(read.same_tree(doc), "from_xml(to_xml(doc)) changed the tree:\n{}", xml);
-        prop_assert_eq!(&xml2, &xml, "to_xml is not stable (render, read, render)");
-    } else {
-        // Mixed content is normalised once; after that the text is a fixpoint.
-        let xml3 = to_xml(&from_xml(&xml2).map_err(|e| TestCaseError::fail(format!("{e}")))?);
-        prop_assert_eq!(&xml3, &xml2, "to_xml is not stable after one normalising round");
-    }
+    // Every document, mixed content included, reads back to the same tree and renders the same.
+    prop_assert!(read.same_tree(doc), "from_xml(to_xml(doc)) changed the tree:\n{}", xml);
+    prop_assert_eq!(&xml2, &xml, "to_xml is not stable (render, read, render)");
     Ok(())
 }
 
@@ -285,15 +260,21 @@ fn generator_is_deterministic_and_covers_the_constructs() {
 }
 
 #[test]
-fn mixed_content_is_the_documented_lossy_case() {
-    // Text beside child elements is rendered on its own line and read back trimmed; binary beside
-    // child elements becomes a comment. `xml_lossless` excludes exactly these documents.
-    let lossy = decode(&[3, 1, 0x6A, 0, 0x45, 0x03, b' ', b'a', 0, 0x4E, 0x01, 0x01]).unwrap();
-    assert!(!xml_lossless(&lossy));
-    assert!(!from_xml(&to_xml(&lossy)).unwrap().same_tree(&lossy));
-    let kept = decode(&[3, 1, 0x6A, 0, 0x45, 0x03, b'a', 0, 0x4E, 0x01, 0x01]).unwrap();
-    assert!(xml_lossless(&kept));
-    assert!(from_xml(&to_xml(&kept)).unwrap().same_tree(&kept));
+fn mixed_content_round_trips_through_xml() {
+    // Text beside child elements (never valid ActiveSync, but seen in damaged bodies) is written
+    // inline: surrounding and whitespace-only text and binary runs all survive.
+    for body in [
+        &[0x45, 0x03, b' ', b'a', 0, 0x4E, 0x01, 0x01][..],
+        &[0x45, 0x03, b' ', 0, 0x05, 0x01],
+        &[0x45, 0xC3, 0x01, 0xFF, 0x05, 0x01],
+        &[0x45, 0x03, b'a', 0, 0x4E, 0x01, 0x03, b'\n', 0, 0x01],
+    ] {
+        let mut bytes = vec![3, 1, 0x6A, 0];
+        bytes.extend_from_slice(body);
+        let doc = decode(&bytes).unwrap();
+        let xml = to_xml(&doc);
+        assert!(from_xml(&xml).unwrap().same_tree(&doc), "{xml}");
+    }
 }
 
 #[test]

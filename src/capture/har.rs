@@ -71,7 +71,7 @@ pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError
 }
 
 /// Parses the bytes of a HAR file (`path` names it in errors and in the capture).
-pub(crate) fn parse(path: &Path, data: &[u8], options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+pub fn parse(path: &Path, data: &[u8], options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
     let bad = |reason: String| OpenError::BadHar {
         path: path.into(),
         reason,

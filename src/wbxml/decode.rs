@@ -43,6 +43,8 @@ fn unused_global(b: u8) -> Option<&'static str> {
 pub enum ErrorKind {
     #[error("input is empty")]
     Empty,
+    #[error("body of {0} bytes is larger than the 4 GiB a WBXML document can address")]
+    TooLarge(usize),
     #[error("not WBXML: version byte 0x{0:02X} (ActiveSync sends 0x03)")]
     NotWbxml(u8),
     #[error("input ends where {0} was expected")]
@@ -204,6 +206,10 @@ impl<'a> Decoder<'a> {
     fn run(&mut self) -> Result<(), DecodeError> {
         if self.input.is_empty() {
             return Err(self.err(0, ErrorKind::Empty));
+        }
+        // The document stores offsets as u32 (mb_u_int32 lengths cannot say more anyway).
+        if u32::try_from(self.input.len()).is_err() {
+            return Err(self.err(0, ErrorKind::TooLarge(self.input.len())));
         }
         self.header()?;
         let mut page: u8 = 0;

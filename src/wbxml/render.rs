@@ -19,13 +19,18 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use quick_xml::escape::partial_escape;
 
 use super::codepages::Render;
-use super::document::{Child, Document, Element, Tag};
+use super::document::{Child, Children, Document, Element, Tag};
 
 pub const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="utf-8"?>"#;
 const INDENT: &str = "    ";
 /// Deeper levels are not indented further: a hostile 1,000,000-deep document must not produce
-/// terabytes of spaces. Real ActiveSync documents stay below 20 levels.
-const MAX_INDENT_LEVELS: usize = 100;
+/// gigabytes of spaces. Real ActiveSync documents stay below 20 levels.
+const MAX_INDENT_LEVELS: usize = 32;
+/// Rendering stops here with a visible marker: each 1-byte token becomes a whole line of XML, so
+/// a hostile body could otherwise ask for gigabytes. A real 10 MiB Sync response renders to 27 MB.
+const MAX_OUTPUT: usize = 512 << 20;
+/// Processing instruction that carries binary content inside mixed content.
+pub const BINARY_PI: &str = "easlens-base64";
 
 /// How a content value is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,53 +60,86 @@ pub fn content_form(tag: Tag, bytes: &[u8], opaque: bool) -> ContentForm {
 }
 
 /// Renders the document (or the partial tree of a failed decode) as indented XML.
+///
+/// Mixed content (content beside child elements; never valid ActiveSync, but a decoder sees it in
+/// damaged bodies) is written inline, without layout whitespace, so that it reads back exactly:
+/// text as text, binary runs as `<?easlens-base64 …?>` processing instructions.
 pub fn to_xml(doc: &Document) -> String {
     let mut out = String::with_capacity(doc.data.len() + doc.nodes.len() * 24 + 64);
     out.push_str(XML_DECLARATION);
     out.push('\n');
     let Some(root) = doc.root() else { return out };
-    // Explicit stack of (element, next child iterator position) — no recursion.
-    let mut stack: Vec<(Element<'_>, super::document::Children<'_>)> = Vec::new();
-    open_tag(&mut out, root, None, 0);
+    // Explicit stack of open elements — no recursion. `inline`: inside mixed content.
+    struct Frame<'a> {
+        element: Element<'a>,
+        children: Children<'a>,
+        inline: bool,
+    }
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    open_tag(&mut out, root, None, 0, false);
     let mut pending = Some(root);
     loop {
-        if let Some(e) = pending.take()
-            && finish_open_tag(&mut out, e)
-        {
-            stack.push((e, e.children()));
+        if out.len() > MAX_OUTPUT {
+            out.push_str(&format!(
+                "\n<!-- output truncated after {} MiB: the document is too large to show whole -->\n",
+                MAX_OUTPUT >> 20
+            ));
+            return out;
         }
-        let Some((parent, children)) = stack.last_mut() else {
-            break;
-        };
-        let parent = *parent;
-        match children.next() {
+        if let Some(e) = pending.take() {
+            let parent_inline = stack.last().is_some_and(|f| f.inline);
+            let inline = parent_inline || is_mixed(e);
+            if finish_open_tag(&mut out, e, parent_inline, inline) {
+                stack.push(Frame {
+                    element: e,
+                    children: e.children(),
+                    inline,
+                });
+            }
+        }
+        let Some(frame) = stack.last_mut() else { break };
+        let (parent, inline) = (frame.element, frame.inline);
+        match frame.children.next() {
             Some(Child::Element(child)) => {
                 let depth = stack.len();
-                open_tag(&mut out, child, Some(parent.tag()), depth);
+                open_tag(&mut out, child, Some(parent.tag()), depth, inline);
                 pending = Some(child);
             }
-            Some(Child::Data { bytes, opaque }) => {
-                // Mixed content (never valid ActiveSync): each value on its own line.
-                indent(&mut out, stack.len());
-                match content_form(parent.tag(), bytes, opaque) {
-                    ContentForm::Text => write_text(&mut out, bytes),
-                    _ => {
-                        out.push_str("<!-- base64: ");
-                        out.push_str(&BASE64.encode(bytes));
-                        out.push_str(" -->");
-                    }
+            Some(Child::Data { bytes, opaque }) => match content_form(parent.tag(), bytes, opaque) {
+                ContentForm::Text => write_text(&mut out, bytes, true),
+                _ => {
+                    out.push_str("<?");
+                    out.push_str(BINARY_PI);
+                    out.push(' ');
+                    out.push_str(&BASE64.encode(bytes));
+                    out.push_str("?>");
                 }
-                out.push('\n');
-            }
+            },
             None => {
                 stack.pop();
-                indent(&mut out, stack.len());
+                if !inline {
+                    indent(&mut out, stack.len());
+                }
                 close_tag(&mut out, parent);
-                out.push('\n');
+                if !stack.last().is_some_and(|f| f.inline) {
+                    out.push('\n');
+                }
             }
         }
     }
     out
+}
+
+/// An element with both content and child elements.
+fn is_mixed(e: Element<'_>) -> bool {
+    let (mut data, mut elements) = (false, false);
+    for c in e.children() {
+        match c {
+            Child::Data { .. } => data = true,
+            Child::Element(_) => elements = true,
+        }
+    }
+    data && elements
 }
 
 fn indent(out: &mut String, depth: usize) {
@@ -111,8 +149,10 @@ fn indent(out: &mut String, depth: usize) {
 }
 
 /// Writes `<Name` plus its namespace and identity attributes (the tag is left open).
-fn open_tag(out: &mut String, e: Element<'_>, parent: Option<Tag>, depth: usize) {
-    indent(out, depth);
+fn open_tag(out: &mut String, e: Element<'_>, parent: Option<Tag>, depth: usize, inline: bool) {
+    if !inline {
+        indent(out, depth);
+    }
     let tag = e.tag();
     out.push('<');
     match tag.name() {
@@ -142,18 +182,24 @@ fn close_tag(out: &mut String, e: Element<'_>) {
 
 /// Finishes an opened tag: an empty element or a leaf is written whole; returns true when the
 /// element has children still to be written.
-fn finish_open_tag(out: &mut String, e: Element<'_>) -> bool {
+fn finish_open_tag(out: &mut String, e: Element<'_>, parent_inline: bool, inline: bool) -> bool {
     let mut children = e.children();
+    let end_line = |out: &mut String| {
+        if !parent_inline {
+            out.push('\n');
+        }
+    };
     match (children.next(), children.next()) {
         (None, _) => {
-            out.push_str("/>\n");
+            out.push_str("/>");
+            end_line(out);
             false
         }
         (Some(Child::Data { bytes, opaque }), None) => {
             match content_form(e.tag(), bytes, opaque) {
                 ContentForm::Text => {
                     out.push('>');
-                    write_text(out, bytes);
+                    write_text(out, bytes, false);
                 }
                 ContentForm::Base64 => {
                     out.push_str(" encoding=\"base64\">");
@@ -165,11 +211,14 @@ fn finish_open_tag(out: &mut String, e: Element<'_>) -> bool {
                 }
             }
             close_tag(out, e);
-            out.push('\n');
+            end_line(out);
             false
         }
         _ => {
-            out.push_str(">\n");
+            out.push('>');
+            if !inline {
+                out.push('\n');
+            }
             true
         }
     }
@@ -181,11 +230,18 @@ fn needs_char_ref(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{D}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
-/// Escaped UTF-8 text; callers have checked that `bytes` is UTF-8.
-fn write_text(out: &mut String, bytes: &[u8]) {
+/// Escaped UTF-8 text; callers have checked that `bytes` is UTF-8. In mixed content a run of
+/// only whitespace is written as character references, so that a reader cannot take it for layout.
+fn write_text(out: &mut String, bytes: &[u8], mixed: bool) {
     let Ok(s) = std::str::from_utf8(bytes) else {
         return;
     };
+    if mixed && s.trim().is_empty() {
+        for c in s.chars() {
+            out.push_str(&format!("&#x{:X};", u32::from(c)));
+        }
+        return;
+    }
     let mut rest = s;
     while let Some(i) = rest.find(needs_char_ref) {
         out.push_str(&partial_escape(&rest[..i]));
@@ -245,6 +301,38 @@ mod tests {
             xml.contains("<Mime xmlns=\"ComposeMail:\" encoding=\"base64\">/wAB</Mime>"),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn mixed_content_is_written_inline_and_reads_back_exactly() {
+        // Found by fuzzing: content beside child elements, whitespace-only or binary.
+        for hex_input in [
+            "03016a00450320000501",
+            "03016a0045c301ff0501",
+            "03016a00455c4f343d3119039e4700313918010101",
+            "03016a004503206100054b033100010320620001",
+        ] {
+            let doc = decode(&hex::decode(hex_input).unwrap()).unwrap();
+            let xml = to_xml(&doc);
+            let back = crate::wbxml::from_xml(&xml).unwrap_or_else(|e| panic!("{hex_input}: {e}\n{xml}"));
+            assert!(back.same_tree(&doc), "{hex_input}:\n{xml}");
+        }
+        let xml = to_xml(&decode(&hex::decode("03016a0045c301ff054b0331000101").unwrap()).unwrap());
+        assert!(
+            xml.contains("<Sync xmlns=\"AirSync:\"><?easlens-base64 /w==?><Sync/><SyncKey>1</SyncKey></Sync>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn hostile_documents_do_not_render_unbounded_output() {
+        // 200,000 nested unknown elements: indentation stops growing after 32 levels.
+        let mut body = vec![0x03, 0x01, 0x6A, 0x00];
+        body.extend(std::iter::repeat_n(0x7F, 200_000));
+        let partial = decode(&body).unwrap_err().partial;
+        let xml = to_xml(&partial);
+        assert!(xml.len() < 200_000 * 2 * (32 * 4 + 40), "{} bytes", xml.len());
+        assert!(xml.lines().all(|l| l.len() < 32 * 4 + 60));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use thiserror::Error;
 
 use super::codepages::codepages;
 use super::document::{Document, Tag};
+use super::render::BINARY_PI;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("line {line}, column {column}: {message}")]
@@ -36,9 +37,12 @@ enum Encoding {
 struct Open {
     id: u32,
     page: u8,
+    /// Child elements (or binary runs) seen: text between them is layout unless significant.
     has_elements: bool,
     encoding: Encoding,
     text: String,
+    /// The pending text came (partly) from a reference or CDATA, so it is content, not layout.
+    significant: bool,
 }
 
 /// Parses ActiveSync XML into a document.
@@ -89,6 +93,7 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                         has_elements: false,
                         encoding,
                         text: String::new(),
+                        significant: false,
                     });
                 }
             }
@@ -96,10 +101,10 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                 let Some(mut el) = open.pop() else {
                     return Err(fail(&reader, "unexpected end tag".into()));
                 };
-                let text = std::mem::take(&mut el.text);
                 if el.has_elements {
-                    flush_text(&mut doc, el.id, Encoding::Text, text.trim()).map_err(|m| fail(&reader, m))?;
+                    flush_mixed(&mut doc, &mut el).map_err(|m| fail(&reader, m))?;
                 } else {
+                    let text = std::mem::take(&mut el.text);
                     flush_text(&mut doc, el.id, el.encoding, &text).map_err(|m| fail(&reader, m))?;
                 }
             }
@@ -117,6 +122,7 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                     .last_mut()
                     .ok_or_else(|| fail(&reader, "CDATA outside the root element".into()))?;
                 o.text.push_str(&s);
+                o.significant = true;
             }
             Event::GeneralRef(r) => {
                 let c = match r.resolve_char_ref().map_err(|e| fail(&reader, e.to_string()))? {
@@ -132,8 +138,19 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                     .last_mut()
                     .ok_or_else(|| fail(&reader, "reference outside the root element".into()))?;
                 o.text.push_str(&c);
+                o.significant = true;
             }
             Event::Eof => break,
+            Event::PI(pi) if pi.target() == BINARY_PI.as_bytes() => {
+                // Binary content inside mixed content, as `to_xml` writes it.
+                let o = open
+                    .last_mut()
+                    .ok_or_else(|| fail(&reader, "binary content outside the root element".into()))?;
+                flush_mixed(&mut doc, o).map_err(|m| fail(&reader, m))?;
+                o.has_elements = true;
+                let b64 = String::from_utf8_lossy(pi.content()).into_owned();
+                flush_text(&mut doc, o.id, Encoding::Base64, b64.trim()).map_err(|m| fail(&reader, m))?;
+            }
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
         }
     }
@@ -146,10 +163,15 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
     Ok(doc)
 }
 
-/// Text seen before a child element: layout whitespace, or (in a malformed document) mixed content.
+/// Text beside child elements: layout whitespace (dropped), or — in mixed content, which
+/// `to_xml` writes inline — content, kept exactly.
 fn flush_mixed(doc: &mut Document, parent: &mut Open) -> Result<(), String> {
     let text = std::mem::take(&mut parent.text);
-    flush_text(doc, parent.id, Encoding::Text, text.trim())
+    let significant = std::mem::take(&mut parent.significant);
+    if significant || !text.trim().is_empty() {
+        flush_text(doc, parent.id, Encoding::Text, &text)?;
+    }
+    Ok(())
 }
 
 fn flush_text(doc: &mut Document, id: u32, encoding: Encoding, text: &str) -> Result<(), String> {
