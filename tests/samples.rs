@@ -405,3 +405,60 @@ fn every_sample_opens_and_every_wbxml_body_decodes() {
         }
     }
 }
+
+#[test]
+fn bodies_are_decoded_on_demand_and_cached() {
+    let c = open("healthy-iphone.saz");
+    let find = |cmd: Command| {
+        c.sessions
+            .iter()
+            .position(|s| s.eas.as_ref().is_some_and(|e| e.command == Some(cmd)))
+    };
+    // A multipart ItemOperations response: part 0 decoded, the parts listed.
+    let i = find(Command::ItemOperations).unwrap();
+    let view = c.body_view(i, Side::Response).unwrap().unwrap();
+    assert_eq!(view.multipart_parts.len(), 2, "{:?}", view.multipart_parts);
+    assert!(
+        view.xml
+            .as_deref()
+            .unwrap()
+            .contains("<ItemOperations xmlns=\"ItemOperations:\">")
+    );
+    assert!(view.wbxml_error.is_none());
+    assert!(view.decoded.steps.contains(&"chunked"), "{:?}", view.decoded.steps);
+    // A second look is served from the cache.
+    let again = c.body_view(i, Side::Response).unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&view, &again));
+    // A gzip-compressed Sync response.
+    let gz = c
+        .sessions
+        .iter()
+        .position(|s| {
+            s.response
+                .as_ref()
+                .is_some_and(|r| r.head.headers.get("Content-Encoding") == Some("gzip"))
+        })
+        .unwrap();
+    let view = c.body_view(gz, Side::Response).unwrap().unwrap();
+    assert!(view.decoded.steps.contains(&"gzip"));
+    assert_eq!(&view.raw[..2], &[0x1F, 0x8B], "the raw bytes stay as stored");
+    assert!(view.xml.as_deref().unwrap().contains("<Sync xmlns=\"AirSync:\">"));
+    // OPTIONS has no request body; an aborted session has no response at all.
+    assert!(c.body_view(0, Side::Request).unwrap().unwrap().raw.is_empty());
+    let aborted = open("synckey-reset-iphone.saz");
+    let a = aborted.sessions.iter().position(|s| s.flags.aborted).unwrap();
+    assert!(aborted.body_view(a, Side::Response).is_none());
+    // A request body the HAR exporter destroyed is marked, not decoded.
+    let har = open("healthy-iphone.fiddler.har");
+    let lost = har
+        .sessions
+        .iter()
+        .position(|s| s.eas.as_ref().is_some_and(|e| e.request_body == BodyState::Lost))
+        .unwrap();
+    let view = har.body_view(lost, Side::Request).unwrap().unwrap();
+    assert_eq!(view.kept, easlens::capture::BodyKept::LostByExporter);
+    assert!(
+        view.xml.is_none() && view.wbxml_error.is_none(),
+        "not reported as a decode error"
+    );
+}

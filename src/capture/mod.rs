@@ -4,6 +4,7 @@
 //! cores (reporting progress and honouring cancellation), and computes each session's EAS summary.
 //! Bodies are not kept decoded; they are read again from the file when shown.
 
+pub mod bodies;
 pub mod har;
 pub mod index;
 pub mod model;

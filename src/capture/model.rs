@@ -206,6 +206,8 @@ pub struct Capture {
     /// Problems with the file as a whole (recovered archive, unreadable entries, …).
     pub warnings: Vec<String>,
     pub(crate) store: Box<dyn BodyStore>,
+    /// The last bodies decoded for display (see `Capture::body_view`).
+    pub(crate) cache: super::bodies::Cache,
 }
 
 impl std::fmt::Debug for Capture {
@@ -233,6 +235,7 @@ impl Capture {
             sessions,
             warnings,
             store,
+            cache: super::bodies::new_cache(),
         }
     }
 

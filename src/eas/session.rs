@@ -32,7 +32,7 @@ pub enum BodyState {
 }
 
 /// Which side of the exchange something was found in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Request,
