@@ -1226,12 +1226,7 @@ fn reconcile_encodings(headers: &mut Headers, bytes: &[u8], from_base64: bool, w
         return;
     }
     let chunked = headers.has_token("transfer-encoding", "chunked");
-    let codings: Vec<String> = headers
-        .get_all("content-encoding")
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty() && t != "identity")
-        .collect();
+    let codings = headers.content_codings();
     if !chunked && codings.is_empty() {
         return;
     }

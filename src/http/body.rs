@@ -40,12 +40,7 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
         }
     }
     // Content-Encoding lists codings in the order they were applied; undo them in reverse.
-    let codings: Vec<String> = headers
-        .get_all("content-encoding")
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty() && t != "identity")
-        .collect();
+    let codings = headers.content_codings();
     for coding in codings.iter().rev() {
         let result = match coding.as_str() {
             "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&out.bytes[..])).map(|b| (b, "gzip")),

@@ -51,6 +51,15 @@ impl Headers {
         self.get("content-length")?.trim().parse().ok()
     }
 
+    /// The Content-Encoding codings in the order they were applied, lower-cased, without `identity`.
+    pub fn content_codings(&self) -> Vec<String> {
+        self.get_all("content-encoding")
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty() && t != "identity")
+            .collect()
+    }
+
     /// True when a comma-separated header (`Transfer-Encoding`, `Content-Encoding`) lists `token`.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.get_all(name)
