@@ -231,3 +231,14 @@ fn corpus_captures_open_with_their_session_counts() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("brokenfile.har: not a valid HAR file"));
 }
+
+#[test]
+fn a_bare_file_argument_shows_the_capture() {
+    let out = easlens(&[sample("healthy-android.saz").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("16 sessions (SAZ)") && text.contains("Provision"), "{text}");
+    let out = easlens(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("easlens FILE"));
+}

@@ -44,13 +44,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
-        None => {
-            // The desktop inspector is built in a later milestone; say so plainly.
-            eprintln!(
-                "easlens: the desktop inspector is not part of this build yet; use `easlens decode FILE` \
-                 (see `easlens --help`)"
-            );
-            ExitCode::from(EXIT_UNREADABLE)
-        }
+        None => match cli.file {
+            // Until the desktop inspector exists, `easlens FILE` shows the capture as a table.
+            Some(file) => {
+                eprintln!("easlens: the desktop window is not part of this build yet; showing the sessions table");
+                sessions::run(&sessions::SessionsArgs { file, password: None, json: false })
+            }
+            None => {
+                eprintln!("easlens: give a capture to open (easlens FILE), or see `easlens --help`");
+                ExitCode::from(EXIT_UNREADABLE)
+            }
+        },
     }
 }
