@@ -1,0 +1,253 @@
+//! The session filter: a small query language over sessions, evaluated in the engine.
+//!
+//! ```text
+//! cmd:Sync http:5xx            Sync requests that got a 5xx
+//! status:!1 -cmd:Ping          a response Status other than 1, except Pings
+//! throttled | http:503         throttled or 503
+//! device:Android "Quarterly planning"
+//! ```
+//!
+//! # Grammar
+//!
+//! A query is a list of **terms** separated by spaces; a session matches when it matches **all**
+//! of them. An empty query matches every session. Field names, flag names and values are
+//! case-insensitive.
+//!
+//! | form | meaning |
+//! |---|---|
+//! | `a b` (or `a AND b`) | both |
+//! | `a OR b`, `a \| b` | either; binds tighter than the space: `cmd:Sync http:401 OR http:403` is `cmd:Sync (http:401 OR http:403)` |
+//! | `( … )` | grouping: `-(cmd:Ping OR cmd:Sync)` |
+//! | `-term`, `!term`, `NOT term` | the term does not match |
+//! | `field:v1,v2` | the session has a value of the field that matches `v1` or `v2` |
+//! | `field:!v1,v2` | the session has a value of the field that matches neither (see below) |
+//! | `"two words"` | quotes make anything literal: spaces, `-`, `:`, `OR`, `(`; `\"` and `\\` inside |
+//!
+//! `OR`, `AND` and `NOT` are keywords only in upper case; `or` is a word to search for.
+//!
+//! **`!value` is not the same as `-field:value`.** `field:!v` asks for a session that *has* a
+//! value other than `v`; `-field:v` asks for a session that has *no* value `v`. For fields a
+//! session can have several values of, or none, this differs: on a Sync whose collections answer
+//! Status 1 and 3, `status:!1` matches (it has a 3) and `-status:1` does not; on a session without
+//! any Status, `status:!1` does not match and `-status:1` does. `cmd:` and `http:` always have
+//! exactly one value — `none` when there is no request / no response — so there `http:!200` and
+//! `-http:200` are the same and both include aborted sessions. `field:none` matches sessions
+//! without a value, `field:!none` sessions with one.
+//!
+//! ## Fields
+//!
+//! | field | values | matches |
+//! |---|---|---|
+//! | `cmd:` `command:` | `Sync`, `Ping`, … or an HTTP method | the EAS command; for requests without one, the HTTP method (`cmd:OPTIONS`, `cmd:CONNECT`, `cmd:GET`) |
+//! | `http:` | `503`, `5xx`, `400-499`, `none` | the response's HTTP status; `none`: no response |
+//! | `status:` | `3`, `140-149`, `fail`, `ok`, `unknown`, `none` | the EAS Status elements of the **response** body (any of them); `fail`: one whose verdict for this command is failure (the sessions the list flags S); `ok`: success; `unknown`: a value the spec does not list for the command |
+//! | `folder:` `collection:` | `5` | a CollectionId (or Ping folder Id) in the request or the response, exactly |
+//! | `device:` | `ABC`, `Android` | substring of the DeviceId or of the DeviceType |
+//! | `user:` | `jdoe` | substring of the user (`contoso\jdoe`) |
+//! | `version:` `ver:` | `14.1`, `16` | the EAS protocol version; a bare major version matches all its minors |
+//! | `synckey:` | `0` | a SyncKey in the request or the response, exactly |
+//! | `host:` | `mail2` | substring of the URL's host |
+//! | `url:` | `default.eas` | substring of the URL |
+//! | `header:` | `Name`, `Name=value`, `X-MS-*` | a request or response header of that name (a trailing `*` makes it a prefix) whose value contains `value`; `header:!Name`: no such header |
+//! | `index:` | `12`, `10-20`, `100-`, `-20` | the session number the list shows (`Session::index`) |
+//! | `is:` | a flag name | the flag (below) |
+//! | `text:` | text | free text (below), even when it looks like a flag |
+//!
+//! A word like `fodler:5` is an error ("unknown field `fodler:` at 0 — did you mean `folder:`?");
+//! a word whose part before `:` is not letters (`2:41`) or whose value starts with `/`
+//! (`https://…`) is free text.
+//!
+//! ## Flags (bare words)
+//!
+//! `throttled` (X-MS-ASThrottle on the response), `highlighted` or `problem` (what the session
+//! list highlights: non-2xx HTTP, throttled, or a failing EAS Status; for non-EAS sessions a
+//! non-2xx status), `aborted`, `tunnel` (CONNECT), `generated` (the response came from the proxy),
+//! `lost` (a request or response body the exporter destroyed or left out), `eas` (an ActiveSync
+//! request). To search for one of these words as text, quote it: `"throttled"`.
+//!
+//! ## Free text
+//!
+//! Any other term is free text, matched case-insensitively.
+//!
+//! * **Without a text index** (the first seconds after opening a capture): the term is searched as
+//!   an exact substring of the URL, the method, the status line's reason, header names and
+//!   values, the session's comment and notes. Bodies are not searched.
+//! * **With a [`TextIndex`]** (built once in the background by [`TextIndex::build`]; the UI filters
+//!   again when it is ready): the term is searched in the words of all of that *and* of the decoded
+//!   request and response bodies — WBXML as the XML view shows it (element names, namespaces and
+//!   text), MIME and other text bodies. The search is by words: `sync` finds `FolderSync`,
+//!   `"quarterly planning"` finds sessions with both words, `jdoe@contoso.com` sessions with the
+//!   words `…jdoe`, `contoso` and `com…`; punctuation is not compared (see [`text`]). A term with no
+//!   letter or digit (`"<>"`) is still searched in the metadata only.
+//!
+//! # Evaluation
+//!
+//! [`parse`] once per query change; [`filter`] gives the matching positions (indices into
+//! `Capture::sessions`), in order, on all cores for large captures. Evaluation is in two passes:
+//! free-text terms are first resolved against the text index, once per query (a scan of its
+//! vocabulary — all distinct words — and a union of the matching words' sessions into a bitset);
+//! then each session is tested from its in-memory summary (no body is read), a free-text term
+//! costing one bit test. Within `AND` and `OR`, cheap terms are tested first.
+
+mod eval;
+mod parse;
+pub mod text;
+
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+pub use parse::FilterError;
+pub use text::{TextIndex, TextIndexStats};
+
+use crate::capture::model::{Capture, Session};
+use parse::{Expr, TextTerm};
+use text::Bitset;
+
+/// Per free-text term, the sessions the text index says contain it (`None`: no word to look up).
+type Resolved = Arc<Vec<Option<Bitset>>>;
+
+/// Captures smaller than this are filtered on the calling thread.
+const PARALLEL_FROM: usize = 4096;
+
+/// A parsed query. Parse it with [`parse`] (or `str::parse`).
+pub struct Query {
+    source: String,
+    expr: Option<Expr>,
+    texts: Vec<TextTerm>,
+    /// Free-text terms resolved against the last text index used (by its id).
+    resolved: Mutex<Option<(u64, Resolved)>>,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("source", &self.source)
+            .field("expr", &self.expr)
+            .finish()
+    }
+}
+
+impl Clone for Query {
+    fn clone(&self) -> Self {
+        Query {
+            source: self.source.clone(),
+            expr: self.expr.clone(),
+            texts: self.texts.clone(),
+            resolved: Mutex::new(None),
+        }
+    }
+}
+
+impl PartialEq for Query {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr && self.texts == other.texts
+    }
+}
+
+impl std::str::FromStr for Query {
+    type Err = FilterError;
+    fn from_str(s: &str) -> Result<Query, FilterError> {
+        parse(s)
+    }
+}
+
+/// Parses a query (grammar in the module documentation). An empty query matches everything.
+pub fn parse(query: &str) -> Result<Query, FilterError> {
+    let parsed = parse::parse(query)?;
+    Ok(Query {
+        source: query.to_string(),
+        expr: parsed.expr,
+        texts: parsed.texts,
+        resolved: Mutex::new(None),
+    })
+}
+
+impl Query {
+    /// The query as typed.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// True for the empty query (it matches every session).
+    pub fn is_empty(&self) -> bool {
+        self.expr.is_none()
+    }
+
+    /// The free-text terms, as typed (for highlighting them in the body view).
+    pub fn free_text(&self) -> impl Iterator<Item = &str> {
+        self.texts.iter().map(|t| t.text.as_str())
+    }
+
+    /// True when the query has free text, whose results change once a [`TextIndex`] is available.
+    pub fn uses_text(&self) -> bool {
+        !self.texts.is_empty()
+    }
+
+    /// Whether `session` matches. `text`: the index built from the capture `session` belongs to
+    /// (the session is found in it by `Session::index`); without it (or when the session is not in
+    /// it), free text only searches the URL, headers and notes. Free-text terms are resolved against
+    /// the index on the first call and remembered for that index; [`filter`] is the faster way to
+    /// test a whole capture.
+    pub fn matches(&self, session: &Session, text: Option<&TextIndex>) -> bool {
+        let Some(expr) = &self.expr else { return true };
+        let resolved = text.filter(|_| self.uses_text()).map(|t| (self.resolve(t), t));
+        let index = resolved
+            .as_ref()
+            .and_then(|(sets, t)| t.position_of(session).map(|p| (&sets[..], p)));
+        eval::eval(
+            expr,
+            session,
+            &eval::Ctx {
+                texts: &self.texts,
+                index,
+            },
+        )
+    }
+
+    /// The free-text terms resolved against `index`, cached for the index last used.
+    fn resolve(&self, index: &TextIndex) -> Resolved {
+        if let Ok(guard) = self.resolved.lock()
+            && let Some((id, sets)) = guard.as_ref()
+            && *id == index.id
+        {
+            return sets.clone();
+        }
+        let sets: Resolved = Arc::new(self.texts.iter().map(|t| index.resolve(&t.text)).collect());
+        if let Ok(mut guard) = self.resolved.lock() {
+            *guard = Some((index.id, sets.clone()));
+        }
+        sets
+    }
+}
+
+/// Positions (indices into `capture.sessions`) of the sessions `query` matches, in order.
+/// `text` must have been built from `capture`; an index of another size is ignored.
+pub fn filter(capture: &Capture, query: &Query, text: Option<&TextIndex>) -> Vec<u32> {
+    let sessions = &capture.sessions;
+    let Some(expr) = &query.expr else {
+        return (0..sessions.len() as u32).collect();
+    };
+    let text = text.filter(|t| t.sessions() == sessions.len() && query.uses_text());
+    let sets = text.map(|t| query.resolve(t));
+    let test = |i: usize| {
+        eval::eval(
+            expr,
+            &sessions[i],
+            &eval::Ctx {
+                texts: &query.texts,
+                index: sets.as_ref().map(|s| (&s[..], i)),
+            },
+        )
+    };
+    if sessions.len() < PARALLEL_FROM {
+        (0..sessions.len()).filter(|&i| test(i)).map(|i| i as u32).collect()
+    } else {
+        (0..sessions.len())
+            .into_par_iter()
+            .with_min_len(1024)
+            .filter(|&i| test(i))
+            .map(|i| i as u32)
+            .collect()
+    }
+}
