@@ -7,10 +7,14 @@
 //! - [`hexdump`] — bytes from pasted hex dumps (plain, C-style, xxd, hexdump -C, Fiddler).
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
+//! - [`app`] — the desktop inspector (egui); renders what the engine computed, nothing else.
+//! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 
 pub mod alloc;
+pub mod app;
 pub mod capture;
 pub mod eas;
+pub mod filter;
 pub mod hexdump;
 pub mod http;
 pub mod samples;

@@ -233,12 +233,17 @@ fn corpus_captures_open_with_their_session_counts() {
 }
 
 #[test]
-fn a_bare_file_argument_shows_the_capture() {
-    let out = easlens(&[sample("healthy-android.saz").to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("16 sessions (SAZ)") && text.contains("Provision"), "{text}");
-    let out = easlens(&[]);
+fn a_bare_file_argument_without_a_display_points_to_the_terminal_listing() {
+    // `easlens FILE` opens the desktop window; without a display it says what to use instead.
+    let out = Command::new(env!("CARGO_BIN_EXE_easlens"))
+        .arg(sample("healthy-android.saz"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("easlens FILE"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot open the window"), "{stderr}");
+    assert!(stderr.contains("`easlens sessions FILE`"), "{stderr}");
 }

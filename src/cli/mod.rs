@@ -44,16 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
-        None => match cli.file {
-            // Until the desktop inspector exists, `easlens FILE` shows the capture as a table.
-            Some(file) => {
-                eprintln!("easlens: the desktop window is not part of this build yet; showing the sessions table");
-                sessions::run(&sessions::SessionsArgs { file, password: None, json: false })
-            }
-            None => {
-                eprintln!("easlens: give a capture to open (easlens FILE), or see `easlens --help`");
-                ExitCode::from(EXIT_UNREADABLE)
-            }
-        },
+        // No subcommand: the desktop inspector, on FILE or on its empty state.
+        None => easlens::app::run(cli.file),
     }
 }

@@ -1,0 +1,153 @@
+//! The desktop window, driven headless through egui_kittest: loading on the background thread,
+//! the password prompt, selecting sessions (mouse and keyboard), the XML view with explained
+//! Status values, and credential masking.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use easlens::app::{EMPTY_STATE, EaslensApp};
+use eframe::egui;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+}
+
+fn harness(app: EaslensApp) -> Harness<'static, EaslensApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(|ui, app: &mut EaslensApp| app.ui(ui), app)
+}
+
+/// Steps the harness until `done` holds (the loader runs on its own thread).
+fn step_until(h: &mut Harness<'_, EaslensApp>, what: &str, done: impl Fn(&EaslensApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(3);
+}
+
+fn open(name: &str) -> Harness<'static, EaslensApp> {
+    let mut h = harness(EaslensApp::new(Some(sample(name))));
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    h
+}
+
+#[test]
+fn empty_state_explains_how_to_open_a_capture() {
+    let mut h = harness(EaslensApp::new(None));
+    h.run_steps(2);
+    h.get_by_label(EMPTY_STATE);
+    h.get_by_label("No capture open");
+}
+
+#[test]
+fn opens_a_capture_in_the_background_and_shows_the_session_count() {
+    let h = open("throttling-storm-iphone.saz");
+    let n = h.state().capture().unwrap().sessions.len();
+    assert_eq!(n, 16);
+    h.get_by_label(&format!("{n} of {n} sessions"));
+    // The highlight legend.
+    h.get_by_label_contains("throttled (X-MS-ASThrottle)");
+}
+
+#[test]
+fn selecting_a_session_shows_its_decoded_xml_and_explained_status() {
+    let mut h = open("throttling-storm-iphone.saz");
+    // Session #2 is a Sync answered with Status 1; click its number in the # column.
+    h.get_all_by_label("2").next().expect("row #2").click();
+    h.run_steps(3);
+    assert_eq!(h.state().sessions.selected, Some(1));
+    // Request and response are both decoded Sync documents.
+    assert_eq!(h.get_all_by_label_contains("<Sync xmlns=\"AirSync:\">").count(), 2);
+    h.get_by_label_contains("<Status>1</Status>   ◀ Success");
+    // The throttled 503 explains the HTTP status.
+    h.get_all_by_label("14").next().expect("row #14").click();
+    h.run_steps(3);
+    assert_eq!(h.state().sessions.selected, Some(13));
+    h.get_by_label_contains("HTTP 503");
+}
+
+#[test]
+fn keyboard_moves_the_selection() {
+    let mut h = open("throttling-storm-iphone.saz");
+    let n = h.state().sessions.visible.len();
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(h.state().sessions.selected, Some(h.state().sessions.visible[0]));
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(h.state().sessions.selected, Some(h.state().sessions.visible[1]));
+    h.key_press(egui::Key::End);
+    h.run_steps(2);
+    assert_eq!(h.state().sessions.selected, Some(h.state().sessions.visible[n - 1]));
+    h.key_press(egui::Key::ArrowUp);
+    h.run_steps(2);
+    assert_eq!(h.state().sessions.selected, Some(h.state().sessions.visible[n - 2]));
+    h.key_press(egui::Key::Home);
+    h.run_steps(2);
+    assert_eq!(h.state().sessions.selected, Some(h.state().sessions.visible[0]));
+    h.key_press(egui::Key::PageDown);
+    h.run_steps(2);
+    let pos = |h: &Harness<'_, EaslensApp>| {
+        let s = h.state().sessions.selected.unwrap();
+        h.state().sessions.visible.iter().position(|&i| i == s).unwrap()
+    };
+    assert!(pos(&h) > 1, "PageDown moves more than one row");
+    h.key_press(egui::Key::PageUp);
+    h.run_steps(2);
+    assert_eq!(pos(&h), 0);
+}
+
+#[test]
+fn authorization_is_masked_until_revealed() {
+    let mut h = open("throttling-storm-iphone.saz");
+    let auth = h.state().capture().unwrap().sessions[1]
+        .request
+        .as_ref()
+        .and_then(|r| r.head.headers.get("Authorization").map(str::to_string))
+        .expect("the sample sends Authorization");
+    h.get_all_by_label("2").next().unwrap().click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Headers").click();
+    h.run_steps(2);
+    assert!(h.query_by_label(&auth).is_none(), "Authorization is masked");
+    h.get_by_label_contains("••••••••");
+    h.get_by_label("Reveal credentials").click();
+    h.run_steps(2);
+    h.get_by_label(&auth);
+}
+
+#[test]
+fn encrypted_capture_asks_for_the_password_again_after_a_wrong_one() {
+    let mut h = harness(EaslensApp::new(Some(sample("policy-refresh-iphone-encrypted.saz"))));
+    step_until(&mut h, "the password prompt", |a| a.password_prompt().is_some());
+    h.get_by_label("Password required");
+    let field = h.get_by_role(Role::PasswordInput);
+    field.focus();
+    field.type_text("wrong");
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(1);
+    step_until(&mut h, "the second prompt", |a| {
+        a.password_prompt().is_some_and(|p| p.previous_was_wrong)
+    });
+    h.get_by_label_contains("Wrong password");
+    let field = h.get_by_role(Role::PasswordInput);
+    field.focus();
+    field.type_text("easlens");
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(1);
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    assert!(h.state().error().is_none());
+    assert!(!h.state().capture().unwrap().sessions.is_empty());
+}
