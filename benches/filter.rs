@@ -202,9 +202,12 @@ fn main() {
         "", "with index", "matches", "without", "matches"
     );
     for query in [
+        "q",
+        "qu",
         "quarterly",
         "\"Quarterly numbers for review\"",
         "e",
+        "er",
         "zzzzqx",
         "fabrikam.com",
         "cmd:Sync quarterly -status:1",

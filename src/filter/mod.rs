@@ -23,7 +23,9 @@
 //! | `field:!v1,v2` | the session has a value of the field that matches neither (see below) |
 //! | `"two words"` | quotes make anything literal: spaces, `-`, `:`, `OR`, `(`; `\"` and `\\` inside |
 //!
-//! `OR`, `AND` and `NOT` are keywords only in upper case; `or` is a word to search for.
+//! `OR`, `AND` and `NOT` are keywords only in upper case; `or` is a word to search for. In a
+//! field's value, commas separate alternatives; quote a comma that is part of the value
+//! (`header:Accept="a, b"`).
 //!
 //! **`!value` is not the same as `-field:value`.** `field:!v` asks for a session that *has* a
 //! value other than `v`; `-field:v` asks for a session that has *no* value `v`. For fields a

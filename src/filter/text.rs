@@ -49,7 +49,7 @@ pub const MAX_PLAIN_TEXT: usize = 1 << 20;
 /// A whitespace-free run of base64 characters at least this long is not indexed.
 const BLOB_RUN: usize = 60;
 /// Sessions decoded per batch (between two merges into the index and two progress reports).
-const BATCH: usize = 512;
+const BATCH: usize = 1024;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -92,6 +92,9 @@ pub struct TextIndex {
     /// `postings[post_offsets[w]..post_offsets[w + 1]]`: tag 0 + varints, or tag 1 + bitmap bytes.
     post_offsets: Vec<u32>,
     postings: Vec<u8>,
+    /// Per session, which of `0-9a-z` its words hold: a one-character search (the first
+    /// keystroke) needs no union of the postings of most of the vocabulary.
+    chars: Vec<u64>,
     stats: TextIndexStats,
 }
 
@@ -103,7 +106,7 @@ impl std::fmt::Debug for TextIndex {
 
 impl TextIndex {
     /// Reads and decodes every body of `capture` (on all cores) and indexes its words. Reports
-    /// progress about every 512 sessions; returns `None` when `cancel` is set.
+    /// progress about every 1,024 sessions; returns `None` when `cancel` is set.
     pub fn build(
         capture: &Capture,
         progress: Option<&ProgressCallback<'_>>,
@@ -217,6 +220,20 @@ impl TextIndex {
 
     /// Unites into `out` the sessions of every indexed word that `w` matches.
     fn word_sessions(&self, w: &QueryWord, out: &mut Bitset) {
+        if let ([b], false, false) = (w.text.as_bytes(), w.anchored_start, w.anchored_end)
+            && let Some(bit) = char_bit(*b)
+        {
+            for (i, mask) in self.chars.iter().enumerate() {
+                if mask >> bit & 1 == 1 {
+                    out.set(i);
+                }
+            }
+            return;
+        }
+        self.scan_vocabulary(w, out);
+    }
+
+    fn scan_vocabulary(&self, w: &QueryWord, out: &mut Bitset) {
         let mut pattern = Vec::with_capacity(w.text.len() + 2);
         if w.anchored_start {
             pattern.push(0);
@@ -481,11 +498,27 @@ impl Words {
     }
 
     fn finish(self) -> SessionWords {
+        let mut chars = 0u64;
+        for &b in self.out.as_bytes() {
+            if let Some(bit) = char_bit(b) {
+                chars |= 1 << bit;
+            }
+        }
         SessionWords {
             words: self.out,
+            chars,
             text_bytes: self.text_bytes,
             bodies: self.bodies,
         }
+    }
+}
+
+/// The bit of an ASCII digit or lower-case letter in a session's character mask.
+fn char_bit(b: u8) -> Option<u32> {
+    match b {
+        b'0'..=b'9' => Some(u32::from(b - b'0')),
+        b'a'..=b'z' => Some(u32::from(b - b'a') + 10),
+        _ => None,
     }
 }
 
@@ -528,6 +561,8 @@ impl Hasher for IdentityHasher {
 #[derive(Default)]
 struct SessionWords {
     words: String,
+    /// Which of `0-9a-z` occur in the words (bit 0 = `0`, bit 10 = `a`).
+    chars: u64,
     text_bytes: u64,
     bodies: usize,
 }
@@ -721,6 +756,7 @@ struct Builder {
     vocab: Vec<u8>,
     starts: Vec<u32>,
     lists: Vec<PostingList>,
+    chars: Vec<u64>,
     bodies: usize,
     text_bytes: u64,
     postings: u64,
@@ -734,6 +770,7 @@ impl Builder {
             vocab: vec![0],
             starts: Vec::new(),
             lists: Vec::new(),
+            chars: Vec::with_capacity(n),
             bodies: 0,
             text_bytes: 0,
             postings: 0,
@@ -743,6 +780,7 @@ impl Builder {
     fn merge(&mut self, from: usize, batch: Vec<SessionWords>) {
         for (i, sw) in batch.into_iter().enumerate() {
             let pos = (from + i) as u32;
+            self.chars.push(sw.chars);
             self.bodies += sw.bodies;
             self.text_bytes += sw.text_bytes;
             if sw.words.is_empty() {
@@ -786,6 +824,7 @@ impl Builder {
             mut vocab,
             mut starts,
             lists,
+            chars,
             bodies,
             text_bytes,
             postings: posting_count,
@@ -840,6 +879,7 @@ impl Builder {
             + post_offsets.capacity() * 4
             + postings.capacity()
             + ids.capacity() * 4
+            + chars.capacity() * 8
             + by_index.as_ref().map_or(0, |m| m.capacity() * 16);
         let (words, vocabulary_bytes, postings_bytes) = (starts.len(), vocab.len(), postings.len());
         TextIndex {
@@ -850,6 +890,7 @@ impl Builder {
             starts,
             post_offsets,
             postings,
+            chars,
             stats: TextIndexStats {
                 sessions: n,
                 bodies,
@@ -928,6 +969,27 @@ mod tests {
         assert_eq!(as_text(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), None);
         // A UTF-8 character cut by the size limit is dropped, not read as Latin-1.
         assert_eq!(as_text(&"aé".as_bytes()[..2]).as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn one_character_searches_use_the_masks_and_agree_with_the_vocabulary() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/healthy-android.saz");
+        let capture = crate::capture::open(&path, &Default::default()).unwrap();
+        let index = TextIndex::build(&capture, None, None).unwrap();
+        let mut differing = 0;
+        for c in "0123456789abcdefghijklmnopqrstuvwxyz".chars() {
+            let w = QueryWord {
+                text: c.to_string(),
+                anchored_start: false,
+                anchored_end: false,
+            };
+            let (mut fast, mut slow) = (Bitset::new(capture.sessions.len()), Bitset::new(capture.sessions.len()));
+            index.word_sessions(&w, &mut fast);
+            index.scan_vocabulary(&w, &mut slow);
+            assert_eq!(fast, slow, "{c}");
+            differing += usize::from(fast.ones().count() < capture.sessions.len());
+        }
+        assert!(differing > 0, "some character is not in every session");
     }
 
     #[test]
