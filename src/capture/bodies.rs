@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 
 use super::model::{Body, BodyKept, Capture};
-use crate::eas::session::Side;
+use crate::eas::session::{Side, wbxml_payload};
 use crate::http::{DecodedBody, Headers, decode_body};
-use crate::wbxml::{self, DecodeError, multipart};
+use crate::wbxml::{self, DecodeError};
 
 /// How many decoded bodies a capture keeps.
 pub const CACHE_SIZE: usize = 16;
@@ -77,18 +77,9 @@ fn make_view(raw: Vec<u8>, body: &Body, headers: &Headers, tunnel: bool) -> Body
     if tunnel || body.kept != BodyKept::Present || view.decoded.bytes.is_empty() {
         return view;
     }
-    let bytes = &view.decoded.bytes;
-    let wbxml_bytes = match multipart::parts(bytes) {
-        Ok(parts) => {
-            view.multipart_parts = parts.iter().map(|p| p.len()).collect();
-            &bytes[parts[0].clone()]
-        }
-        Err(_) => &bytes[..],
-    };
-    let content_type = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
-    if wbxml_bytes.first() != Some(&0x03) && !content_type.contains("vnd.ms-sync.wbxml") {
-        return view;
-    }
+    let (payload, parts) = wbxml_payload(&view.decoded.bytes, headers);
+    view.multipart_parts = parts.iter().map(|p| p.len()).collect();
+    let Some(wbxml_bytes) = payload else { return view };
     match wbxml::decode(wbxml_bytes) {
         Ok(doc) => view.xml = Some(wbxml::to_xml(&doc)),
         Err(p) => {

@@ -3,6 +3,8 @@
 //! bodies with its meaning and verdict, the SyncKeys and CollectionIds, and why the session
 //! deserves attention. Computed once at indexing time from the raw bodies, which are then dropped.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 use super::Command;
@@ -282,16 +284,9 @@ fn body_document(
     }
     let decoded = decode_body(raw, headers);
     notes.extend(decoded.notes.iter().map(|n| format!("{which}: {n}")));
-    let bytes = &decoded.bytes;
-    let wbxml_bytes = match multipart::parts(bytes) {
-        Ok(parts) => &bytes[parts[0].clone()],
-        Err(_) => &bytes[..],
-    };
-    let content_type = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
-    let looks_wbxml = wbxml_bytes.first() == Some(&0x03) || content_type.contains("vnd.ms-sync.wbxml");
-    if !looks_wbxml {
+    let (Some(wbxml_bytes), _) = wbxml_payload(&decoded.bytes, headers) else {
         return (BodyState::Other, None);
-    }
+    };
     match wbxml::decode(wbxml_bytes) {
         Ok(doc) => (BodyState::Wbxml, Some(doc)),
         Err(p) if wbxml_bytes.first() == Some(&0x03) => {
@@ -300,6 +295,17 @@ fn body_document(
         }
         Err(_) => (BodyState::Other, None),
     }
+}
+
+/// Where the WBXML document of a de-chunked, decompressed body is: the body itself, or part 0 of a
+/// multipart ItemOperations response (the part table is returned too). `None` when neither the
+/// first byte (WBXML version 3) nor the Content-Type says the bytes are WBXML.
+pub fn wbxml_payload<'a>(bytes: &'a [u8], headers: &Headers) -> (Option<&'a [u8]>, Vec<Range<usize>>) {
+    let parts = multipart::parts(bytes).unwrap_or_default();
+    let payload = parts.first().map_or(bytes, |p0| &bytes[p0.clone()]);
+    let content_type = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
+    let looks_wbxml = payload.first() == Some(&0x03) || content_type.contains("vnd.ms-sync.wbxml");
+    (looks_wbxml.then_some(payload), parts)
 }
 
 /// Collects Status values, SyncKeys and CollectionIds from a decoded body.
