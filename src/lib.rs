@@ -8,6 +8,7 @@
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 //! - [`app`] — the desktop inspector (egui); renders what the engine computed, nothing else.
+//! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 
 pub mod alloc;
@@ -17,5 +18,6 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod report;
 pub mod samples;
 pub mod wbxml;

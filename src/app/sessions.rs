@@ -95,9 +95,9 @@ fn device(s: &Session) -> String {
 fn throttle(s: &Session) -> String {
     let Some(e) = &s.eas else { return String::new() };
     match (&e.headers.throttle, &e.headers.retry_after) {
-        (Some(t), Some(r)) => format!("{t}, retry {r}s"),
+        (Some(t), Some(r)) => format!("{t} · retry {r} s"),
         (Some(t), None) => t.clone(),
-        (None, Some(r)) => format!("retry {r}s"),
+        (None, Some(r)) => format!("retry {r} s"),
         (None, None) => String::new(),
     }
 }
@@ -141,6 +141,8 @@ pub struct SessionsPanel {
     sort: SortColumn,
     ascending: bool,
     scroll_to_selected: bool,
+    /// A scroll position (in rows) to jump to on the next frame (bench mode).
+    scroll_offset_rows: Option<usize>,
     page_rows: usize,
 }
 
@@ -153,6 +155,7 @@ impl Default for SessionsPanel {
             sort: SortColumn::Index,
             ascending: true,
             scroll_to_selected: false,
+            scroll_offset_rows: None,
             page_rows: 10,
         }
     }
@@ -209,6 +212,17 @@ impl SessionsPanel {
         if self.selected.is_some() {
             self.scroll_to_selected = true;
         }
+    }
+
+    /// Rows that fit in the table's height (a PgUp/PgDn step).
+    pub fn page_rows(&self) -> usize {
+        self.page_rows
+    }
+
+    /// Scrolls so that display row `row` is at the top, without selecting (wraps around).
+    pub fn scroll_to_offset_rows(&mut self, row: usize) {
+        let n = self.visible.len().saturating_sub(self.page_rows).max(1);
+        self.scroll_offset_rows = Some(row % n);
     }
 
     /// Selects the row at display position `pos` (clamped).
@@ -273,6 +287,7 @@ impl SessionsPanel {
         let dark = ui.visuals().dark_mode;
         let available = ui.available_height();
         self.page_rows = ((available - ROW_HEIGHT) / ROW_HEIGHT).floor().max(1.0) as usize;
+        let row_pitch = ROW_HEIGHT + ui.spacing().item_spacing.y;
         let mut table = TableBuilder::new(ui)
             .id_salt("sessions")
             .striped(true)
@@ -290,10 +305,13 @@ impl SessionsPanel {
             .column(Column::initial(60.0).at_least(40.0))
             .column(Column::initial(44.0).at_least(36.0))
             .column(Column::initial(170.0).at_least(50.0))
-            .column(Column::initial(120.0).at_least(40.0))
+            .column(Column::initial(190.0).at_least(40.0))
             .column(Column::initial(72.0).at_least(40.0))
             .column(Column::initial(72.0).at_least(40.0))
             .column(Column::remainder().at_least(60.0));
+        if let Some(r) = self.scroll_offset_rows.take() {
+            table = table.vertical_scroll_offset(r as f32 * row_pitch);
+        }
         if self.scroll_to_selected {
             if let Some(pos) = self.selected_pos() {
                 table = table.scroll_to_row(pos, None);
@@ -418,7 +436,17 @@ impl SessionsPanel {
                             r.on_hover_text(all.join("\n"));
                         }
                     });
-                    cell(&mut row, text(throttle(s)));
+                    let t = throttle(s);
+                    if t.is_empty() {
+                        cell(&mut row, text(t));
+                    } else {
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            ui.add(egui::Label::new(text(t.clone())).truncate()).on_hover_text(format!(
+                                "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
+                            ));
+                        });
+                    }
                     let req = s
                         .request
                         .as_ref()
