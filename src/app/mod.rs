@@ -61,7 +61,7 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
         viewport: egui::ViewportBuilder::default()
             .with_title(title)
             .with_app_id("easlens")
-            .with_inner_size([1400.0, 900.0])
+            .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true),
         ..Default::default()

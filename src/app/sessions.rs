@@ -240,7 +240,8 @@ impl SessionsPanel {
 
     /// ↑/↓/PgUp/PgDn/Home/End move the selection unless a text field has the keyboard.
     fn keyboard(&mut self, ui: &egui::Ui) {
-        if self.visible.is_empty() || ui.ctx().egui_wants_keyboard_input() {
+        // Only a text field keeps the keys; a clicked row (or button) having the focus must not.
+        if self.visible.is_empty() || ui.ctx().text_edit_focused() {
             return;
         }
         let last = self.visible.len() - 1;
@@ -270,6 +271,12 @@ impl SessionsPanel {
         });
         if let Some(t) = target {
             self.select_pos(t);
+            // egui would otherwise also move the focus between widgets with the arrow keys.
+            ui.ctx().memory_mut(|m| {
+                if let Some(id) = m.focused() {
+                    m.surrender_focus(id);
+                }
+            });
         }
     }
 
@@ -417,23 +424,21 @@ impl SessionsPanel {
                                 Some(c) => RichText::new(label).color(c),
                                 None => RichText::new(label),
                             };
-                            let r = ui.add(egui::Label::new(rt).truncate());
-                            let all: Vec<String> = s
-                                .eas
-                                .iter()
-                                .flat_map(|e| e.statuses.iter())
-                                .filter(|e| e.side == Side::Response)
-                                .map(|e| {
-                                    format!(
-                                        "{} = {} {}: {}",
-                                        e.path,
-                                        e.raw,
-                                        e.name.unwrap_or(""),
-                                        e.meaning.unwrap_or("no meaning known for this command")
-                                    )
-                                })
-                                .collect();
-                            r.on_hover_text(all.join("\n"));
+                            // Built only while hovered: formatting every Status of every visible
+                            // row each frame would cost more than drawing the table.
+                            ui.add(egui::Label::new(rt).truncate()).on_hover_ui(|ui| {
+                                for e in s.eas.iter().flat_map(|e| e.statuses.iter()) {
+                                    if e.side == Side::Response {
+                                        ui.label(format!(
+                                            "{} = {} {}: {}",
+                                            e.path,
+                                            e.raw,
+                                            e.name.unwrap_or(""),
+                                            e.meaning.unwrap_or("no meaning known for this command")
+                                        ));
+                                    }
+                                }
+                            });
                         }
                     });
                     let t = throttle(s);
