@@ -8,9 +8,11 @@
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 //! - [`app`] — the desktop inspector (egui); renders what the engine computed, nothing else.
+//! - [`analysis`] — analysis over a whole capture: item history by any id, folder names.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 
 pub mod alloc;
+pub mod analysis;
 pub mod app;
 pub mod capture;
 pub mod eas;
