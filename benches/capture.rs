@@ -8,27 +8,18 @@
 //!
 //! The measuring process is this same binary, re-run with `EASLENS_BENCH_OPEN=FILE`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use easlens::capture::{self, OpenOptions, Progress};
 
+mod common;
+
 /// The same allocator as the app, so that the figures are the app's.
 #[global_allocator]
 static GLOBAL: easlens::alloc::MiMalloc = easlens::alloc::MiMalloc;
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
 
 /// Child mode: open the file, print `wall_ms first_report_ms first_indexed_report_ms peak_rss_kib sessions eas_sessions`.
 fn measure(path: &Path) {
@@ -55,7 +46,7 @@ fn measure(path: &Path) {
         wall.as_secs_f64() * 1e3,
         any.unwrap_or(wall).as_secs_f64() * 1e3,
         moving.unwrap_or(wall).as_secs_f64() * 1e3,
-        peak_rss_kib().unwrap_or(0),
+        common::peak_rss_kib().unwrap_or(0),
         c.sessions.len(),
         eas
     );
@@ -72,17 +63,11 @@ fn main() {
         measure(Path::new(&path));
         return;
     }
-    let sizes: Vec<usize> = std::env::var("EASLENS_BENCH_SESSIONS")
-        .unwrap_or_else(|_| "20000,100000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let sizes = common::sizes("20000,100000");
     let runs: usize = std::env::var("EASLENS_BENCH_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
-    std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
     let me = std::env::current_exe().expect("own path");
     println!(
         "Capture indexing benchmark ({} cores, median of {runs} runs)",
@@ -101,17 +86,7 @@ fn main() {
         "RSS/file"
     );
     for n in sizes {
-        let path = dir.join(format!("big-{n}.saz"));
-        if !path.exists() {
-            eprintln!("writing {} …", path.display());
-            let ok = Command::new(env!("CARGO_BIN_EXE_easlens"))
-                .args(["samples", "--big", &n.to_string(), "--out"])
-                .arg(&path)
-                .stdout(Stdio::null())
-                .status()
-                .expect("run easlens samples");
-            assert!(ok.success(), "easlens samples --big failed");
-        }
+        let path = common::big_capture(n);
         let file_len = std::fs::metadata(&path).unwrap().len();
         let (mut walls, mut firsts, mut indexed, mut rss, mut count) =
             (Vec::new(), Vec::new(), Vec::new(), 0u64, (0, 0));

@@ -9,9 +9,11 @@
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 //! - [`app`] — the desktop inspector (egui); renders what the engine computed, nothing else.
 //! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
+//! - [`analysis`] — analysis over a whole capture: item history by any id, folder names.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 
 pub mod alloc;
+pub mod analysis;
 pub mod app;
 pub mod capture;
 pub mod eas;

@@ -2,18 +2,22 @@
 //! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
 
 mod decode;
+mod history;
 mod samples;
 mod sessions;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use easlens::capture::{self, Capture, OpenOptions, PasswordPrompt};
 
 /// Exit status for malformed input: the partial result is printed, the error goes to stderr.
 pub const EXIT_MALFORMED: u8 = 2;
 /// Exit status when the input cannot be read at all.
 pub const EXIT_UNREADABLE: u8 = 1;
+/// Exit status when what was asked for is not in the input (`history --item` with an unknown id).
+pub const EXIT_NOT_FOUND: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,8 +39,28 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// List the sessions of a SAZ or HAR capture with their EAS command, statuses and highlights.
     Sessions(sessions::SessionsArgs),
+    /// Every operation on one item (by ServerId, ClientId, UID, ConversationId…) and its expected final state.
+    History(history::HistoryArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
+}
+
+/// Opens a capture for a subcommand, with `password` for an encrypted SAZ; warnings go to
+/// stderr. On failure the message (naming the file) is printed and the exit code returned.
+fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode> {
+    let ask = |prompt: &PasswordPrompt| (prompt.attempt == 1).then(|| password.map(str::to_string)).flatten();
+    let options = OpenOptions {
+        password: Some(&ask),
+        ..Default::default()
+    };
+    let capture = capture::open(file, &options).map_err(|e| {
+        eprintln!("easlens: {e}");
+        ExitCode::from(EXIT_UNREADABLE)
+    })?;
+    for w in &capture.warnings {
+        eprintln!("easlens: {}: warning: {w}", file.display());
+    }
+    Ok(capture)
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -44,6 +68,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
+        Some(Command::History(args)) => history::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens::app::run(cli.file),
     }
