@@ -174,11 +174,11 @@ impl FilterBar {
         Some(Some(rows))
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, shown: usize, total: usize) {
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let label = ui.label(RichText::new("Filter").strong());
             let hint = "cmd:Sync  http:5xx  status:!1  throttled  folder:5  device:…  user:…  free text";
-            let w = (ui.available_width() - 330.0).max(200.0);
+            let w = (ui.available_width() - 200.0).max(200.0);
             let edit = egui::TextEdit::singleline(&mut self.text)
                 .id_salt("filter-query")
                 .hint_text(hint)
@@ -211,7 +211,6 @@ impl FilterBar {
                 )
                 .on_hover_text("Free text searches URLs and headers now, and the decoded bodies once indexed");
             }
-            ui.label(RichText::new(format!("{shown} of {total}")).weak());
         });
         if let Some(e) = &self.error {
             let mut t = e.to_string();

@@ -351,7 +351,7 @@ impl EaslensApp {
             .show(ui, |ui| {
                 self.error_banner(ui);
                 self.warnings_banner(ui, &capture);
-                self.filter.ui(ui, self.sessions.visible.len(), capture.sessions.len());
+                self.filter.ui(ui);
                 ui.add_space(2.0);
                 self.sessions.ui(ui, &capture);
             });

@@ -6,6 +6,7 @@ use eframe::egui;
 use egui::{Align, Color32, Key, Modifiers, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
+use crate::analysis::folders::FolderNames;
 use crate::capture::{Capture, Session};
 use crate::eas::session::{Highlight, Side, StatusEntry};
 use crate::eas::status::{Verdict, http_meaning};
@@ -70,6 +71,15 @@ pub fn format_size(n: u64) -> String {
     }
 }
 
+/// Milliseconds below 10 s, seconds above (a Ping's 9-minute wait reads as "540.0 s").
+pub fn format_duration(ms: f64) -> String {
+    if ms < 10_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
 fn request_size(s: &Session) -> u64 {
     s.request.as_ref().map_or(0, |r| r.body.stored_len)
 }
@@ -78,8 +88,11 @@ fn response_size(s: &Session) -> u64 {
     s.response.as_ref().map_or(0, |r| r.body.stored_len)
 }
 
-fn folder(s: &Session) -> String {
-    s.eas.as_ref().map(|e| e.collection_ids.join(", ")).unwrap_or_default()
+/// The session's CollectionIds, each with the folder name a FolderSync in the capture gave it.
+fn folder(s: &Session, names: &FolderNames) -> String {
+    let Some(e) = &s.eas else { return String::new() };
+    let labels: Vec<String> = e.collection_ids.iter().map(|id| names.label(id)).collect();
+    labels.join(", ")
 }
 
 fn device(s: &Session) -> String {
@@ -144,6 +157,8 @@ pub struct SessionsPanel {
     /// A scroll position (in rows) to jump to on the next frame (bench mode).
     scroll_offset_rows: Option<usize>,
     page_rows: usize,
+    /// Folder names from the capture's FolderSync responses.
+    folders: FolderNames,
 }
 
 impl Default for SessionsPanel {
@@ -157,6 +172,7 @@ impl Default for SessionsPanel {
             scroll_to_selected: false,
             scroll_offset_rows: None,
             page_rows: 10,
+            folders: FolderNames::default(),
         }
     }
 }
@@ -169,6 +185,7 @@ impl SessionsPanel {
         *self = SessionsPanel {
             sort: self.sort,
             ascending: self.ascending,
+            folders: FolderNames::build(capture),
             ..SessionsPanel::default()
         };
         self.rebuild(capture);
@@ -195,7 +212,7 @@ impl SessionsPanel {
                 d(a).total_cmp(&d(b))
             }),
             SortColumn::Command => rows.sort_by_cached_key(|i| command_label(key(i)).to_ascii_lowercase()),
-            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i))),
+            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), &self.folders)),
             SortColumn::Http => rows.sort_by_key(|i| key(i).http_status()),
             SortColumn::EasStatus => rows.sort_by_key(|i| {
                 worst_status(key(i)).map(|s| (s.verdict != Verdict::Failure, s.value.unwrap_or(u32::MAX)))
@@ -290,6 +307,13 @@ impl SessionsPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+        if self.visible.is_empty() && self.filtered.is_some() {
+            // Instead of the table (a label after it would grow the resizable panel every frame).
+            ui.centered_and_justified(|ui| {
+                ui.label(RichText::new("No session matches the filter.").weak());
+            });
+            return;
+        }
         self.keyboard(ui);
         let dark = ui.visuals().dark_mode;
         let available = ui.available_height();
@@ -309,10 +333,10 @@ impl SessionsPanel {
             .column(Column::initial(92.0).at_least(40.0))
             .column(Column::initial(70.0).at_least(40.0))
             .column(Column::initial(120.0).at_least(50.0))
-            .column(Column::initial(60.0).at_least(40.0))
+            .column(Column::initial(110.0).at_least(40.0))
             .column(Column::initial(44.0).at_least(36.0))
             .column(Column::initial(170.0).at_least(50.0))
-            .column(Column::initial(190.0).at_least(40.0))
+            .column(Column::initial(200.0).at_least(40.0))
             .column(Column::initial(72.0).at_least(40.0))
             .column(Column::initial(72.0).at_least(40.0))
             .column(Column::remainder().at_least(60.0));
@@ -388,10 +412,17 @@ impl SessionsPanel {
                         .map(|t| t.format("%H:%M:%S%.3f").to_string())
                         .unwrap_or_default();
                     cell(&mut row, text(time));
-                    let dur = s.timers.duration_ms().map(|d| format!("{d:.0} ms")).unwrap_or_default();
+                    let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
                     cell(&mut row, text(dur));
                     cell(&mut row, text(command_label(s)));
-                    cell(&mut row, text(folder(s)));
+                    let f = folder(s, &self.folders);
+                    row.col(|ui| {
+                        ui.style_mut().interaction.selectable_labels = false;
+                        let r = ui.add(egui::Label::new(text(f.clone())).truncate());
+                        if f.contains('(') {
+                            r.on_hover_text(format!("CollectionId (folder name from FolderSync): {f}"));
+                        }
+                    });
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
                         match s.http_status() {

@@ -270,10 +270,9 @@ impl Inspector {
                 ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
                     .on_hover_text("Hex of the body after de-chunking and decompression instead of as stored");
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                // Right to left: the widgets are added in reverse.
-                ui.horizontal(|ui| self.find_bar(ui));
-            });
+            // Right-aligned: the find bar is about 330 points wide.
+            ui.add_space((ui.available_width() - 330.0).max(8.0));
+            self.find_bar(ui);
         });
         if self.request.raw_revealed != self.reveal {
             self.request.build_raw(session, self.reveal);
