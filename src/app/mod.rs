@@ -16,6 +16,7 @@ pub mod loading;
 pub mod recent;
 pub mod screenshot;
 pub mod sessions;
+pub mod timeline;
 
 use eframe::egui;
 use std::path::PathBuf;
@@ -97,6 +98,7 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
 pub enum View {
     Inspector,
     History,
+    Timeline,
 }
 
 /// The whole application state.
@@ -113,6 +115,7 @@ pub struct EaslensApp {
     pub inspector: Inspector,
     pub view: View,
     pub history: HistoryPanel,
+    pub timeline: timeline::Timeline,
     pub analysis: AnalysisState,
     pub recent: RecentFiles,
     pub screenshot: Screenshotter,
@@ -139,6 +142,7 @@ impl EaslensApp {
             inspector: Inspector::default(),
             view: View::Inspector,
             history: HistoryPanel::default(),
+            timeline: timeline::Timeline::default(),
             analysis: AnalysisState::default(),
             recent: RecentFiles::default(),
             screenshot: Screenshotter::default(),
@@ -220,6 +224,22 @@ impl EaslensApp {
         if let Some(rows) = self.filter.poll(capture) {
             self.sessions.set_filter(capture, rows);
         }
+    }
+
+    /// Vertical lines on the timeline: throttled responses.
+    fn timeline_markers(&self, capture: &Capture, dark: bool) -> Vec<timeline::Marker> {
+        let throttle = sessions::highlight_color(crate::eas::session::Highlight::Throttle, dark);
+        capture
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.eas.as_ref().is_some_and(|e| e.throttled()))
+            .map(|(i, _)| timeline::Marker {
+                session: i as u32,
+                color: throttle,
+                name: "throttled (X-MS-ASThrottle)",
+            })
+            .collect()
     }
 
     /// Opens the history view on item `id` (once the analysis is ready).
@@ -389,6 +409,7 @@ impl EaslensApp {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
                 ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
+                ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
             });
             ui.separator();
             match self.view {
@@ -398,6 +419,12 @@ impl EaslensApp {
                     if let Some(HistoryAction::Select(i)) = self.history.ui(ui, &capture, analysis.as_deref()) {
                         self.sessions.select(i);
                         self.view = View::Inspector;
+                    }
+                }
+                View::Timeline => {
+                    let markers = self.timeline_markers(&capture, ui.visuals().dark_mode);
+                    if let Some(i) = self.timeline.ui(ui, &capture, &self.sessions.visible, &markers) {
+                        self.sessions.select(i);
                     }
                 }
             }
