@@ -617,10 +617,10 @@ impl EaslensApp {
                 };
                 ui.label(RichText::new(text).color(c));
             }
-            if self.screenshot.busy() {
+            if self.screenshot.busy() && !self.screenshot.capturing() {
                 ui.separator();
                 ui.spinner();
-                ui.label("Taking screenshot…");
+                ui.label("Saving screenshot…");
             }
         });
     }

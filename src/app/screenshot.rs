@@ -17,6 +17,8 @@ use egui::{ColorImage, Rect, Vec2};
 pub const SCALE: f32 = 2.0;
 /// Frames to let the zoomed layout settle before reading it back.
 const SETTLE_FRAMES: u32 = 3;
+/// Frames to wait for the window to grow to 2× before falling back to 1×.
+const GROW_FRAMES: u32 = 20;
 /// Give up when the integration never delivers the image (e.g. a headless test harness).
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -42,6 +44,7 @@ enum State {
     },
     Saving {
         rx: Receiver<Result<PathBuf, String>>,
+        fallback: bool,
     },
 }
 
@@ -50,6 +53,8 @@ struct Job {
     path: PathBuf,
     /// Zoom and size (points) to restore; `None` when no zoom was needed.
     restore: Option<(f32, Vec2)>,
+    /// The window could not be enlarged for 2×, so the image is at the screen's scale.
+    fallback: bool,
     started: Instant,
 }
 
@@ -72,6 +77,11 @@ impl Default for Screenshotter {
 impl Screenshotter {
     pub fn busy(&self) -> bool {
         !matches!(self.state, State::Idle)
+    }
+
+    /// True while frames are being rendered for the image (the status bar stays quiet then).
+    pub fn capturing(&self) -> bool {
+        matches!(self.state, State::Settling { .. } | State::Reading { .. })
     }
 
     /// Asks where to save, then takes the screenshot. `suggested`: file name; `dir`: where to start.
@@ -114,6 +124,7 @@ impl Screenshotter {
                 target,
                 path,
                 restore,
+                fallback: false,
                 started: Instant::now(),
             },
             frames: 0,
@@ -172,7 +183,10 @@ impl Screenshotter {
                             let _ = tx.send(write_png(&path, &region).map(|()| path));
                             c.request_repaint();
                         });
-                    State::Saving { rx }
+                    State::Saving {
+                        rx,
+                        fallback: job.fallback,
+                    }
                 }
                 Err(TryRecvError::Empty) if job.started.elapsed() < TIMEOUT => {
                     ctx.request_repaint_after(Duration::from_millis(50));
@@ -184,16 +198,21 @@ impl Screenshotter {
                     State::Idle
                 }
             },
-            State::Saving { rx } => match rx.try_recv() {
+            State::Saving { rx, fallback } => match rx.try_recv() {
                 Ok(Ok(path)) => {
-                    self.message = Some((true, format!("Saved {}", path.display())));
+                    let note = if fallback {
+                        " (at 1×: the window could not be enlarged to render at 2×)"
+                    } else {
+                        ""
+                    };
+                    self.message = Some((true, format!("Saved {}{note}", path.display())));
                     State::Idle
                 }
                 Ok(Err(e)) => {
                     self.message = Some((false, e));
                     State::Idle
                 }
-                Err(TryRecvError::Empty) => State::Saving { rx },
+                Err(TryRecvError::Empty) => State::Saving { rx, fallback },
                 Err(TryRecvError::Disconnected) => State::Idle,
             },
         };
