@@ -2,13 +2,15 @@
 //! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
 
 mod decode;
+mod findings;
 mod samples;
 mod sessions;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use easlens::capture::{self, Capture, OpenOptions, PasswordPrompt};
 
 /// Exit status for malformed input: the partial result is printed, the error goes to stderr.
 pub const EXIT_MALFORMED: u8 = 2;
@@ -35,6 +37,10 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// List the sessions of a SAZ or HAR capture with their EAS command, statuses and highlights.
     Sessions(sessions::SessionsArgs),
+    /// Report the known failure patterns of a capture (throttling, SyncKey resets, policy loops, …).
+    Findings(findings::FindingsArgs),
+    /// Show each collection's SyncKey chain (request key → response key) with what is wrong.
+    Synckeys(findings::SyncKeysArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -43,8 +49,34 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
+        Some(Command::Findings(args)) => findings::run(&args),
+        Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens::app::run(cli.file),
     }
+}
+
+/// Opens a capture for a subcommand: `password` answers the first prompt of an encrypted SAZ;
+/// warnings go to stderr. On failure the message is printed and the exit status returned.
+fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode> {
+    let ask = |prompt: &PasswordPrompt| {
+        if prompt.attempt == 1 {
+            password.map(str::to_string)
+        } else {
+            None
+        }
+    };
+    let options = OpenOptions {
+        password: Some(&ask),
+        ..Default::default()
+    };
+    let capture = capture::open(file, &options).map_err(|e| {
+        eprintln!("easlens: {e}");
+        ExitCode::from(EXIT_UNREADABLE)
+    })?;
+    for w in &capture.warnings {
+        eprintln!("easlens: {}: warning: {w}", file.display());
+    }
+    Ok(capture)
 }

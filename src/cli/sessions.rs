@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens::capture::{self, BodyKept, Capture, OpenOptions, PasswordPrompt, Session};
+use easlens::capture::{self, BodyKept, Capture, Session};
 use easlens::eas::session::{BodyState, Highlight};
 use serde::Serialize;
 
-use super::EXIT_UNREADABLE;
+use super::{EXIT_UNREADABLE, open_capture};
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
@@ -50,27 +50,10 @@ pub struct SessionRow {
 }
 
 pub fn run(args: &SessionsArgs) -> ExitCode {
-    let ask = |prompt: &PasswordPrompt| {
-        if prompt.attempt == 1 {
-            args.password.clone()
-        } else {
-            None
-        }
-    };
-    let options = OpenOptions {
-        password: Some(&ask),
-        ..Default::default()
-    };
-    let capture = match capture::open(&args.file, &options) {
+    let capture = match open_capture(&args.file, args.password.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("easlens: {e}");
-            return ExitCode::from(EXIT_UNREADABLE);
-        }
+        Err(code) => return code,
     };
-    for w in &capture.warnings {
-        eprintln!("easlens: {}: warning: {w}", args.file.display());
-    }
     let rows: Vec<SessionRow> = capture.sessions.iter().map(row).collect();
     if args.json {
         match serde_json::to_string_pretty(&rows) {
