@@ -8,7 +8,9 @@
 //!
 //! The measuring process is this same binary, re-run with `EASLENS_BENCH_OPEN=FILE`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -72,17 +74,8 @@ fn main() {
         measure(Path::new(&path));
         return;
     }
-    let sizes: Vec<usize> = std::env::var("EASLENS_BENCH_SESSIONS")
-        .unwrap_or_else(|_| "20000,100000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let runs: usize = std::env::var("EASLENS_BENCH_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
-    std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
+    let sizes = common::sizes("20000,100000");
+    let runs = common::runs(3);
     let me = std::env::current_exe().expect("own path");
     println!(
         "Capture indexing benchmark ({} cores, median of {runs} runs)",
@@ -101,17 +94,7 @@ fn main() {
         "RSS/file"
     );
     for n in sizes {
-        let path = dir.join(format!("big-{n}.saz"));
-        if !path.exists() {
-            eprintln!("writing {} …", path.display());
-            let ok = Command::new(env!("CARGO_BIN_EXE_easlens"))
-                .args(["samples", "--big", &n.to_string(), "--out"])
-                .arg(&path)
-                .stdout(Stdio::null())
-                .status()
-                .expect("run easlens samples");
-            assert!(ok.success(), "easlens samples --big failed");
-        }
+        let path = common::big_capture(n);
         let file_len = std::fs::metadata(&path).unwrap().len();
         let (mut walls, mut firsts, mut indexed, mut rss, mut count) =
             (Vec::new(), Vec::new(), Vec::new(), 0u64, (0, 0));

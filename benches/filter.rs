@@ -13,8 +13,9 @@
 //!
 //! The machine's load average is printed first: the figures are only as quiet as the machine.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use easlens::capture::{self, Capture, Format, OpenOptions, Session, model::MemoryStore};
@@ -77,19 +78,7 @@ fn capture_file() -> PathBuf {
     if big.exists() {
         return big;
     }
-    let path = dir.join("big-20000.saz");
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
-        eprintln!("writing {} …", path.display());
-        let ok = Command::new(env!("CARGO_BIN_EXE_easlens"))
-            .args(["samples", "--big", "20000", "--out"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run easlens samples");
-        assert!(ok.success(), "easlens samples --big failed");
-    }
-    path
+    common::big_capture(20000)
 }
 
 /// The capture's sessions repeated (renumbered) up to `n`, for filtering only.

@@ -1,0 +1,43 @@
+//! What the capture-level benchmarks share: their settings from the environment and the big
+//! generated captures in `bench-data/`.
+
+// Each benchmark uses part of this module.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// `EASLENS_BENCH_SESSIONS` (comma-separated sizes), else `default`.
+pub fn sizes(default: &str) -> Vec<usize> {
+    std::env::var("EASLENS_BENCH_SESSIONS")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// `EASLENS_BENCH_RUNS`, else `default`.
+pub fn runs(default: usize) -> usize {
+    std::env::var("EASLENS_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `bench-data/big-N.saz`, written first with `easlens samples --big N` when missing.
+pub fn big_capture(n: usize) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
+    std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
+    let path = dir.join(format!("big-{n}.saz"));
+    if !path.exists() {
+        eprintln!("writing {} …", path.display());
+        let ok = Command::new(env!("CARGO_BIN_EXE_easlens"))
+            .args(["samples", "--big", &n.to_string(), "--out"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run easlens samples");
+        assert!(ok.success(), "easlens samples --big failed");
+    }
+    path
+}
