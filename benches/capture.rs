@@ -8,8 +8,6 @@
 //!
 //! The measuring process is this same binary, re-run with `EASLENS_BENCH_OPEN=FILE`.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -17,20 +15,11 @@ use std::time::{Duration, Instant};
 
 use easlens::capture::{self, OpenOptions, Progress};
 
+mod common;
+
 /// The same allocator as the app, so that the figures are the app's.
 #[global_allocator]
 static GLOBAL: easlens::alloc::MiMalloc = easlens::alloc::MiMalloc;
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
 
 /// Child mode: open the file, print `wall_ms first_report_ms first_indexed_report_ms peak_rss_kib sessions eas_sessions`.
 fn measure(path: &Path) {
@@ -57,15 +46,10 @@ fn measure(path: &Path) {
         wall.as_secs_f64() * 1e3,
         any.unwrap_or(wall).as_secs_f64() * 1e3,
         moving.unwrap_or(wall).as_secs_f64() * 1e3,
-        peak_rss_kib().unwrap_or(0),
+        common::peak_rss_kib().unwrap_or(0),
         c.sessions.len(),
         eas
     );
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -124,8 +108,12 @@ fn main() {
                 ok.success().then(|| t.elapsed().as_secs_f64() * 1e3)
             })
             .collect();
-        let wall = median(walls);
-        let floor = if unzip.is_empty() { f64::NAN } else { median(unzip) };
+        let wall = common::median(walls);
+        let floor = if unzip.is_empty() {
+            f64::NAN
+        } else {
+            common::median(unzip)
+        };
         println!(
             "{:>9} {:>8.0}MB {:>9.0}ms {:>12.0}ms {:>6.2}x {:>11.1}ms {:>11.1}ms {:>8.0}MB {:>9.2}",
             count.0,
@@ -133,8 +121,8 @@ fn main() {
             wall,
             floor,
             wall / floor,
-            median(firsts),
-            median(indexed),
+            common::median(firsts),
+            common::median(indexed),
             rss as f64 / 1024.0,
             rss as f64 * 1024.0 / file_len as f64
         );

@@ -6,22 +6,17 @@
 //! `SyncKeyChains::build` and the findings over the indexed capture — the time they add to
 //! opening a capture. Median of `EASLENS_BENCH_RUNS` (default 5) runs of the analysis.
 
-mod common;
-
 use std::time::Instant;
 
 use easlens::analysis::findings::Findings;
 use easlens::analysis::synckey::SyncKeyChains;
 use easlens::capture::{self, OpenOptions};
 
+mod common;
+
 /// The same allocator as the app, so that the figures are the app's.
 #[global_allocator]
 static GLOBAL: easlens::alloc::MiMalloc = easlens::alloc::MiMalloc;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     easlens::alloc::return_freed_memory_promptly();
@@ -53,7 +48,7 @@ fn main() {
             chain_count = chains.chains.len();
             finding_count = f.findings.len();
         }
-        let (chains, findings) = (median(chain_ms), median(finding_ms));
+        let (chains, findings) = (common::median(chain_ms), common::median(finding_ms));
         println!(
             "{:>9} {:>10.0}ms {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>7.1}% {:>9} {:>9}",
             n,

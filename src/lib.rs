@@ -9,6 +9,8 @@
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 //! - [`app`] — the desktop inspector (egui); renders what the engine computed, nothing else.
+//! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
+//! - [`analysis`] — analysis over a whole capture: item history by any id, folder names.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 
 pub mod alloc;
@@ -19,5 +21,6 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod report;
 pub mod samples;
 pub mod wbxml;

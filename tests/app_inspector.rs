@@ -2,38 +2,14 @@
 //! the password prompt, selecting sessions (mouse and keyboard), the XML view with explained
 //! Status values, and credential masking.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
 use easlens::app::{EMPTY_STATE, EaslensApp};
 use eframe::egui;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
+
+mod app_support;
+use app_support::{harness, sample, step_until};
 use egui_kittest::kittest::Queryable;
-
-fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
-}
-
-fn harness(app: EaslensApp) -> Harness<'static, EaslensApp> {
-    Harness::builder()
-        .with_size([1400.0, 900.0])
-        .build_ui_state(|ui, app: &mut EaslensApp| app.ui(ui), app)
-}
-
-/// Steps the harness until `done` holds (the loader runs on its own thread).
-fn step_until(h: &mut Harness<'_, EaslensApp>, what: &str, done: impl Fn(&EaslensApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(3);
-}
 
 fn open(name: &str) -> Harness<'static, EaslensApp> {
     let mut h = harness(EaslensApp::new(Some(sample(name))));
@@ -69,8 +45,12 @@ fn selecting_a_session_shows_its_decoded_xml_and_explained_status() {
     // Request and response are both decoded Sync documents.
     assert_eq!(h.get_all_by_label_contains("<Sync xmlns=\"AirSync:\">").count(), 2);
     h.get_by_label_contains("<Status>1</Status>   ◀ Success");
-    // The throttled 503 explains the HTTP status.
-    h.get_all_by_label("14").next().expect("row #14").click();
+    // The throttled 503 (#14, below the fold) explains the HTTP status: End, then up twice.
+    h.key_press(egui::Key::End);
+    h.run_steps(2);
+    h.key_press(egui::Key::ArrowUp);
+    h.run_steps(2);
+    h.key_press(egui::Key::ArrowUp);
     h.run_steps(3);
     assert_eq!(h.state().sessions.selected, Some(13));
     h.get_by_label_contains("HTTP 503");

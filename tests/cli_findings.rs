@@ -1,22 +1,10 @@
 //! `easlens findings` and `easlens synckeys`: the JSON fields scripts rely on, the text report, the
 //! severity filter, and a clear failure on bad input.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use common::{easlens, sample_arg as sample};
 use serde_json::Value;
-
-fn sample(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn easlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_easlens")).args(args).output().unwrap()
-}
 
 fn json(args: &[&str]) -> Vec<Value> {
     let out = easlens(args);

@@ -15,13 +15,8 @@ use easlens::eas::session::Side;
 use easlens::samples::har_writer::{HarOptions, HarStyle, write_har_file};
 use easlens::samples::scenarios::{Device, Scenario, exchanges};
 
-fn sample(name: &str) -> Capture {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name);
-    capture::open(&path, &OpenOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 fn scenario(s: Scenario, d: Device) -> Capture {
-    sample(&format!("{}-{}.saz", s.name(), d.name()))
+    common::open_sample(&format!("{}-{}.saz", s.name(), d.name()))
 }
 
 /// Checks what every finding must satisfy, and returns them.
@@ -104,7 +99,7 @@ fn healthy_conversations_have_no_error_or_warning_in_any_format() {
         }
     }
     let name = "healthy-iphone.fiddler.har";
-    let f = analyse(&sample(name));
+    let f = analyse(&common::open_sample(name));
     assert!(f.iter().all(|f| f.severity == Severity::Info), "{name}: {f:#?}");
 }
 

@@ -1,5 +1,5 @@
-//! What the capture-level benchmarks share: their settings from the environment and the big
-//! generated captures in `bench-data/`.
+//! Shared by the capture-level benchmarks: their settings from the environment (sizes, runs), the
+//! big generated captures in `bench-data/`, and the process's memory figures.
 
 // Each benchmark uses part of this module.
 #![allow(dead_code)]
@@ -40,4 +40,27 @@ pub fn big_capture(n: usize) -> PathBuf {
         assert!(ok.success(), "easlens samples --big failed");
     }
     path
+}
+
+/// A `/proc/self/status` field of this process (`"VmRSS:"`, `"VmHWM:"` …), in KiB.
+pub fn proc_status_kib(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Peak resident set size of this process (VmHWM), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    proc_status_kib("VmHWM:")
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }

@@ -1,13 +1,18 @@
 //! Analysis over a whole indexed capture, free of any UI: what a support engineer reads across
 //! sessions rather than in one. Everything here works on the EAS summaries computed at indexing
-//! time (no body is decoded again), so it stays cheap on captures of 100,000 sessions.
+//! time, so it stays cheap on captures of 100,000 sessions; only [`history`] re-decodes bodies,
+//! and only those it is asked about.
 //!
+//! - [`history`] — what happened to an item across the sessions.
+//! - [`folders`] — what the folders are called (from FolderSync and the folder commands).
 //! - [`synckey`] — per collection (and the folder hierarchy), the chain of request → response
 //!   SyncKeys with what is wrong about each link.
 //! - [`findings`] — the findings engine: the known failure patterns, each with a rule id, a
 //!   severity, its evidence sessions and an explanation.
 
 pub mod findings;
+pub mod folders;
+pub mod history;
 pub mod synckey;
 
 use chrono::{DateTime, FixedOffset};
@@ -43,6 +48,7 @@ pub(crate) mod testing {
 
     use crate::capture::{Body, Request, Response, Session};
     use crate::eas::Command;
+    use crate::eas::items::ItemOps;
     use crate::eas::session::{BodyState, EasHeaders, EasSummary, Side, StatusEntry, SyncKeyEntry};
     use crate::eas::status;
     use crate::http::{Headers, RequestHead, ResponseHead};
@@ -132,6 +138,8 @@ pub(crate) mod testing {
                 .collect(),
             collection_ids: collection.map(|c| vec![c.to_string()]).unwrap_or_default(),
             highlights: Vec::new(),
+            items: ItemOps::default(),
+            folders: Vec::new(),
             notes: Vec::new(),
         });
         s

@@ -1,12 +1,18 @@
 //! The desktop inspector (eframe/egui, glow renderer). It only presents what the engine computed:
-//! the capture is opened by `capture::open` on a background thread (`loading`), the sessions table
-//! (`sessions`) and the request/response inspector (`inspector`) each own their state.
+//! the capture is opened by `capture::open` on a background thread (`loading`); the filter bar
+//! (`filter_bar`), the sessions table (`sessions`), the request/response inspector (`inspector`),
+//! the recent files (`recent`), screenshots (`screenshot`) and the bench mode (`bench`) each own
+//! their state.
 //!
 //! [`EaslensApp::ui`] draws the whole window into any `Ui`, so tests drive it headless through
 //! egui_kittest exactly as eframe does.
 
+pub mod bench;
+pub mod filter_bar;
 pub mod inspector;
 pub mod loading;
+pub mod recent;
+pub mod screenshot;
 pub mod sessions;
 
 use eframe::egui;
@@ -15,12 +21,23 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use egui::RichText;
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use crate::capture::Capture;
+use bench::Bench;
+use filter_bar::FilterBar;
 use inspector::Inspector;
 use loading::{LoadOutcome, Loader, display_name};
+use recent::RecentFiles;
+use screenshot::Screenshotter;
 use sessions::SessionsPanel;
+
+const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+const SHOT_WINDOW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
+const SHOT_INSPECTOR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::ALT), Key::S);
+const COPY_TEXT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::C);
+const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
 /// The empty-state text.
 pub const EMPTY_STATE: &str = "Open a Fiddler .saz or HAR capture — File ▸ Open, drop a file here, or `easlens FILE`";
@@ -31,12 +48,20 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
         Some(f) => format!("easlens — {}", display_name(f)),
         None => "easlens".into(),
     };
+    let bench = Bench::from_env();
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
+        // The bench mode measures frame times, which vsync would pin to the display rate, in a
+        // window of the size asked for.
+        glow_options: eframe::egui_glow::GlowConfiguration {
+            vsync: bench.is_none(),
+            ..Default::default()
+        },
+        persist_window: bench.is_none(),
         viewport: egui::ViewportBuilder::default()
             .with_title(title)
             .with_app_id("easlens")
-            .with_inner_size([1400.0, 900.0])
+            .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true),
         ..Default::default()
@@ -44,7 +69,14 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
     let result = eframe::run_native(
         "easlens",
         options,
-        Box::new(move |_cc| Ok(Box::new(EaslensApp::new(file)) as Box<dyn eframe::App>)),
+        Box::new(move |cc| {
+            let mut app = EaslensApp::new(file);
+            if let Some(storage) = cc.storage {
+                app.recent = eframe::get_value(storage, recent::STORAGE_KEY).unwrap_or_default();
+            }
+            app.bench = bench;
+            Ok(Box::new(app) as Box<dyn eframe::App>)
+        }),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,8 +97,17 @@ pub struct EaslensApp {
     /// The last open failure, shown in a banner until dismissed.
     error: Option<String>,
     file_dialog: Option<Receiver<Option<PathBuf>>>,
+    pub filter: FilterBar,
     pub sessions: SessionsPanel,
     pub inspector: Inspector,
+    pub recent: RecentFiles,
+    pub screenshot: Screenshotter,
+    /// The inspector panel's rect in the last frame (for "screenshot of the inspector").
+    inspector_rect: Option<egui::Rect>,
+    /// Set by the bench mode (`EASLENS_BENCH`).
+    pub bench: Option<Bench>,
+    /// A short-lived message for the status bar (e.g. "Copied …").
+    toast: Option<(String, std::time::Instant)>,
     show_warnings: bool,
     fonts_set: bool,
 }
@@ -79,8 +120,14 @@ impl EaslensApp {
             capture: None,
             error: None,
             file_dialog: None,
+            filter: FilterBar::default(),
             sessions: SessionsPanel::default(),
             inspector: Inspector::default(),
+            recent: RecentFiles::default(),
+            screenshot: Screenshotter::default(),
+            inspector_rect: None,
+            bench: None,
+            toast: None,
             show_warnings: false,
             fonts_set: false,
         }
@@ -121,7 +168,7 @@ impl EaslensApp {
         }
     }
 
-    fn poll_loader(&mut self) {
+    fn poll_loader(&mut self, ctx: &egui::Context) {
         let Some(loader) = &mut self.loader else { return };
         match loader.poll() {
             LoadOutcome::Pending => {}
@@ -130,14 +177,85 @@ impl EaslensApp {
                 self.loader = None;
                 match result {
                     Ok(capture) => {
+                        let capture = Arc::new(capture);
+                        self.recent.push(&capture.path);
                         self.sessions.reset(&capture);
                         self.inspector.clear();
+                        self.filter.reset(&capture, ctx);
                         self.show_warnings = !capture.warnings.is_empty();
-                        self.capture = Some(Arc::new(capture));
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
+                            "easlens — {}",
+                            display_name(&capture.path)
+                        )));
+                        self.capture = Some(capture);
                     }
                     Err(e) => self.error = Some(e.to_string()),
                 }
             }
+        }
+    }
+
+    /// Applies the filter when the query (or the body index) changed.
+    fn apply_filter(&mut self) {
+        let Some(capture) = &self.capture else { return };
+        if let Some(rows) = self.filter.poll(capture) {
+            self.sessions.set_filter(capture, rows);
+        }
+    }
+
+    /// Puts the selected session as text on the clipboard (credentials masked unless revealed).
+    pub fn copy_selected_as_text(&mut self, ctx: &egui::Context) {
+        let (Some(c), Some(i)) = (&self.capture, self.sessions.selected) else {
+            return;
+        };
+        let text = crate::report::session_text(c, i as usize, self.inspector.reveal);
+        ctx.copy_text(text);
+        self.toast = Some((
+            format!("Copied session #{} as text", c.sessions[i as usize].index),
+            std::time::Instant::now(),
+        ));
+        ctx.request_repaint_after(std::time::Duration::from_secs(4));
+    }
+
+    fn take_screenshot(&mut self, ctx: &egui::Context, target: screenshot::Target) {
+        let Some(c) = &self.capture else {
+            self.screenshot.request(ctx, target, "easlens.png".into(), None);
+            return;
+        };
+        let stem = c
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = match (target, self.sessions.selected) {
+            (screenshot::Target::Inspector, Some(i)) => {
+                format!("{stem}-session-{}.png", c.sessions[i as usize].index)
+            }
+            _ => format!("{stem}.png"),
+        };
+        let dir = c.path.parent().map(|p| p.to_path_buf());
+        self.screenshot.request(ctx, target, name, dir);
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let pressed = |s: &KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(s));
+        if pressed(&OPEN) {
+            self.open_dialog(ctx);
+        }
+        if pressed(&FIND) {
+            self.filter.focus();
+        }
+        if pressed(&SHOT_WINDOW) {
+            self.take_screenshot(ctx, screenshot::Target::Window);
+        }
+        if pressed(&SHOT_INSPECTOR) {
+            self.take_screenshot(ctx, screenshot::Target::Inspector);
+        }
+        if pressed(&COPY_TEXT) {
+            self.copy_selected_as_text(ctx);
+        }
+        if pressed(&QUIT) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
 
@@ -200,7 +318,14 @@ impl EaslensApp {
         self.dropped_files(&ctx);
         self.poll_dialog();
         self.start_pending(&ctx);
-        self.poll_loader();
+        self.poll_loader(&ctx);
+        if let Some(mut bench) = self.bench.take() {
+            bench.frame(self, &ctx);
+            self.bench = Some(bench);
+        }
+        self.shortcuts(&ctx);
+        self.apply_filter();
+        self.screenshot.poll(&ctx, self.inspector_rect);
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
@@ -208,15 +333,13 @@ impl EaslensApp {
         if let Some(loader) = &mut self.loader {
             egui::CentralPanel::default().show(ui, |ui| loader.ui(ui));
             // The password dialog may have been answered or cancelled this frame.
-            self.poll_loader();
+            self.poll_loader(&ctx);
             return;
         }
         let Some(capture) = self.capture.clone() else {
             egui::CentralPanel::default().show(ui, |ui| {
                 self.error_banner(ui);
-                ui.centered_and_justified(|ui| {
-                    ui.label(RichText::new(EMPTY_STATE).size(18.0).weak());
-                });
+                self.empty_state(ui);
             });
             return;
         };
@@ -228,19 +351,88 @@ impl EaslensApp {
             .show(ui, |ui| {
                 self.error_banner(ui);
                 self.warnings_banner(ui, &capture);
+                self.filter.ui(ui);
+                ui.add_space(2.0);
                 self.sessions.ui(ui, &capture);
             });
-        egui::CentralPanel::default().show(ui, |ui| {
+        let central = egui::CentralPanel::default().show(ui, |ui| {
             self.inspector.ui(ui, &capture, self.sessions.selected);
         });
+        self.inspector_rect = Some(central.response.rect);
+        if let Some(what) = self.inspector.take_copied() {
+            self.toast = Some((
+                format!("Copied the {} to the clipboard", what.to_lowercase()),
+                std::time::Instant::now(),
+            ));
+            ctx.request_repaint_after(std::time::Duration::from_secs(4));
+        }
+    }
+
+    /// What the window shows before a capture is open: how to open one, and the recent files.
+    fn empty_state(&mut self, ui: &mut egui::Ui) {
+        let mut open = None;
+        let mut dialog = false;
+        ui.vertical_centered(|ui| {
+            ui.add_space((ui.available_height() * 0.28).max(20.0));
+            ui.label(RichText::new("easlens").size(30.0).strong());
+            ui.label(RichText::new("Exchange ActiveSync capture inspector").size(15.0).weak());
+            ui.add_space(18.0);
+            ui.label(RichText::new(EMPTY_STATE).size(16.0));
+            ui.add_space(12.0);
+            if ui.button(RichText::new("Open a capture…").size(15.0)).clicked() {
+                dialog = true;
+            }
+            if !self.recent.files().is_empty() {
+                ui.add_space(22.0);
+                ui.label(RichText::new("Recent captures").strong());
+                for f in self.recent.files() {
+                    let exists = f.exists();
+                    let r = ui
+                        .add_enabled(exists, egui::Link::new(f.display().to_string()))
+                        .on_disabled_hover_text("The file no longer exists");
+                    if r.clicked() {
+                        open = Some(f.clone());
+                    }
+                }
+            }
+        });
+        if dialog {
+            self.open_dialog(ui.ctx());
+        }
+        if let Some(f) = open {
+            self.open(f);
+        }
     }
 
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open…").clicked() {
-                    self.open_dialog(ui.ctx());
+                let ctx = ui.ctx().clone();
+                if ui.add(shortcut_button(&ctx, "Open…", &OPEN)).clicked() {
+                    self.open_dialog(&ctx);
                     ui.close();
+                }
+                let mut reopen = None;
+                ui.add_enabled_ui(!self.recent.files().is_empty(), |ui| {
+                    ui.menu_button("Open recent", |ui| {
+                        for f in self.recent.files() {
+                            if ui
+                                .add_enabled(f.exists(), egui::Button::new(f.display().to_string()))
+                                .clicked()
+                            {
+                                reopen = Some(f.clone());
+                                ui.close();
+                            }
+                        }
+                        ui.separator();
+                        if ui.button("Clear the list").clicked() {
+                            self.recent.clear();
+                            ui.close();
+                        }
+                    });
+                });
+                if let Some(f) = reopen {
+                    self.open(f);
                 }
                 if let Some(c) = &self.capture
                     && ui.button("Reload").clicked()
@@ -248,6 +440,41 @@ impl EaslensApp {
                     let p = c.path.clone();
                     self.open(p);
                     ui.close();
+                }
+                ui.separator();
+                let has = self.capture.is_some();
+                let selected = self.sessions.selected.is_some();
+                if ui
+                    .add_enabled(
+                        has,
+                        shortcut_button(&ctx, "Save screenshot of the window…", &SHOT_WINDOW),
+                    )
+                    .clicked()
+                {
+                    self.take_screenshot(&ctx, screenshot::Target::Window);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(
+                        selected,
+                        shortcut_button(&ctx, "Save screenshot of the inspector…", &SHOT_INSPECTOR),
+                    )
+                    .clicked()
+                {
+                    self.take_screenshot(&ctx, screenshot::Target::Inspector);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(selected, shortcut_button(&ctx, "Copy session as text", &COPY_TEXT))
+                    .on_hover_text("Request line, key headers, Status meanings and decoded XML (credentials masked)")
+                    .clicked()
+                {
+                    self.copy_selected_as_text(&ctx);
+                    ui.close();
+                }
+                ui.separator();
+                if ui.add(shortcut_button(&ctx, "Quit", &QUIT)).clicked() {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
             ui.separator();
@@ -284,7 +511,8 @@ impl EaslensApp {
                 "{} of {} sessions",
                 self.sessions.visible.len(),
                 c.sessions.len()
-            ));
+            ))
+            .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
             ui.separator();
             ui.label(RichText::new(c.path.display().to_string()).weak());
             if !c.warnings.is_empty() {
@@ -301,6 +529,24 @@ impl EaslensApp {
                 {
                     self.show_warnings = !self.show_warnings;
                 }
+            }
+            let toast = self.toast.as_ref().filter(|(_, t)| t.elapsed().as_secs() < 4);
+            if let Some((text, _)) = toast {
+                ui.separator();
+                ui.label(RichText::new(text).strong());
+            } else if let Some((ok, text)) = &self.screenshot.message {
+                ui.separator();
+                let c = if *ok {
+                    ui.visuals().text_color()
+                } else {
+                    ui.visuals().error_fg_color
+                };
+                ui.label(RichText::new(text).color(c));
+            }
+            if self.screenshot.busy() {
+                ui.separator();
+                ui.spinner();
+                ui.label("Taking screenshot…");
             }
         });
     }
@@ -359,8 +605,17 @@ pub fn set_fonts(ctx: &egui::Context) {
     ctx.set_fonts(fonts);
 }
 
+/// A menu button that shows its keyboard shortcut.
+fn shortcut_button<'a>(ctx: &egui::Context, text: &'a str, shortcut: &KeyboardShortcut) -> egui::Button<'a> {
+    egui::Button::new(text).shortcut_text(ctx.format_shortcut(shortcut))
+}
+
 impl eframe::App for EaslensApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         EaslensApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, recent::STORAGE_KEY, &self.recent);
     }
 }

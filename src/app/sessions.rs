@@ -6,6 +6,7 @@ use eframe::egui;
 use egui::{Align, Color32, Key, Modifiers, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
+use crate::analysis::folders::FolderNames;
 use crate::capture::{Capture, Session};
 use crate::eas::session::{Highlight, Side, StatusEntry};
 use crate::eas::status::{Verdict, http_meaning};
@@ -70,6 +71,15 @@ pub fn format_size(n: u64) -> String {
     }
 }
 
+/// Milliseconds below 10 s, seconds above (a Ping's 9-minute wait reads as "540.0 s").
+pub fn format_duration(ms: f64) -> String {
+    if ms < 10_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
 fn request_size(s: &Session) -> u64 {
     s.request.as_ref().map_or(0, |r| r.body.stored_len)
 }
@@ -78,8 +88,11 @@ fn response_size(s: &Session) -> u64 {
     s.response.as_ref().map_or(0, |r| r.body.stored_len)
 }
 
-fn folder(s: &Session) -> String {
-    s.eas.as_ref().map(|e| e.collection_ids.join(", ")).unwrap_or_default()
+/// The session's CollectionIds, each with the folder name a FolderSync in the capture gave it.
+fn folder(s: &Session, names: &FolderNames) -> String {
+    let Some(e) = &s.eas else { return String::new() };
+    let labels: Vec<String> = e.collection_ids.iter().map(|id| names.label(id)).collect();
+    labels.join(", ")
 }
 
 fn device(s: &Session) -> String {
@@ -95,9 +108,9 @@ fn device(s: &Session) -> String {
 fn throttle(s: &Session) -> String {
     let Some(e) = &s.eas else { return String::new() };
     match (&e.headers.throttle, &e.headers.retry_after) {
-        (Some(t), Some(r)) => format!("{t}, retry {r}s"),
+        (Some(t), Some(r)) => format!("{t} · retry {r} s"),
         (Some(t), None) => t.clone(),
-        (None, Some(r)) => format!("retry {r}s"),
+        (None, Some(r)) => format!("retry {r} s"),
         (None, None) => String::new(),
     }
 }
@@ -141,7 +154,11 @@ pub struct SessionsPanel {
     sort: SortColumn,
     ascending: bool,
     scroll_to_selected: bool,
+    /// A scroll position (in rows) to jump to on the next frame (bench mode).
+    scroll_offset_rows: Option<usize>,
     page_rows: usize,
+    /// Folder names from the capture's FolderSync responses.
+    folders: FolderNames,
 }
 
 impl Default for SessionsPanel {
@@ -153,7 +170,9 @@ impl Default for SessionsPanel {
             sort: SortColumn::Index,
             ascending: true,
             scroll_to_selected: false,
+            scroll_offset_rows: None,
             page_rows: 10,
+            folders: FolderNames::default(),
         }
     }
 }
@@ -166,6 +185,7 @@ impl SessionsPanel {
         *self = SessionsPanel {
             sort: self.sort,
             ascending: self.ascending,
+            folders: FolderNames::build(capture),
             ..SessionsPanel::default()
         };
         self.rebuild(capture);
@@ -192,7 +212,7 @@ impl SessionsPanel {
                 d(a).total_cmp(&d(b))
             }),
             SortColumn::Command => rows.sort_by_cached_key(|i| command_label(key(i)).to_ascii_lowercase()),
-            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i))),
+            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), &self.folders)),
             SortColumn::Http => rows.sort_by_key(|i| key(i).http_status()),
             SortColumn::EasStatus => rows.sort_by_key(|i| {
                 worst_status(key(i)).map(|s| (s.verdict != Verdict::Failure, s.value.unwrap_or(u32::MAX)))
@@ -211,6 +231,17 @@ impl SessionsPanel {
         }
     }
 
+    /// Rows that fit in the table's height (a PgUp/PgDn step).
+    pub fn page_rows(&self) -> usize {
+        self.page_rows
+    }
+
+    /// Scrolls so that display row `row` is at the top, without selecting (wraps around).
+    pub fn scroll_to_offset_rows(&mut self, row: usize) {
+        let n = self.visible.len().saturating_sub(self.page_rows).max(1);
+        self.scroll_offset_rows = Some(row % n);
+    }
+
     /// Selects the row at display position `pos` (clamped).
     fn select_pos(&mut self, pos: usize) {
         if let Some(&i) = self.visible.get(pos.min(self.visible.len().saturating_sub(1))) {
@@ -226,7 +257,8 @@ impl SessionsPanel {
 
     /// ↑/↓/PgUp/PgDn/Home/End move the selection unless a text field has the keyboard.
     fn keyboard(&mut self, ui: &egui::Ui) {
-        if self.visible.is_empty() || ui.ctx().egui_wants_keyboard_input() {
+        // Only a text field keeps the keys; a clicked row (or button) having the focus must not.
+        if self.visible.is_empty() || ui.ctx().text_edit_focused() {
             return;
         }
         let last = self.visible.len() - 1;
@@ -256,6 +288,12 @@ impl SessionsPanel {
         });
         if let Some(t) = target {
             self.select_pos(t);
+            // egui would otherwise also move the focus between widgets with the arrow keys.
+            ui.ctx().memory_mut(|m| {
+                if let Some(id) = m.focused() {
+                    m.surrender_focus(id);
+                }
+            });
         }
     }
 
@@ -269,10 +307,18 @@ impl SessionsPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+        if self.visible.is_empty() && self.filtered.is_some() {
+            // Instead of the table (a label after it would grow the resizable panel every frame).
+            ui.centered_and_justified(|ui| {
+                ui.label(RichText::new("No session matches the filter.").weak());
+            });
+            return;
+        }
         self.keyboard(ui);
         let dark = ui.visuals().dark_mode;
         let available = ui.available_height();
         self.page_rows = ((available - ROW_HEIGHT) / ROW_HEIGHT).floor().max(1.0) as usize;
+        let row_pitch = ROW_HEIGHT + ui.spacing().item_spacing.y;
         let mut table = TableBuilder::new(ui)
             .id_salt("sessions")
             .striped(true)
@@ -287,13 +333,16 @@ impl SessionsPanel {
             .column(Column::initial(92.0).at_least(40.0))
             .column(Column::initial(70.0).at_least(40.0))
             .column(Column::initial(120.0).at_least(50.0))
-            .column(Column::initial(60.0).at_least(40.0))
+            .column(Column::initial(110.0).at_least(40.0))
             .column(Column::initial(44.0).at_least(36.0))
             .column(Column::initial(170.0).at_least(50.0))
-            .column(Column::initial(120.0).at_least(40.0))
+            .column(Column::initial(200.0).at_least(40.0))
             .column(Column::initial(72.0).at_least(40.0))
             .column(Column::initial(72.0).at_least(40.0))
             .column(Column::remainder().at_least(60.0));
+        if let Some(r) = self.scroll_offset_rows.take() {
+            table = table.vertical_scroll_offset(r as f32 * row_pitch);
+        }
         if self.scroll_to_selected {
             if let Some(pos) = self.selected_pos() {
                 table = table.scroll_to_row(pos, None);
@@ -363,10 +412,17 @@ impl SessionsPanel {
                         .map(|t| t.format("%H:%M:%S%.3f").to_string())
                         .unwrap_or_default();
                     cell(&mut row, text(time));
-                    let dur = s.timers.duration_ms().map(|d| format!("{d:.0} ms")).unwrap_or_default();
+                    let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
                     cell(&mut row, text(dur));
                     cell(&mut row, text(command_label(s)));
-                    cell(&mut row, text(folder(s)));
+                    let f = folder(s, &self.folders);
+                    row.col(|ui| {
+                        ui.style_mut().interaction.selectable_labels = false;
+                        let r = ui.add(egui::Label::new(text(f.clone())).truncate());
+                        if f.contains('(') {
+                            r.on_hover_text(format!("CollectionId (folder name from FolderSync): {f}"));
+                        }
+                    });
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
                         match s.http_status() {
@@ -399,26 +455,34 @@ impl SessionsPanel {
                                 Some(c) => RichText::new(label).color(c),
                                 None => RichText::new(label),
                             };
-                            let r = ui.add(egui::Label::new(rt).truncate());
-                            let all: Vec<String> = s
-                                .eas
-                                .iter()
-                                .flat_map(|e| e.statuses.iter())
-                                .filter(|e| e.side == Side::Response)
-                                .map(|e| {
-                                    format!(
-                                        "{} = {} {}: {}",
-                                        e.path,
-                                        e.raw,
-                                        e.name.unwrap_or(""),
-                                        e.meaning.unwrap_or("no meaning known for this command")
-                                    )
-                                })
-                                .collect();
-                            r.on_hover_text(all.join("\n"));
+                            // Built only while hovered: formatting every Status of every visible
+                            // row each frame would cost more than drawing the table.
+                            ui.add(egui::Label::new(rt).truncate()).on_hover_ui(|ui| {
+                                for e in s.eas.iter().flat_map(|e| e.statuses.iter()) {
+                                    if e.side == Side::Response {
+                                        ui.label(format!(
+                                            "{} = {} {}: {}",
+                                            e.path,
+                                            e.raw,
+                                            e.name.unwrap_or(""),
+                                            e.meaning.unwrap_or("no meaning known for this command")
+                                        ));
+                                    }
+                                }
+                            });
                         }
                     });
-                    cell(&mut row, text(throttle(s)));
+                    let t = throttle(s);
+                    if t.is_empty() {
+                        cell(&mut row, text(t));
+                    } else {
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            ui.add(egui::Label::new(text(t.clone())).truncate()).on_hover_text(format!(
+                                "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
+                            ));
+                        });
+                    }
                     let req = s
                         .request
                         .as_ref()

@@ -10,7 +10,7 @@ use lru::LruCache;
 use super::model::{Body, BodyKept, Capture};
 use crate::eas::session::{Side, wbxml_payload};
 use crate::http::{DecodedBody, Headers, decode_body};
-use crate::wbxml::{self, DecodeError};
+use crate::wbxml::{self, DecodeError, Document};
 
 /// How many decoded bodies a capture keeps.
 pub const CACHE_SIZE: usize = 16;
@@ -59,6 +59,26 @@ impl Capture {
             c.put((index, side), view.clone());
         }
         Some(Ok(view))
+    }
+
+    /// The WBXML document of the request or response body of session `index`, decoded exactly as
+    /// indexing decoded it (so what is read from it lines up with the session's EAS summary).
+    /// `Ok(None)` when the session has no such side or the body is not WBXML.
+    pub fn body_document(&self, index: usize, side: Side) -> std::io::Result<Option<Document>> {
+        let Some(session) = self.sessions.get(index) else {
+            return Ok(None);
+        };
+        let (body, method, headers) = match (side, &session.request, &session.response) {
+            (Side::Request, Some(r), _) => (&r.body, r.head.method.as_str(), &r.head.headers),
+            (Side::Response, _, Some(r)) if !session.flags.generated => (&r.body, "", &r.head.headers),
+            _ => return Ok(None),
+        };
+        if session.flags.tunnel {
+            return Ok(None);
+        }
+        let raw = self.raw_body(body)?;
+        let mut notes = Vec::new();
+        Ok(crate::eas::session::body_document(body, method, headers, &raw, side, &mut notes).1)
     }
 }
 

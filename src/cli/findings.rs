@@ -8,9 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 use easlens::analysis::findings::{Finding, Findings, Severity, ranges};
 use easlens::analysis::synckey::SyncKeyChains;
-use serde::Serialize;
 
-use super::{EXIT_UNREADABLE, open_capture};
+use super::{open_capture, print_json};
 
 /// Width the explanations are wrapped to.
 const WRAP: usize = 100;
@@ -118,19 +117,6 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-fn print_json(file: &std::path::Path, value: &impl Serialize) -> ExitCode {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => {
-            println!("{s}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("easlens: {}: cannot write JSON: {e}", file.display());
-            ExitCode::from(EXIT_UNREADABLE)
-        }
-    }
 }
 
 /// One finding as text: severity, rule and title; sessions and times; message; explanation.

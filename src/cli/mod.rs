@@ -3,6 +3,7 @@
 
 mod decode;
 mod findings;
+mod history;
 mod samples;
 mod sessions;
 
@@ -11,11 +12,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use easlens::capture::{self, Capture, OpenOptions, PasswordPrompt};
+use serde::Serialize;
 
 /// Exit status for malformed input: the partial result is printed, the error goes to stderr.
 pub const EXIT_MALFORMED: u8 = 2;
 /// Exit status when the input cannot be read at all.
 pub const EXIT_UNREADABLE: u8 = 1;
+/// Exit status when what was asked for is not in the input (`history --item` with an unknown id).
+pub const EXIT_NOT_FOUND: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,24 +41,14 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// List the sessions of a SAZ or HAR capture with their EAS command, statuses and highlights.
     Sessions(sessions::SessionsArgs),
+    /// Every operation on one item (by ServerId, ClientId, UID, ConversationId…) and its expected final state.
+    History(history::HistoryArgs),
     /// Report the known failure patterns of a capture (throttling, SyncKey resets, policy loops, …).
     Findings(findings::FindingsArgs),
     /// Show each collection's SyncKey chain (request key → response key) with what is wrong.
     Synckeys(findings::SyncKeysArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
-}
-
-pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
-        Some(Command::Decode(args)) => decode::run(&args),
-        Some(Command::Sessions(args)) => sessions::run(&args),
-        Some(Command::Findings(args)) => findings::run(&args),
-        Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
-        Some(Command::Samples(args)) => samples::run(&args),
-        // No subcommand: the desktop inspector, on FILE or on its empty state.
-        None => easlens::app::run(cli.file),
-    }
 }
 
 /// Opens a capture for a subcommand: `password` answers the first prompt of an encrypted SAZ;
@@ -79,4 +73,32 @@ fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode
         eprintln!("easlens: {}: warning: {w}", file.display());
     }
     Ok(capture)
+}
+
+/// Prints `value` as pretty JSON on stdout: success, or (naming the file) the exit status when it
+/// cannot be written.
+fn print_json(file: &Path, value: &impl Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("easlens: {}: cannot write JSON: {e}", file.display());
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Decode(args)) => decode::run(&args),
+        Some(Command::Sessions(args)) => sessions::run(&args),
+        Some(Command::History(args)) => history::run(&args),
+        Some(Command::Findings(args)) => findings::run(&args),
+        Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
+        Some(Command::Samples(args)) => samples::run(&args),
+        // No subcommand: the desktop inspector, on FILE or on its empty state.
+        None => easlens::app::run(cli.file),
+    }
 }

@@ -9,7 +9,7 @@ use easlens::capture::{self, BodyKept, Capture, Session};
 use easlens::eas::session::{BodyState, Highlight};
 use serde::Serialize;
 
-use super::{EXIT_UNREADABLE, open_capture};
+use super::{open_capture, print_json};
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
@@ -56,16 +56,9 @@ pub fn run(args: &SessionsArgs) -> ExitCode {
     };
     let rows: Vec<SessionRow> = capture.sessions.iter().map(row).collect();
     if args.json {
-        match serde_json::to_string_pretty(&rows) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("easlens: {}: cannot write JSON: {e}", args.file.display());
-                return ExitCode::from(EXIT_UNREADABLE);
-            }
-        }
-    } else {
-        print!("{}", table(&capture, &rows));
+        return print_json(&args.file, &rows);
     }
+    print!("{}", table(&capture, &rows));
     ExitCode::SUCCESS
 }
 
@@ -181,7 +174,8 @@ fn table(capture: &Capture, rows: &[SessionRow]) -> String {
     out
 }
 
-fn truncate(s: &str, n: usize) -> String {
+/// `s` cut to `n` characters, the last one `…` when cut.
+pub(super) fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {

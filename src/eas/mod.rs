@@ -2,6 +2,7 @@
 //! what status values mean ([MS-ASCMD]). No UI, no I/O.
 
 pub mod command;
+pub mod items;
 pub mod query;
 pub mod session;
 pub mod status;

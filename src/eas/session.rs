@@ -8,6 +8,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::Command;
+use super::items::{self, FolderOp, ItemOps};
 use super::query::{self, QueryForm};
 use super::status::{self, Verdict};
 use crate::capture::model::{Body, BodyKept, Session};
@@ -120,6 +121,10 @@ pub struct EasSummary {
     /// CollectionIds (and Ping folder ids) mentioned, in order, without repeats.
     pub collection_ids: Vec<String>,
     pub highlights: Vec<Highlight>,
+    /// Item operations (Sync, ItemOperations, MoveItems, MeetingResponse, …), request then response.
+    pub items: ItemOps,
+    /// Folder changes (FolderSync, FolderCreate/Update/Delete).
+    pub folders: Vec<FolderOp>,
     /// Problems: query that does not decode, WBXML errors with offsets, bodies that did not decompress…
     pub notes: Vec<String>,
 }
@@ -167,6 +172,8 @@ pub fn summarize(session: &Session, request_raw: &[u8], response_raw: &[u8]) -> 
         sync_keys: Vec::new(),
         collection_ids: Vec::new(),
         highlights: Vec::new(),
+        items: ItemOps::default(),
+        folders: Vec::new(),
         notes: Vec::new(),
     };
     // OPTIONS has no query; any other request without a decodable one is worth a note.
@@ -246,7 +253,7 @@ pub fn summarize(session: &Session, request_raw: &[u8], response_raw: &[u8]) -> 
 }
 
 /// Decodes a body (de-chunk, decompress, multipart part 0, WBXML) and says what it holds.
-fn body_document(
+pub(crate) fn body_document(
     body: &Body,
     method: &str,
     headers: &Headers,
@@ -311,8 +318,9 @@ pub fn wbxml_payload<'a>(bytes: &'a [u8], headers: &Headers) -> (Option<&'a [u8]
     (looks_wbxml.then_some(payload), parts)
 }
 
-/// Collects Status values, SyncKeys and CollectionIds from a decoded body.
+/// Collects Status values, SyncKeys, CollectionIds and item/folder operations from a decoded body.
 fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
+    items::extract(doc, side, &mut s.items, &mut s.folders);
     let root_command = doc.root().and_then(|r| r.name()).and_then(Command::from_name);
     let command = s.command.or(root_command);
     let mut path: Vec<&'static str> = Vec::new();

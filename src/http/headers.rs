@@ -90,3 +90,39 @@ mod tests {
         assert_eq!(h.iter().next(), Some(("Content-Type", "application/vnd.ms-sync.wbxml")));
     }
 }
+
+/// Headers whose values are credentials or session secrets: masked on screen and in exported
+/// text unless the user reveals them (Basic credentials are only base64).
+const SECRET_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+
+/// True for a header whose value must not be shown by default.
+pub fn is_secret(name: &str) -> bool {
+    SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// A header value as shown: secrets masked (the auth scheme stays visible) unless `reveal`.
+pub fn shown_value(name: &str, value: &str, reveal: bool) -> String {
+    if reveal || !is_secret(name) {
+        return value.to_string();
+    }
+    if name.to_ascii_lowercase().ends_with("authorization")
+        && let Some((scheme, _)) = value.split_once(' ')
+    {
+        return format!("{scheme} ••••••••");
+    }
+    "••••••••".into()
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_masked_unless_revealed() {
+        let basic = "Basic am9obkBjb250b3NvLmNvbTpTZWNyZXQx";
+        assert_eq!(shown_value("Authorization", basic, false), "Basic ••••••••");
+        assert_eq!(shown_value("authorization", basic, true), basic);
+        assert_eq!(shown_value("Cookie", "a=b", false), "••••••••");
+        assert_eq!(shown_value("User-Agent", "Apple-iPhone", false), "Apple-iPhone");
+    }
+}
