@@ -7,13 +7,16 @@
 //! [`EaslensApp::ui`] draws the whole window into any `Ui`, so tests drive it headless through
 //! egui_kittest exactly as eframe does.
 
+pub mod analysis;
 pub mod bench;
 pub mod filter_bar;
+pub mod history;
 pub mod inspector;
 pub mod loading;
 pub mod recent;
 pub mod screenshot;
 pub mod sessions;
+pub mod timeline;
 
 use eframe::egui;
 use std::path::PathBuf;
@@ -24,8 +27,10 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use crate::capture::Capture;
+use analysis::AnalysisState;
 use bench::Bench;
 use filter_bar::FilterBar;
+use history::{HistoryAction, HistoryPanel};
 use inspector::Inspector;
 use loading::{LoadOutcome, Loader, display_name};
 use recent::RecentFiles;
@@ -88,6 +93,14 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
     }
 }
 
+/// What the area under the session table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Inspector,
+    History,
+    Timeline,
+}
+
 /// The whole application state.
 pub struct EaslensApp {
     /// A file to open on the first frame (from the command line).
@@ -100,6 +113,10 @@ pub struct EaslensApp {
     pub filter: FilterBar,
     pub sessions: SessionsPanel,
     pub inspector: Inspector,
+    pub view: View,
+    pub history: HistoryPanel,
+    pub timeline: timeline::Timeline,
+    pub analysis: AnalysisState,
     pub recent: RecentFiles,
     pub screenshot: Screenshotter,
     /// The inspector panel's rect in the last frame (for "screenshot of the inspector").
@@ -123,6 +140,10 @@ impl EaslensApp {
             filter: FilterBar::default(),
             sessions: SessionsPanel::default(),
             inspector: Inspector::default(),
+            view: View::Inspector,
+            history: HistoryPanel::default(),
+            timeline: timeline::Timeline::default(),
+            analysis: AnalysisState::default(),
             recent: RecentFiles::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
@@ -181,6 +202,8 @@ impl EaslensApp {
                         self.recent.push(&capture.path);
                         self.sessions.reset(&capture);
                         self.inspector.clear();
+                        self.history.clear();
+                        self.analysis.start(&capture, ctx);
                         self.filter.reset(&capture, ctx);
                         self.show_warnings = !capture.warnings.is_empty();
                         ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
@@ -201,6 +224,32 @@ impl EaslensApp {
         if let Some(rows) = self.filter.poll(capture) {
             self.sessions.set_filter(capture, rows);
         }
+    }
+
+    /// Vertical lines on the timeline: throttled responses.
+    fn timeline_markers(&self, capture: &Capture, dark: bool) -> Vec<timeline::Marker> {
+        let throttle = sessions::highlight_color(crate::eas::session::Highlight::Throttle, dark);
+        capture
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.eas.as_ref().is_some_and(|e| e.throttled()))
+            .map(|(i, _)| timeline::Marker {
+                session: i as u32,
+                color: throttle,
+                name: "throttled (X-MS-ASThrottle)",
+            })
+            .collect()
+    }
+
+    /// Opens the history view on item `id` (once the analysis is ready).
+    pub fn follow_item(&mut self, id: &str) {
+        self.view = View::History;
+        let (Some(c), Some(a)) = (self.capture.clone(), self.analysis.get()) else {
+            self.history.query = id.to_string();
+            return;
+        };
+        self.history.follow(&c, &a, id);
     }
 
     /// Puts the selected session as text on the clipboard (credentials masked unless revealed).
@@ -325,6 +374,7 @@ impl EaslensApp {
         }
         self.shortcuts(&ctx);
         self.apply_filter();
+        self.analysis.get();
         self.screenshot.poll(&ctx, self.inspector_rect);
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
@@ -356,9 +406,33 @@ impl EaslensApp {
                 self.sessions.ui(ui, &capture);
             });
         let central = egui::CentralPanel::default().show(ui, |ui| {
-            self.inspector.ui(ui, &capture, self.sessions.selected);
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
+                ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
+                ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
+            });
+            ui.separator();
+            match self.view {
+                View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected),
+                View::History => {
+                    let analysis = self.analysis.get();
+                    if let Some(HistoryAction::Select(i)) = self.history.ui(ui, &capture, analysis.as_deref()) {
+                        self.sessions.select(i);
+                        self.view = View::Inspector;
+                    }
+                }
+                View::Timeline => {
+                    let markers = self.timeline_markers(&capture, ui.visuals().dark_mode);
+                    if let Some(i) = self.timeline.ui(ui, &capture, &self.sessions.visible, &markers) {
+                        self.sessions.select(i);
+                    }
+                }
+            }
         });
         self.inspector_rect = Some(central.response.rect);
+        if let Some(id) = self.inspector.take_follow() {
+            self.follow_item(&id);
+        }
         if let Some(what) = self.inspector.take_copied() {
             self.toast = Some((
                 format!("Copied the {} to the clipboard", what.to_lowercase()),

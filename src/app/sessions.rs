@@ -242,6 +242,13 @@ impl SessionsPanel {
         self.scroll_offset_rows = Some(row % n);
     }
 
+    /// Selects session `index` (position in `Capture::sessions`) and scrolls to it. A session the
+    /// filter hides is selected too (the inspector shows it).
+    pub fn select(&mut self, index: u32) {
+        self.selected = Some(index);
+        self.scroll_to_selected = true;
+    }
+
     /// Selects the row at display position `pos` (clamped).
     fn select_pos(&mut self, pos: usize) {
         if let Some(&i) = self.visible.get(pos.min(self.visible.len().saturating_sub(1))) {

@@ -62,6 +62,8 @@ pub struct Inspector {
     scroll_to_hit: bool,
     /// What was last copied, for the status bar (taken by the app).
     copied: Option<String>,
+    /// An item id the user asked to follow (taken by the app, which opens the history view).
+    follow: Option<String>,
 }
 
 impl Default for Inspector {
@@ -80,6 +82,7 @@ impl Default for Inspector {
             hit: 0,
             scroll_to_hit: false,
             copied: None,
+            follow: None,
         }
     }
 }
@@ -102,6 +105,42 @@ impl Inspector {
     /// The number of matches of the body search.
     pub fn find_hits(&self) -> usize {
         self.hits.len()
+    }
+
+    /// The item id the user chose in "Follow item", once.
+    pub fn take_follow(&mut self) -> Option<String> {
+        self.follow.take()
+    }
+
+    /// The item menu: every id of the session's item operations, to follow through the capture.
+    fn follow_menu(&mut self, ui: &mut egui::Ui, session: &Session) {
+        let Some(eas) = &session.eas else { return };
+        let mut ids: Vec<(String, String)> = Vec::new();
+        for op in eas.items.iter() {
+            let subject = op.subject.map(|s| format!(" — {s}")).unwrap_or_default();
+            for (kind, id) in [("ServerId", op.server_id), ("ClientId", op.client_id), ("UID", op.uid)] {
+                if let Some(id) = id
+                    && !ids.iter().any(|(i, _)| i == id)
+                {
+                    ids.push((id.to_string(), format!("{kind} {id} ({}){subject}", op.action.label())));
+                }
+            }
+        }
+        if ids.is_empty() {
+            return;
+        }
+        ui.menu_button(format!("Follow item ({})", ids.len()), |ui| {
+            egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+                for (id, label) in &ids {
+                    if ui.button(label).clicked() {
+                        self.follow = Some(id.clone());
+                        ui.close();
+                    }
+                }
+            });
+        })
+        .response
+        .on_hover_text("Show every operation on one of this session's items across the capture");
     }
 
     /// What was copied since the last call ("Response XML"), for the status bar.
@@ -266,6 +305,7 @@ impl Inspector {
             ui.separator();
             ui.checkbox(&mut self.reveal, "Reveal credentials")
                 .on_hover_text("Show Authorization and cookie values (masked by default)");
+            self.follow_menu(ui, session);
             if self.tab == Tab::Hex {
                 ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
                     .on_hover_text("Hex of the body after de-chunking and decompression instead of as stored");

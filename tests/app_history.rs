@@ -1,0 +1,65 @@
+//! Following an item from the inspector into the history view, and back to a session, driven
+//! headless through egui_kittest on the calendar sample.
+
+use easlens::app::{EaslensApp, View};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+mod app_support;
+use app_support::{harness, sample, step_until};
+
+fn open(name: &str) -> Harness<'static, EaslensApp> {
+    let mut h = harness(EaslensApp::new(Some(sample(name))));
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    step_until(&mut h, "the analysis", |a| !a.analysis.is_computing());
+    h
+}
+
+#[test]
+fn follow_an_item_from_the_inspector_and_go_back_to_a_session() {
+    let mut h = open("calendar-lifecycle-iphone.saz");
+    // Session #4: the device adds the "Dentist" appointment; the server answers with ServerId 1:26.
+    h.state_mut().sessions.select(3);
+    h.run_steps(3);
+    h.get_by_label_contains("Follow item").click();
+    h.run_steps(2);
+    h.get_by_label_contains("ServerId 1:26").click();
+    h.run_steps(3);
+    assert_eq!(h.state().view, View::History);
+    let events = &h.state().history.events;
+    assert!(events.len() >= 2, "{events:?}");
+    // The device's Add (with its ClientId) comes first, then the server's reply mapping it to 1:26.
+    assert_eq!(events[0].action.label(), "Add");
+    assert!(events[0].client_id.is_some());
+    assert!(events.iter().any(|e| e.server_id.as_deref() == Some("1:26")));
+    let times: Vec<_> = events.iter().map(|e| (e.time, e.session)).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "events in capture order");
+    // The final state is spelled out.
+    assert!(!h.state().history.finals.is_empty());
+    h.get_by_label_contains("“Dentist”");
+    // A session number in the history goes back to the inspector on that session.
+    let last = events.last().unwrap().clone();
+    h.get_all_by_label(&last.session.to_string()).last().unwrap().click();
+    h.run_steps(3);
+    assert_eq!(h.state().view, View::Inspector);
+    assert_eq!(h.state().sessions.selected, Some(last.position as u32));
+}
+
+#[test]
+fn typing_an_id_prefix_suggests_ids_and_unknown_ids_say_so() {
+    let mut h = open("calendar-lifecycle-iphone.saz");
+    h.state_mut().view = View::History;
+    h.run_steps(2);
+    let field = h.get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Item");
+    field.focus();
+    field.type_text("1:2");
+    h.run_steps(3);
+    h.get_by_label_contains("ServerId 1:26").click();
+    h.run_steps(3);
+    assert!(!h.state().history.events.is_empty());
+    h.state_mut().history.query = "no-such-id".into();
+    h.run_steps(1);
+    h.get_by_label("Follow").click();
+    h.run_steps(3);
+    h.get_by_label_contains("No operation in the capture mentions `no-such-id`");
+}
