@@ -52,11 +52,6 @@ fn measure(path: &Path) {
     );
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     easlens::alloc::return_freed_memory_promptly();
     if let Ok(path) = std::env::var("EASLENS_BENCH_OPEN") {
@@ -64,10 +59,7 @@ fn main() {
         return;
     }
     let sizes = common::sizes("20000,100000");
-    let runs: usize = std::env::var("EASLENS_BENCH_RUNS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+    let runs = common::runs(3);
     let me = std::env::current_exe().expect("own path");
     println!(
         "Capture indexing benchmark ({} cores, median of {runs} runs)",
@@ -116,8 +108,12 @@ fn main() {
                 ok.success().then(|| t.elapsed().as_secs_f64() * 1e3)
             })
             .collect();
-        let wall = median(walls);
-        let floor = if unzip.is_empty() { f64::NAN } else { median(unzip) };
+        let wall = common::median(walls);
+        let floor = if unzip.is_empty() {
+            f64::NAN
+        } else {
+            common::median(unzip)
+        };
         println!(
             "{:>9} {:>8.0}MB {:>9.0}ms {:>12.0}ms {:>6.2}x {:>11.1}ms {:>11.1}ms {:>8.0}MB {:>9.2}",
             count.0,
@@ -125,8 +121,8 @@ fn main() {
             wall,
             floor,
             wall / floor,
-            median(firsts),
-            median(indexed),
+            common::median(firsts),
+            common::median(indexed),
             rss as f64 / 1024.0,
             rss as f64 * 1024.0 / file_len as f64
         );

@@ -28,20 +28,6 @@ static GLOBAL: easlens::alloc::MiMalloc = easlens::alloc::MiMalloc;
 const RUNS: usize = 15;
 const METADATA_SESSIONS: usize = 100_000;
 
-fn proc_status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
 /// User + system CPU time of this process, in milliseconds (clock ticks of 10 ms).
 fn cpu_ms() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -50,11 +36,6 @@ fn cpu_ms() -> f64 {
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
     (ticks(11) + ticks(12)) * 10.0
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Median wall time of `f` over `RUNS` runs, in milliseconds, and its last result.
@@ -66,7 +47,7 @@ fn time<T>(mut f: impl FnMut() -> T) -> (f64, T) {
         last = Some(f());
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    (median(times), last.expect("RUNS > 0"))
+    (common::median(times), last.expect("RUNS > 0"))
 }
 
 fn capture_file() -> PathBuf {
@@ -151,12 +132,12 @@ fn main() {
     println!("\ntext index of {} sessions:", c.sessions.len());
     // Reset the peak resident size so that VmHWM is the build's own peak.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let rss_before = proc_status_kib("VmRSS:");
+    let rss_before = common::proc_status_kib("VmRSS:").unwrap_or(0);
     let (wall0, cpu0) = (Instant::now(), cpu_ms());
     let index = TextIndex::build(&c, None, None).expect("not cancelled");
     let (wall, cpu) = (wall0.elapsed().as_secs_f64() * 1e3, cpu_ms() - cpu0);
-    let rss_after = proc_status_kib("VmRSS:");
-    let peak = proc_status_kib("VmHWM:");
+    let rss_after = common::proc_status_kib("VmRSS:").unwrap_or(0);
+    let peak = common::peak_rss_kib().unwrap_or(0);
     let s = index.stats();
     println!(
         "  build: {:.2} s wall, {:.2} s CPU; {} bodies, {:.0} MB of text cut into words",

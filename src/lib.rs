@@ -1,5 +1,6 @@
 //! easlens engine: everything the desktop inspector and the CLI show is computed here, free of any UI.
 //!
+//! - [`analysis`] — analysis over a whole indexed capture: SyncKey chains per collection and the findings engine.
 //! - [`alloc`] — the allocator the binaries use (mimalloc, returning freed memory promptly).
 //! - [`capture`] — opening SAZ and HAR captures into sessions, indexed in parallel with progress.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.

@@ -1,22 +1,10 @@
 //! `easlens history`: the JSON fields scripts rely on, the table with changed fields and the final
 //! state, and a clear error for an id the capture does not have.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use common::{easlens, sample_arg as sample};
 use serde_json::Value;
-
-fn sample(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn easlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_easlens")).args(args).output().unwrap()
-}
 
 #[test]
 fn json_is_an_array_of_events_with_the_documented_fields() {

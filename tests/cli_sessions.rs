@@ -3,17 +3,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::{easlens, sample_path as sample};
 use serde_json::Value;
-
-fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
-}
-
-fn easlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_easlens")).args(args).output().unwrap()
-}
 
 fn json(path: &Path, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["sessions", path.to_str().unwrap(), "--json"];

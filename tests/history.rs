@@ -2,7 +2,7 @@
 //! Change changed, ClientId → ServerId and UID links, the final expected state, MoveItems and
 //! MeetingResponse in a hand-made capture, and folder names from FolderSync.
 
-use std::path::PathBuf;
+mod common;
 
 use easlens::analysis::folders::FolderNames;
 use easlens::analysis::history::{self, Direction, Expected, HistoryEvent, HistoryIndex, IdKind};
@@ -10,11 +10,6 @@ use easlens::capture::{self, Capture, OpenOptions};
 use easlens::eas::items::ItemAction;
 use easlens::samples::SampleExchange;
 use easlens::samples::saz_writer::{SazOptions, write_saz_file};
-
-fn open(name: &str) -> Capture {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name);
-    capture::open(&path, &OpenOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 fn history_of(c: &Capture, id: &str) -> Vec<HistoryEvent> {
     HistoryIndex::build(c).history(c, id)
@@ -33,7 +28,7 @@ use ItemAction::{Add, Change, Delete};
 
 #[test]
 fn calendar_meeting_history_is_complete_and_in_order() {
-    let c = open("calendar-lifecycle-iphone.saz");
+    let c = common::open_sample("calendar-lifecycle-iphone.saz");
     let events = history_of(&c, "1:25");
     // The invitation (Inbox 5:31) and the calendar item (1:25) arrive together; the device changes
     // the reminder; the organizer moves the meeting (update 5:32 + Change); then cancels it
@@ -70,7 +65,7 @@ fn calendar_meeting_history_is_complete_and_in_order() {
 
 #[test]
 fn android_deletes_the_meeting_itself() {
-    let c = open("calendar-lifecycle-android.saz");
+    let c = common::open_sample("calendar-lifecycle-android.saz");
     let events = history_of(&c, "1:25");
     assert_eq!(
         steps(&events),
@@ -94,7 +89,7 @@ fn android_deletes_the_meeting_itself() {
 
 #[test]
 fn each_change_lists_the_fields_that_differ() {
-    let c = open("calendar-lifecycle-iphone.saz");
+    let c = common::open_sample("calendar-lifecycle-iphone.saz");
     let events = history_of(&c, "1:25");
     let changes = history::changed_fields(&c, &events).unwrap();
     assert_eq!(changes.len(), events.len());
@@ -122,7 +117,7 @@ fn each_change_lists_the_fields_that_differ() {
 
 #[test]
 fn a_client_add_is_found_by_its_client_id_and_by_its_server_id() {
-    let c = open("calendar-lifecycle-iphone.saz");
+    let c = common::open_sample("calendar-lifecycle-iphone.saz");
     let by_server = history_of(&c, "1:26");
     assert_eq!(
         steps(&by_server),
@@ -150,7 +145,7 @@ fn a_client_add_is_found_by_its_client_id_and_by_its_server_id() {
 
 #[test]
 fn final_state_of_every_item_of_the_meeting() {
-    let c = open("calendar-lifecycle-iphone.saz");
+    let c = common::open_sample("calendar-lifecycle-iphone.saz");
     let events = history_of(&c, "1:25");
     let states = history::final_states(&events, &FolderNames::build(&c));
     let summary: Vec<(&str, Expected)> = states.iter().map(|s| (s.item.as_str(), s.expected)).collect();
@@ -180,7 +175,7 @@ fn final_state_of_every_item_of_the_meeting() {
 
 #[test]
 fn unknown_ids_have_no_history_and_prefixes_find_ids() {
-    let c = open("calendar-lifecycle-iphone.saz");
+    let c = common::open_sample("calendar-lifecycle-iphone.saz");
     let index = HistoryIndex::build(&c);
     assert!(index.history(&c, "1:99").is_empty());
     assert!(index.history(&c, "").is_empty());
@@ -195,7 +190,7 @@ fn unknown_ids_have_no_history_and_prefixes_find_ids() {
 
 #[test]
 fn folder_names_come_from_folder_sync() {
-    let c = open("healthy-iphone.saz");
+    let c = common::open_sample("healthy-iphone.saz");
     let names = FolderNames::build(&c);
     assert_eq!(names.len(), 12);
     assert_eq!(names.name("1"), Some("Calendar"));

@@ -1,22 +1,30 @@
-//! Shared by the benchmarks: the generated big captures, the sizes asked for, and peak RSS.
+//! Shared by the capture-level benchmarks: their settings from the environment (sizes, runs), the
+//! big generated captures in `bench-data/`, and the process's memory figures.
+
+// Each benchmark uses part of this module.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// Peak resident set size of this process (VmHWM), in KiB.
-pub fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+/// `EASLENS_BENCH_SESSIONS` (comma-separated sizes), else `default`.
+pub fn sizes(default: &str) -> Vec<usize> {
+    std::env::var("EASLENS_BENCH_SESSIONS")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
 }
 
-/// `bench-data/big-N.saz`, written once with `easlens samples --big N`.
+/// `EASLENS_BENCH_RUNS`, else `default`.
+pub fn runs(default: usize) -> usize {
+    std::env::var("EASLENS_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `bench-data/big-N.saz`, written first with `easlens samples --big N` when missing.
 pub fn big_capture(n: usize) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
     std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
@@ -34,11 +42,25 @@ pub fn big_capture(n: usize) -> PathBuf {
     path
 }
 
-/// The sizes in `EASLENS_BENCH_SESSIONS` (comma-separated), else `default`.
-pub fn sizes(default: &str) -> Vec<usize> {
-    std::env::var("EASLENS_BENCH_SESSIONS")
-        .unwrap_or_else(|_| default.into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect()
+/// A `/proc/self/status` field of this process (`"VmRSS:"`, `"VmHWM:"` …), in KiB.
+pub fn proc_status_kib(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Peak resident set size of this process (VmHWM), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    proc_status_kib("VmHWM:")
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }

@@ -1,6 +1,181 @@
-//! Analysis over a whole indexed capture, free of any UI: what happened to an item across the
-//! sessions ([`history`]) and what the folders are called ([`folders`]). Everything here reads the
-//! sessions' EAS summaries and re-decodes only the bodies it is asked about.
+//! Analysis over a whole indexed capture, free of any UI: what a support engineer reads across
+//! sessions rather than in one. Everything here works on the EAS summaries computed at indexing
+//! time, so it stays cheap on captures of 100,000 sessions; only [`history`] re-decodes bodies,
+//! and only those it is asked about.
+//!
+//! - [`history`] — what happened to an item across the sessions.
+//! - [`folders`] — what the folders are called (from FolderSync and the folder commands).
+//! - [`synckey`] — per collection (and the folder hierarchy), the chain of request → response
+//!   SyncKeys with what is wrong about each link.
+//! - [`findings`] — the findings engine: the known failure patterns, each with a rule id, a
+//!   severity, its evidence sessions and an explanation.
 
+pub mod findings;
 pub mod folders;
 pub mod history;
+pub mod synckey;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::capture::Session;
+
+/// The device a session belongs to: its DeviceId, else its user, else `""` (one unnamed device).
+pub(crate) fn device_of(s: &Session) -> &str {
+    s.eas
+        .as_ref()
+        .and_then(|e| e.device_id.as_deref().or(e.user.as_deref()))
+        .unwrap_or("")
+}
+
+/// When the session's request started.
+pub(crate) fn started(s: &Session) -> Option<DateTime<FixedOffset>> {
+    s.timers.started()
+}
+
+/// When the session's response was complete (its start when the capture has no end time).
+pub(crate) fn ended(s: &Session) -> Option<DateTime<FixedOffset>> {
+    s.timers.client_done_response.or_else(|| {
+        let start = s.timers.started()?;
+        let ms = s.timers.duration_ms().unwrap_or(0.0);
+        Some(start + chrono::TimeDelta::microseconds((ms * 1000.0) as i64))
+    })
+}
+
+/// Small synthetic sessions for the unit tests of the analyses.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::{DateTime, FixedOffset, TimeDelta};
+
+    use crate::capture::{Body, Request, Response, Session};
+    use crate::eas::Command;
+    use crate::eas::items::ItemOps;
+    use crate::eas::session::{BodyState, EasHeaders, EasSummary, Side, StatusEntry, SyncKeyEntry};
+    use crate::eas::status;
+    use crate::http::{Headers, RequestHead, ResponseHead};
+
+    fn start() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2024-03-06T14:00:00+01:00").unwrap_or_default()
+    }
+
+    /// A Sync (or FolderSync when `collection` is None) with the given keys, HTTP and Status.
+    pub(crate) fn session(
+        index: u32,
+        collection: Option<&str>,
+        request_key: Option<&str>,
+        http: Option<u16>,
+        response_key: Option<&str>,
+        status_value: Option<u32>,
+    ) -> Session {
+        let command = if collection.is_some() {
+            Command::Sync
+        } else {
+            Command::FolderSync
+        };
+        let mut s = Session::new(index);
+        // Ten seconds apart, so that time-based rules see a plausible pace.
+        s.timers.client_begin_request = Some(start() + TimeDelta::seconds(i64::from(index) * 10));
+        s.request = Some(Request {
+            head: RequestHead {
+                method: "POST".into(),
+                target: "/Microsoft-Server-ActiveSync".into(),
+                version: "HTTP/1.1".into(),
+                headers: Headers::new(),
+                problems: Vec::new(),
+            },
+            url: "https://mail.example.com/Microsoft-Server-ActiveSync".into(),
+            body: Body::empty(),
+        });
+        s.response = http.map(|code| Response {
+            head: ResponseHead {
+                version: "HTTP/1.1".into(),
+                status: code,
+                reason: String::new(),
+                headers: Headers::new(),
+                problems: Vec::new(),
+            },
+            body: Body::empty(),
+        });
+        let key = |side, value: Option<&str>| {
+            value.map(|v| SyncKeyEntry {
+                side,
+                collection_id: collection.map(str::to_string),
+                value: v.to_string(),
+            })
+        };
+        let path: Vec<&str> = match collection {
+            Some(_) => vec!["Sync", "Collections", "Collection", "Status"],
+            None => vec!["FolderSync", "Status"],
+        };
+        let statuses = status_value
+            .map(|v| StatusEntry {
+                side: Side::Response,
+                path: path.join("/"),
+                raw: v.to_string(),
+                value: Some(v),
+                verdict: status::verdict(command, &path, v),
+                name: None,
+                meaning: None,
+                collection_id: collection.map(str::to_string),
+            })
+            .into_iter()
+            .collect();
+        s.eas = Some(EasSummary {
+            command: Some(command),
+            command_raw: Some(command.name().into()),
+            query_form: None,
+            user: Some("jdoe".into()),
+            device_id: Some("DEV1".into()),
+            device_type: Some("iPhone".into()),
+            protocol_version: Some("16.1".into()),
+            policy_key: None,
+            headers: EasHeaders::default(),
+            request_body: BodyState::Wbxml,
+            response_body: BodyState::Wbxml,
+            statuses,
+            sync_keys: [key(Side::Request, request_key), key(Side::Response, response_key)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            collection_ids: collection.map(|c| vec![c.to_string()]).unwrap_or_default(),
+            highlights: Vec::new(),
+            items: ItemOps::default(),
+            folders: Vec::new(),
+            notes: Vec::new(),
+        });
+        s
+    }
+
+    /// A request of `command` answered `http` (or not at all), without keys or Status.
+    pub(crate) fn plain(index: u32, command: Command, http: Option<u16>) -> Session {
+        let mut s = session(index, Some("5"), None, http, None, None);
+        if let Some(e) = s.eas.as_mut() {
+            e.command = Some(command);
+            e.command_raw = Some(command.name().into());
+            e.collection_ids.clear();
+        }
+        s
+    }
+
+    /// Adds a response Status of the session's command at the top level.
+    pub(crate) fn with_status(mut s: Session, value: u32) -> Session {
+        if let Some(e) = s.eas.as_mut() {
+            let command = e.command.unwrap_or(Command::Sync);
+            let path = [command.name(), "Status"];
+            e.statuses.push(StatusEntry {
+                side: Side::Response,
+                path: path.join("/"),
+                raw: value.to_string(),
+                value: Some(value),
+                verdict: status::verdict(command, &path, value),
+                name: status::status_meaning(command, &path, value).map(|m| m.name),
+                meaning: None,
+                collection_id: None,
+            });
+        }
+        s
+    }
+
+    pub(crate) fn headers(s: &mut Session) -> &mut EasHeaders {
+        &mut s.eas.as_mut().unwrap_or_else(|| unreachable!()).headers
+    }
+}

@@ -11,7 +11,7 @@ use easlens::analysis::history::{self, FieldChange, HistoryEvent, HistoryIndex};
 use serde::Serialize;
 
 use super::sessions::truncate as shorten;
-use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE};
+use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE, open_capture, print_json};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -41,7 +41,7 @@ struct Row<'a> {
 
 pub fn run(args: &HistoryArgs) -> ExitCode {
     let file = args.file.display();
-    let capture = match super::open_capture(&args.file, args.password.as_deref()) {
+    let capture = match open_capture(&args.file, args.password.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -72,16 +72,9 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
                 changed_fields,
             })
             .collect();
-        match serde_json::to_string_pretty(&rows) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("easlens: {file}: cannot write JSON: {e}");
-                return ExitCode::from(EXIT_UNREADABLE);
-            }
-        }
-    } else {
-        print!("{}", text(&args.item, &events, &changes, &folders));
+        return print_json(&args.file, &rows);
     }
+    print!("{}", text(&args.item, &events, &changes, &folders));
     ExitCode::SUCCESS
 }
 

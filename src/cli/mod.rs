@@ -2,6 +2,7 @@
 //! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
 
 mod decode;
+mod findings;
 mod history;
 mod samples;
 mod sessions;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use easlens::capture::{self, Capture, OpenOptions, PasswordPrompt};
+use serde::Serialize;
 
 /// Exit status for malformed input: the partial result is printed, the error goes to stderr.
 pub const EXIT_MALFORMED: u8 = 2;
@@ -41,14 +43,24 @@ pub enum Command {
     Sessions(sessions::SessionsArgs),
     /// Every operation on one item (by ServerId, ClientId, UID, ConversationId…) and its expected final state.
     History(history::HistoryArgs),
+    /// Report the known failure patterns of a capture (throttling, SyncKey resets, policy loops, …).
+    Findings(findings::FindingsArgs),
+    /// Show each collection's SyncKey chain (request key → response key) with what is wrong.
+    Synckeys(findings::SyncKeysArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
 
-/// Opens a capture for a subcommand, with `password` for an encrypted SAZ; warnings go to
-/// stderr. On failure the message (naming the file) is printed and the exit code returned.
+/// Opens a capture for a subcommand: `password` answers the first prompt of an encrypted SAZ;
+/// warnings go to stderr. On failure the message is printed and the exit status returned.
 fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode> {
-    let ask = |prompt: &PasswordPrompt| (prompt.attempt == 1).then(|| password.map(str::to_string)).flatten();
+    let ask = |prompt: &PasswordPrompt| {
+        if prompt.attempt == 1 {
+            password.map(str::to_string)
+        } else {
+            None
+        }
+    };
     let options = OpenOptions {
         password: Some(&ask),
         ..Default::default()
@@ -63,12 +75,29 @@ fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode
     Ok(capture)
 }
 
+/// Prints `value` as pretty JSON on stdout: success, or (naming the file) the exit status when it
+/// cannot be written.
+fn print_json(file: &Path, value: &impl Serialize) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("easlens: {}: cannot write JSON: {e}", file.display());
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
-        Some(Command::Samples(args)) => samples::run(&args),
         Some(Command::History(args)) => history::run(&args),
+        Some(Command::Findings(args)) => findings::run(&args),
+        Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
+        Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens::app::run(cli.file),
     }

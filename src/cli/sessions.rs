@@ -9,7 +9,7 @@ use easlens::capture::{self, BodyKept, Capture, Session};
 use easlens::eas::session::{BodyState, Highlight};
 use serde::Serialize;
 
-use super::EXIT_UNREADABLE;
+use super::{open_capture, print_json};
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
@@ -50,22 +50,15 @@ pub struct SessionRow {
 }
 
 pub fn run(args: &SessionsArgs) -> ExitCode {
-    let capture = match super::open_capture(&args.file, args.password.as_deref()) {
+    let capture = match open_capture(&args.file, args.password.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let rows: Vec<SessionRow> = capture.sessions.iter().map(row).collect();
     if args.json {
-        match serde_json::to_string_pretty(&rows) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("easlens: {}: cannot write JSON: {e}", args.file.display());
-                return ExitCode::from(EXIT_UNREADABLE);
-            }
-        }
-    } else {
-        print!("{}", table(&capture, &rows));
+        return print_json(&args.file, &rows);
     }
+    print!("{}", table(&capture, &rows));
     ExitCode::SUCCESS
 }
 

@@ -69,6 +69,9 @@ pub struct StatusEntry {
     pub name: Option<&'static str>,
     /// One-sentence meaning, when known.
     pub meaning: Option<&'static str>,
+    /// The CollectionId (or Ping folder Id) of the Collection/Folder the Status is in; `None` at
+    /// the top level, so that SyncKey chains can pair a collection's Status with its keys.
+    pub collection_id: Option<String>,
 }
 
 /// A SyncKey and the collection it belongs to (None for FolderSync's hierarchy key).
@@ -321,16 +324,16 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
     let root_command = doc.root().and_then(|r| r.name()).and_then(Command::from_name);
     let command = s.command.or(root_command);
     let mut path: Vec<&'static str> = Vec::new();
-    // Per open Collection (or root): the CollectionId and SyncKeys seen inside it, so that a
-    // SyncKey is attributed to its collection whatever order the two elements come in.
-    let mut scopes: Vec<(Option<String>, Vec<String>)> = vec![(None, Vec::new())];
+    // Per open Collection (or root): the CollectionId, SyncKeys and Status entries (indices) seen
+    // inside it, so that they are attributed to their collection whatever order the elements come in.
+    let mut scopes: Vec<(Option<String>, Vec<String>, Vec<usize>)> = vec![(None, Vec::new(), Vec::new())];
     for ev in doc.walk() {
         match ev {
             Event::Start(e) => {
                 let name = e.name().unwrap_or("Unknown");
                 path.push(name);
                 if name == "Collection" || name == "Folder" {
-                    scopes.push((None, Vec::new()));
+                    scopes.push((None, Vec::new(), Vec::new()));
                 }
             }
             Event::End(e) => {
@@ -349,6 +352,9 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 }
                                 _ => (Verdict::Unknown, None),
                             };
+                            if let Some(scope) = scopes.last_mut() {
+                                scope.2.push(s.statuses.len());
+                            }
                             s.statuses.push(StatusEntry {
                                 side,
                                 path: full.join("/"),
@@ -357,6 +363,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 verdict,
                                 name: meaning.map(|m| m.name),
                                 meaning: meaning.map(|m| m.meaning),
+                                collection_id: None,
                             });
                         }
                         "SyncKey" => {
@@ -376,14 +383,18 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                     }
                 }
                 if (name == "Collection" || name == "Folder") && scopes.len() > 1 {
-                    let (cid, keys) = scopes.pop().unwrap_or_default();
+                    let (cid, keys, statuses) = scopes.pop().unwrap_or_default();
+                    for i in statuses {
+                        s.statuses[i].collection_id.clone_from(&cid);
+                    }
                     push_keys(s, side, cid, keys);
                 }
             }
             Event::Data { .. } => {}
         }
     }
-    for (cid, keys) in scopes {
+    // Unclosed scopes (a truncated document): keys keep their collection, statuses stay unattributed.
+    for (cid, keys, _) in scopes {
         push_keys(s, side, cid, keys);
     }
 }

@@ -4,6 +4,9 @@
 pub mod r#gen;
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use easlens::capture::{self, Capture, OpenOptions};
 
 /// `../shared/<sub>` beside the project, or `None` (with a message) when it is not there, so that
 /// tests reading third-party material skip cleanly on a machine without it.
@@ -21,4 +24,24 @@ pub fn shared_dir(sub: &str) -> Option<PathBuf> {
         );
         None
     }
+}
+
+/// `samples/<name>`: one of the bundled sample captures.
+pub fn sample_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+}
+
+/// [`sample_path`] as a command-line argument.
+pub fn sample_arg(name: &str) -> String {
+    sample_path(name).to_string_lossy().into_owned()
+}
+
+/// A bundled sample capture, opened (and indexed) without a password.
+pub fn open_sample(name: &str) -> Capture {
+    capture::open(&sample_path(name), &OpenOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Runs the `easlens` binary with `args`.
+pub fn easlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_easlens")).args(args).output().unwrap()
 }

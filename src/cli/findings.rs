@@ -1,0 +1,163 @@
+//! `easlens findings FILE [--json] [--password P] [--min-severity S]`: the failure patterns of a
+//! capture, most severe first; and `easlens synckeys FILE [--json]`: the SyncKey chain of every
+//! collection. Exit 0 when the capture opened (whatever was found), 1 when it could not be opened.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use easlens::analysis::findings::{Finding, Findings, Severity, ranges};
+use easlens::analysis::synckey::SyncKeyChains;
+
+use super::{open_capture, print_json};
+
+/// Width the explanations are wrapped to.
+const WRAP: usize = 100;
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// A Fiddler archive (.saz) or HAR file.
+    pub file: PathBuf,
+    /// Password of an encrypted SAZ.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Print a JSON array with one object per finding instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Leave out findings less severe than this: info (all), warning or error.
+    #[arg(long, default_value = "info")]
+    pub min_severity: Severity,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncKeysArgs {
+    /// A Fiddler archive (.saz) or HAR file.
+    pub file: PathBuf,
+    /// Password of an encrypted SAZ.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Print the chains as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &FindingsArgs) -> ExitCode {
+    let capture = match open_capture(&args.file, args.password.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let all = Findings::build(&capture);
+    let shown: Vec<&Finding> = all
+        .findings
+        .iter()
+        .filter(|f| f.severity <= args.min_severity)
+        .collect();
+    if args.json {
+        return print_json(&args.file, &shown);
+    }
+    println!(
+        "{} — {} sessions: {} error(s), {} warning(s), {} info",
+        args.file.display(),
+        capture.sessions.len(),
+        all.errors,
+        all.warnings,
+        all.infos
+    );
+    if shown.is_empty() {
+        println!("\nNothing to report.");
+    }
+    for f in shown {
+        print!("\n{}", text(f));
+    }
+    ExitCode::SUCCESS
+}
+
+pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
+    let capture = match open_capture(&args.file, args.password.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let chains = SyncKeyChains::build(&capture);
+    if args.json {
+        return print_json(&args.file, &chains.chains);
+    }
+    println!("{} — {} SyncKey chain(s)", args.file.display(), chains.chains.len());
+    for chain in &chains.chains {
+        println!(
+            "\n{} {}{}",
+            if chain.hierarchy { "FolderSync" } else { "Collection" },
+            if chain.hierarchy { "" } else { &chain.collection },
+            if chain.device.is_empty() {
+                String::new()
+            } else {
+                format!(" — device {}", chain.device)
+            }
+        );
+        for l in &chain.links {
+            let marks: Vec<String> = l
+                .marks
+                .iter()
+                .map(|m| {
+                    serde_json::to_value(m)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+                .collect();
+            println!(
+                "{:>6}  {:<12} {:>4}  {:>12} → {:<12} {:>6}  {}",
+                l.session,
+                l.time.map_or("-".into(), |t| t.format("%H:%M:%S%.3f").to_string()),
+                l.http_status.map_or("-".into(), |c| c.to_string()),
+                l.request_key.as_deref().unwrap_or("-"),
+                l.response_key.as_deref().unwrap_or("-"),
+                l.status.map_or(String::new(), |s| format!("st {s}")),
+                marks.join(" ")
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// One finding as text: severity, rule and title; sessions and times; message; explanation.
+fn text(f: &Finding) -> String {
+    let times = match (f.first, f.last) {
+        (Some(a), Some(b)) if a != b => format!(" · {}–{}", a.format("%H:%M:%S"), b.format("%H:%M:%S")),
+        (Some(a), _) => format!(" · {}", a.format("%H:%M:%S")),
+        _ => String::new(),
+    };
+    let word = if f.sessions.len() == 1 { "session" } else { "sessions" };
+    let mut out = format!(
+        "{:<7} {} — {}\n  {word} {}{times}\n",
+        f.severity.name().to_uppercase(),
+        f.rule,
+        f.title,
+        ranges(&f.sessions)
+    );
+    for line in wrap(&f.message, WRAP - 2) {
+        out += &format!("  {line}\n");
+    }
+    for line in wrap(f.explanation, WRAP - 4) {
+        out += &format!("    {line}\n");
+    }
+    out
+}
+
+/// Greedy word wrap.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
