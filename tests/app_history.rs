@@ -63,3 +63,46 @@ fn typing_an_id_prefix_suggests_ids_and_unknown_ids_say_so() {
     h.run_steps(3);
     h.get_by_label_contains("No operation in the capture mentions `no-such-id`");
 }
+
+#[test]
+fn clicking_a_finding_filters_the_table_to_its_sessions_and_selects_the_first() {
+    let mut h = open("throttling-storm-iphone.saz");
+    h.get_by_label("Findings").click();
+    h.run_steps(2);
+    assert_eq!(h.state().view, View::Findings);
+    let capture = easlens::capture::open(&sample("throttling-storm-iphone.saz"), &Default::default()).unwrap();
+    let findings = easlens::analysis::findings::findings(&capture);
+    let throttled = findings
+        .iter()
+        .find(|f| f.rule == "throttled")
+        .expect("the storm is throttled");
+    // Every finding shows its title; the throttled one is an error with its 503 sessions.
+    h.get_by_label_contains(throttled.title);
+    let n = throttled.sessions.len();
+    let label = format!("{n} sessions");
+    let links: Vec<_> = h.get_all_by_label(&label).collect();
+    assert!(!links.is_empty());
+    // Click the link of the `throttled` finding: its position in the list.
+    let k = findings
+        .iter()
+        .filter(|f| f.sessions.len() == n)
+        .position(|f| f.rule == "throttled")
+        .unwrap();
+    links[k].click();
+    h.run_steps(4);
+    let expected: Vec<u32> = (0..capture.sessions.len() as u32)
+        .filter(|&i| throttled.sessions.contains(&capture.sessions[i as usize].index))
+        .collect();
+    assert!(h.state().filter.text.starts_with("index:"), "{}", h.state().filter.text);
+    assert_eq!(h.state().sessions.visible, expected);
+    assert_eq!(h.state().sessions.selected, Some(expected[0]));
+    h.get_by_label(&format!("{n} of {} sessions", capture.sessions.len()));
+}
+
+#[test]
+fn a_healthy_capture_has_no_findings_to_report() {
+    let mut h = open("healthy-iphone.saz");
+    h.get_by_label("Findings").click();
+    h.run_steps(2);
+    h.get_by_label_contains("No known failure pattern");
+}

@@ -1,25 +1,34 @@
-//! The whole-capture analysis the window shows (item history index), computed by the engine on a
+//! The whole-capture analysis the window shows (item history index, folder names, SyncKey chains,
+//! findings), computed by the engine on a
 //! background thread right after a capture opens.
 
 use eframe::egui;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
+use crate::analysis::findings::Findings;
 use crate::analysis::folders::FolderNames;
 use crate::analysis::history::HistoryIndex;
+use crate::analysis::synckey::SyncKeyChains;
 use crate::capture::Capture;
 
 /// What the engine computed over the whole capture.
 pub struct Analysis {
     pub history: HistoryIndex,
     pub folders: FolderNames,
+    pub chains: SyncKeyChains,
+    pub findings: Findings,
 }
 
 impl Analysis {
     pub fn build(capture: &Capture) -> Analysis {
+        let chains = SyncKeyChains::build(capture);
+        let findings = Findings::from_sessions(&capture.sessions, &chains);
         Analysis {
             history: HistoryIndex::build(capture),
             folders: FolderNames::build(capture),
+            chains,
+            findings,
         }
     }
 }

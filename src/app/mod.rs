@@ -10,12 +10,14 @@
 pub mod analysis;
 pub mod bench;
 pub mod filter_bar;
+pub mod findings;
 pub mod history;
 pub mod inspector;
 pub mod loading;
 pub mod recent;
 pub mod screenshot;
 pub mod sessions;
+pub mod synckeys;
 pub mod timeline;
 
 use eframe::egui;
@@ -97,7 +99,9 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Inspector,
+    Findings,
     History,
+    SyncKeys,
     Timeline,
 }
 
@@ -116,6 +120,8 @@ pub struct EaslensApp {
     pub view: View,
     pub history: HistoryPanel,
     pub timeline: timeline::Timeline,
+    pub findings: findings::FindingsPanel,
+    pub synckeys: synckeys::SyncKeysPanel,
     pub analysis: AnalysisState,
     pub recent: RecentFiles,
     pub screenshot: Screenshotter,
@@ -143,6 +149,8 @@ impl EaslensApp {
             view: View::Inspector,
             history: HistoryPanel::default(),
             timeline: timeline::Timeline::default(),
+            findings: findings::FindingsPanel::default(),
+            synckeys: synckeys::SyncKeysPanel::default(),
             analysis: AnalysisState::default(),
             recent: RecentFiles::default(),
             screenshot: Screenshotter::default(),
@@ -203,6 +211,8 @@ impl EaslensApp {
                         self.sessions.reset(&capture);
                         self.inspector.clear();
                         self.history.clear();
+                        self.findings = findings::FindingsPanel::default();
+                        self.synckeys.clear();
                         self.analysis.start(&capture, ctx);
                         self.filter.reset(&capture, ctx);
                         self.show_warnings = !capture.warnings.is_empty();
@@ -226,10 +236,15 @@ impl EaslensApp {
         }
     }
 
-    /// Vertical lines on the timeline: throttled responses.
-    fn timeline_markers(&self, capture: &Capture, dark: bool) -> Vec<timeline::Marker> {
+    /// Vertical lines on the timeline: throttled responses and SyncKey resets.
+    fn timeline_markers(
+        &self,
+        capture: &Capture,
+        analysis: Option<&analysis::Analysis>,
+        dark: bool,
+    ) -> Vec<timeline::Marker> {
         let throttle = sessions::highlight_color(crate::eas::session::Highlight::Throttle, dark);
-        capture
+        let mut markers: Vec<timeline::Marker> = capture
             .sessions
             .iter()
             .enumerate()
@@ -239,7 +254,22 @@ impl EaslensApp {
                 color: throttle,
                 name: "throttled (X-MS-ASThrottle)",
             })
-            .collect()
+            .collect();
+        let reset = sessions::highlight_color(crate::eas::session::Highlight::Http, dark);
+        for chain in analysis.iter().flat_map(|a| &a.chains.chains) {
+            for link in chain
+                .links
+                .iter()
+                .filter(|l| l.has(crate::analysis::synckey::Mark::Reset))
+            {
+                markers.push(timeline::Marker {
+                    session: link.position as u32,
+                    color: reset,
+                    name: "SyncKey reset to 0",
+                });
+            }
+        }
+        markers
     }
 
     /// Opens the history view on item `id` (once the analysis is ready).
@@ -406,23 +436,47 @@ impl EaslensApp {
                 self.sessions.ui(ui, &capture);
             });
         let central = egui::CentralPanel::default().show(ui, |ui| {
+            let analysis = self.analysis.get();
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
+                ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
+                if let Some(a) = &analysis {
+                    findings::badges(ui, &a.findings);
+                } else {
+                    ui.spinner();
+                }
                 ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
+                ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
                 ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
             });
             ui.separator();
             match self.view {
                 View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected),
+                View::Findings => {
+                    if let Some(findings::FindingsAction::Show { query, first }) =
+                        self.findings.ui(ui, analysis.as_deref().map(|a| &a.findings))
+                    {
+                        self.filter.set_query(query);
+                        if let Some(pos) = capture.sessions.iter().position(|s| s.index == first) {
+                            self.sessions.select(pos as u32);
+                        }
+                    }
+                }
+                View::SyncKeys => {
+                    let a = analysis.as_deref();
+                    if let Some(i) = self.synckeys.ui(ui, a.map(|a| &a.chains), a.map(|a| &a.folders)) {
+                        self.sessions.select(i);
+                        self.view = View::Inspector;
+                    }
+                }
                 View::History => {
-                    let analysis = self.analysis.get();
                     if let Some(HistoryAction::Select(i)) = self.history.ui(ui, &capture, analysis.as_deref()) {
                         self.sessions.select(i);
                         self.view = View::Inspector;
                     }
                 }
                 View::Timeline => {
-                    let markers = self.timeline_markers(&capture, ui.visuals().dark_mode);
+                    let markers = self.timeline_markers(&capture, analysis.as_deref(), ui.visuals().dark_mode);
                     if let Some(i) = self.timeline.ui(ui, &capture, &self.sessions.visible, &markers) {
                         self.sessions.select(i);
                     }

@@ -148,8 +148,20 @@ impl Screenshotter {
                 Ok(None) | Err(TryRecvError::Disconnected) => State::Idle,
                 Err(TryRecvError::Empty) => State::Choosing { target, rx },
             },
-            State::Settling { job, frames } => {
-                if frames < SETTLE_FRAMES {
+            State::Settling { mut job, frames } => {
+                // At 2×, wait until the window has really grown, to keep the layout in points.
+                let grown = job.restore.is_none_or(|(_, size)| {
+                    (ctx.content_rect().size() - size).length() < 1.0 && ctx.pixels_per_point() >= SCALE - 0.01
+                });
+                if !grown && frames >= GROW_FRAMES {
+                    // The screen or the window manager refused the size: a cramped 2× layout
+                    // would be worse evidence than a 1× image.
+                    restore(ctx, &job);
+                    job.restore = None;
+                    job.fallback = true;
+                    ctx.request_repaint();
+                    State::Settling { job, frames: 0 }
+                } else if !grown || frames < SETTLE_FRAMES {
                     ctx.request_repaint();
                     State::Settling {
                         job,
