@@ -50,6 +50,11 @@ pub fn index_query(sessions: &[u32]) -> String {
 /// The badges for the view's tab: `⊘ 2 △ 3 ℹ 1`.
 pub fn badges(ui: &mut egui::Ui, f: &Findings) {
     let dark = ui.visuals().dark_mode;
+    if f.findings.is_empty() {
+        ui.label(RichText::new("none").weak())
+            .on_hover_text("No known failure pattern in this capture");
+        return;
+    }
     for (sev, n) in [
         (Severity::Error, f.errors),
         (Severity::Warning, f.warnings),

@@ -96,9 +96,10 @@ impl HistoryPanel {
                     ui.label(RichText::new("No id starts with that.").weak());
                 }
                 for m in &self.suggestions {
+                    let ops = format!("{} op{}", m.operations, if m.operations == 1 { "" } else { "s" });
                     let text = match &m.subject {
-                        Some(s) => format!("{} {} — {s} ({} ops)", m.kind.label(), m.id, m.operations),
-                        None => format!("{} {} ({} ops)", m.kind.label(), m.id, m.operations),
+                        Some(s) => format!("{} {} — {s} ({ops})", m.kind.label(), m.id),
+                        None => format!("{} {} ({ops})", m.kind.label(), m.id),
                     };
                     if ui.link(text).clicked() {
                         follow = Some(m.id.clone());
@@ -291,7 +292,7 @@ impl HistoryPanel {
                                     let new = c.new.as_deref().unwrap_or("(removed)");
                                     ui.add(
                                         egui::Label::new(
-                                            RichText::new(format!("{}: {old} → {new}", c.path)).monospace().small(),
+                                            RichText::new(format!("{}: {old} → {new}", c.path)).monospace(),
                                         )
                                         .truncate(),
                                     );

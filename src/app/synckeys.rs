@@ -106,7 +106,10 @@ impl SyncKeysPanel {
                                 let name = if c.hierarchy {
                                     "FolderSync (hierarchy)".to_string()
                                 } else {
-                                    folders.map_or(c.collection.clone(), |f| f.label(&c.collection))
+                                    format!(
+                                        "Collection {}",
+                                        folders.map_or(c.collection.clone(), |f| f.label(&c.collection))
+                                    )
                                 };
                                 let problem = chain_has_problem(c);
                                 let text =
@@ -132,6 +135,14 @@ impl SyncKeysPanel {
                 return;
             };
             ui.vertical(|ui| {
+                let what = if chain.hierarchy {
+                    "The folder hierarchy (FolderSync)".to_string()
+                } else {
+                    let label = folders.map_or(chain.collection.clone(), |f| f.label(&chain.collection));
+                    format!("Collection {label}")
+                };
+                let user = chain.user.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+                ui.label(RichText::new(format!("{what} — device {}{user}", chain.device)).strong());
                 TableBuilder::new(ui)
                     .id_salt("chain-links")
                     .striped(true)
