@@ -1,6 +1,7 @@
 //! The bench mode: `EASLENS_BENCH=1 easlens FILE` opens FILE, waits for the body index, scrolls the
 //! session table for `EASLENS_BENCH_FRAMES` frames (default 300) a screenful at a time, applies a
-//! series of filters, prints the timings to stdout and closes the window.
+//! series of filters, prints the timings to stdout and closes the window. With
+//! `EASLENS_BENCH_SCREENSHOT=FILE` it then saves the window as "Save screenshot" does.
 //!
 //! A frame's time is the wall-clock time between the starts of two consecutive frames with
 //! continuous repaint and vsync off: layout, tessellation, painting and the buffer swap.
@@ -32,6 +33,9 @@ enum Phase {
     Scrolling(usize),
     /// Sets query `k` (applied in the same frame) after recording query `k-1`'s frame.
     Filtering(usize),
+    /// `EASLENS_BENCH_SCREENSHOT=FILE`: the window saved through "Save screenshot" (without the
+    /// dialog), timed.
+    Screenshot(Instant),
     Done,
 }
 
@@ -118,13 +122,33 @@ impl Bench {
                 }
                 if k >= QUERIES.len() {
                     self.report(app);
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                    Phase::Done
+                    match std::env::var_os("EASLENS_BENCH_SCREENSHOT") {
+                        Some(path) => {
+                            app.sessions.select(0);
+                            app.screenshot
+                                .capture_to(ctx, super::screenshot::Target::Window, path.into());
+                            Phase::Screenshot(now)
+                        }
+                        None => {
+                            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                            Phase::Done
+                        }
+                    }
                 } else {
                     app.filter.set_query(QUERIES[k]);
                     Phase::Filtering(k + 1)
                 }
             }
+            Phase::Screenshot(started) if !app.screenshot.busy() => {
+                let outcome = app.screenshot.message.as_ref().map_or("no outcome", |m| m.1.as_str());
+                println!(
+                    "  screenshot: {outcome} ({:.0} ms)",
+                    (now - started).as_secs_f64() * 1e3
+                );
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                Phase::Done
+            }
+            Phase::Screenshot(started) => Phase::Screenshot(started),
             Phase::Done => Phase::Done,
         };
     }

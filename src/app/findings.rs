@@ -21,8 +21,8 @@ pub fn severity_style(s: Severity, dark: bool) -> (Color32, &'static str) {
         (Severity::Error, false) => (Color32::from_rgb(190, 30, 30), "⊘"),
         (Severity::Warning, true) => (Color32::from_rgb(255, 170, 60), "△"),
         (Severity::Warning, false) => (Color32::from_rgb(175, 95, 0), "△"),
-        (Severity::Info, true) => (Color32::from_rgb(120, 170, 230), "ℹ"),
-        (Severity::Info, false) => (Color32::from_rgb(40, 90, 170), "ℹ"),
+        (Severity::Info, true) => (Color32::from_rgb(120, 170, 230), "•"),
+        (Severity::Info, false) => (Color32::from_rgb(40, 90, 170), "•"),
     }
 }
 
@@ -47,7 +47,7 @@ pub fn index_query(sessions: &[u32]) -> String {
     format!("index:{}", parts.join(","))
 }
 
-/// The badges for the view's tab: `⊘ 2 △ 3 ℹ 1`.
+/// The badges for the view's tab: `⊘ 2 △ 3 • 1`.
 pub fn badges(ui: &mut egui::Ui, f: &Findings) {
     let dark = ui.visuals().dark_mode;
     if f.findings.is_empty() {

@@ -144,11 +144,11 @@ impl HistoryPanel {
                 (Expected::Present, true) => ("●", Color32::from_rgb(120, 210, 120), "should be on the device"),
                 (Expected::Present, false) => ("●", Color32::from_rgb(20, 130, 40), "should be on the device"),
                 (Expected::Updated, true) => (
-                    "◐",
+                    "●",
                     Color32::from_rgb(120, 180, 255),
                     "should be on the device, updated",
                 ),
-                (Expected::Updated, false) => ("◐", Color32::from_rgb(20, 80, 180), "should be on the device, updated"),
+                (Expected::Updated, false) => ("●", Color32::from_rgb(20, 80, 180), "should be on the device, updated"),
                 (Expected::Gone, true) => ("○", Color32::from_rgb(235, 205, 70), "should be gone from the device"),
                 (Expected::Gone, false) => ("○", Color32::from_rgb(140, 110, 0), "should be gone from the device"),
                 (Expected::Unknown, _) => ("?", ui.visuals().weak_text_color(), "final state unknown"),

@@ -747,3 +747,28 @@ impl eframe::App for EaslensApp {
         eframe::set_value(storage, recent::STORAGE_KEY, &self.recent);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every non-ASCII character the window draws must be in the bundled fonts: egui panics on a
+    /// missing glyph (and a real window would show tofu).
+    #[test]
+    fn the_bundled_fonts_have_every_glyph_the_window_uses() {
+        let ctx = egui::Context::default();
+        set_fonts(&ctx);
+        let mut out = ctx.run_ui(Default::default(), |_| {});
+        out.textures_delta.clear();
+        let glyphs = "·×–—“”•…↑→↓⊘▲△▸▼◀◆○●▾";
+        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+            let font = egui::FontId::new(14.0, family.clone());
+            for c in glyphs.chars() {
+                assert!(
+                    ctx.fonts_mut(|f| f.has_glyph(&font, c)),
+                    "no glyph for {c:?} in {family:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,9 +1,10 @@
-//! "Save screenshot…": a PNG of the whole window or of the inspector panel at 2× pixels per point.
+//! "Save screenshot…": a PNG of the whole window or of the inspector panel at 2× scale.
 //!
-//! On a 1× display the UI is zoomed to 2× and the window doubled in physical size (so the layout in
-//! points stays the same), a few frames settle, eframe's screenshot API reads the frame back, and
-//! the zoom and size are restored. The PNG is encoded and written on a worker thread to a file the
-//! user picked (rfd, off the UI thread).
+//! eframe's screenshot API reads the rendered frame back after a few settled frames. On a HiDPI
+//! display (2 pixels per point) that is already the 2× image. On a 1× display every pixel is
+//! doubled (nearest neighbour, so text stays sharp-edged): re-rendering at 2× would need the window
+//! to double in size, which X11 window managers and small screens refuse or apply late. The PNG is
+//! encoded and written on a worker thread to a file the user picked (rfd, off the UI thread).
 
 use eframe::egui;
 use std::path::{Path, PathBuf};
@@ -11,14 +12,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
-use egui::{ColorImage, Rect, Vec2};
+use egui::{ColorImage, Rect};
 
 /// The scale evidence images are rendered at.
 pub const SCALE: f32 = 2.0;
-/// Frames to let the zoomed layout settle before reading it back.
+/// Frames to let the layout settle (menus closed, repaint done) before reading it back.
 const SETTLE_FRAMES: u32 = 3;
-/// Frames to wait for the window to grow to 2× before falling back to 1×.
-const GROW_FRAMES: u32 = 20;
 /// Give up when the integration never delivers the image (e.g. a headless test harness).
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -44,17 +43,12 @@ enum State {
     },
     Saving {
         rx: Receiver<Result<PathBuf, String>>,
-        fallback: bool,
     },
 }
 
 struct Job {
     target: Target,
     path: PathBuf,
-    /// Zoom and size (points) to restore; `None` when no zoom was needed.
-    restore: Option<(f32, Vec2)>,
-    /// The window could not be enlarged for 2×, so the image is at the screen's scale.
-    fallback: bool,
     started: Instant,
 }
 
@@ -111,20 +105,10 @@ impl Screenshotter {
 
     /// Takes a screenshot into `path` without asking (used after the dialog, and by the bench mode).
     pub fn capture_to(&mut self, ctx: &egui::Context, target: Target, path: PathBuf) {
-        let ppp = ctx.pixels_per_point();
-        let restore = (ppp < SCALE).then(|| {
-            let zoom = ctx.zoom_factor();
-            let size = ctx.content_rect().size();
-            ctx.set_zoom_factor(zoom * SCALE / ppp);
-            ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
-            (zoom, size)
-        });
         self.state = State::Settling {
             job: Job {
                 target,
                 path,
-                restore,
-                fallback: false,
                 started: Instant::now(),
             },
             frames: 0,
@@ -148,20 +132,8 @@ impl Screenshotter {
                 Ok(None) | Err(TryRecvError::Disconnected) => State::Idle,
                 Err(TryRecvError::Empty) => State::Choosing { target, rx },
             },
-            State::Settling { mut job, frames } => {
-                // At 2×, wait until the window has really grown, to keep the layout in points.
-                let grown = job.restore.is_none_or(|(_, size)| {
-                    (ctx.content_rect().size() - size).length() < 1.0 && ctx.pixels_per_point() >= SCALE - 0.01
-                });
-                if !grown && frames >= GROW_FRAMES {
-                    // The screen or the window manager refused the size: a cramped 2× layout
-                    // would be worse evidence than a 1× image.
-                    restore(ctx, &job);
-                    job.restore = None;
-                    job.fallback = true;
-                    ctx.request_repaint();
-                    State::Settling { job, frames: 0 }
-                } else if !grown || frames < SETTLE_FRAMES {
+            State::Settling { job, frames } => {
+                if frames < SETTLE_FRAMES {
                     ctx.request_repaint();
                     State::Settling {
                         job,
@@ -179,63 +151,62 @@ impl Screenshotter {
             }
             State::Reading { job, rx } => match rx.try_recv() {
                 Ok(image) => {
-                    // The layout in points is unchanged, so the image's own scale is its width over it.
-                    let ppp = image.width() as f32 / ctx.content_rect().width().max(1.0);
-                    restore(ctx, &job);
+                    let ppp = ctx.pixels_per_point();
                     let region = match (job.target, inspector) {
                         (Target::Inspector, Some(rect)) => image.region(&rect, Some(ppp)),
                         _ => (*image).clone(),
                     };
+                    let factor = (SCALE / ppp).round().max(1.0) as usize;
                     let (tx, rx) = channel();
                     let c = ctx.clone();
                     let path = job.path.clone();
                     let _ = std::thread::Builder::new()
                         .name("easlens-save-png".into())
                         .spawn(move || {
-                            let _ = tx.send(write_png(&path, &region).map(|()| path));
+                            let _ = tx.send(write_png(&path, &upscale(&region, factor)).map(|()| path));
                             c.request_repaint();
                         });
-                    State::Saving {
-                        rx,
-                        fallback: job.fallback,
-                    }
+                    State::Saving { rx }
                 }
                 Err(TryRecvError::Empty) if job.started.elapsed() < TIMEOUT => {
                     ctx.request_repaint_after(Duration::from_millis(50));
                     State::Reading { job, rx }
                 }
                 Err(_) => {
-                    restore(ctx, &job);
                     self.message = Some((false, "The screenshot could not be read back from the renderer".into()));
                     State::Idle
                 }
             },
-            State::Saving { rx, fallback } => match rx.try_recv() {
+            State::Saving { rx } => match rx.try_recv() {
                 Ok(Ok(path)) => {
-                    let note = if fallback {
-                        " (at 1×: the window could not be enlarged to render at 2×)"
-                    } else {
-                        ""
-                    };
-                    self.message = Some((true, format!("Saved {}{note}", path.display())));
+                    self.message = Some((true, format!("Saved {}", path.display())));
                     State::Idle
                 }
                 Ok(Err(e)) => {
                     self.message = Some((false, e));
                     State::Idle
                 }
-                Err(TryRecvError::Empty) => State::Saving { rx, fallback },
+                Err(TryRecvError::Empty) => State::Saving { rx },
                 Err(TryRecvError::Disconnected) => State::Idle,
             },
         };
     }
 }
 
-fn restore(ctx: &egui::Context, job: &Job) {
-    if let Some((zoom, size)) = job.restore {
-        ctx.set_zoom_factor(zoom);
-        ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+/// `image` with every pixel repeated `factor` times in both directions.
+pub fn upscale(image: &ColorImage, factor: usize) -> ColorImage {
+    if factor <= 1 {
+        return image.clone();
     }
+    let [w, h] = image.size;
+    let mut pixels = Vec::with_capacity(w * h * factor * factor);
+    for row in image.pixels.chunks(w.max(1)) {
+        let wide: Vec<_> = row.iter().flat_map(|p| std::iter::repeat_n(*p, factor)).collect();
+        for _ in 0..factor {
+            pixels.extend_from_slice(&wide);
+        }
+    }
+    ColorImage::new([w * factor, h * factor], pixels)
 }
 
 /// Writes `image` as an 8-bit RGBA PNG.
@@ -280,6 +251,20 @@ mod tests {
         assert_eq!(px(10, 10), &[200, 100, 50, 255]);
         assert_eq!(px(0, 0), &[10, 20, 30, 255]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn upscaling_doubles_every_pixel() {
+        let mut image = ColorImage::filled([3, 2], Color32::BLACK);
+        image[(2, 1)] = Color32::WHITE;
+        let big = upscale(&image, 2);
+        assert_eq!(big.size, [6, 4]);
+        for (x, y) in [(4, 2), (5, 2), (4, 3), (5, 3)] {
+            assert_eq!(big[(x, y)], Color32::WHITE, "({x}, {y})");
+        }
+        assert_eq!(big[(3, 2)], Color32::BLACK);
+        assert_eq!(big[(4, 1)], Color32::BLACK);
+        assert_eq!(upscale(&image, 1).size, [3, 2]);
     }
 
     #[test]
