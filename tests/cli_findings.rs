@@ -3,17 +3,11 @@
 
 mod common;
 
-use common::{easlens, sample_arg as sample};
+use common::{easlens, easlens_json_array, sample_arg as sample};
 use serde_json::Value;
 
 fn json(args: &[&str]) -> Vec<Value> {
-    let out = easlens(args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    easlens_json_array(args)
 }
 
 #[test]

@@ -5,19 +5,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{easlens, sample_path as sample};
+use common::{easlens, easlens_json_array, sample_path as sample};
 use serde_json::Value;
 
 fn json(path: &Path, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["sessions", path.to_str().unwrap(), "--json"];
     args.extend_from_slice(extra);
-    let out = easlens(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    easlens_json_array(&args)
 }
 
 fn temp(name: &str, bytes: &[u8]) -> PathBuf {

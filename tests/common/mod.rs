@@ -45,3 +45,13 @@ pub fn open_sample(name: &str) -> Capture {
 pub fn easlens(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_easlens")).args(args).output().unwrap()
 }
+
+/// Runs `easlens` with `args`, expects exit 0, and returns the JSON array it printed.
+pub fn easlens_json_array(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = easlens(args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    match serde_json::from_slice::<serde_json::Value>(&out.stdout) {
+        Ok(serde_json::Value::Array(items)) => items,
+        other => panic!("not a JSON array: {other:?}"),
+    }
+}
