@@ -108,3 +108,18 @@ fn a_file_that_is_not_a_capture_fails_with_its_name() {
     }
     std::fs::remove_file(&path).ok();
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `easlens findings FILE | head -0`: the pipe is closed before anything is written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_easlens"))
+        .args(["findings", &sample("throttling-storm-iphone.saz")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

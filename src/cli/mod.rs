@@ -90,7 +90,21 @@ fn print_json(file: &Path, value: &impl Serialize) -> ExitCode {
     }
 }
 
+/// `easlens findings FILE | head` closes the pipe early: a command-line tool then ends quietly,
+/// as `cat` does, instead of `println!` panicking on the write error. Only for the subcommands:
+/// the window keeps Rust's default (ignored SIGPIPE), so a closed D-Bus socket cannot kill it.
+fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread is spawned; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 pub fn run(cli: Cli) -> ExitCode {
+    if cli.command.is_some() {
+        exit_quietly_on_closed_pipe();
+    }
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
