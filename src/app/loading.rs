@@ -183,8 +183,13 @@ impl Loader {
             .collapsible(false)
             .resizable(false)
             .anchor(Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .min_width(380.0)
             .show(ctx, |ui| {
-                ui.label(format!("{} is password-protected.", display_name(&prompt.path)));
+                ui.set_min_width(380.0);
+                ui.label(format!(
+                    "{} is password-protected: enter the password it was saved with.",
+                    display_name(&prompt.path)
+                ));
                 if prompt.previous_was_wrong {
                     ui.colored_label(
                         ui.visuals().error_fg_color,
