@@ -131,3 +131,30 @@ fn encrypted_capture_asks_for_the_password_again_after_a_wrong_one() {
     assert!(h.state().error().is_none());
     assert!(!h.state().capture().unwrap().sessions.is_empty());
 }
+
+#[test]
+fn dropping_a_file_on_the_window_opens_it() {
+    let mut h = harness(EaslensApp::new(None));
+    h.run_steps(2);
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(sample("healthy-iphone.saz"))));
+    step_until(&mut h, "the dropped capture to load", |a| a.capture().is_some());
+    assert_eq!(h.state().capture().unwrap().path, sample("healthy-iphone.saz"));
+    let n = h.state().capture().unwrap().sessions.len();
+    h.get_by_label(&format!("{n} of {n} sessions"));
+}
+
+/// A file dropped on the window, as the platform integration reports it.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
