@@ -874,6 +874,40 @@ fn unlock(path: &Path, options: &OpenOptions<'_>, verify: impl Fn(&str) -> Verdi
     Err(OpenError::WrongPassword { path: path.into() })
 }
 
+/// What opening one encrypted entry with a candidate password gave.
+enum Probe {
+    /// The archive refused the password.
+    WrongPassword,
+    /// Not readable for another reason (unsupported method…): says nothing about the password.
+    Unreadable,
+    /// Opened; whether it also read to the end without a CRC or decompression error.
+    Read(bool),
+}
+
+/// The entries a password is checked on: the three smallest non-empty encrypted ones.
+fn probe_entries(mut encrypted: Vec<(u64, usize)>) -> Vec<(u64, usize)> {
+    encrypted.retain(|(size, _)| *size > 0);
+    encrypted.sort_unstable();
+    encrypted.truncate(3);
+    encrypted
+}
+
+/// Checks a password on `entries` through `open`: right as soon as one reads fully, wrong when
+/// it is refused or every opened entry fails. When nothing could be opened at all the password
+/// cannot be checked and is taken; the sessions will then say what is wrong.
+fn check_password(entries: &[(u64, usize)], mut open: impl FnMut(usize) -> Probe) -> Verdict {
+    let mut any_read = false;
+    for &(_, idx) in entries {
+        match open(idx) {
+            Probe::WrongPassword => return Verdict::Wrong,
+            Probe::Unreadable => {}
+            Probe::Read(true) => return Verdict::Right,
+            Probe::Read(false) => any_read = true,
+        }
+    }
+    if any_read { Verdict::Wrong } else { Verdict::Right }
+}
+
 /// Reads a whole entry to check a password: ZipCrypto's one check byte lets 1 in 256 wrong
 /// passwords through, so a CRC or decompression error after it counts as wrong too.
 fn read_fully_to_verify(reader: &mut dyn Read) -> bool {
@@ -896,7 +930,7 @@ fn open_archive(path: &Path, options: &OpenOptions<'_>, archive: ZipArchive<File
     layout_warnings(&layout, &mut warnings);
 
     // Encrypted entries: find a few small ones to check the password with.
-    let mut encrypted: Vec<(u64, usize)> = layout
+    let encrypted: Vec<(u64, usize)> = layout
         .sessions
         .iter()
         .flat_map(|e| [e.c, e.s, e.m])
@@ -912,27 +946,16 @@ fn open_archive(path: &Path, options: &OpenOptions<'_>, archive: ZipArchive<File
     let password = if encrypted.is_empty() {
         None
     } else {
-        encrypted.retain(|(size, _)| *size > 0);
-        encrypted.sort_unstable();
-        encrypted.truncate(3);
+        let probes = probe_entries(encrypted);
         let verify = |pw: &str| {
-            let mut any_read = false;
-            for &(_, idx) in &encrypted {
+            check_password(&probes, |idx| {
                 let mut ar = archive.clone();
                 match ar.by_index_decrypt(idx, pw.as_bytes()) {
-                    Err(ZipError::InvalidPassword) => return Verdict::Wrong,
-                    Err(_) => {}
-                    Ok(mut f) => {
-                        any_read = true;
-                        if read_fully_to_verify(&mut f) {
-                            return Verdict::Right;
-                        }
-                    }
+                    Err(ZipError::InvalidPassword) => Probe::WrongPassword,
+                    Err(_) => Probe::Unreadable,
+                    Ok(mut f) => Probe::Read(read_fully_to_verify(&mut f)),
                 }
-            }
-            // Nothing could be read at all (unsupported method…): the password cannot be checked;
-            // the sessions will say what is wrong.
-            if any_read { Verdict::Wrong } else { Verdict::Right }
+            })
         };
         options.report(0.0, "The archive is password-protected");
         Some(Arc::<str>::from(unlock(path, options, verify)?))
@@ -1280,7 +1303,7 @@ fn recover(
         password: None,
     };
 
-    let mut encrypted: Vec<(u64, usize)> = layout
+    let encrypted: Vec<(u64, usize)> = layout
         .sessions
         .iter()
         .flat_map(|e| [e.c, e.s, e.m])
@@ -1289,28 +1312,17 @@ fn recover(
         .map(|i| (entries[i].uncompressed, i))
         .collect();
     if !encrypted.is_empty() {
-        encrypted.retain(|(size, _)| *size > 0);
-        encrypted.sort_unstable();
-        encrypted.truncate(3);
+        let probes = probe_entries(encrypted);
         let verify = |pw: &str| {
             let mut probe = LocalSource {
                 password: Some(Arc::from(pw)),
                 ..source.clone()
             };
-            let mut any_read = false;
-            for &(_, idx) in &encrypted {
-                match probe.open(idx) {
-                    Err(e) if e == "wrong password" => return Verdict::Wrong,
-                    Err(_) => {}
-                    Ok(mut f) => {
-                        any_read = true;
-                        if read_fully_to_verify(&mut f) {
-                            return Verdict::Right;
-                        }
-                    }
-                }
-            }
-            if any_read { Verdict::Wrong } else { Verdict::Right }
+            check_password(&probes, |idx| match probe.open(idx) {
+                Err(e) if e == "wrong password" => Probe::WrongPassword,
+                Err(_) => Probe::Unreadable,
+                Ok(mut f) => Probe::Read(read_fully_to_verify(&mut f)),
+            })
         };
         source.password = Some(Arc::from(unlock(path, options, verify)?));
     }
