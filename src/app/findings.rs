@@ -6,7 +6,9 @@ use eframe::egui;
 
 use egui::{Color32, RichText};
 
+use super::sessions::highlight_color;
 use crate::analysis::findings::{Finding, Findings, Severity};
+use crate::eas::session::Highlight;
 
 /// What the user asked the app to do from the findings view.
 pub enum FindingsAction {
@@ -16,11 +18,10 @@ pub enum FindingsAction {
 
 /// Colour and glyph of a severity, readable on both themes.
 pub fn severity_style(s: Severity, dark: bool) -> (Color32, &'static str) {
+    // Errors and warnings in the table's colours for HTTP errors and throttling.
     match (s, dark) {
-        (Severity::Error, true) => (Color32::from_rgb(255, 110, 100), "⊘"),
-        (Severity::Error, false) => (Color32::from_rgb(190, 30, 30), "⊘"),
-        (Severity::Warning, true) => (Color32::from_rgb(255, 170, 60), "△"),
-        (Severity::Warning, false) => (Color32::from_rgb(175, 95, 0), "△"),
+        (Severity::Error, _) => (highlight_color(Highlight::Http, dark), "⊘"),
+        (Severity::Warning, _) => (highlight_color(Highlight::Throttle, dark), "△"),
         (Severity::Info, true) => (Color32::from_rgb(120, 170, 230), "•"),
         (Severity::Info, false) => (Color32::from_rgb(40, 90, 170), "•"),
     }

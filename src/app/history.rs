@@ -9,10 +9,12 @@ use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use super::analysis::Analysis;
+use super::sessions::highlight_color;
 use crate::analysis::history::{
     Direction, Expected, FieldChange, FinalState, HistoryEvent, IdMatch, Outcome, changed_fields, final_states,
 };
 use crate::capture::Capture;
+use crate::eas::session::Highlight;
 
 /// What the user asked the app to do from the history view.
 pub enum HistoryAction {
@@ -212,11 +214,7 @@ impl HistoryPanel {
                     let h = row_h * (1 + changes.len().min(8)) as f32;
                     body.row(h, |mut row| {
                         let failed = e.outcome() != Outcome::Applied;
-                        let fail_color = if dark {
-                            Color32::from_rgb(255, 120, 110)
-                        } else {
-                            Color32::from_rgb(190, 30, 30)
-                        };
+                        let fail_color = highlight_color(Highlight::Http, dark);
                         let t = |s: String| {
                             if failed {
                                 RichText::new(s).color(fail_color)

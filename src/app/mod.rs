@@ -404,7 +404,7 @@ impl EaslensApp {
         }
         self.shortcuts(&ctx);
         self.apply_filter();
-        self.analysis.get();
+        let analysis = self.analysis.get();
         self.screenshot.poll(&ctx, self.inspector_rect);
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
@@ -436,7 +436,6 @@ impl EaslensApp {
                 self.sessions.ui(ui, &capture);
             });
         let central = egui::CentralPanel::default().show(ui, |ui| {
-            let analysis = self.analysis.get();
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
                 ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());

@@ -4,9 +4,11 @@
 
 use eframe::egui;
 
-use egui::{Color32, RichText};
+use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
+use super::findings::severity_style;
+use crate::analysis::findings::Severity;
 use crate::analysis::folders::FolderNames;
 use crate::analysis::synckey::{Chain, Mark, SyncKeyChains};
 
@@ -78,16 +80,8 @@ impl SyncKeysPanel {
             return None;
         }
         let dark = ui.visuals().dark_mode;
-        let warn = if dark {
-            Color32::from_rgb(255, 170, 60)
-        } else {
-            Color32::from_rgb(175, 95, 0)
-        };
-        let err = if dark {
-            Color32::from_rgb(255, 110, 100)
-        } else {
-            Color32::from_rgb(190, 30, 30)
-        };
+        let warn = severity_style(Severity::Warning, dark).0;
+        let err = severity_style(Severity::Error, dark).0;
         let selected = *self
             .selected
             .get_or_insert_with(|| chains.chains.iter().position(chain_has_problem).unwrap_or(0));

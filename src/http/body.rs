@@ -18,6 +18,13 @@ pub struct DecodedBody {
     pub notes: Vec<String>,
 }
 
+/// `bytes` as text when they are UTF-8 without control characters other than line breaks and
+/// tabs (a body worth showing as text rather than as hex).
+pub fn readable_text(bytes: &[u8]) -> Option<&str> {
+    let t = std::str::from_utf8(bytes).ok()?;
+    (!t.bytes().any(|b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'))).then_some(t)
+}
+
 /// Decodes `raw` according to `headers`. Fiddler's "Decode" button (or a HAR exporter) may already
 /// have removed the encodings while leaving the headers, so each step first checks the bytes.
 pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {

@@ -5,6 +5,6 @@ pub mod body;
 pub mod headers;
 pub mod message;
 
-pub use body::{DecodedBody, decode_body};
+pub use body::{DecodedBody, decode_body, readable_text};
 pub use headers::Headers;
 pub use message::{HttpError, RequestHead, ResponseHead, parse_request, parse_response};

@@ -7,8 +7,8 @@ use crate::capture::{BodyKept, Capture};
 use crate::eas::query::{QueryForm, parse_request_target};
 use crate::eas::session::Side;
 use crate::eas::status::http_meaning;
-use crate::http::Headers;
 use crate::http::headers::shown_value;
+use crate::http::{Headers, readable_text};
 
 /// Request headers worth quoting in a ticket (besides the request line).
 const KEY_REQUEST_HEADERS: [&str; 8] = [
@@ -165,13 +165,13 @@ fn body(out: &mut String, capture: &Capture, index: usize, side: Side, kept: Bod
             }
         }
         None if view.decoded.bytes.is_empty() => {}
-        None => match std::str::from_utf8(&view.decoded.bytes) {
-            Ok(t) if !t.bytes().any(|b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) => {
+        None => match readable_text(&view.decoded.bytes) {
+            Some(t) => {
                 out.push('\n');
                 out.push_str(t);
                 out.push('\n');
             }
-            _ => {
+            None => {
                 let _ = writeln!(out, "({} bytes of binary body)", view.decoded.bytes.len());
             }
         },

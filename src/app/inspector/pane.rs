@@ -8,15 +8,10 @@ use crate::capture::Capture;
 use crate::capture::Session;
 use crate::capture::bodies::BodyView;
 use crate::eas::session::{Side, StatusEntry};
-use crate::http::Headers;
 use crate::http::headers::shown_value;
+use crate::http::{Headers, readable_text};
 
 use super::super::sessions::format_size;
-
-/// Text without control characters other than line breaks and tabs.
-pub(super) fn is_text(t: &str) -> bool {
-    !t.bytes().any(|b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'))
-}
 
 /// The lines of a text: byte ranges without the line break.
 fn line_ranges(text: &str) -> Vec<Range<usize>> {
@@ -94,8 +89,7 @@ impl Pane {
                 pane.xml = Lines::new(xml.clone());
                 pane.statuses = annotate_statuses(&pane.xml, session, side);
             } else if !view.decoded.bytes.is_empty()
-                && let Ok(t) = std::str::from_utf8(&view.decoded.bytes)
-                && is_text(t)
+                && let Some(t) = readable_text(&view.decoded.bytes)
             {
                 pane.text = Some(Lines::new(t.to_string()));
             }
@@ -136,20 +130,12 @@ impl Pane {
             out.push('\n');
         }
         if let Some(Ok(view)) = &self.view {
-            if let Ok(t) = std::str::from_utf8(&view.raw) {
-                if is_text(t) {
-                    out.push_str(t);
-                } else {
-                    out.push_str(&format!(
-                        "[{} of binary body — see the Hex tab]",
-                        format_size(view.raw.len() as u64)
-                    ));
-                }
-            } else {
-                out.push_str(&format!(
+            match readable_text(&view.raw) {
+                Some(t) => out.push_str(t),
+                None => out.push_str(&format!(
                     "[{} of binary body — see the Hex tab]",
                     format_size(view.raw.len() as u64)
-                ));
+                )),
             }
         }
         self.raw = Lines::new(out);
