@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 #[global_allocator]
-static GLOBAL: easlens::alloc::MiMalloc = easlens::alloc::MiMalloc;
+static GLOBAL: easlens_alloc::MiMalloc = easlens_alloc::MiMalloc;
 
 fn main() -> ExitCode {
-    easlens::alloc::return_freed_memory_promptly();
+    easlens_alloc::return_freed_memory_promptly();
     let args = cli::Cli::parse();
     cli::run(args)
 }

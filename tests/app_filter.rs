@@ -2,10 +2,10 @@
 //! egui_kittest. Each filter form of the issue is typed into the field as a user would, and the
 //! rows the table shows are checked against the sessions' own data.
 
-use easlens::app::EaslensApp;
-use easlens::capture::{Capture, Session};
-use easlens::eas::command::Command;
-use easlens::eas::session::Side;
+use easlens_app::EaslensApp;
+use easlens_core::capture::{Capture, Session};
+use easlens_core::eas::command::Command;
+use easlens_core::eas::session::Side;
 use eframe::egui;
 use egui::OutputCommand;
 use egui::accesskit::Role;
@@ -48,7 +48,7 @@ fn expected(c: &Capture, pred: impl Fn(&Session) -> bool) -> Vec<u32> {
 /// The same capture, opened independently (the harness owns the app's).
 fn load(h: &Harness<'_, EaslensApp>) -> Capture {
     let path = h.state().capture().unwrap().path.clone();
-    easlens::capture::open(&path, &Default::default()).unwrap()
+    easlens_core::capture::open(&path, &Default::default()).unwrap()
 }
 
 fn cmd(s: &Session) -> Option<Command> {

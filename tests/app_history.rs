@@ -1,7 +1,7 @@
 //! Following an item from the inspector into the history view, and back to a session, driven
 //! headless through egui_kittest on the calendar sample.
 
-use easlens::app::{EaslensApp, View};
+use easlens_app::{EaslensApp, View};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
@@ -70,8 +70,8 @@ fn clicking_a_finding_filters_the_table_to_its_sessions_and_selects_the_first() 
     h.get_by_label("Findings").click();
     h.run_steps(2);
     assert_eq!(h.state().view, View::Findings);
-    let capture = easlens::capture::open(&sample("throttling-storm-iphone.saz"), &Default::default()).unwrap();
-    let findings = easlens::analysis::findings::findings(&capture);
+    let capture = easlens_core::capture::open(&sample("throttling-storm-iphone.saz"), &Default::default()).unwrap();
+    let findings = easlens_core::analysis::findings::findings(&capture);
     let throttled = findings
         .iter()
         .find(|f| f.rule == "throttled")

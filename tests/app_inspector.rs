@@ -2,7 +2,7 @@
 //! the password prompt, selecting sessions (mouse and keyboard), the XML view with explained
 //! Status values, and credential masking.
 
-use easlens::app::{EMPTY_STATE, EaslensApp};
+use easlens_app::{EMPTY_STATE, EaslensApp};
 use eframe::egui;
 use egui::accesskit::Role;
 use egui_kittest::Harness;

@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Duration, FixedOffset};
-use easlens::capture::{self, BodyKept, Capture, Format, OpenError, OpenOptions, Progress, Session};
-use easlens::eas::Command;
-use easlens::eas::query::{QueryForm, RequestLine, encode_base64_query};
-use easlens::eas::session::{BodyState, Side};
-use easlens::http::decode_body;
-use easlens::samples::SampleExchange;
-use easlens::samples::har_writer::{HarOptions, HarStyle, HarVersion, write_har, write_har_file};
-use easlens::wbxml::{encode, from_xml};
+use easlens_core::capture::{self, BodyKept, Capture, Format, OpenError, OpenOptions, Progress, Session};
+use easlens_core::eas::Command;
+use easlens_core::eas::query::{QueryForm, RequestLine, encode_base64_query};
+use easlens_core::eas::session::{BodyState, Side};
+use easlens_core::http::decode_body;
+use easlens_core::wbxml::{encode, from_xml};
+use easlens_samples::SampleExchange;
+use easlens_samples::har_writer::{HarOptions, HarStyle, HarVersion, write_har, write_har_file};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

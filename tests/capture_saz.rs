@@ -9,14 +9,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::DateTime;
-use easlens::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress, Session};
-use easlens::eas::Command;
-use easlens::http::decode_body;
-use easlens::samples::SampleExchange;
-use easlens::samples::saz_writer::{
+use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress, Session};
+use easlens_core::eas::Command;
+use easlens_core::http::decode_body;
+use easlens_core::wbxml::{encode, from_xml};
+use easlens_samples::SampleExchange;
+use easlens_samples::saz_writer::{
     EntryOrder, NameStyle, RequestTarget, SazCompression, SazEncryption, SazOptions, write_saz, write_saz_file,
 };
-use easlens::wbxml::{encode, from_xml};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1194,7 +1194,7 @@ fn huge_archive_memory_stays_below_the_file_size() {
             compression: SazCompression::Stored,
             ..Default::default()
         };
-        let mut w = easlens::samples::saz_writer::SazWriter::new(out, count, &options).unwrap();
+        let mut w = easlens_samples::saz_writer::SazWriter::new(out, count, &options).unwrap();
         // About 10 KB per session: a FolderSync response with a long folder list.
         let mut s = folder_list_exchange(0, 180);
         for i in 0..count {

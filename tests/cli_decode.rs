@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use easlens::wbxml::{encode, from_xml, multipart};
+use easlens_core::wbxml::{encode, from_xml, multipart};
 
 const SYNC_XML: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <Sync xmlns="AirSync:">

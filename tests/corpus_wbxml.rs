@@ -6,7 +6,7 @@ mod common;
 
 use std::fs;
 
-use easlens::wbxml::{Event, decode, encode, from_xml, to_xml};
+use easlens_core::wbxml::{Event, decode, encode, from_xml, to_xml};
 
 /// A namespace-resolved element tree, the common ground for comparing XML from anywhere.
 #[derive(Debug, PartialEq)]
@@ -94,7 +94,7 @@ fn eol_normalised(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The decoded document as the same kind of tree, with the corpus's names for unknown tokens.
-fn tree_of(doc: &easlens::wbxml::Document) -> Node {
+fn tree_of(doc: &easlens_core::wbxml::Document) -> Node {
     let mut stack: Vec<Node> = Vec::new();
     for ev in doc.walk() {
         match ev {

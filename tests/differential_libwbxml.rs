@@ -33,8 +33,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::r#gen::{self as generator, GenDoc, GenOptions};
-use easlens::wbxml::codepages::{TokenStatus, codepages};
-use easlens::wbxml::{Child, Document, Element, Tag, decode, encode, from_xml};
+use easlens_core::wbxml::codepages::{TokenStatus, codepages};
+use easlens_core::wbxml::{Child, Document, Element, Tag, decode, encode, from_xml};
 
 const REQUIRE_ENV: &str = "EASLENS_REQUIRE_LIBWBXML";
 const WBXML2XML: &str = "wbxml2xml";

@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
-use easlens::capture::model::MemoryStore;
-use easlens::capture::{
+use easlens_core::capture::model::MemoryStore;
+use easlens_core::capture::{
     self, Body, BodyKept, BodyLocation, Capture, Format, OpenOptions, PasswordPrompt, Progress, Request, Response,
     Session,
 };
-use easlens::eas::session::Side;
-use easlens::filter::{self, FilterError, Query, TextIndex};
-use easlens::http::{Headers, RequestHead, ResponseHead};
-use easlens::wbxml;
+use easlens_core::eas::session::Side;
+use easlens_core::filter::{self, FilterError, Query, TextIndex};
+use easlens_core::http::{Headers, RequestHead, ResponseHead};
+use easlens_core::wbxml;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -378,7 +378,7 @@ fn text_index_finds_what_the_session_shows() {
                 if !brute.contains(p) {
                     let s = &c.sessions[*p as usize];
                     assert!(
-                        s.eas.as_ref().and_then(|e| e.command) == Some(easlens::eas::Command::SendMail),
+                        s.eas.as_ref().and_then(|e| e.command) == Some(easlens_core::eas::Command::SendMail),
                         "{name}: {word:?} found in position {p} but not in what it shows"
                     );
                 }
@@ -524,7 +524,7 @@ fn session(x: Exchange<'_>) -> Session {
             body: Body::in_memory(body),
         });
     }
-    s.eas = easlens::eas::session::summarize(&s, &x.req_body, &resp_body);
+    s.eas = easlens_core::eas::session::summarize(&s, &x.req_body, &resp_body);
     s
 }
 

@@ -7,13 +7,13 @@ mod common;
 
 use std::path::PathBuf;
 
-use easlens::analysis::findings::{Finding, Findings, Severity, rule};
-use easlens::analysis::synckey::{HIERARCHY, Mark, SyncKeyChains};
-use easlens::capture::{self, Capture, OpenOptions, Session};
-use easlens::eas::Command;
-use easlens::eas::session::Side;
-use easlens::samples::har_writer::{HarOptions, HarStyle, write_har_file};
-use easlens::samples::scenarios::{Device, Scenario, exchanges};
+use easlens_core::analysis::findings::{Finding, Findings, Severity, rule};
+use easlens_core::analysis::synckey::{HIERARCHY, Mark, SyncKeyChains};
+use easlens_core::capture::{self, Capture, OpenOptions, Session};
+use easlens_core::eas::Command;
+use easlens_core::eas::session::Side;
+use easlens_samples::har_writer::{HarOptions, HarStyle, write_har_file};
+use easlens_samples::scenarios::{Device, Scenario, exchanges};
 
 fn scenario(s: Scenario, d: Device) -> Capture {
     common::open_sample(&format!("{}-{}.saz", s.name(), d.name()))
@@ -298,7 +298,7 @@ fn redirect_and_auth_reports_the_redirect_the_401_run_and_what_ended_it() {
 #[test]
 fn every_rule_of_the_samples_is_described_and_the_ids_are_stable() {
     // The ids are an interface (JSON, the UI): the set the README documents.
-    let ids: Vec<&str> = easlens::analysis::findings::rules().iter().map(|r| r.id).collect();
+    let ids: Vec<&str> = easlens_core::analysis::findings::rules().iter().map(|r| r.id).collect();
     assert_eq!(
         ids,
         [

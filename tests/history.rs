@@ -4,12 +4,12 @@
 
 mod common;
 
-use easlens::analysis::folders::FolderNames;
-use easlens::analysis::history::{self, Direction, Expected, HistoryEvent, HistoryIndex, IdKind};
-use easlens::capture::{self, Capture, OpenOptions};
-use easlens::eas::items::ItemAction;
-use easlens::samples::SampleExchange;
-use easlens::samples::saz_writer::{SazOptions, write_saz_file};
+use easlens_core::analysis::folders::FolderNames;
+use easlens_core::analysis::history::{self, Direction, Expected, HistoryEvent, HistoryIndex, IdKind};
+use easlens_core::capture::{self, Capture, OpenOptions};
+use easlens_core::eas::items::ItemAction;
+use easlens_samples::SampleExchange;
+use easlens_samples::saz_writer::{SazOptions, write_saz_file};
 
 fn history_of(c: &Capture, id: &str) -> Vec<HistoryEvent> {
     HistoryIndex::build(c).history(c, id)
@@ -199,7 +199,7 @@ fn folder_names_come_from_folder_sync() {
     assert_eq!(names.label("11"), "11 (Projects)");
     assert_eq!(names.label("99"), "99");
     assert_eq!(
-        easlens::analysis::folders::folder_type_name(names.folder("1").unwrap().folder_type.unwrap()),
+        easlens_core::analysis::folders::folder_type_name(names.folder("1").unwrap().folder_type.unwrap()),
         Some("Calendar")
     );
     // The attachment fetched with ItemOperations is found by its FileReference.
@@ -219,7 +219,7 @@ fn folder_names_come_from_folder_sync() {
 
 fn exchange(sid: u64, second: u32, command: &str, request_xml: &str, response_xml: &str) -> SampleExchange {
     let message = |head: String, xml: &str| {
-        let body = easlens::wbxml::encode(&easlens::wbxml::from_xml(xml).unwrap());
+        let body = easlens_core::wbxml::encode(&easlens_core::wbxml::from_xml(xml).unwrap());
         let mut m = format!(
             "{head}\r\nContent-Type: application/vnd.ms-sync.wbxml\r\nContent-Length: {}\r\n\r\n",
             body.len()

@@ -16,7 +16,7 @@
 mod common;
 
 use common::r#gen::{self as generator, Body, GenDoc, GenOptions};
-use easlens::wbxml::{Document, Event, Tag, decode, encode, from_xml, to_xml};
+use easlens_core::wbxml::{Document, Event, Tag, decode, encode, from_xml, to_xml};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
@@ -190,7 +190,7 @@ fn generator_is_deterministic_and_covers_the_constructs() {
         assert_eq!(d, &GenDoc::generate(s as u64, opts.max_elements, &opts), "seed {s}");
         assert_eq!(d.wbxml_variant(7, 3), d.wbxml_variant(7, 3));
     }
-    let cp = easlens::wbxml::codepages::codepages();
+    let cp = easlens_core::wbxml::codepages::codepages();
     let mut seen = std::collections::BTreeMap::<&str, usize>::new();
     let mut pages = std::collections::BTreeSet::new();
     for d in &docs {
@@ -202,7 +202,7 @@ fn generator_is_deterministic_and_covers_the_constructs() {
             let mut hit = |k| *seen.entry(k).or_default() += 1;
             match info {
                 None => hit("unknown token"),
-                Some(t) if t.status == easlens::wbxml::codepages::TokenStatus::Legacy => hit("legacy token"),
+                Some(t) if t.status == easlens_core::wbxml::codepages::TokenStatus::Legacy => hit("legacy token"),
                 Some(_) => {}
             }
             match &n.body {

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command as Process;
 
-use easlens::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt};
-use easlens::eas::Command;
-use easlens::eas::session::{BodyState, Highlight, Side};
-use easlens::http::decode_body;
-use easlens::wbxml;
+use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt};
+use easlens_core::eas::Command;
+use easlens_core::eas::session::{BodyState, Highlight, Side};
+use easlens_core::http::decode_body;
+use easlens_core::wbxml;
 
 fn samples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
@@ -131,7 +131,7 @@ fn healthy_conversations_have_every_command_and_nothing_highlighted() {
         .iter()
         .find_map(|s| s.eas.as_ref().filter(|e| e.command == Some(Command::Sync)))
         .unwrap();
-    assert_eq!(e.query_form, Some(easlens::eas::query::QueryForm::Base64));
+    assert_eq!(e.query_form, Some(easlens_core::eas::query::QueryForm::Base64));
     assert_eq!(
         (e.device_type.as_deref(), e.protocol_version.as_deref()),
         (Some("Android"), Some("14.1"))
@@ -456,7 +456,7 @@ fn bodies_are_decoded_on_demand_and_cached() {
         .position(|s| s.eas.as_ref().is_some_and(|e| e.request_body == BodyState::Lost))
         .unwrap();
     let view = har.body_view(lost, Side::Request).unwrap().unwrap();
-    assert_eq!(view.kept, easlens::capture::BodyKept::LostByExporter);
+    assert_eq!(view.kept, easlens_core::capture::BodyKept::LostByExporter);
     assert!(
         view.xml.is_none() && view.wbxml_error.is_none(),
         "not reported as a decode error"

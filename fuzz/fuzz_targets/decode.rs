@@ -9,7 +9,7 @@
 mod common;
 
 use common::hex;
-use easlens::wbxml::{decode, encode, from_xml, multipart, to_xml};
+use easlens_core::wbxml::{decode, encode, from_xml, multipart, to_xml};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -10,8 +10,8 @@ mod common;
 use std::path::Path;
 
 use common::hex_prefix;
-use easlens::capture::{BodyLocation, OpenOptions, har};
-use easlens::http::decode_body;
+use easlens_core::capture::{BodyLocation, OpenOptions, har};
+use easlens_core::http::decode_body;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -10,9 +10,9 @@
 mod common;
 
 use common::hex_prefix;
-use easlens::eas::query::{encode_base64_query, encode_plain_query, parse_request_target};
-use easlens::http::body::{MAX_DECODED, dechunk};
-use easlens::http::{Headers, decode_body, parse_request, parse_response};
+use easlens_core::eas::query::{encode_base64_query, encode_plain_query, parse_request_target};
+use easlens_core::http::body::{MAX_DECODED, dechunk};
+use easlens_core::http::{Headers, decode_body, parse_request, parse_response};
 use libfuzzer_sys::fuzz_target;
 
 fn body(data: &[u8], offset: usize, headers: &Headers) {

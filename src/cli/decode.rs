@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use easlens::hexdump;
-use easlens::wbxml::{self, multipart};
+use easlens_core::hexdump;
+use easlens_core::wbxml::{self, multipart};
 
 use super::{EXIT_MALFORMED, EXIT_UNREADABLE};
 

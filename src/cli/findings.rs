@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens::analysis::findings::{Finding, Findings, Severity, ranges};
-use easlens::analysis::synckey::SyncKeyChains;
+use easlens_core::analysis::findings::{Finding, Findings, Severity, ranges};
+use easlens_core::analysis::synckey::SyncKeyChains;
 
 use super::{open_capture, print_json};
 

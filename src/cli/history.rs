@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens::analysis::folders::FolderNames;
-use easlens::analysis::history::{self, FieldChange, HistoryEvent, HistoryIndex};
+use easlens_core::analysis::folders::FolderNames;
+use easlens_core::analysis::history::{self, FieldChange, HistoryEvent, HistoryIndex};
 use serde::Serialize;
 
 use super::sessions::truncate as shorten;

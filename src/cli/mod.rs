@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use easlens::capture::{self, Capture, OpenOptions, PasswordPrompt};
+use easlens_core::capture::{self, Capture, OpenOptions, PasswordPrompt};
 use serde::Serialize;
 
 /// Exit status for malformed input: the partial result is printed, the error goes to stderr.
@@ -113,6 +113,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
-        None => easlens::app::run(cli.file),
+        None => easlens_app::run(cli.file),
     }
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens::capture::{self, BodyKept, Capture, Session};
-use easlens::eas::session::{BodyState, Highlight};
+use easlens_core::capture::{self, BodyKept, Capture, Session};
+use easlens_core::eas::session::{BodyState, Highlight};
 use serde::Serialize;
 
 use super::{open_capture, print_json};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use easlens::app::EaslensApp;
+use easlens_app::EaslensApp;
 use egui_kittest::Harness;
 
 pub fn sample(name: &str) -> PathBuf {

@@ -4,7 +4,7 @@
 //! A document is generated as a small tree model ([`GenDoc`]) from a seed and a size budget; the
 //! same `(seed, budget, options)` always gives the same document. The model is then written
 //!
-//! * as XML text in exactly the form [`easlens::wbxml::to_xml`] writes ([`GenDoc::xml`]): no
+//! * as XML text in exactly the form [`easlens_core::wbxml::to_xml`] writes ([`GenDoc::xml`]): no
 //!   prefixes, `xmlns="Page:"` whenever the page changes, four-space indentation, leaf text on one
 //!   line, `encoding="base64"` / `encoding="hex"` for binary content, `<Unknown page="P"
 //!   token="0xTT">` for tokens without a name — so `to_xml(from_xml(xml)) == xml` is testable;
@@ -27,8 +27,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use easlens::wbxml::Tag;
-use easlens::wbxml::codepages::{Render, TokenStatus, codepages};
+use easlens_core::wbxml::Tag;
+use easlens_core::wbxml::codepages::{Render, TokenStatus, codepages};
 use proptest::prelude::*;
 
 /// SplitMix64: tiny, fast, and good enough to drive a test generator. Same seed, same sequence.
@@ -334,7 +334,7 @@ impl GenDoc {
         GenDoc { seed, root }
     }
 
-    /// The document as [`to_xml`](easlens::wbxml::to_xml) writes it.
+    /// The document as [`to_xml`](easlens_core::wbxml::to_xml) writes it.
     pub fn xml(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         write_xml(&mut out, &self.root, None, 0);

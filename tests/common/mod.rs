@@ -6,7 +6,7 @@ pub mod r#gen;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use easlens::capture::{self, Capture, OpenOptions};
+use easlens_core::capture::{self, Capture, OpenOptions};
 
 /// `../shared/<sub>` beside the project, or `None` (with a message) when it is not there, so that
 /// tests reading third-party material skip cleanly on a machine without it.

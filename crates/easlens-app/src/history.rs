@@ -1,0 +1,305 @@
+//! The item history view: type (or follow from the inspector) a ServerId, ClientId, UID or
+//! ConversationId and see every operation on that item across the capture, in order, with the
+//! fields each Change altered and the state the device should end up in. Everything shown comes
+//! from `analysis::history`.
+
+use eframe::egui;
+
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use super::analysis::Analysis;
+use super::sessions::highlight_color;
+use easlens_core::analysis::history::{
+    Direction, Expected, FieldChange, FinalState, HistoryEvent, IdMatch, Outcome, changed_fields, final_states,
+};
+use easlens_core::capture::Capture;
+use easlens_core::eas::session::Highlight;
+
+/// What the user asked the app to do from the history view.
+pub enum HistoryAction {
+    /// Show this session (position in `Capture::sessions`) in the inspector.
+    Select(u32),
+}
+
+#[derive(Default)]
+pub struct HistoryPanel {
+    /// What the user typed.
+    pub query: String,
+    /// The id whose history is shown.
+    item: Option<String>,
+    pub events: Vec<HistoryEvent>,
+    changes: Vec<Vec<FieldChange>>,
+    pub finals: Vec<FinalState>,
+    error: Option<String>,
+    suggestions: Vec<IdMatch>,
+    suggested_for: Option<String>,
+}
+
+impl HistoryPanel {
+    /// A new capture: forget the shown item.
+    pub fn clear(&mut self) {
+        *self = HistoryPanel::default();
+    }
+
+    /// Shows the history of `id`.
+    pub fn follow(&mut self, capture: &Capture, analysis: &Analysis, id: &str) {
+        let id = id.trim();
+        self.query = id.to_string();
+        self.item = Some(id.to_string());
+        self.events = analysis.history.history(capture, id);
+        self.finals = final_states(&self.events, &analysis.folders);
+        self.error = None;
+        self.changes = match changed_fields(capture, &self.events) {
+            Ok(c) => c,
+            Err(e) => {
+                self.error = Some(e.to_string());
+                vec![Vec::new(); self.events.len()]
+            }
+        };
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, analysis: Option<&Analysis>) -> Option<HistoryAction> {
+        let Some(analysis) = analysis else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Indexing the items of the capture…");
+            });
+            return None;
+        };
+        let mut action = None;
+        let mut follow = None;
+        ui.horizontal(|ui| {
+            let label = ui.label(RichText::new("Item").strong());
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.query)
+                        .id_salt("history-item")
+                        .hint_text("ServerId, ClientId, calendar UID or ConversationId")
+                        .desired_width(380.0)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Follow").clicked() || enter) && !self.query.trim().is_empty() {
+                follow = Some(self.query.clone());
+            }
+            ui.label(RichText::new(format!("{} item operations indexed", analysis.history.len())).weak());
+        });
+        // Ids starting with what was typed, while it is not the followed one.
+        let typed = self.query.trim().to_string();
+        if !typed.is_empty() && self.item.as_deref() != Some(typed.as_str()) {
+            if self.suggested_for.as_deref() != Some(typed.as_str()) {
+                self.suggestions = analysis.history.find_ids(capture, &typed, 8);
+                self.suggested_for = Some(typed.clone());
+            }
+            ui.horizontal_wrapped(|ui| {
+                if self.suggestions.is_empty() {
+                    ui.label(RichText::new("No id starts with that.").weak());
+                }
+                for m in &self.suggestions {
+                    let ops = format!("{} op{}", m.operations, if m.operations == 1 { "" } else { "s" });
+                    let text = match &m.subject {
+                        Some(s) => format!("{} {} — {s} ({ops})", m.kind.label(), m.id),
+                        None => format!("{} {} ({ops})", m.kind.label(), m.id),
+                    };
+                    if ui.link(text).clicked() {
+                        follow = Some(m.id.clone());
+                    }
+                }
+            });
+        }
+        if let Some(id) = follow {
+            self.follow(capture, analysis, &id);
+        }
+        let Some(item) = self.item.clone() else {
+            ui.add_space(12.0);
+            ui.label(
+                RichText::new(
+                    "Type an id, or select a session and use “Follow item” in the inspector, to see every \
+                     Add, Change, Delete, Fetch and Move of that item across the capture.",
+                )
+                .weak(),
+            );
+            return None;
+        };
+        ui.separator();
+        if self.events.is_empty() {
+            ui.label(format!("No operation in the capture mentions `{item}`."));
+            return None;
+        }
+        if let Some(e) = &self.error {
+            ui.label(RichText::new(format!("△ changed fields unavailable: {e}")).color(ui.visuals().warn_fg_color));
+        }
+        self.final_states_ui(ui);
+        ui.add_space(4.0);
+        if let Some(i) = self.events_table(ui, analysis) {
+            action = Some(HistoryAction::Select(i));
+        }
+        action
+    }
+
+    fn final_states_ui(&self, ui: &mut egui::Ui) {
+        let dark = ui.visuals().dark_mode;
+        for f in &self.finals {
+            let (glyph, color, what) = match (f.expected, dark) {
+                (Expected::Present, true) => ("●", Color32::from_rgb(120, 210, 120), "should be on the device"),
+                (Expected::Present, false) => ("●", Color32::from_rgb(20, 130, 40), "should be on the device"),
+                (Expected::Updated, true) => (
+                    "●",
+                    Color32::from_rgb(120, 180, 255),
+                    "should be on the device, updated",
+                ),
+                (Expected::Updated, false) => ("●", Color32::from_rgb(20, 80, 180), "should be on the device, updated"),
+                (Expected::Gone, true) => ("○", Color32::from_rgb(235, 205, 70), "should be gone from the device"),
+                (Expected::Gone, false) => ("○", Color32::from_rgb(140, 110, 0), "should be gone from the device"),
+                (Expected::Unknown, _) => ("?", ui.visuals().weak_text_color(), "final state unknown"),
+            };
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    RichText::new(format!("{glyph} {}", f.item))
+                        .color(color)
+                        .strong()
+                        .monospace(),
+                );
+                if let Some(s) = &f.subject {
+                    ui.label(RichText::new(format!("“{s}”")).strong());
+                }
+                ui.label(RichText::new(what).color(color));
+                ui.label(RichText::new(&f.explanation).weak());
+            });
+        }
+    }
+
+    /// The events, oldest first; returns the session the user clicked.
+    fn events_table(&self, ui: &mut egui::Ui, analysis: &Analysis) -> Option<u32> {
+        let dark = ui.visuals().dark_mode;
+        let mut clicked = None;
+        let row_h = 20.0;
+        TableBuilder::new(ui)
+            .id_salt("history-events")
+            .striped(true)
+            .resizable(true)
+            .auto_shrink([false, false])
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(100.0).at_least(60.0))
+            .column(Column::initial(44.0).at_least(30.0))
+            .column(Column::initial(62.0).at_least(40.0))
+            .column(Column::initial(130.0).at_least(60.0))
+            .column(Column::initial(120.0).at_least(50.0))
+            .column(Column::initial(120.0).at_least(50.0))
+            .column(Column::initial(150.0).at_least(50.0))
+            .column(Column::initial(180.0).at_least(50.0))
+            .column(Column::remainder().at_least(100.0))
+            .header(row_h, |mut h| {
+                for name in [
+                    "Time",
+                    "#",
+                    "From",
+                    "Action",
+                    "Folder",
+                    "ServerId",
+                    "ClientId",
+                    "Status",
+                    "Subject / changes",
+                ] {
+                    h.col(|ui| {
+                        ui.label(RichText::new(name).strong());
+                    });
+                }
+            })
+            .body(|mut body| {
+                for (k, e) in self.events.iter().enumerate() {
+                    let changes = self.changes.get(k).map(Vec::as_slice).unwrap_or(&[]);
+                    let h = row_h * (1 + changes.len().min(8)) as f32;
+                    body.row(h, |mut row| {
+                        let failed = e.outcome() != Outcome::Applied;
+                        let fail_color = highlight_color(Highlight::Http, dark);
+                        let t = |s: String| {
+                            if failed {
+                                RichText::new(s).color(fail_color)
+                            } else {
+                                RichText::new(s)
+                            }
+                        };
+                        row.col(|ui| {
+                            ui.label(t(e
+                                .time
+                                .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                                .unwrap_or_default()));
+                        });
+                        row.col(|ui| {
+                            if ui
+                                .link(e.session.to_string())
+                                .on_hover_text("Show this session")
+                                .clicked()
+                            {
+                                clicked = Some(e.position as u32);
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.label(t(match e.direction {
+                                Direction::Client => "device".into(),
+                                Direction::Server => "server".into(),
+                            }));
+                        });
+                        row.col(|ui| {
+                            let mut a = e.action.label().to_string();
+                            if e.reply {
+                                a.push_str(" (reply)");
+                            }
+                            ui.label(t(a).strong());
+                        });
+                        row.col(|ui| {
+                            let f = e
+                                .collection_id
+                                .as_deref()
+                                .map(|c| analysis.folders.label(c))
+                                .unwrap_or_default();
+                            ui.add(egui::Label::new(t(f)).truncate());
+                        });
+                        row.col(|ui| {
+                            let mut s = e.server_id.clone().unwrap_or_default();
+                            if let Some(d) = &e.dst_server_id {
+                                s.push_str(&format!(" → {d}"));
+                            }
+                            ui.add(egui::Label::new(t(s).monospace()).truncate());
+                        });
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(t(e.client_id.clone().unwrap_or_default()).monospace()).truncate());
+                        });
+                        row.col(|ui| {
+                            let s = match (e.status, e.status_name, e.http_status) {
+                                (Some(v), Some(n), _) => format!("{v} {n}"),
+                                (Some(v), None, _) => v.to_string(),
+                                (None, _, Some(c)) if !(200..300).contains(&c) => format!("HTTP {c}"),
+                                (None, _, None) => "no response".into(),
+                                _ => String::new(),
+                            };
+                            let r = ui.add(egui::Label::new(t(s)).truncate());
+                            if let Some(m) = e.status_meaning {
+                                r.on_hover_text(m);
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.vertical(|ui| {
+                                ui.spacing_mut().item_spacing.y = 0.0;
+                                ui.add(egui::Label::new(t(e.subject.clone().unwrap_or_default())).truncate());
+                                for c in changes.iter().take(8) {
+                                    let old = c.old.as_deref().unwrap_or("—");
+                                    let new = c.new.as_deref().unwrap_or("(removed)");
+                                    ui.add(
+                                        egui::Label::new(
+                                            RichText::new(format!("{}: {old} → {new}", c.path)).monospace(),
+                                        )
+                                        .truncate(),
+                                    );
+                                }
+                            });
+                        });
+                    });
+                }
+            });
+        clicked
+    }
+}

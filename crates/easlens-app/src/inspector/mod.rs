@@ -1,0 +1,434 @@
+//! The inspector: the selected session's request and response side by side (stacked when the
+//! window is narrow), with XML, Headers, Query, Raw and Hex tabs. Everything shown comes from the
+//! engine (`Capture::body_view`, the session's `EasSummary`, `parse_request_target`); bodies are
+//! shown through a virtualized per-line view so a 10 MB body costs only its visible lines.
+
+mod pane;
+mod tabs;
+mod view;
+
+use eframe::egui;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+use egui::RichText;
+
+use super::sessions::command_label;
+use easlens_core::capture::{Capture, Session};
+use easlens_core::eas::session::Side;
+use easlens_core::eas::status::{Verdict, http_meaning};
+use pane::Pane;
+use tabs::{PaneOptions, pane_ui};
+use view::{Find, status_text, verdict_color};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Xml,
+    Headers,
+    Query,
+    Raw,
+    Hex,
+}
+
+const TABS: [(Tab, &str); 5] = [
+    (Tab::Xml, "XML"),
+    (Tab::Headers, "Headers"),
+    (Tab::Query, "Query"),
+    (Tab::Raw, "Raw"),
+    (Tab::Hex, "Hex"),
+];
+
+/// Bodies larger than this (as stored, both sides together) are decoded on a worker thread.
+const DECODE_IN_BACKGROUND_FROM: u64 = 256 * 1024;
+
+/// State of the inspector.
+pub struct Inspector {
+    pub tab: Tab,
+    /// Show Authorization and cookie values.
+    pub reveal: bool,
+    /// Hex view of the decoded bytes instead of the bytes as stored.
+    hex_decoded: bool,
+    session: Option<u32>,
+    request: Pane,
+    response: Pane,
+    /// Bodies being decoded off the UI thread: (session, result channel).
+    decoding: Option<(u32, Receiver<(Pane, Pane)>)>,
+    /// Search within the bodies of the XML and Raw tabs.
+    pub find_text: String,
+    /// What the matches were computed for: (needle, session, tab, panes reloaded).
+    find_key: Option<(String, Option<u32>, Tab, bool)>,
+    hits: Vec<(Side, usize)>,
+    hit: usize,
+    scroll_to_hit: bool,
+    /// What was last copied, for the status bar (taken by the app).
+    copied: Option<String>,
+    /// An item id the user asked to follow (taken by the app, which opens the history view).
+    follow: Option<String>,
+}
+
+impl Default for Inspector {
+    fn default() -> Self {
+        Inspector {
+            tab: Tab::Xml,
+            reveal: false,
+            hex_decoded: false,
+            session: None,
+            request: Pane::empty(Side::Request),
+            response: Pane::empty(Side::Response),
+            decoding: None,
+            find_text: String::new(),
+            find_key: None,
+            hits: Vec::new(),
+            hit: 0,
+            scroll_to_hit: false,
+            copied: None,
+            follow: None,
+        }
+    }
+}
+
+impl Inspector {
+    /// Forgets the shown session (a new capture was opened).
+    pub fn clear(&mut self) {
+        self.session = None;
+        self.request = Pane::empty(Side::Request);
+        self.response = Pane::empty(Side::Response);
+        self.decoding = None;
+        self.find_key = None;
+    }
+
+    /// True while the selected session's bodies are decoded in the background.
+    pub fn is_decoding(&self) -> bool {
+        self.decoding.is_some()
+    }
+
+    /// The number of matches of the body search.
+    pub fn find_hits(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// The item id the user chose in "Follow item", once.
+    pub fn take_follow(&mut self) -> Option<String> {
+        self.follow.take()
+    }
+
+    /// The item menu: every id of the session's item operations, to follow through the capture.
+    fn follow_menu(&mut self, ui: &mut egui::Ui, session: &Session) {
+        let Some(eas) = &session.eas else { return };
+        let mut ids: Vec<(String, String)> = Vec::new();
+        for op in eas.items.iter() {
+            let subject = op.subject.map(|s| format!(" — {s}")).unwrap_or_default();
+            for (kind, id) in [("ServerId", op.server_id), ("ClientId", op.client_id), ("UID", op.uid)] {
+                if let Some(id) = id
+                    && !ids.iter().any(|(i, _)| i == id)
+                {
+                    ids.push((id.to_string(), format!("{kind} {id} ({}){subject}", op.action.label())));
+                }
+            }
+        }
+        if ids.is_empty() {
+            return;
+        }
+        ui.menu_button(format!("Follow item ({})", ids.len()), |ui| {
+            egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+                for (id, label) in &ids {
+                    if ui.button(label).clicked() {
+                        self.follow = Some(id.clone());
+                        ui.close();
+                    }
+                }
+            });
+        })
+        .response
+        .on_hover_text("Show every operation on one of this session's items across the capture");
+    }
+
+    /// What was copied since the last call ("Response XML"), for the status bar.
+    pub fn take_copied(&mut self) -> Option<String> {
+        self.copied.take()
+    }
+
+    fn sync(&mut self, capture: &Arc<Capture>, selected: Option<u32>, ctx: &egui::Context) {
+        if let Some((i, rx)) = &self.decoding {
+            match rx.try_recv() {
+                Ok((request, response)) if Some(*i) == self.session => {
+                    self.request = request;
+                    self.response = response;
+                    self.decoding = None;
+                    self.find_key = None;
+                }
+                Ok(_) | Err(TryRecvError::Disconnected) => self.decoding = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if self.session == selected {
+            return;
+        }
+        self.session = selected;
+        self.find_key = None;
+        let Some(i) = selected else {
+            self.clear();
+            return;
+        };
+        let s = &capture.sessions[i as usize];
+        let size =
+            s.request.as_ref().map_or(0, |r| r.body.stored_len) + s.response.as_ref().map_or(0, |r| r.body.stored_len);
+        let reveal = self.reveal;
+        if size < DECODE_IN_BACKGROUND_FROM {
+            self.request = Pane::load(capture, i as usize, Side::Request, reveal);
+            self.response = Pane::load(capture, i as usize, Side::Response, reveal);
+            self.decoding = None;
+            return;
+        }
+        self.request = Pane::empty(Side::Request);
+        self.response = Pane::empty(Side::Response);
+        let (tx, rx) = channel();
+        let (c, ctx) = (capture.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("easlens-decode".into())
+            .spawn(move || {
+                let panes = (
+                    Pane::load(&c, i as usize, Side::Request, reveal),
+                    Pane::load(&c, i as usize, Side::Response, reveal),
+                );
+                let _ = tx.send(panes);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.decoding = Some((i, rx)),
+            Err(_) => {
+                self.request = Pane::load(capture, i as usize, Side::Request, reveal);
+                self.response = Pane::load(capture, i as usize, Side::Response, reveal);
+            }
+        }
+    }
+
+    /// Recomputes the search matches when the needle, the session or the tab changed.
+    fn update_find(&mut self) {
+        let key = (
+            self.find_text.to_ascii_lowercase(),
+            self.session,
+            self.tab,
+            self.decoding.is_some(),
+        );
+        if self.find_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.hits.clear();
+        self.hit = 0;
+        if !key.0.is_empty() {
+            for pane in [&self.request, &self.response] {
+                let lines = match self.tab {
+                    Tab::Xml => pane.body_lines(),
+                    Tab::Raw => Some(&pane.raw),
+                    _ => None,
+                };
+                let Some(lines) = lines else { continue };
+                for i in 0..lines.lines.len() {
+                    if lines.line(i).to_ascii_lowercase().contains(&key.0) {
+                        self.hits.push((pane.side, i));
+                    }
+                }
+            }
+            self.scroll_to_hit = !self.hits.is_empty();
+        }
+        self.find_key = Some(key);
+    }
+
+    fn find_for(&self, side: Side) -> Find {
+        let current = self.hits.get(self.hit).filter(|(s, _)| *s == side).map(|(_, l)| *l);
+        Find {
+            needle: self.find_text.to_ascii_lowercase(),
+            current,
+            scroll_to: current.filter(|_| self.scroll_to_hit),
+        }
+    }
+
+    fn find_bar(&mut self, ui: &mut egui::Ui) {
+        let searchable = matches!(self.tab, Tab::Xml | Tab::Raw);
+        ui.add_enabled_ui(searchable, |ui| {
+            let label = ui.label("Find");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.find_text)
+                        .id_salt("find-in-body")
+                        .hint_text("in the XML / Raw text")
+                        .desired_width(170.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("Search the XML or Raw text of both panes (Enter: next match, Shift+Enter: previous)");
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let back = enter && ui.input(|i| i.modifiers.shift);
+            if enter {
+                r.request_focus();
+            }
+            let n = self.hits.len();
+            let prev = ui
+                .add_enabled(n > 0, egui::Button::new("▲").small())
+                .on_hover_text("Previous match");
+            let next = ui
+                .add_enabled(n > 0, egui::Button::new("▼").small())
+                .on_hover_text("Next match");
+            if n > 0 && (next.clicked() || (enter && !back)) {
+                self.hit = (self.hit + 1) % n;
+                self.scroll_to_hit = true;
+            }
+            if n > 0 && (prev.clicked() || back) {
+                self.hit = (self.hit + n - 1) % n;
+                self.scroll_to_hit = true;
+            }
+            if !self.find_text.is_empty() {
+                let t = if n == 0 {
+                    "no match".to_string()
+                } else {
+                    format!("{} of {n}", self.hit + 1)
+                };
+                ui.label(RichText::new(t).weak());
+            }
+        });
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Arc<Capture>, selected: Option<u32>) {
+        self.sync(capture, selected, ui.ctx());
+        let Some(index) = self.session else {
+            ui.centered_and_justified(|ui| {
+                ui.label(RichText::new("Select a session to inspect its request and response (↑/↓ move).").weak());
+            });
+            return;
+        };
+        let session = &capture.sessions[index as usize];
+        self.summary(ui, session);
+        ui.horizontal(|ui| {
+            for (tab, name) in TABS {
+                ui.selectable_value(&mut self.tab, tab, name);
+            }
+            ui.separator();
+            ui.checkbox(&mut self.reveal, "Reveal credentials")
+                .on_hover_text("Show Authorization and cookie values (masked by default)");
+            self.follow_menu(ui, session);
+            if self.tab == Tab::Hex {
+                ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
+                    .on_hover_text("Hex of the body after de-chunking and decompression instead of as stored");
+            }
+            // Right-aligned: the find bar is about 330 points wide.
+            ui.add_space((ui.available_width() - 330.0).max(8.0));
+            self.find_bar(ui);
+        });
+        if self.request.raw_revealed != self.reveal {
+            self.request.build_raw(session, self.reveal);
+            self.response.build_raw(session, self.reveal);
+            self.find_key = None;
+        }
+        self.update_find();
+        ui.separator();
+        if self.decoding.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Decoding the bodies…");
+            });
+            return;
+        }
+        let avail = ui.available_size();
+        let side_by_side = avail.x >= 900.0;
+        let finds = [self.find_for(Side::Request), self.find_for(Side::Response)];
+        self.scroll_to_hit = false;
+        let options = |k: usize| PaneOptions {
+            tab: self.tab,
+            reveal: self.reveal,
+            hex_decoded: self.hex_decoded,
+            find: &finds[k],
+        };
+        let mut copied = None;
+        if side_by_side {
+            let w = (avail.x - 12.0) / 2.0;
+            ui.horizontal_top(|ui| {
+                for (k, pane) in [&self.request, &self.response].into_iter().enumerate() {
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(w, avail.y),
+                        egui::Layout::top_down(egui::Align::Min),
+                        |ui| {
+                            ui.set_min_size(egui::vec2(w, avail.y));
+                            ui.set_max_width(w);
+                            copied = copied.take().or(pane_ui(ui, pane, session, &options(k)));
+                        },
+                    );
+                    if pane.side == Side::Request {
+                        ui.separator();
+                    }
+                }
+            });
+        } else {
+            let h = (avail.y - 12.0) / 2.0;
+            for (k, pane) in [&self.request, &self.response].into_iter().enumerate() {
+                ui.allocate_ui_with_layout(egui::vec2(avail.x, h), egui::Layout::top_down(egui::Align::Min), |ui| {
+                    ui.set_min_size(egui::vec2(avail.x, h));
+                    ui.set_max_height(h);
+                    copied = copied.take().or(pane_ui(ui, pane, session, &options(k)));
+                });
+                if pane.side == Side::Request {
+                    ui.separator();
+                }
+            }
+        }
+        if let Some((what, text)) = copied {
+            ui.ctx().copy_text(text);
+            self.copied = Some(what);
+        }
+    }
+
+    /// One or two lines about the session: what was asked, what came back, what it means.
+    fn summary(&self, ui: &mut egui::Ui, s: &Session) {
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format!("#{}", s.index)).strong());
+            ui.label(RichText::new(command_label(s)).strong());
+            if let Some(r) = &s.request {
+                ui.label(RichText::new(&r.url).weak());
+            }
+        });
+        ui.horizontal_wrapped(|ui| match &s.response {
+            Some(r) => {
+                let m = http_meaning(r.head.status);
+                let failure = m.is_some_and(|m| m.failure) || r.head.status >= 400;
+                let c = if failure {
+                    verdict_color(Verdict::Failure, dark)
+                } else {
+                    verdict_color(Verdict::Success, dark)
+                };
+                let mut t = format!("HTTP {} {}", r.head.status, r.head.reason);
+                if let Some(m) = m {
+                    t.push_str(&format!(" — {}", m.meaning));
+                }
+                ui.label(RichText::new(t).color(c));
+            }
+            None if s.flags.aborted => {
+                ui.label(
+                    RichText::new("No response: the session was aborted").color(verdict_color(Verdict::Failure, dark)),
+                );
+            }
+            None => {
+                ui.label("No response");
+            }
+        });
+        if let Some(eas) = &s.eas {
+            for e in eas
+                .statuses
+                .iter()
+                .filter(|e| e.side == Side::Response && e.verdict != Verdict::Success)
+            {
+                ui.label(
+                    RichText::new(format!("Status {} at {}", status_text(e), e.path))
+                        .color(verdict_color(e.verdict, dark)),
+                );
+            }
+        }
+        let notes: Vec<&String> = s
+            .notes
+            .iter()
+            .chain(s.eas.iter().flat_map(|e| e.notes.iter()))
+            .collect();
+        for n in notes {
+            ui.label(RichText::new(format!("△ {n}")).color(ui.visuals().warn_fg_color));
+        }
+    }
+}

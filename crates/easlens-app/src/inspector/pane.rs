@@ -1,0 +1,196 @@
+//! One side (request or response) of the selected session, prepared for display: the decoded
+//! body as lines (XML or text), the Status annotations per XML line, and the Raw text.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use easlens_core::capture::Capture;
+use easlens_core::capture::Session;
+use easlens_core::capture::bodies::BodyView;
+use easlens_core::eas::session::{Side, StatusEntry};
+use easlens_core::http::headers::shown_value;
+use easlens_core::http::{Headers, readable_text};
+
+use super::super::sessions::format_size;
+
+/// The lines of a text: byte ranges without the line break.
+fn line_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            out.push(start..end);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out
+}
+
+/// A text with its line index, shown virtualized.
+#[derive(Default)]
+pub struct Lines {
+    pub text: String,
+    pub lines: Vec<Range<usize>>,
+}
+
+impl Lines {
+    pub fn new(text: String) -> Lines {
+        let lines = line_ranges(&text);
+        Lines { text, lines }
+    }
+
+    pub fn line(&self, i: usize) -> &str {
+        &self.text[self.lines[i].clone()]
+    }
+}
+
+/// One side (request or response) of the selected session.
+pub struct Pane {
+    pub side: Side,
+    /// `None`: the session has no such side.
+    pub view: Option<Result<Arc<BodyView>, String>>,
+    pub xml: Lines,
+    /// Status annotation per XML line.
+    pub statuses: Vec<(usize, StatusEntry)>,
+    /// The decoded body as text, when it is not WBXML but readable.
+    pub text: Option<Lines>,
+    /// Head and body as text for the Raw tab (depends on the reveal toggle).
+    pub raw: Lines,
+    pub raw_revealed: bool,
+}
+
+impl Pane {
+    pub fn empty(side: Side) -> Pane {
+        Pane {
+            side,
+            view: None,
+            xml: Lines::default(),
+            statuses: Vec::new(),
+            text: None,
+            raw: Lines::default(),
+            raw_revealed: false,
+        }
+    }
+
+    pub fn load(capture: &Capture, index: usize, side: Side, reveal: bool) -> Pane {
+        let mut pane = Pane::empty(side);
+        pane.view = capture.body_view(index, side).map(|r| r.map_err(|e| e.to_string()));
+        let session = &capture.sessions[index];
+        if let Some(Ok(view)) = &pane.view {
+            if let Some(xml) = &view.xml {
+                pane.xml = Lines::new(xml.clone());
+                pane.statuses = annotate_statuses(&pane.xml, session, side);
+            } else if !view.decoded.bytes.is_empty()
+                && let Some(t) = readable_text(&view.decoded.bytes)
+            {
+                pane.text = Some(Lines::new(t.to_string()));
+            }
+        }
+        pane.build_raw(session, reveal);
+        pane
+    }
+
+    /// The body as shown in the XML tab (decoded XML, or readable text), for Copy and search.
+    pub fn copyable_body(&self) -> Option<&str> {
+        if !self.xml.lines.is_empty() {
+            return Some(&self.xml.text);
+        }
+        self.text.as_ref().map(|t| t.text.as_str())
+    }
+
+    /// The lines the XML tab shows (for search).
+    pub fn body_lines(&self) -> Option<&Lines> {
+        if !self.xml.lines.is_empty() {
+            return Some(&self.xml);
+        }
+        self.text.as_ref()
+    }
+
+    /// Start line and headers as text, secrets masked unless `reveal`.
+    pub fn header_text(&self, session: &Session, reveal: bool) -> Option<String> {
+        let (mut out, headers) = head(session, self.side)?;
+        out.push('\n');
+        for (n, v) in headers.iter() {
+            out.push_str(&format!("{n}: {}\n", shown_value(n, v, reveal)));
+        }
+        Some(out)
+    }
+
+    pub fn build_raw(&mut self, session: &Session, reveal: bool) {
+        let mut out = self.header_text(session, reveal).unwrap_or_default();
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        if let Some(Ok(view)) = &self.view {
+            match readable_text(&view.raw) {
+                Some(t) => out.push_str(t),
+                None => out.push_str(&format!(
+                    "[{} of binary body — see the Hex tab]",
+                    format_size(view.raw.len() as u64)
+                )),
+            }
+        }
+        self.raw = Lines::new(out);
+        self.raw_revealed = reveal;
+    }
+}
+
+/// Pairs the `<Status>` lines of the XML with the session's Status entries of that side (both are
+/// in document order).
+fn annotate_statuses(xml: &Lines, session: &Session, side: Side) -> Vec<(usize, StatusEntry)> {
+    let Some(eas) = &session.eas else { return Vec::new() };
+    let entries: Vec<&StatusEntry> = eas.statuses.iter().filter(|e| e.side == side).collect();
+    let mut out = Vec::new();
+    let mut k = 0;
+    for i in 0..xml.lines.len() {
+        let Some(value) = status_value(xml.line(i)) else {
+            continue;
+        };
+        if let Some(e) = entries.get(k)
+            && e.raw == value
+        {
+            out.push((i, (*e).clone()));
+        }
+        k += 1;
+    }
+    out
+}
+
+/// The text of a one-line `<Status …>value</Status>` element.
+fn status_value(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let rest = t.strip_prefix("<Status")?;
+    if !(rest.starts_with('>') || rest.starts_with(' ')) {
+        return None;
+    }
+    let open_end = rest.find('>')?;
+    let inner = &rest[open_end + 1..];
+    let close = inner.find("</Status>")?;
+    Some(&inner[..close])
+}
+
+/// The request line or status line of `side`, and its headers.
+pub fn head(session: &Session, side: Side) -> Option<(String, &Headers)> {
+    match side {
+        Side::Request => session.request.as_ref().map(|r| {
+            (
+                format!("{} {} {}", r.head.method, r.head.target, r.head.version),
+                &r.head.headers,
+            )
+        }),
+        Side::Response => session.response.as_ref().map(|r| {
+            (
+                format!("{} {} {}", r.head.version, r.head.status, r.head.reason),
+                &r.head.headers,
+            )
+        }),
+    }
+}

@@ -1,0 +1,257 @@
+//! Text widgets of the inspector: the XML colouring (one line at a time), the virtualized line
+//! view, Status colours and the framed notices.
+
+use eframe::egui;
+
+use egui::text::{ByteIndex, LayoutJob};
+use egui::{Color32, FontId, RichText, TextFormat, TextStyle, TextWrapMode};
+
+use super::pane::Lines;
+use easlens_core::eas::session::StatusEntry;
+use easlens_core::eas::status::Verdict;
+
+pub struct Palette {
+    pub punct: Color32,
+    pub name: Color32,
+    pub attr: Color32,
+    pub value: Color32,
+    pub text: Color32,
+}
+
+impl Palette {
+    pub fn new(dark: bool) -> Palette {
+        if dark {
+            Palette {
+                punct: Color32::from_gray(140),
+                name: Color32::from_rgb(110, 170, 255),
+                attr: Color32::from_rgb(150, 210, 230),
+                value: Color32::from_rgb(230, 170, 110),
+                text: Color32::from_gray(225),
+            }
+        } else {
+            Palette {
+                punct: Color32::from_gray(110),
+                name: Color32::from_rgb(20, 80, 180),
+                attr: Color32::from_rgb(20, 120, 140),
+                value: Color32::from_rgb(160, 70, 0),
+                text: Color32::from_gray(20),
+            }
+        }
+    }
+}
+
+/// Colours one line of XML. The renderer escapes `<` in text and writes one tag per line at most
+/// per element, so every `<` starts a tag and a line needs no state from the previous one.
+pub fn xml_job(line: &str, p: &Palette, font: &FontId) -> LayoutJob {
+    let mut job = LayoutJob::default();
+    let mut push = |s: &str, c: Color32| {
+        if !s.is_empty() {
+            job.append(s, 0.0, TextFormat::simple(font.clone(), c));
+        }
+    };
+    let mut rest = line;
+    while !rest.is_empty() {
+        if rest.starts_with('<') {
+            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let tag = &rest[..end];
+            rest = &rest[end..];
+            // "<", "</" or "<?"
+            let lead = if tag.starts_with("</") || tag.starts_with("<?") {
+                2
+            } else {
+                1
+            };
+            push(&tag[..lead], p.punct);
+            let body = &tag[lead..];
+            let name_end = body
+                .find(|c: char| c.is_whitespace() || c == '/' || c == '>' || c == '?')
+                .unwrap_or(body.len());
+            push(&body[..name_end], p.name);
+            let mut attrs = &body[name_end..];
+            while !attrs.is_empty() {
+                let c = attrs.chars().next().unwrap_or(' ');
+                if c == '"' || c == '\'' {
+                    let close = attrs[1..].find(c).map_or(attrs.len(), |e| e + 2);
+                    push(&attrs[..close], p.value);
+                    attrs = &attrs[close..];
+                } else if c.is_whitespace() || c == '=' || c == '/' || c == '>' || c == '?' {
+                    let n = attrs
+                        .find(|c: char| !(c.is_whitespace() || c == '=' || c == '/' || c == '>' || c == '?'))
+                        .unwrap_or(attrs.len());
+                    push(&attrs[..n], p.punct);
+                    attrs = &attrs[n..];
+                } else {
+                    let n = attrs
+                        .find(|c: char| c.is_whitespace() || c == '=' || c == '/' || c == '>')
+                        .unwrap_or(attrs.len());
+                    push(&attrs[..n], p.attr);
+                    attrs = &attrs[n..];
+                }
+            }
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            push(&rest[..end], p.text);
+            rest = &rest[end..];
+        }
+    }
+    job
+}
+
+pub fn verdict_color(v: Verdict, dark: bool) -> Color32 {
+    match (v, dark) {
+        (Verdict::Failure, true) => Color32::from_rgb(255, 120, 110),
+        (Verdict::Failure, false) => Color32::from_rgb(190, 30, 30),
+        (Verdict::Success, true) => Color32::from_rgb(120, 210, 120),
+        (Verdict::Success, false) => Color32::from_rgb(20, 130, 40),
+        (Verdict::Unknown, _) => Color32::GRAY,
+    }
+}
+
+pub fn status_text(e: &StatusEntry) -> String {
+    let verdict = match e.verdict {
+        Verdict::Failure => "failure",
+        Verdict::Success => "success",
+        Verdict::Unknown => "unknown value",
+    };
+    match (e.name, e.meaning) {
+        (Some(n), Some(m)) => format!("{} {n} ({verdict}): {m}", e.raw),
+        (Some(n), None) => format!("{} {n} ({verdict})", e.raw),
+        _ => format!("{} ({verdict}; no meaning known for this command)", e.raw),
+    }
+}
+
+/// Search within a body: the lower-cased needle, the line of the current match, and a line to
+/// scroll to once.
+#[derive(Debug, Default, Clone)]
+pub struct Find {
+    pub needle: String,
+    pub current: Option<usize>,
+    pub scroll_to: Option<usize>,
+}
+
+/// Shows `n` lines, only the visible ones laid out: `line(i)` gives line `i`'s text and an
+/// optional hover text. Matches of `find` are highlighted; `find.scroll_to` is scrolled into view.
+pub fn virtual_lines(
+    ui: &mut egui::Ui,
+    id: egui::IdSalt,
+    n: usize,
+    find: &Find,
+    mut line: impl FnMut(usize) -> (LayoutJob, Option<String>),
+) {
+    let row_height = ui.text_style_height(&TextStyle::Monospace);
+    let mut area = egui::ScrollArea::both().id_salt(id).auto_shrink([false, false]);
+    if let Some(target) = find.scroll_to {
+        // A few lines of context above the match.
+        area = area.vertical_scroll_offset((target.saturating_sub(3)) as f32 * row_height);
+    }
+    let dark = ui.visuals().dark_mode;
+    area.show_rows(ui, row_height, n, |ui, range| {
+        ui.spacing_mut().item_spacing.y = 0.0;
+        for i in range {
+            let (mut job, hover) = line(i);
+            if !find.needle.is_empty() {
+                highlight(&mut job, &find.needle, find.current == Some(i), dark);
+            }
+            let r = mono_label(ui, job);
+            if let Some(h) = hover {
+                r.on_hover_text(h);
+            }
+        }
+    });
+}
+
+/// Gives the (ASCII case-insensitive) occurrences of `needle` in `job` a background colour.
+pub fn highlight(job: &mut LayoutJob, needle: &str, current: bool, dark: bool) {
+    let hay = job.text.to_ascii_lowercase();
+    let hits: Vec<(usize, usize)> = hay.match_indices(needle).map(|(a, m)| (a, a + m.len())).collect();
+    if hits.is_empty() {
+        return;
+    }
+    let bg = match (current, dark) {
+        (true, true) => Color32::from_rgb(150, 100, 0),
+        (true, false) => Color32::from_rgb(255, 170, 40),
+        (false, true) => Color32::from_rgb(80, 70, 20),
+        (false, false) => Color32::from_rgb(255, 235, 140),
+    };
+    let mut sections = Vec::with_capacity(job.sections.len() + 2 * hits.len());
+    for sec in job.sections.drain(..) {
+        let (start, end) = (sec.byte_range.start.0, sec.byte_range.end.0);
+        // Cut points inside this section: match starts and ends.
+        let mut cuts = vec![start];
+        for &(a, b) in &hits {
+            for c in [a, b] {
+                if c > start && c < end {
+                    cuts.push(c);
+                }
+            }
+        }
+        cuts.push(end);
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let mut format = sec.format.clone();
+            if hits.iter().any(|&(a, b)| w[0] >= a && w[1] <= b) {
+                format.background = bg;
+            }
+            sections.push(egui::text::LayoutSection {
+                leading_space: if w[0] == start { sec.leading_space } else { 0.0 },
+                byte_range: ByteIndex(w[0])..ByteIndex(w[1]),
+                format,
+            });
+        }
+    }
+    job.sections = sections;
+}
+
+pub fn mono_label(ui: &mut egui::Ui, job: LayoutJob) -> egui::Response {
+    ui.add(egui::Label::new(job).wrap_mode(TextWrapMode::Extend))
+}
+
+pub fn plain_lines(ui: &mut egui::Ui, id: egui::IdSalt, lines: &Lines, find: &Find) {
+    let font = TextStyle::Monospace.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    virtual_lines(ui, id, lines.lines.len(), find, |i| {
+        let mut job = LayoutJob::default();
+        job.append(lines.line(i), 0.0, TextFormat::simple(font.clone(), color));
+        (job, None)
+    });
+}
+
+/// A notice in a frame: what the pane shows and why.
+pub fn notice(ui: &mut egui::Ui, text: impl Into<String>, color: Option<Color32>) {
+    let text = text.into();
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        match color {
+            Some(c) => ui.label(RichText::new(text).color(c)),
+            None => ui.label(text),
+        };
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlight_splits_sections_at_the_matches() {
+        let font = FontId::monospace(12.0);
+        let mut job = LayoutJob::default();
+        job.append("<Status>", 0.0, TextFormat::simple(font.clone(), Color32::RED));
+        job.append("3</Status>", 0.0, TextFormat::simple(font, Color32::BLUE));
+        highlight(&mut job, "status", false, true);
+        let marked: Vec<&str> = job
+            .sections
+            .iter()
+            .filter(|s| s.format.background != Color32::TRANSPARENT)
+            .map(|s| &job.text[s.byte_range.start.0..s.byte_range.end.0])
+            .collect();
+        assert_eq!(marked, ["Status", "Status"]);
+        let all: String = job
+            .sections
+            .iter()
+            .map(|s| &job.text[s.byte_range.start.0..s.byte_range.end.0])
+            .collect();
+        assert_eq!(all, "<Status>3</Status>");
+    }
+}

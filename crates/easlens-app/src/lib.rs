@@ -1,0 +1,773 @@
+//! The desktop inspector (eframe/egui, glow renderer). It only presents what the engine computed:
+//! the capture is opened by `capture::open` on a background thread (`loading`); the filter bar
+//! (`filter_bar`), the sessions table (`sessions`), the request/response inspector (`inspector`),
+//! the recent files (`recent`), screenshots (`screenshot`) and the bench mode (`bench`) each own
+//! their state.
+//!
+//! [`EaslensApp::ui`] draws the whole window into any `Ui`, so tests drive it headless through
+//! egui_kittest exactly as eframe does.
+
+pub mod analysis;
+pub mod bench;
+pub mod filter_bar;
+pub mod findings;
+pub mod history;
+pub mod inspector;
+pub mod loading;
+pub mod recent;
+pub mod screenshot;
+pub mod sessions;
+pub mod synckeys;
+pub mod timeline;
+
+use eframe::egui;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+
+use analysis::AnalysisState;
+use bench::Bench;
+use easlens_core::capture::Capture;
+use filter_bar::FilterBar;
+use history::{HistoryAction, HistoryPanel};
+use inspector::Inspector;
+use loading::{LoadOutcome, Loader, display_name};
+use recent::RecentFiles;
+use screenshot::Screenshotter;
+use sessions::SessionsPanel;
+
+const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+const SHOT_WINDOW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
+const SHOT_INSPECTOR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::ALT), Key::S);
+const COPY_TEXT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::C);
+const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+
+/// The empty-state text.
+pub const EMPTY_STATE: &str = "Open a Fiddler .saz or HAR capture — File ▸ Open, drop a file here, or `easlens FILE`";
+
+/// Opens the window (blocking until it is closed).
+pub fn run(file: Option<PathBuf>) -> ExitCode {
+    let title = match &file {
+        Some(f) => format!("easlens — {}", display_name(f)),
+        None => "easlens".into(),
+    };
+    let bench = Bench::from_env();
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Glow,
+        // The bench mode measures frame times, which vsync would pin to the display rate, in a
+        // window of the size asked for.
+        glow_options: eframe::egui_glow::GlowConfiguration {
+            vsync: bench.is_none(),
+            ..Default::default()
+        },
+        persist_window: bench.is_none(),
+        viewport: egui::ViewportBuilder::default()
+            .with_title(title)
+            .with_app_id("easlens")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([640.0, 400.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "easlens",
+        options,
+        Box::new(move |cc| {
+            let mut app = EaslensApp::new(file);
+            if let Some(storage) = cc.storage {
+                app.recent = eframe::get_value(storage, recent::STORAGE_KEY).unwrap_or_default();
+            }
+            app.bench = bench;
+            Ok(Box::new(app) as Box<dyn eframe::App>)
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("easlens: cannot open the window: {e}");
+            eprintln!("easlens: without a display, `easlens sessions FILE` lists the capture in the terminal");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// What the area under the session table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Inspector,
+    Findings,
+    History,
+    SyncKeys,
+    Timeline,
+}
+
+/// The whole application state.
+pub struct EaslensApp {
+    /// A file to open on the first frame (from the command line).
+    pending: Option<PathBuf>,
+    loader: Option<Loader>,
+    capture: Option<Arc<Capture>>,
+    /// The last open failure, shown in a banner until dismissed.
+    error: Option<String>,
+    file_dialog: Option<Receiver<Option<PathBuf>>>,
+    pub filter: FilterBar,
+    pub sessions: SessionsPanel,
+    pub inspector: Inspector,
+    pub view: View,
+    pub history: HistoryPanel,
+    pub timeline: timeline::Timeline,
+    pub findings: findings::FindingsPanel,
+    pub synckeys: synckeys::SyncKeysPanel,
+    pub analysis: AnalysisState,
+    pub recent: RecentFiles,
+    pub screenshot: Screenshotter,
+    /// The inspector panel's rect in the last frame (for "screenshot of the inspector").
+    inspector_rect: Option<egui::Rect>,
+    /// Set by the bench mode (`EASLENS_BENCH`).
+    pub bench: Option<Bench>,
+    /// A short-lived message for the status bar (e.g. "Copied …").
+    toast: Option<(String, std::time::Instant)>,
+    show_warnings: bool,
+    fonts_set: bool,
+}
+
+impl EaslensApp {
+    pub fn new(file: Option<PathBuf>) -> EaslensApp {
+        EaslensApp {
+            pending: file,
+            loader: None,
+            capture: None,
+            error: None,
+            file_dialog: None,
+            filter: FilterBar::default(),
+            sessions: SessionsPanel::default(),
+            inspector: Inspector::default(),
+            view: View::Inspector,
+            history: HistoryPanel::default(),
+            timeline: timeline::Timeline::default(),
+            findings: findings::FindingsPanel::default(),
+            synckeys: synckeys::SyncKeysPanel::default(),
+            analysis: AnalysisState::default(),
+            recent: RecentFiles::default(),
+            screenshot: Screenshotter::default(),
+            inspector_rect: None,
+            bench: None,
+            toast: None,
+            show_warnings: false,
+            fonts_set: false,
+        }
+    }
+
+    /// The opened capture, once loaded.
+    pub fn capture(&self) -> Option<&Capture> {
+        self.capture.as_deref()
+    }
+
+    /// True while a capture is being opened (including a pending password prompt).
+    pub fn is_loading(&self) -> bool {
+        self.loader.is_some() || self.pending.is_some()
+    }
+
+    /// The password prompt waiting for the user, if any.
+    pub fn password_prompt(&self) -> Option<&easlens_core::capture::PasswordPrompt> {
+        self.loader.as_ref().and_then(|l| l.prompt())
+    }
+
+    /// The last open failure.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Starts opening `path` (replacing the capture when it succeeds).
+    pub fn open(&mut self, path: PathBuf) {
+        if let Some(mut l) = self.loader.take() {
+            l.cancel();
+        }
+        self.pending = Some(path);
+    }
+
+    fn start_pending(&mut self, ctx: &egui::Context) {
+        if let Some(path) = self.pending.take() {
+            self.error = None;
+            self.loader = Some(Loader::start(path, ctx));
+        }
+    }
+
+    fn poll_loader(&mut self, ctx: &egui::Context) {
+        let Some(loader) = &mut self.loader else { return };
+        match loader.poll() {
+            LoadOutcome::Pending => {}
+            LoadOutcome::Cancelled => self.loader = None,
+            LoadOutcome::Done(result) => {
+                self.loader = None;
+                match result {
+                    Ok(capture) => {
+                        let capture = Arc::new(capture);
+                        self.recent.push(&capture.path);
+                        self.sessions.reset(&capture);
+                        self.inspector.clear();
+                        self.history.clear();
+                        self.findings = findings::FindingsPanel::default();
+                        self.synckeys.clear();
+                        self.analysis.start(&capture, ctx);
+                        self.filter.reset(&capture, ctx);
+                        self.show_warnings = !capture.warnings.is_empty();
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
+                            "easlens — {}",
+                            display_name(&capture.path)
+                        )));
+                        self.capture = Some(capture);
+                    }
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Applies the filter when the query (or the body index) changed.
+    fn apply_filter(&mut self) {
+        let Some(capture) = &self.capture else { return };
+        if let Some(rows) = self.filter.poll(capture) {
+            self.sessions.set_filter(capture, rows);
+        }
+    }
+
+    /// Vertical lines on the timeline: throttled responses and SyncKey resets.
+    fn timeline_markers(
+        &self,
+        capture: &Capture,
+        analysis: Option<&analysis::Analysis>,
+        dark: bool,
+    ) -> Vec<timeline::Marker> {
+        let throttle = sessions::highlight_color(easlens_core::eas::session::Highlight::Throttle, dark);
+        let mut markers: Vec<timeline::Marker> = capture
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.eas.as_ref().is_some_and(|e| e.throttled()))
+            .map(|(i, _)| timeline::Marker {
+                session: i as u32,
+                color: throttle,
+                name: "throttled (X-MS-ASThrottle)",
+            })
+            .collect();
+        let reset = sessions::highlight_color(easlens_core::eas::session::Highlight::Http, dark);
+        for chain in analysis.iter().flat_map(|a| &a.chains.chains) {
+            for link in chain
+                .links
+                .iter()
+                .filter(|l| l.has(easlens_core::analysis::synckey::Mark::Reset))
+            {
+                markers.push(timeline::Marker {
+                    session: link.position as u32,
+                    color: reset,
+                    name: "SyncKey reset to 0",
+                });
+            }
+        }
+        markers
+    }
+
+    /// Opens the history view on item `id` (once the analysis is ready).
+    pub fn follow_item(&mut self, id: &str) {
+        self.view = View::History;
+        let (Some(c), Some(a)) = (self.capture.clone(), self.analysis.get()) else {
+            self.history.query = id.to_string();
+            return;
+        };
+        self.history.follow(&c, &a, id);
+    }
+
+    /// Puts the selected session as text on the clipboard (credentials masked unless revealed).
+    pub fn copy_selected_as_text(&mut self, ctx: &egui::Context) {
+        let (Some(c), Some(i)) = (&self.capture, self.sessions.selected) else {
+            return;
+        };
+        let text = easlens_core::report::session_text(c, i as usize, self.inspector.reveal);
+        ctx.copy_text(text);
+        self.toast = Some((
+            format!("Copied session #{} as text", c.sessions[i as usize].index),
+            std::time::Instant::now(),
+        ));
+        ctx.request_repaint_after(std::time::Duration::from_secs(4));
+    }
+
+    fn take_screenshot(&mut self, ctx: &egui::Context, target: screenshot::Target) {
+        let Some(c) = &self.capture else {
+            self.screenshot.request(ctx, target, "easlens.png".into(), None);
+            return;
+        };
+        let stem = c
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = match (target, self.sessions.selected) {
+            (screenshot::Target::Inspector, Some(i)) => {
+                format!("{stem}-session-{}.png", c.sessions[i as usize].index)
+            }
+            _ => format!("{stem}.png"),
+        };
+        let dir = c.path.parent().map(|p| p.to_path_buf());
+        self.screenshot.request(ctx, target, name, dir);
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let pressed = |s: &KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(s));
+        if pressed(&OPEN) {
+            self.open_dialog(ctx);
+        }
+        if pressed(&FIND) {
+            self.filter.focus();
+        }
+        if pressed(&SHOT_WINDOW) {
+            self.take_screenshot(ctx, screenshot::Target::Window);
+        }
+        if pressed(&SHOT_INSPECTOR) {
+            self.take_screenshot(ctx, screenshot::Target::Inspector);
+        }
+        if pressed(&COPY_TEXT) {
+            self.copy_selected_as_text(ctx);
+        }
+        if pressed(&QUIT) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn open_dialog(&mut self, ctx: &egui::Context) {
+        if self.file_dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("easlens-file-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Open a capture")
+                    .add_filter("Captures (.saz, .har)", &["saz", "har"])
+                    .add_filter("All files", &["*"])
+                    .pick_file();
+                let _ = tx.send(picked);
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.file_dialog = Some(rx);
+        }
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some(rx) = &self.file_dialog else { return };
+        match rx.try_recv() {
+            Ok(Some(path)) => {
+                self.file_dialog = None;
+                self.open(path);
+            }
+            // Cancelled, or no dialog available (no desktop portal, no zenity): drag-and-drop and
+            // `easlens FILE` still work.
+            Ok(None) => self.file_dialog = None,
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => self.file_dialog = None,
+        }
+    }
+
+    fn dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| {
+            i.raw.dropped_files.iter().find_map(|f| {
+                let p = f.path();
+                (!p.as_os_str().is_empty()).then(|| p.to_path_buf())
+            })
+        });
+        if let Some(path) = dropped {
+            self.open(path);
+        }
+    }
+
+    /// Draws the whole window.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if !self.fonts_set {
+            set_fonts(&ctx);
+            self.fonts_set = true;
+        }
+        self.dropped_files(&ctx);
+        self.poll_dialog();
+        self.start_pending(&ctx);
+        self.poll_loader(&ctx);
+        if let Some(mut bench) = self.bench.take() {
+            bench.frame(self, &ctx);
+            self.bench = Some(bench);
+        }
+        self.shortcuts(&ctx);
+        self.apply_filter();
+        let analysis = self.analysis.get();
+        self.screenshot.poll(&ctx, self.inspector_rect);
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+
+        if let Some(loader) = &mut self.loader {
+            egui::CentralPanel::default().show(ui, |ui| loader.ui(ui));
+            // The password dialog may have been answered or cancelled this frame.
+            self.poll_loader(&ctx);
+            return;
+        }
+        let Some(capture) = self.capture.clone() else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                self.error_banner(ui);
+                self.empty_state(ui);
+            });
+            return;
+        };
+        let total_h = ui.available_height();
+        egui::Panel::top("sessions-panel")
+            .resizable(true)
+            .default_size((total_h * 0.42).max(160.0))
+            .min_size(100.0)
+            .show(ui, |ui| {
+                self.error_banner(ui);
+                self.warnings_banner(ui, &capture);
+                self.filter.ui(ui);
+                ui.add_space(2.0);
+                self.sessions.ui(ui, &capture);
+            });
+        let central = egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
+                ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
+                if let Some(a) = &analysis {
+                    findings::badges(ui, &a.findings);
+                } else {
+                    ui.spinner();
+                }
+                ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
+                ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
+                ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
+            });
+            ui.separator();
+            match self.view {
+                View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected),
+                View::Findings => {
+                    if let Some(findings::FindingsAction::Show { query, first }) =
+                        self.findings.ui(ui, analysis.as_deref().map(|a| &a.findings))
+                    {
+                        self.filter.set_query(query);
+                        if let Some(pos) = capture.sessions.iter().position(|s| s.index == first) {
+                            self.sessions.select(pos as u32);
+                        }
+                    }
+                }
+                View::SyncKeys => {
+                    let a = analysis.as_deref();
+                    if let Some(i) = self.synckeys.ui(ui, a.map(|a| &a.chains), a.map(|a| &a.folders)) {
+                        self.sessions.select(i);
+                        self.view = View::Inspector;
+                    }
+                }
+                View::History => {
+                    if let Some(HistoryAction::Select(i)) = self.history.ui(ui, &capture, analysis.as_deref()) {
+                        self.sessions.select(i);
+                        self.view = View::Inspector;
+                    }
+                }
+                View::Timeline => {
+                    let markers = self.timeline_markers(&capture, analysis.as_deref(), ui.visuals().dark_mode);
+                    if let Some(i) = self.timeline.ui(ui, &capture, &self.sessions.visible, &markers) {
+                        self.sessions.select(i);
+                    }
+                }
+            }
+        });
+        self.inspector_rect = Some(central.response.rect);
+        if let Some(id) = self.inspector.take_follow() {
+            self.follow_item(&id);
+        }
+        if let Some(what) = self.inspector.take_copied() {
+            self.toast = Some((
+                format!("Copied the {} to the clipboard", what.to_lowercase()),
+                std::time::Instant::now(),
+            ));
+            ctx.request_repaint_after(std::time::Duration::from_secs(4));
+        }
+    }
+
+    /// What the window shows before a capture is open: how to open one, and the recent files.
+    fn empty_state(&mut self, ui: &mut egui::Ui) {
+        let mut open = None;
+        let mut dialog = false;
+        ui.vertical_centered(|ui| {
+            ui.add_space((ui.available_height() * 0.28).max(20.0));
+            ui.label(RichText::new("easlens").size(30.0).strong());
+            ui.label(RichText::new("Exchange ActiveSync capture inspector").size(15.0).weak());
+            ui.add_space(18.0);
+            ui.label(RichText::new(EMPTY_STATE).size(16.0));
+            ui.add_space(12.0);
+            if ui.button(RichText::new("Open a capture…").size(15.0)).clicked() {
+                dialog = true;
+            }
+            if !self.recent.files().is_empty() {
+                ui.add_space(22.0);
+                ui.label(RichText::new("Recent captures").strong());
+                for f in self.recent.files() {
+                    let exists = f.exists();
+                    let r = ui
+                        .add_enabled(exists, egui::Link::new(f.display().to_string()))
+                        .on_disabled_hover_text("The file no longer exists");
+                    if r.clicked() {
+                        open = Some(f.clone());
+                    }
+                }
+            }
+        });
+        if dialog {
+            self.open_dialog(ui.ctx());
+        }
+        if let Some(f) = open {
+            self.open(f);
+        }
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                let ctx = ui.ctx().clone();
+                if ui.add(shortcut_button(&ctx, "Open…", &OPEN)).clicked() {
+                    self.open_dialog(&ctx);
+                    ui.close();
+                }
+                let mut reopen = None;
+                ui.add_enabled_ui(!self.recent.files().is_empty(), |ui| {
+                    ui.menu_button("Open recent", |ui| {
+                        for f in self.recent.files() {
+                            if ui
+                                .add_enabled(f.exists(), egui::Button::new(f.display().to_string()))
+                                .clicked()
+                            {
+                                reopen = Some(f.clone());
+                                ui.close();
+                            }
+                        }
+                        ui.separator();
+                        if ui.button("Clear the list").clicked() {
+                            self.recent.clear();
+                            ui.close();
+                        }
+                    });
+                });
+                if let Some(f) = reopen {
+                    self.open(f);
+                }
+                if let Some(c) = &self.capture
+                    && ui.button("Reload").clicked()
+                {
+                    let p = c.path.clone();
+                    self.open(p);
+                    ui.close();
+                }
+                ui.separator();
+                let has = self.capture.is_some();
+                let selected = self.sessions.selected.is_some();
+                if ui
+                    .add_enabled(
+                        has,
+                        shortcut_button(&ctx, "Save screenshot of the window…", &SHOT_WINDOW),
+                    )
+                    .clicked()
+                {
+                    self.take_screenshot(&ctx, screenshot::Target::Window);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(
+                        selected,
+                        shortcut_button(&ctx, "Save screenshot of the inspector…", &SHOT_INSPECTOR),
+                    )
+                    .clicked()
+                {
+                    self.take_screenshot(&ctx, screenshot::Target::Inspector);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(selected, shortcut_button(&ctx, "Copy session as text", &COPY_TEXT))
+                    .on_hover_text("Request line, key headers, Status meanings and decoded XML (credentials masked)")
+                    .clicked()
+                {
+                    self.copy_selected_as_text(&ctx);
+                    ui.close();
+                }
+                ui.separator();
+                if ui.add(shortcut_button(&ctx, "Quit", &QUIT)).clicked() {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.separator();
+            SessionsPanel::legend(ui);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                // Text buttons: the built-in switch uses emoji the bundled fonts do not have.
+                let current = ui.ctx().options(|o| o.theme_preference);
+                for (pref, name) in [
+                    (egui::ThemePreference::Dark, "Dark"),
+                    (egui::ThemePreference::Light, "Light"),
+                    (egui::ThemePreference::System, "System"),
+                ] {
+                    if ui.selectable_label(current == pref, name).clicked() {
+                        ui.ctx().set_theme(pref);
+                    }
+                }
+                ui.label(RichText::new("Theme").weak());
+            });
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(l) = &self.loader {
+                ui.spinner();
+                ui.label(format!("Opening {}…", l.path().display()));
+                return;
+            }
+            let Some(c) = &self.capture else {
+                ui.label("No capture open");
+                return;
+            };
+            ui.label(format!(
+                "{} of {} sessions",
+                self.sessions.visible.len(),
+                c.sessions.len()
+            ))
+            .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
+            ui.separator();
+            ui.label(RichText::new(c.path.display().to_string()).weak());
+            if !c.warnings.is_empty() {
+                ui.separator();
+                let text = format!(
+                    "△ {} load warning{}",
+                    c.warnings.len(),
+                    if c.warnings.len() == 1 { "" } else { "s" }
+                );
+                if ui
+                    .add(egui::Button::new(RichText::new(text).color(ui.visuals().warn_fg_color)).frame(false))
+                    .on_hover_text(c.warnings.join("\n"))
+                    .clicked()
+                {
+                    self.show_warnings = !self.show_warnings;
+                }
+            }
+            let toast = self.toast.as_ref().filter(|(_, t)| t.elapsed().as_secs() < 4);
+            if let Some((text, _)) = toast {
+                ui.separator();
+                ui.label(RichText::new(text).strong());
+            } else if let Some((ok, text)) = &self.screenshot.message {
+                ui.separator();
+                let c = if *ok {
+                    ui.visuals().text_color()
+                } else {
+                    ui.visuals().error_fg_color
+                };
+                ui.label(RichText::new(text).color(c));
+            }
+            if self.screenshot.busy() && !self.screenshot.capturing() {
+                ui.separator();
+                ui.spinner();
+                ui.label("Saving screenshot…");
+            }
+        });
+    }
+
+    fn error_banner(&mut self, ui: &mut egui::Ui) {
+        let Some(e) = &self.error else { return };
+        let mut dismiss = false;
+        egui::Frame::group(ui.style())
+            .fill(ui.visuals().extreme_bg_color)
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new(format!("Could not open the capture: {e}")).color(ui.visuals().error_fg_color),
+                    );
+                    if ui.button("Dismiss").clicked() {
+                        dismiss = true;
+                    }
+                });
+            });
+        if dismiss {
+            self.error = None;
+        }
+    }
+
+    fn warnings_banner(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+        if !self.show_warnings || capture.warnings.is_empty() {
+            return;
+        }
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new("Load warnings")
+                        .strong()
+                        .color(ui.visuals().warn_fg_color),
+                );
+                if ui.button("Hide").clicked() {
+                    self.show_warnings = false;
+                }
+            });
+            for w in &capture.warnings {
+                ui.label(format!("△ {w}"));
+            }
+        });
+    }
+}
+
+/// The bundled fonts, with Hack as a fallback of the proportional family: it has the geometric
+/// shapes (▲ ▼ ◀ ◆ ● ⊘ △ ▸ →) the highlight glyphs and arrows use, which Ubuntu-Light lacks.
+pub fn set_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional)
+        && !family.iter().any(|f| f == "Hack")
+    {
+        family.push("Hack".into());
+    }
+    ctx.set_fonts(fonts);
+}
+
+/// A menu button that shows its keyboard shortcut.
+fn shortcut_button<'a>(ctx: &egui::Context, text: &'a str, shortcut: &KeyboardShortcut) -> egui::Button<'a> {
+    egui::Button::new(text).shortcut_text(ctx.format_shortcut(shortcut))
+}
+
+impl eframe::App for EaslensApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        EaslensApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, recent::STORAGE_KEY, &self.recent);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every non-ASCII character the window draws must be in the bundled fonts: egui panics on a
+    /// missing glyph (and a real window would show tofu).
+    #[test]
+    fn the_bundled_fonts_have_every_glyph_the_window_uses() {
+        let ctx = egui::Context::default();
+        set_fonts(&ctx);
+        let mut out = ctx.run_ui(Default::default(), |_| {});
+        out.textures_delta.clear();
+        let glyphs = "·×–—“”•…↑→↓⊘▲△▸▼◀◆○●▾";
+        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+            let font = egui::FontId::new(14.0, family.clone());
+            for c in glyphs.chars() {
+                assert!(
+                    ctx.fonts_mut(|f| f.has_glyph(&font, c)),
+                    "no glyph for {c:?} in {family:?}"
+                );
+            }
+        }
+    }
+}

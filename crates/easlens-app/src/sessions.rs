@@ -1,0 +1,524 @@
+//! The sessions table: a virtualized, sortable table over the visible rows (a `Vec<u32>` of
+//! positions in `Capture::sessions`, rebuilt only when the capture or the sort changes), keyboard
+//! navigation, and highlights with a colour and a glyph per reason.
+
+use eframe::egui;
+use egui::{Align, Color32, Key, Modifiers, RichText, Sense};
+use egui_extras::{Column, TableBuilder};
+
+use easlens_core::analysis::folders::FolderNames;
+use easlens_core::capture::{Capture, Session};
+use easlens_core::eas::session::{Highlight, Side, StatusEntry};
+use easlens_core::eas::status::{Verdict, http_meaning};
+
+/// Glyph and name of each highlight reason.
+pub fn highlight_glyph(h: Highlight) -> (&'static str, &'static str) {
+    match h {
+        Highlight::Http => ("⊘", "HTTP error (non-2xx)"),
+        Highlight::Throttle => ("◆", "throttled (X-MS-ASThrottle)"),
+        Highlight::Status => ("△", "failing EAS Status"),
+    }
+}
+
+/// Colour of each highlight reason, readable on both themes.
+pub fn highlight_color(h: Highlight, dark: bool) -> Color32 {
+    match (h, dark) {
+        (Highlight::Http, true) => Color32::from_rgb(255, 110, 100),
+        (Highlight::Http, false) => Color32::from_rgb(190, 30, 30),
+        (Highlight::Throttle, true) => Color32::from_rgb(255, 170, 60),
+        (Highlight::Throttle, false) => Color32::from_rgb(175, 95, 0),
+        (Highlight::Status, true) => Color32::from_rgb(235, 205, 70),
+        (Highlight::Status, false) => Color32::from_rgb(140, 110, 0),
+    }
+}
+
+/// The reason that colours a row: HTTP beats throttling beats Status.
+fn main_highlight(s: &Session) -> Option<Highlight> {
+    let hl = &s.eas.as_ref()?.highlights;
+    [Highlight::Http, Highlight::Throttle, Highlight::Status]
+        .into_iter()
+        .find(|h| hl.contains(h))
+}
+
+/// The response Status that matters most: the first failure, else the first unknown, else the first.
+pub fn worst_status(s: &Session) -> Option<&StatusEntry> {
+    let eas = s.eas.as_ref()?;
+    let resp = || eas.statuses.iter().filter(|e| e.side == Side::Response);
+    resp()
+        .find(|e| e.verdict == Verdict::Failure)
+        .or_else(|| resp().find(|e| e.verdict == Verdict::Unknown))
+        .or_else(|| resp().next())
+}
+
+pub fn command_label(s: &Session) -> String {
+    if let Some(c) = s.eas.as_ref().and_then(|e| e.command_raw.clone()) {
+        return c;
+    }
+    match &s.request {
+        Some(r) if s.flags.tunnel => format!("{} (tunnel)", r.head.method),
+        Some(r) => r.head.method.clone(),
+        None => "—".into(),
+    }
+}
+
+pub fn format_size(n: u64) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KB", n as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Milliseconds below 10 s, seconds above (a Ping's 9-minute wait reads as "540.0 s").
+pub fn format_duration(ms: f64) -> String {
+    if ms < 10_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
+fn request_size(s: &Session) -> u64 {
+    s.request.as_ref().map_or(0, |r| r.body.stored_len)
+}
+
+fn response_size(s: &Session) -> u64 {
+    s.response.as_ref().map_or(0, |r| r.body.stored_len)
+}
+
+/// The session's CollectionIds, each with the folder name a FolderSync in the capture gave it.
+fn folder(s: &Session, names: &FolderNames) -> String {
+    let Some(e) = &s.eas else { return String::new() };
+    let labels: Vec<String> = e.collection_ids.iter().map(|id| names.label(id)).collect();
+    labels.join(", ")
+}
+
+fn device(s: &Session) -> String {
+    let Some(e) = &s.eas else { return String::new() };
+    match (&e.device_type, &e.device_id) {
+        (Some(t), Some(id)) => format!("{t} {id}"),
+        (Some(t), None) => t.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+fn throttle(s: &Session) -> String {
+    let Some(e) = &s.eas else { return String::new() };
+    match (&e.headers.throttle, &e.headers.retry_after) {
+        (Some(t), Some(r)) => format!("{t} · retry {r} s"),
+        (Some(t), None) => t.clone(),
+        (None, Some(r)) => format!("retry {r} s"),
+        (None, None) => String::new(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Index,
+    Time,
+    Duration,
+    Command,
+    Folder,
+    Http,
+    EasStatus,
+    Throttle,
+    RequestSize,
+    ResponseSize,
+    Device,
+}
+
+const COLUMNS: [(SortColumn, &str); 11] = [
+    (SortColumn::Index, "#"),
+    (SortColumn::Time, "Time"),
+    (SortColumn::Duration, "Duration"),
+    (SortColumn::Command, "Command"),
+    (SortColumn::Folder, "Folder"),
+    (SortColumn::Http, "HTTP"),
+    (SortColumn::EasStatus, "EAS status"),
+    (SortColumn::Throttle, "Throttle"),
+    (SortColumn::RequestSize, "Req size"),
+    (SortColumn::ResponseSize, "Resp size"),
+    (SortColumn::Device, "Device"),
+];
+
+/// State of the sessions table.
+pub struct SessionsPanel {
+    /// Positions in `Capture::sessions`, in display order.
+    pub visible: Vec<u32>,
+    /// Rows matching the filter, before sorting (`None` = every session).
+    filtered: Option<Vec<u32>>,
+    pub selected: Option<u32>,
+    sort: SortColumn,
+    ascending: bool,
+    scroll_to_selected: bool,
+    /// A scroll position (in rows) to jump to on the next frame (bench mode).
+    scroll_offset_rows: Option<usize>,
+    page_rows: usize,
+    /// Folder names from the capture's FolderSync responses.
+    folders: FolderNames,
+}
+
+impl Default for SessionsPanel {
+    fn default() -> Self {
+        SessionsPanel {
+            visible: Vec::new(),
+            filtered: None,
+            selected: None,
+            sort: SortColumn::Index,
+            ascending: true,
+            scroll_to_selected: false,
+            scroll_offset_rows: None,
+            page_rows: 10,
+            folders: FolderNames::default(),
+        }
+    }
+}
+
+const ROW_HEIGHT: f32 = 20.0;
+
+impl SessionsPanel {
+    /// A new capture: every session visible, nothing selected.
+    pub fn reset(&mut self, capture: &Capture) {
+        *self = SessionsPanel {
+            sort: self.sort,
+            ascending: self.ascending,
+            folders: FolderNames::build(capture),
+            ..SessionsPanel::default()
+        };
+        self.rebuild(capture);
+    }
+
+    /// Restricts the rows to `rows` (positions in `Capture::sessions`); `None` shows every session.
+    pub fn set_filter(&mut self, capture: &Capture, rows: Option<Vec<u32>>) {
+        self.filtered = rows;
+        self.rebuild(capture);
+    }
+
+    fn rebuild(&mut self, capture: &Capture) {
+        let mut rows = match &self.filtered {
+            Some(r) => r.clone(),
+            None => (0..capture.sessions.len() as u32).collect(),
+        };
+        let ss = &capture.sessions;
+        let key = |i: &u32| &ss[*i as usize];
+        match self.sort {
+            SortColumn::Index => rows.sort_by_key(|i| key(i).index),
+            SortColumn::Time => rows.sort_by_key(|i| key(i).timers.started()),
+            SortColumn::Duration => rows.sort_by(|a, b| {
+                let d = |i: &u32| key(i).timers.duration_ms().unwrap_or(-1.0);
+                d(a).total_cmp(&d(b))
+            }),
+            SortColumn::Command => rows.sort_by_cached_key(|i| command_label(key(i)).to_ascii_lowercase()),
+            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), &self.folders)),
+            SortColumn::Http => rows.sort_by_key(|i| key(i).http_status()),
+            SortColumn::EasStatus => rows.sort_by_key(|i| {
+                worst_status(key(i)).map(|s| (s.verdict != Verdict::Failure, s.value.unwrap_or(u32::MAX)))
+            }),
+            SortColumn::Throttle => rows.sort_by_cached_key(|i| throttle(key(i))),
+            SortColumn::RequestSize => rows.sort_by_key(|i| request_size(key(i))),
+            SortColumn::ResponseSize => rows.sort_by_key(|i| response_size(key(i))),
+            SortColumn::Device => rows.sort_by_cached_key(|i| device(key(i))),
+        }
+        if !self.ascending {
+            rows.reverse();
+        }
+        self.visible = rows;
+        if self.selected.is_some() {
+            self.scroll_to_selected = true;
+        }
+    }
+
+    /// Rows that fit in the table's height (a PgUp/PgDn step).
+    pub fn page_rows(&self) -> usize {
+        self.page_rows
+    }
+
+    /// Scrolls so that display row `row` is at the top, without selecting (wraps around).
+    pub fn scroll_to_offset_rows(&mut self, row: usize) {
+        let n = self.visible.len().saturating_sub(self.page_rows).max(1);
+        self.scroll_offset_rows = Some(row % n);
+    }
+
+    /// Selects session `index` (position in `Capture::sessions`) and scrolls to it. A session the
+    /// filter hides is selected too (the inspector shows it).
+    pub fn select(&mut self, index: u32) {
+        self.selected = Some(index);
+        self.scroll_to_selected = true;
+    }
+
+    /// Selects the row at display position `pos` (clamped).
+    fn select_pos(&mut self, pos: usize) {
+        if let Some(&i) = self.visible.get(pos.min(self.visible.len().saturating_sub(1))) {
+            self.selected = Some(i);
+            self.scroll_to_selected = true;
+        }
+    }
+
+    fn selected_pos(&self) -> Option<usize> {
+        let s = self.selected?;
+        self.visible.iter().position(|&i| i == s)
+    }
+
+    /// ↑/↓/PgUp/PgDn/Home/End move the selection unless a text field has the keyboard.
+    fn keyboard(&mut self, ui: &egui::Ui) {
+        // Only a text field keeps the keys; a clicked row (or button) having the focus must not.
+        if self.visible.is_empty() || ui.ctx().text_edit_focused() {
+            return;
+        }
+        let last = self.visible.len() - 1;
+        let page = self.page_rows.max(1);
+        let cur = self.selected_pos();
+        let target = ui.input_mut(|i| {
+            let mut t = None;
+            if i.consume_key(Modifiers::NONE, Key::ArrowDown) {
+                t = Some(cur.map_or(0, |c| (c + 1).min(last)));
+            }
+            if i.consume_key(Modifiers::NONE, Key::ArrowUp) {
+                t = Some(cur.map_or(0, |c| c.saturating_sub(1)));
+            }
+            if i.consume_key(Modifiers::NONE, Key::PageDown) {
+                t = Some(cur.map_or(0, |c| (c + page).min(last)));
+            }
+            if i.consume_key(Modifiers::NONE, Key::PageUp) {
+                t = Some(cur.map_or(0, |c| c.saturating_sub(page)));
+            }
+            if i.consume_key(Modifiers::NONE, Key::Home) {
+                t = Some(0);
+            }
+            if i.consume_key(Modifiers::NONE, Key::End) {
+                t = Some(last);
+            }
+            t
+        });
+        if let Some(t) = target {
+            self.select_pos(t);
+            // egui would otherwise also move the focus between widgets with the arrow keys.
+            ui.ctx().memory_mut(|m| {
+                if let Some(id) = m.focused() {
+                    m.surrender_focus(id);
+                }
+            });
+        }
+    }
+
+    /// The highlight legend (one glyph and colour per reason).
+    pub fn legend(ui: &mut egui::Ui) {
+        let dark = ui.visuals().dark_mode;
+        for h in [Highlight::Http, Highlight::Throttle, Highlight::Status] {
+            let (g, name) = highlight_glyph(h);
+            ui.label(RichText::new(format!("{g} {name}")).color(highlight_color(h, dark)));
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+        if self.visible.is_empty() && self.filtered.is_some() {
+            // Instead of the table (a label after it would grow the resizable panel every frame).
+            ui.centered_and_justified(|ui| {
+                ui.label(RichText::new("No session matches the filter.").weak());
+            });
+            return;
+        }
+        self.keyboard(ui);
+        let dark = ui.visuals().dark_mode;
+        let available = ui.available_height();
+        self.page_rows = ((available - ROW_HEIGHT) / ROW_HEIGHT).floor().max(1.0) as usize;
+        let row_pitch = ROW_HEIGHT + ui.spacing().item_spacing.y;
+        let mut table = TableBuilder::new(ui)
+            .id_salt("sessions")
+            .striped(true)
+            .resizable(true)
+            .sense(Sense::click())
+            .auto_shrink([false, false])
+            .max_scroll_height(available)
+            .min_scrolled_height(0.0)
+            .cell_layout(egui::Layout::left_to_right(Align::Center))
+            .column(Column::exact(22.0)) // highlight glyph
+            .column(Column::initial(44.0).at_least(30.0))
+            .column(Column::initial(92.0).at_least(40.0))
+            .column(Column::initial(70.0).at_least(40.0))
+            .column(Column::initial(120.0).at_least(50.0))
+            .column(Column::initial(110.0).at_least(40.0))
+            .column(Column::initial(44.0).at_least(36.0))
+            .column(Column::initial(170.0).at_least(50.0))
+            .column(Column::initial(200.0).at_least(40.0))
+            .column(Column::initial(72.0).at_least(40.0))
+            .column(Column::initial(72.0).at_least(40.0))
+            .column(Column::remainder().at_least(60.0));
+        if let Some(r) = self.scroll_offset_rows.take() {
+            table = table.vertical_scroll_offset(r as f32 * row_pitch);
+        }
+        if self.scroll_to_selected {
+            if let Some(pos) = self.selected_pos() {
+                table = table.scroll_to_row(pos, None);
+            }
+            self.scroll_to_selected = false;
+        }
+        let mut clicked_sort = None;
+        let mut clicked_row = None;
+        table
+            .header(ROW_HEIGHT + 2.0, |mut header| {
+                header.col(|ui| {
+                    ui.label(RichText::new("!").strong())
+                        .on_hover_text("Why the session is highlighted");
+                });
+                for (col, name) in COLUMNS {
+                    header.col(|ui| {
+                        let arrow = match (self.sort == col, self.ascending) {
+                            (true, true) => " ▲",
+                            (true, false) => " ▼",
+                            _ => "",
+                        };
+                        let b = egui::Button::new(RichText::new(format!("{name}{arrow}")).strong()).frame(false);
+                        if ui.add(b).on_hover_text(format!("Sort by {name}")).clicked() {
+                            clicked_sort = Some(col);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, self.visible.len(), |mut row| {
+                    let pos = row.index();
+                    let i = self.visible[pos];
+                    let s = &capture.sessions[i as usize];
+                    row.set_selected(self.selected == Some(i));
+                    let hl = main_highlight(s);
+                    let color = hl.map(|h| highlight_color(h, dark));
+                    let text = |t: String| match color {
+                        Some(c) => RichText::new(t).color(c),
+                        None => RichText::new(t),
+                    };
+                    let cell = |row: &mut egui_extras::TableRow<'_, '_>, t: RichText| {
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            ui.add(egui::Label::new(t).truncate());
+                        });
+                    };
+                    row.col(|ui| {
+                        ui.style_mut().interaction.selectable_labels = false;
+                        if let Some(e) = &s.eas {
+                            let mut tip = Vec::new();
+                            let mut glyphs = String::new();
+                            for h in &e.highlights {
+                                let (g, name) = highlight_glyph(*h);
+                                glyphs.push_str(g);
+                                tip.push(name);
+                            }
+                            if let Some(h) = hl {
+                                ui.label(RichText::new(glyphs).color(highlight_color(h, dark)).strong())
+                                    .on_hover_text(tip.join(", "));
+                            }
+                        }
+                    });
+                    cell(&mut row, text(s.index.to_string()));
+                    let time = s
+                        .timers
+                        .started()
+                        .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                        .unwrap_or_default();
+                    cell(&mut row, text(time));
+                    let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
+                    cell(&mut row, text(dur));
+                    cell(&mut row, text(command_label(s)));
+                    let f = folder(s, &self.folders);
+                    row.col(|ui| {
+                        ui.style_mut().interaction.selectable_labels = false;
+                        let r = ui.add(egui::Label::new(text(f.clone())).truncate());
+                        if f.contains('(') {
+                            r.on_hover_text(format!("CollectionId (folder name from FolderSync): {f}"));
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.style_mut().interaction.selectable_labels = false;
+                        match s.http_status() {
+                            Some(code) => {
+                                let r = ui.add(egui::Label::new(text(code.to_string())).truncate());
+                                if let Some(m) = http_meaning(code) {
+                                    r.on_hover_text(format!("{code} {}: {}", m.name, m.meaning));
+                                }
+                            }
+                            None if s.flags.aborted => {
+                                ui.label(text("aborted".into()));
+                            }
+                            None => {
+                                ui.label(text("—".into()));
+                            }
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.style_mut().interaction.selectable_labels = false;
+                        if let Some(st) = worst_status(s) {
+                            let label = match st.name {
+                                Some(n) => format!("{} {n}", st.raw),
+                                None => st.raw.clone(),
+                            };
+                            let c = match st.verdict {
+                                Verdict::Failure => Some(highlight_color(Highlight::Status, dark)),
+                                _ => color,
+                            };
+                            let rt = match c {
+                                Some(c) => RichText::new(label).color(c),
+                                None => RichText::new(label),
+                            };
+                            // Built only while hovered: formatting every Status of every visible
+                            // row each frame would cost more than drawing the table.
+                            ui.add(egui::Label::new(rt).truncate()).on_hover_ui(|ui| {
+                                for e in s.eas.iter().flat_map(|e| e.statuses.iter()) {
+                                    if e.side == Side::Response {
+                                        ui.label(format!(
+                                            "{} = {} {}: {}",
+                                            e.path,
+                                            e.raw,
+                                            e.name.unwrap_or(""),
+                                            e.meaning.unwrap_or("no meaning known for this command")
+                                        ));
+                                    }
+                                }
+                            });
+                        }
+                    });
+                    let t = throttle(s);
+                    if t.is_empty() {
+                        cell(&mut row, text(t));
+                    } else {
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            ui.add(egui::Label::new(text(t.clone())).truncate()).on_hover_text(format!(
+                                "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
+                            ));
+                        });
+                    }
+                    let req = s
+                        .request
+                        .as_ref()
+                        .map(|_| format_size(request_size(s)))
+                        .unwrap_or_default();
+                    cell(&mut row, text(req));
+                    let resp = s
+                        .response
+                        .as_ref()
+                        .map(|_| format_size(response_size(s)))
+                        .unwrap_or_default();
+                    cell(&mut row, text(resp));
+                    cell(&mut row, text(device(s)));
+                    if row.response().clicked() {
+                        clicked_row = Some(i);
+                    }
+                });
+            });
+        if let Some(col) = clicked_sort {
+            if self.sort == col {
+                self.ascending = !self.ascending;
+            } else {
+                self.sort = col;
+                self.ascending = true;
+            }
+            self.rebuild(capture);
+        }
+        if let Some(i) = clicked_row {
+            self.selected = Some(i);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The SyncKey chains view: per device and folder (and the FolderSync hierarchy), every request
+//! key → response key with the marks the engine (`analysis::synckey`) put on it: reset to 0,
+//! the same key sent again, a key that does not follow, Status 3 / 12, HTTP errors.
+
+use eframe::egui;
+
+use egui::RichText;
+use egui_extras::{Column, TableBuilder};
+
+use super::findings::severity_style;
+use easlens_core::analysis::findings::Severity;
+use easlens_core::analysis::folders::FolderNames;
+use easlens_core::analysis::synckey::{Chain, Mark, SyncKeyChains};
+
+/// Text, colour class (0 normal, 1 warning, 2 error) and explanation of a mark.
+fn mark_style(m: Mark) -> (&'static str, u8, &'static str) {
+    match m {
+        Mark::Initial => (
+            "initial",
+            0,
+            "SyncKey 0 as the first key: the normal initial synchronisation",
+        ),
+        Mark::Reset => (
+            "reset to 0",
+            2,
+            "SyncKey 0 after a non-zero key: everything is synchronised again",
+        ),
+        Mark::Repeated => (
+            "same key again",
+            1,
+            "the device sent the previous key although the server gave a new one",
+        ),
+        Mark::Unexpected => (
+            "unexpected key",
+            1,
+            "the key follows neither the last response nor the last request",
+        ),
+        Mark::InvalidKey => (
+            "invalid key",
+            2,
+            "Status 3 (Sync) / 9 (FolderSync): the server does not know the key",
+        ),
+        Mark::HierarchyChanged => ("hierarchy changed", 1, "Status 12: the client must run FolderSync"),
+        Mark::Failed => ("failed", 2, "a failing Status for this collection"),
+        Mark::HttpError => ("HTTP error", 2, "a non-2xx answer: no new key"),
+        Mark::NoResponse => ("no response", 1, "the session ended without a response"),
+    }
+}
+
+fn chain_has_problem(c: &Chain) -> bool {
+    c.links.iter().any(|l| l.marks.iter().any(|m| mark_style(*m).1 > 0))
+}
+
+#[derive(Default)]
+pub struct SyncKeysPanel {
+    selected: Option<usize>,
+}
+
+impl SyncKeysPanel {
+    pub fn clear(&mut self) {
+        self.selected = None;
+    }
+
+    /// Draws the chains; returns the session position the user clicked.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        chains: Option<&SyncKeyChains>,
+        folders: Option<&FolderNames>,
+    ) -> Option<u32> {
+        let Some(chains) = chains else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Following the SyncKeys…");
+            });
+            return None;
+        };
+        if chains.chains.is_empty() {
+            ui.label(RichText::new("No Sync or FolderSync request in this capture.").weak());
+            return None;
+        }
+        let dark = ui.visuals().dark_mode;
+        let warn = severity_style(Severity::Warning, dark).0;
+        let err = severity_style(Severity::Error, dark).0;
+        let selected = *self
+            .selected
+            .get_or_insert_with(|| chains.chains.iter().position(chain_has_problem).unwrap_or(0));
+        let mut clicked = None;
+        ui.horizontal_top(|ui| {
+            // The chains, problem ones marked.
+            ui.allocate_ui_with_layout(
+                egui::vec2(240.0, ui.available_height()),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("chains")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| {
+                            for (k, c) in chains.chains.iter().enumerate() {
+                                let name = if c.hierarchy {
+                                    "FolderSync (hierarchy)".to_string()
+                                } else {
+                                    format!(
+                                        "Collection {}",
+                                        folders.map_or(c.collection.clone(), |f| f.label(&c.collection))
+                                    )
+                                };
+                                let problem = chain_has_problem(c);
+                                let text =
+                                    format!("{}{name} · {} requests", if problem { "△ " } else { "" }, c.links.len());
+                                let rt = if problem {
+                                    RichText::new(text).color(warn)
+                                } else {
+                                    RichText::new(text)
+                                };
+                                if ui
+                                    .selectable_label(selected == k, rt)
+                                    .on_hover_text(format!("device {}", c.device))
+                                    .clicked()
+                                {
+                                    self.selected = Some(k);
+                                }
+                            }
+                        });
+                },
+            );
+            ui.separator();
+            let Some(chain) = chains.chains.get(selected) else {
+                return;
+            };
+            ui.vertical(|ui| {
+                let what = if chain.hierarchy {
+                    "The folder hierarchy (FolderSync)".to_string()
+                } else {
+                    let label = folders.map_or(chain.collection.clone(), |f| f.label(&chain.collection));
+                    format!("Collection {label}")
+                };
+                let user = chain.user.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+                ui.label(RichText::new(format!("{what} — device {}{user}", chain.device)).strong());
+                TableBuilder::new(ui)
+                    .id_salt("chain-links")
+                    .striped(true)
+                    .resizable(true)
+                    .auto_shrink([false, false])
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                    .column(Column::initial(100.0))
+                    .column(Column::initial(44.0))
+                    .column(Column::initial(130.0))
+                    .column(Column::initial(130.0))
+                    .column(Column::initial(70.0))
+                    .column(Column::remainder().at_least(120.0))
+                    .header(20.0, |mut h| {
+                        for n in ["Time", "#", "Request key", "Response key", "Status", "Marks"] {
+                            h.col(|ui| {
+                                ui.label(RichText::new(n).strong());
+                            });
+                        }
+                    })
+                    .body(|body| {
+                        body.rows(20.0, chain.links.len(), |mut row| {
+                            let l = &chain.links[row.index()];
+                            row.col(|ui| {
+                                ui.label(l.time.map(|t| t.format("%H:%M:%S%.3f").to_string()).unwrap_or_default());
+                            });
+                            row.col(|ui| {
+                                if ui
+                                    .link(l.session.to_string())
+                                    .on_hover_text("Show this session")
+                                    .clicked()
+                                {
+                                    clicked = Some(l.position as u32);
+                                }
+                            });
+                            row.col(|ui| {
+                                ui.label(RichText::new(l.request_key.clone().unwrap_or_default()).monospace());
+                            });
+                            row.col(|ui| {
+                                ui.label(RichText::new(l.response_key.clone().unwrap_or_default()).monospace());
+                            });
+                            row.col(|ui| {
+                                let s = match (l.status, l.http_status) {
+                                    (Some(v), _) => v.to_string(),
+                                    (None, Some(c)) if !(200..300).contains(&c) => format!("HTTP {c}"),
+                                    _ => String::new(),
+                                };
+                                ui.label(s);
+                            });
+                            row.col(|ui| {
+                                for m in &l.marks {
+                                    let (text, level, why) = mark_style(*m);
+                                    let mut t = RichText::new(text);
+                                    if *m == Mark::Repeated && l.repeat > 1 {
+                                        t = RichText::new(format!("{text} ×{}", l.repeat));
+                                    }
+                                    let t = match level {
+                                        2 => t.color(err).strong(),
+                                        1 => t.color(warn),
+                                        _ => t.weak(),
+                                    };
+                                    ui.label(t).on_hover_text(why);
+                                }
+                            });
+                        });
+                    });
+            });
+        });
+        clicked
+    }
+}

@@ -1,0 +1,74 @@
+//! Shared by the capture-level benchmarks: their settings from the environment (sizes, runs), the
+//! big generated captures in `bench-data/`, and the process's memory figures.
+
+// Each benchmark uses part of this module.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `EASLENS_BENCH_SESSIONS` (comma-separated sizes), else `default`.
+pub fn sizes(default: &str) -> Vec<usize> {
+    std::env::var("EASLENS_BENCH_SESSIONS")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// `EASLENS_BENCH_RUNS`, else `default`.
+pub fn runs(default: usize) -> usize {
+    std::env::var("EASLENS_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `bench-data/` at the top of the workspace (ignored by git).
+pub fn bench_data() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench-data"))
+}
+
+/// The release `easlens` binary, for whole-process figures: `EASLENS_BIN`, else the workspace's
+/// `target/release/easlens` (`cargo build --release` first); `None` when neither exists.
+pub fn easlens_bin() -> Option<PathBuf> {
+    let path = std::env::var_os("EASLENS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release/easlens")));
+    path.exists().then_some(path)
+}
+
+/// `bench-data/big-N.saz`, written first (as `easlens samples --big N` writes it) when missing.
+pub fn big_capture(n: usize) -> PathBuf {
+    let dir = bench_data();
+    std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
+    let path = dir.join(format!("big-{n}.saz"));
+    if !path.exists() {
+        eprintln!("writing {} …", path.display());
+        easlens_samples::sets::write_big(&path, n, 1, easlens_samples::sets::BigFormat::Saz)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    path
+}
+
+/// A `/proc/self/status` field of this process (`"VmRSS:"`, `"VmHWM:"` …), in KiB.
+pub fn proc_status_kib(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Peak resident set size of this process (VmHWM), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    proc_status_kib("VmHWM:")
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}

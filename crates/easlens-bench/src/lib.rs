@@ -1,0 +1,1 @@
+//! Holds the engine benchmarks (benches/); no library code of its own.

@@ -1,0 +1,179 @@
+//! Realistic Exchange ActiveSync conversations as [`SampleExchange`]s: what an iPhone (EAS 16.1,
+//! plain query) or a Samsung Android phone (EAS 14.1, base64 query) and Exchange say to each other
+//! in a healthy session and in the failure patterns a support engineer looks for
+//! (see `eas-protocol-notes.md` §4): a throttling storm, a SyncKey 0 resync, policy refresh with and
+//! without Provision, a calendar item's life, a 451 redirect followed by an expired password.
+//!
+//! Bodies are written with the project's own encoders (ActiveSync XML → [`easlens_core::wbxml::encode`],
+//! [`easlens_core::eas::query`] for the request line, [`easlens_core::wbxml::multipart::build`]); responses are
+//! sometimes gzip-compressed and/or chunked as Exchange sends them. Everything is deterministic:
+//! fixed start times and a seeded LCG. All names, addresses, keys and ids are invented.
+//!
+//! Requests use the origin form (`POST /Microsoft-Server-ActiveSync?… HTTP/1.1` with `Host`), as
+//! on the wire.
+
+mod big;
+mod content;
+mod flows;
+#[cfg(test)]
+mod tests;
+mod wire;
+
+pub use big::big;
+
+use crate::SampleExchange;
+use easlens_core::eas::query::QueryForm;
+
+/// The device of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Device {
+    /// iOS Mail: EAS 16.1, plain query, `MS-ASProtocolVersion` and `X-MS-PolicyKey` headers,
+    /// user `contoso\jdoe`.
+    IPhone,
+    /// Samsung Email: EAS 14.1, base64 query (version and policy key inside the query), user
+    /// `jdoe@contoso.com`.
+    Android,
+}
+
+impl Device {
+    pub const ALL: [Device; 2] = [Device::IPhone, Device::Android];
+
+    /// Lower-case name for file stems (`iphone`, `android`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::IPhone => "iphone",
+            Device::Android => "android",
+        }
+    }
+
+    /// The protocol version the device speaks to a current Exchange.
+    pub fn protocol_version(self) -> &'static str {
+        match self {
+            Device::IPhone => "16.1",
+            Device::Android => "14.1",
+        }
+    }
+
+    pub fn query_form(self) -> QueryForm {
+        match self {
+            Device::IPhone => QueryForm::Plain,
+            Device::Android => QueryForm::Base64,
+        }
+    }
+
+    pub fn user_agent(self) -> &'static str {
+        match self {
+            Device::IPhone => "Apple-iPhone14C2/2008.100",
+            Device::Android => "Android-SAMSUNG-SM-G991B/101.40002",
+        }
+    }
+
+    pub fn device_id(self) -> &'static str {
+        match self {
+            Device::IPhone => "SYNTHDEV0001IPHN",
+            Device::Android => "SYNTHDEV0002ANDR",
+        }
+    }
+
+    pub fn device_type(self) -> &'static str {
+        match self {
+            Device::IPhone => "iPhone",
+            Device::Android => "Android",
+        }
+    }
+
+    /// The user name as typed on the device.
+    pub fn user(self) -> &'static str {
+        match self {
+            Device::IPhone => "contoso\\jdoe",
+            Device::Android => "jdoe@contoso.com",
+        }
+    }
+
+    /// The ActiveSync path the device uses on its first server.
+    pub fn path(self) -> &'static str {
+        match self {
+            Device::IPhone => "/Microsoft-Server-ActiveSync",
+            Device::Android => "/Microsoft-Server-ActiveSync/default.eas",
+        }
+    }
+
+    pub(crate) fn client_ip(self) -> &'static str {
+        match self {
+            Device::IPhone => "192.168.1.23",
+            Device::Android => "10.20.0.41",
+        }
+    }
+}
+
+/// A conversation between one device and Exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// Account set-up and normal use: OPTIONS, Provision (two steps), FolderSync, Settings,
+    /// Sync from SyncKey 0, email Adds, Ping, multipart ItemOperations, SendMail, MoreAvailable.
+    /// Every HTTP status 200, every EAS Status a success.
+    Healthy,
+    /// Twelve identical Syncs for the Inbox with the same SyncKey, then 503 with
+    /// `X-MS-ASThrottle`, and retries seconds later (failure patterns 1 and 3).
+    ThrottlingStorm,
+    /// An aborted long Ping, HTTP 500s on Sync (and Status 3 on Android), then SyncKey 0 and the
+    /// same items sent again (failure pattern 2).
+    SyncKeyReset,
+    /// Status 144 → Provision → Sync again (iPhone); a loop of 143/142 with no Provision and an
+    /// unchanged policy key (Android, failure pattern 5).
+    PolicyRefresh,
+    /// The same against an EAS 12.1 server (Exchange 2007), which asks with HTTP 449: the iPhone
+    /// provisions, the Android phone loops.
+    PolicyRefreshLegacy,
+    /// A meeting added, changed by the client, changed by the server and deleted (server Delete
+    /// with a cancellation on iPhone, client Delete on Android), plus a client Add with ClientId.
+    CalendarItemLifecycle,
+    /// 451 with `X-MS-Location` (followed at once by the iPhone, after repeats by Android; a
+    /// Fiddler-generated 502 on the way), then 401s with credentials and 457 (iPhone) or 456
+    /// (Android).
+    RedirectAndAuth,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Healthy,
+        Scenario::ThrottlingStorm,
+        Scenario::SyncKeyReset,
+        Scenario::PolicyRefresh,
+        Scenario::PolicyRefreshLegacy,
+        Scenario::CalendarItemLifecycle,
+        Scenario::RedirectAndAuth,
+    ];
+
+    /// Kebab-case name for file stems.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Healthy => "healthy",
+            Scenario::ThrottlingStorm => "throttling-storm",
+            Scenario::SyncKeyReset => "synckey-reset",
+            Scenario::PolicyRefresh => "policy-refresh",
+            Scenario::PolicyRefreshLegacy => "policy-refresh-449",
+            Scenario::CalendarItemLifecycle => "calendar-lifecycle",
+            Scenario::RedirectAndAuth => "redirect-and-auth",
+        }
+    }
+}
+
+/// The exchanges of one scenario for one device, in order.
+pub fn exchanges(scenario: Scenario, device: Device) -> Vec<SampleExchange> {
+    flows::run(scenario, device)
+}
+
+/// Every scenario for both devices, named `<scenario>-<device>` (`healthy-iphone`, …): the set
+/// written to `samples/`. Together they cover both query forms, gzip, chunked and gzip+chunked
+/// responses, a multipart response, an aborted session and a proxy-generated 502.
+pub fn all_samples() -> Vec<(String, Vec<SampleExchange>)> {
+    Scenario::ALL
+        .iter()
+        .flat_map(|&s| {
+            Device::ALL
+                .iter()
+                .map(move |&d| (format!("{}-{}", s.name(), d.name()), exchanges(s, d)))
+        })
+        .collect()
+}
