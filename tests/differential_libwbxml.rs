@@ -32,9 +32,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::r#gen::{self as generator, GenDoc, GenOptions};
 use easlens_core::wbxml::codepages::{TokenStatus, codepages};
 use easlens_core::wbxml::{Child, Document, Element, Tag, decode, encode, from_xml};
+use easlens_samples::random_wbxml::{self as generator, GenDoc, GenOptions};
 
 const REQUIRE_ENV: &str = "EASLENS_REQUIRE_LIBWBXML";
 const WBXML2XML: &str = "wbxml2xml";
@@ -651,16 +651,16 @@ fn libwbxml_available() -> bool {
     match Command::new(WBXML2XML).arg("-h").output() {
         Ok(_) => true,
         Err(e) => {
-            if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
+            if common::required(REQUIRE_ENV) {
                 panic!(
                     "{WBXML2XML} cannot be run ({e}) and {REQUIRE_ENV}=1: install it (Debian: \
                      apt-get install libwbxml2-utils)"
                 );
             }
-            eprintln!(
-                "SKIPPED: {WBXML2XML} is not on PATH ({e}); install the Debian package libwbxml2-utils \
+            common::skip(&format!(
+                "{WBXML2XML} is not on PATH ({e}); install the Debian package libwbxml2-utils \
                  to run the libwbxml differential test (set {REQUIRE_ENV}=1 to make this a failure)"
-            );
+            ));
             false
         }
     }

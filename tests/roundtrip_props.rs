@@ -15,8 +15,8 @@
 
 mod common;
 
-use common::r#gen::{self as generator, Body, GenDoc, GenOptions};
 use easlens_core::wbxml::{Document, Event, Tag, decode, encode, from_xml, to_xml};
+use easlens_samples::random_wbxml::{self as generator, Body, GenDoc, GenOptions};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 

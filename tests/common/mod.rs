@@ -1,29 +1,44 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-pub mod r#gen;
-
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use easlens_core::capture::{self, Capture, OpenOptions};
 
-/// `../shared/<sub>` beside the project, or `None` (with a message) when it is not there, so that
-/// tests reading third-party material skip cleanly on a machine without it.
+/// Set to `1` (CI does) to make missing reference material a failure instead of a skip.
+pub const REQUIRE_CORPUS_ENV: &str = "EASLENS_REQUIRE_CORPUS";
+
+/// Says that a test skipped part of its work, where the person running `cargo test` sees it: the
+/// test harness captures `eprintln!` of passing tests, but not writes to the stderr handle.
+pub fn skip(reason: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+}
+
+/// True when the environment variable `name` is set to `1`.
+pub fn required(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1")
+}
+
+/// `../shared/<sub>` beside the project, or `None` (after a visible skip line) when it is not
+/// there, so that tests reading third-party material skip on a machine without it; under
+/// `EASLENS_REQUIRE_CORPUS=1` a missing directory fails the test instead.
 pub fn shared_dir(sub: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("shared")
         .join(sub);
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (the shared reference material is not beside the project)",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    let why = format!(
+        "{} not found (the shared reference material is not beside the project)",
+        dir.display()
+    );
+    assert!(!required(REQUIRE_CORPUS_ENV), "{why} and {REQUIRE_CORPUS_ENV}=1");
+    skip(&why);
+    None
 }
 
 /// `samples/<name>`: one of the bundled sample captures.

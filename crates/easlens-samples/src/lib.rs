@@ -1,9 +1,14 @@
-//! The sample generator: realistic EAS captures written with the project's own WBXML encoder
-//! and query encoder, in SAZ (Fiddler layout) and HAR (several exporters' styles).
+//! The sample kit: everything easlens generates for its samples, tests and benchmarks.
 //!
-//! Scenarios produce format-neutral [`SampleExchange`]s; the writers turn them into files.
+//! - [`scenarios`] — realistic EAS conversations (format-neutral [`SampleExchange`]s), written
+//!   with the engine's own WBXML and query encoders;
+//! - [`saz_writer`], [`har_writer`] — those exchanges as Fiddler SAZ and as HAR (several
+//!   exporters' styles); [`sets`] — the bundled sample set and big benchmark captures;
+//! - [`random_wbxml`] — seeded random, well-formed ActiveSync documents and byte noise for the
+//!   property and differential tests of the codec.
 
 pub mod har_writer;
+pub mod random_wbxml;
 pub mod saz_writer;
 pub mod scenarios;
 pub mod sets;

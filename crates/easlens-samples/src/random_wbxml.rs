@@ -22,13 +22,14 @@
 //! ConversationIndex) carry opaque bytes shown as hex. [`GenOptions::libwbxml`] keeps binary content
 //! to the 8 tags libwbxml writes as base64.
 //!
-//! [`doc_strategy`] wraps the generator as a proptest `Strategy` over `(seed, budget)`: shrinking
+//! [`doc_strategy`] (feature `proptest`) wraps the generator as a proptest `Strategy` over `(seed, budget)`: shrinking
 //! the budget shrinks the document. [`noise`] and [`mutate`] make byte strings for robustness tests.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use easlens_core::wbxml::Tag;
 use easlens_core::wbxml::codepages::{Render, TokenStatus, codepages};
+#[cfg(feature = "proptest")]
 use proptest::prelude::*;
 
 /// SplitMix64: tiny, fast, and good enough to drive a test generator. Same seed, same sequence.
@@ -650,6 +651,7 @@ fn write_wbxml(rng: &mut Rng, out: &mut Vec<u8>, node: &GNode, page: &mut u8, li
 
 /// Generated documents as a proptest strategy: `(seed, budget)`, so shrinking makes documents
 /// smaller (a smaller budget cuts the same document short).
+#[cfg(feature = "proptest")]
 pub fn doc_strategy(options: GenOptions) -> impl Strategy<Value = GenDoc> {
     let max = options.max_elements.max(1);
     (any::<u64>(), 1..=max).prop_map(move |(seed, budget)| GenDoc::generate(seed, budget, &options))
