@@ -1,10 +1,12 @@
-//! Property tests of the WBXML codec on generated documents (`common::gen`) and arbitrary bytes:
+//! Property tests of the WBXML codec on generated documents (`easlens_samples::random_wbxml`) and arbitrary bytes:
 //!
 //! * the generator's XML is exactly what `to_xml` writes for the tree `from_xml` reads from it;
 //! * `decode(encode(doc))` has the tree of `doc`;
 //! * the generator's own WBXML (content split into chunks, redundant SWITCH_PAGEs, `4B 01` empty
 //!   elements, over-long integers, header variants, string tables) decodes to the same tree;
 //! * `to_xml` of a decoded document is stable: render → read → render gives identical text;
+//! * the styled rendering the inspector colours has `to_xml`'s text, parts covering it in order,
+//!   and each element's recorded offset at its own start tag;
 //! * arbitrary and mutated byte strings never make `decode` panic, and when they decode, the
 //!   round trips above hold;
 //! * every truncation of a valid encoding is a clean error that keeps the tree decoded so far,
@@ -15,6 +17,7 @@
 
 mod common;
 
+use easlens_core::wbxml::render::to_styled_xml;
 use easlens_core::wbxml::{Document, Event, Tag, decode, encode, from_xml, to_xml};
 use easlens_samples::random_wbxml::{self as generator, Body, GenDoc, GenOptions};
 use proptest::prelude::*;
@@ -96,6 +99,24 @@ proptest! {
         let doc = from_xml(&xml).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert_eq!(doc.element_count(), g.element_count());
         prop_assert_eq!(to_xml(&doc), xml);
+    }
+
+    #[test]
+    fn styled_xml_is_the_same_text_with_its_parts(g in generator::doc_strategy(roundtrip_options())) {
+        let doc = from_xml(&g.xml()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let styled = to_styled_xml(&doc);
+        prop_assert_eq!(&styled.text, &to_xml(&doc));
+        prop_assert_eq!(styled.spans.first().map(|s| s.0), Some(0));
+        prop_assert!(styled.spans.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 != w[1].1));
+        let starts: Vec<u32> = doc.walk().filter_map(|ev| match ev {
+            Event::Start(e) => Some(e.node_id()),
+            _ => None,
+        }).collect();
+        let recorded: Vec<u32> = styled.elements.iter().map(|&(id, _)| id).collect();
+        prop_assert_eq!(recorded, starts);
+        for &(_, offset) in &styled.elements {
+            prop_assert_eq!(styled.text.as_bytes()[offset], b'<');
+        }
     }
 
     #[test]

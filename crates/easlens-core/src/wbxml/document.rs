@@ -182,6 +182,12 @@ impl<'a> Element<'a> {
     pub fn has_children(&self) -> bool {
         self.doc.nodes[self.id as usize].first_child != NONE
     }
+
+    /// The element's node number in its document: the same bytes decoded again give the same
+    /// numbers, so a view of a body can find an element that an analysis of that body recorded.
+    pub fn node_id(&self) -> u32 {
+        self.id
+    }
 }
 
 pub struct Children<'a> {

@@ -13,6 +13,10 @@
 //! No prefixes: an element whose code page differs from its parent's declares its own default
 //! namespace (`Page:`). Content is written as escaped text when it is text; otherwise, so that no
 //! byte is lost, as base64 (`encoding="base64"`) or, for byte-array elements, upper-case hex.
+//!
+//! [`to_styled_xml`] writes the same text and also says what each piece is (tag name, attribute,
+//! value, text) and where each element starts, so a viewer colours and annotates the document
+//! from the tree instead of lexing the text again.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -38,6 +42,95 @@ pub enum ContentForm {
     Text,
     Base64,
     Hex,
+}
+
+/// What a piece of rendered XML is, for colouring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XmlPart {
+    /// `<`, `</`, `>`, `/>`, `=`, `?>`, spaces between attributes, the line layout.
+    Punct,
+    /// An element name (or `xml` / the processing-instruction target).
+    Name,
+    /// An attribute name (`xmlns`, `encoding`, …) or a processing instruction's data.
+    Attr,
+    /// A quoted attribute value, quotes included.
+    Value,
+    /// Element content.
+    Text,
+}
+
+/// XML text as [`to_xml`] writes it, with what each piece is and where each element starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StyledXml {
+    pub text: String,
+    /// `(byte offset, part)`: the part runs from its offset to the next one's (or the end).
+    pub spans: Vec<(usize, XmlPart)>,
+    /// `(node id, byte offset of its '<')` for every element written, in document order.
+    pub elements: Vec<(u32, usize)>,
+}
+
+impl StyledXml {
+    /// The spans overlapping `range`, cut to it: `(range, part)`.
+    pub fn spans_in(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (std::ops::Range<usize>, XmlPart)> + '_ {
+        let first = self
+            .spans
+            .partition_point(|&(start, _)| start <= range.start)
+            .saturating_sub(1);
+        let end_of = move |i: usize| self.spans.get(i + 1).map_or(self.text.len(), |&(s, _)| s);
+        (first..self.spans.len())
+            .take_while(move |&i| self.spans[i].0 < range.end)
+            .map(move |i| {
+                let (start, part) = self.spans[i];
+                (start.max(range.start)..end_of(i).min(range.end), part)
+            })
+            .filter(|(r, _)| !r.is_empty())
+    }
+
+    /// The byte offset where element `node` starts, when it was written.
+    pub fn element_offset(&self, node: u32) -> Option<usize> {
+        self.elements
+            .iter()
+            .find(|&&(id, _)| id == node)
+            .map(|&(_, offset)| offset)
+    }
+}
+
+/// Where rendered XML goes: a plain string ([`to_xml`]) or a [`StyledXml`].
+trait Sink {
+    fn put(&mut self, s: &str, part: XmlPart);
+    fn len(&self) -> usize;
+    /// Element `id` starts here (before its `<`).
+    fn element(&mut self, _id: u32) {}
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str, _: XmlPart) {
+        self.push_str(s);
+    }
+    fn len(&self) -> usize {
+        String::len(self)
+    }
+}
+
+impl Sink for StyledXml {
+    fn put(&mut self, s: &str, part: XmlPart) {
+        if s.is_empty() {
+            return;
+        }
+        if self.spans.last().is_none_or(|&(_, last)| last != part) {
+            self.spans.push((self.text.len(), part));
+        }
+        self.text.push_str(s);
+    }
+    fn len(&self) -> usize {
+        self.text.len()
+    }
+    fn element(&mut self, id: u32) {
+        self.elements.push((id, self.text.len()));
+    }
 }
 
 /// Decides how content of `tag` is shown: text when it is text, else base64 or hex.
@@ -66,9 +159,24 @@ pub fn content_form(tag: Tag, bytes: &[u8], opaque: bool) -> ContentForm {
 /// text as text, binary runs as `<?easlens-base64 …?>` processing instructions.
 pub fn to_xml(doc: &Document) -> String {
     let mut out = String::with_capacity(doc.data.len() + doc.nodes.len() * 24 + 64);
-    out.push_str(XML_DECLARATION);
-    out.push('\n');
-    let Some(root) = doc.root() else { return out };
+    render(doc, &mut out);
+    out
+}
+
+/// [`to_xml`]'s text with what each piece is and where each element starts.
+pub fn to_styled_xml(doc: &Document) -> StyledXml {
+    let mut out = StyledXml {
+        text: String::with_capacity(doc.data.len() + doc.nodes.len() * 24 + 64),
+        ..StyledXml::default()
+    };
+    render(doc, &mut out);
+    out
+}
+
+fn render(doc: &Document, out: &mut impl Sink) {
+    declaration(out);
+    out.put("\n", XmlPart::Punct);
+    let Some(root) = doc.root() else { return };
     // Explicit stack of open elements — no recursion. `inline`: inside mixed content.
     struct Frame<'a> {
         element: Element<'a>,
@@ -76,20 +184,23 @@ pub fn to_xml(doc: &Document) -> String {
         inline: bool,
     }
     let mut stack: Vec<Frame<'_>> = Vec::new();
-    open_tag(&mut out, root, None, 0, false);
+    open_tag(out, root, None, 0, false);
     let mut pending = Some(root);
     loop {
         if out.len() > MAX_OUTPUT {
-            out.push_str(&format!(
-                "\n<!-- output truncated after {} MiB: the document is too large to show whole -->\n",
-                MAX_OUTPUT >> 20
-            ));
-            return out;
+            out.put(
+                &format!(
+                    "\n<!-- output truncated after {} MiB: the document is too large to show whole -->\n",
+                    MAX_OUTPUT >> 20
+                ),
+                XmlPart::Punct,
+            );
+            return;
         }
         if let Some(e) = pending.take() {
             let parent_inline = stack.last().is_some_and(|f| f.inline);
             let inline = parent_inline || is_mixed(e);
-            if finish_open_tag(&mut out, e, parent_inline, inline) {
+            if finish_open_tag(out, e, parent_inline, inline) {
                 stack.push(Frame {
                     element: e,
                     children: e.children(),
@@ -102,32 +213,58 @@ pub fn to_xml(doc: &Document) -> String {
         match frame.children.next() {
             Some(Child::Element(child)) => {
                 let depth = stack.len();
-                open_tag(&mut out, child, Some(parent.tag()), depth, inline);
+                open_tag(out, child, Some(parent.tag()), depth, inline);
                 pending = Some(child);
             }
             Some(Child::Data { bytes, opaque }) => match content_form(parent.tag(), bytes, opaque) {
-                ContentForm::Text => write_text(&mut out, bytes, true),
+                ContentForm::Text => write_text(out, bytes, true),
                 _ => {
-                    out.push_str("<?");
-                    out.push_str(BINARY_PI);
-                    out.push(' ');
-                    out.push_str(&BASE64.encode(bytes));
-                    out.push_str("?>");
+                    out.put("<?", XmlPart::Punct);
+                    out.put(BINARY_PI, XmlPart::Name);
+                    out.put(" ", XmlPart::Punct);
+                    out.put(&BASE64.encode(bytes), XmlPart::Attr);
+                    out.put("?>", XmlPart::Punct);
                 }
             },
             None => {
                 stack.pop();
                 if !inline {
-                    indent(&mut out, stack.len());
+                    indent(out, stack.len());
                 }
-                close_tag(&mut out, parent);
+                close_tag(out, parent);
                 if !stack.last().is_some_and(|f| f.inline) {
-                    out.push('\n');
+                    out.put("\n", XmlPart::Punct);
                 }
             }
         }
     }
-    out
+}
+
+/// `<?xml version="1.0" encoding="utf-8"?>`, piece by piece.
+fn declaration(out: &mut impl Sink) {
+    out.put("<?", XmlPart::Punct);
+    out.put("xml", XmlPart::Name);
+    out.put(" ", XmlPart::Punct);
+    out.put("version", XmlPart::Attr);
+    out.put("=", XmlPart::Punct);
+    out.put("\"1.0\"", XmlPart::Value);
+    out.put(" ", XmlPart::Punct);
+    out.put("encoding", XmlPart::Attr);
+    out.put("=", XmlPart::Punct);
+    out.put("\"utf-8\"", XmlPart::Value);
+    out.put("?>", XmlPart::Punct);
+}
+
+/// ` name="value"`, the value written in pieces (no allocation on the hot path).
+fn attribute(out: &mut impl Sink, name: &str, value: &[&str]) {
+    out.put(" ", XmlPart::Punct);
+    out.put(name, XmlPart::Attr);
+    out.put("=", XmlPart::Punct);
+    out.put("\"", XmlPart::Value);
+    for piece in value {
+        out.put(piece, XmlPart::Value);
+    }
+    out.put("\"", XmlPart::Value);
 }
 
 /// An element with both content and child elements.
@@ -142,72 +279,71 @@ fn is_mixed(e: Element<'_>) -> bool {
     data && elements
 }
 
-fn indent(out: &mut String, depth: usize) {
+fn indent(out: &mut impl Sink, depth: usize) {
     for _ in 0..depth.min(MAX_INDENT_LEVELS) {
-        out.push_str(INDENT);
+        out.put(INDENT, XmlPart::Punct);
     }
 }
 
 /// Writes `<Name` plus its namespace and identity attributes (the tag is left open).
-fn open_tag(out: &mut String, e: Element<'_>, parent: Option<Tag>, depth: usize, inline: bool) {
+fn open_tag(out: &mut impl Sink, e: Element<'_>, parent: Option<Tag>, depth: usize, inline: bool) {
     if !inline {
         indent(out, depth);
     }
+    out.element(e.node_id());
     let tag = e.tag();
-    out.push('<');
+    out.put("<", XmlPart::Punct);
     match tag.name() {
-        Some(n) => out.push_str(n),
+        Some(n) => out.put(n, XmlPart::Name),
         None => {
-            out.push_str("Unknown page=\"");
-            out.push_str(&tag.page.to_string());
-            out.push_str("\" token=\"");
-            out.push_str(&format!("0x{:02X}", tag.token));
-            out.push('"');
+            out.put("Unknown", XmlPart::Name);
+            attribute(out, "page", &[&tag.page.to_string()]);
+            attribute(out, "token", &[&format!("0x{:02X}", tag.token)]);
         }
     }
     if parent.is_none_or(|p| p.page != tag.page)
         && let Some(ns) = tag.namespace()
     {
-        out.push_str(" xmlns=\"");
-        out.push_str(ns);
-        out.push_str(":\"");
+        attribute(out, "xmlns", &[ns, ":"]);
     }
 }
 
-fn close_tag(out: &mut String, e: Element<'_>) {
-    out.push_str("</");
-    out.push_str(e.name().unwrap_or("Unknown"));
-    out.push('>');
+fn close_tag(out: &mut impl Sink, e: Element<'_>) {
+    out.put("</", XmlPart::Punct);
+    out.put(e.name().unwrap_or("Unknown"), XmlPart::Name);
+    out.put(">", XmlPart::Punct);
 }
 
 /// Finishes an opened tag: an empty element or a leaf is written whole; returns true when the
 /// element has children still to be written.
-fn finish_open_tag(out: &mut String, e: Element<'_>, parent_inline: bool, inline: bool) -> bool {
+fn finish_open_tag<S: Sink>(out: &mut S, e: Element<'_>, parent_inline: bool, inline: bool) -> bool {
     let mut children = e.children();
-    let end_line = |out: &mut String| {
+    let end_line = |out: &mut dyn Sink| {
         if !parent_inline {
-            out.push('\n');
+            out.put("\n", XmlPart::Punct);
         }
     };
     match (children.next(), children.next()) {
         (None, _) => {
-            out.push_str("/>");
+            out.put("/>", XmlPart::Punct);
             end_line(out);
             false
         }
         (Some(Child::Data { bytes, opaque }), None) => {
             match content_form(e.tag(), bytes, opaque) {
                 ContentForm::Text => {
-                    out.push('>');
+                    out.put(">", XmlPart::Punct);
                     write_text(out, bytes, false);
                 }
                 ContentForm::Base64 => {
-                    out.push_str(" encoding=\"base64\">");
-                    out.push_str(&BASE64.encode(bytes));
+                    attribute(out, "encoding", &["base64"]);
+                    out.put(">", XmlPart::Punct);
+                    out.put(&BASE64.encode(bytes), XmlPart::Text);
                 }
                 ContentForm::Hex => {
-                    out.push_str(" encoding=\"hex\">");
-                    out.push_str(&hex::encode_upper(bytes));
+                    attribute(out, "encoding", &["hex"]);
+                    out.put(">", XmlPart::Punct);
+                    out.put(&hex::encode_upper(bytes), XmlPart::Text);
                 }
             }
             close_tag(out, e);
@@ -215,9 +351,9 @@ fn finish_open_tag(out: &mut String, e: Element<'_>, parent_inline: bool, inline
             false
         }
         _ => {
-            out.push('>');
+            out.put(">", XmlPart::Punct);
             if !inline {
-                out.push('\n');
+                out.put("\n", XmlPart::Punct);
             }
             true
         }
@@ -232,24 +368,24 @@ fn needs_char_ref(c: char) -> bool {
 
 /// Escaped UTF-8 text; callers have checked that `bytes` is UTF-8. In mixed content a run of
 /// only whitespace is written as character references, so that a reader cannot take it for layout.
-fn write_text(out: &mut String, bytes: &[u8], mixed: bool) {
+fn write_text(out: &mut impl Sink, bytes: &[u8], mixed: bool) {
     let Ok(s) = std::str::from_utf8(bytes) else {
         return;
     };
     if mixed && s.trim().is_empty() {
         for c in s.chars() {
-            out.push_str(&format!("&#x{:X};", u32::from(c)));
+            out.put(&format!("&#x{:X};", u32::from(c)), XmlPart::Text);
         }
         return;
     }
     let mut rest = s;
     while let Some(i) = rest.find(needs_char_ref) {
-        out.push_str(&partial_escape(&rest[..i]));
+        out.put(&partial_escape(&rest[..i]), XmlPart::Text);
         let c = rest[i..].chars().next().unwrap_or_default();
-        out.push_str(&format!("&#x{:X};", u32::from(c)));
+        out.put(&format!("&#x{:X};", u32::from(c)), XmlPart::Text);
         rest = &rest[i + c.len_utf8()..];
     }
-    out.push_str(&partial_escape(rest));
+    out.put(&partial_escape(rest), XmlPart::Text);
 }
 
 #[cfg(test)]
@@ -284,6 +420,46 @@ mod tests {
              \x20   </Collections>\n\
              </Sync>\n"
         );
+    }
+
+    #[test]
+    fn styled_xml_names_each_piece() {
+        let bytes = hdr(&[
+            0x45, 0x4E, 0x03, b'3', 0, 0x01, 0x00, 22, 0x49, 0xC3, 1, 0xAB, 0x01, 0x01,
+        ]);
+        let doc = decode(&bytes).unwrap();
+        let styled = to_styled_xml(&doc);
+        assert_eq!(styled.text, to_xml(&doc));
+        let pieces: Vec<(&str, XmlPart)> = styled
+            .spans_in(0..styled.text.len())
+            .map(|(r, part)| (&styled.text[r], part))
+            .collect();
+        let status = pieces.iter().position(|&(t, _)| t == "Status").unwrap();
+        assert_eq!(
+            pieces[status - 1..status + 5],
+            [
+                (">\n    <", XmlPart::Punct),
+                ("Status", XmlPart::Name),
+                (">", XmlPart::Punct),
+                ("3", XmlPart::Text),
+                ("</", XmlPart::Punct),
+                ("Status", XmlPart::Name),
+            ]
+        );
+        assert!(pieces.contains(&("xmlns", XmlPart::Attr)));
+        assert!(pieces.contains(&("\"Email2:\"", XmlPart::Value)));
+        assert!(pieces.contains(&("AB", XmlPart::Text)));
+        // Every element's offset is its start tag; a line's spans are cut to the line.
+        for e in [doc.root().unwrap()].into_iter().chain(doc.root().unwrap().elements()) {
+            let at = styled.element_offset(e.node_id()).unwrap();
+            assert!(styled.text[at..].starts_with(&format!("<{}", e.name().unwrap())));
+        }
+        let line = styled.text.find("    <Status>").unwrap();
+        let cut: String = styled
+            .spans_in(line + 4..line + 12)
+            .map(|(r, _)| &styled.text[r])
+            .collect();
+        assert_eq!(cut, "<Status>");
     }
 
     #[test]
