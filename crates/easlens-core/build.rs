@@ -1,24 +1,133 @@
-//! Embeds every `wbxml-codepages/*.tsv` file so that adding a code page or a token is a data change only.
+//! The protocol data of the crate, checked and turned into Rust at build time, so that adding a code
+//! page, a token, a header or a rule is a data change only, and a bad row or a misspelt name fails
+//! the build instead of a test or a user:
+//!
+//! - `wbxml-codepages/*.tsv` (top of the workspace) → embedded as they are (`codepage_files.rs`,
+//!   parsed by `wbxml::codepages`);
+//! - `src/eas/status/*.tsv` → checked only (`eas::status` reads them at run time).
+//!
+//! The readers of the `src/` files are the crate's own (`#[path]` below), plain `std`, unit-tested
+//! with the crate.
 
-use std::{env, fs, path::Path};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::{env, fs};
+
+// The build uses only part of each reader.
+#[allow(dead_code)]
+#[path = "src/eas/status_tsv.rs"]
+mod status_tsv;
+#[allow(dead_code)]
+#[path = "src/tsv.rs"]
+mod tsv;
 
 fn main() {
-    // The code pages live at the top of the workspace, beside the product they describe.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../wbxml-codepages");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("wbxml-codepages/ is missing")
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    if let Err(e) = generate(&manifest, &out) {
+        // One line that names the file and the row; cargo fails the build with it.
+        println!("cargo::error={e}");
+        std::process::exit(1);
+    }
+}
+
+fn generate(manifest: &Path, out: &Path) -> Result<(), String> {
+    let pages = code_pages(&manifest.join("../../wbxml-codepages"))?;
+    write(out, "codepage_files.rs", &codepage_files(&pages))?;
+
+    let status = manifest.join("src/eas/status");
+    let command_status = read(&status.join("command-status.tsv"))?;
+    status_tsv::check(
+        &command_status,
+        &read(&status.join("common-status.tsv"))?,
+        &read(&status.join("http-status.tsv"))?,
+    )
+    .map_err(|e| format!("src/eas/status/{e}"))?;
+    // Every command with a Status table is the root element of its requests and responses.
+    let elements: Vec<&str> = pages.iter().flat_map(|p| p.tags.iter().map(|t| t.1.as_str())).collect();
+    for row in status_tsv::command_rows(&command_status).unwrap_or_default() {
+        if !elements.contains(&row.command) {
+            return Err(format!(
+                "src/eas/status/command-status.tsv: line {}: no code page defines an element {:?}",
+                row.line, row.command
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    println!("cargo::rerun-if-changed={}", path.display());
+    fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(out: &Path, name: &str, text: &str) -> Result<(), String> {
+    fs::write(out.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code pages
+
+/// What the build needs of a code page file: its name and the tags it defines (disputed ones, which
+/// the decoder ignores, left out). `wbxml::codepages` parses the full file at run time.
+struct Page {
+    file: PathBuf,
+    /// (token, tag)
+    tags: Vec<(u8, String)>,
+}
+
+fn code_pages(dir: &Path) -> Result<Vec<Page>, String> {
+    println!("cargo::rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e} (wbxml-codepages/ is missing)", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "tsv"))
         .collect();
     files.sort();
-    let mut out = String::from("pub(crate) static CODEPAGE_FILES: &[(&str, &str)] = &[\n");
-    for f in &files {
-        println!("cargo:rerun-if-changed={}", f.display());
-        let name = f.file_name().unwrap().to_string_lossy();
-        out += &format!("    ({name:?}, include_str!({:?})),\n", f.display().to_string());
+    files.iter().map(|f| code_page(f)).collect()
+}
+
+fn code_page(file: &Path) -> Result<Page, String> {
+    let text = read(file)?;
+    let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let (mut tags, mut in_table) = (Vec::new(), false);
+    for (i, line) in text.lines().enumerate() {
+        let at = |e: String| format!("wbxml-codepages/{name}: line {}: {e}", i + 1);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        if !in_table {
+            in_table = cols.first() == Some(&"token");
+            continue;
+        }
+        let token = cols
+            .first()
+            .and_then(|t| t.strip_prefix("0x"))
+            .and_then(|t| u8::from_str_radix(t, 16).ok())
+            .filter(|t| (0x05..=0x3F).contains(t))
+            .ok_or_else(|| at("token must be 0x05..0x3F".into()))?;
+        let tag = cols.get(1).copied().unwrap_or("");
+        if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(at(format!("tag {tag:?} is not an element name")));
+        }
+        match cols.get(2).copied() {
+            Some("spec" | "legacy") => tags.push((token, tag.to_string())),
+            Some("disputed") => {}
+            other => return Err(at(format!("unknown status {other:?}"))),
+        }
     }
-    out += "];\n";
-    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("codepage_files.rs");
-    fs::write(dest, out).expect("cannot write codepage_files.rs");
+    Ok(Page {
+        file: file.to_path_buf(),
+        tags,
+    })
+}
+
+fn codepage_files(pages: &[Page]) -> String {
+    let mut out = String::from("pub(crate) static CODEPAGE_FILES: &[(&str, &str)] = &[\n");
+    for p in pages {
+        let name = p.file.file_name().unwrap_or_default().to_string_lossy();
+        let _ = writeln!(out, "    ({name:?}, include_str!({:?})),", p.file.display().to_string());
+    }
+    out + "];\n"
 }

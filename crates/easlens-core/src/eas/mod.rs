@@ -6,5 +6,6 @@ pub mod items;
 pub mod query;
 pub mod session;
 pub mod status;
+mod status_tsv;
 
 pub use command::Command;
