@@ -24,6 +24,7 @@ use super::synckey::{Chain, Link, Mark, SyncKeyChains};
 use super::{device_of, ended, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
+use crate::eas::headers::name as header;
 use crate::eas::session::{EasSummary, Side};
 use crate::eas::status::{Verdict, http_meaning};
 
@@ -352,7 +353,7 @@ impl<'a> Cx<'a> {
 fn has_credentials(s: &Session) -> bool {
     s.request
         .as_ref()
-        .is_some_and(|r| r.head.headers.contains("Authorization"))
+        .is_some_and(|r| r.head.headers.contains(header::AUTHORIZATION))
 }
 
 fn command_name(e: &EasSummary) -> String {
@@ -924,7 +925,7 @@ fn auth_failures(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             let scheme = cx.sessions[run[0]]
                 .request
                 .as_ref()
-                .and_then(|r| r.head.headers.get("Authorization"))
+                .and_then(|r| r.head.headers.get(header::AUTHORIZATION))
                 .and_then(|a| a.split_whitespace().next())
                 .map_or("credentials that are not in the capture".to_string(), |s| {
                     format!("{s} credentials")
