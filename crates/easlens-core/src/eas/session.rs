@@ -15,7 +15,7 @@ use super::query::{self, QueryForm};
 use super::status::{self, Verdict};
 use crate::capture::model::{Body, BodyKept, Session};
 use crate::http::{Headers, decode_body};
-use crate::wbxml::{self, Document, Event, multipart};
+use crate::wbxml::{self, Document, Event, multipart, names};
 
 /// The path every ActiveSync request goes to ([MS-ASHTTP] 2.2.1.1.1).
 pub const EAS_PATH: &str = "/microsoft-server-activesync";
@@ -325,7 +325,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
             Event::Start(e) => {
                 let name = e.name().unwrap_or("Unknown");
                 path.push(name);
-                if name == "Collection" || name == "Folder" {
+                if name == names::COLLECTION || name == names::FOLDER {
                     scopes.push((None, Vec::new(), Vec::new()));
                 }
             }
@@ -334,11 +334,11 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                 let leaf = !e.has_children() || e.elements().next().is_none();
                 if leaf {
                     let text = e.text().unwrap_or_default();
-                    let in_ping_folder = path.last() == Some(&"Folder") && path.first() == Some(&"Ping");
+                    let in_ping_folder = path.last() == Some(&names::FOLDER) && path.first() == Some(&names::PING);
                     match name {
-                        "Status" => {
+                        names::STATUS => {
                             let value = text.trim().parse::<u32>().ok();
-                            let full: Vec<&str> = path.iter().copied().chain(std::iter::once("Status")).collect();
+                            let full: Vec<&str> = path.iter().copied().chain(std::iter::once(names::STATUS)).collect();
                             let (verdict, meaning) = match (command, value) {
                                 (Some(c), Some(v)) => {
                                     (status::verdict(c, &full, v), status::status_meaning(c, &full, v))
@@ -359,12 +359,12 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 collection_id: None,
                             });
                         }
-                        "SyncKey" => {
+                        names::SYNC_KEY => {
                             if let Some(scope) = scopes.last_mut() {
                                 scope.1.push(text);
                             }
                         }
-                        "CollectionId" | "Id" if name == "CollectionId" || in_ping_folder => {
+                        names::COLLECTION_ID | names::ID if name == names::COLLECTION_ID || in_ping_folder => {
                             if !s.collection_ids.contains(&text) {
                                 s.collection_ids.push(text.clone());
                             }
@@ -375,7 +375,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                         _ => {}
                     }
                 }
-                if (name == "Collection" || name == "Folder") && scopes.len() > 1 {
+                if (name == names::COLLECTION || name == names::FOLDER) && scopes.len() > 1 {
                     let (cid, keys, statuses) = scopes.pop().unwrap_or_default();
                     for i in statuses {
                         s.statuses[i].collection_id.clone_from(&cid);
