@@ -7,7 +7,7 @@
 
 /// The data lines of a file (no blank or `#` lines) with their line numbers, split at tabs into
 /// exactly `N` non-empty fields without surrounding spaces.
-pub fn records<'a, const N: usize>(text: &'a str) -> impl Iterator<Item = Result<(usize, [&'a str; N]), String>> {
+pub fn records<const N: usize>(text: &str) -> impl Iterator<Item = Result<(usize, [&str; N]), String>> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
