@@ -1,7 +1,8 @@
 //! The filter bar: a text field for the engine's query language (`filter::parse`), evaluated with
 //! `filter::filter` whenever the query changes, and the body word index (`TextIndex`) built on a
 //! background thread after a capture opens. Until the index is ready, free text searches only the
-//! URL and headers; the rows are filtered again the moment it is ready.
+//! URL and headers; the rows are filtered again the moment it is ready. The help popup lists the
+//! fields of the engine's table (`filter::fields::FIELDS`).
 
 use eframe::egui;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -241,11 +242,12 @@ fn help(ui: &mut egui::Ui) -> Option<String> {
             ui.end_row();
         }
     });
+    let fields: Vec<&str> = filter::fields::FIELDS.iter().map(|f| f.name).collect();
     ui.label(
-        RichText::new(
-            "Fields: cmd http status folder device user version synckey host url header index is text. \
-             Flags: throttled problem aborted tunnel generated lost eas.",
-        )
+        RichText::new(format!(
+            "Fields: {}. Flags: throttled problem aborted tunnel generated lost eas.",
+            fields.join(" ")
+        ))
         .weak(),
     );
     picked

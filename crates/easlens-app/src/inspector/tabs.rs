@@ -1,4 +1,6 @@
-//! The inspector's tabs: XML, Headers, Query, Raw and Hex, each drawn for one pane.
+//! The inspector's tabs: XML, Headers, Query, Raw and Hex, each drawn for one pane. The Headers
+//! tab's "ActiveSync headers" list (which headers, what they mean, which stand out) is the engine's
+//! `eas::headers` table, data in `crates/easlens-core/src/eas/headers.tsv`.
 
 use eframe::egui;
 
@@ -10,31 +12,11 @@ use super::Tab;
 use super::pane::{Pane, head};
 use super::view::{Find, Palette, notice, plain_lines, status_text, verdict_color, virtual_lines, xml_job};
 use easlens_core::capture::{BodyKept, Session};
+use easlens_core::eas::headers::{self as eas_headers, EasHeader};
 use easlens_core::eas::query::{QueryForm, parse_request_target};
 use easlens_core::eas::session::{Side, StatusEntry};
 use easlens_core::eas::status::{Verdict, http_meaning};
 use easlens_core::http::headers::shown_value;
-
-/// Headers an EAS engineer looks at first, with what they mean.
-const EAS_HEADERS: [(&str, &str); 14] = [
-    ("MS-ASProtocolVersion", "protocol version the client speaks"),
-    ("X-MS-PolicyKey", "policy key the client holds (0 = not provisioned)"),
-    (
-        "MS-ASAcceptMultiPart",
-        "client accepts multipart ItemOperations responses",
-    ),
-    ("X-MS-ASThrottle", "throttled by Exchange"),
-    ("Retry-After", "seconds to wait before retrying"),
-    ("X-MS-Credentials-Expire", "days until the password expires"),
-    ("X-MS-Credential-Service-Url", "where to change the password"),
-    ("X-MS-Location", "redirect: use this URL from now on (451)"),
-    ("X-CasErrorCode", "Exchange CAS error code"),
-    ("X-MS-RP", "reset partnership: the client must re-provision"),
-    ("MS-ASProtocolVersions", "versions the server supports"),
-    ("MS-ASProtocolCommands", "commands the server supports"),
-    ("MS-Server-ActiveSync", "server version"),
-    ("User-Agent", "client software"),
-];
 
 /// The pane's heading: side, sizes, Content-Type, and the copy button of the tab. Returns
 /// (what was copied, the text) when the button was clicked.
@@ -268,9 +250,8 @@ fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
                 };
                 ui.label(RichText::new(format!("{} {}: {} ({})", m.code, m.name, m.meaning, m.source)).color(c));
             }
-            let called: Vec<(&str, &str, &str)> = EAS_HEADERS
-                .iter()
-                .filter_map(|(n, what)| headers.get(n).map(|v| (*n, v, *what)))
+            let called: Vec<(&EasHeader, &str)> = eas_headers::explained()
+                .filter_map(|h| headers.get(h.name).map(|v| (h, v)))
                 .collect();
             if !called.is_empty() {
                 ui.add_space(4.0);
@@ -279,9 +260,9 @@ fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
                     .striped(true)
                     .num_columns(3)
                     .show(ui, |ui| {
-                        for (n, v, what) in called {
-                            let strong = matches!(n, "X-MS-ASThrottle" | "Retry-After" | "X-MS-Location" | "X-MS-RP");
-                            let c = if strong {
+                        for (h, v) in called {
+                            let (n, what) = (h.name, h.meaning.unwrap_or_default());
+                            let c = if h.strong {
                                 Some(verdict_color(Verdict::Failure, dark))
                             } else {
                                 None

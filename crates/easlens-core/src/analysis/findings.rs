@@ -3,10 +3,11 @@
 //! reports each with a rule id, a severity, the sessions that are its evidence, a specific message
 //! and the rule's explanation.
 //!
-//! The rules' titles and explanations are data (`rules.tsv`, embedded); the code decides when a
-//! rule fires, how its evidence is grouped and how severe an instance is. Only the EAS summaries
-//! computed at indexing time are read, plus response headers, so a 100,000-session capture is
-//! analysed in milliseconds. Sessions that are not ActiveSync requests are not looked at.
+//! The rules' ids, severities, titles and explanations are data (`rules.tsv`, see
+//! [`super::rules`]); the code names a rule by its [`RuleId`] and decides when it fires, how its
+//! evidence is grouped and how severe an instance is. Only the EAS summaries computed at indexing
+//! time are read, plus response headers, so a 100,000-session capture is analysed in milliseconds.
+//! Sessions that are not ActiveSync requests are not looked at.
 //!
 //! Precision matters as much as recall: what is normal protocol behaviour (a handshake 401 without
 //! credentials, Ping 1 and 2, FolderSync from SyncKey 0 as the first request, one resend of a
@@ -14,20 +15,19 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
 
+pub use super::rules::{Rule, RuleId, rule, rules};
 use super::synckey::{Chain, Link, Mark, SyncKeyChains};
 use super::{device_of, ended, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
+use crate::eas::headers::name as header;
 use crate::eas::session::{EasSummary, Side};
 use crate::eas::status::{Verdict, http_meaning};
-
-const RULES: &str = include_str!("rules.tsv");
 
 /// How much a finding matters. Ordered most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -65,58 +65,6 @@ impl FromStr for Severity {
             _ => Err(FindingsError::UnknownSeverity(s.to_string())),
         }
     }
-}
-
-/// A rule as `rules.tsv` describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    pub id: &'static str,
-    /// The severities a finding of this rule can have.
-    pub severities: Vec<Severity>,
-    pub title: &'static str,
-    /// Cause and what to do, one paragraph.
-    pub explanation: &'static str,
-}
-
-/// Every rule, in the order of `rules.tsv`.
-pub fn rules() -> &'static [Rule] {
-    static PARSED: OnceLock<Vec<Rule>> = OnceLock::new();
-    // The file is part of the build and checked by the tests; a bad one is a build defect.
-    PARSED.get_or_init(|| parse_rules(RULES).unwrap_or_else(|e| panic!("embedded rules.tsv: {e}")))
-}
-
-/// The rule with this id.
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    rules().iter().find(|r| r.id == id)
-}
-
-fn parse_rules(text: &'static str) -> Result<Vec<Rule>, String> {
-    let mut out: Vec<Rule> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let n = i + 1;
-        let fields: Vec<&'static str> = line.split('\t').collect();
-        let [id, severities, title, explanation] = fields[..] else {
-            return Err(format!("line {n}: {} fields, expected 4", fields.len()));
-        };
-        let severities = severities
-            .split('|')
-            .map(Severity::from_str)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("line {n}: {e}"))?;
-        if out.iter().any(|r| r.id == id) {
-            return Err(format!("line {n}: rule {id} twice"));
-        }
-        out.push(Rule {
-            id,
-            severities,
-            title,
-            explanation,
-        });
-    }
-    Ok(out)
 }
 
 /// One finding.
@@ -314,14 +262,14 @@ impl<'a> Cx<'a> {
     /// A finding of `rule` with the evidence at `positions` (any order, repeats allowed).
     fn finding(
         &self,
-        rule: &'static str,
+        rule: RuleId,
         severity: Severity,
         message: String,
         mut positions: Vec<usize>,
     ) -> (Finding, usize) {
         positions.sort_unstable();
         positions.dedup();
-        let info = self::rule(rule).unwrap_or_else(|| panic!("rule {rule} is not in rules.tsv"));
+        let info = rule.rule();
         debug_assert!(info.severities.contains(&severity), "{rule} cannot be {severity:?}");
         let times: Vec<_> = positions.iter().filter_map(|&p| started(&self.sessions[p])).collect();
         let mut chars = message.chars();
@@ -329,7 +277,7 @@ impl<'a> Cx<'a> {
             .next()
             .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect());
         let f = Finding {
-            rule,
+            rule: info.id,
             severity,
             title: info.title,
             message,
@@ -352,7 +300,7 @@ impl<'a> Cx<'a> {
 fn has_credentials(s: &Session) -> bool {
     s.request
         .as_ref()
-        .is_some_and(|r| r.head.headers.contains("Authorization"))
+        .is_some_and(|r| r.head.headers.contains(header::AUTHORIZATION))
 }
 
 fn command_name(e: &EasSummary) -> String {
@@ -490,7 +438,7 @@ fn http_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             message += &format!("; X-CasErrorCode {}", counted(cas.into_iter()));
         }
         message.push('.');
-        out.push(cx.finding("http-error", severity, message, positions));
+        out.push(cx.finding(RuleId::HttpError, severity, message, positions));
     }
 }
 
@@ -548,7 +496,7 @@ fn throttled(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         } else {
             Severity::Warning
         };
-        out.push(cx.finding("throttled", severity, message, hits));
+        out.push(cx.finding(RuleId::Throttled, severity, message, hits));
     }
 }
 
@@ -618,7 +566,7 @@ fn identical_commands(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             } else {
                 Severity::Warning
             };
-            out.push(cx.finding("identical-commands", severity, message, positions));
+            out.push(cx.finding(RuleId::IdenticalCommands, severity, message, positions));
         }
     }
 }
@@ -655,7 +603,7 @@ fn synckey_repeated(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                 }
             );
             let positions = run.iter().map(|l| l.position).collect();
-            out.push(cx.finding("synckey-repeated", Severity::Warning, message, positions));
+            out.push(cx.finding(RuleId::SynckeyRepeated, Severity::Warning, message, positions));
         }
     }
 }
@@ -728,7 +676,7 @@ fn synckey_resets(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                 message += &format!("; before it: {what} ({}).", cx.sessions_text(&triggers));
             }
             triggers.push(link.position);
-            out.push(cx.finding("synckey-reset", Severity::Warning, message, triggers));
+            out.push(cx.finding(RuleId::SynckeyReset, Severity::Warning, message, triggers));
         }
     }
 }
@@ -749,7 +697,7 @@ fn synckey_unexpected(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             keys.join(", ")
         );
         let positions = odd.iter().map(|l| l.position).collect();
-        out.push(cx.finding("synckey-unexpected", Severity::Info, message, positions));
+        out.push(cx.finding(RuleId::SynckeyUnexpected, Severity::Info, message, positions));
     }
 }
 
@@ -820,7 +768,7 @@ fn policy_refresh(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             );
             let mut evidence = std::mem::take(demands);
             evidence.append(provisions);
-            out.push(cx.finding("policy-refresh", severity, message, evidence));
+            out.push(cx.finding(RuleId::PolicyRefresh, severity, message, evidence));
         };
         for &p in positions {
             if cx.eas(p).command == Some(Command::Provision) {
@@ -886,7 +834,7 @@ fn redirects(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             message.push('.');
             let mut evidence = std::mem::take(episode);
             evidence.extend(follower);
-            out.push(cx.finding("redirect", severity, message, evidence));
+            out.push(cx.finding(RuleId::Redirect, severity, message, evidence));
         };
         let mut later = false;
         for &p in positions {
@@ -924,7 +872,7 @@ fn auth_failures(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             let scheme = cx.sessions[run[0]]
                 .request
                 .as_ref()
-                .and_then(|r| r.head.headers.get("Authorization"))
+                .and_then(|r| r.head.headers.get(header::AUTHORIZATION))
                 .and_then(|a| a.split_whitespace().next())
                 .map_or("credentials that are not in the capture".to_string(), |s| {
                     format!("{s} credentials")
@@ -959,7 +907,7 @@ fn auth_failures(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                 n if n < AUTH_ERROR_RUN => Severity::Warning,
                 _ => Severity::Error,
             };
-            out.push(cx.finding("auth-failure", severity, message, std::mem::take(run)));
+            out.push(cx.finding(RuleId::AuthFailure, severity, message, std::mem::take(run)));
         };
         for &p in positions {
             match cx.http(p) {
@@ -1009,7 +957,7 @@ fn credential_expiry(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             );
         }
         message.push('.');
-        out.push(cx.finding("credential-expiry", Severity::Warning, message, hits));
+        out.push(cx.finding(RuleId::CredentialExpiry, Severity::Warning, message, hits));
     }
 }
 
@@ -1027,7 +975,7 @@ fn password_expired(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             device_label(device),
             clock(started(&cx.sessions[first]))
         );
-        out.push(cx.finding("password-expired", Severity::Error, message, hits));
+        out.push(cx.finding(RuleId::PasswordExpired, Severity::Error, message, hits));
     }
 }
 
@@ -1036,7 +984,7 @@ fn password_expired(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
 fn per_device_errors(
     cx: &Cx<'_>,
     out: &mut Vec<(Finding, usize)>,
-    rule: &'static str,
+    rule: RuleId,
     headline: &str,
     what: impl Fn(usize) -> Option<String>,
 ) {
@@ -1059,7 +1007,7 @@ fn per_device_errors(
 }
 
 fn device_blocked(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
-    per_device_errors(cx, out, "device-blocked", "Access refused", |p| {
+    per_device_errors(cx, out, RuleId::DeviceBlocked, "Access refused", |p| {
         let e = cx.eas(p);
         if let Some(code @ (403 | 456)) = cx.http(p) {
             let name = http_meaning(code).map_or("", |m| m.name);
@@ -1074,7 +1022,7 @@ fn device_blocked(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
 }
 
 fn mailbox_full(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
-    per_device_errors(cx, out, "mailbox-full", "Mailbox full", |p| {
+    per_device_errors(cx, out, RuleId::MailboxFull, "Mailbox full", |p| {
         let e = cx.eas(p);
         if cx.http(p) == Some(507) {
             Some(format!("HTTP 507 on {}", command_name(e)))
@@ -1128,7 +1076,7 @@ fn status_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             meaning.map_or(String::new(), |m| format!(": {}", m.trim_end_matches('.'))),
             clock(started(&cx.sessions[positions[0]])),
         );
-        out.push(cx.finding("status-error", severity, message, positions));
+        out.push(cx.finding(RuleId::StatusError, severity, message, positions));
     }
 }
 
@@ -1165,7 +1113,7 @@ fn ping_repeat(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                 clock(started(&cx.sessions[run[0]])),
                 clock(started(&cx.sessions[run[run.len() - 1]])),
             );
-            out.push(cx.finding("ping-repeat", Severity::Warning, message, run.to_vec()));
+            out.push(cx.finding(RuleId::PingRepeat, Severity::Warning, message, run.to_vec()));
         }
     }
 }
@@ -1187,7 +1135,7 @@ fn reset_partnership(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             command_counts(cx, &hits),
             clock(started(&cx.sessions[first])),
         );
-        out.push(cx.finding("reset-partnership", Severity::Warning, message, hits));
+        out.push(cx.finding(RuleId::ResetPartnership, Severity::Warning, message, hits));
     }
 }
 
@@ -1234,7 +1182,7 @@ fn user_agent_changes(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             }
         );
         let severity = if blocked { Severity::Warning } else { Severity::Info };
-        out.push(cx.finding("user-agent-change", severity, message, changes));
+        out.push(cx.finding(RuleId::UserAgentChange, severity, message, changes));
     }
 }
 
@@ -1252,12 +1200,13 @@ fn no_response(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         command_counts(cx, &positions),
         cx.sessions_text(&positions)
     );
-    out.push(cx.finding("no-response", Severity::Info, message, positions));
+    out.push(cx.finding(RuleId::NoResponse, Severity::Info, message, positions));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::rules::{RULES_TSV as RULES, parse_rules};
     use crate::analysis::testing::{headers, plain, session, with_status};
 
     fn run(sessions: &[Session]) -> Vec<Finding> {

@@ -9,7 +9,7 @@
 //! bodies of those events to say what each Change changed, and [`final_states`] says what the
 //! device should show at the end of the capture, in the words of the troubleshooting guide:
 //! after Add the item should be there, after Change it should be updated, after Delete it should
-//! be gone.
+//! be gone. Ids are named by their elements' names ([`crate::wbxml::names`], from the code pages).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -23,7 +23,7 @@ use crate::eas::Command;
 use crate::eas::items::{self, ItemAction, ItemOp, ItemOps, element_value};
 use crate::eas::session::Side;
 use crate::eas::status::{self, Verdict};
-use crate::wbxml::{Child, Element};
+use crate::wbxml::{Child, Element, names};
 
 /// Which kind of id a string was found as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -38,13 +38,14 @@ pub enum IdKind {
 }
 
 impl IdKind {
+    /// The element name of the id (`ServerId`, `UID`).
     pub fn label(self) -> &'static str {
         match self {
-            IdKind::ServerId => "ServerId",
-            IdKind::ClientId => "ClientId",
-            IdKind::Uid => "UID",
-            IdKind::ConversationId => "ConversationId",
-            IdKind::FileReference => "FileReference",
+            IdKind::ServerId => names::SERVER_ID,
+            IdKind::ClientId => names::CLIENT_ID,
+            IdKind::Uid => names::UID,
+            IdKind::ConversationId => names::CONVERSATION_ID,
+            IdKind::FileReference => names::FILE_REFERENCE,
         }
     }
 }

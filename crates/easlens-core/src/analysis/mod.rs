@@ -9,10 +9,14 @@
 //!   SyncKeys with what is wrong about each link.
 //! - [`findings`] — the findings engine: the known failure patterns, each with a rule id, a
 //!   severity, its evidence sessions and an explanation.
+//! - [`rules`] — the findings rules as data (`rules.tsv`): ids, severities, titles, explanations.
 
 pub mod findings;
 pub mod folders;
 pub mod history;
+pub mod rules;
+#[cfg(test)]
+mod rules_tsv;
 pub mod synckey;
 
 use chrono::{DateTime, FixedOffset};

@@ -8,6 +8,9 @@
 //! in one string buffer, so that a 100,000-session capture of email Adds stays small. The fields of
 //! an item are read again from the body when a history asks for them
 //! (see [`crate::analysis::history`]).
+//!
+//! Elements are matched by the name constants of [`crate::wbxml::names`], generated from the code
+//! pages (`wbxml-codepages/*.tsv`), so a misspelt element name fails the build.
 
 use std::fmt;
 
@@ -16,6 +19,7 @@ use serde::ser::SerializeSeq;
 
 use super::Command;
 use super::session::Side;
+use crate::wbxml::names::{self, ns};
 use crate::wbxml::render::{ContentForm, content_form};
 use crate::wbxml::{Child, Document, Element};
 
@@ -366,12 +370,12 @@ pub fn extract<'d>(
     x.first = x.ops.len();
     let Some(root) = doc.root() else { return Vec::new() };
     match root.name() {
-        Some("Sync") => x.sync(root),
-        Some("ItemOperations") => x.item_operations(root),
-        Some("MoveItems") => x.move_items(root),
-        Some("MeetingResponse") => x.meeting_response(root),
-        Some(name @ ("SmartReply" | "SmartForward")) => x.smart(root, name),
-        Some(name @ ("FolderSync" | "FolderCreate" | "FolderUpdate" | "FolderDelete")) => {
+        Some(names::SYNC) => x.sync(root),
+        Some(names::ITEM_OPERATIONS) => x.item_operations(root),
+        Some(names::MOVE_ITEMS) => x.move_items(root),
+        Some(names::MEETING_RESPONSE) => x.meeting_response(root),
+        Some(name @ (names::SMART_REPLY | names::SMART_FORWARD)) => x.smart(root, name),
+        Some(name @ (names::FOLDER_SYNC | names::FOLDER_CREATE | names::FOLDER_UPDATE | names::FOLDER_DELETE)) => {
             folder_ops(root, name, side, folders)
         }
         _ => {}
@@ -382,34 +386,34 @@ pub fn extract<'d>(
 
 /// Which element fills which field, per command ([MS-ASCMD] 2.2.3.x for each element).
 const SYNC_FIELDS: &[(Field, &[&str])] = &[
-    (Field::ServerId, &["ServerId"]),
-    (Field::ClientId, &["ClientId"]),
-    (Field::InstanceId, &["InstanceId"]),
+    (Field::ServerId, &[names::SERVER_ID]),
+    (Field::ClientId, &[names::CLIENT_ID]),
+    (Field::InstanceId, &[names::INSTANCE_ID]),
 ];
 const ITEM_OPERATIONS_FIELDS: &[(Field, &[&str])] = &[
-    (Field::CollectionId, &["CollectionId"]),
-    (Field::ServerId, &["ServerId", "LongId"]),
-    (Field::FileReference, &["FileReference"]),
-    (Field::ConversationId, &["ConversationId"]),
-    (Field::DstCollectionId, &["DstFldId"]),
+    (Field::CollectionId, &[names::COLLECTION_ID]),
+    (Field::ServerId, &[names::SERVER_ID, names::LONG_ID]),
+    (Field::FileReference, &[names::FILE_REFERENCE]),
+    (Field::ConversationId, &[names::CONVERSATION_ID]),
+    (Field::DstCollectionId, &[names::DST_FLD_ID]),
 ];
 const MOVE_ITEMS_FIELDS: &[(Field, &[&str])] = &[
-    (Field::ServerId, &["SrcMsgId"]),
-    (Field::CollectionId, &["SrcFldId"]),
-    (Field::DstCollectionId, &["DstFldId"]),
-    (Field::DstServerId, &["DstMsgId"]),
+    (Field::ServerId, &[names::SRC_MSG_ID]),
+    (Field::CollectionId, &[names::SRC_FLD_ID]),
+    (Field::DstCollectionId, &[names::DST_FLD_ID]),
+    (Field::DstServerId, &[names::DST_MSG_ID]),
 ];
 const MEETING_RESPONSE_FIELDS: &[(Field, &[&str])] = &[
-    (Field::CollectionId, &["CollectionId"]),
-    (Field::ServerId, &["RequestId", "LongId"]),
-    (Field::InstanceId, &["InstanceId"]),
-    (Field::DstServerId, &["CalendarId"]),
+    (Field::CollectionId, &[names::COLLECTION_ID]),
+    (Field::ServerId, &[names::REQUEST_ID, names::LONG_ID]),
+    (Field::InstanceId, &[names::INSTANCE_ID]),
+    (Field::DstServerId, &[names::CALENDAR_ID]),
 ];
 /// SmartReply/SmartForward Source.
 const SOURCE_FIELDS: &[(Field, &[&str])] = &[
-    (Field::CollectionId, &["FolderId"]),
-    (Field::ServerId, &["ItemId", "LongId"]),
-    (Field::InstanceId, &["InstanceId"]),
+    (Field::CollectionId, &[names::FOLDER_ID]),
+    (Field::ServerId, &[names::ITEM_ID, names::LONG_ID]),
+    (Field::InstanceId, &[names::INSTANCE_ID]),
 ];
 
 struct Extractor<'o, 'd> {
@@ -433,9 +437,9 @@ impl<'d> Extractor<'_, 'd> {
     ) -> usize {
         self.data.push(data);
         let op = self.ops.push(self.side, action, reply);
-        self.ops.ops[op].status = number(e, "Status");
-        for (field, names) in fields {
-            let v = names.iter().find_map(|n| value(e, n));
+        self.ops.ops[op].status = number(e, names::STATUS);
+        for (field, elements) in fields {
+            let v = elements.iter().find_map(|n| value(e, n));
             self.ops.set(op, *field, v.as_deref());
         }
         op
@@ -443,35 +447,35 @@ impl<'d> Extractor<'_, 'd> {
 
     /// [MS-ASCMD] 2.2.1.21: Collections/Collection/{Commands,Responses}/{Add,Change,Delete,…}.
     fn sync(&mut self, root: Element<'d>) {
-        let top_status = number(root, "Status");
+        let top_status = number(root, names::STATUS);
         let mut collection_status: Vec<(Option<String>, Option<u32>)> = Vec::new();
         for collection in root
-            .child("Collections")
+            .child(names::COLLECTIONS)
             .into_iter()
-            .flat_map(|c| elements_named(c, "Collection"))
+            .flat_map(|c| elements_named(c, names::COLLECTION))
         {
-            let collection_id = value(collection, "CollectionId");
-            let class = value(collection, "Class");
-            collection_status.push((collection_id.clone(), number(collection, "Status")));
+            let collection_id = value(collection, names::COLLECTION_ID);
+            let class = value(collection, names::CLASS);
+            collection_status.push((collection_id.clone(), number(collection, names::STATUS)));
             for group in collection.elements() {
                 let reply = match group.name() {
-                    Some("Commands") => false,
-                    Some("Responses") => true,
+                    Some(names::COMMANDS) => false,
+                    Some(names::RESPONSES) => true,
                     _ => continue,
                 };
                 for command in group.elements() {
                     let action = match command.name() {
-                        Some("Add") => ItemAction::Add,
-                        Some("Change") => ItemAction::Change,
-                        Some("Delete") => ItemAction::Delete,
-                        Some("SoftDelete") => ItemAction::SoftDelete,
-                        Some("Fetch") => ItemAction::Fetch,
+                        Some(names::ADD) => ItemAction::Add,
+                        Some(names::CHANGE) => ItemAction::Change,
+                        Some(names::DELETE) => ItemAction::Delete,
+                        Some(names::SOFT_DELETE) => ItemAction::SoftDelete,
+                        Some(names::FETCH) => ItemAction::Fetch,
                         _ => continue,
                     };
-                    let data = command.child("ApplicationData");
+                    let data = command.child(names::APPLICATION_DATA);
                     let op = self.push(action, reply, command, data, SYNC_FIELDS);
                     self.ops.set(op, Field::CollectionId, collection_id.as_deref());
-                    let class = value(command, "Class").or_else(|| class.clone());
+                    let class = value(command, names::CLASS).or_else(|| class.clone());
                     self.item_data(op, data, class);
                 }
             }
@@ -495,10 +499,10 @@ impl<'d> Extractor<'_, 'd> {
         };
         // MS-ASCAL 2.2.2.46 UID; MS-ASEMAIL 2.2.2.51 MeetingRequest/GlobalObjId (base64 of the
         // Outlook GlobalObjectId whose hex is the calendar item's UID on Exchange).
-        let mut uid = value(data, "UID");
-        let meeting = data.child("MeetingRequest");
+        let mut uid = value(data, names::UID);
+        let meeting = data.child(names::MEETING_REQUEST);
         if uid.is_none()
-            && let Some(goid) = meeting.and_then(|m| value(m, "GlobalObjId"))
+            && let Some(goid) = meeting.and_then(|m| value(m, names::GLOBAL_OBJ_ID))
         {
             use base64::Engine as _;
             uid = base64::engine::general_purpose::STANDARD
@@ -507,20 +511,23 @@ impl<'d> Extractor<'_, 'd> {
                 .map(hex::encode_upper);
         }
         self.ops.set(op, Field::Uid, uid.as_deref());
-        self.ops
-            .set(op, Field::ConversationId, value(data, "ConversationId").as_deref());
+        self.ops.set(
+            op,
+            Field::ConversationId,
+            value(data, names::CONVERSATION_ID).as_deref(),
+        );
         if !self.ops.has(op, Field::InstanceId) {
-            let recurrence = meeting.and_then(|m| value(m, "RecurrenceId"));
+            let recurrence = meeting.and_then(|m| value(m, names::RECURRENCE_ID));
             self.ops.set(op, Field::InstanceId, recurrence.as_deref());
         }
-        let subject = value(data, "Subject").or_else(|| value(data, "FileAs"));
+        let subject = value(data, names::SUBJECT).or_else(|| value(data, names::FILE_AS));
         self.ops
             .set(op, Field::Subject, subject.as_deref().map(label).as_deref());
         let class = class.or_else(|| {
             data.elements().find_map(|e| match e.tag().namespace()? {
-                "Email" | "Email2" => Some("Email".to_string()),
-                ns @ ("Calendar" | "Contacts" | "Contacts2" | "Tasks" | "Notes") => {
-                    Some(ns.trim_end_matches('2').to_string())
+                ns::EMAIL | ns::EMAIL2 => Some(ns::EMAIL.to_string()),
+                namespace @ (ns::CALENDAR | ns::CONTACTS | ns::CONTACTS2 | ns::TASKS | ns::NOTES) => {
+                    Some(namespace.trim_end_matches('2').to_string())
                 }
                 _ => None,
             })
@@ -565,19 +572,19 @@ impl<'d> Extractor<'_, 'd> {
     /// a conversation; the response's Response/Fetch carries the per-item Status.
     fn item_operations(&mut self, root: Element<'d>) {
         let reply = self.side == Side::Response;
-        let parent = if reply { root.child("Response") } else { Some(root) };
+        let parent = if reply { root.child(names::RESPONSE) } else { Some(root) };
         for e in parent.into_iter().flat_map(child_elements) {
             let action = match e.name() {
-                Some("Fetch") => ItemAction::ItemOperationsFetch,
-                Some("Move") => ItemAction::ItemOperationsMove,
+                Some(names::FETCH) => ItemAction::ItemOperationsFetch,
+                Some(names::MOVE) => ItemAction::ItemOperationsMove,
                 _ => continue,
             };
-            let data = e.child("Properties");
+            let data = e.child(names::PROPERTIES);
             let op = self.push(action, reply, e, data, ITEM_OPERATIONS_FIELDS);
-            self.item_data(op, data, value(e, "Class"));
+            self.item_data(op, data, value(e, names::CLASS));
         }
         if reply {
-            let top = number(root, "Status");
+            let top = number(root, names::STATUS);
             self.answer_requests(|_| top);
         }
     }
@@ -585,12 +592,12 @@ impl<'d> Extractor<'_, 'd> {
     /// [MS-ASCMD] 2.2.1.12: Move{SrcMsgId, SrcFldId, DstFldId} → Response{SrcMsgId, Status, DstMsgId}.
     fn move_items(&mut self, root: Element<'d>) {
         let reply = self.side == Side::Response;
-        let name = if reply { "Response" } else { "Move" };
+        let name = if reply { names::RESPONSE } else { names::MOVE };
         for e in elements_named(root, name) {
             self.push(ItemAction::Move, reply, e, None, MOVE_ITEMS_FIELDS);
         }
         if reply {
-            let top = number(root, "Status");
+            let top = number(root, names::STATUS);
             self.answer_requests(|_| top);
         }
     }
@@ -599,11 +606,11 @@ impl<'d> Extractor<'_, 'd> {
     /// Result{RequestId, Status, CalendarId}.
     fn meeting_response(&mut self, root: Element<'d>) {
         let reply = self.side == Side::Response;
-        let name = if reply { "Result" } else { "Request" };
+        let name = if reply { names::RESULT } else { names::REQUEST };
         for e in elements_named(root, name) {
             let op = self.push(ItemAction::MeetingResponse, reply, e, None, MEETING_RESPONSE_FIELDS);
             // 2.2.3.185 UserResponse: 1 accepted, 2 tentatively accepted, 3 declined.
-            let answer = match number(e, "UserResponse") {
+            let answer = match number(e, names::USER_RESPONSE) {
                 Some(1) => Some("accepted"),
                 Some(2) => Some("tentatively accepted"),
                 Some(3) => Some("declined"),
@@ -620,7 +627,7 @@ impl<'d> Extractor<'_, 'd> {
     /// InstanceId} names the item replied to or forwarded; success is an empty response.
     fn smart(&mut self, root: Element<'d>, name: &str) {
         if self.side == Side::Response {
-            let status = number(root, "Status");
+            let status = number(root, names::STATUS);
             for op in 0..self.first {
                 if self.ops.ops[op].side == Side::Request {
                     self.ops.ops[op].status = status;
@@ -628,8 +635,10 @@ impl<'d> Extractor<'_, 'd> {
             }
             return;
         }
-        let Some(source) = root.child("Source") else { return };
-        let action = if name == "SmartReply" {
+        let Some(source) = root.child(names::SOURCE) else {
+            return;
+        };
+        let action = if name == names::SMART_REPLY {
             ItemAction::SmartReply
         } else {
             ItemAction::SmartForward
@@ -643,20 +652,20 @@ fn folder_ops(root: Element<'_>, command: &str, side: Side, folders: &mut Vec<Fo
     let op_of = |e: Element<'_>, action: FolderAction| FolderOp {
         side,
         action,
-        server_id: value(e, "ServerId"),
-        parent_id: value(e, "ParentId"),
-        display_name: value(e, "DisplayName"),
-        folder_type: number(e, "Type"),
+        server_id: value(e, names::SERVER_ID),
+        parent_id: value(e, names::PARENT_ID),
+        display_name: value(e, names::DISPLAY_NAME),
+        folder_type: number(e, names::TYPE),
         status: None,
     };
-    let status = number(root, "Status");
+    let status = number(root, names::STATUS);
     match (command, side) {
-        ("FolderSync", Side::Response) => {
-            for change in root.child("Changes").into_iter().flat_map(child_elements) {
+        (names::FOLDER_SYNC, Side::Response) => {
+            for change in root.child(names::CHANGES).into_iter().flat_map(child_elements) {
                 let action = match change.name() {
-                    Some("Add") => FolderAction::Add,
-                    Some("Update") => FolderAction::Update,
-                    Some("Delete") => FolderAction::Delete,
+                    Some(names::ADD) => FolderAction::Add,
+                    Some(names::UPDATE) => FolderAction::Update,
+                    Some(names::DELETE) => FolderAction::Delete,
                     _ => continue,
                 };
                 folders.push(FolderOp {
@@ -665,17 +674,17 @@ fn folder_ops(root: Element<'_>, command: &str, side: Side, folders: &mut Vec<Fo
                 });
             }
         }
-        ("FolderSync", Side::Request) => {}
+        (names::FOLDER_SYNC, Side::Request) => {}
         (_, Side::Request) => {
             let action = match command {
-                "FolderCreate" => FolderAction::Add,
-                "FolderUpdate" => FolderAction::Update,
+                names::FOLDER_CREATE => FolderAction::Add,
+                names::FOLDER_UPDATE => FolderAction::Update,
                 _ => FolderAction::Delete,
             };
             folders.push(op_of(root, action));
         }
         (_, Side::Response) => {
-            let server_id = value(root, "ServerId");
+            let server_id = value(root, names::SERVER_ID);
             for op in folders.iter_mut().filter(|f| f.side == Side::Request) {
                 op.status = status;
                 if op.server_id.is_none() {

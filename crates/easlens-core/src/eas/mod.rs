@@ -1,10 +1,15 @@
-//! Exchange ActiveSync protocol knowledge: commands, the HTTP request line ([MS-ASHTTP]) and
-//! what status values mean ([MS-ASCMD]). No UI, no I/O.
+//! Exchange ActiveSync protocol knowledge: commands, the HTTP request line ([MS-ASHTTP]), the
+//! headers that matter ([`headers`], data in `headers.tsv`) and what status values mean
+//! ([`status`], data in `status/*.tsv`; [MS-ASCMD]). No UI, no I/O.
 
 pub mod command;
+pub mod headers;
+#[cfg(test)]
+mod headers_tsv;
 pub mod items;
 pub mod query;
 pub mod session;
 pub mod status;
+mod status_tsv;
 
 pub use command::Command;

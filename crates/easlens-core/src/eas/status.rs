@@ -1,6 +1,7 @@
 //! What ActiveSync status values mean, and whether they are a success or a failure.
 //!
-//! The tables are data, embedded from `src/eas/status/*.tsv` and parsed once:
+//! The tables are data, embedded from `src/eas/status/*.tsv`, checked by the build (`build.rs` runs
+//! `eas/status_tsv.rs` on them) and parsed once at run time:
 //!
 //! - `command-status.tsv`: each command's Status table, [MS-ASCMD] section 2.2.3.177.x (Find
 //!   2.2.3.177.2, FolderCreate .3, FolderDelete .4, FolderSync .5, FolderUpdate .6, GetItemEstimate
@@ -18,6 +19,7 @@
 
 use std::sync::OnceLock;
 
+use super::status_tsv;
 use crate::eas::Command;
 
 const COMMAND_STATUS: &str = include_str!("status/command-status.tsv");
@@ -130,18 +132,10 @@ enum Qualifier {
 
 impl Qualifier {
     fn parse(text: &'static str) -> Result<Self, String> {
-        if text == "*" {
-            return Ok(Qualifier::TopLevel);
-        }
-        let chains: Vec<Vec<&str>> = text.split('|').map(|c| c.split('/').collect()).collect();
-        if chains
-            .iter()
-            .flatten()
-            .any(|n| n.is_empty() || n.contains(char::is_whitespace))
-        {
-            return Err(format!("bad qualifier {text:?}"));
-        }
-        Ok(Qualifier::Parents(chains))
+        Ok(match status_tsv::qualifier_chains(text)? {
+            None => Qualifier::TopLevel,
+            Some(chains) => Qualifier::Parents(chains),
+        })
     }
 
     /// `None` if the qualifier does not match; otherwise how many parent elements it pins down.
@@ -189,7 +183,8 @@ struct Tables {
 fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
-        // The files are part of the build and checked by the tests; a bad one is a build defect.
+        // The build has checked the files (status_tsv::check); only a command name it cannot know
+        // could still be wrong, and the tests parse every row.
         parse_tables().unwrap_or_else(|e| panic!("embedded status data: {e}"))
     })
 }
@@ -206,61 +201,31 @@ fn parse_tables() -> Result<Tables, String> {
     })
 }
 
-/// The data lines of a file (no blank or `#` lines) with their line numbers, split at tabs into
-/// exactly `N` non-empty fields.
-fn records<const N: usize>(text: &'static str) -> impl Iterator<Item = Result<(usize, [&'static str; N]), String>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|(i, line)| {
-            let n = i + 1;
-            let fields: Vec<&str> = line.split('\t').collect();
-            let fields: [&str; N] = fields
-                .try_into()
-                .map_err(|f: Vec<_>| format!("line {n}: {} fields, expected {N}", f.len()))?;
-            if let Some(k) = fields.iter().position(|f| f.trim().is_empty() || f.trim() != *f) {
-                return Err(format!("line {n}: field {} is empty or padded", k + 1));
-            }
-            Ok((n, fields))
-        })
-}
-
-fn yes_no(text: &str) -> Result<bool, String> {
-    match text {
-        "yes" => Ok(true),
-        "no" => Ok(false),
-        _ => Err(format!("expected yes or no, found {text:?}")),
-    }
-}
-
 fn parse_command_rows(text: &'static str) -> Result<(Vec<Row>, Vec<Otherwise>), String> {
     let mut rows = Vec::new();
     let mut otherwise = Vec::new();
-    for record in records::<7>(text) {
-        let (n, [command, qualifier_text, value, ok, name, section, meaning]) = record?;
-        let at = |e: String| format!("line {n}: {e}");
-        let command = Command::from_name(command)
-            .filter(|c| c.name() == command)
-            .ok_or_else(|| at(format!("unknown command {command:?}")))?;
-        let qualifier = Qualifier::parse(qualifier_text).map_err(at)?;
-        let success = yes_no(ok).map_err(at)?;
-        if value == "*" {
+    for r in status_tsv::command_rows(text)? {
+        let at = |e: String| format!("line {}: {e}", r.line);
+        let command = Command::from_name(r.command)
+            .filter(|c| c.name() == r.command)
+            .ok_or_else(|| at(format!("unknown command {:?}", r.command)))?;
+        let qualifier = Qualifier::parse(r.qualifier).map_err(at)?;
+        let Some(value) = r.value else {
             otherwise.push(Otherwise {
                 command,
                 qualifier,
-                success,
+                success: r.ok,
             });
             continue;
-        }
-        let value = value.parse().map_err(|_| at(format!("bad value {value:?}")))?;
+        };
         let meaning = StatusMeaning {
             value,
-            name,
-            meaning,
-            success,
-            section,
+            name: r.name,
+            meaning: r.meaning,
+            success: r.ok,
+            section: r.section,
             command: Some(command),
-            qualifier: qualifier_text,
+            qualifier: r.qualifier,
         };
         rows.push(Row {
             command,
@@ -272,37 +237,31 @@ fn parse_command_rows(text: &'static str) -> Result<(Vec<Row>, Vec<Otherwise>), 
 }
 
 fn parse_common(text: &'static str) -> Result<Vec<StatusMeaning>, String> {
-    records::<3>(text)
-        .map(|record| {
-            let (n, [value, name, meaning]) = record?;
-            let value = value.parse().map_err(|_| format!("line {n}: bad value {value:?}"))?;
-            Ok(StatusMeaning {
-                value,
-                name,
-                meaning,
-                success: false,
-                section: "MS-ASCMD 2.2.2",
-                command: None,
-                qualifier: "*",
-            })
+    Ok(status_tsv::common_rows(text)?
+        .into_iter()
+        .map(|r| StatusMeaning {
+            value: r.value,
+            name: r.name,
+            meaning: r.meaning,
+            success: false,
+            section: "MS-ASCMD 2.2.2",
+            command: None,
+            qualifier: "*",
         })
-        .collect()
+        .collect())
 }
 
 fn parse_http(text: &'static str) -> Result<Vec<HttpMeaning>, String> {
-    records::<5>(text)
-        .map(|record| {
-            let (n, [code, name, failure, source, meaning]) = record?;
-            let at = |e: String| format!("line {n}: {e}");
-            Ok(HttpMeaning {
-                code: code.parse().map_err(|_| at(format!("bad code {code:?}")))?,
-                name,
-                meaning,
-                failure: yes_no(failure).map_err(at)?,
-                source,
-            })
+    Ok(status_tsv::http_rows(text)?
+        .into_iter()
+        .map(|r| HttpMeaning {
+            code: r.code,
+            name: r.name,
+            meaning: r.meaning,
+            failure: r.failure,
+            source: r.source,
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]

@@ -38,22 +38,10 @@
 //!
 //! ## Fields
 //!
-//! | field | values | matches |
-//! |---|---|---|
-//! | `cmd:` `command:` | `Sync`, `Ping`, … or an HTTP method | the EAS command; for requests without one, the HTTP method (`cmd:OPTIONS`, `cmd:CONNECT`, `cmd:GET`) |
-//! | `http:` | `503`, `5xx`, `400-499`, `none` | the response's HTTP status; `none`: no response |
-//! | `status:` | `3`, `140-149`, `fail`, `ok`, `unknown`, `none` | the EAS Status elements of the **response** body (any of them); `fail`: one whose verdict for this command is failure (the sessions the list flags S); `ok`: success; `unknown`: a value the spec does not list for the command |
-//! | `folder:` `collection:` | `5` | a CollectionId (or Ping folder Id) in the request or the response, exactly |
-//! | `device:` | `ABC`, `Android` | substring of the DeviceId or of the DeviceType |
-//! | `user:` | `jdoe` | substring of the user (`contoso\jdoe`) |
-//! | `version:` `ver:` | `14.1`, `16` | the EAS protocol version; a bare major version matches all its minors |
-//! | `synckey:` | `0` | a SyncKey in the request or the response, exactly |
-//! | `host:` | `mail2` | substring of the URL's host |
-//! | `url:` | `default.eas` | substring of the URL |
-//! | `header:` | `Name`, `Name=value`, `X-MS-*` | a request or response header of that name (a trailing `*` makes it a prefix) whose value contains `value`; `header:!Name`: no such header |
-//! | `index:` | `12`, `10-20`, `100-`, `-20` | the session number the list shows (`Session::index`) |
-//! | `is:` | a flag name | the flag (below) |
-//! | `text:` | text | free text (below), even when it looks like a flag |
+//! `field:value` terms name one of the fields of [`fields::FIELDS`] — `cmd:` (`command:`), `http:`,
+//! `status:`, `folder:`, … — each with its aliases, the values it takes, what it matches and
+//! examples. That table is the one list: the parser looks names up in it and quotes its examples
+//! in errors, and the window's filter help lists it.
 //!
 //! A word like `fodler:5` is an error ("unknown field `fodler:` at 0 — did you mean `folder:`?");
 //! a word whose part before `:` is not letters (`2:41`) or whose value starts with `/`
@@ -92,6 +80,7 @@
 //! costing one bit test. Within `AND` and `OR`, cheap terms are tested first.
 
 mod eval;
+pub mod fields;
 mod parse;
 pub mod text;
 

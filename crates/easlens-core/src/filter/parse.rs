@@ -1,10 +1,12 @@
-//! The query parser: characters → words (quotes, parentheses, `|`) → an expression tree.
+//! The query parser: characters → words (quotes, parentheses, `|`) → an expression tree. The field
+//! names, their aliases and the examples of its error hints are the table of `fields.rs`.
 //!
 //! Every error names the character position (0-based, in characters) where the problem starts and
 //! how many characters it covers, so that the filter bar can underline it.
 
 use std::fmt;
 
+use super::fields;
 use crate::eas::Command;
 use crate::eas::status::Verdict;
 
@@ -123,27 +125,6 @@ pub(crate) enum Field {
     Header,
     Index,
 }
-
-/// Field names as typed (lower case) → what they are. `is:` and `text:` are handled apart.
-const FIELDS: &[(&str, Option<Field>)] = &[
-    ("cmd", Some(Field::Cmd)),
-    ("command", Some(Field::Cmd)),
-    ("http", Some(Field::Http)),
-    ("status", Some(Field::Status)),
-    ("folder", Some(Field::Folder)),
-    ("collection", Some(Field::Folder)),
-    ("device", Some(Field::Device)),
-    ("user", Some(Field::User)),
-    ("version", Some(Field::Version)),
-    ("ver", Some(Field::Version)),
-    ("synckey", Some(Field::SyncKey)),
-    ("host", Some(Field::Host)),
-    ("url", Some(Field::Url)),
-    ("header", Some(Field::Header)),
-    ("index", Some(Field::Index)),
-    ("is", None),
-    ("text", None),
-];
 
 /// One alternative of a field's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -478,18 +459,17 @@ impl Parser {
             return Ok(self.text(w));
         }
         let name: String = name_chars.iter().map(|c| c.0.to_ascii_lowercase()).collect();
-        let Some(&(_, field)) = FIELDS.iter().find(|(n, _)| *n == name) else {
+        let Some(field) = fields::lookup(&name).map(|f| f.field) else {
             if value.first().is_some_and(|c| c.0 == '/') {
                 // `https://…`, `urn://…`: a URL typed as free text.
                 return Ok(self.text(w));
             }
             let typed: String = name_chars.iter().map(|c| c.0).collect();
-            let hint = suggest(&name, FIELDS.iter().map(|(n, _)| *n))
+            let hint = suggest(&name, fields::names())
                 .map(|s| format!("did you mean `{s}:`?"))
                 .unwrap_or_else(|| {
-                    "fields are cmd, http, status, folder, device, user, version, synckey, host, url, header, \
-                     index, is, text; quote the word to search for it as text"
-                        .into()
+                    let all: Vec<&str> = fields::FIELDS.iter().map(|f| f.name).collect();
+                    format!("fields are {}; quote the word to search for it as text", all.join(", "))
                 });
             return Err(err(start, colon + 1, format!("unknown field `{typed}:`"), Some(hint)));
         };
@@ -499,14 +479,14 @@ impl Parser {
                 start,
                 colon + 1,
                 format!("`{name}:` needs a value"),
-                Some(example(&name).into()),
+                Some(fields::example(&name)),
             ));
         }
         match (name.as_str(), field) {
             ("text", _) => {
                 let (neg, v) = strip_bang(value);
                 if v.is_empty() {
-                    return Err(err(vpos, 1, "`text:` needs a value", Some(example("text").into())));
+                    return Err(err(vpos, 1, "`text:` needs a value", Some(fields::example("text"))));
                 }
                 let e = self.text(v);
                 Ok(if neg { Expr::Not(Box::new(e)) } else { e })
@@ -550,7 +530,7 @@ impl Parser {
                         vpos,
                         0,
                         format!("`{name}:!` needs a value"),
-                        Some(example(&name).into()),
+                        Some(fields::example(&name)),
                     ));
                 }
                 let mut patterns = Vec::new();
@@ -651,26 +631,6 @@ struct Alt {
     eq: Option<usize>,
 }
 
-fn example(name: &str) -> &'static str {
-    match name {
-        "cmd" | "command" => "e.g. `cmd:Sync`, `cmd:OPTIONS`",
-        "http" => "e.g. `http:503`, `http:5xx`, `http:400-499`, `http:!200`, `http:none`",
-        "status" => "e.g. `status:3`, `status:!1`, `status:140-149`, `status:fail`",
-        "folder" | "collection" => "e.g. `folder:5`",
-        "device" => "e.g. `device:Android`",
-        "user" => "e.g. `user:jdoe`",
-        "version" | "ver" => "e.g. `ver:14.1`, `ver:16`",
-        "synckey" => "e.g. `synckey:0`",
-        "host" => "e.g. `host:mail2`",
-        "url" => "e.g. `url:default.eas`",
-        "header" => "e.g. `header:X-MS-ASThrottle`, `header:Retry-After=30`",
-        "index" => "e.g. `index:10-20`",
-        "is" => "e.g. `is:throttled`",
-        "text" => "e.g. `text:\"Quarterly planning\"`",
-        _ => "",
-    }
-}
-
 const HTTP_METHODS: &[&str] = &[
     "GET",
     "POST",
@@ -721,7 +681,7 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                 pos,
                 len,
                 "`http:` needs a number, a class like 5xx, or a range",
-                Some(example("http").into()),
+                Some(fields::example_of(Field::Http)),
             )
         }),
         Field::Status => match lower.as_str() {
@@ -733,7 +693,7 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                     pos,
                     len,
                     "`status:` needs a number, a range, `fail`, `ok`, `unknown` or `none`",
-                    Some(example("status").into()),
+                    Some(fields::example_of(Field::Status)),
                 )
             }),
         },
@@ -742,7 +702,7 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                 pos,
                 len,
                 "`index:` needs a number or a range like 10-20",
-                Some(example("index").into()),
+                Some(fields::example_of(Field::Index)),
             )
         }),
         Field::Version => {
@@ -751,7 +711,7 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                     pos,
                     len,
                     "`version:` needs a protocol version like 14.1 or a major version like 16",
-                    Some(example("version").into()),
+                    Some(fields::example_of(Field::Version)),
                 ));
             }
             Ok(if lower.contains('.') {
@@ -780,7 +740,7 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                     pos,
                     len,
                     "`header:` needs a header name",
-                    Some(example("header").into()),
+                    Some(fields::example_of(Field::Header)),
                 ));
             }
             Ok(Pattern::Header {

@@ -1,5 +1,6 @@
-//! The ActiveSync WBXML codec ([MS-ASWBXML]): code pages as data, decoder, XML renderer,
-//! XML reader and encoder, and the multipart ItemOperations framing.
+//! The ActiveSync WBXML codec ([MS-ASWBXML]): code pages as data (`wbxml-codepages/*.tsv`, with
+//! their element names as constants in [`names`]), decoder, XML renderer, XML reader and encoder,
+//! and the multipart ItemOperations framing.
 //!
 //! ```
 //! use easlens_core::wbxml::{decode, encode, from_xml, to_xml};
@@ -24,6 +25,7 @@ pub mod decode;
 pub mod document;
 pub mod encode;
 pub mod multipart;
+pub mod names;
 pub mod render;
 pub mod xml;
 

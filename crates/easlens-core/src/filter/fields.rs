@@ -1,0 +1,205 @@
+//! The fields of the filter language (`cmd:`, `http:`, …), written once: [`FIELDS`] has one row
+//! per field with its aliases, the values it takes, what it matches and example queries. The
+//! parser looks fields up here (and suggests the closest name for a misspelt one), its error hints
+//! quote the examples, the module documentation points here, and the window's filter help lists
+//! the names from it.
+
+use super::parse::Field;
+
+/// One field of the filter language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDoc {
+    /// The name as typed (lower case, without the `:`): `cmd`.
+    pub name: &'static str,
+    /// Other names for the same field: `command`.
+    pub aliases: &'static [&'static str],
+    /// The values it takes: `` `503`, `5xx`, `400-499`, `none` ``.
+    pub values: &'static str,
+    /// What a session must have to match.
+    pub matches: &'static str,
+    /// Example queries (`http:5xx`), quoted in error hints as "e.g. `http:503`, `http:5xx`".
+    pub examples: &'static [&'static str],
+    /// What the parser makes of it; `None` for `is:` and `text:`, which it handles apart.
+    pub(crate) field: Option<Field>,
+}
+
+/// Every field, in the order the help and the error hints list them.
+pub static FIELDS: [FieldDoc; 14] = [
+    FieldDoc {
+        name: "cmd",
+        aliases: &["command"],
+        values: "`Sync`, `Ping`, … or an HTTP method",
+        matches: "the EAS command; for requests without one, the HTTP method (`cmd:OPTIONS`, `cmd:CONNECT`, \
+                  `cmd:GET`)",
+        examples: &["cmd:Sync", "cmd:OPTIONS"],
+        field: Some(Field::Cmd),
+    },
+    FieldDoc {
+        name: "http",
+        aliases: &[],
+        values: "`503`, `5xx`, `400-499`, `none`",
+        matches: "the response's HTTP status; `none`: no response",
+        examples: &["http:503", "http:5xx", "http:400-499", "http:!200", "http:none"],
+        field: Some(Field::Http),
+    },
+    FieldDoc {
+        name: "status",
+        aliases: &[],
+        values: "`3`, `140-149`, `fail`, `ok`, `unknown`, `none`",
+        matches: "the EAS Status elements of the **response** body (any of them); `fail`: one whose verdict for \
+                  this command is failure (the sessions the list flags S); `ok`: success; `unknown`: a value the \
+                  spec does not list for the command",
+        examples: &["status:3", "status:!1", "status:140-149", "status:fail"],
+        field: Some(Field::Status),
+    },
+    FieldDoc {
+        name: "folder",
+        aliases: &["collection"],
+        values: "`5`",
+        matches: "a CollectionId (or Ping folder Id) in the request or the response, exactly",
+        examples: &["folder:5"],
+        field: Some(Field::Folder),
+    },
+    FieldDoc {
+        name: "device",
+        aliases: &[],
+        values: "`ABC`, `Android`",
+        matches: "substring of the DeviceId or of the DeviceType",
+        examples: &["device:Android"],
+        field: Some(Field::Device),
+    },
+    FieldDoc {
+        name: "user",
+        aliases: &[],
+        values: "`jdoe`",
+        matches: "substring of the user (`contoso\\jdoe`)",
+        examples: &["user:jdoe"],
+        field: Some(Field::User),
+    },
+    FieldDoc {
+        name: "version",
+        aliases: &["ver"],
+        values: "`14.1`, `16`",
+        matches: "the EAS protocol version; a bare major version matches all its minors",
+        examples: &["ver:14.1", "ver:16"],
+        field: Some(Field::Version),
+    },
+    FieldDoc {
+        name: "synckey",
+        aliases: &[],
+        values: "`0`",
+        matches: "a SyncKey in the request or the response, exactly",
+        examples: &["synckey:0"],
+        field: Some(Field::SyncKey),
+    },
+    FieldDoc {
+        name: "host",
+        aliases: &[],
+        values: "`mail2`",
+        matches: "substring of the URL's host",
+        examples: &["host:mail2"],
+        field: Some(Field::Host),
+    },
+    FieldDoc {
+        name: "url",
+        aliases: &[],
+        values: "`default.eas`",
+        matches: "substring of the URL",
+        examples: &["url:default.eas"],
+        field: Some(Field::Url),
+    },
+    FieldDoc {
+        name: "header",
+        aliases: &[],
+        values: "`Name`, `Name=value`, `X-MS-*`",
+        matches: "a request or response header of that name (a trailing `*` makes it a prefix) whose value \
+                  contains `value`; `header:!Name`: no such header",
+        examples: &["header:X-MS-ASThrottle", "header:Retry-After=30"],
+        field: Some(Field::Header),
+    },
+    FieldDoc {
+        name: "index",
+        aliases: &[],
+        values: "`12`, `10-20`, `100-`, `-20`",
+        matches: "the session number the list shows (`Session::index`)",
+        examples: &["index:10-20"],
+        field: Some(Field::Index),
+    },
+    FieldDoc {
+        name: "is",
+        aliases: &[],
+        values: "a flag name",
+        matches: "the flag (see the flags in the module documentation)",
+        examples: &["is:throttled"],
+        field: None,
+    },
+    FieldDoc {
+        name: "text",
+        aliases: &[],
+        values: "text",
+        matches: "free text (see the module documentation), even when it looks like a flag",
+        examples: &["text:\"Quarterly planning\""],
+        field: None,
+    },
+];
+
+/// The field named `name` (lower case) by its name or an alias.
+pub fn lookup(name: &str) -> Option<&'static FieldDoc> {
+    FIELDS.iter().find(|f| f.name == name || f.aliases.contains(&name))
+}
+
+/// Every name a field can be typed as, aliases after their field's name: what "did you mean"
+/// chooses from.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    FIELDS
+        .iter()
+        .flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
+}
+
+impl FieldDoc {
+    /// The examples as an error hint: "e.g. `http:503`, `http:5xx`".
+    pub fn example_hint(&self) -> String {
+        let quoted: Vec<String> = self.examples.iter().map(|e| format!("`{e}`")).collect();
+        format!("e.g. {}", quoted.join(", "))
+    }
+}
+
+/// The example hint of the field typed as `name` (empty for a name that is no field).
+pub(crate) fn example(name: &str) -> String {
+    lookup(name).map(FieldDoc::example_hint).unwrap_or_default()
+}
+
+/// The example hint of `field`.
+pub(crate) fn example_of(field: Field) -> String {
+    FIELDS
+        .iter()
+        .find(|f| f.field == Some(field))
+        .map(FieldDoc::example_hint)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lower_case_and_examples_use_them() {
+        let all: Vec<&str> = names().collect();
+        for (i, n) in all.iter().enumerate() {
+            assert!(n.chars().all(|c| c.is_ascii_lowercase()), "{n}");
+            assert!(!all[..i].contains(n), "{n} twice");
+        }
+        for f in &FIELDS {
+            assert!(!f.examples.is_empty(), "{}", f.name);
+            for e in f.examples {
+                let typed = e.split(':').next().unwrap_or_default();
+                assert!(typed == f.name || f.aliases.contains(&typed), "{e}");
+                assert!(super::super::parse(e).is_ok(), "{e}");
+            }
+        }
+        assert_eq!(lookup("collection").map(|f| f.name), Some("folder"));
+        assert_eq!(example("command"), "e.g. `cmd:Sync`, `cmd:OPTIONS`");
+        assert_eq!(example_of(Field::Http), example("http"));
+        assert_eq!(example("nosuch"), "");
+    }
+}
