@@ -12,8 +12,8 @@ use easlens_core::capture::{
     self, Body, BodyKept, BodyLocation, Capture, Format, OpenOptions, PasswordPrompt, Progress, Request, Response,
     Session,
 };
-use easlens_core::eas::session::Side;
 use easlens_core::filter::{self, FilterError, Query, TextIndex};
+use easlens_core::http::Side;
 use easlens_core::http::{Headers, RequestHead, ResponseHead};
 use easlens_core::wbxml;
 

@@ -8,8 +8,9 @@ use egui_extras::{Column, TableBuilder};
 
 use easlens_core::analysis::folders::FolderNames;
 use easlens_core::capture::{Capture, Session};
-use easlens_core::eas::session::{Highlight, Side, StatusEntry};
+use easlens_core::eas::session::{Highlight, StatusEntry};
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::http::Side;
 
 /// Glyph and name of each highlight reason.
 pub fn highlight_glyph(h: Highlight) -> (&'static str, &'static str) {

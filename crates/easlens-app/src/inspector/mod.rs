@@ -15,8 +15,8 @@ use egui::RichText;
 
 use super::sessions::command_label;
 use easlens_core::capture::{Capture, Session};
-use easlens_core::eas::session::Side;
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::http::Side;
 use pane::Pane;
 use tabs::{PaneOptions, pane_ui};
 use view::{Find, status_text, verdict_color};

@@ -11,8 +11,9 @@ use super::pane::{Pane, head};
 use super::view::{Find, Palette, notice, plain_lines, status_text, verdict_color, virtual_lines, xml_job};
 use easlens_core::capture::{BodyKept, Session};
 use easlens_core::eas::query::{QueryForm, parse_request_target};
-use easlens_core::eas::session::{Side, StatusEntry};
+use easlens_core::eas::session::StatusEntry;
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
 
 /// Headers an EAS engineer looks at first, with what they mean.

@@ -24,8 +24,9 @@ use super::synckey::{Chain, Link, Mark, SyncKeyChains};
 use super::{device_of, ended, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
-use crate::eas::session::{EasSummary, Side};
+use crate::eas::session::EasSummary;
 use crate::eas::status::{Verdict, http_meaning};
+use crate::http::Side;
 
 const RULES: &str = include_str!("rules.tsv");
 

@@ -19,8 +19,9 @@ use serde::Serialize;
 use super::{device_of, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
-use crate::eas::session::{EasSummary, Side, StatusEntry};
+use crate::eas::session::{EasSummary, StatusEntry};
 use crate::eas::status::Verdict;
+use crate::http::Side;
 
 /// The `collection` of a FolderSync chain.
 pub const HIERARCHY: &str = "FolderSync";

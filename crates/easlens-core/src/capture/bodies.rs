@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 
 use super::model::{Body, BodyKept, Capture};
-use crate::eas::session::{Side, wbxml_payload};
+use crate::eas::session::wbxml_payload;
+use crate::http::Side;
 use crate::http::{DecodedBody, Headers, decode_body};
 use crate::wbxml::{self, DecodeError, Document};
 

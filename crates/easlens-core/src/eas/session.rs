@@ -12,7 +12,7 @@ use super::items::{self, FolderOp, ItemOps};
 use super::query::{self, QueryForm};
 use super::status::{self, Verdict};
 use crate::capture::model::{Body, BodyKept, Session};
-use crate::http::{Headers, decode_body};
+use crate::http::{Headers, Side, decode_body};
 use crate::wbxml::{self, Document, Event, multipart};
 
 /// The path every ActiveSync request goes to ([MS-ASHTTP] 2.2.1.1.1).
@@ -32,14 +32,6 @@ pub enum BodyState {
     Other,
     /// No body at all (no request/response, or a method without a body).
     None,
-}
-
-/// Which side of the exchange something was found in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Request,
-    Response,
 }
 
 /// Why a session is highlighted.

@@ -21,6 +21,14 @@ pub enum HttpError {
     BadStatusLine(String),
 }
 
+/// Which side of an exchange something belongs to: the client's request or the server's response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Request,
+    Response,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestHead {
     pub method: String,

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use crate::capture::{BodyKept, Capture};
 use crate::eas::query::{QueryForm, parse_request_target};
-use crate::eas::session::Side;
 use crate::eas::status::http_meaning;
+use crate::http::Side;
 use crate::http::headers::shown_value;
 use crate::http::{Headers, readable_text};
 

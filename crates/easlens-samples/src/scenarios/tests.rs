@@ -116,9 +116,7 @@ fn request_sync_keys(s: &Seen, collection: &str) -> Vec<String> {
     s.eas
         .sync_keys
         .iter()
-        .filter(|k| {
-            k.side == easlens_core::eas::session::Side::Request && k.collection_id.as_deref() == Some(collection)
-        })
+        .filter(|k| k.side == easlens_core::http::Side::Request && k.collection_id.as_deref() == Some(collection))
         .map(|k| k.value.clone())
         .collect()
 }
@@ -322,7 +320,7 @@ fn healthy_has_nothing_to_highlight() {
             .eas
             .sync_keys
             .iter()
-            .find(|k| k.side == easlens_core::eas::session::Side::Response && k.collection_id.as_deref() == Some("5"))
+            .find(|k| k.side == easlens_core::http::Side::Response && k.collection_id.as_deref() == Some("5"))
             .unwrap()
             .value
             .clone();
@@ -406,7 +404,7 @@ fn throttling_storm_shows_the_burst_and_the_503s() {
                 s.eas
                     .sync_keys
                     .iter()
-                    .filter(|k| k.side == easlens_core::eas::session::Side::Response)
+                    .filter(|k| k.side == easlens_core::http::Side::Response)
             })
             .map(|k| k.value.clone())
             .collect();
