@@ -5,7 +5,10 @@
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
 //! - [`hexdump`] — bytes from pasted hex dumps (plain, C-style, xxd, hexdump -C, Fiddler).
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
-//! - [`capture`] — opening SAZ and HAR captures into sessions, indexed in parallel with progress.
+//! - [`readers`] — reading SAZ and HAR files into HTTP sessions, in parallel with progress; what
+//!   each session means is left to the caller's indexer.
+//! - [`capture`] — the opened capture every consumer works on: sessions with their EAS summary
+//!   (computed while reading), bodies read back and decoded on demand.
 //! - [`analysis`] — analysis over a whole capture: item history by any id, folder names, SyncKey
 //!   chains per collection and the findings engine.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
@@ -17,5 +20,6 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod readers;
 pub mod report;
 pub mod wbxml;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
-use super::model::{Body, BodyKept, Capture};
+use super::{Body, BodyKept, Capture};
 use crate::eas::session::wbxml_payload;
 use crate::http::Side;
 use crate::http::{DecodedBody, Headers, decode_body};

@@ -11,8 +11,8 @@ use super::Command;
 use super::items::{self, FolderOp, ItemOps};
 use super::query::{self, QueryForm};
 use super::status::{self, Verdict};
-use crate::capture::model::{Body, BodyKept, Session};
 use crate::http::{Headers, Side, decode_body};
+use crate::readers::{Body, BodyKept, HttpSession};
 use crate::wbxml::{self, Document, Event, multipart};
 
 /// The path every ActiveSync request goes to ([MS-ASHTTP] 2.2.1.1.1).
@@ -141,13 +141,19 @@ pub fn is_eas_url(url: &str) -> bool {
     url.to_ascii_lowercase().contains(EAS_PATH)
 }
 
+/// True when the session is an ActiveSync request: one to the ActiveSync endpoint that is not a
+/// CONNECT tunnel.
+pub fn is_eas_session(session: &HttpSession) -> bool {
+    !session.flags.tunnel && session.request.as_ref().is_some_and(|r| is_eas_url(&r.url))
+}
+
 /// Computes the EAS view of `session` from its raw (as stored) bodies; `None` when the session is
 /// not an ActiveSync request (or is a CONNECT tunnel).
-pub fn summarize(session: &Session, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
-    let request = session.request.as_ref()?;
-    if session.flags.tunnel || !is_eas_url(&request.url) {
+pub fn summarize(session: &HttpSession, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
+    if !is_eas_session(session) {
         return None;
     }
+    let request = session.request.as_ref()?;
     let mut s = EasSummary {
         command: None,
         command_raw: None,

@@ -3,7 +3,7 @@
 
 use super::parse::{Expr, Field, Flag, Pattern, TextTerm};
 use super::text::Bitset;
-use crate::capture::model::{BodyKept, Session};
+use crate::capture::{BodyKept, Session};
 
 /// What evaluation needs besides the session.
 pub(crate) struct Ctx<'a> {

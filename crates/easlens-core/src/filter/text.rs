@@ -36,7 +36,7 @@ use std::time::Instant;
 use memchr::memmem;
 use rayon::prelude::*;
 
-use crate::capture::model::{Body, BodyKept, Capture, Session};
+use crate::capture::{Body, BodyKept, Capture, Session};
 use crate::capture::{Progress, ProgressCallback};
 use crate::http::{Headers, decode_body};
 use crate::wbxml::render::{ContentForm, content_form};

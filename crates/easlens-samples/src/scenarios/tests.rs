@@ -1,15 +1,16 @@
 //! What a user of the inspector would see in each scenario: every exchange parsed with the
-//! project's HTTP parser and summarised with `eas::session::summarize`.
+//! project's HTTP parser and summarised with `capture::summarize` (as opening a capture does).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::*;
-use easlens_core::capture::model::{Body, Request, Response, Session};
+use easlens_core::capture::summarize;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::QueryForm;
-use easlens_core::eas::session::{BodyState, EasSummary, Highlight, summarize};
+use easlens_core::eas::session::{BodyState, EasSummary, Highlight};
 use easlens_core::http::{decode_body, parse_request, parse_response};
+use easlens_core::readers::{Body, HttpSession, Request, Response};
 use easlens_core::wbxml::{self, multipart};
 
 /// One exchange as the inspector sees it.
@@ -47,7 +48,7 @@ fn see(ex: &SampleExchange) -> Seen {
     if head.method == "POST" {
         assert_eq!(head.headers.content_length(), Some(request_body.len() as u64));
     }
-    let mut session = Session::new(1);
+    let mut session = HttpSession::new(1);
     session.id = Some(ex.sid);
     session.request = Some(Request {
         head,
