@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use easlens_core::capture::{self, BodyKept, Capture, Session};
 use easlens_core::eas::session::{BodyState, Highlight};
+use easlens_core::http::has_no_body;
 use serde::Serialize;
 
 use super::{open_capture, print_json};
@@ -113,7 +114,7 @@ fn generic_request_state(s: &Session) -> BodyState {
     match r.body.kept {
         BodyKept::LostByExporter | BodyKept::Omitted => BodyState::Lost,
         BodyKept::Present if r.body.stored_len > 0 => BodyState::Other,
-        BodyKept::Present if ["GET", "HEAD", "OPTIONS", "CONNECT"].contains(&r.head.method.as_str()) => BodyState::None,
+        BodyKept::Present if has_no_body(&r.head.method) => BodyState::None,
         BodyKept::Present => BodyState::Empty,
     }
 }

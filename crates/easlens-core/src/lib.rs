@@ -4,6 +4,8 @@
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
 //! - [`hexdump`] — bytes from pasted hex dumps (plain, C-style, xxd, hexdump -C, Fiddler).
+//! - [`content`] — what a body holds (decoded bytes, multipart parts, WBXML document): the one
+//!   body pipeline every consumer goes through.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
 //! - [`readers`] — reading SAZ and HAR files into HTTP sessions, in parallel with progress; what
 //!   each session means is left to the caller's indexer.
@@ -16,6 +18,7 @@
 
 pub mod analysis;
 pub mod capture;
+pub mod content;
 pub mod eas;
 pub mod filter;
 pub mod hexdump;

@@ -10,7 +10,9 @@ pub mod bodies;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
+use crate::content::{self, BodyContext, Content};
 use crate::eas::session::{self as eas_session, EasSummary};
+use crate::http::Side;
 use crate::readers::{self, HttpSession, Indexer};
 use crate::wbxml;
 
@@ -81,7 +83,31 @@ impl Indexer for EasIndexer {
 /// The EAS view of `session` from its raw (as stored) bodies, as [`open`] computes it; `None`
 /// when the session is not an ActiveSync request (or is a CONNECT tunnel).
 pub fn summarize(session: &HttpSession, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
-    eas_session::summarize(session, request_raw, response_raw)
+    if !eas_session::is_eas_session(session) {
+        return None;
+    }
+    let request = body_content(session, Side::Request, request_raw)?;
+    let response = eas_session::reads_body(session, Side::Response)
+        .then(|| body_content(session, Side::Response, response_raw))
+        .flatten();
+    eas_session::summarize(session, &request, response.as_ref())
+}
+
+/// What one side's body of `session` holds, from its raw bytes; `None` when there is no such side.
+pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8]) -> Option<Content> {
+    let (body, headers, method) = match side {
+        Side::Request => session
+            .request
+            .as_ref()
+            .map(|r| (&r.body, &r.head.headers, r.head.method.as_str()))?,
+        Side::Response => session.response.as_ref().map(|r| (&r.body, &r.head.headers, ""))?,
+    };
+    let context = BodyContext {
+        side,
+        method,
+        tunnel: session.flags.tunnel,
+    };
+    Some(content::analyse(raw, body, headers, &context))
 }
 
 /// Opens a SAZ or HAR capture and indexes it. The file is only ever read.

@@ -7,4 +7,4 @@ pub mod message;
 
 pub use body::{DecodedBody, decode_body, readable_text};
 pub use headers::Headers;
-pub use message::{HttpError, RequestHead, ResponseHead, Side, parse_request, parse_response};
+pub use message::{HttpError, RequestHead, ResponseHead, Side, has_no_body, parse_request, parse_response};
