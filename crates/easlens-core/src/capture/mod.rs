@@ -2,10 +2,11 @@
 //!
 //! [`open`] runs a reader ([`crate::readers`]) with [`EasIndexer`], so that each session's EAS
 //! summary is computed in the same pass that reads it, while its bodies are in hand. A [`Session`]
-//! is then what the reader read plus that EAS view. Bodies are not kept decoded; [`bodies`] reads
-//! and decodes them again when shown, keeping the last few.
+//! is then what the reader read plus that EAS view, and is named by [`label`]. Bodies are not
+//! kept decoded; [`bodies`] reads and decodes them again when shown, keeping the last few.
 
 pub mod bodies;
+pub mod label;
 
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use crate::eas::session::{self as eas_session, EasSummary};
 use crate::http::Side;
 use crate::readers::{self, HttpSession, Indexer};
 use crate::wbxml;
+
+pub use label::{CommandNaming, LabelStyle, NoCommand};
 
 pub use crate::readers::{
     Body, BodyKept, BodyLocation, BodyStore, Format, OpenError, OpenOptions, PasswordCallback, PasswordPrompt,
