@@ -1,14 +1,19 @@
 //! easlens engine: everything the desktop inspector and the CLI show is computed here, free of any
 //! UI, CLI or allocator.
 //!
-//! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
+//! The modules are layers, lowest first; each imports only modules above it in this list, so none
+//! of them depend on each other both ways.
+//!
+//! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on
+//!   demand, the side (request or response) of an exchange.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
 //! - [`hexdump`] — bytes from pasted hex dumps (plain, C-style, xxd, hexdump -C, Fiddler).
+//! - [`readers`] — reading SAZ and HAR files into HTTP sessions, in parallel with progress; what
+//!   the bodies mean is left to the caller's indexer.
 //! - [`content`] — what a body holds (decoded bytes, multipart parts, WBXML document): the one
 //!   body pipeline every consumer goes through.
-//! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
-//! - [`readers`] — reading SAZ and HAR files into HTTP sessions, in parallel with progress; what
-//!   each session means is left to the caller's indexer.
+//! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status
+//!   meanings, and the EAS summary of a session.
 //! - [`capture`] — the opened capture every consumer works on: sessions with their EAS summary
 //!   (computed while reading), bodies read back and decoded on demand.
 //! - [`analysis`] — analysis over a whole capture: item history by any id, folder names, SyncKey

@@ -130,7 +130,7 @@ pub struct Finding {
     pub message: String,
     /// The rule's explanation: cause and what to do.
     pub explanation: &'static str,
-    /// The evidence: capture indices ([`Session::index`]), in capture order.
+    /// The evidence: capture indices ([`HttpSession::index`](crate::readers::HttpSession::index)), in capture order.
     pub sessions: Vec<u32>,
     pub first: Option<DateTime<FixedOffset>>,
     pub last: Option<DateTime<FixedOffset>>,

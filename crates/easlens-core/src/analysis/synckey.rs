@@ -53,7 +53,7 @@ pub enum Mark {
 /// One Sync or FolderSync request as it concerns one collection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Link {
-    /// The session's capture index ([`Session::index`]).
+    /// The session's capture index ([`HttpSession::index`](crate::readers::HttpSession::index)).
     pub session: u32,
     /// Position of the session in [`Capture::sessions`].
     #[serde(skip)]

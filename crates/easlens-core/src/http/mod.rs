@@ -1,5 +1,6 @@
 //! HTTP messages as captures store them: header blocks (request line / status line + headers) and
-//! bodies as they were on the wire (chunked, compressed), decoded on demand.
+//! bodies as they were on the wire (chunked, compressed), decoded on demand; which [`Side`] of an
+//! exchange something belongs to, and which methods send no body.
 
 pub mod body;
 pub mod headers;
