@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
-use super::{BodyKept, Capture, body_content};
-use crate::content::{self, BodyContext, Content};
+use super::{BodyKept, Capture, body_content, body_of};
+use crate::content::Content;
 use crate::eas::session::reads_body;
 use crate::http::{DecodedBody, Side};
 use crate::wbxml::{self, DecodeError, Document};
@@ -49,13 +49,7 @@ impl Capture {
     /// `None` when the session has no such side.
     pub fn body_view(&self, index: usize, side: Side) -> Option<std::io::Result<Arc<BodyView>>> {
         let session = self.sessions.get(index)?;
-        let (body, headers, method) = match side {
-            Side::Request => session
-                .request
-                .as_ref()
-                .map(|r| (&r.body, &r.head.headers, r.head.method.as_str()))?,
-            Side::Response => session.response.as_ref().map(|r| (&r.body, &r.head.headers, ""))?,
-        };
+        let body = body_of(session, side)?;
         if let Some(hit) = self.cache.lock().ok().and_then(|mut c| c.get(&(index, side)).cloned()) {
             return Some(Ok(hit));
         }
@@ -63,12 +57,7 @@ impl Capture {
             Ok(raw) => raw,
             Err(e) => return Some(Err(e)),
         };
-        let context = BodyContext {
-            side,
-            method,
-            tunnel: session.flags.tunnel,
-        };
-        let content = content::analyse(&raw, body, headers, &context);
+        let content = body_content(session, side, &raw)?;
         let view = Arc::new(view(raw, content, body.kept));
         if let Ok(mut c) = self.cache.lock() {
             c.put((index, side), view.clone());
@@ -84,11 +73,7 @@ impl Capture {
         let Some(session) = self.sessions.get(index) else {
             return Ok(None);
         };
-        let body = match side {
-            Side::Request => session.request.as_ref().map(|r| &r.body),
-            Side::Response => session.response.as_ref().map(|r| &r.body),
-        };
-        let Some(body) = body.filter(|_| reads_body(session, side)) else {
+        let Some(body) = body_of(session, side).filter(|_| reads_body(session, side)) else {
             return Ok(None);
         };
         let raw = self.raw_body(body)?;

@@ -96,6 +96,14 @@ pub fn summarize(session: &HttpSession, request_raw: &[u8], response_raw: &[u8])
     eas_session::summarize(session, &request, response.as_ref())
 }
 
+/// The body of one side of `session`; `None` when there is no such side.
+pub(crate) fn body_of(session: &HttpSession, side: Side) -> Option<&Body> {
+    match side {
+        Side::Request => session.request.as_ref().map(|r| &r.body),
+        Side::Response => session.response.as_ref().map(|r| &r.body),
+    }
+}
+
 /// What one side's body of `session` holds, from its raw bytes; `None` when there is no such side.
 pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8]) -> Option<Content> {
     let (body, headers, method) = match side {
