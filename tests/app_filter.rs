@@ -5,7 +5,7 @@
 use easlens_app::EaslensApp;
 use easlens_core::capture::{Capture, Session};
 use easlens_core::eas::command::Command;
-use easlens_core::eas::session::Side;
+use easlens_core::http::Side;
 use eframe::egui;
 use egui::OutputCommand;
 use egui::accesskit::Role;

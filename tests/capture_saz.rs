@@ -12,6 +12,7 @@ use chrono::DateTime;
 use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress, Session};
 use easlens_core::eas::Command;
 use easlens_core::http::decode_body;
+use easlens_core::readers;
 use easlens_core::wbxml::{encode, from_xml};
 use easlens_samples::SampleExchange;
 use easlens_samples::saz_writer::{
@@ -992,8 +993,8 @@ fn not_a_saz() {
         let t = Temp::new(name);
         std::fs::write(t.path(), &bytes).unwrap();
         for result in [
-            capture::open(t.path(), &OpenOptions::default()),
-            capture::saz::open(t.path(), &OpenOptions::default()),
+            capture::open(t.path(), &OpenOptions::default()).map(drop),
+            readers::saz::open(t.path(), &OpenOptions::default(), &capture::EasIndexer).map(drop),
         ] {
             let err = result.unwrap_err();
             assert!(

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
-use easlens_core::capture::model::MemoryStore;
 use easlens_core::capture::{
     self, Body, BodyKept, BodyLocation, Capture, Format, OpenOptions, PasswordPrompt, Progress, Request, Response,
     Session,
 };
-use easlens_core::eas::session::Side;
 use easlens_core::filter::{self, FilterError, Query, TextIndex};
+use easlens_core::http::Side;
 use easlens_core::http::{Headers, RequestHead, ResponseHead};
+use easlens_core::readers::MemoryStore;
 use easlens_core::wbxml;
 
 // ---------------------------------------------------------------------------------------------
@@ -524,7 +524,7 @@ fn session(x: Exchange<'_>) -> Session {
             body: Body::in_memory(body),
         });
     }
-    s.eas = easlens_core::eas::session::summarize(&s, &x.req_body, &resp_body);
+    s.eas = capture::summarize(&s, &x.req_body, &resp_body);
     s
 }
 

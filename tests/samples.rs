@@ -6,7 +6,8 @@ use std::process::Command as Process;
 
 use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt};
 use easlens_core::eas::Command;
-use easlens_core::eas::session::{BodyState, Highlight, Side};
+use easlens_core::eas::session::{BodyState, Highlight};
+use easlens_core::http::Side;
 use easlens_core::http::decode_body;
 use easlens_core::wbxml;
 

@@ -10,15 +10,16 @@ mod common;
 use std::path::Path;
 
 use common::hex_prefix;
-use easlens_core::capture::{BodyLocation, OpenOptions, har};
+use easlens_core::capture::{BodyLocation, EasIndexer, OpenOptions};
 use easlens_core::http::decode_body;
+use easlens_core::readers::har;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(capture) = har::parse(Path::new("fuzz.har"), data, &OpenOptions::default()) else {
+    let Ok(capture) = har::parse(Path::new("fuzz.har"), data, &OpenOptions::default(), &EasIndexer) else {
         return;
     };
-    let parts = capture.sessions.iter().flat_map(|s| {
+    let parts = capture.sessions.iter().flat_map(|(s, _)| {
         let request = s
             .request
             .as_ref()
@@ -30,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         request.into_iter().chain(response)
     });
     for (index, which, body, headers) in parts {
-        let raw = match capture.raw_body(body) {
+        let raw = match capture.store.read(body) {
             Ok(raw) => raw,
             Err(e) => panic!(
                 "session {index}: reading the {which} body failed: {e}\ninput: {}",

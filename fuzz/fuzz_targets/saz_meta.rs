@@ -10,7 +10,7 @@
 mod common;
 
 use common::hex_prefix;
-use easlens_core::capture::saz_meta::{digits_only, parse, parse_bit_flags, parse_bit_flags_decimal, parse_timer};
+use easlens_core::readers::saz_meta::{digits_only, parse, parse_bit_flags, parse_bit_flags_decimal, parse_timer};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens_core::capture::{self, BodyKept, Capture, Session};
+use easlens_core::capture::{self, BodyKept, Capture, CommandNaming, LabelStyle, Session};
 use easlens_core::eas::session::{BodyState, Highlight};
+use easlens_core::http::has_no_body;
 use serde::Serialize;
 
 use super::{open_capture, print_json};
@@ -77,11 +78,7 @@ pub fn row(s: &Session) -> SessionRow {
         method: s.request.as_ref().map(|r| r.head.method.clone()),
         url: s.request.as_ref().map(|r| r.url.clone()),
         http_status: s.http_status(),
-        command: eas.and_then(|e| {
-            e.command
-                .map(|c| c.name().to_string())
-                .or_else(|| e.command_raw.clone())
-        }),
+        command: s.eas_command(CommandNaming::Canonical).map(str::to_string),
         user: eas.and_then(|e| e.user.clone()),
         device_id: eas.and_then(|e| e.device_id.clone()),
         device_type: eas.and_then(|e| e.device_type.clone()),
@@ -113,7 +110,7 @@ fn generic_request_state(s: &Session) -> BodyState {
     match r.body.kept {
         BodyKept::LostByExporter | BodyKept::Omitted => BodyState::Lost,
         BodyKept::Present if r.body.stored_len > 0 => BodyState::Other,
-        BodyKept::Present if ["GET", "HEAD", "OPTIONS", "CONNECT"].contains(&r.head.method.as_str()) => BodyState::None,
+        BodyKept::Present if has_no_body(&r.head.method) => BodyState::None,
         BodyKept::Present => BodyState::Empty,
     }
 }
@@ -138,10 +135,7 @@ fn table(capture: &Capture, rows: &[SessionRow]) -> String {
             .timers
             .started()
             .map_or_else(|| "-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string());
-        let command = r
-            .command
-            .clone()
-            .unwrap_or_else(|| r.method.clone().unwrap_or_else(|| "-".into()));
+        let command = s.command_label(LabelStyle::CLI);
         let http = r.http_status.map_or("-".to_string(), |c| c.to_string());
         let eas: Vec<String> = r.eas_status.iter().map(u32::to_string).collect();
         let mut flags = String::new();

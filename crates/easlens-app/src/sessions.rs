@@ -7,9 +7,10 @@ use egui::{Align, Color32, Key, Modifiers, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::capture::{Capture, Session};
-use easlens_core::eas::session::{Highlight, Side, StatusEntry};
+use easlens_core::capture::{Capture, LabelStyle, Session};
+use easlens_core::eas::session::{Highlight, StatusEntry};
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::http::Side;
 
 /// Glyph and name of each highlight reason.
 pub fn highlight_glyph(h: Highlight) -> (&'static str, &'static str) {
@@ -48,17 +49,6 @@ pub fn worst_status(s: &Session) -> Option<&StatusEntry> {
         .find(|e| e.verdict == Verdict::Failure)
         .or_else(|| resp().find(|e| e.verdict == Verdict::Unknown))
         .or_else(|| resp().next())
-}
-
-pub fn command_label(s: &Session) -> String {
-    if let Some(c) = s.eas.as_ref().and_then(|e| e.command_raw.clone()) {
-        return c;
-    }
-    match &s.request {
-        Some(r) if s.flags.tunnel => format!("{} (tunnel)", r.head.method),
-        Some(r) => r.head.method.clone(),
-        None => "—".into(),
-    }
 }
 
 pub fn format_size(n: u64) -> String {
@@ -211,7 +201,9 @@ impl SessionsPanel {
                 let d = |i: &u32| key(i).timers.duration_ms().unwrap_or(-1.0);
                 d(a).total_cmp(&d(b))
             }),
-            SortColumn::Command => rows.sort_by_cached_key(|i| command_label(key(i)).to_ascii_lowercase()),
+            SortColumn::Command => {
+                rows.sort_by_cached_key(|i| key(i).command_label(LabelStyle::WINDOW).to_ascii_lowercase())
+            }
             SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), &self.folders)),
             SortColumn::Http => rows.sort_by_key(|i| key(i).http_status()),
             SortColumn::EasStatus => rows.sort_by_key(|i| {
@@ -421,7 +413,7 @@ impl SessionsPanel {
                     cell(&mut row, text(time));
                     let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
                     cell(&mut row, text(dur));
-                    cell(&mut row, text(command_label(s)));
+                    cell(&mut row, text(s.command_label(LabelStyle::WINDOW)));
                     let f = folder(s, &self.folders);
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;

@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset};
 use egui::Color32;
 use egui_plot::{HoverPosition, Legend, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
-use super::sessions::{command_label, highlight_color};
-use easlens_core::capture::Capture;
+use super::sessions::highlight_color;
+use easlens_core::capture::{Capture, LabelStyle};
 use easlens_core::eas::session::Highlight;
 
 /// A vertical marker: session position, colour, legend name.
@@ -48,7 +48,7 @@ impl Timeline {
         // Lanes: commands by how often they occur, the most frequent at the bottom.
         let mut counts: Vec<(String, usize)> = Vec::new();
         for &i in rows {
-            let c = command_label(&capture.sessions[i as usize]);
+            let c = capture.sessions[i as usize].command_label(LabelStyle::WINDOW);
             match counts.iter_mut().find(|(n, _)| *n == c) {
                 Some((_, k)) => *k += 1,
                 None => counts.push((c, 1)),
@@ -62,7 +62,7 @@ impl Timeline {
             let s = &capture.sessions[i as usize];
             let Some(t) = s.timers.started() else { continue };
             let x = (t - base).num_milliseconds() as f64 / 1000.0;
-            let c = command_label(s);
+            let c = s.command_label(LabelStyle::WINDOW);
             let lane = self.lanes.iter().position(|l| *l == c).unwrap_or(0);
             // Throttling is what a timeline is read for, so it beats the 503 it comes with.
             let hl = s.eas.as_ref().and_then(|e| {

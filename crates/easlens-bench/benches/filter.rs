@@ -16,8 +16,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use easlens_core::capture::{self, Capture, Format, OpenOptions, Session, model::MemoryStore};
+use easlens_core::capture::{self, Capture, Format, OpenOptions, Session};
 use easlens_core::filter::{self, TextIndex};
+use easlens_core::readers::MemoryStore;
 
 mod common;
 

@@ -17,7 +17,7 @@ use easlens_core::analysis::folders::FolderNames;
 use easlens_core::analysis::history::{self, HistoryIndex};
 use easlens_core::capture::{self, OpenOptions};
 use easlens_core::eas::items::{self, ItemOps};
-use easlens_core::eas::session::Side;
+use easlens_core::http::Side;
 
 mod common;
 

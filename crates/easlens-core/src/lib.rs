@@ -1,11 +1,21 @@
 //! easlens engine: everything the desktop inspector and the CLI show is computed here, free of any
 //! UI, CLI or allocator.
 //!
-//! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on demand.
+//! The modules are layers, lowest first; each imports only modules above it in this list, so none
+//! of them depend on each other both ways.
+//!
+//! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on
+//!   demand, the side (request or response) of an exchange.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
 //! - [`hexdump`] — bytes from pasted hex dumps (plain, C-style, xxd, hexdump -C, Fiddler).
-//! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status meanings.
-//! - [`capture`] — opening SAZ and HAR captures into sessions, indexed in parallel with progress.
+//! - [`readers`] — reading SAZ and HAR files into HTTP sessions, in parallel with progress; what
+//!   the bodies mean is left to the caller's indexer.
+//! - [`content`] — what a body holds (decoded bytes, multipart parts, WBXML document): the one
+//!   body pipeline every consumer goes through.
+//! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status
+//!   meanings, and the EAS summary of a session.
+//! - [`capture`] — the opened capture every consumer works on: sessions with their EAS summary
+//!   (computed while reading), bodies read back and decoded on demand.
 //! - [`analysis`] — analysis over a whole capture: item history by any id, folder names, SyncKey
 //!   chains per collection and the findings engine.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
@@ -13,10 +23,12 @@
 
 pub mod analysis;
 pub mod capture;
+pub mod content;
 pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod readers;
 pub mod report;
 // The data-file reader shared with build.rs, which also uses the parts the crate does not.
 #[allow(dead_code)]

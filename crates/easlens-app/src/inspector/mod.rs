@@ -13,10 +13,9 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::RichText;
 
-use super::sessions::command_label;
-use easlens_core::capture::{Capture, Session};
-use easlens_core::eas::session::Side;
+use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::http::Side;
 use pane::Pane;
 use tabs::{PaneOptions, pane_ui};
 use view::{Find, status_text, verdict_color};
@@ -381,7 +380,7 @@ impl Inspector {
         let dark = ui.visuals().dark_mode;
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(format!("#{}", s.index)).strong());
-            ui.label(RichText::new(command_label(s)).strong());
+            ui.label(RichText::new(s.command_label(LabelStyle::WINDOW)).strong());
             if let Some(r) = &s.request {
                 ui.label(RichText::new(&r.url).weak());
             }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use easlens_core::capture::Capture;
 use easlens_core::capture::Session;
 use easlens_core::capture::bodies::BodyView;
-use easlens_core::eas::session::{Side, StatusEntry};
+use easlens_core::eas::session::StatusEntry;
+use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
 use easlens_core::http::{Headers, readable_text};
 

@@ -14,8 +14,9 @@ use super::view::{Find, Palette, notice, plain_lines, status_text, verdict_color
 use easlens_core::capture::{BodyKept, Session};
 use easlens_core::eas::headers::{self as eas_headers, EasHeader};
 use easlens_core::eas::query::{QueryForm, parse_request_target};
-use easlens_core::eas::session::{Side, StatusEntry};
+use easlens_core::eas::session::StatusEntry;
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
 
 /// The pane's heading: side, sizes, Content-Type, and the copy button of the tab. Returns

@@ -23,11 +23,12 @@ use thiserror::Error;
 pub use super::rules::{Rule, RuleId, rule, rules};
 use super::synckey::{Chain, Link, Mark, SyncKeyChains};
 use super::{device_of, ended, started};
-use crate::capture::{Capture, Session};
+use crate::capture::{Capture, LabelStyle, Session};
 use crate::eas::Command;
 use crate::eas::headers::name as header;
-use crate::eas::session::{EasSummary, Side};
+use crate::eas::session::EasSummary;
 use crate::eas::status::{Verdict, http_meaning};
+use crate::http::Side;
 
 /// How much a finding matters. Ordered most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -77,7 +78,7 @@ pub struct Finding {
     pub message: String,
     /// The rule's explanation: cause and what to do.
     pub explanation: &'static str,
-    /// The evidence: capture indices ([`Session::index`]), in capture order.
+    /// The evidence: capture indices ([`HttpSession::index`](crate::readers::HttpSession::index)), in capture order.
     pub sessions: Vec<u32>,
     pub first: Option<DateTime<FixedOffset>>,
     pub last: Option<DateTime<FixedOffset>>,
@@ -238,6 +239,11 @@ impl<'a> Cx<'a> {
             .unwrap_or_else(|| unreachable!("not an EAS session"))
     }
 
+    /// The command of the EAS session at `p`, as findings name it.
+    fn command(&self, p: usize) -> String {
+        self.sessions[p].command_label(LabelStyle::FINDINGS)
+    }
+
     fn http(&self, p: usize) -> Option<u16> {
         self.sessions[p].http_status()
     }
@@ -303,13 +309,6 @@ fn has_credentials(s: &Session) -> bool {
         .is_some_and(|r| r.head.headers.contains(header::AUTHORIZATION))
 }
 
-fn command_name(e: &EasSummary) -> String {
-    e.command
-        .map(|c| c.name().to_string())
-        .or_else(|| e.command_raw.clone())
-        .unwrap_or_else(|| "OPTIONS".into())
-}
-
 /// `1–3, 7, 9–10`: sorted indices as ranges.
 pub fn ranges(indices: &[u32]) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -350,7 +349,7 @@ fn seconds_between(a: Option<DateTime<FixedOffset>>, b: Option<DateTime<FixedOff
 
 /// `Sync × 3, FolderSync × 2` in order of first appearance.
 fn command_counts(cx: &Cx<'_>, positions: &[usize]) -> String {
-    counted(positions.iter().map(|&p| command_name(cx.eas(p))))
+    counted(positions.iter().map(|&p| cx.command(p)))
 }
 
 /// `a × 3, b` in order of first appearance.
@@ -669,7 +668,7 @@ fn synckey_resets(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                                 .filter(|&v| v != 1)
                                 .map(|v| v.to_string())
                                 .collect();
-                            format!("{} Status {}", command_name(cx.eas(p)), statuses.join("/"))
+                            format!("{} Status {}", cx.command(p), statuses.join("/"))
                         }
                     }
                 }));
@@ -726,7 +725,7 @@ fn policy_refresh(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                     None => "HTTP 449".into(),
                 }
             }));
-            let on = counted(demands.iter().map(|&p| command_name(cx.eas(p))));
+            let on = counted(demands.iter().map(|&p| cx.command(p)));
             let (severity, tail) = if !provisions.is_empty() {
                 (
                     Severity::Info,
@@ -1011,13 +1010,13 @@ fn device_blocked(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         let e = cx.eas(p);
         if let Some(code @ (403 | 456)) = cx.http(p) {
             let name = http_meaning(code).map_or("", |m| m.name);
-            return Some(format!("HTTP {code} {name} on {}", command_name(e)));
+            return Some(format!("HTTP {code} {name} on {}", cx.command(p)));
         }
         e.statuses
             .iter()
             .filter(|s| s.side == Side::Response)
             .find(|s| s.value.is_some_and(|v| BLOCK_STATUSES.contains(&v)))
-            .map(|s| format!("{} Status {} {}", command_name(e), s.raw, s.name.unwrap_or("")))
+            .map(|s| format!("{} Status {} {}", cx.command(p), s.raw, s.name.unwrap_or("")))
     });
 }
 
@@ -1025,9 +1024,9 @@ fn mailbox_full(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
     per_device_errors(cx, out, RuleId::MailboxFull, "Mailbox full", |p| {
         let e = cx.eas(p);
         if cx.http(p) == Some(507) {
-            Some(format!("HTTP 507 on {}", command_name(e)))
+            Some(format!("HTTP 507 on {}", cx.command(p)))
         } else if response_values(e).any(|v| v == MAILBOX_FULL_STATUS) {
-            Some(format!("{} Status 113 MailboxQuotaExceeded", command_name(e)))
+            Some(format!("{} Status 113 MailboxQuotaExceeded", cx.command(p)))
         } else {
             None
         }
@@ -1055,7 +1054,7 @@ fn status_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             if POLICY_STATUSES.contains(&v) || BLOCK_STATUSES.contains(&v) || v == MAILBOX_FULL_STATUS {
                 continue;
             }
-            let key = (command_name(e), v);
+            let key = (cx.command(p), v);
             match groups.iter_mut().find(|g| g.0 == key) {
                 Some(g) => g.3.push(p),
                 None => groups.push((key, s.name, s.meaning, vec![p])),

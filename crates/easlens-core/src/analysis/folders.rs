@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::capture::Capture;
 use crate::eas::items::FolderAction;
-use crate::eas::session::Side;
+use crate::http::Side;
 
 /// FolderHierarchy:Type values, [MS-ASCMD] 2.2.3.186.3.
 const FOLDER_TYPES: &[(u32, &str)] = &[

@@ -21,8 +21,8 @@ use super::folders::FolderNames;
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
 use crate::eas::items::{self, ItemAction, ItemOp, ItemOps, element_value};
-use crate::eas::session::Side;
 use crate::eas::status::{self, Verdict};
+use crate::http::Side;
 use crate::wbxml::{Child, Element, names};
 
 /// Which kind of id a string was found as.

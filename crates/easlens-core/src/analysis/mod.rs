@@ -53,8 +53,9 @@ pub(crate) mod testing {
     use crate::capture::{Body, Request, Response, Session};
     use crate::eas::Command;
     use crate::eas::items::ItemOps;
-    use crate::eas::session::{BodyState, EasHeaders, EasSummary, Side, StatusEntry, SyncKeyEntry};
+    use crate::eas::session::{BodyState, EasHeaders, EasSummary, StatusEntry, SyncKeyEntry};
     use crate::eas::status;
+    use crate::http::Side;
     use crate::http::{Headers, RequestHead, ResponseHead};
 
     fn start() -> DateTime<FixedOffset> {

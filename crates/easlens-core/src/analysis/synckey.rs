@@ -19,8 +19,9 @@ use serde::Serialize;
 use super::{device_of, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
-use crate::eas::session::{EasSummary, Side, StatusEntry};
+use crate::eas::session::{EasSummary, StatusEntry};
 use crate::eas::status::Verdict;
+use crate::http::Side;
 
 /// The `collection` of a FolderSync chain.
 pub const HIERARCHY: &str = "FolderSync";
@@ -52,7 +53,7 @@ pub enum Mark {
 /// One Sync or FolderSync request as it concerns one collection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Link {
-    /// The session's capture index ([`Session::index`]).
+    /// The session's capture index ([`HttpSession::index`](crate::readers::HttpSession::index)).
     pub session: u32,
     /// Position of the session in [`Capture::sessions`].
     #[serde(skip)]

@@ -1,141 +1,212 @@
-//! Opening captures: Fiddler SAZ archives and HAR files, into the common [`Capture`] model.
+//! The index layer: an opened [`Capture`], the API the window, the CLI and the analyses work on.
 //!
-//! [`open`] detects the format from the bytes (not the extension), indexes every session on all
-//! cores (reporting progress and honouring cancellation), and computes each session's EAS summary.
-//! Bodies are not kept decoded; they are read again from the file when shown.
+//! [`open`] runs a reader ([`crate::readers`]) with [`EasIndexer`], so that each session's EAS
+//! summary is computed in the same pass that reads it, while its bodies are in hand. A [`Session`]
+//! is then what the reader read plus that EAS view, and is named by [`label`]. Bodies are not
+//! kept decoded; [`bodies`] reads and decodes them again when shown, keeping the last few.
 
 pub mod bodies;
-pub mod har;
-pub mod index;
-pub mod model;
-pub mod saz;
-pub mod saz_meta;
+pub mod label;
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use thiserror::Error;
+use crate::content::{self, BodyContext, Content};
+use crate::eas::session::{self as eas_session, EasSummary};
+use crate::http::Side;
+use crate::readers::{self, HttpSession, Indexer};
+use crate::wbxml;
 
-pub use model::{
-    Body, BodyKept, BodyLocation, BodyStore, Capture, Format, Request, Response, Session, SessionFlags, Timers,
+pub use label::{CommandNaming, LabelStyle, NoCommand};
+
+pub use crate::readers::{
+    Body, BodyKept, BodyLocation, BodyStore, Format, OpenError, OpenOptions, PasswordCallback, PasswordPrompt,
+    Progress, ProgressCallback, Request, Response, SessionFlags, Timers,
 };
 
-/// Why a password is asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordPrompt {
-    pub path: PathBuf,
-    /// 1 for the first question, 2 after one wrong answer, …
-    pub attempt: u32,
-    /// The previous answer was wrong.
-    pub previous_was_wrong: bool,
-}
-
-/// Loading progress for the UI.
+/// One session of a capture: what the reader read, plus the EAS view computed while indexing.
+///
+/// It derefs (mutably too) to its [`HttpSession`]: the index layer only adds the EAS view to what
+/// the reader produced, so `s.request`, `s.flags` or `s.notes` read the same on either, and
+/// code that needs only the HTTP facts can take a `&HttpSession`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    /// 0.0 ..= 1.0
-    pub fraction: f32,
-    pub message: String,
+pub struct Session {
+    pub http: HttpSession,
+    /// The EAS view, for requests to the ActiveSync endpoint.
+    pub eas: Option<EasSummary>,
 }
 
-/// Answers a password prompt; `None` gives up.
-pub type PasswordCallback<'a> = dyn Fn(&PasswordPrompt) -> Option<String> + Sync + 'a;
-/// Receives progress reports, from worker threads.
-pub type ProgressCallback<'a> = dyn Fn(Progress) + Sync + 'a;
-
-/// How to open a capture. Every callback is optional.
-#[derive(Default)]
-pub struct OpenOptions<'a> {
-    /// Asked for the password of an encrypted SAZ; `None` gives up (the open fails with
-    /// [`OpenError::PasswordRequired`] or, after a wrong answer, [`OpenError::WrongPassword`]).
-    pub password: Option<&'a PasswordCallback<'a>>,
-    /// Called from worker threads with the progress so far.
-    pub progress: Option<&'a ProgressCallback<'a>>,
-    /// Set to true to stop loading; the open then fails with [`OpenError::Cancelled`].
-    pub cancel: Option<&'a AtomicBool>,
-}
-
-impl OpenOptions<'_> {
-    pub fn report(&self, fraction: f32, message: impl Into<String>) {
-        if let Some(p) = self.progress {
-            p(Progress {
-                fraction: fraction.clamp(0.0, 1.0),
-                message: message.into(),
-            });
-        }
-    }
-
-    pub fn cancelled(&self) -> bool {
-        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+impl Session {
+    /// An empty session numbered `index`, without an EAS view.
+    pub fn new(index: u32) -> Self {
+        HttpSession::new(index).into()
     }
 }
 
-/// Why a capture could not be opened at all. Every message names the file.
-#[derive(Debug, Error)]
-pub enum OpenError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: not a capture: {reason}")]
-    NotACapture { path: PathBuf, reason: String },
-    #[error("{path}: the archive is password-protected and no password was given")]
-    PasswordRequired { path: PathBuf },
-    #[error("{path}: wrong password")]
-    WrongPassword { path: PathBuf },
-    #[error("{path}: damaged SAZ archive: {reason}")]
-    BadArchive { path: PathBuf, reason: String },
-    #[error("{path}: not a valid HAR file: {reason}")]
-    BadHar { path: PathBuf, reason: String },
-    #[error("{path}: loading cancelled")]
-    Cancelled { path: PathBuf },
+impl From<HttpSession> for Session {
+    fn from(http: HttpSession) -> Self {
+        Session { http, eas: None }
+    }
 }
 
-/// Opens a SAZ or HAR capture. The file is only ever read.
-pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
-    options.report(0.0, format!("Opening {}", path.display()));
-    let mut head = [0u8; 8];
-    let n = {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|source| OpenError::Io {
-            path: path.into(),
-            source,
-        })?;
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(source) => {
-                    return Err(OpenError::Io {
-                        path: path.into(),
-                        source,
-                    });
-                }
-            }
-        }
-        n
+impl Deref for Session {
+    type Target = HttpSession;
+
+    fn deref(&self) -> &HttpSession {
+        &self.http
+    }
+}
+
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut HttpSession {
+        &mut self.http
+    }
+}
+
+/// The indexer [`open`] runs: the EAS summary of every ActiveSync session (bodies are read while
+/// indexing only for those), and WBXML as the judge of a well-formed body.
+pub struct EasIndexer;
+
+impl Indexer for EasIndexer {
+    type Summary = Option<EasSummary>;
+
+    fn wants_bodies(&self, session: &HttpSession) -> bool {
+        eas_session::is_eas_session(session)
+    }
+
+    fn summarize(&self, session: &HttpSession, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
+        summarize(session, request_raw, response_raw)
+    }
+
+    fn is_well_formed_body(&self, bytes: &[u8]) -> bool {
+        wbxml::decode(bytes).is_ok()
+    }
+}
+
+/// The EAS view of `session` from its raw (as stored) bodies, as [`open`] computes it; `None`
+/// when the session is not an ActiveSync request (or is a CONNECT tunnel).
+pub fn summarize(session: &HttpSession, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
+    if !eas_session::is_eas_session(session) {
+        return None;
+    }
+    let request = body_content(session, Side::Request, request_raw)?;
+    let response = eas_session::reads_body(session, Side::Response)
+        .then(|| body_content(session, Side::Response, response_raw))
+        .flatten();
+    eas_session::summarize(session, &request, response.as_ref())
+}
+
+/// The body of one side of `session`; `None` when there is no such side.
+pub(crate) fn body_of(session: &HttpSession, side: Side) -> Option<&Body> {
+    match side {
+        Side::Request => session.request.as_ref().map(|r| &r.body),
+        Side::Response => session.response.as_ref().map(|r| &r.body),
+    }
+}
+
+/// What one side's body of `session` holds, from its raw bytes; `None` when there is no such side.
+pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8]) -> Option<Content> {
+    let (body, headers, method) = match side {
+        Side::Request => session
+            .request
+            .as_ref()
+            .map(|r| (&r.body, &r.head.headers, r.head.method.as_str()))?,
+        Side::Response => session.response.as_ref().map(|r| (&r.body, &r.head.headers, ""))?,
     };
-    match detect(&head[..n]) {
-        Some(Format::Saz) => saz::open(path, options),
-        Some(Format::Har) => har::open(path, options),
-        None if n == 0 => Err(OpenError::NotACapture {
-            path: path.into(),
-            reason: "the file is empty".into(),
-        }),
-        None => Err(OpenError::NotACapture {
-            path: path.into(),
-            reason: "neither a SAZ archive (zip) nor a HAR file (JSON)".into(),
-        }),
+    let context = BodyContext {
+        side,
+        method,
+        tunnel: session.flags.tunnel,
+    };
+    Some(content::analyse(raw, body, headers, &context))
+}
+
+/// Opens a SAZ or HAR capture and indexes it. The file is only ever read.
+pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+    let loaded = readers::open(path, options, &EasIndexer)?;
+    let sessions = loaded
+        .sessions
+        .into_iter()
+        .map(|(http, eas)| Session { http, eas })
+        .collect();
+    Ok(Capture::new(
+        path.into(),
+        loaded.format,
+        sessions,
+        loaded.warnings,
+        loaded.store,
+    ))
+}
+
+/// An opened capture.
+pub struct Capture {
+    pub path: PathBuf,
+    pub format: Format,
+    pub sessions: Vec<Session>,
+    /// Problems with the file as a whole (recovered archive, unreadable entries, …).
+    pub warnings: Vec<String>,
+    pub(crate) store: Box<dyn BodyStore>,
+    /// The last bodies decoded for display (see `Capture::body_view`).
+    pub(crate) cache: bodies::Cache,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("sessions", &self.sessions.len())
+            .field("warnings", &self.warnings)
+            .finish()
     }
 }
 
-/// The format a file's first bytes announce: `PK` → SAZ (zip), `{` (after a BOM or whitespace) → HAR.
-pub fn detect(head: &[u8]) -> Option<Format> {
-    if head.starts_with(b"PK") {
-        return Some(Format::Saz);
+impl Capture {
+    pub fn new(
+        path: PathBuf,
+        format: Format,
+        sessions: Vec<Session>,
+        warnings: Vec<String>,
+        store: Box<dyn BodyStore>,
+    ) -> Self {
+        Capture {
+            path,
+            format,
+            sessions,
+            warnings,
+            store,
+            cache: bodies::new_cache(),
+        }
     }
-    let rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    match rest.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => Some(Format::Har),
-        _ => None,
+
+    /// Raw bytes of a body of this capture, as stored (still chunked/compressed).
+    pub fn raw_body(&self, body: &Body) -> std::io::Result<Vec<u8>> {
+        self.store.read(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn har_reading_and_indexing_never_panic_on_prefixes_and_flips() {
+        let json = r#"{"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [
+            {"startedDateTime": "2024-01-02T03:04:05.1234567+01:00", "time": 12.5,
+             "request": {"method": "POST", "url": "https://h/Microsoft-Server-ActiveSync?Cmd=Ping", "postData": {"text": "\u0003\u0001j\u0000\udcff"}},
+             "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+                          "headers": [{"name": "Content-Encoding", "value": "br"}],
+                          "content": {"text": "AwFqAA==", "encoding": "base64"}},
+             "serverIPAddress": "10.0.0.1", "comment": "c"}]}}"#;
+        let bytes = json.as_bytes();
+        let parse = |data: &[u8]| readers::har::parse(Path::new("t.har"), data, &OpenOptions::default(), &EasIndexer);
+        for end in 0..bytes.len() {
+            let _ = parse(&bytes[..end]);
+        }
+        for i in 0..bytes.len() {
+            let mut m = bytes.to_vec();
+            m[i] ^= 0x55;
+            let _ = parse(&m);
+        }
     }
 }

@@ -5,7 +5,8 @@
 //! ([`EasSummary`](crate::eas::session::EasSummary)) its value fills. Every header name the engine
 //! and the window need is a constant of [`name`].
 
-use super::session::{EasSummary, Side};
+use super::session::EasSummary;
+use crate::http::Side;
 use crate::http::Headers;
 
 include!(concat!(env!("OUT_DIR"), "/eas_headers.rs"));

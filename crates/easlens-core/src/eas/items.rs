@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::ser::SerializeSeq;
 
 use super::Command;
-use super::session::Side;
+use crate::http::Side;
 use crate::wbxml::names::{self, ns};
 use crate::wbxml::render::{ContentForm, content_form};
 use crate::wbxml::{Child, Document, Element};

@@ -1,6 +1,7 @@
 //! Exchange ActiveSync protocol knowledge: commands, the HTTP request line ([MS-ASHTTP]), the
-//! headers that matter ([`headers`], data in `headers.tsv`) and what status values mean
-//! ([`status`], data in `status/*.tsv`; [MS-ASCMD]). No UI, no I/O.
+//! headers that matter ([`headers`], data in `headers.tsv`), what status values mean ([`status`],
+//! data in `status/*.tsv`; [MS-ASCMD]), and the EAS summary of a session ([`session`]), computed
+//! from a reader's session and what its bodies hold. No UI, no I/O.
 
 pub mod command;
 pub mod headers;

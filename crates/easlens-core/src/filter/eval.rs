@@ -3,7 +3,7 @@
 
 use super::parse::{Expr, Field, Flag, Pattern, TextTerm};
 use super::text::Bitset;
-use crate::capture::model::{BodyKept, Session};
+use crate::capture::{BodyKept, Session};
 
 /// What evaluation needs besides the session.
 pub(crate) struct Ctx<'a> {
@@ -107,7 +107,7 @@ fn field_matches(field: Field, negated: bool, patterns: &[Pattern], s: &Session)
             let values = eas
                 .into_iter()
                 .flat_map(|e| e.statuses.iter())
-                .filter(|st| st.side == crate::eas::session::Side::Response);
+                .filter(|st| st.side == crate::http::Side::Response);
             any_value(values, negated, patterns, |p, st| match p {
                 Pattern::Verdict(v) => st.verdict == *v,
                 _ => st.value.is_some_and(|v| in_range(p, v)),

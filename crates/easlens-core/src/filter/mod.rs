@@ -91,7 +91,7 @@ use rayon::prelude::*;
 pub use parse::FilterError;
 pub use text::{TextIndex, TextIndexStats};
 
-use crate::capture::model::{Capture, Session};
+use crate::capture::{Capture, Session};
 use parse::{Expr, TextTerm};
 use text::Bitset;
 

@@ -36,11 +36,12 @@ use std::time::Instant;
 use memchr::memmem;
 use rayon::prelude::*;
 
-use crate::capture::model::{Body, BodyKept, Capture, Session};
+use crate::capture::{Body, BodyKept, Capture, Session};
 use crate::capture::{Progress, ProgressCallback};
-use crate::http::{Headers, decode_body};
+use crate::content::{self, BodyContext};
+use crate::http::{Headers, Side};
 use crate::wbxml::render::{ContentForm, content_form};
-use crate::wbxml::{self, Document, Event, Tag, multipart};
+use crate::wbxml::{Document, Event, Tag};
 
 /// Words are indexed by their first this many characters.
 pub const MAX_WORD_CHARS: usize = 64;
@@ -572,10 +573,20 @@ fn session_words(capture: &Capture, session: &Session) -> SessionWords {
     metadata_words(session, &mut w);
     if !session.flags.tunnel {
         if let Some(r) = &session.request {
-            body_words(capture, &r.body, &r.head.headers, &mut w);
+            let context = BodyContext {
+                side: Side::Request,
+                method: &r.head.method,
+                tunnel: false,
+            };
+            body_words(capture, &r.body, &r.head.headers, &context, &mut w);
         }
         if let Some(r) = &session.response {
-            body_words(capture, &r.body, &r.head.headers, &mut w);
+            let context = BodyContext {
+                side: Side::Response,
+                method: "",
+                tunnel: false,
+            };
+            body_words(capture, &r.body, &r.head.headers, &context, &mut w);
         }
     }
     w.finish()
@@ -606,7 +617,9 @@ fn metadata_words(s: &Session, w: &mut Words) {
     }
 }
 
-fn body_words(capture: &Capture, body: &Body, headers: &Headers, w: &mut Words) {
+/// The words of a body: its document's when it is WBXML (as analysis reads it), else its text;
+/// then the text of a multipart body's other parts.
+fn body_words(capture: &Capture, body: &Body, headers: &Headers, context: &BodyContext<'_>, w: &mut Words) {
     if body.kept != BodyKept::Present || body.stored_len == 0 {
         return;
     }
@@ -615,26 +628,14 @@ fn body_words(capture: &Capture, body: &Body, headers: &Headers, w: &mut Words) 
         return;
     }
     w.bodies += 1;
-    let decoded = decode_body(&raw, headers);
+    let content = content::analyse(&raw, body, headers, context);
     drop(raw);
-    let bytes = &decoded.bytes[..];
-    let parts = multipart::parts(bytes).ok();
-    let first = match &parts {
-        Some(p) => &bytes[p[0].clone()],
-        None => bytes,
-    };
-    let content_type = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
-    if first.first() == Some(&0x03) || content_type.contains("vnd.ms-sync.wbxml") {
-        match wbxml::decode(first) {
-            Ok(doc) => document_words(&doc, w),
-            Err(p) if first.first() == Some(&0x03) => document_words(&p.partial, w),
-            Err(_) => plain_words(first, w),
-        }
-    } else {
-        plain_words(first, w);
+    match content.document() {
+        Some(doc) => document_words(doc, w),
+        None => plain_words(content.payload(), w),
     }
-    for part in parts.iter().flat_map(|p| p.iter().skip(1)) {
-        plain_words(&bytes[part.clone()], w);
+    for part in content.other_parts() {
+        plain_words(part, w);
     }
 }
 

@@ -21,6 +21,23 @@ pub enum HttpError {
     BadStatusLine(String),
 }
 
+/// Which side of an exchange something belongs to: the client's request or the server's response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// Request methods that send no body: such a request without bytes has no body, rather than an
+/// empty one.
+pub const METHODS_WITHOUT_BODY: [&str; 4] = ["GET", "HEAD", "OPTIONS", "CONNECT"];
+
+/// True when requests of `method` (in any case) send no body.
+pub fn has_no_body(method: &str) -> bool {
+    METHODS_WITHOUT_BODY.iter().any(|m| m.eq_ignore_ascii_case(method))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestHead {
     pub method: String,

@@ -4,11 +4,11 @@
 
 use std::fmt::Write;
 
-use crate::capture::{BodyKept, Capture};
+use crate::capture::{BodyKept, Capture, LabelStyle};
 use crate::eas::headers;
 use crate::eas::query::{QueryForm, parse_request_target};
-use crate::eas::session::Side;
 use crate::eas::status::http_meaning;
+use crate::http::Side;
 use crate::http::headers::shown_value;
 use crate::http::{Headers, readable_text};
 
@@ -20,11 +20,7 @@ pub fn session_text(capture: &Capture, index: usize, reveal: bool) -> String {
         return String::new();
     };
     let mut out = String::new();
-    let command = s
-        .eas
-        .as_ref()
-        .and_then(|e| e.command_raw.clone())
-        .unwrap_or_else(|| s.request.as_ref().map_or("—".into(), |r| r.head.method.clone()));
+    let command = s.command_label(LabelStyle::REPORT);
     let _ = write!(out, "Session #{} — {command}", s.index);
     if let Some(t) = s.timers.started() {
         let _ = write!(out, " — {}", t.format("%Y-%m-%d %H:%M:%S%.3f %:z"));

@@ -1,15 +1,16 @@
 //! What a user of the inspector would see in each scenario: every exchange parsed with the
-//! project's HTTP parser and summarised with `eas::session::summarize`.
+//! project's HTTP parser and summarised with `capture::summarize` (as opening a capture does).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::*;
-use easlens_core::capture::model::{Body, Request, Response, Session};
+use easlens_core::capture::summarize;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::QueryForm;
-use easlens_core::eas::session::{BodyState, EasSummary, Highlight, summarize};
+use easlens_core::eas::session::{BodyState, EasSummary, Highlight};
 use easlens_core::http::{decode_body, parse_request, parse_response};
+use easlens_core::readers::{Body, HttpSession, Request, Response};
 use easlens_core::wbxml::{self, multipart};
 
 /// One exchange as the inspector sees it.
@@ -47,7 +48,7 @@ fn see(ex: &SampleExchange) -> Seen {
     if head.method == "POST" {
         assert_eq!(head.headers.content_length(), Some(request_body.len() as u64));
     }
-    let mut session = Session::new(1);
+    let mut session = HttpSession::new(1);
     session.id = Some(ex.sid);
     session.request = Some(Request {
         head,
@@ -116,9 +117,7 @@ fn request_sync_keys(s: &Seen, collection: &str) -> Vec<String> {
     s.eas
         .sync_keys
         .iter()
-        .filter(|k| {
-            k.side == easlens_core::eas::session::Side::Request && k.collection_id.as_deref() == Some(collection)
-        })
+        .filter(|k| k.side == easlens_core::http::Side::Request && k.collection_id.as_deref() == Some(collection))
         .map(|k| k.value.clone())
         .collect()
 }
@@ -322,7 +321,7 @@ fn healthy_has_nothing_to_highlight() {
             .eas
             .sync_keys
             .iter()
-            .find(|k| k.side == easlens_core::eas::session::Side::Response && k.collection_id.as_deref() == Some("5"))
+            .find(|k| k.side == easlens_core::http::Side::Response && k.collection_id.as_deref() == Some("5"))
             .unwrap()
             .value
             .clone();
@@ -406,7 +405,7 @@ fn throttling_storm_shows_the_burst_and_the_503s() {
                 s.eas
                     .sync_keys
                     .iter()
-                    .filter(|k| k.side == easlens_core::eas::session::Side::Response)
+                    .filter(|k| k.side == easlens_core::http::Side::Response)
             })
             .map(|k| k.value.clone())
             .collect();

@@ -1,16 +1,14 @@
-//! The capture model: a [`Capture`] of [`Session`]s, whatever file format they came from.
+//! What a reader produces: [`HttpSession`]s (request and response heads, where each body is,
+//! timers, flags, notes), whatever file format they came from.
 //!
-//! Sessions keep their header blocks and a small EAS summary; bodies stay in the file and are read
-//! again on demand through the capture's [`BodyStore`], so memory follows what the UI shows, not
-//! the size of the capture.
+//! Sessions keep their header blocks only; bodies stay in the file and are read again on demand
+//! through a [`BodyStore`], so memory follows what is shown, not the size of the capture.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use crate::eas::session::EasSummary;
 use crate::http::{RequestHead, ResponseHead};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,9 +129,9 @@ pub struct SessionFlags {
     pub https: bool,
 }
 
-/// One request/response exchange.
+/// One request/response exchange, as the capture file has it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Session {
+pub struct HttpSession {
     /// SAZ: the N of `raw/N_c.txt` (1-based position Fiddler saved it at). HAR: 1-based entry position.
     pub index: u32,
     /// Fiddler's session id (`SID` in `_m.xml`); HAR: the entry position.
@@ -152,13 +150,11 @@ pub struct Session {
     pub flags: SessionFlags,
     /// Problems and remarks for this session (unreadable parts, decode failures, lost bodies…).
     pub notes: Vec<String>,
-    /// The EAS view, for requests to the ActiveSync endpoint.
-    pub eas: Option<EasSummary>,
 }
 
-impl Session {
+impl HttpSession {
     pub fn new(index: u32) -> Self {
-        Session {
+        HttpSession {
             index,
             id: None,
             timers: Timers::default(),
@@ -170,7 +166,6 @@ impl Session {
             response: None,
             flags: SessionFlags::default(),
             notes: Vec::new(),
-            eas: None,
         }
     }
 
@@ -195,52 +190,5 @@ impl BodyStore for MemoryStore {
             BodyLocation::Memory(b) => Ok(b.to_vec()),
             BodyLocation::ZipEntry { .. } => Err(std::io::Error::other("this capture has no zip archive")),
         }
-    }
-}
-
-/// An opened capture.
-pub struct Capture {
-    pub path: PathBuf,
-    pub format: Format,
-    pub sessions: Vec<Session>,
-    /// Problems with the file as a whole (recovered archive, unreadable entries, …).
-    pub warnings: Vec<String>,
-    pub(crate) store: Box<dyn BodyStore>,
-    /// The last bodies decoded for display (see `Capture::body_view`).
-    pub(crate) cache: super::bodies::Cache,
-}
-
-impl std::fmt::Debug for Capture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Capture")
-            .field("path", &self.path)
-            .field("format", &self.format)
-            .field("sessions", &self.sessions.len())
-            .field("warnings", &self.warnings)
-            .finish()
-    }
-}
-
-impl Capture {
-    pub fn new(
-        path: PathBuf,
-        format: Format,
-        sessions: Vec<Session>,
-        warnings: Vec<String>,
-        store: Box<dyn BodyStore>,
-    ) -> Self {
-        Capture {
-            path,
-            format,
-            sessions,
-            warnings,
-            store,
-            cache: super::bodies::new_cache(),
-        }
-    }
-
-    /// Raw bytes of a body of this capture, as stored (still chunked/compressed).
-    pub fn raw_body(&self, body: &Body) -> std::io::Result<Vec<u8>> {
-        self.store.read(body)
     }
 }

@@ -1,6 +1,7 @@
 //! The indexing loop shared by the readers: work on every session in parallel (rayon, all
-//! cores), report progress at most every 50 ms, stop early when cancelled, and compute each
-//! session's EAS summary from its raw bodies, which are then dropped.
+//! cores), report progress at most every 50 ms, stop early when cancelled. Each job also runs the
+//! caller's [`Indexer`](super::Indexer) on its session while the raw bodies are in hand; they are
+//! dropped afterwards.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,7 +10,6 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::OpenOptions;
-use super::model::Session;
 
 const REPORT_EVERY: Duration = Duration::from_millis(50);
 
@@ -46,9 +46,4 @@ pub fn parallel_map<T: Send>(
         })
         .collect();
     if options.cancelled() { None } else { results }
-}
-
-/// Fills `session.eas` from the raw (as stored) request and response bodies.
-pub fn summarize(session: &mut Session, request_body: &[u8], response_body: &[u8]) {
-    session.eas = crate::eas::session::summarize(session, request_body, response_body);
 }

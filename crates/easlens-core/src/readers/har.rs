@@ -1,5 +1,5 @@
-//! HAR 1.1/1.2 files (browser DevTools, Fiddler, mitmproxy, Charles, Saz2Har, …) into the common
-//! capture model.
+//! HAR 1.1/1.2 files (browser DevTools, Fiddler, mitmproxy, Charles, Saz2Har, …) into
+//! [`HttpSession`]s.
 //!
 //! The file is read once into memory and parsed with serde into lenient typed structs; `log.entries`
 //! is streamed one entry at a time (a [`DeserializeSeed`] over the array), and body texts stay
@@ -14,7 +14,7 @@
 //!    string is read in serde_json's bytes mode, which keeps lone surrogates as WTF-8;
 //! 3. every character ≤ U+00FF and the Latin-1 bytes start like WBXML (`03 01 6A 00`) → those bytes
 //!    (exporters that wrote one character per byte), unless the text read as UTF-8 is the better
-//!    WBXML document;
+//!    WBXML document (the [`Indexer`] judges which reading is well-formed);
 //! 4. U+FFFD in a `vnd.ms-sync` (or WBXML-looking) body → [`BodyKept::LostByExporter`]: the
 //!    exporter destroyed the bytes; only the size and the headers survive;
 //! 5. otherwise the UTF-8 bytes of the text (an ActiveSync body that is base64 without the flag is
@@ -46,9 +46,9 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::index::{parallel_map, summarize};
-use super::model::{Body, BodyKept, BodyLocation, MemoryStore, Request, Response, Session};
-use super::{Capture, Format, OpenError, OpenOptions, Progress};
+use super::index::parallel_map;
+use super::model::{Body, BodyKept, BodyLocation, HttpSession, MemoryStore, Request, Response};
+use super::{Format, Indexer, Loaded, OpenError, OpenOptions, Progress};
 use crate::http::body::dechunk;
 use crate::http::{Headers, RequestHead, ResponseHead, decode_body};
 
@@ -57,8 +57,8 @@ const WBXML_HEADER: &[u8] = &[0x03, 0x01, 0x6A, 0x00];
 
 const REPORT_EVERY: Duration = Duration::from_millis(50);
 
-/// Opens a HAR file. The file is only read.
-pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+/// Opens a HAR file, running `indexer` on every session. The file is only read.
+pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> Result<Loaded<I::Summary>, OpenError> {
     options.report(0.0, format!("Reading {}", path.display()));
     let data = std::fs::read(path).map_err(|source| OpenError::Io {
         path: path.into(),
@@ -67,11 +67,16 @@ pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError
     if options.cancelled() {
         return Err(OpenError::Cancelled { path: path.into() });
     }
-    parse(path, &data, options)
+    parse(path, &data, options, indexer)
 }
 
-/// Parses the bytes of a HAR file (`path` names it in errors and in the capture).
-pub fn parse(path: &Path, data: &[u8], options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+/// Parses the bytes of a HAR file (`path` names it in errors).
+pub fn parse<I: Indexer>(
+    path: &Path,
+    data: &[u8],
+    options: &OpenOptions<'_>,
+    indexer: &I,
+) -> Result<Loaded<I::Summary>, OpenError> {
     let bad = |reason: String| OpenError::BadHar {
         path: path.into(),
         reason,
@@ -116,7 +121,7 @@ pub fn parse(path: &Path, data: &[u8], options: &OpenOptions<'_>) -> Result<Capt
         }
     };
 
-    // Phase 2 (second half): recover bodies, build sessions and their EAS summaries on all cores.
+    // Phase 2 (second half): recover bodies, build sessions and their summaries on all cores.
     // Worker threads may report out of order: never let the bar go back.
     let highest = Mutex::new(0.5f32);
     let scaled = |p: Progress| {
@@ -144,18 +149,17 @@ pub fn parse(path: &Path, data: &[u8], options: &OpenOptions<'_>) -> Result<Capt
     let slots: Vec<Mutex<Option<Option<RawEntry<'_>>>>> = entries.into_iter().map(|e| Mutex::new(Some(e))).collect();
     let sessions = parallel_map(slots.len(), &phase2, "Reading HAR entries", |i| {
         let entry = slots[i].lock().ok().and_then(|mut slot| slot.take()).flatten();
-        build_session(i, entry.as_ref())
+        build_session(i, entry.as_ref(), indexer)
     })
     .ok_or_else(|| OpenError::Cancelled { path: path.into() })?;
     drop(slots);
     options.report(1.0, format!("{} sessions", sessions.len()));
-    Ok(Capture::new(
-        path.into(),
-        Format::Har,
+    Ok(Loaded {
+        format: Format::Har,
         sessions,
         warnings,
-        Box::new(MemoryStore),
-    ))
+        store: Box::new(MemoryStore),
+    })
 }
 
 fn json_error_reason(e: &serde_json::Error, entry: Option<usize>) -> String {
@@ -678,15 +682,16 @@ fn non_empty(s: &Option<Str>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn build_session(position: usize, entry: Option<&RawEntry<'_>>) -> Session {
+fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, indexer: &I) -> (HttpSession, I::Summary) {
     let number = position + 1;
-    let mut s = Session::new(u32::try_from(number).unwrap_or(u32::MAX));
+    let mut s = HttpSession::new(u32::try_from(number).unwrap_or(u32::MAX));
     s.id = Some(number as u64);
     let Some(e) = entry else {
         s.notes
             .push(format!("log.entries[{position}] is null: no request or response"));
         s.flags.aborted = true;
-        return s;
+        let summary = indexer.summarize(&s, &[], &[]);
+        return (s, summary);
     };
     if let Some(started) = non_empty(&e.started) {
         match parse_time(&started) {
@@ -699,10 +704,11 @@ fn build_session(position: usize, entry: Option<&RawEntry<'_>>) -> Session {
     s.client_ip = non_empty(&e.client_ip);
     s.comment = non_empty(&e.comment);
 
+    let well_formed = |bytes: &[u8]| indexer.is_well_formed_body(bytes);
     let mut notes = Vec::new();
     match &e.request {
         Some(r) => {
-            let request = build_request(r, &mut notes);
+            let request = build_request(r, &mut notes, &well_formed);
             s.flags.tunnel = request.head.method.eq_ignore_ascii_case("CONNECT");
             s.flags.https = request.url.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
                 || request
@@ -715,7 +721,7 @@ fn build_session(position: usize, entry: Option<&RawEntry<'_>>) -> Session {
         None => notes.push("the entry has no request".into()),
     }
     match &e.response {
-        Some(r) => match build_response(r, &mut notes) {
+        Some(r) => match build_response(r, &mut notes, &well_formed) {
             Some(response) => s.response = Some(response),
             None => s.flags.aborted = true,
         },
@@ -726,10 +732,15 @@ fn build_session(position: usize, entry: Option<&RawEntry<'_>>) -> Session {
     }
     s.notes.extend(notes);
 
-    let request_raw = s.request.as_ref().map(|r| memory_bytes(&r.body)).unwrap_or_default();
-    let response_raw = s.response.as_ref().map(|r| memory_bytes(&r.body)).unwrap_or_default();
-    summarize(&mut s, &request_raw, &response_raw);
-    s
+    // Every body is in memory already; they are handed over only when the indexer wants them.
+    let summary = if indexer.wants_bodies(&s) {
+        let request_raw = s.request.as_ref().map(|r| memory_bytes(&r.body)).unwrap_or_default();
+        let response_raw = s.response.as_ref().map(|r| memory_bytes(&r.body)).unwrap_or_default();
+        indexer.summarize(&s, &request_raw, &response_raw)
+    } else {
+        indexer.summarize(&s, &[], &[])
+    };
+    (s, summary)
 }
 
 fn memory_bytes(body: &Body) -> Arc<[u8]> {
@@ -739,7 +750,10 @@ fn memory_bytes(body: &Body) -> Arc<[u8]> {
     }
 }
 
-fn build_request(r: &RawRequest<'_>, notes: &mut Vec<String>) -> Request {
+/// Judges whether bytes are a well-formed body (the [`Indexer`]'s [`is_well_formed_body`](Indexer::is_well_formed_body)).
+type WellFormed<'a> = dyn Fn(&[u8]) -> bool + 'a;
+
+fn build_request(r: &RawRequest<'_>, notes: &mut Vec<String>, well_formed: &WellFormed<'_>) -> Request {
     let headers: Headers = r.headers.0.iter().cloned().collect();
     let method = match non_empty(&r.method) {
         Some(m) => m,
@@ -767,7 +781,7 @@ fn build_request(r: &RawRequest<'_>, notes: &mut Vec<String>) -> Request {
         headers,
         problems: Vec::new(),
     };
-    let body = request_body(r, &mut head, notes);
+    let body = request_body(r, &mut head, notes, well_formed);
     Request { head, url, body }
 }
 
@@ -782,7 +796,12 @@ fn url_from_headers(headers: &Headers) -> Option<String> {
     Some(format!("{scheme}://{host}{path}"))
 }
 
-fn request_body(r: &RawRequest<'_>, head: &mut RequestHead, notes: &mut Vec<String>) -> Body {
+fn request_body(
+    r: &RawRequest<'_>,
+    head: &mut RequestHead,
+    notes: &mut Vec<String>,
+    well_formed: &WellFormed<'_>,
+) -> Body {
     let which = "request body";
     let declared = r.body_size.size().filter(|&n| n > 0);
     let Some(post) = &r.post_data else {
@@ -817,7 +836,7 @@ fn request_body(r: &RawRequest<'_>, head: &mut RequestHead, notes: &mut Vec<Stri
         };
     };
     let encoding = non_empty(&post.encoding);
-    match recover(which, text, encoding.as_deref(), &mime, notes) {
+    match recover(which, text, encoding.as_deref(), &mime, notes, well_formed) {
         Recovered::Bytes { bytes, from_base64 } => {
             reconcile_encodings(&mut head.headers, &bytes, from_base64, which, notes);
             Body::in_memory(bytes)
@@ -834,7 +853,7 @@ fn request_body(r: &RawRequest<'_>, head: &mut RequestHead, notes: &mut Vec<Stri
     }
 }
 
-fn build_response(r: &RawResponse<'_>, notes: &mut Vec<String>) -> Option<Response> {
+fn build_response(r: &RawResponse<'_>, notes: &mut Vec<String>, well_formed: &WellFormed<'_>) -> Option<Response> {
     let status = r.status.0.filter(|s| s.is_finite()).unwrap_or(0.0);
     if !(1.0..=999.0).contains(&status) {
         let why = non_empty(&r.error).or_else(|| non_empty(&r.status_text));
@@ -853,11 +872,16 @@ fn build_response(r: &RawResponse<'_>, notes: &mut Vec<String>) -> Option<Respon
         headers,
         problems: Vec::new(),
     };
-    let body = response_body(r, &mut head, notes);
+    let body = response_body(r, &mut head, notes, well_formed);
     Some(Response { head, body })
 }
 
-fn response_body(r: &RawResponse<'_>, head: &mut ResponseHead, notes: &mut Vec<String>) -> Body {
+fn response_body(
+    r: &RawResponse<'_>,
+    head: &mut ResponseHead,
+    notes: &mut Vec<String>,
+    well_formed: &WellFormed<'_>,
+) -> Body {
     let which = "response body";
     let declared = r.body_size.size().filter(|&n| n > 0);
     let Some(content) = &r.content else {
@@ -887,7 +911,7 @@ fn response_body(r: &RawResponse<'_>, head: &mut ResponseHead, notes: &mut Vec<S
         .or_else(|| head.headers.get("content-type").map(str::to_string))
         .unwrap_or_default();
     let encoding = non_empty(&content.encoding);
-    match recover(which, &text.0, encoding.as_deref(), &mime, notes) {
+    match recover(which, &text.0, encoding.as_deref(), &mime, notes, well_formed) {
         Recovered::Bytes { bytes, from_base64 } => {
             reconcile_encodings(&mut head.headers, &bytes, from_base64, which, notes);
             Body::in_memory(bytes)
@@ -991,7 +1015,14 @@ fn is_sync_mime(mime: &str) -> bool {
 }
 
 /// Recovers the bytes of a HAR body text (WTF-8 as read by serde_json's bytes mode).
-fn recover(which: &str, text: &[u8], encoding: Option<&str>, mime: &str, notes: &mut Vec<String>) -> Recovered {
+fn recover(
+    which: &str,
+    text: &[u8],
+    encoding: Option<&str>,
+    mime: &str,
+    notes: &mut Vec<String>,
+    well_formed: &WellFormed<'_>,
+) -> Recovered {
     // 1. base64, when flagged and valid.
     if let Some(encoding) = encoding {
         if encoding.eq_ignore_ascii_case("base64") {
@@ -1029,7 +1060,7 @@ fn recover(which: &str, text: &[u8], encoding: Option<&str>, mime: &str, notes: 
         && scan.max_char <= 0xFF
         && let Some(latin1) = latin1_bytes(text)
         && latin1.starts_with(WBXML_HEADER)
-        && prefer_latin1(text, &latin1)
+        && prefer_latin1(text, &latin1, well_formed)
     {
         notes.push(format!(
             "{which}: the HAR stores one character per byte; read as Latin-1 (WBXML)"
@@ -1078,13 +1109,13 @@ fn recover(which: &str, text: &[u8], encoding: Option<&str>, mime: &str, notes: 
 
 /// Latin-1 over UTF-8, unless the UTF-8 reading is a clean WBXML document and the Latin-1 one is
 /// not a double encoding of UTF-8 (mitmproxy stores valid UTF-8 — `Müller` — as characters).
-fn prefer_latin1(text: &[u8], latin1: &[u8]) -> bool {
-    if crate::wbxml::decode(text).is_err() {
+fn prefer_latin1(text: &[u8], latin1: &[u8], well_formed: &WellFormed<'_>) -> bool {
+    if !well_formed(text) {
         return true;
     }
     // Both read as WBXML: one character per byte of UTF-8 text gives mojibake (`Ã¼`) whose
     // Latin-1 bytes are valid UTF-8 again.
-    std::str::from_utf8(latin1).is_ok() && crate::wbxml::decode(latin1).is_ok()
+    std::str::from_utf8(latin1).is_ok() && well_formed(latin1)
 }
 
 const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
@@ -1305,8 +1336,37 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicBool;
 
-    fn open_str(json: &str) -> Result<Capture, OpenError> {
-        parse(Path::new("test.har"), json.as_bytes(), &OpenOptions::default())
+    use crate::readers::{BodyStore, NoIndex};
+
+    /// What the reader read, without summaries.
+    struct Cap {
+        sessions: Vec<HttpSession>,
+        warnings: Vec<String>,
+        store: Box<dyn BodyStore>,
+    }
+
+    impl std::fmt::Debug for Cap {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Cap").field("sessions", &self.sessions.len()).finish()
+        }
+    }
+
+    impl Cap {
+        fn raw_body(&self, body: &Body) -> std::io::Result<Vec<u8>> {
+            self.store.read(body)
+        }
+    }
+
+    fn read(path: &Path, data: &[u8], options: &OpenOptions<'_>) -> Result<Cap, OpenError> {
+        parse(path, data, options, &NoIndex).map(|l| Cap {
+            sessions: l.sessions.into_iter().map(|(s, ())| s).collect(),
+            warnings: l.warnings,
+            store: l.store,
+        })
+    }
+
+    fn open_str(json: &str) -> Result<Cap, OpenError> {
+        read(Path::new("test.har"), json.as_bytes(), &OpenOptions::default())
     }
 
     fn entry(request: &str, response: &str) -> String {
@@ -1325,7 +1385,7 @@ mod tests {
         )
     }
 
-    fn response_bytes(cap: &Capture) -> Vec<u8> {
+    fn response_bytes(cap: &Cap) -> Vec<u8> {
         cap.raw_body(&cap.sessions[0].response.as_ref().unwrap().body).unwrap()
     }
 
@@ -1461,7 +1521,7 @@ mod tests {
                  "response": {"status": 200.0, "statusText": null, "headers": null, "redirectURL": null,
                               "content": {"mimeType": "image/png", "comment": "Response bodies are not included."}}},
                 null]}}"#;
-        let cap = parse(Path::new("t.har"), json.as_bytes(), &OpenOptions::default()).unwrap();
+        let cap = read(Path::new("t.har"), json.as_bytes(), &OpenOptions::default()).unwrap();
         assert_eq!(cap.sessions.len(), 2);
         let s = &cap.sessions[0];
         let req = s.request.as_ref().unwrap();
@@ -1506,7 +1566,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            parse(Path::new("t.har"), json.as_bytes(), &options),
+            read(Path::new("t.har"), json.as_bytes(), &options),
             Err(OpenError::Cancelled { .. })
         ));
         let seen = Mutex::new(Vec::new());
@@ -1515,29 +1575,9 @@ mod tests {
             progress: Some(&progress),
             ..Default::default()
         };
-        parse(Path::new("t.har"), json.as_bytes(), &options).unwrap();
+        read(Path::new("t.har"), json.as_bytes(), &options).unwrap();
         let seen = seen.into_inner().unwrap();
         assert_eq!(seen.last(), Some(&1.0));
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
-    }
-
-    #[test]
-    fn never_panics_on_prefixes_and_flips() {
-        let json = entry(
-            r#"{"method": "POST", "url": "https://h/Microsoft-Server-ActiveSync?Cmd=Ping", "postData": {"text": "\u0003\u0001j\u0000\udcff"}}"#,
-            &response_with(
-                r#"{"text": "AwFqAA==", "encoding": "base64"}"#,
-                r#"[{"name": "Content-Encoding", "value": "br"}]"#,
-            ),
-        );
-        let bytes = json.as_bytes();
-        for end in 0..bytes.len() {
-            let _ = parse(Path::new("t.har"), &bytes[..end], &OpenOptions::default());
-        }
-        for i in 0..bytes.len() {
-            let mut m = bytes.to_vec();
-            m[i] ^= 0x55;
-            let _ = parse(Path::new("t.har"), &m, &OpenOptions::default());
-        }
     }
 }

@@ -22,11 +22,10 @@ use std::sync::Arc;
 use zip::result::ZipError;
 use zip::{ZipArchive, ZipReadOptions};
 
-use super::index::{parallel_map, summarize};
-use super::model::{Body, BodyKept, BodyLocation, BodyStore, Capture, Format, Request, Response, Session};
+use super::index::parallel_map;
+use super::model::{Body, BodyKept, BodyLocation, BodyStore, Format, HttpSession, Request, Response};
 use super::saz_meta::{self, SessionMeta, bits};
-use super::{OpenError, OpenOptions, PasswordPrompt};
-use crate::eas::session::is_eas_url;
+use super::{Indexer, Loaded, OpenError, OpenOptions, PasswordPrompt};
 use crate::http::message::split_head;
 use crate::http::{Headers, RequestHead, ResponseHead, parse_request, parse_response};
 
@@ -39,8 +38,8 @@ const HEAD_CHUNK: usize = 16 * 1024;
 /// A password callback that keeps answering wrong is asked at most this many times.
 const MAX_PASSWORD_ATTEMPTS: u32 = 100;
 
-/// Opens a SAZ archive. The file is only ever read.
-pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+/// Opens a SAZ archive, running `indexer` on every session. The file is only ever read.
+pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> Result<Loaded<I::Summary>, OpenError> {
     let io_err = |source| OpenError::Io {
         path: path.into(),
         source,
@@ -68,11 +67,11 @@ pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError
     options.report(0.0, "Reading the archive directory");
     reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
     match ZipArchive::new(reader.clone()) {
-        Ok(archive) => open_archive(path, options, archive),
+        Ok(archive) => open_archive(path, options, archive, indexer),
         Err(ZipError::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof && e.kind() != io::ErrorKind::InvalidData => {
             Err(io_err(e))
         }
-        Err(cause) if got == 4 && magic == *b"PK\x03\x04" => recover(path, options, reader, len, cause),
+        Err(cause) if got == 4 && magic == *b"PK\x03\x04" => recover(path, options, reader, len, cause, indexer),
         Err(cause) => Err(OpenError::BadArchive {
             path: path.into(),
             reason: format!("not a readable zip archive ({cause})"),
@@ -518,8 +517,14 @@ enum FlagBase {
     Decimal,
 }
 
-fn index_session(src: &mut dyn EntrySource, e: &SessionEntries, base: FlagBase, recovered: bool) -> Session {
-    let mut s = Session::new(e.n);
+fn index_session<I: Indexer>(
+    src: &mut dyn EntrySource,
+    e: &SessionEntries,
+    base: FlagBase,
+    recovered: bool,
+    indexer: &I,
+) -> (HttpSession, I::Summary) {
+    let mut s = HttpSession::new(e.n);
     let memory = src.keeps_bodies();
 
     // Metadata.
@@ -550,9 +555,9 @@ fn index_session(src: &mut dyn EntrySource, e: &SessionEntries, base: FlagBase, 
     let c = e.c.unwrap_or_default();
     let c_name = src.name(c);
     let c_declared = src.declared_len(c);
-    // The raw bytes of EAS sessions, for the summary: (whole entry, body offset).
+    // The raw bytes the indexer wants, for its summary: (whole entry, body offset).
     let mut request_raw: (Vec<u8>, usize) = (Vec::new(), 0);
-    let mut eas = false;
+    let mut wants_bodies = false;
     match src.open(c) {
         Err(err) => s.notes.push(format!("{c_name}: cannot be read: {err}")),
         Ok(reader) => {
@@ -566,15 +571,23 @@ fn index_session(src: &mut dyn EntrySource, e: &SessionEntries, base: FlagBase, 
                         let connect = head.method.eq_ignore_ascii_case("CONNECT");
                         s.flags.tunnel = connect || bit(bits::TUNNEL);
                         let url = build_url(&head, bit_flags);
-                        eas = !s.flags.tunnel && is_eas_url(&url);
-                        if eas || memory {
+                        // The indexer decides from the head, URL and flags; the body comes next.
+                        s.request = Some(Request {
+                            head,
+                            url,
+                            body: Body::empty(),
+                        });
+                        wants_bodies = indexer.wants_bodies(&s);
+                        if wants_bodies || memory {
                             part.read_all();
                         }
                         let body = part.body(offset, c, c_declared, memory);
-                        if eas {
+                        if wants_bodies {
                             request_raw = (part.take_bytes(), offset);
                         }
-                        s.request = Some(Request { head, url, body });
+                        if let Some(request) = &mut s.request {
+                            request.body = body;
+                        }
                     }
                     Err(err) => {
                         s.notes.push(format!(
@@ -628,13 +641,13 @@ fn index_session(src: &mut dyn EntrySource, e: &SessionEntries, base: FlagBase, 
                     } else {
                         match parse_response(&part.bytes) {
                             Ok((head, offset)) => {
-                                if eas || memory {
+                                if wants_bodies || memory {
                                     part.read_all();
                                 }
                                 let start = part.bytes.get(offset..).unwrap_or_default();
                                 body_start = start[..start.len().min(16)].to_vec();
                                 let body = part.body(offset, sx, s_declared, memory);
-                                if eas {
+                                if wants_bodies {
                                     response_raw = (part.take_bytes(), offset);
                                 }
                                 s.response = Some(Response { head, body });
@@ -685,8 +698,8 @@ fn index_session(src: &mut dyn EntrySource, e: &SessionEntries, base: FlagBase, 
     fn raw_body((bytes, offset): &(Vec<u8>, usize)) -> &[u8] {
         bytes.get(*offset..).unwrap_or_default()
     }
-    summarize(&mut s, raw_body(&request_raw), raw_body(&response_raw));
-    s
+    let summary = indexer.summarize(&s, raw_body(&request_raw), raw_body(&response_raw));
+    (s, summary)
 }
 
 fn read_meta(src: &mut dyn EntrySource, idx: usize, notes: &mut Vec<String>) -> Option<SessionMeta> {
@@ -733,7 +746,7 @@ fn build_url(head: &RequestHead, bit_flags: Option<u64>) -> String {
 }
 
 /// `host:port` of a CONNECT request.
-fn connect_target(s: &Session) -> Option<String> {
+fn connect_target(s: &HttpSession) -> Option<String> {
     let req = s.request.as_ref()?;
     req.head
         .method
@@ -742,7 +755,7 @@ fn connect_target(s: &Session) -> Option<String> {
 }
 
 /// The host of an origin-form request whose `http` scheme was a guess (no BitFlags to say).
-fn guessed_http_host(s: &Session) -> Option<String> {
+fn guessed_http_host(s: &HttpSession) -> Option<String> {
     let req = s.request.as_ref()?;
     let guessed = s.flags.bit_flags.is_none() && !req.head.target.contains("://") && req.url.starts_with("http://");
     if !guessed || req.head.method.eq_ignore_ascii_case("CONNECT") {
@@ -762,7 +775,7 @@ fn looks_generated(head: &ResponseHead, body_start: &[u8]) -> bool {
 
 /// Fiddler writes BitFlags in hexadecimal, some other writers in decimal. Decide from the archive:
 /// the tunnel bits must agree with CONNECT requests, and no unknown high bits may be set.
-fn flags_look_decimal(sessions: &[Session], comment: &[u8]) -> bool {
+fn flags_look_decimal<'a>(sessions: impl Iterator<Item = &'a HttpSession>, comment: &[u8]) -> bool {
     if comment.starts_with(b"Fiddler") {
         return false;
     }
@@ -782,12 +795,12 @@ fn flags_look_decimal(sessions: &[Session], comment: &[u8]) -> bool {
 }
 
 /// Origin-form requests without BitFlags: `https` when a CONNECT tunnel to `host:443` precedes.
-fn apply_connect_context(sessions: &mut [Session]) {
-    let targets: HashSet<String> = sessions.iter().filter_map(connect_target).collect();
+fn apply_connect_context<S>(sessions: &mut [(HttpSession, S)]) {
+    let targets: HashSet<String> = sessions.iter().filter_map(|(s, _)| connect_target(s)).collect();
     if targets.is_empty() {
         return;
     }
-    for s in sessions.iter_mut() {
+    for (s, _) in sessions.iter_mut() {
         let Some(host) = guessed_http_host(s) else { continue };
         let tunnelled = if host.contains(':') {
             targets.contains(&host)
@@ -806,7 +819,8 @@ fn apply_connect_context(sessions: &mut [Session]) {
     }
 }
 
-fn index_all(
+#[allow(clippy::too_many_arguments)]
+fn index_all<I: Indexer>(
     path: &Path,
     options: &OpenOptions<'_>,
     layout: &Layout,
@@ -814,16 +828,17 @@ fn index_all(
     comment: &[u8],
     make_source: &(dyn Fn() -> Box<dyn EntrySource> + Sync),
     warnings: &mut Vec<String>,
-) -> Result<Vec<Session>, OpenError> {
+    indexer: &I,
+) -> Result<Vec<(HttpSession, I::Summary)>, OpenError> {
     let run = |base: FlagBase| {
         parallel_map(layout.sessions.len(), options, "Indexing sessions", |i| {
             let mut src = make_source();
-            index_session(src.as_mut(), &layout.sessions[i], base, recovered)
+            index_session(src.as_mut(), &layout.sessions[i], base, recovered, indexer)
         })
         .ok_or_else(|| OpenError::Cancelled { path: path.into() })
     };
     let mut sessions = run(FlagBase::Hex)?;
-    if flags_look_decimal(&sessions, comment) {
+    if flags_look_decimal(sessions.iter().map(|(s, _)| s), comment) {
         warnings.push("BitFlags look decimal (as some non-Fiddler writers store them); read as decimal".into());
         drop(sessions);
         sessions = run(FlagBase::Decimal)?;
@@ -917,7 +932,12 @@ fn read_fully_to_verify(reader: &mut dyn Read) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Normal archives
 
-fn open_archive(path: &Path, options: &OpenOptions<'_>, archive: ZipArchive<FileReader>) -> Result<Capture, OpenError> {
+fn open_archive<I: Indexer>(
+    path: &Path,
+    options: &OpenOptions<'_>,
+    archive: ZipArchive<FileReader>,
+    indexer: &I,
+) -> Result<Loaded<I::Summary>, OpenError> {
     let names = (0..archive.len()).map(|i| (i, entry_name(&archive, i)));
     let layout = layout(names);
     if layout.sessions.is_empty() {
@@ -971,18 +991,18 @@ fn open_archive(path: &Path, options: &OpenOptions<'_>, archive: ZipArchive<File
         source.archive.comment(),
         &make_source,
         &mut warnings,
+        indexer,
     )?;
     let store = SazStore {
         archive: Some(source.archive.clone()),
         password: source.password.clone(),
     };
-    Ok(Capture::new(
-        path.into(),
-        Format::Saz,
+    Ok(Loaded {
+        format: Format::Saz,
         sessions,
         warnings,
-        Box::new(store),
-    ))
+        store: Box::new(store),
+    })
 }
 
 /// Reads SAZ bodies back from the archive.
@@ -1269,13 +1289,14 @@ impl EntrySource for LocalSource {
     }
 }
 
-fn recover(
+fn recover<I: Indexer>(
     path: &Path,
     options: &OpenOptions<'_>,
     mut reader: FileReader,
     len: u64,
     cause: ZipError,
-) -> Result<Capture, OpenError> {
+    indexer: &I,
+) -> Result<Loaded<I::Summary>, OpenError> {
     options.report(
         0.0,
         "The archive directory is damaged; recovering entries from the local headers",
@@ -1330,7 +1351,7 @@ fn recover(
     let mut warnings = Vec::new();
     layout_warnings(&layout, &mut warnings);
     let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
-    let sessions = index_all(path, options, &layout, true, b"", &make_source, &mut warnings)?;
+    let sessions = index_all(path, options, &layout, true, b"", &make_source, &mut warnings, indexer)?;
 
     // What was lost.
     let recovered = sessions.len();
@@ -1382,13 +1403,12 @@ fn recover(
         archive: None,
         password: None,
     };
-    Ok(Capture::new(
-        path.into(),
-        Format::Saz,
+    Ok(Loaded {
+        format: Format::Saz,
         sessions,
         warnings,
-        Box::new(store),
-    ))
+        store: Box::new(store),
+    })
 }
 
 #[cfg(test)]
@@ -1471,7 +1491,7 @@ mod tests {
     #[test]
     fn decimal_bit_flags_are_recognised_from_tunnels() {
         let ev = |connect: bool, text: &str| {
-            let mut s = Session::new(1);
+            let mut s = HttpSession::new(1);
             let line = if connect {
                 "CONNECT h:443 HTTP/1.1\r\n\r\n"
             } else {
@@ -1488,13 +1508,13 @@ mod tests {
         };
         // 8448 = 0x2100 (decrypting tunnel + generated) in decimal.
         let decimal = [ev(true, "8448"), ev(false, "1"), ev(false, "257")];
-        assert!(flags_look_decimal(&decimal, b"easlens sample generator"));
+        assert!(flags_look_decimal(decimal.iter(), b"easlens sample generator"));
         assert!(!flags_look_decimal(
-            &decimal,
+            decimal.iter(),
             b"Fiddler (v5.0.20194.41348) Session Archive."
         ));
         let hex = [ev(true, "2100"), ev(false, "19"), ev(false, "8108")];
-        assert!(!flags_look_decimal(&hex, b""));
+        assert!(!flags_look_decimal(hex.iter(), b""));
     }
 
     #[test]
