@@ -234,7 +234,7 @@ fn copy_buttons_copy_the_xml_and_the_headers() {
         .expect("the response's Copy XML")
         .click();
     h.step();
-    assert_eq!(copied(&h).as_deref(), Some(xml.as_str()));
+    assert_eq!(copied(&h).as_deref(), Some(xml.text.as_str()));
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "Headers").click();
     h.run_steps(2);

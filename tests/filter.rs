@@ -323,7 +323,7 @@ fn shown_text(c: &Capture, i: usize) -> String {
     let mut parts: Vec<String> = [Side::Request, Side::Response]
         .into_iter()
         .filter_map(|side| c.body_view(i, side).and_then(Result::ok))
-        .filter_map(|v| v.xml.clone())
+        .filter_map(|v| v.xml.as_ref().map(|x| x.text.clone()))
         .collect();
     for (n, v) in s
         .request

@@ -1,5 +1,6 @@
 //! One side (request or response) of the selected session, prepared for display: the decoded
-//! body as lines (XML or text), the Status annotations per XML line, and the Raw text.
+//! body as lines (XML or text), the Status annotations per XML line (placed by the element each
+//! Status entry was read from), and the Raw text.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use easlens_core::eas::session::StatusEntry;
 use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
 use easlens_core::http::{Headers, readable_text};
+use easlens_core::wbxml::render::StyledXml;
 
 use super::super::sessions::format_size;
 
@@ -86,9 +88,9 @@ impl Pane {
         pane.view = capture.body_view(index, side).map(|r| r.map_err(|e| e.to_string()));
         let session = &capture.sessions[index];
         if let Some(Ok(view)) = &pane.view {
-            if let Some(xml) = &view.xml {
-                pane.xml = Lines::new(xml.clone());
-                pane.statuses = annotate_statuses(&pane.xml, session, side);
+            if let Some(styled) = &view.xml {
+                pane.xml = Lines::new(styled.text.clone());
+                pane.statuses = annotate_statuses(&pane.xml, styled, session, side);
             } else if !view.decoded.bytes.is_empty()
                 && let Some(t) = readable_text(&view.decoded.bytes)
             {
@@ -144,38 +146,22 @@ impl Pane {
     }
 }
 
-/// Pairs the `<Status>` lines of the XML with the session's Status entries of that side (both are
-/// in document order).
-fn annotate_statuses(xml: &Lines, session: &Session, side: Side) -> Vec<(usize, StatusEntry)> {
+/// The session's Status entries of `side`, each on the line of its element: the entries record
+/// their element's node and the rendering records where each element starts.
+fn annotate_statuses(xml: &Lines, styled: &StyledXml, session: &Session, side: Side) -> Vec<(usize, StatusEntry)> {
     let Some(eas) = &session.eas else { return Vec::new() };
-    let entries: Vec<&StatusEntry> = eas.statuses.iter().filter(|e| e.side == side).collect();
-    let mut out = Vec::new();
-    let mut k = 0;
-    for i in 0..xml.lines.len() {
-        let Some(value) = status_value(xml.line(i)) else {
-            continue;
-        };
-        if let Some(e) = entries.get(k)
-            && e.raw == value
-        {
-            out.push((i, (*e).clone()));
-        }
-        k += 1;
-    }
+    let mut out: Vec<(usize, StatusEntry)> = eas
+        .statuses
+        .iter()
+        .filter(|e| e.side == side)
+        .filter_map(|e| {
+            let offset = styled.element_offset(e.node?)?;
+            let line = xml.lines.partition_point(|r| r.end < offset);
+            (line < xml.lines.len()).then(|| (line, e.clone()))
+        })
+        .collect();
+    out.sort_by_key(|(line, _)| *line);
     out
-}
-
-/// The text of a one-line `<Status …>value</Status>` element.
-fn status_value(line: &str) -> Option<&str> {
-    let t = line.trim_start();
-    let rest = t.strip_prefix("<Status")?;
-    if !(rest.starts_with('>') || rest.starts_with(' ')) {
-        return None;
-    }
-    let open_end = rest.find('>')?;
-    let inner = &rest[open_end + 1..];
-    let close = inner.find("</Status>")?;
-    Some(&inner[..close])
 }
 
 /// The request line or status line of `side`, and its headers.

@@ -179,12 +179,12 @@ fn xml_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, id: egui::IdSalt, find: 
             Some(err),
         );
     }
-    if view.xml.is_some() {
+    if let Some(styled) = &view.xml {
         let p = Palette::new(dark);
         let font = TextStyle::Monospace.resolve(ui.style());
         let statuses = &pane.statuses;
         virtual_lines(ui, id, pane.xml.lines.len(), find, |i| {
-            let mut job = xml_job(pane.xml.line(i), &p, &font);
+            let mut job = xml_job(styled, pane.xml.lines[i].clone(), &p, &font);
             if let Ok(k) = statuses.binary_search_by_key(&i, |(l, _)| *l) {
                 let e = &statuses[k].1;
                 let c = verdict_color(e.verdict, dark);

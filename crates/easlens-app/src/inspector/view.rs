@@ -1,4 +1,5 @@
-//! Text widgets of the inspector: the XML colouring (one line at a time), the virtualized line
+//! Text widgets of the inspector: the XML colouring (one line at a time, from the renderer's
+//! parts), the virtualized line
 //! view, Status colours and the framed notices.
 
 use eframe::egui;
@@ -9,6 +10,8 @@ use egui::{Color32, FontId, RichText, TextFormat, TextStyle, TextWrapMode};
 use super::pane::Lines;
 use easlens_core::eas::session::StatusEntry;
 use easlens_core::eas::status::Verdict;
+use easlens_core::wbxml::render::{StyledXml, XmlPart};
+use std::ops::Range;
 
 pub struct Palette {
     pub punct: Color32,
@@ -40,59 +43,18 @@ impl Palette {
     }
 }
 
-/// Colours one line of XML. The renderer escapes `<` in text and writes one tag per line at most
-/// per element, so every `<` starts a tag and a line needs no state from the previous one.
-pub fn xml_job(line: &str, p: &Palette, font: &FontId) -> LayoutJob {
+/// Colours `range` (one line) of the rendered XML from what the renderer said each piece is.
+pub fn xml_job(styled: &StyledXml, range: Range<usize>, p: &Palette, font: &FontId) -> LayoutJob {
     let mut job = LayoutJob::default();
-    let mut push = |s: &str, c: Color32| {
-        if !s.is_empty() {
-            job.append(s, 0.0, TextFormat::simple(font.clone(), c));
-        }
-    };
-    let mut rest = line;
-    while !rest.is_empty() {
-        if rest.starts_with('<') {
-            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-            let tag = &rest[..end];
-            rest = &rest[end..];
-            // "<", "</" or "<?"
-            let lead = if tag.starts_with("</") || tag.starts_with("<?") {
-                2
-            } else {
-                1
-            };
-            push(&tag[..lead], p.punct);
-            let body = &tag[lead..];
-            let name_end = body
-                .find(|c: char| c.is_whitespace() || c == '/' || c == '>' || c == '?')
-                .unwrap_or(body.len());
-            push(&body[..name_end], p.name);
-            let mut attrs = &body[name_end..];
-            while !attrs.is_empty() {
-                let c = attrs.chars().next().unwrap_or(' ');
-                if c == '"' || c == '\'' {
-                    let close = attrs[1..].find(c).map_or(attrs.len(), |e| e + 2);
-                    push(&attrs[..close], p.value);
-                    attrs = &attrs[close..];
-                } else if c.is_whitespace() || c == '=' || c == '/' || c == '>' || c == '?' {
-                    let n = attrs
-                        .find(|c: char| !(c.is_whitespace() || c == '=' || c == '/' || c == '>' || c == '?'))
-                        .unwrap_or(attrs.len());
-                    push(&attrs[..n], p.punct);
-                    attrs = &attrs[n..];
-                } else {
-                    let n = attrs
-                        .find(|c: char| c.is_whitespace() || c == '=' || c == '/' || c == '>')
-                        .unwrap_or(attrs.len());
-                    push(&attrs[..n], p.attr);
-                    attrs = &attrs[n..];
-                }
-            }
-        } else {
-            let end = rest.find('<').unwrap_or(rest.len());
-            push(&rest[..end], p.text);
-            rest = &rest[end..];
-        }
+    for (r, part) in styled.spans_in(range) {
+        let color = match part {
+            XmlPart::Punct => p.punct,
+            XmlPart::Name => p.name,
+            XmlPart::Attr => p.attr,
+            XmlPart::Value => p.value,
+            XmlPart::Text => p.text,
+        };
+        job.append(&styled.text[r], 0.0, TextFormat::simple(font.clone(), color));
     }
     job
 }

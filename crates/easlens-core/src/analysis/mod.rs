@@ -121,6 +121,7 @@ pub(crate) mod testing {
                 name: None,
                 meaning: None,
                 collection_id: collection.map(str::to_string),
+                node: None,
             })
             .into_iter()
             .collect();
@@ -175,6 +176,7 @@ pub(crate) mod testing {
                 name: status::status_meaning(command, &path, value).map(|m| m.name),
                 meaning: None,
                 collection_id: None,
+                node: None,
             });
         }
         s

@@ -12,7 +12,8 @@ use super::{BodyKept, Capture, body_content, body_of};
 use crate::content::Content;
 use crate::eas::session::reads_body;
 use crate::http::{DecodedBody, Side};
-use crate::wbxml::{self, DecodeError, Document};
+use crate::wbxml::render::{StyledXml, to_styled_xml};
+use crate::wbxml::{DecodeError, Document};
 
 /// How many decoded bodies a capture keeps.
 pub const CACHE_SIZE: usize = 16;
@@ -29,8 +30,9 @@ pub struct BodyView {
     /// The WBXML document when the body is WBXML (partial when `wbxml_error` is set): the tree
     /// `xml` is rendered from.
     pub doc: Option<Document>,
-    /// The rendered XML when the body is WBXML (partial when `wbxml_error` is set).
-    pub xml: Option<String>,
+    /// The rendered XML when the body is WBXML (partial when `wbxml_error` is set), with what
+    /// each piece is and where each element starts, for colouring and annotating it.
+    pub xml: Option<StyledXml>,
     pub wbxml_error: Option<DecodeError>,
     /// The capture does not have the bytes (lost or omitted by a HAR exporter).
     pub kept: BodyKept,
@@ -85,7 +87,7 @@ impl Capture {
 /// error ([`Content::shown_wbxml`]).
 fn view(raw: Vec<u8>, content: Content, kept: BodyKept) -> BodyView {
     let multipart_parts = content.parts.iter().map(|p| p.len()).collect();
-    let xml = content.shown_wbxml().map(|w| wbxml::to_xml(&w.doc));
+    let xml = content.shown_wbxml().map(|w| to_styled_xml(&w.doc));
     let Content { decoded, wbxml, .. } = content;
     let (doc, wbxml_error) = match wbxml {
         Some(w) => (Some(w.doc), w.error),

@@ -6,8 +6,8 @@
 //! and the window need is a constant of [`name`].
 
 use super::session::EasSummary;
-use crate::http::Side;
 use crate::http::Headers;
+use crate::http::Side;
 
 include!(concat!(env!("OUT_DIR"), "/eas_headers.rs"));
 

@@ -77,6 +77,10 @@ pub struct StatusEntry {
     /// The CollectionId (or Ping folder Id) of the Collection/Folder the Status is in; `None` at
     /// the top level, so that SyncKey chains can pair a collection's Status with its keys.
     pub collection_id: Option<String>,
+    /// The Status element's node in its body's document ([`crate::wbxml::Element::node_id`]): the
+    /// inspector, which decodes the same bytes the same way, annotates that element's line.
+    #[serde(skip)]
+    pub node: Option<u32>,
 }
 
 /// A SyncKey and the collection it belongs to (None for FolderSync's hierarchy key).
@@ -298,6 +302,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 name: meaning.map(|m| m.name),
                                 meaning: meaning.map(|m| m.meaning),
                                 collection_id: None,
+                                node: Some(e.node_id()),
                             });
                         }
                         names::SYNC_KEY => {

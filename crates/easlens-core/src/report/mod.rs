@@ -125,7 +125,7 @@ fn body(out: &mut String, capture: &Capture, index: usize, side: Side, kept: Bod
             e.offset, e.kind
         );
     }
-    match &view.xml {
+    match view.xml.as_ref().map(|x| &x.text) {
         Some(xml) => {
             out.push('\n');
             out.push_str(xml);

@@ -98,6 +98,14 @@ impl StyledXml {
     }
 }
 
+/// The XML text itself: a styled rendering reads wherever the plain text does.
+impl std::ops::Deref for StyledXml {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
 /// Where rendered XML goes: a plain string ([`to_xml`]) or a [`StyledXml`].
 trait Sink {
     fn put(&mut self, s: &str, part: XmlPart);
