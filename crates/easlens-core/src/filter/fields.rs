@@ -1,10 +1,11 @@
-//! The fields of the filter language (`cmd:`, `http:`, …), written once: [`FIELDS`] has one row
-//! per field with its aliases, the values it takes, what it matches and example queries. The
-//! parser looks fields up here (and suggests the closest name for a misspelt one), its error hints
-//! quote the examples, the module documentation points here, and the window's filter help lists
+//! The fields and flags of the filter language (`cmd:`, `http:`, …; `throttled`, `tunnel`, …),
+//! written once: [`FIELDS`] has one row per field with its aliases, the values it takes, what it
+//! matches and example queries; [`FLAGS`] one row per flag. The parser looks fields and flags up
+//! here (and suggests the closest name for a misspelt one), its error hints quote the examples
+//! and list the flags, the module documentation points here, and the window's filter help lists
 //! the names from it.
 
-use super::parse::Field;
+use super::parse::{Field, Flag};
 
 /// One field of the filter language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +144,92 @@ pub static FIELDS: [FieldDoc; 14] = [
     },
 ];
 
+/// One flag of the filter language: a bare word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlagDoc {
+    /// The word as typed (any case): `throttled`.
+    pub name: &'static str,
+    /// Other words for the same flag: `problem`.
+    pub aliases: &'static [&'static str],
+    /// What a session must have to match.
+    pub matches: &'static str,
+    pub(crate) flag: Flag,
+}
+
+/// Every flag, in the order the error hint lists them. To search for one of these words as text,
+/// quote it: `"throttled"`.
+pub static FLAGS: [FlagDoc; 7] = [
+    FlagDoc {
+        name: "throttled",
+        aliases: &[],
+        matches: "X-MS-ASThrottle on the response",
+        flag: Flag::Throttled,
+    },
+    FlagDoc {
+        name: "highlighted",
+        aliases: &["problem"],
+        matches: "what the session list highlights: non-2xx HTTP, throttled, or a failing EAS Status; for \
+                  non-EAS sessions a non-2xx status",
+        flag: Flag::Highlighted,
+    },
+    FlagDoc {
+        name: "aborted",
+        aliases: &[],
+        matches: "the client or the server aborted the session",
+        flag: Flag::Aborted,
+    },
+    FlagDoc {
+        name: "tunnel",
+        aliases: &[],
+        matches: "a CONNECT tunnel",
+        flag: Flag::Tunnel,
+    },
+    FlagDoc {
+        name: "generated",
+        aliases: &[],
+        matches: "the response came from the proxy",
+        flag: Flag::Generated,
+    },
+    FlagDoc {
+        name: "lost",
+        aliases: &[],
+        matches: "a request or response body the exporter destroyed or left out",
+        flag: Flag::Lost,
+    },
+    FlagDoc {
+        name: "eas",
+        aliases: &[],
+        matches: "an ActiveSync request",
+        flag: Flag::Eas,
+    },
+];
+
+/// The flag typed as `word` (any case), by its name or an alias.
+pub fn lookup_flag(word: &str) -> Option<&'static FlagDoc> {
+    FLAGS
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(word) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(word)))
+}
+
+/// Every word a flag can be typed as, aliases after their flag's name.
+pub fn flag_names() -> impl Iterator<Item = &'static str> {
+    FLAGS
+        .iter()
+        .flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
+}
+
+/// The flags as an error hint: "flags are throttled, highlighted (problem), …".
+pub(crate) fn flag_list() -> String {
+    let words: Vec<String> = FLAGS
+        .iter()
+        .map(|f| match f.aliases {
+            [] => f.name.to_string(),
+            aliases => format!("{} ({})", f.name, aliases.join(", ")),
+        })
+        .collect();
+    format!("flags are {}", words.join(", "))
+}
+
 /// The field named `name` (lower case) by its name or an alias.
 pub fn lookup(name: &str) -> Option<&'static FieldDoc> {
     FIELDS.iter().find(|f| f.name == name || f.aliases.contains(&name))
@@ -198,6 +285,15 @@ mod tests {
             }
         }
         assert_eq!(lookup("collection").map(|f| f.name), Some("folder"));
+        assert_eq!(
+            flag_list(),
+            "flags are throttled, highlighted (problem), aborted, tunnel, generated, lost, eas"
+        );
+        assert_eq!(lookup_flag("PROBLEM").map(|f| f.flag), Some(Flag::Highlighted));
+        for f in flag_names() {
+            assert!(super::super::parse(f).is_ok(), "{f}");
+            assert!(lookup(f).is_none(), "{f} is a field too");
+        }
         assert_eq!(example("command"), "e.g. `cmd:Sync`, `cmd:OPTIONS`");
         assert_eq!(example_of(Field::Http), example("http"));
         assert_eq!(example("nosuch"), "");

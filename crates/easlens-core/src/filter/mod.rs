@@ -49,11 +49,9 @@
 //!
 //! ## Flags (bare words)
 //!
-//! `throttled` (X-MS-ASThrottle on the response), `highlighted` or `problem` (what the session
-//! list highlights: non-2xx HTTP, throttled, or a failing EAS Status; for non-EAS sessions a
-//! non-2xx status), `aborted`, `tunnel` (CONNECT), `generated` (the response came from the proxy),
-//! `lost` (a request or response body the exporter destroyed or left out), `eas` (an ActiveSync
-//! request). To search for one of these words as text, quote it: `"throttled"`.
+//! The bare words of [`fields::FLAGS`] — `throttled`, `highlighted` (`problem`), `aborted`,
+//! `tunnel`, `generated`, `lost`, `eas` — each with what it matches. To search for one of these
+//! words as text, quote it: `"throttled"`.
 //!
 //! ## Free text
 //!

@@ -92,22 +92,8 @@ pub(crate) enum Flag {
     Eas,
 }
 
-const FLAGS: &[(&str, Flag)] = &[
-    ("throttled", Flag::Throttled),
-    ("highlighted", Flag::Highlighted),
-    ("problem", Flag::Highlighted),
-    ("aborted", Flag::Aborted),
-    ("tunnel", Flag::Tunnel),
-    ("generated", Flag::Generated),
-    ("lost", Flag::Lost),
-    ("eas", Flag::Eas),
-];
-
 fn flag(name: &str) -> Option<Flag> {
-    FLAGS
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, f)| *f)
+    fields::lookup_flag(name).map(|f| f.flag)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -503,13 +489,9 @@ impl Parser {
                                 alt.chars().count().max(1),
                                 format!("unknown flag `{alt}`"),
                                 Some(
-                                    suggest(&alt.to_ascii_lowercase(), FLAGS.iter().map(|(n, _)| *n))
+                                    suggest(&alt.to_ascii_lowercase(), fields::flag_names())
                                         .map(|s| format!("did you mean `{s}`?"))
-                                        .unwrap_or_else(|| {
-                                            "flags are throttled, highlighted (problem), aborted, tunnel, generated, \
-                                             lost, eas"
-                                                .into()
-                                        }),
+                                        .unwrap_or_else(fields::flag_list),
                                 ),
                             ));
                         }
