@@ -1,7 +1,7 @@
 //! The HTTP headers that matter to ActiveSync, as data: `src/eas/headers.tsv`, checked and turned
 //! into the table below by `build.rs`. One row per header says which message carries it, what the
 //! inspector says it means (and whether it shows it in the failure colour), where "Copy as text"
-//! ([`crate::report`]) quotes it, and which field of the session summary
+//! (the report) quotes it, and which field of the session summary
 //! ([`EasSummary`](crate::eas::session::EasSummary)) its value fills. Every header name the engine
 //! and the window need is a constant of [`name`].
 
@@ -111,9 +111,7 @@ mod tests {
         ] {
             h.push(n, v);
         }
-        let session = crate::analysis::testing::session(1, Some("5"), None, None, None, None);
-        let mut s = session.eas.unwrap_or_else(|| unreachable!());
-        s.protocol_version = None;
+        let mut s = EasSummary::default();
         fill(&mut s, Side::Request, &h);
         assert_eq!(s.protocol_version.as_deref(), Some("14.1"));
         assert_eq!(s.headers.user_agent.as_deref(), Some("Outlook"));

@@ -7,7 +7,7 @@
 //! Only ids, the status and a short label are kept — no item fields — and the ids of a session live
 //! in one string buffer, so that a 100,000-session capture of email Adds stays small. The fields of
 //! an item are read again from the body when a history asks for them
-//! (see [`crate::analysis::history`]).
+//! (the item history in `analysis::history` builds on them).
 //!
 //! Elements are matched by the name constants of [`crate::wbxml::names`], generated from the code
 //! pages (`wbxml-codepages/*.tsv`), so a misspelt element name fails the build.

@@ -20,7 +20,7 @@ use crate::wbxml::{Document, Event, names};
 pub const EAS_PATH: &str = "/microsoft-server-activesync";
 
 /// What a body turned out to hold. Serialized as `wbxml`, `empty`, `lost`, `other`, `none`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BodyState {
     /// An ActiveSync WBXML document (or a multipart body whose part 0 is one).
@@ -32,6 +32,7 @@ pub enum BodyState {
     /// Bytes that are not WBXML (MIME for SendMail in 12.x, HTML error pages, …).
     Other,
     /// No body at all (no request/response, or a method without a body).
+    #[default]
     None,
 }
 
@@ -109,7 +110,7 @@ pub struct EasHeaders {
     pub accept_multipart: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EasSummary {
     pub command: Option<Command>,
     /// The command as named on the wire (`Cmd=` text, or `code N` for an unknown base64 code).
