@@ -1,79 +1,63 @@
-//! The whole-capture analysis the window shows (item history index, folder names, SyncKey chains,
-//! findings), computed by the engine on a
-//! background thread right after a capture opens.
+//! The analysis of the open capture (the engine's [`Analysis`]): its folder names are there from
+//! the first frame, the rest is computed on a background thread right after the capture opens.
 
 use eframe::egui;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use easlens_core::analysis::findings::Findings;
+use easlens_core::analysis::Analysis;
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::analysis::history::HistoryIndex;
-use easlens_core::analysis::synckey::SyncKeyChains;
 use easlens_core::capture::Capture;
 
-/// What the engine computed over the whole capture.
-pub struct Analysis {
-    pub history: HistoryIndex,
-    pub folders: FolderNames,
-    pub chains: SyncKeyChains,
-    pub findings: Findings,
-}
-
-impl Analysis {
-    pub fn build(capture: &Capture) -> Analysis {
-        let chains = SyncKeyChains::build(capture);
-        let findings = Findings::from_sessions(&capture.sessions, &chains);
-        Analysis {
-            history: HistoryIndex::build(capture),
-            folders: FolderNames::build(capture),
-            chains,
-            findings,
-        }
-    }
-}
-
-/// The analysis of the open capture: being computed, or ready.
+/// The analysis of the open capture: being completed, or complete.
 #[derive(Default)]
 pub struct AnalysisState {
-    pending: Option<Receiver<Analysis>>,
-    ready: Option<Arc<Analysis>>,
+    /// The analysis, complete or not (its folder names always are).
+    shared: Option<Arc<Analysis>>,
+    pending: Option<Receiver<()>>,
 }
 
 impl AnalysisState {
-    /// Starts analysing a newly opened capture.
+    /// Starts analysing a newly opened capture; its folder names are computed now.
     pub fn start(&mut self, capture: &Arc<Capture>, ctx: &egui::Context) {
-        self.ready = None;
+        let analysis = Arc::new(Analysis::new(capture.clone()));
+        analysis.folders();
+        self.shared = Some(analysis.clone());
         let (tx, rx) = channel();
-        let (c, ctx) = (capture.clone(), ctx.clone());
+        let ctx = ctx.clone();
+        let a = analysis.clone();
         let spawned = std::thread::Builder::new()
             .name("easlens-analysis".into())
             .spawn(move || {
-                let _ = tx.send(Analysis::build(&c));
+                a.complete();
+                let _ = tx.send(());
                 ctx.request_repaint();
             });
         match spawned {
             Ok(_) => self.pending = Some(rx),
             Err(_) => {
                 self.pending = None;
-                self.ready = Some(Arc::new(Analysis::build(capture)));
+                analysis.complete();
             }
         }
     }
 
-    /// The analysis, once computed.
+    /// The analysis, once complete.
     pub fn get(&mut self) -> Option<Arc<Analysis>> {
         if let Some(rx) = &self.pending {
             match rx.try_recv() {
-                Ok(a) => {
-                    self.ready = Some(Arc::new(a));
-                    self.pending = None;
-                }
-                Err(TryRecvError::Disconnected) => self.pending = None,
+                Ok(()) | Err(TryRecvError::Disconnected) => self.pending = None,
                 Err(TryRecvError::Empty) => {}
             }
         }
-        self.ready.clone()
+        self.shared
+            .clone()
+            .filter(|a| self.pending.is_none() && a.is_complete())
+    }
+
+    /// The capture's folder names (available as soon as the capture is open).
+    pub fn folders(&self) -> Option<&FolderNames> {
+        self.shared.as_deref().map(Analysis::folders)
     }
 
     pub fn is_computing(&self) -> bool {

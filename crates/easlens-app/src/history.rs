@@ -8,8 +8,8 @@ use eframe::egui;
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::analysis::Analysis;
 use super::sessions::highlight_color;
+use easlens_core::analysis::Analysis;
 use easlens_core::analysis::history::{
     Direction, Expected, FieldChange, FinalState, HistoryEvent, IdMatch, Outcome, changed_fields, final_states,
 };
@@ -47,8 +47,8 @@ impl HistoryPanel {
         let id = id.trim();
         self.query = id.to_string();
         self.item = Some(id.to_string());
-        self.events = analysis.history.history(capture, id);
-        self.finals = final_states(&self.events, &analysis.folders);
+        self.events = analysis.history().history(capture, id);
+        self.finals = final_states(&self.events, analysis.folders());
         self.error = None;
         self.changes = match changed_fields(capture, &self.events) {
             Ok(c) => c,
@@ -84,13 +84,13 @@ impl HistoryPanel {
             if (ui.button("Follow").clicked() || enter) && !self.query.trim().is_empty() {
                 follow = Some(self.query.clone());
             }
-            ui.label(RichText::new(format!("{} item operations indexed", analysis.history.len())).weak());
+            ui.label(RichText::new(format!("{} item operations indexed", analysis.history().len())).weak());
         });
         // Ids starting with what was typed, while it is not the followed one.
         let typed = self.query.trim().to_string();
         if !typed.is_empty() && self.item.as_deref() != Some(typed.as_str()) {
             if self.suggested_for.as_deref() != Some(typed.as_str()) {
-                self.suggestions = analysis.history.find_ids(capture, &typed, 8);
+                self.suggestions = analysis.history().find_ids(capture, &typed, 8);
                 self.suggested_for = Some(typed.clone());
             }
             ui.horizontal_wrapped(|ui| {
@@ -254,7 +254,7 @@ impl HistoryPanel {
                             let f = e
                                 .collection_id
                                 .as_deref()
-                                .map(|c| analysis.folders.label(c))
+                                .map(|c| analysis.folders().label(c))
                                 .unwrap_or_default();
                             ui.add(egui::Label::new(t(f)).truncate());
                         });

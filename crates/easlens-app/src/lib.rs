@@ -208,12 +208,12 @@ impl EaslensApp {
                     Ok(capture) => {
                         let capture = Arc::new(capture);
                         self.recent.push(&capture.path);
-                        self.sessions.reset(&capture);
+                        self.analysis.start(&capture, ctx);
+                        self.sessions.reset(&capture, self.analysis.folders());
                         self.inspector.clear();
                         self.history.clear();
                         self.findings = findings::FindingsPanel::default();
                         self.synckeys.clear();
-                        self.analysis.start(&capture, ctx);
                         self.filter.reset(&capture, ctx);
                         self.show_warnings = !capture.warnings.is_empty();
                         ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
@@ -232,7 +232,7 @@ impl EaslensApp {
     fn apply_filter(&mut self) {
         let Some(capture) = &self.capture else { return };
         if let Some(rows) = self.filter.poll(capture) {
-            self.sessions.set_filter(capture, rows);
+            self.sessions.set_filter(capture, self.analysis.folders(), rows);
         }
     }
 
@@ -240,7 +240,7 @@ impl EaslensApp {
     fn timeline_markers(
         &self,
         capture: &Capture,
-        analysis: Option<&analysis::Analysis>,
+        analysis: Option<&easlens_core::analysis::Analysis>,
         dark: bool,
     ) -> Vec<timeline::Marker> {
         let throttle = sessions::highlight_color(easlens_core::eas::session::Highlight::Throttle, dark);
@@ -256,7 +256,7 @@ impl EaslensApp {
             })
             .collect();
         let reset = sessions::highlight_color(easlens_core::eas::session::Highlight::Http, dark);
-        for chain in analysis.iter().flat_map(|a| &a.chains.chains) {
+        for chain in analysis.iter().flat_map(|a| &a.chains().chains) {
             for link in chain
                 .links
                 .iter()
@@ -433,14 +433,14 @@ impl EaslensApp {
                 self.warnings_banner(ui, &capture);
                 self.filter.ui(ui);
                 ui.add_space(2.0);
-                self.sessions.ui(ui, &capture);
+                self.sessions.ui(ui, &capture, self.analysis.folders());
             });
         let central = egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
                 ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
                 if let Some(a) = &analysis {
-                    findings::badges(ui, &a.findings);
+                    findings::badges(ui, a.findings());
                 } else {
                     ui.spinner();
                 }
@@ -453,7 +453,7 @@ impl EaslensApp {
                 View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected),
                 View::Findings => {
                     if let Some(findings::FindingsAction::Show { query, first }) =
-                        self.findings.ui(ui, analysis.as_deref().map(|a| &a.findings))
+                        self.findings.ui(ui, analysis.as_deref().map(|a| a.findings()))
                     {
                         self.filter.set_query(query);
                         if let Some(pos) = capture.sessions.iter().position(|s| s.index == first) {
@@ -463,7 +463,7 @@ impl EaslensApp {
                 }
                 View::SyncKeys => {
                     let a = analysis.as_deref();
-                    if let Some(i) = self.synckeys.ui(ui, a.map(|a| &a.chains), a.map(|a| &a.folders)) {
+                    if let Some(i) = self.synckeys.ui(ui, a.map(|a| a.chains()), a.map(|a| a.folders())) {
                         self.sessions.select(i);
                         self.view = View::Inspector;
                     }

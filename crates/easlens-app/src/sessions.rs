@@ -89,9 +89,13 @@ fn response_size(s: &Session) -> u64 {
 }
 
 /// The session's CollectionIds, each with the folder name a FolderSync in the capture gave it.
-fn folder(s: &Session, names: &FolderNames) -> String {
+fn folder(s: &Session, names: Option<&FolderNames>) -> String {
     let Some(e) = &s.eas else { return String::new() };
-    let labels: Vec<String> = e.collection_ids.iter().map(|id| names.label(id)).collect();
+    let labels: Vec<String> = e
+        .collection_ids
+        .iter()
+        .map(|id| names.map_or_else(|| id.clone(), |n| n.label(id)))
+        .collect();
     labels.join(", ")
 }
 
@@ -157,8 +161,6 @@ pub struct SessionsPanel {
     /// A scroll position (in rows) to jump to on the next frame (bench mode).
     scroll_offset_rows: Option<usize>,
     page_rows: usize,
-    /// Folder names from the capture's FolderSync responses.
-    folders: FolderNames,
 }
 
 impl Default for SessionsPanel {
@@ -172,7 +174,6 @@ impl Default for SessionsPanel {
             scroll_to_selected: false,
             scroll_offset_rows: None,
             page_rows: 10,
-            folders: FolderNames::default(),
         }
     }
 }
@@ -181,23 +182,24 @@ const ROW_HEIGHT: f32 = 20.0;
 
 impl SessionsPanel {
     /// A new capture: every session visible, nothing selected.
-    pub fn reset(&mut self, capture: &Capture) {
+    /// `folders`: the capture's folder names (from its analysis), shown and sorted by in the
+    /// Folder column.
+    pub fn reset(&mut self, capture: &Capture, folders: Option<&FolderNames>) {
         *self = SessionsPanel {
             sort: self.sort,
             ascending: self.ascending,
-            folders: FolderNames::build(capture),
             ..SessionsPanel::default()
         };
-        self.rebuild(capture);
+        self.rebuild(capture, folders);
     }
 
     /// Restricts the rows to `rows` (positions in `Capture::sessions`); `None` shows every session.
-    pub fn set_filter(&mut self, capture: &Capture, rows: Option<Vec<u32>>) {
+    pub fn set_filter(&mut self, capture: &Capture, folders: Option<&FolderNames>, rows: Option<Vec<u32>>) {
         self.filtered = rows;
-        self.rebuild(capture);
+        self.rebuild(capture, folders);
     }
 
-    fn rebuild(&mut self, capture: &Capture) {
+    fn rebuild(&mut self, capture: &Capture, folders: Option<&FolderNames>) {
         let mut rows = match &self.filtered {
             Some(r) => r.clone(),
             None => (0..capture.sessions.len() as u32).collect(),
@@ -212,7 +214,7 @@ impl SessionsPanel {
                 d(a).total_cmp(&d(b))
             }),
             SortColumn::Command => rows.sort_by_cached_key(|i| command_label(key(i)).to_ascii_lowercase()),
-            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), &self.folders)),
+            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), folders)),
             SortColumn::Http => rows.sort_by_key(|i| key(i).http_status()),
             SortColumn::EasStatus => rows.sort_by_key(|i| {
                 worst_status(key(i)).map(|s| (s.verdict != Verdict::Failure, s.value.unwrap_or(u32::MAX)))
@@ -313,7 +315,7 @@ impl SessionsPanel {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, folders: Option<&FolderNames>) {
         if self.visible.is_empty() && self.filtered.is_some() {
             // Instead of the table (a label after it would grow the resizable panel every frame).
             ui.centered_and_justified(|ui| {
@@ -422,7 +424,7 @@ impl SessionsPanel {
                     let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
                     cell(&mut row, text(dur));
                     cell(&mut row, text(command_label(s)));
-                    let f = folder(s, &self.folders);
+                    let f = folder(s, folders);
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
                         let r = ui.add(egui::Label::new(text(f.clone())).truncate());
@@ -515,7 +517,7 @@ impl SessionsPanel {
                 self.sort = col;
                 self.ascending = true;
             }
-            self.rebuild(capture);
+            self.rebuild(capture, folders);
         }
         if let Some(i) = clicked_row {
             self.selected = Some(i);
