@@ -1,58 +1,45 @@
 //! The analysis of the open capture (the engine's [`Analysis`]): its folder names are there from
-//! the first frame, the rest is computed on a background thread right after the capture opens.
+//! the first frame (computed with the capture, on the loader thread), the rest is completed by the
+//! `analysis` job right after the capture opens.
 
 use eframe::egui;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
+use super::jobs::{Job, Poll};
 use easlens_core::analysis::Analysis;
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::capture::Capture;
 
 /// The analysis of the open capture: being completed, or complete.
 #[derive(Default)]
 pub struct AnalysisState {
     /// The analysis, complete or not (its folder names always are).
     shared: Option<Arc<Analysis>>,
-    pending: Option<Receiver<()>>,
+    job: Option<Job<()>>,
 }
 
 impl AnalysisState {
-    /// Starts analysing a newly opened capture; its folder names are computed now.
-    pub fn start(&mut self, capture: &Arc<Capture>, ctx: &egui::Context) {
-        let analysis = Arc::new(Analysis::new(capture.clone()));
+    /// Completes `analysis` (of a newly opened capture) in the background.
+    pub fn start(&mut self, analysis: Arc<Analysis>, ctx: &egui::Context) {
         analysis.folders();
-        self.shared = Some(analysis.clone());
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
         let a = analysis.clone();
-        let spawned = std::thread::Builder::new()
-            .name("easlens-analysis".into())
-            .spawn(move || {
-                a.complete();
-                let _ = tx.send(());
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.pending = Some(rx),
-            Err(_) => {
-                self.pending = None;
-                analysis.complete();
-            }
-        }
+        self.shared = Some(analysis);
+        self.job = Some(Job::start("analysis", ctx, move |_| a.complete()));
     }
 
     /// The analysis, once complete.
     pub fn get(&mut self) -> Option<Arc<Analysis>> {
-        if let Some(rx) = &self.pending {
-            match rx.try_recv() {
-                Ok(()) | Err(TryRecvError::Disconnected) => self.pending = None,
-                Err(TryRecvError::Empty) => {}
-            }
+        if let Some(job) = &mut self.job
+            && !matches!(job.poll(), Poll::Pending)
+        {
+            self.job = None;
         }
-        self.shared
-            .clone()
-            .filter(|a| self.pending.is_none() && a.is_complete())
+        self.shared.clone().filter(|a| self.job.is_none() && a.is_complete())
+    }
+
+    /// The analysis whether complete or not: only its parts known to be computed may be read
+    /// without waiting ([`Analysis::folders`]; the others once [`AnalysisState::get`] has it).
+    pub fn shared(&self) -> Option<&Analysis> {
+        self.shared.as_deref()
     }
 
     /// The capture's folder names (available as soon as the capture is open).
@@ -61,6 +48,6 @@ impl AnalysisState {
     }
 
     pub fn is_computing(&self) -> bool {
-        self.pending.is_some()
+        self.job.is_some()
     }
 }

@@ -1,12 +1,15 @@
 //! The SyncKey chains view: per device and folder (and the FolderSync hierarchy), every request
 //! key → response key with the marks the engine (`analysis::synckey`) put on it: reset to 0,
-//! the same key sent again, a key that does not follow, Status 3 / 12, HTTP errors.
+//! the same key sent again, a key that does not follow, Status 3 / 12, HTTP errors. A click on a
+//! session shows it in the inspector (pushed as [`AppCommand`]s).
 
 use eframe::egui;
 
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
+use super::View;
+use super::command::{AppCommand, Commands};
 use super::findings::severity_style;
 use easlens_core::analysis::findings::Severity;
 use easlens_core::analysis::folders::FolderNames;
@@ -61,23 +64,24 @@ impl SyncKeysPanel {
         self.selected = None;
     }
 
-    /// Draws the chains; returns the session position the user clicked.
+    /// Draws the chains.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         chains: Option<&SyncKeyChains>,
         folders: Option<&FolderNames>,
-    ) -> Option<u32> {
+        out: &mut Commands,
+    ) {
         let Some(chains) = chains else {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Following the SyncKeys…");
             });
-            return None;
+            return;
         };
         if chains.chains.is_empty() {
             ui.label(RichText::new("No Sync or FolderSync request in this capture.").weak());
-            return None;
+            return;
         }
         let dark = ui.visuals().dark_mode;
         let warn = severity_style(Severity::Warning, dark).0;
@@ -204,6 +208,9 @@ impl SyncKeysPanel {
                     });
             });
         });
-        clicked
+        if let Some(i) = clicked {
+            out.push(AppCommand::SelectSession(i));
+            out.push(AppCommand::ShowView(View::Inspector));
+        }
     }
 }

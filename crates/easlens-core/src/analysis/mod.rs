@@ -71,9 +71,9 @@ impl<C: Deref<Target = Capture>> Analysis<C> {
     /// Computes every part not computed yet.
     pub fn complete(&self) {
         self.folders();
+        self.throttled();
         self.history();
         self.findings();
-        self.throttled();
         self.synckey_resets();
     }
 
