@@ -10,6 +10,7 @@ use super::command::{AppCommand, Commands};
 use super::sessions::highlight_color;
 use easlens_core::analysis::findings::{Finding, Findings, Severity};
 use easlens_core::eas::session::Highlight;
+use easlens_core::filter::index_query;
 
 /// Colour and glyph of a severity, readable on both themes.
 pub fn severity_style(s: Severity, dark: bool) -> (Color32, &'static str) {
@@ -20,27 +21,6 @@ pub fn severity_style(s: Severity, dark: bool) -> (Color32, &'static str) {
         (Severity::Info, true) => (Color32::from_rgb(120, 170, 230), "•"),
         (Severity::Info, false) => (Color32::from_rgb(40, 90, 170), "•"),
     }
-}
-
-/// The `index:` filter for a finding's sessions: `index:3,5,7-9`.
-pub fn index_query(sessions: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < sessions.len() {
-        let start = sessions[i];
-        let mut end = start;
-        while i + 1 < sessions.len() && sessions[i + 1] == end + 1 {
-            i += 1;
-            end = sessions[i];
-        }
-        parts.push(if end > start {
-            format!("{start}-{end}")
-        } else {
-            start.to_string()
-        });
-        i += 1;
-    }
-    format!("index:{}", parts.join(","))
 }
 
 /// The badges for the view's tab: `⊘ 2 △ 3 • 1`.
@@ -150,16 +130,5 @@ impl FindingsPanel {
             clicked = true;
         }
         clicked
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::index_query;
-
-    #[test]
-    fn consecutive_sessions_become_ranges() {
-        assert_eq!(index_query(&[3, 5, 6, 7, 9]), "index:3,5-7,9");
-        assert_eq!(index_query(&[14]), "index:14");
     }
 }

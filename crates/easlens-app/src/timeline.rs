@@ -10,10 +10,11 @@ use egui::Color32;
 use egui_plot::{HoverPosition, Legend, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
 use super::command::{AppCommand, Commands};
-use super::sessions::{command_label, highlight_color};
+use super::sessions::highlight_color;
 use easlens_core::analysis::Analysis;
 use easlens_core::capture::Capture;
 use easlens_core::eas::session::Highlight;
+use easlens_core::overview::{command_label, commands_by_frequency, timeline_outcome};
 
 /// A vertical marker: session position, colour, legend name.
 #[derive(Clone)]
@@ -85,16 +86,7 @@ impl Timeline {
         let start = |i: u32| capture.sessions[i as usize].timers.started();
         self.base = rows.iter().filter_map(|&i| start(i)).min();
         // Lanes: commands by how often they occur, the most frequent at the bottom.
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for &i in rows {
-            let c = command_label(&capture.sessions[i as usize]);
-            match counts.iter_mut().find(|(n, _)| *n == c) {
-                Some((_, k)) => *k += 1,
-                None => counts.push((c, 1)),
-            }
-        }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        self.lanes = counts.into_iter().map(|(n, _)| n).collect();
+        self.lanes = commands_by_frequency(capture, rows);
         self.points.clear();
         let Some(base) = self.base else { return };
         for &i in rows {
@@ -103,18 +95,7 @@ impl Timeline {
             let x = (t - base).num_milliseconds() as f64 / 1000.0;
             let c = command_label(s);
             let lane = self.lanes.iter().position(|l| *l == c).unwrap_or(0);
-            // Throttling is what a timeline is read for, so it beats the 503 it comes with.
-            let hl = s.eas.as_ref().and_then(|e| {
-                [Highlight::Throttle, Highlight::Http, Highlight::Status]
-                    .into_iter()
-                    .find(|h| e.highlights.contains(h))
-            });
-            let hl = hl.or_else(|| {
-                s.http_status()
-                    .filter(|c| !(200..300).contains(c))
-                    .map(|_| Highlight::Http)
-            });
-            self.points.push((x, lane, i, hl));
+            self.points.push((x, lane, i, timeline_outcome(s)));
         }
     }
 

@@ -8,6 +8,8 @@
 //! - [`capture`] — opening SAZ and HAR captures into sessions, indexed in parallel with progress.
 //! - [`analysis`] — analysis over a whole capture: item history by any id, folder names, SyncKey
 //!   chains per collection and the findings engine.
+//! - [`overview`] — what a list of sessions shows of each one: command label, worst Status,
+//!   highlight, device, throttling, folders.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 //! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
 
@@ -17,5 +19,6 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod overview;
 pub mod report;
 pub mod wbxml;

@@ -16,10 +16,10 @@ use egui::RichText;
 
 use super::command::{AppCommand, Commands};
 use super::jobs::{BODIES_INLINE_BELOW, Job, Poll};
-use super::sessions::command_label;
 use easlens_core::capture::{Capture, Session};
 use easlens_core::eas::session::Side;
 use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::overview::command_label;
 use pane::Pane;
 use tabs::{PaneOptions, pane_ui};
 use view::{Find, status_text, verdict_color};
