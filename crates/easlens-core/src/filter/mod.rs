@@ -90,6 +90,8 @@
 //! vocabulary — all distinct words — and a union of the matching words' sessions into a bitset);
 //! then each session is tested from its in-memory summary (no body is read), a free-text term
 //! costing one bit test. Within `AND` and `OR`, cheap terms are tested first.
+//!
+//! [`index_query`] writes the query that selects given sessions by number (`index:3,5-7`).
 
 mod eval;
 mod parse;
