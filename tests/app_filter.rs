@@ -285,8 +285,8 @@ fn find_in_body_counts_and_steps_through_matches() {
 #[test]
 fn recent_files_are_listed_in_the_empty_state_and_reopen() {
     let mut app = EaslensApp::new(None);
-    app.recent.push(&sample("healthy-iphone.saz"));
-    app.recent.push(std::path::Path::new("/nonexistent/gone.saz"));
+    app.prefs.recent.push(&sample("healthy-iphone.saz"));
+    app.prefs.recent.push(std::path::Path::new("/nonexistent/gone.saz"));
     let mut h = harness(app);
     h.run_steps(2);
     h.get_by_label("Recent captures");
@@ -295,8 +295,26 @@ fn recent_files_are_listed_in_the_empty_state_and_reopen() {
     step_until(&mut h, "the recent capture to open", |a| a.capture().is_some());
     assert_eq!(h.state().capture().unwrap().path, healthy);
     assert_eq!(
-        h.state().recent.files()[0],
+        h.state().prefs.recent.files()[0],
         healthy,
         "the reopened file moves to the top"
     );
+}
+
+#[test]
+fn a_big_capture_is_filtered_off_the_window_thread_with_the_same_rows() {
+    let mut h = open("synckey-reset-android.saz");
+    let c = load(&h);
+    let index = easlens_core::filter::TextIndex::build(&c, None, None).unwrap();
+    // As if the capture were big: every evaluation is the `filter` job.
+    h.state_mut().filter.inline_below = 0;
+    for query in ["cmd:Sync", "http:5xx", "-cmd:Ping", "SyncKey", ""] {
+        h.state_mut().filter.set_query(query);
+        h.step();
+        step_until(&mut h, "the filter job", |a| !a.filter.is_filtering());
+        let q = easlens_core::filter::parse(query).unwrap();
+        let rows = easlens_core::filter::filter(&c, &q, Some(&index));
+        assert_eq!(h.state().sessions.visible, rows, "{query}");
+        h.get_by_label(&format!("{} of {} sessions", rows.len(), c.sessions.len()));
+    }
 }

@@ -106,3 +106,25 @@ fn a_healthy_capture_has_no_findings_to_report() {
     h.run_steps(2);
     h.get_by_label_contains("No known failure pattern");
 }
+
+#[test]
+fn changed_fields_of_big_bodies_are_read_by_a_job_with_the_same_result() {
+    let mut h = open("calendar-lifecycle-iphone.saz");
+    let capture = easlens_core::capture::open(&sample("calendar-lifecycle-iphone.saz"), &Default::default()).unwrap();
+    let analysis = easlens_core::analysis::Analysis::new(&capture);
+    let events = analysis.history().history(&capture, "1:25");
+    let expected = easlens_core::analysis::history::changed_fields(&capture, &events).unwrap();
+    assert!(expected.iter().any(|c| !c.is_empty()), "the item was changed");
+    // As if the bodies were big: the changed fields are the `changed-fields` job.
+    h.state_mut().history.inline_below = 0;
+    h.state_mut().view = View::History;
+    h.run_steps(2);
+    let field = h.get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Item");
+    field.focus();
+    field.type_text("1:25");
+    h.key_press(eframe::egui::Key::Enter);
+    h.run_steps(1);
+    step_until(&mut h, "the changed fields", |a| !a.history.is_reading());
+    assert_eq!(h.state().history.events, events);
+    assert_eq!(h.state().history.changes(), expected.as_slice());
+}

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens_core::analysis::findings::{Finding, Findings, Severity, ranges};
-use easlens_core::analysis::synckey::SyncKeyChains;
+use easlens_core::analysis::Analysis;
+use easlens_core::analysis::findings::{Finding, Severity, ranges};
 
 use super::{open_capture, print_json};
 
@@ -46,7 +46,8 @@ pub fn run(args: &FindingsArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let all = Findings::build(&capture);
+    let analysis = Analysis::new(&capture);
+    let all = analysis.findings();
     let shown: Vec<&Finding> = all
         .findings
         .iter()
@@ -77,7 +78,8 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let chains = SyncKeyChains::build(&capture);
+    let analysis = Analysis::new(&capture);
+    let chains = analysis.chains();
     if args.json {
         return print_json(&args.file, &chains.chains);
     }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use easlens_core::analysis::Analysis;
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::analysis::history::{self, FieldChange, HistoryEvent, HistoryIndex};
+use easlens_core::analysis::history::{self, FieldChange, HistoryEvent};
 use serde::Serialize;
 
 use super::sessions::truncate as shorten;
@@ -45,8 +46,8 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let index = HistoryIndex::build(&capture);
-    let events = index.history(&capture, &args.item);
+    let analysis = Analysis::new(&capture);
+    let events = analysis.history().history(&capture, &args.item);
     if events.is_empty() {
         eprintln!(
             "easlens: {file}: no item operation carries the id {:?} (a ServerId, ClientId, UID, ConversationId, DstMsgId or FileReference)",
@@ -61,7 +62,7 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
             return ExitCode::from(EXIT_UNREADABLE);
         }
     };
-    let folders = FolderNames::build(&capture);
+    let folders = analysis.folders();
     if args.json {
         let rows: Vec<Row<'_>> = events
             .iter()
@@ -74,7 +75,7 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
             .collect();
         return print_json(&args.file, &rows);
     }
-    print!("{}", text(&args.item, &events, &changes, &folders));
+    print!("{}", text(&args.item, &events, &changes, folders));
     ExitCode::SUCCESS
 }
 

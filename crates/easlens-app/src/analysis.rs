@@ -1,82 +1,53 @@
-//! The whole-capture analysis the window shows (item history index, folder names, SyncKey chains,
-//! findings), computed by the engine on a
-//! background thread right after a capture opens.
+//! The analysis of the open capture (the engine's [`Analysis`]): its folder names are there from
+//! the first frame (computed with the capture, on the loader thread), the rest is completed by the
+//! `analysis` job right after the capture opens.
 
 use eframe::egui;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use easlens_core::analysis::findings::Findings;
+use super::jobs::{Job, Poll};
+use easlens_core::analysis::Analysis;
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::analysis::history::HistoryIndex;
-use easlens_core::analysis::synckey::SyncKeyChains;
-use easlens_core::capture::Capture;
 
-/// What the engine computed over the whole capture.
-pub struct Analysis {
-    pub history: HistoryIndex,
-    pub folders: FolderNames,
-    pub chains: SyncKeyChains,
-    pub findings: Findings,
-}
-
-impl Analysis {
-    pub fn build(capture: &Capture) -> Analysis {
-        let chains = SyncKeyChains::build(capture);
-        let findings = Findings::from_sessions(&capture.sessions, &chains);
-        Analysis {
-            history: HistoryIndex::build(capture),
-            folders: FolderNames::build(capture),
-            chains,
-            findings,
-        }
-    }
-}
-
-/// The analysis of the open capture: being computed, or ready.
+/// The analysis of the open capture: being completed, or complete.
 #[derive(Default)]
 pub struct AnalysisState {
-    pending: Option<Receiver<Analysis>>,
-    ready: Option<Arc<Analysis>>,
+    /// The analysis, complete or not (its folder names always are).
+    shared: Option<Arc<Analysis>>,
+    job: Option<Job<()>>,
 }
 
 impl AnalysisState {
-    /// Starts analysing a newly opened capture.
-    pub fn start(&mut self, capture: &Arc<Capture>, ctx: &egui::Context) {
-        self.ready = None;
-        let (tx, rx) = channel();
-        let (c, ctx) = (capture.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("easlens-analysis".into())
-            .spawn(move || {
-                let _ = tx.send(Analysis::build(&c));
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.pending = Some(rx),
-            Err(_) => {
-                self.pending = None;
-                self.ready = Some(Arc::new(Analysis::build(capture)));
-            }
-        }
+    /// Completes `analysis` (of a newly opened capture) in the background.
+    pub fn start(&mut self, analysis: Arc<Analysis>, ctx: &egui::Context) {
+        analysis.folders();
+        let a = analysis.clone();
+        self.shared = Some(analysis);
+        self.job = Some(Job::start("analysis", ctx, move |_| a.complete()));
     }
 
-    /// The analysis, once computed.
+    /// The analysis, once complete.
     pub fn get(&mut self) -> Option<Arc<Analysis>> {
-        if let Some(rx) = &self.pending {
-            match rx.try_recv() {
-                Ok(a) => {
-                    self.ready = Some(Arc::new(a));
-                    self.pending = None;
-                }
-                Err(TryRecvError::Disconnected) => self.pending = None,
-                Err(TryRecvError::Empty) => {}
-            }
+        if let Some(job) = &mut self.job
+            && !matches!(job.poll(), Poll::Pending)
+        {
+            self.job = None;
         }
-        self.ready.clone()
+        self.shared.clone().filter(|a| self.job.is_none() && a.is_complete())
+    }
+
+    /// The analysis whether complete or not: only its parts known to be computed may be read
+    /// without waiting ([`Analysis::folders`]; the others once [`AnalysisState::get`] has it).
+    pub fn shared(&self) -> Option<&Analysis> {
+        self.shared.as_deref()
+    }
+
+    /// The capture's folder names (available as soon as the capture is open).
+    pub fn folders(&self) -> Option<&FolderNames> {
+        self.shared.as_deref().map(Analysis::folders)
     }
 
     pub fn is_computing(&self) -> bool {
-        self.pending.is_some()
+        self.job.is_some()
     }
 }

@@ -110,6 +110,8 @@ impl Bench {
                     Phase::Scrolling(n + 1)
                 }
             }
+            // A big capture is filtered by a job: the query's rows are recorded once they are shown.
+            Phase::Filtering(k) if app.filter.is_filtering() => Phase::Filtering(k),
             Phase::Filtering(k) => {
                 // The frame that just ended applied query k-1 (filter, sort, first paint of the rows).
                 if k > 0 {

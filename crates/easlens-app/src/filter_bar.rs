@@ -1,19 +1,22 @@
-//! The filter bar: a text field for the engine's query language (`filter::parse`), evaluated with
-//! `filter::filter` whenever the query changes, and the body word index (`TextIndex`) built on a
-//! background thread after a capture opens. Until the index is ready, free text searches only the
-//! URL and headers; the rows are filtered again the moment it is ready. The help popup lists the
-//! fields of the engine's table (`filter::fields::FIELDS`).
+//! The filter bar: a text field for the engine's query language (`filter::parse`), and the
+//! evaluation of the query (`filter::filter`: the text index's vocabulary scan, then every
+//! session) whenever it changes. The body word index (`TextIndex`) is built by the `text-index`
+//! job after a capture opens; until it is ready, free text searches only the URL and headers, and
+//! the rows are filtered again the moment it is. On a big capture the evaluation is the `filter`
+//! job (one at a time: the newest query waits for the one in flight); the rows it finds reach the
+//! table as [`AppCommand::FilteredRows`]. The help popup lists the fields of the engine's table
+//! (`filter::fields::FIELDS`).
 
 use eframe::egui;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use egui::{Key, RichText};
 
+use super::command::{AppCommand, Commands};
+use super::jobs::{Job, Poll};
 use easlens_core::capture::{Capture, Progress};
-use easlens_core::filter::{self, FilterError, TextIndex};
+use easlens_core::filter::{self, FilterError, Query, TextIndex};
 
 /// Examples shown in the help popup: (query, what it finds).
 pub const EXAMPLES: [(&str, &str); 12] = [
@@ -31,24 +34,42 @@ pub const EXAMPLES: [(&str, &str); 12] = [
     ("\"Quarterly planning\"", "free text in URL, headers and decoded bodies"),
 ];
 
-enum IndexState {
-    None,
-    Building {
-        rx: Receiver<Option<TextIndex>>,
-        progress: Arc<Mutex<f32>>,
-        cancel: Arc<AtomicBool>,
-    },
-    Ready(Arc<TextIndex>),
+/// Captures with fewer sessions are filtered on the window's thread, in the frame the query
+/// changed: evaluating a query over the in-memory summaries of 2,048 sessions (and scanning their
+/// bodies' vocabulary) takes well under a millisecond, less than the frame a job's result takes
+/// to arrive, and the rows change with the keystroke. Bigger captures use the `filter` job.
+pub const FILTER_INLINE_BELOW: usize = 2048;
+
+/// The rows a query matched, and how long finding them took.
+struct Evaluated {
+    rows: Vec<u32>,
+    ms: f64,
+}
+
+fn evaluate(capture: &Capture, query: &Query, index: Option<&TextIndex>) -> Evaluated {
+    let started = Instant::now();
+    let rows = filter::filter(capture, query, index);
+    Evaluated {
+        rows,
+        ms: started.elapsed().as_secs_f64() * 1e3,
+    }
 }
 
 /// State of the filter bar.
 pub struct FilterBar {
     /// What the user typed.
     pub text: String,
-    /// The query the rows were last computed for.
+    /// The query last parsed (its rows are shown, being computed, or waiting in `pending`).
     applied: Option<String>,
     pub error: Option<FilterError>,
-    index: IndexState,
+    /// The body index being built (`None` when built, or not started).
+    indexing: Option<Job<Option<TextIndex>>>,
+    index: Option<Arc<TextIndex>>,
+    /// A valid query waiting for the evaluation in flight to finish.
+    pending: Option<Query>,
+    evaluating: Option<Job<Evaluated>>,
+    /// Captures with fewer sessions are evaluated inline ([`FILTER_INLINE_BELOW`]).
+    pub inline_below: usize,
     /// How long the last evaluation took (shown on hover, used by the bench mode).
     pub last_eval_ms: f64,
     focus_requested: bool,
@@ -60,67 +81,45 @@ impl Default for FilterBar {
             text: String::new(),
             applied: None,
             error: None,
-            index: IndexState::None,
+            indexing: None,
+            index: None,
+            pending: None,
+            evaluating: None,
+            inline_below: FILTER_INLINE_BELOW,
             last_eval_ms: 0.0,
             focus_requested: false,
         }
     }
 }
 
-impl Drop for FilterBar {
-    fn drop(&mut self) {
-        self.cancel_index();
-    }
-}
-
 impl FilterBar {
     /// A new capture: keeps the query, starts indexing the bodies in the background.
     pub fn reset(&mut self, capture: &Arc<Capture>, ctx: &egui::Context) {
-        self.cancel_index();
         self.applied = None;
-        let (tx, rx) = channel();
-        let progress = Arc::new(Mutex::new(0.0f32));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (c, p, k, ctx) = (capture.clone(), progress.clone(), cancel.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("easlens-text-index".into())
-            .spawn(move || {
-                let report = |pr: Progress| {
-                    if let Ok(mut f) = p.lock() {
-                        *f = pr.fraction;
-                    }
-                };
-                let index = TextIndex::build(&c, Some(&report), Some(&k));
-                let _ = tx.send(index);
-                ctx.request_repaint();
-            });
-        self.index = match spawned {
-            Ok(_) => IndexState::Building { rx, progress, cancel },
-            Err(_) => IndexState::None,
-        };
-    }
-
-    fn cancel_index(&mut self) {
-        if let IndexState::Building { cancel, .. } = &self.index {
-            cancel.store(true, Ordering::Relaxed);
-        }
-        self.index = IndexState::None;
+        self.pending = None;
+        self.evaluating = None;
+        self.index = None;
+        let c = capture.clone();
+        // Without a thread there is no body index: free text searches the metadata only.
+        self.indexing = Some(Job::start_on_thread("text-index", ctx, move |worker| {
+            let report = |p: Progress| worker.set_progress(p.fraction);
+            TextIndex::build(&c, Some(&report), Some(worker.cancel_flag()))
+        }));
     }
 
     /// The body index, once built.
     pub fn text_index(&self) -> Option<&TextIndex> {
-        match &self.index {
-            IndexState::Ready(i) => Some(i),
-            _ => None,
-        }
+        self.index.as_deref()
     }
 
     /// Progress of the body index: `None` when ready (or not started).
     pub fn indexing(&self) -> Option<f32> {
-        match &self.index {
-            IndexState::Building { progress, .. } => Some(progress.lock().map(|f| *f).unwrap_or(0.0)),
-            _ => None,
-        }
+        self.indexing.as_ref().map(Job::progress)
+    }
+
+    /// True while the rows of the query are being computed (or waiting to be).
+    pub fn is_filtering(&self) -> bool {
+        self.evaluating.is_some() || self.pending.is_some()
     }
 
     /// Sets the query (e.g. from a clicked finding); applied on the next [`FilterBar::poll`].
@@ -133,46 +132,63 @@ impl FilterBar {
         self.focus_requested = true;
     }
 
-    /// Checks the index thread and the query; returns the new rows when they changed
-    /// (`Some(None)`: every session).
-    pub fn poll(&mut self, capture: &Capture) -> Option<Option<Vec<u32>>> {
+    /// Checks the index and the evaluation jobs and the query; pushes the new rows when they
+    /// changed ([`AppCommand::FilteredRows`], `None`: every session).
+    pub fn poll(&mut self, capture: &Arc<Capture>, ctx: &egui::Context, out: &mut Commands) {
         let mut index_arrived = false;
-        if let IndexState::Building { rx, .. } = &self.index {
-            match rx.try_recv() {
-                Ok(Some(index)) => {
-                    self.index = IndexState::Ready(Arc::new(index));
+        if let Some(job) = &mut self.indexing {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(Some(index)) => {
+                    self.index = Some(Arc::new(index));
+                    self.indexing = None;
                     index_arrived = true;
                 }
-                Ok(None) | Err(TryRecvError::Disconnected) => self.index = IndexState::None,
-                Err(TryRecvError::Empty) => {}
+                Poll::Ready(None) | Poll::Lost => self.indexing = None,
+            }
+        }
+        if let Some(job) = &mut self.evaluating {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(done) => {
+                    self.evaluating = None;
+                    self.last_eval_ms = done.ms;
+                    out.push(AppCommand::FilteredRows(Some(done.rows)));
+                }
+                Poll::Lost => self.evaluating = None,
             }
         }
         let changed = self.applied.as_deref() != Some(self.text.as_str());
-        if !changed && !index_arrived {
-            return None;
-        }
-        let query = match filter::parse(&self.text) {
-            Ok(q) => q,
-            Err(e) => {
+        if changed || index_arrived {
+            match filter::parse(&self.text) {
                 // Keep the last good rows while the user is still typing.
-                self.error = Some(e);
-                self.applied = Some(self.text.clone());
-                return None;
+                Err(e) => self.error = Some(e),
+                Ok(query) => {
+                    self.error = None;
+                    if changed || query.uses_text() {
+                        self.pending = Some(query);
+                    }
+                }
             }
-        };
-        self.error = None;
-        self.applied = Some(self.text.clone());
-        if index_arrived && !query.uses_text() && !changed {
-            return None;
+            self.applied = Some(self.text.clone());
         }
+        if self.evaluating.is_some() {
+            return;
+        }
+        let Some(query) = self.pending.take() else { return };
         if query.is_empty() {
             self.last_eval_ms = 0.0;
-            return Some(None);
+            out.push(AppCommand::FilteredRows(None));
+        } else if capture.sessions.len() < self.inline_below {
+            let done = evaluate(capture, &query, self.text_index());
+            self.last_eval_ms = done.ms;
+            out.push(AppCommand::FilteredRows(Some(done.rows)));
+        } else {
+            let (c, index) = (capture.clone(), self.index.clone());
+            self.evaluating = Some(Job::start("filter", ctx, move |_| {
+                evaluate(&c, &query, index.as_deref())
+            }));
         }
-        let started = Instant::now();
-        let rows = filter::filter(capture, &query, self.text_index());
-        self.last_eval_ms = started.elapsed().as_secs_f64() * 1e3;
-        Some(Some(rows))
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {

@@ -1,20 +1,16 @@
 //! The findings view: what the engine's findings rules (`analysis::findings`) report for the
 //! capture, most severe first, with count badges; clicking a finding filters the table to its
-//! sessions and selects the first one.
+//! sessions and selects the first one (pushed as [`AppCommand`]s).
 
 use eframe::egui;
 
 use egui::{Color32, RichText};
 
+use super::command::{AppCommand, Commands};
 use super::sessions::highlight_color;
 use easlens_core::analysis::findings::{Finding, Findings, Severity};
 use easlens_core::eas::session::Highlight;
-
-/// What the user asked the app to do from the findings view.
-pub enum FindingsAction {
-    /// Filter the table with this query and select the session with this `Session::index`.
-    Show { query: String, first: u32 },
-}
+use easlens_core::filter::index_query;
 
 /// Colour and glyph of a severity, readable on both themes.
 pub fn severity_style(s: Severity, dark: bool) -> (Color32, &'static str) {
@@ -25,27 +21,6 @@ pub fn severity_style(s: Severity, dark: bool) -> (Color32, &'static str) {
         (Severity::Info, true) => (Color32::from_rgb(120, 170, 230), "•"),
         (Severity::Info, false) => (Color32::from_rgb(40, 90, 170), "•"),
     }
-}
-
-/// The `index:` filter for a finding's sessions: `index:3,5,7-9`.
-pub fn index_query(sessions: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < sessions.len() {
-        let start = sessions[i];
-        let mut end = start;
-        while i + 1 < sessions.len() && sessions[i + 1] == end + 1 {
-            i += 1;
-            end = sessions[i];
-        }
-        parts.push(if end > start {
-            format!("{start}-{end}")
-        } else {
-            start.to_string()
-        });
-        i += 1;
-    }
-    format!("index:{}", parts.join(","))
 }
 
 /// The badges for the view's tab: `⊘ 2 △ 3 • 1`.
@@ -76,13 +51,13 @@ pub struct FindingsPanel {
 }
 
 impl FindingsPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, findings: Option<&Findings>) -> Option<FindingsAction> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, findings: Option<&Findings>, out: &mut Commands) {
         let Some(findings) = findings else {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Looking for known failure patterns…");
             });
-            return None;
+            return;
         };
         if findings.findings.is_empty() {
             ui.add_space(8.0);
@@ -90,31 +65,32 @@ impl FindingsPanel {
                 RichText::new("No known failure pattern in this capture: no throttling, SyncKey resets, policy loops, redirects or authentication failures.")
                     .weak(),
             );
-            return None;
+            return;
         }
-        let mut action = None;
         let dark = ui.visuals().dark_mode;
         egui::ScrollArea::vertical()
             .id_salt("findings")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 for (k, f) in findings.findings.iter().enumerate() {
-                    if let Some(a) = self.finding_ui(ui, k, f, dark) {
-                        action = Some(a);
+                    if self.finding_ui(ui, k, f, dark) {
+                        // Filter the table to the finding's sessions and select the first.
+                        out.push(AppCommand::SetFilter(index_query(&f.sessions)));
+                        out.push(AppCommand::SelectSessionNumber(f.sessions[0]));
                     }
                 }
             });
-        action
     }
 
-    fn finding_ui(&mut self, ui: &mut egui::Ui, k: usize, f: &Finding, dark: bool) -> Option<FindingsAction> {
+    /// Draws one finding; true when the user clicked it (a finding with sessions).
+    fn finding_ui(&mut self, ui: &mut egui::Ui, k: usize, f: &Finding, dark: bool) -> bool {
         let (color, glyph) = severity_style(f.severity, dark);
         let selected = self.selected == Some(k);
         let mut frame = egui::Frame::group(ui.style());
         if selected {
             frame = frame.stroke(egui::Stroke::new(1.5, color));
         }
-        let mut action = None;
+        let mut clicked = false;
         let shown = frame.show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
@@ -134,10 +110,7 @@ impl FindingsPanel {
                         .clicked()
                 {
                     self.selected = Some(k);
-                    action = Some(FindingsAction::Show {
-                        query: index_query(&f.sessions),
-                        first: f.sessions[0],
-                    });
+                    clicked = true;
                 }
                 if let (Some(a), Some(b)) = (f.first, f.last) {
                     ui.label(RichText::new(format!("{} – {}", a.format("%H:%M:%S"), b.format("%H:%M:%S"))).weak());
@@ -152,24 +125,10 @@ impl FindingsPanel {
         });
         // The whole card is clickable too.
         let card = shown.response.interact(egui::Sense::click());
-        if action.is_none() && card.clicked() && !f.sessions.is_empty() {
+        if !clicked && card.clicked() && !f.sessions.is_empty() {
             self.selected = Some(k);
-            action = Some(FindingsAction::Show {
-                query: index_query(&f.sessions),
-                first: f.sessions[0],
-            });
+            clicked = true;
         }
-        action
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::index_query;
-
-    #[test]
-    fn consecutive_sessions_become_ranges() {
-        assert_eq!(index_query(&[3, 5, 6, 7, 9]), "index:3,5-7,9");
-        assert_eq!(index_query(&[14]), "index:14");
+        clicked
     }
 }

@@ -1,28 +1,29 @@
 //! The item history view: type (or follow from the inspector) a ServerId, ClientId, UID or
 //! ConversationId and see every operation on that item across the capture, in order, with the
 //! fields each Change altered and the state the device should end up in. Everything shown comes
-//! from `analysis::history`.
+//! from `analysis::history`; the changed fields re-read bodies from the capture, by the
+//! `changed-fields` job when they are big. A click on a session pushes an [`AppCommand`].
 
 use eframe::egui;
+use std::sync::Arc;
 
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::analysis::Analysis;
+use super::View;
+use super::command::{AppCommand, Commands};
+use super::jobs::{BODIES_INLINE_BELOW, Job, Poll};
 use super::sessions::highlight_color;
+use easlens_core::analysis::Analysis;
 use easlens_core::analysis::history::{
     Direction, Expected, FieldChange, FinalState, HistoryEvent, IdMatch, Outcome, changed_fields, final_states,
 };
 use easlens_core::capture::Capture;
 use easlens_core::eas::session::Highlight;
 
-/// What the user asked the app to do from the history view.
-pub enum HistoryAction {
-    /// Show this session (position in `Capture::sessions`) in the inspector.
-    Select(u32),
-}
+/// The changed fields of each event, or why they could not be read.
+type Changes = Result<Vec<Vec<FieldChange>>, String>;
 
-#[derive(Default)]
 pub struct HistoryPanel {
     /// What the user typed.
     pub query: String,
@@ -34,40 +35,96 @@ pub struct HistoryPanel {
     error: Option<String>,
     suggestions: Vec<IdMatch>,
     suggested_for: Option<String>,
+    /// The changed fields being read for the shown events.
+    reading: Option<Job<Changes>>,
+    /// Bodies smaller than this together are read inline ([`BODIES_INLINE_BELOW`]).
+    pub inline_below: u64,
+}
+
+impl Default for HistoryPanel {
+    fn default() -> Self {
+        HistoryPanel {
+            query: String::new(),
+            item: None,
+            events: Vec::new(),
+            changes: Vec::new(),
+            finals: Vec::new(),
+            error: None,
+            suggestions: Vec::new(),
+            suggested_for: None,
+            reading: None,
+            inline_below: BODIES_INLINE_BELOW,
+        }
+    }
 }
 
 impl HistoryPanel {
     /// A new capture: forget the shown item.
     pub fn clear(&mut self) {
-        *self = HistoryPanel::default();
-    }
-
-    /// Shows the history of `id`.
-    pub fn follow(&mut self, capture: &Capture, analysis: &Analysis, id: &str) {
-        let id = id.trim();
-        self.query = id.to_string();
-        self.item = Some(id.to_string());
-        self.events = analysis.history.history(capture, id);
-        self.finals = final_states(&self.events, &analysis.folders);
-        self.error = None;
-        self.changes = match changed_fields(capture, &self.events) {
-            Ok(c) => c,
-            Err(e) => {
-                self.error = Some(e.to_string());
-                vec![Vec::new(); self.events.len()]
-            }
+        *self = HistoryPanel {
+            inline_below: self.inline_below,
+            ..HistoryPanel::default()
         };
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, analysis: Option<&Analysis>) -> Option<HistoryAction> {
+    /// True while the changed fields of the shown events are being read.
+    pub fn is_reading(&self) -> bool {
+        self.reading.is_some()
+    }
+
+    /// The changed fields of each shown event (empty until read).
+    pub fn changes(&self) -> &[Vec<FieldChange>] {
+        &self.changes
+    }
+
+    /// Shows the history of `id`. The changed fields are read now when the bodies involved are
+    /// small (under `inline_below` together), else by the `changed-fields` job.
+    pub fn follow(&mut self, capture: &Arc<Capture>, analysis: &Analysis, id: &str, ctx: &egui::Context) {
+        let id = id.trim();
+        self.query = id.to_string();
+        self.item = Some(id.to_string());
+        self.events = analysis.history().history(capture, id);
+        self.finals = final_states(&self.events, analysis.folders());
+        self.error = None;
+        self.changes = vec![Vec::new(); self.events.len()];
+        self.reading = None;
+        let read = |c: &Capture, events: &[HistoryEvent]| changed_fields(c, events).map_err(|e| e.to_string());
+        if bodies_size(capture, &self.events) < self.inline_below {
+            self.take_changes(read(capture, &self.events));
+        } else {
+            let (c, events) = (capture.clone(), self.events.clone());
+            self.reading = Some(Job::start("changed-fields", ctx, move |_| read(&c, &events)));
+        }
+    }
+
+    fn take_changes(&mut self, changes: Changes) {
+        match changes {
+            Ok(c) => self.changes = c,
+            Err(e) => {
+                self.error = Some(e);
+                self.changes = vec![Vec::new(); self.events.len()];
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Arc<Capture>, analysis: Option<&Analysis>, out: &mut Commands) {
+        if let Some(job) = &mut self.reading {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(changes) => {
+                    self.reading = None;
+                    self.take_changes(changes);
+                }
+                Poll::Lost => self.reading = None,
+            }
+        }
         let Some(analysis) = analysis else {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Indexing the items of the capture…");
             });
-            return None;
+            return;
         };
-        let mut action = None;
         let mut follow = None;
         ui.horizontal(|ui| {
             let label = ui.label(RichText::new("Item").strong());
@@ -84,13 +141,13 @@ impl HistoryPanel {
             if (ui.button("Follow").clicked() || enter) && !self.query.trim().is_empty() {
                 follow = Some(self.query.clone());
             }
-            ui.label(RichText::new(format!("{} item operations indexed", analysis.history.len())).weak());
+            ui.label(RichText::new(format!("{} item operations indexed", analysis.history().len())).weak());
         });
         // Ids starting with what was typed, while it is not the followed one.
         let typed = self.query.trim().to_string();
         if !typed.is_empty() && self.item.as_deref() != Some(typed.as_str()) {
             if self.suggested_for.as_deref() != Some(typed.as_str()) {
-                self.suggestions = analysis.history.find_ids(capture, &typed, 8);
+                self.suggestions = analysis.history().find_ids(capture, &typed, 8);
                 self.suggested_for = Some(typed.clone());
             }
             ui.horizontal_wrapped(|ui| {
@@ -110,7 +167,7 @@ impl HistoryPanel {
             });
         }
         if let Some(id) = follow {
-            self.follow(capture, analysis, &id);
+            self.follow(capture, analysis, &id, ui.ctx());
         }
         let Some(item) = self.item.clone() else {
             ui.add_space(12.0);
@@ -121,22 +178,28 @@ impl HistoryPanel {
                 )
                 .weak(),
             );
-            return None;
+            return;
         };
         ui.separator();
         if self.events.is_empty() {
             ui.label(format!("No operation in the capture mentions `{item}`."));
-            return None;
+            return;
         }
         if let Some(e) = &self.error {
             ui.label(RichText::new(format!("△ changed fields unavailable: {e}")).color(ui.visuals().warn_fg_color));
         }
+        if self.reading.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Reading the changed fields…");
+            });
+        }
         self.final_states_ui(ui);
         ui.add_space(4.0);
         if let Some(i) = self.events_table(ui, analysis) {
-            action = Some(HistoryAction::Select(i));
+            out.push(AppCommand::SelectSession(i));
+            out.push(AppCommand::ShowView(View::Inspector));
         }
-        action
     }
 
     fn final_states_ui(&self, ui: &mut egui::Ui) {
@@ -254,7 +317,7 @@ impl HistoryPanel {
                             let f = e
                                 .collection_id
                                 .as_deref()
-                                .map(|c| analysis.folders.label(c))
+                                .map(|c| analysis.folders().label(c))
                                 .unwrap_or_default();
                             ui.add(egui::Label::new(t(f)).truncate());
                         });
@@ -302,4 +365,18 @@ impl HistoryPanel {
             });
         clicked
     }
+}
+
+/// Bytes of the bodies of the sessions `events` are in, as the capture stores them.
+fn bodies_size(capture: &Capture, events: &[HistoryEvent]) -> u64 {
+    let mut positions: Vec<usize> = events.iter().map(|e| e.position).collect();
+    positions.sort_unstable();
+    positions.dedup();
+    positions
+        .iter()
+        .filter_map(|&p| capture.sessions.get(p))
+        .map(|s| {
+            s.request.as_ref().map_or(0, |r| r.body.stored_len) + s.response.as_ref().map_or(0, |r| r.body.stored_len)
+        })
+        .sum()
 }

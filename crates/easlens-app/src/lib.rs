@@ -1,19 +1,25 @@
 //! The desktop inspector (eframe/egui, glow renderer). It only presents what the engine computed:
-//! the capture is opened by `capture::open` on a background thread (`loading`); the filter bar
+//! the capture is opened by `capture::open` in the background (`loading`), and its analysis
+//! (`analysis`) completed there too; every background task is a job (`jobs`). The filter bar
 //! (`filter_bar`), the sessions table (`sessions`), the request/response inspector (`inspector`),
-//! the recent files (`recent`), screenshots (`screenshot`) and the bench mode (`bench`) each own
-//! their state.
+//! the views under the table (`findings`, `history`, `synckeys`, `timeline`), screenshots
+//! (`screenshot`) and the bench mode (`bench`) each own their state; what they ask of the rest of
+//! the window is an [`AppCommand`] (`command`), applied in one place ([`EaslensApp::apply`]). What
+//! the window keeps between runs is the preferences (`prefs`, with the `recent` files).
 //!
 //! [`EaslensApp::ui`] draws the whole window into any `Ui`, so tests drive it headless through
 //! egui_kittest exactly as eframe does.
 
 pub mod analysis;
 pub mod bench;
+pub mod command;
 pub mod filter_bar;
 pub mod findings;
 pub mod history;
 pub mod inspector;
+pub mod jobs;
 pub mod loading;
+pub mod prefs;
 pub mod recent;
 pub mod screenshot;
 pub mod sessions;
@@ -24,18 +30,21 @@ use eframe::egui;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::time::{Duration, Instant};
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use analysis::AnalysisState;
 use bench::Bench;
+pub use command::AppCommand;
+use command::Commands;
 use easlens_core::capture::Capture;
 use filter_bar::FilterBar;
-use history::{HistoryAction, HistoryPanel};
+use history::HistoryPanel;
 use inspector::Inspector;
-use loading::{LoadOutcome, Loader, display_name};
-use recent::RecentFiles;
+use jobs::{Job, Poll};
+use loading::{LoadOutcome, Loader, Opened, display_name};
+use prefs::Prefs;
 use screenshot::Screenshotter;
 use sessions::SessionsPanel;
 
@@ -45,6 +54,9 @@ const SHOT_WINDOW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.p
 const SHOT_INSPECTOR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::ALT), Key::S);
 const COPY_TEXT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::C);
 const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+
+/// How long a status-bar message stays.
+const TOAST: Duration = Duration::from_secs(4);
 
 /// The empty-state text.
 pub const EMPTY_STATE: &str = "Open a Fiddler .saz or HAR capture — File ▸ Open, drop a file here, or `easlens FILE`";
@@ -79,7 +91,7 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
         Box::new(move |cc| {
             let mut app = EaslensApp::new(file);
             if let Some(storage) = cc.storage {
-                app.recent = eframe::get_value(storage, recent::STORAGE_KEY).unwrap_or_default();
+                app.prefs = Prefs::load(storage);
             }
             app.bench = bench;
             Ok(Box::new(app) as Box<dyn eframe::App>)
@@ -105,15 +117,19 @@ pub enum View {
     Timeline,
 }
 
-/// The whole application state.
+/// The whole application state: the preferences kept between runs, and the open capture with
+/// everything shown of it.
 pub struct EaslensApp {
+    /// What the window keeps between runs (the recent files).
+    pub prefs: Prefs,
     /// A file to open on the first frame (from the command line).
     pending: Option<PathBuf>,
     loader: Option<Loader>,
     capture: Option<Arc<Capture>>,
     /// The last open failure, shown in a banner until dismissed.
     error: Option<String>,
-    file_dialog: Option<Receiver<Option<PathBuf>>>,
+    /// The Open dialog (the `file-dialog` job).
+    file_dialog: Option<Job<Option<PathBuf>>>,
     pub filter: FilterBar,
     pub sessions: SessionsPanel,
     pub inspector: Inspector,
@@ -123,21 +139,23 @@ pub struct EaslensApp {
     pub findings: findings::FindingsPanel,
     pub synckeys: synckeys::SyncKeysPanel,
     pub analysis: AnalysisState,
-    pub recent: RecentFiles,
     pub screenshot: Screenshotter,
     /// The inspector panel's rect in the last frame (for "screenshot of the inspector").
     inspector_rect: Option<egui::Rect>,
     /// Set by the bench mode (`EASLENS_BENCH`).
     pub bench: Option<Bench>,
     /// A short-lived message for the status bar (e.g. "Copied …").
-    toast: Option<(String, std::time::Instant)>,
+    toast: Option<(String, Instant)>,
     show_warnings: bool,
     fonts_set: bool,
+    /// What the views asked for this frame, not applied yet.
+    commands: Commands,
 }
 
 impl EaslensApp {
     pub fn new(file: Option<PathBuf>) -> EaslensApp {
         EaslensApp {
+            prefs: Prefs::default(),
             pending: file,
             loader: None,
             capture: None,
@@ -152,13 +170,13 @@ impl EaslensApp {
             findings: findings::FindingsPanel::default(),
             synckeys: synckeys::SyncKeysPanel::default(),
             analysis: AnalysisState::default(),
-            recent: RecentFiles::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
             bench: None,
             toast: None,
             show_warnings: false,
             fonts_set: false,
+            commands: Commands::new(),
         }
     }
 
@@ -180,6 +198,53 @@ impl EaslensApp {
     /// The last open failure.
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    /// Asks for `command` (applied with the others of the frame).
+    pub fn push(&mut self, command: AppCommand) {
+        self.commands.push(command);
+    }
+
+    /// Carries out the commands pushed so far (and those they push), in order: the one place
+    /// where views' requests change the window's state.
+    pub fn apply(&mut self, ctx: &egui::Context) {
+        while !self.commands.is_empty() {
+            for command in std::mem::take(&mut self.commands) {
+                match command {
+                    AppCommand::Open(path) => self.open(path),
+                    AppCommand::ShowOpenDialog => self.open_dialog(ctx),
+                    AppCommand::ClearRecent => self.prefs.recent.clear(),
+                    AppCommand::SelectSession(i) => self.sessions.select(i),
+                    AppCommand::SelectSessionNumber(n) => {
+                        if let Some(pos) = self
+                            .capture
+                            .as_ref()
+                            .and_then(|c| c.sessions.iter().position(|s| s.index == n))
+                        {
+                            self.sessions.select(pos as u32);
+                        }
+                    }
+                    AppCommand::SetFilter(query) => self.filter.set_query(query),
+                    AppCommand::FilteredRows(rows) => {
+                        if let Some(c) = &self.capture {
+                            self.sessions.set_filter(c, self.analysis.folders(), rows);
+                        }
+                    }
+                    AppCommand::FocusFilter => self.filter.focus(),
+                    AppCommand::FollowItem(id) => self.follow_item(&id, ctx),
+                    AppCommand::ShowView(view) => self.view = view,
+                    AppCommand::Screenshot(target) => self.take_screenshot(ctx, target),
+                    AppCommand::CopySelectedAsText => self.copy_selected_as_text(ctx),
+                    AppCommand::Notify(text) => {
+                        self.toast = Some((text, Instant::now()));
+                        ctx.request_repaint_after(TOAST);
+                    }
+                    AppCommand::DismissError => self.error = None,
+                    AppCommand::ShowWarnings(show) => self.show_warnings = show,
+                    AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+                }
+            }
+        }
     }
 
     /// Starts opening `path` (replacing the capture when it succeeds).
@@ -205,15 +270,15 @@ impl EaslensApp {
             LoadOutcome::Done(result) => {
                 self.loader = None;
                 match result {
-                    Ok(capture) => {
-                        let capture = Arc::new(capture);
-                        self.recent.push(&capture.path);
-                        self.sessions.reset(&capture);
+                    Ok(Opened { capture, analysis }) => {
+                        self.prefs.recent.push(&capture.path);
+                        self.analysis.start(analysis, ctx);
+                        self.sessions.reset(&capture, self.analysis.folders());
                         self.inspector.clear();
                         self.history.clear();
                         self.findings = findings::FindingsPanel::default();
                         self.synckeys.clear();
-                        self.analysis.start(&capture, ctx);
+                        self.timeline.clear_markers();
                         self.filter.reset(&capture, ctx);
                         self.show_warnings = !capture.warnings.is_empty();
                         ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
@@ -228,58 +293,14 @@ impl EaslensApp {
         }
     }
 
-    /// Applies the filter when the query (or the body index) changed.
-    fn apply_filter(&mut self) {
-        let Some(capture) = &self.capture else { return };
-        if let Some(rows) = self.filter.poll(capture) {
-            self.sessions.set_filter(capture, rows);
-        }
-    }
-
-    /// Vertical lines on the timeline: throttled responses and SyncKey resets.
-    fn timeline_markers(
-        &self,
-        capture: &Capture,
-        analysis: Option<&analysis::Analysis>,
-        dark: bool,
-    ) -> Vec<timeline::Marker> {
-        let throttle = sessions::highlight_color(easlens_core::eas::session::Highlight::Throttle, dark);
-        let mut markers: Vec<timeline::Marker> = capture
-            .sessions
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.eas.as_ref().is_some_and(|e| e.throttled()))
-            .map(|(i, _)| timeline::Marker {
-                session: i as u32,
-                color: throttle,
-                name: "throttled (X-MS-ASThrottle)",
-            })
-            .collect();
-        let reset = sessions::highlight_color(easlens_core::eas::session::Highlight::Http, dark);
-        for chain in analysis.iter().flat_map(|a| &a.chains.chains) {
-            for link in chain
-                .links
-                .iter()
-                .filter(|l| l.has(easlens_core::analysis::synckey::Mark::Reset))
-            {
-                markers.push(timeline::Marker {
-                    session: link.position as u32,
-                    color: reset,
-                    name: "SyncKey reset to 0",
-                });
-            }
-        }
-        markers
-    }
-
     /// Opens the history view on item `id` (once the analysis is ready).
-    pub fn follow_item(&mut self, id: &str) {
+    pub fn follow_item(&mut self, id: &str, ctx: &egui::Context) {
         self.view = View::History;
         let (Some(c), Some(a)) = (self.capture.clone(), self.analysis.get()) else {
             self.history.query = id.to_string();
             return;
         };
-        self.history.follow(&c, &a, id);
+        self.history.follow(&c, &a, id, ctx);
     }
 
     /// Puts the selected session as text on the clipboard (credentials masked unless revealed).
@@ -289,11 +310,8 @@ impl EaslensApp {
         };
         let text = easlens_core::report::session_text(c, i as usize, self.inspector.reveal);
         ctx.copy_text(text);
-        self.toast = Some((
-            format!("Copied session #{} as text", c.sessions[i as usize].index),
-            std::time::Instant::now(),
-        ));
-        ctx.request_repaint_after(std::time::Duration::from_secs(4));
+        let message = format!("Copied session #{} as text", c.sessions[i as usize].index);
+        self.push(AppCommand::Notify(message));
     }
 
     fn take_screenshot(&mut self, ctx: &egui::Context, target: screenshot::Target) {
@@ -318,60 +336,46 @@ impl EaslensApp {
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let pressed = |s: &KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(s));
-        if pressed(&OPEN) {
-            self.open_dialog(ctx);
-        }
-        if pressed(&FIND) {
-            self.filter.focus();
-        }
-        if pressed(&SHOT_WINDOW) {
-            self.take_screenshot(ctx, screenshot::Target::Window);
-        }
-        if pressed(&SHOT_INSPECTOR) {
-            self.take_screenshot(ctx, screenshot::Target::Inspector);
-        }
-        if pressed(&COPY_TEXT) {
-            self.copy_selected_as_text(ctx);
-        }
-        if pressed(&QUIT) {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        for (shortcut, command) in [
+            (&OPEN, AppCommand::ShowOpenDialog),
+            (&FIND, AppCommand::FocusFilter),
+            (&SHOT_WINDOW, AppCommand::Screenshot(screenshot::Target::Window)),
+            (&SHOT_INSPECTOR, AppCommand::Screenshot(screenshot::Target::Inspector)),
+            (&COPY_TEXT, AppCommand::CopySelectedAsText),
+            (&QUIT, AppCommand::Quit),
+        ] {
+            if pressed(shortcut) {
+                self.push(command);
+            }
         }
     }
 
+    /// Starts the Open dialog (the `file-dialog` job) unless it is already open.
     fn open_dialog(&mut self, ctx: &egui::Context) {
         if self.file_dialog.is_some() {
             return;
         }
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("easlens-file-dialog".into())
-            .spawn(move || {
-                let picked = rfd::FileDialog::new()
-                    .set_title("Open a capture")
-                    .add_filter("Captures (.saz, .har)", &["saz", "har"])
-                    .add_filter("All files", &["*"])
-                    .pick_file();
-                let _ = tx.send(picked);
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.file_dialog = Some(rx);
-        }
+        // Without a thread there is no dialog: drag-and-drop and `easlens FILE` still work.
+        self.file_dialog = Some(Job::start_on_thread("file-dialog", ctx, |_| {
+            rfd::FileDialog::new()
+                .set_title("Open a capture")
+                .add_filter("Captures (.saz, .har)", &["saz", "har"])
+                .add_filter("All files", &["*"])
+                .pick_file()
+        }));
     }
 
     fn poll_dialog(&mut self) {
-        let Some(rx) = &self.file_dialog else { return };
-        match rx.try_recv() {
-            Ok(Some(path)) => {
+        let Some(job) = &mut self.file_dialog else { return };
+        match job.poll() {
+            Poll::Pending => {}
+            Poll::Ready(Some(path)) => {
                 self.file_dialog = None;
-                self.open(path);
+                self.push(AppCommand::Open(path));
             }
             // Cancelled, or no dialog available (no desktop portal, no zenity): drag-and-drop and
             // `easlens FILE` still work.
-            Ok(None) => self.file_dialog = None,
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => self.file_dialog = None,
+            Poll::Ready(None) | Poll::Lost => self.file_dialog = None,
         }
     }
 
@@ -383,7 +387,7 @@ impl EaslensApp {
             })
         });
         if let Some(path) = dropped {
-            self.open(path);
+            self.push(AppCommand::Open(path));
         }
     }
 
@@ -396,6 +400,7 @@ impl EaslensApp {
         }
         self.dropped_files(&ctx);
         self.poll_dialog();
+        self.apply(&ctx);
         self.start_pending(&ctx);
         self.poll_loader(&ctx);
         if let Some(mut bench) = self.bench.take() {
@@ -403,9 +408,17 @@ impl EaslensApp {
             self.bench = Some(bench);
         }
         self.shortcuts(&ctx);
-        self.apply_filter();
-        let analysis = self.analysis.get();
+        if let Some(c) = &self.capture {
+            self.filter.poll(c, &ctx, &mut self.commands);
+        }
+        self.apply(&ctx);
         self.screenshot.poll(&ctx, self.inspector_rect);
+        self.draw(ui, &ctx);
+        self.apply(&ctx);
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let analysis = self.analysis.get();
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
@@ -413,7 +426,7 @@ impl EaslensApp {
         if let Some(loader) = &mut self.loader {
             egui::CentralPanel::default().show(ui, |ui| loader.ui(ui));
             // The password dialog may have been answered or cancelled this frame.
-            self.poll_loader(&ctx);
+            self.poll_loader(ctx);
             return;
         }
         let Some(capture) = self.capture.clone() else {
@@ -433,14 +446,14 @@ impl EaslensApp {
                 self.warnings_banner(ui, &capture);
                 self.filter.ui(ui);
                 ui.add_space(2.0);
-                self.sessions.ui(ui, &capture);
+                self.sessions.ui(ui, &capture, self.analysis.folders());
             });
         let central = egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
                 ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
                 if let Some(a) = &analysis {
-                    findings::badges(ui, &a.findings);
+                    findings::badges(ui, a.findings());
                 } else {
                     ui.spinner();
                 }
@@ -449,56 +462,25 @@ impl EaslensApp {
                 ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
             });
             ui.separator();
+            let out = &mut self.commands;
+            let a = analysis.as_deref();
             match self.view {
-                View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected),
-                View::Findings => {
-                    if let Some(findings::FindingsAction::Show { query, first }) =
-                        self.findings.ui(ui, analysis.as_deref().map(|a| &a.findings))
-                    {
-                        self.filter.set_query(query);
-                        if let Some(pos) = capture.sessions.iter().position(|s| s.index == first) {
-                            self.sessions.select(pos as u32);
-                        }
-                    }
-                }
-                View::SyncKeys => {
-                    let a = analysis.as_deref();
-                    if let Some(i) = self.synckeys.ui(ui, a.map(|a| &a.chains), a.map(|a| &a.folders)) {
-                        self.sessions.select(i);
-                        self.view = View::Inspector;
-                    }
-                }
-                View::History => {
-                    if let Some(HistoryAction::Select(i)) = self.history.ui(ui, &capture, analysis.as_deref()) {
-                        self.sessions.select(i);
-                        self.view = View::Inspector;
-                    }
-                }
+                View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected, out),
+                View::Findings => self.findings.ui(ui, a.map(|a| a.findings()), out),
+                View::SyncKeys => self.synckeys.ui(ui, a.map(|a| a.chains()), a.map(|a| a.folders()), out),
+                View::History => self.history.ui(ui, &capture, a, out),
                 View::Timeline => {
-                    let markers = self.timeline_markers(&capture, analysis.as_deref(), ui.visuals().dark_mode);
-                    if let Some(i) = self.timeline.ui(ui, &capture, &self.sessions.visible, &markers) {
-                        self.sessions.select(i);
-                    }
+                    let lines = self.analysis.shared().map(|s| (s, a.is_some()));
+                    self.timeline.ui(ui, &capture, &self.sessions.visible, lines, out);
                 }
             }
         });
         self.inspector_rect = Some(central.response.rect);
-        if let Some(id) = self.inspector.take_follow() {
-            self.follow_item(&id);
-        }
-        if let Some(what) = self.inspector.take_copied() {
-            self.toast = Some((
-                format!("Copied the {} to the clipboard", what.to_lowercase()),
-                std::time::Instant::now(),
-            ));
-            ctx.request_repaint_after(std::time::Duration::from_secs(4));
-        }
     }
 
     /// What the window shows before a capture is open: how to open one, and the recent files.
     fn empty_state(&mut self, ui: &mut egui::Ui) {
         let mut open = None;
-        let mut dialog = false;
         ui.vertical_centered(|ui| {
             ui.add_space((ui.available_height() * 0.28).max(20.0));
             ui.label(RichText::new("easlens").size(30.0).strong());
@@ -507,12 +489,12 @@ impl EaslensApp {
             ui.label(RichText::new(EMPTY_STATE).size(16.0));
             ui.add_space(12.0);
             if ui.button(RichText::new("Open a capture…").size(15.0)).clicked() {
-                dialog = true;
+                self.commands.push(AppCommand::ShowOpenDialog);
             }
-            if !self.recent.files().is_empty() {
+            if !self.prefs.recent.files().is_empty() {
                 ui.add_space(22.0);
                 ui.label(RichText::new("Recent captures").strong());
-                for f in self.recent.files() {
+                for f in self.prefs.recent.files() {
                     let exists = f.exists();
                     let r = ui
                         .add_enabled(exists, egui::Link::new(f.display().to_string()))
@@ -523,11 +505,8 @@ impl EaslensApp {
                 }
             }
         });
-        if dialog {
-            self.open_dialog(ui.ctx());
-        }
         if let Some(f) = open {
-            self.open(f);
+            self.push(AppCommand::Open(f));
         }
     }
 
@@ -535,37 +514,34 @@ impl EaslensApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 let ctx = ui.ctx().clone();
+                let out = &mut self.commands;
                 if ui.add(shortcut_button(&ctx, "Open…", &OPEN)).clicked() {
-                    self.open_dialog(&ctx);
+                    out.push(AppCommand::ShowOpenDialog);
                     ui.close();
                 }
-                let mut reopen = None;
-                ui.add_enabled_ui(!self.recent.files().is_empty(), |ui| {
+                let recent = self.prefs.recent.files();
+                ui.add_enabled_ui(!recent.is_empty(), |ui| {
                     ui.menu_button("Open recent", |ui| {
-                        for f in self.recent.files() {
+                        for f in recent {
                             if ui
                                 .add_enabled(f.exists(), egui::Button::new(f.display().to_string()))
                                 .clicked()
                             {
-                                reopen = Some(f.clone());
+                                out.push(AppCommand::Open(f.clone()));
                                 ui.close();
                             }
                         }
                         ui.separator();
                         if ui.button("Clear the list").clicked() {
-                            self.recent.clear();
+                            out.push(AppCommand::ClearRecent);
                             ui.close();
                         }
                     });
                 });
-                if let Some(f) = reopen {
-                    self.open(f);
-                }
                 if let Some(c) = &self.capture
                     && ui.button("Reload").clicked()
                 {
-                    let p = c.path.clone();
-                    self.open(p);
+                    out.push(AppCommand::Open(c.path.clone()));
                     ui.close();
                 }
                 ui.separator();
@@ -578,7 +554,7 @@ impl EaslensApp {
                     )
                     .clicked()
                 {
-                    self.take_screenshot(&ctx, screenshot::Target::Window);
+                    out.push(AppCommand::Screenshot(screenshot::Target::Window));
                     ui.close();
                 }
                 if ui
@@ -588,7 +564,7 @@ impl EaslensApp {
                     )
                     .clicked()
                 {
-                    self.take_screenshot(&ctx, screenshot::Target::Inspector);
+                    out.push(AppCommand::Screenshot(screenshot::Target::Inspector));
                     ui.close();
                 }
                 if ui
@@ -596,12 +572,12 @@ impl EaslensApp {
                     .on_hover_text("Request line, key headers, Status meanings and decoded XML (credentials masked)")
                     .clicked()
                 {
-                    self.copy_selected_as_text(&ctx);
+                    out.push(AppCommand::CopySelectedAsText);
                     ui.close();
                 }
                 ui.separator();
                 if ui.add(shortcut_button(&ctx, "Quit", &QUIT)).clicked() {
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    out.push(AppCommand::Quit);
                 }
             });
             ui.separator();
@@ -640,6 +616,9 @@ impl EaslensApp {
                 c.sessions.len()
             ))
             .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
+            if self.filter.is_filtering() {
+                ui.spinner().on_hover_text("Filtering…");
+            }
             ui.separator();
             ui.label(RichText::new(c.path.display().to_string()).weak());
             if !c.warnings.is_empty() {
@@ -654,10 +633,10 @@ impl EaslensApp {
                     .on_hover_text(c.warnings.join("\n"))
                     .clicked()
                 {
-                    self.show_warnings = !self.show_warnings;
+                    self.commands.push(AppCommand::ShowWarnings(!self.show_warnings));
                 }
             }
-            let toast = self.toast.as_ref().filter(|(_, t)| t.elapsed().as_secs() < 4);
+            let toast = self.toast.as_ref().filter(|(_, t)| t.elapsed() < TOAST);
             if let Some((text, _)) = toast {
                 ui.separator();
                 ui.label(RichText::new(text).strong());
@@ -694,7 +673,7 @@ impl EaslensApp {
                 });
             });
         if dismiss {
-            self.error = None;
+            self.commands.push(AppCommand::DismissError);
         }
     }
 
@@ -710,7 +689,7 @@ impl EaslensApp {
                         .color(ui.visuals().warn_fg_color),
                 );
                 if ui.button("Hide").clicked() {
-                    self.show_warnings = false;
+                    self.commands.push(AppCommand::ShowWarnings(false));
                 }
             });
             for w in &capture.warnings {
@@ -743,7 +722,7 @@ impl eframe::App for EaslensApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, recent::STORAGE_KEY, &self.recent);
+        self.prefs.save(storage);
     }
 }
 

@@ -1,22 +1,31 @@
-//! Opening a capture on a background thread: progress bar, message and Cancel, and the password
-//! dialog. The engine asks for a password through a callback; the loader thread blocks on a channel
-//! that the dialog answers, so a wrong password simply makes the engine ask again.
+//! Opening a capture in the background (the `open` job): progress bar, message and Cancel, and
+//! the password dialog. The engine asks for a password through a callback; the job's thread blocks
+//! on a channel that the dialog answers, so a wrong password simply makes the engine ask again.
+//! The capture arrives with its [`Analysis`] started: the folder names the table shows are
+//! computed on the same thread.
 
 use eframe::egui;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use egui::{Align2, Key, RichText};
 
+use super::jobs::{Job, Poll};
+use easlens_core::analysis::Analysis;
 use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress};
 
+/// What the open job tells the window while it works.
 enum Event {
     Progress(Progress),
     Password(PasswordPrompt),
-    Done(Box<Result<Capture, OpenError>>),
+}
+
+/// A capture just opened, with its analysis (folder names computed, the rest to complete).
+pub struct Opened {
+    pub capture: Arc<Capture>,
+    pub analysis: Arc<Analysis>,
 }
 
 /// What the loader asks the app to do.
@@ -25,15 +34,14 @@ pub enum LoadOutcome {
     Pending,
     /// The user cancelled (the progress Cancel, or Cancel in the password dialog).
     Cancelled,
-    Done(Result<Capture, OpenError>),
+    Done(Result<Opened, OpenError>),
 }
 
 /// One capture being opened.
 pub struct Loader {
     path: PathBuf,
-    events: Receiver<Event>,
+    job: Job<Result<Opened, OpenError>, Event>,
     answers: Sender<Option<String>>,
-    cancel: Arc<AtomicBool>,
     progress: Progress,
     prompt: Option<PasswordPrompt>,
     password: String,
@@ -44,35 +52,27 @@ pub struct Loader {
 impl Loader {
     /// Starts opening `path` on a new thread; `ctx` is asked to repaint whenever something happens.
     pub fn start(path: PathBuf, ctx: &egui::Context) -> Loader {
-        let (tx, events) = channel::<Event>();
         let (answers, answer_rx) = channel::<Option<String>>();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let thread_cancel = cancel.clone();
         let thread_path = path.clone();
-        let ctx = ctx.clone();
-        // If the thread cannot start, `poll` reports the closed channel as an error.
-        let _ = std::thread::Builder::new().name("easlens-open".into()).spawn(move || {
+        // If the thread cannot start, `poll` reports the job as lost (an error): the password
+        // dialog must not block the window's thread.
+        let job = Job::start_with_updates("open", ctx, move |worker| {
             let answer_rx = Mutex::new(answer_rx);
-            let progress_tx = tx.clone();
-            let progress_ctx = ctx.clone();
-            let progress = move |p: Progress| {
-                let _ = progress_tx.send(Event::Progress(p));
-                progress_ctx.request_repaint();
-            };
+            let progress = |p: Progress| worker.send(Event::Progress(p));
             let ask = |prompt: &PasswordPrompt| -> Option<String> {
-                tx.send(Event::Password(prompt.clone())).ok()?;
-                ctx.request_repaint();
+                worker.send(Event::Password(prompt.clone()));
                 // Blocks this (loader) thread until the dialog answers; None = cancelled.
                 answer_rx.lock().ok()?.recv().ok().flatten()
             };
             let options = OpenOptions {
                 password: Some(&ask),
                 progress: Some(&progress),
-                cancel: Some(&thread_cancel),
+                cancel: Some(worker.cancel_flag()),
             };
-            let result = capture::open(&thread_path, &options);
-            let _ = tx.send(Event::Done(Box::new(result)));
-            ctx.request_repaint();
+            let capture = Arc::new(capture::open(&thread_path, &options)?);
+            let analysis = Arc::new(Analysis::new(capture.clone()));
+            analysis.folders();
+            Ok(Opened { capture, analysis })
         });
         Loader {
             progress: Progress {
@@ -80,9 +80,8 @@ impl Loader {
                 message: format!("Opening {}", display_name(&path)),
             },
             path,
-            events,
+            job,
             answers,
-            cancel,
             prompt: None,
             password: String::new(),
             focus_password: false,
@@ -99,28 +98,32 @@ impl Loader {
         self.prompt.as_ref()
     }
 
-    /// Drains the loader thread's messages.
+    /// Drains the open job's messages.
     pub fn poll(&mut self) -> LoadOutcome {
         if self.cancelled {
             return LoadOutcome::Cancelled;
         }
-        loop {
-            match self.events.try_recv() {
-                Ok(Event::Progress(p)) => self.progress = p,
-                Ok(Event::Password(prompt)) => {
-                    self.password.clear();
-                    self.focus_password = true;
-                    self.prompt = Some(prompt);
-                }
-                Ok(Event::Done(result)) => return LoadOutcome::Done(*result),
-                Err(TryRecvError::Empty) => return LoadOutcome::Pending,
-                Err(TryRecvError::Disconnected) => {
-                    return LoadOutcome::Done(Err(OpenError::Io {
-                        path: self.path.clone(),
-                        source: std::io::Error::other("the loader thread stopped unexpectedly"),
-                    }));
-                }
+        let (progress, prompt, password, focus) = (
+            &mut self.progress,
+            &mut self.prompt,
+            &mut self.password,
+            &mut self.focus_password,
+        );
+        let outcome = self.job.poll_with(|event| match event {
+            Event::Progress(p) => *progress = p,
+            Event::Password(p) => {
+                password.clear();
+                *focus = true;
+                *prompt = Some(p);
             }
+        });
+        match outcome {
+            Poll::Pending => LoadOutcome::Pending,
+            Poll::Ready(result) => LoadOutcome::Done(result),
+            Poll::Lost => LoadOutcome::Done(Err(OpenError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other("the loader thread stopped unexpectedly"),
+            })),
         }
     }
 
@@ -136,7 +139,7 @@ impl Loader {
     }
 
     pub fn cancel(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.job.cancel();
         if self.prompt.take().is_some() {
             let _ = self.answers.send(None);
         }

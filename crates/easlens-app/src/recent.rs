@@ -1,12 +1,10 @@
-//! The recent-files list, persisted with eframe's storage (most recent first, at most
-//! [`MAX_RECENT`], files that no longer exist are still listed but shown disabled).
+//! The recent-files list, kept between runs in the preferences (`prefs`): most recent first, at
+//! most [`MAX_RECENT`], files that no longer exist are still listed but shown disabled.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const MAX_RECENT: usize = 10;
-/// The key under which the list is stored.
-pub const STORAGE_KEY: &str = "easlens-recent-files";
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

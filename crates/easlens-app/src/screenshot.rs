@@ -4,15 +4,17 @@
 //! display (2 pixels per point) that is already the 2× image. On a 1× display every pixel is
 //! doubled (nearest neighbour, so text stays sharp-edged): re-rendering at 2× would need the window
 //! to double in size, which X11 window managers and small screens refuse or apply late. The PNG is
-//! encoded and written on a worker thread to a file the user picked (rfd, off the UI thread).
+//! encoded and written by the `save-png` job to a file the user picked (the `save-dialog` job:
+//! rfd, off the UI thread); the read-back is the `screenshot` job, completed by the renderer.
 
 use eframe::egui;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use egui::{ColorImage, Rect};
+
+use super::jobs::{Job, Poll};
 
 /// The scale evidence images are rendered at.
 pub const SCALE: f32 = 2.0;
@@ -31,22 +33,23 @@ enum State {
     Idle,
     Choosing {
         target: Target,
-        rx: Receiver<Option<PathBuf>>,
+        dialog: Job<Option<PathBuf>>,
     },
     Settling {
-        job: Job,
+        shot: Shot,
         frames: u32,
     },
     Reading {
-        job: Job,
-        rx: Receiver<Arc<ColorImage>>,
+        shot: Shot,
+        image: Job<Arc<ColorImage>>,
     },
     Saving {
-        rx: Receiver<Result<PathBuf, String>>,
+        png: Job<Result<PathBuf, String>>,
     },
 }
 
-struct Job {
+/// One screenshot being taken.
+struct Shot {
     target: Target,
     path: PathBuf,
     started: Instant,
@@ -83,30 +86,24 @@ impl Screenshotter {
         if self.busy() {
             return;
         }
-        let (tx, rx) = channel();
-        let ctx2 = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("easlens-save-dialog".into())
-            .spawn(move || {
-                let mut d = rfd::FileDialog::new()
-                    .set_title("Save screenshot")
-                    .add_filter("PNG image", &["png"])
-                    .set_file_name(suggested);
-                if let Some(dir) = dir {
-                    d = d.set_directory(dir);
-                }
-                let _ = tx.send(d.save_file());
-                ctx2.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.state = State::Choosing { target, rx };
-        }
+        // Without a thread there is no dialog (and no screenshot), as when none is available.
+        let dialog = Job::start_on_thread("save-dialog", ctx, move |_| {
+            let mut d = rfd::FileDialog::new()
+                .set_title("Save screenshot")
+                .add_filter("PNG image", &["png"])
+                .set_file_name(suggested);
+            if let Some(dir) = dir {
+                d = d.set_directory(dir);
+            }
+            d.save_file()
+        });
+        self.state = State::Choosing { target, dialog };
     }
 
     /// Takes a screenshot into `path` without asking (used after the dialog, and by the bench mode).
     pub fn capture_to(&mut self, ctx: &egui::Context, target: Target, path: PathBuf) {
         self.state = State::Settling {
-            job: Job {
+            shot: Shot {
                 target,
                 path,
                 started: Instant::now(),
@@ -121,73 +118,65 @@ impl Screenshotter {
         let state = std::mem::replace(&mut self.state, State::Idle);
         self.state = match state {
             State::Idle => State::Idle,
-            State::Choosing { target, rx } => match rx.try_recv() {
-                Ok(Some(mut path)) => {
+            State::Choosing { target, mut dialog } => match dialog.poll() {
+                Poll::Ready(Some(mut path)) => {
                     if path.extension().is_none() {
                         path.set_extension("png");
                     }
                     self.capture_to(ctx, target, path);
                     return;
                 }
-                Ok(None) | Err(TryRecvError::Disconnected) => State::Idle,
-                Err(TryRecvError::Empty) => State::Choosing { target, rx },
+                Poll::Ready(None) | Poll::Lost => State::Idle,
+                Poll::Pending => State::Choosing { target, dialog },
             },
-            State::Settling { job, frames } => {
+            State::Settling { shot, frames } => {
                 if frames < SETTLE_FRAMES {
                     ctx.request_repaint();
                     State::Settling {
-                        job,
+                        shot,
                         frames: frames + 1,
                     }
                 } else {
-                    let (tx, rx) = channel();
-                    let c = ctx.clone();
-                    ctx.request_screenshot(move |image| {
-                        let _ = tx.send(image);
-                        c.request_repaint();
-                    });
-                    State::Reading { job, rx }
+                    let (image, completion) = Job::external("screenshot", ctx);
+                    ctx.request_screenshot(move |image| completion.complete(image));
+                    State::Reading { shot, image }
                 }
             }
-            State::Reading { job, rx } => match rx.try_recv() {
-                Ok(image) => {
+            State::Reading { shot, mut image } => match image.poll() {
+                Poll::Ready(image) => {
                     let ppp = ctx.pixels_per_point();
-                    let region = match (job.target, inspector) {
+                    let region = match (shot.target, inspector) {
                         (Target::Inspector, Some(rect)) => image.region(&rect, Some(ppp)),
                         _ => (*image).clone(),
                     };
                     let factor = (SCALE / ppp).round().max(1.0) as usize;
-                    let (tx, rx) = channel();
-                    let c = ctx.clone();
-                    let path = job.path.clone();
-                    let _ = std::thread::Builder::new()
-                        .name("easlens-save-png".into())
-                        .spawn(move || {
-                            let _ = tx.send(write_png(&path, &upscale(&region, factor)).map(|()| path));
-                            c.request_repaint();
-                        });
-                    State::Saving { rx }
+                    let path = shot.path.clone();
+                    // Without a thread the PNG is not written, and nothing is reported.
+                    let png = Job::start_on_thread("save-png", ctx, move |_| {
+                        write_png(&path, &upscale(&region, factor)).map(|()| path)
+                    });
+                    State::Saving { png }
                 }
-                Err(TryRecvError::Empty) if job.started.elapsed() < TIMEOUT => {
+                Poll::Pending if shot.started.elapsed() < TIMEOUT => {
                     ctx.request_repaint_after(Duration::from_millis(50));
-                    State::Reading { job, rx }
+                    State::Reading { shot, image }
                 }
-                Err(_) => {
+                Poll::Pending | Poll::Lost => {
                     self.message = Some((false, "The screenshot could not be read back from the renderer".into()));
                     State::Idle
                 }
             },
-            State::Saving { rx } => match rx.try_recv() {
-                Ok(Ok(path)) => {
+            State::Saving { mut png } => match png.poll() {
+                Poll::Ready(Ok(path)) => {
                     self.message = Some((true, format!("Saved {}", path.display())));
                     State::Idle
                 }
-                Ok(Err(e)) => {
+                Poll::Ready(Err(e)) => {
                     self.message = Some((false, e));
                     State::Idle
                 }
-                Err(TryRecvError::Empty) => State::Saving { rx },
-                Err(TryRecvError::Disconnected) => State::Idle,
+                Poll::Pending => State::Saving { png },
+                Poll::Lost => State::Idle,
             },
         };
     }

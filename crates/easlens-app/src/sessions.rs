@@ -1,16 +1,20 @@
 //! The sessions table: a virtualized, sortable table over the visible rows (a `Vec<u32>` of
 //! positions in `Capture::sessions`, rebuilt only when the capture or the sort changes), keyboard
-//! navigation, and highlights with a colour and a glyph per reason.
+//! navigation, and highlights with a colour and a glyph per reason. What each cell says comes from
+//! the engine (`overview`); folder names from the capture's analysis.
 
 use eframe::egui;
 use egui::{Align, Color32, Key, Modifiers, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::capture::{Capture, LabelStyle, Session};
-use easlens_core::eas::session::{Highlight, StatusEntry};
+use easlens_core::capture::{Capture, LabelStyle};
+use easlens_core::eas::session::Highlight;
 use easlens_core::eas::status::{Verdict, http_meaning};
 use easlens_core::http::Side;
+use easlens_core::overview::{
+    device_label, folder_labels, main_highlight, request_size, response_size, throttle_label, worst_status,
+};
 
 /// Glyph and name of each highlight reason.
 pub fn highlight_glyph(h: Highlight) -> (&'static str, &'static str) {
@@ -33,24 +37,6 @@ pub fn highlight_color(h: Highlight, dark: bool) -> Color32 {
     }
 }
 
-/// The reason that colours a row: HTTP beats throttling beats Status.
-fn main_highlight(s: &Session) -> Option<Highlight> {
-    let hl = &s.eas.as_ref()?.highlights;
-    [Highlight::Http, Highlight::Throttle, Highlight::Status]
-        .into_iter()
-        .find(|h| hl.contains(h))
-}
-
-/// The response Status that matters most: the first failure, else the first unknown, else the first.
-pub fn worst_status(s: &Session) -> Option<&StatusEntry> {
-    let eas = s.eas.as_ref()?;
-    let resp = || eas.statuses.iter().filter(|e| e.side == Side::Response);
-    resp()
-        .find(|e| e.verdict == Verdict::Failure)
-        .or_else(|| resp().find(|e| e.verdict == Verdict::Unknown))
-        .or_else(|| resp().next())
-}
-
 pub fn format_size(n: u64) -> String {
     if n < 1024 {
         format!("{n} B")
@@ -67,41 +53,6 @@ pub fn format_duration(ms: f64) -> String {
         format!("{ms:.0} ms")
     } else {
         format!("{:.1} s", ms / 1000.0)
-    }
-}
-
-fn request_size(s: &Session) -> u64 {
-    s.request.as_ref().map_or(0, |r| r.body.stored_len)
-}
-
-fn response_size(s: &Session) -> u64 {
-    s.response.as_ref().map_or(0, |r| r.body.stored_len)
-}
-
-/// The session's CollectionIds, each with the folder name a FolderSync in the capture gave it.
-fn folder(s: &Session, names: &FolderNames) -> String {
-    let Some(e) = &s.eas else { return String::new() };
-    let labels: Vec<String> = e.collection_ids.iter().map(|id| names.label(id)).collect();
-    labels.join(", ")
-}
-
-fn device(s: &Session) -> String {
-    let Some(e) = &s.eas else { return String::new() };
-    match (&e.device_type, &e.device_id) {
-        (Some(t), Some(id)) => format!("{t} {id}"),
-        (Some(t), None) => t.clone(),
-        (None, Some(id)) => id.clone(),
-        (None, None) => String::new(),
-    }
-}
-
-fn throttle(s: &Session) -> String {
-    let Some(e) = &s.eas else { return String::new() };
-    match (&e.headers.throttle, &e.headers.retry_after) {
-        (Some(t), Some(r)) => format!("{t} · retry {r} s"),
-        (Some(t), None) => t.clone(),
-        (None, Some(r)) => format!("retry {r} s"),
-        (None, None) => String::new(),
     }
 }
 
@@ -147,8 +98,6 @@ pub struct SessionsPanel {
     /// A scroll position (in rows) to jump to on the next frame (bench mode).
     scroll_offset_rows: Option<usize>,
     page_rows: usize,
-    /// Folder names from the capture's FolderSync responses.
-    folders: FolderNames,
 }
 
 impl Default for SessionsPanel {
@@ -162,7 +111,6 @@ impl Default for SessionsPanel {
             scroll_to_selected: false,
             scroll_offset_rows: None,
             page_rows: 10,
-            folders: FolderNames::default(),
         }
     }
 }
@@ -171,23 +119,24 @@ const ROW_HEIGHT: f32 = 20.0;
 
 impl SessionsPanel {
     /// A new capture: every session visible, nothing selected.
-    pub fn reset(&mut self, capture: &Capture) {
+    /// `folders`: the capture's folder names (from its analysis), shown and sorted by in the
+    /// Folder column.
+    pub fn reset(&mut self, capture: &Capture, folders: Option<&FolderNames>) {
         *self = SessionsPanel {
             sort: self.sort,
             ascending: self.ascending,
-            folders: FolderNames::build(capture),
             ..SessionsPanel::default()
         };
-        self.rebuild(capture);
+        self.rebuild(capture, folders);
     }
 
     /// Restricts the rows to `rows` (positions in `Capture::sessions`); `None` shows every session.
-    pub fn set_filter(&mut self, capture: &Capture, rows: Option<Vec<u32>>) {
+    pub fn set_filter(&mut self, capture: &Capture, folders: Option<&FolderNames>, rows: Option<Vec<u32>>) {
         self.filtered = rows;
-        self.rebuild(capture);
+        self.rebuild(capture, folders);
     }
 
-    fn rebuild(&mut self, capture: &Capture) {
+    fn rebuild(&mut self, capture: &Capture, folders: Option<&FolderNames>) {
         let mut rows = match &self.filtered {
             Some(r) => r.clone(),
             None => (0..capture.sessions.len() as u32).collect(),
@@ -204,15 +153,15 @@ impl SessionsPanel {
             SortColumn::Command => {
                 rows.sort_by_cached_key(|i| key(i).command_label(LabelStyle::WINDOW).to_ascii_lowercase())
             }
-            SortColumn::Folder => rows.sort_by_cached_key(|i| folder(key(i), &self.folders)),
+            SortColumn::Folder => rows.sort_by_cached_key(|i| folder_labels(key(i), folders)),
             SortColumn::Http => rows.sort_by_key(|i| key(i).http_status()),
             SortColumn::EasStatus => rows.sort_by_key(|i| {
                 worst_status(key(i)).map(|s| (s.verdict != Verdict::Failure, s.value.unwrap_or(u32::MAX)))
             }),
-            SortColumn::Throttle => rows.sort_by_cached_key(|i| throttle(key(i))),
+            SortColumn::Throttle => rows.sort_by_cached_key(|i| throttle_label(key(i))),
             SortColumn::RequestSize => rows.sort_by_key(|i| request_size(key(i))),
             SortColumn::ResponseSize => rows.sort_by_key(|i| response_size(key(i))),
-            SortColumn::Device => rows.sort_by_cached_key(|i| device(key(i))),
+            SortColumn::Device => rows.sort_by_cached_key(|i| device_label(key(i))),
         }
         if !self.ascending {
             rows.reverse();
@@ -305,7 +254,7 @@ impl SessionsPanel {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, folders: Option<&FolderNames>) {
         if self.visible.is_empty() && self.filtered.is_some() {
             // Instead of the table (a label after it would grow the resizable panel every frame).
             ui.centered_and_justified(|ui| {
@@ -414,7 +363,7 @@ impl SessionsPanel {
                     let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
                     cell(&mut row, text(dur));
                     cell(&mut row, text(s.command_label(LabelStyle::WINDOW)));
-                    let f = folder(s, &self.folders);
+                    let f = folder_labels(s, folders);
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
                         let r = ui.add(egui::Label::new(text(f.clone())).truncate());
@@ -471,7 +420,7 @@ impl SessionsPanel {
                             });
                         }
                     });
-                    let t = throttle(s);
+                    let t = throttle_label(s);
                     if t.is_empty() {
                         cell(&mut row, text(t));
                     } else {
@@ -494,7 +443,7 @@ impl SessionsPanel {
                         .map(|_| format_size(response_size(s)))
                         .unwrap_or_default();
                     cell(&mut row, text(resp));
-                    cell(&mut row, text(device(s)));
+                    cell(&mut row, text(device_label(s)));
                     if row.response().clicked() {
                         clicked_row = Some(i);
                     }
@@ -507,7 +456,7 @@ impl SessionsPanel {
                 self.sort = col;
                 self.ascending = true;
             }
-            self.rebuild(capture);
+            self.rebuild(capture, folders);
         }
         if let Some(i) = clicked_row {
             self.selected = Some(i);

@@ -1,54 +1,48 @@
 //! The SyncKey chains view: per device and folder (and the FolderSync hierarchy), every request
 //! key → response key with the marks the engine (`analysis::synckey`) put on it: reset to 0,
-//! the same key sent again, a key that does not follow, Status 3 / 12, HTTP errors.
+//! the same key sent again, a key that does not follow, Status 3 / 12, HTTP errors. A click on a
+//! session shows it in the inspector (pushed as [`AppCommand`]s).
 
 use eframe::egui;
 
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
+use super::View;
+use super::command::{AppCommand, Commands};
 use super::findings::severity_style;
 use easlens_core::analysis::findings::Severity;
 use easlens_core::analysis::folders::FolderNames;
 use easlens_core::analysis::synckey::{Chain, Mark, SyncKeyChains};
 
-/// Text, colour class (0 normal, 1 warning, 2 error) and explanation of a mark.
-fn mark_style(m: Mark) -> (&'static str, u8, &'static str) {
+/// Text and explanation of a mark.
+fn mark_text(m: Mark) -> (&'static str, &'static str) {
     match m {
         Mark::Initial => (
             "initial",
-            0,
             "SyncKey 0 as the first key: the normal initial synchronisation",
         ),
         Mark::Reset => (
             "reset to 0",
-            2,
             "SyncKey 0 after a non-zero key: everything is synchronised again",
         ),
         Mark::Repeated => (
             "same key again",
-            1,
             "the device sent the previous key although the server gave a new one",
         ),
         Mark::Unexpected => (
             "unexpected key",
-            1,
             "the key follows neither the last response nor the last request",
         ),
         Mark::InvalidKey => (
             "invalid key",
-            2,
             "Status 3 (Sync) / 9 (FolderSync): the server does not know the key",
         ),
-        Mark::HierarchyChanged => ("hierarchy changed", 1, "Status 12: the client must run FolderSync"),
-        Mark::Failed => ("failed", 2, "a failing Status for this collection"),
-        Mark::HttpError => ("HTTP error", 2, "a non-2xx answer: no new key"),
-        Mark::NoResponse => ("no response", 1, "the session ended without a response"),
+        Mark::HierarchyChanged => ("hierarchy changed", "Status 12: the client must run FolderSync"),
+        Mark::Failed => ("failed", "a failing Status for this collection"),
+        Mark::HttpError => ("HTTP error", "a non-2xx answer: no new key"),
+        Mark::NoResponse => ("no response", "the session ended without a response"),
     }
-}
-
-fn chain_has_problem(c: &Chain) -> bool {
-    c.links.iter().any(|l| l.marks.iter().any(|m| mark_style(*m).1 > 0))
 }
 
 #[derive(Default)]
@@ -61,30 +55,31 @@ impl SyncKeysPanel {
         self.selected = None;
     }
 
-    /// Draws the chains; returns the session position the user clicked.
+    /// Draws the chains.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         chains: Option<&SyncKeyChains>,
         folders: Option<&FolderNames>,
-    ) -> Option<u32> {
+        out: &mut Commands,
+    ) {
         let Some(chains) = chains else {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Following the SyncKeys…");
             });
-            return None;
+            return;
         };
         if chains.chains.is_empty() {
             ui.label(RichText::new("No Sync or FolderSync request in this capture.").weak());
-            return None;
+            return;
         }
         let dark = ui.visuals().dark_mode;
         let warn = severity_style(Severity::Warning, dark).0;
         let err = severity_style(Severity::Error, dark).0;
         let selected = *self
             .selected
-            .get_or_insert_with(|| chains.chains.iter().position(chain_has_problem).unwrap_or(0));
+            .get_or_insert_with(|| chains.chains.iter().position(Chain::has_problem).unwrap_or(0));
         let mut clicked = None;
         ui.horizontal_top(|ui| {
             // The chains, problem ones marked.
@@ -105,7 +100,7 @@ impl SyncKeysPanel {
                                         folders.map_or(c.collection.clone(), |f| f.label(&c.collection))
                                     )
                                 };
-                                let problem = chain_has_problem(c);
+                                let problem = c.has_problem();
                                 let text =
                                     format!("{}{name} · {} requests", if problem { "△ " } else { "" }, c.links.len());
                                 let rt = if problem {
@@ -187,15 +182,15 @@ impl SyncKeysPanel {
                             });
                             row.col(|ui| {
                                 for m in &l.marks {
-                                    let (text, level, why) = mark_style(*m);
+                                    let (text, why) = mark_text(*m);
                                     let mut t = RichText::new(text);
                                     if *m == Mark::Repeated && l.repeat > 1 {
                                         t = RichText::new(format!("{text} ×{}", l.repeat));
                                     }
-                                    let t = match level {
-                                        2 => t.color(err).strong(),
-                                        1 => t.color(warn),
-                                        _ => t.weak(),
+                                    let t = match m.severity() {
+                                        Some(Severity::Error) => t.color(err).strong(),
+                                        Some(_) => t.color(warn),
+                                        None => t.weak(),
                                     };
                                     ui.label(t).on_hover_text(why);
                                 }
@@ -204,6 +199,9 @@ impl SyncKeysPanel {
                     });
             });
         });
-        clicked
+        if let Some(i) = clicked {
+            out.push(AppCommand::SelectSession(i));
+            out.push(AppCommand::ShowView(View::Inspector));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The timeline: every visible session as a point (x = when it started, y = its command), coloured
 //! by outcome with the same colours and names as the session table, SyncKey resets and throttling
-//! marked with vertical lines. Zoom with the wheel (Ctrl) and drag; a click selects the session.
+//! marked with vertical lines (the sessions the engine's analysis lists, turned into lines once per
+//! capture). Zoom with the wheel (Ctrl) and drag; a click selects the session (an [`AppCommand`]).
 
 use eframe::egui;
 
@@ -8,11 +9,15 @@ use chrono::{DateTime, FixedOffset};
 use egui::Color32;
 use egui_plot::{HoverPosition, Legend, LineStyle, MarkerShape, Plot, PlotPoints, Points, VLine};
 
+use super::command::{AppCommand, Commands};
 use super::sessions::highlight_color;
+use easlens_core::analysis::Analysis;
 use easlens_core::capture::{Capture, LabelStyle};
 use easlens_core::eas::session::Highlight;
+use easlens_core::overview::{commands_by_frequency, timeline_outcome};
 
 /// A vertical marker: session position, colour, legend name.
+#[derive(Clone)]
 pub struct Marker {
     pub session: u32,
     pub color: Color32,
@@ -27,6 +32,8 @@ pub struct Timeline {
     lanes: Vec<String>,
     /// (x seconds, lane, session position, outcome)
     points: Vec<(f64, usize, u32, Option<Highlight>)>,
+    /// The vertical lines and what they were built for: (SyncKey resets known, dark theme).
+    markers: Option<((bool, bool), Vec<Marker>)>,
 }
 
 const OUTCOMES: [(Option<Highlight>, &str); 4] = [
@@ -37,6 +44,39 @@ const OUTCOMES: [(Option<Highlight>, &str); 4] = [
 ];
 
 impl Timeline {
+    /// A new capture: its marker lines are built again.
+    pub fn clear_markers(&mut self) {
+        self.markers = None;
+    }
+
+    /// The vertical lines: throttled responses (known as soon as the capture is open) and, once
+    /// the analysis is `complete`, SyncKey resets. Built when that or the theme changes.
+    pub fn markers(&mut self, analysis: &Analysis, complete: bool, dark: bool) -> &[Marker] {
+        let key = (complete, dark);
+        if self.markers.as_ref().is_none_or(|(k, _)| *k != key) {
+            let throttle = highlight_color(Highlight::Throttle, dark);
+            let mut markers: Vec<Marker> = analysis
+                .throttled()
+                .iter()
+                .map(|&i| Marker {
+                    session: i,
+                    color: throttle,
+                    name: "throttled (X-MS-ASThrottle)",
+                })
+                .collect();
+            if complete {
+                let reset = highlight_color(Highlight::Http, dark);
+                markers.extend(analysis.synckey_resets().iter().map(|&i| Marker {
+                    session: i,
+                    color: reset,
+                    name: "SyncKey reset to 0",
+                }));
+            }
+            self.markers = Some((key, markers));
+        }
+        self.markers.as_ref().map_or(&[], |(_, m)| m)
+    }
+
     fn rebuild(&mut self, capture: &Capture, rows: &[u32]) {
         let key = (capture.sessions.len(), rows.len(), rows.first().copied());
         if self.rows_key == Some(key) {
@@ -46,16 +86,7 @@ impl Timeline {
         let start = |i: u32| capture.sessions[i as usize].timers.started();
         self.base = rows.iter().filter_map(|&i| start(i)).min();
         // Lanes: commands by how often they occur, the most frequent at the bottom.
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for &i in rows {
-            let c = capture.sessions[i as usize].command_label(LabelStyle::WINDOW);
-            match counts.iter_mut().find(|(n, _)| *n == c) {
-                Some((_, k)) => *k += 1,
-                None => counts.push((c, 1)),
-            }
-        }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        self.lanes = counts.into_iter().map(|(n, _)| n).collect();
+        self.lanes = commands_by_frequency(capture, rows);
         self.points.clear();
         let Some(base) = self.base else { return };
         for &i in rows {
@@ -64,29 +95,30 @@ impl Timeline {
             let x = (t - base).num_milliseconds() as f64 / 1000.0;
             let c = s.command_label(LabelStyle::WINDOW);
             let lane = self.lanes.iter().position(|l| *l == c).unwrap_or(0);
-            // Throttling is what a timeline is read for, so it beats the 503 it comes with.
-            let hl = s.eas.as_ref().and_then(|e| {
-                [Highlight::Throttle, Highlight::Http, Highlight::Status]
-                    .into_iter()
-                    .find(|h| e.highlights.contains(h))
-            });
-            let hl = hl.or_else(|| {
-                s.http_status()
-                    .filter(|c| !(200..300).contains(c))
-                    .map(|_| Highlight::Http)
-            });
-            self.points.push((x, lane, i, hl));
+            self.points.push((x, lane, i, timeline_outcome(s)));
         }
     }
 
-    /// Draws the timeline of `rows`; returns the session the user clicked.
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, rows: &[u32], markers: &[Marker]) -> Option<u32> {
+    /// Draws the timeline of `rows` with the lines of `analysis` (`complete`: all of it computed).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        capture: &Capture,
+        rows: &[u32],
+        analysis: Option<(&Analysis, bool)>,
+        out: &mut Commands,
+    ) {
         self.rebuild(capture, rows);
         let Some(base) = self.base else {
             ui.label("The visible sessions have no start times to plot.");
-            return None;
+            return;
         };
         let dark = ui.visuals().dark_mode;
+        let markers = match analysis {
+            Some((a, complete)) => self.markers(a, complete, dark).to_vec(),
+            None => Vec::new(),
+        };
+        let markers = &markers;
         let lanes = self.lanes.clone();
         let ok_color = if dark {
             Color32::from_rgb(120, 170, 230)
@@ -157,7 +189,7 @@ impl Timeline {
             && let Some(pos) = response.response.interact_pointer_pos()
         {
             let t = &response.transform;
-            return self
+            let nearest = self
                 .points
                 .iter()
                 .map(|p| {
@@ -167,7 +199,9 @@ impl Timeline {
                 .filter(|(d, _)| *d <= 12.0)
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, i)| i);
+            if let Some(i) = nearest {
+                out.push(AppCommand::SelectSession(i));
+            }
         }
-        None
     }
 }

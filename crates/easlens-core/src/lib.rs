@@ -18,6 +18,8 @@
 //!   (computed while reading), bodies read back and decoded on demand.
 //! - [`analysis`] — analysis over a whole capture: item history by any id, folder names, SyncKey
 //!   chains per collection and the findings engine.
+//! - [`overview`] — what a list of sessions shows of each one: worst Status,
+//!   highlight, device, throttling, folders.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 //! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
 
@@ -28,6 +30,7 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod overview;
 pub mod readers;
 pub mod report;
 // The data-file reader shared with build.rs, which also uses the parts the crate does not.

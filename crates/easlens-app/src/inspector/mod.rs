@@ -1,7 +1,9 @@
 //! The inspector: the selected session's request and response side by side (stacked when the
 //! window is narrow), with XML, Headers, Query, Raw and Hex tabs. Everything shown comes from the
 //! engine (`Capture::body_view`, the session's `EasSummary`, `parse_request_target`); bodies are
-//! shown through a virtualized per-line view so a 10 MB body costs only its visible lines.
+//! shown through a virtualized per-line view so a 10 MB body costs only its visible lines. Big
+//! bodies are decoded by the `decode` job. What the user asks of the rest of the window (follow an
+//! item, the "Copied …" message) is pushed as an [`AppCommand`].
 
 mod pane;
 mod tabs;
@@ -9,10 +11,11 @@ mod view;
 
 use eframe::egui;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::RichText;
 
+use super::command::{AppCommand, Commands};
+use super::jobs::{BODIES_INLINE_BELOW, Job, Poll};
 use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::status::{Verdict, http_meaning};
 use easlens_core::http::Side;
@@ -37,9 +40,6 @@ const TABS: [(Tab, &str); 5] = [
     (Tab::Hex, "Hex"),
 ];
 
-/// Bodies larger than this (as stored, both sides together) are decoded on a worker thread.
-const DECODE_IN_BACKGROUND_FROM: u64 = 256 * 1024;
-
 /// State of the inspector.
 pub struct Inspector {
     pub tab: Tab,
@@ -50,8 +50,8 @@ pub struct Inspector {
     session: Option<u32>,
     request: Pane,
     response: Pane,
-    /// Bodies being decoded off the UI thread: (session, result channel).
-    decoding: Option<(u32, Receiver<(Pane, Pane)>)>,
+    /// Bodies being decoded off the UI thread: (session, job).
+    decoding: Option<(u32, Job<(Pane, Pane)>)>,
     /// Search within the bodies of the XML and Raw tabs.
     pub find_text: String,
     /// What the matches were computed for: (needle, session, tab, panes reloaded).
@@ -59,10 +59,6 @@ pub struct Inspector {
     hits: Vec<(Side, usize)>,
     hit: usize,
     scroll_to_hit: bool,
-    /// What was last copied, for the status bar (taken by the app).
-    copied: Option<String>,
-    /// An item id the user asked to follow (taken by the app, which opens the history view).
-    follow: Option<String>,
 }
 
 impl Default for Inspector {
@@ -80,8 +76,6 @@ impl Default for Inspector {
             hits: Vec::new(),
             hit: 0,
             scroll_to_hit: false,
-            copied: None,
-            follow: None,
         }
     }
 }
@@ -106,13 +100,8 @@ impl Inspector {
         self.hits.len()
     }
 
-    /// The item id the user chose in "Follow item", once.
-    pub fn take_follow(&mut self) -> Option<String> {
-        self.follow.take()
-    }
-
     /// The item menu: every id of the session's item operations, to follow through the capture.
-    fn follow_menu(&mut self, ui: &mut egui::Ui, session: &Session) {
+    fn follow_menu(&mut self, ui: &mut egui::Ui, session: &Session, out: &mut Commands) {
         let Some(eas) = &session.eas else { return };
         let mut ids: Vec<(String, String)> = Vec::new();
         for op in eas.items.iter() {
@@ -132,7 +121,7 @@ impl Inspector {
             egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
                 for (id, label) in &ids {
                     if ui.button(label).clicked() {
-                        self.follow = Some(id.clone());
+                        out.push(AppCommand::FollowItem(id.clone()));
                         ui.close();
                     }
                 }
@@ -142,27 +131,28 @@ impl Inspector {
         .on_hover_text("Show every operation on one of this session's items across the capture");
     }
 
-    /// What was copied since the last call ("Response XML"), for the status bar.
-    pub fn take_copied(&mut self) -> Option<String> {
-        self.copied.take()
-    }
-
     fn sync(&mut self, capture: &Arc<Capture>, selected: Option<u32>, ctx: &egui::Context) {
-        if let Some((i, rx)) = &self.decoding {
-            match rx.try_recv() {
-                Ok((request, response)) if Some(*i) == self.session => {
+        if self.session != selected {
+            self.select(capture, selected, ctx);
+        }
+        if let Some((i, job)) = &mut self.decoding {
+            match job.poll() {
+                Poll::Ready((request, response)) if Some(*i) == self.session => {
                     self.request = request;
                     self.response = response;
                     self.decoding = None;
                     self.find_key = None;
                 }
-                Ok(_) | Err(TryRecvError::Disconnected) => self.decoding = None,
-                Err(TryRecvError::Empty) => {}
+                Poll::Ready(_) | Poll::Lost => self.decoding = None,
+                Poll::Pending => {}
             }
         }
-        if self.session == selected {
-            return;
-        }
+    }
+
+    /// Shows `selected`: its bodies decoded now, or by the `decode` job when they are big
+    /// ([`BODIES_INLINE_BELOW`] both sides together, as stored; the job
+    /// runs inline, and is done at once, when no thread can be started).
+    fn select(&mut self, capture: &Arc<Capture>, selected: Option<u32>, ctx: &egui::Context) {
         self.session = selected;
         self.find_key = None;
         let Some(i) = selected else {
@@ -173,7 +163,7 @@ impl Inspector {
         let size =
             s.request.as_ref().map_or(0, |r| r.body.stored_len) + s.response.as_ref().map_or(0, |r| r.body.stored_len);
         let reveal = self.reveal;
-        if size < DECODE_IN_BACKGROUND_FROM {
+        if size < BODIES_INLINE_BELOW {
             self.request = Pane::load(capture, i as usize, Side::Request, reveal);
             self.response = Pane::load(capture, i as usize, Side::Response, reveal);
             self.decoding = None;
@@ -181,25 +171,14 @@ impl Inspector {
         }
         self.request = Pane::empty(Side::Request);
         self.response = Pane::empty(Side::Response);
-        let (tx, rx) = channel();
-        let (c, ctx) = (capture.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("easlens-decode".into())
-            .spawn(move || {
-                let panes = (
-                    Pane::load(&c, i as usize, Side::Request, reveal),
-                    Pane::load(&c, i as usize, Side::Response, reveal),
-                );
-                let _ = tx.send(panes);
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.decoding = Some((i, rx)),
-            Err(_) => {
-                self.request = Pane::load(capture, i as usize, Side::Request, reveal);
-                self.response = Pane::load(capture, i as usize, Side::Response, reveal);
-            }
-        }
+        let c = capture.clone();
+        let job = Job::start("decode", ctx, move |_| {
+            (
+                Pane::load(&c, i as usize, Side::Request, reveal),
+                Pane::load(&c, i as usize, Side::Response, reveal),
+            )
+        });
+        self.decoding = Some((i, job));
     }
 
     /// Recomputes the search matches when the needle, the session or the tab changed.
@@ -287,7 +266,7 @@ impl Inspector {
         });
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Arc<Capture>, selected: Option<u32>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Arc<Capture>, selected: Option<u32>, out: &mut Commands) {
         self.sync(capture, selected, ui.ctx());
         let Some(index) = self.session else {
             ui.centered_and_justified(|ui| {
@@ -304,7 +283,7 @@ impl Inspector {
             ui.separator();
             ui.checkbox(&mut self.reveal, "Reveal credentials")
                 .on_hover_text("Show Authorization and cookie values (masked by default)");
-            self.follow_menu(ui, session);
+            self.follow_menu(ui, session, out);
             if self.tab == Tab::Hex {
                 ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
                     .on_hover_text("Hex of the body after de-chunking and decompression instead of as stored");
@@ -371,7 +350,10 @@ impl Inspector {
         }
         if let Some((what, text)) = copied {
             ui.ctx().copy_text(text);
-            self.copied = Some(what);
+            out.push(AppCommand::Notify(format!(
+                "Copied the {} to the clipboard",
+                what.to_lowercase()
+            )));
         }
     }
 

@@ -94,9 +94,10 @@ pub struct Findings {
 }
 
 impl Findings {
+    /// The findings of `capture` alone (as [`Analysis::findings`](super::Analysis::findings)
+    /// computes them).
     pub fn build(capture: &Capture) -> Findings {
-        let chains = SyncKeyChains::build(capture);
-        Self::from_sessions(&capture.sessions, &chains)
+        super::Analysis::new(capture).findings().clone()
     }
 
     /// With chains already built (the UI shows them too).

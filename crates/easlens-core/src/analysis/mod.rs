@@ -10,6 +10,9 @@
 //! - [`findings`] — the findings engine: the known failure patterns, each with a rule id, a
 //!   severity, its evidence sessions and an explanation.
 //! - [`rules`] — the findings rules as data (`rules.tsv`): ids, severities, titles, explanations.
+//!
+//! [`Analysis`] is the one aggregate of these over a capture: the window computes it once when a
+//! capture opens, the CLI subcommands ask it for the parts they print.
 
 pub mod findings;
 pub mod folders;
@@ -19,9 +22,127 @@ pub mod rules;
 mod rules_tsv;
 pub mod synckey;
 
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+
 use chrono::{DateTime, FixedOffset};
 
-use crate::capture::Session;
+use crate::capture::{Capture, Session};
+use findings::Findings;
+use folders::FolderNames;
+use history::HistoryIndex;
+use synckey::{Mark, SyncKeyChains};
+
+/// Everything the engine computes over a whole capture: the item history index, the folder
+/// names, the SyncKey chains, the findings and the sessions a timeline marks.
+///
+/// Each part is computed once, on first use, by the one recipe below ([`Analysis::findings`]
+/// reuses [`Analysis::chains`]), so a caller that needs only some parts (a CLI subcommand) pays
+/// only for those, and one that needs them all calls [`Analysis::complete`] (the window does, on a
+/// worker thread, while it already shows [`Analysis::folders`]). `C` is how the capture is held:
+/// `&Capture`, or `Arc<Capture>` to move the analysis to another thread.
+pub struct Analysis<C: Deref<Target = Capture> = Arc<Capture>> {
+    capture: C,
+    folders: OnceLock<FolderNames>,
+    history: OnceLock<HistoryIndex>,
+    chains: OnceLock<SyncKeyChains>,
+    findings: OnceLock<Findings>,
+    throttled: OnceLock<Vec<u32>>,
+    synckey_resets: OnceLock<Vec<u32>>,
+}
+
+impl<C: Deref<Target = Capture>> Analysis<C> {
+    /// The analysis of `capture`, nothing computed yet.
+    pub fn new(capture: C) -> Analysis<C> {
+        Analysis {
+            capture,
+            folders: OnceLock::new(),
+            history: OnceLock::new(),
+            chains: OnceLock::new(),
+            findings: OnceLock::new(),
+            throttled: OnceLock::new(),
+            synckey_resets: OnceLock::new(),
+        }
+    }
+
+    /// The analysis of `capture` with every part computed.
+    pub fn build(capture: C) -> Analysis<C> {
+        let analysis = Analysis::new(capture);
+        analysis.complete();
+        analysis
+    }
+
+    /// Computes every part not computed yet.
+    pub fn complete(&self) {
+        self.folders();
+        self.throttled();
+        self.history();
+        self.findings();
+        self.synckey_resets();
+    }
+
+    /// True when every part has been computed (reading any part then costs nothing).
+    pub fn is_complete(&self) -> bool {
+        self.folders.get().is_some()
+            && self.history.get().is_some()
+            && self.chains.get().is_some()
+            && self.findings.get().is_some()
+            && self.throttled.get().is_some()
+            && self.synckey_resets.get().is_some()
+    }
+
+    /// The capture analysed.
+    pub fn capture(&self) -> &Capture {
+        &self.capture
+    }
+
+    /// What the capture calls its folders.
+    pub fn folders(&self) -> &FolderNames {
+        self.folders.get_or_init(|| FolderNames::build(&self.capture))
+    }
+
+    /// Every item operation, by id.
+    pub fn history(&self) -> &HistoryIndex {
+        self.history.get_or_init(|| HistoryIndex::build(&self.capture))
+    }
+
+    /// The SyncKey chain of each collection and of the folder hierarchy.
+    pub fn chains(&self) -> &SyncKeyChains {
+        self.chains.get_or_init(|| SyncKeyChains::build(&self.capture))
+    }
+
+    /// The known failure patterns, most severe first.
+    pub fn findings(&self) -> &Findings {
+        self.findings
+            .get_or_init(|| Findings::from_sessions(&self.capture.sessions, self.chains()))
+    }
+
+    /// Positions (in `Capture::sessions`) of the responses Exchange throttled, in capture order.
+    pub fn throttled(&self) -> &[u32] {
+        self.throttled.get_or_init(|| {
+            (0..self.capture.sessions.len() as u32)
+                .filter(|&i| {
+                    self.capture.sessions[i as usize]
+                        .eas
+                        .as_ref()
+                        .is_some_and(|e| e.throttled())
+                })
+                .collect()
+        })
+    }
+
+    /// Positions of the requests that reset a SyncKey to 0, chain after chain.
+    pub fn synckey_resets(&self) -> &[u32] {
+        self.synckey_resets.get_or_init(|| {
+            self.chains()
+                .chains
+                .iter()
+                .flat_map(|c| c.links.iter().filter(|l| l.has(Mark::Reset)))
+                .map(|l| l.position as u32)
+                .collect()
+        })
+    }
+}
 
 /// The device a session belongs to: its DeviceId, else its user, else `""` (one unnamed device).
 pub(crate) fn device_of(s: &Session) -> &str {

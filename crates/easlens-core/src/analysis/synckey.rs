@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::findings::Severity;
 use super::{device_of, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
@@ -50,6 +51,19 @@ pub enum Mark {
     NoResponse,
 }
 
+impl Mark {
+    /// How bad the mark is: `None` for the normal initial key; warnings for what may recover
+    /// (the same key again, an unexpected key, hierarchy changed, no response); errors for what
+    /// loses state (reset, invalid key, failed Status, HTTP error).
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Mark::Initial => None,
+            Mark::Repeated | Mark::Unexpected | Mark::HierarchyChanged | Mark::NoResponse => Some(Severity::Warning),
+            Mark::Reset | Mark::InvalidKey | Mark::Failed | Mark::HttpError => Some(Severity::Error),
+        }
+    }
+}
+
 /// One Sync or FolderSync request as it concerns one collection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Link {
@@ -74,6 +88,15 @@ pub struct Link {
 impl Link {
     pub fn has(&self, mark: Mark) -> bool {
         self.marks.contains(&mark)
+    }
+}
+
+impl Chain {
+    /// True when a link has a mark worse than the initial key.
+    pub fn has_problem(&self) -> bool {
+        self.links
+            .iter()
+            .any(|l| l.marks.iter().any(|m| m.severity().is_some()))
     }
 }
 

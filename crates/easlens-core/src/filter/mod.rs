@@ -76,6 +76,8 @@
 //! vocabulary — all distinct words — and a union of the matching words' sessions into a bitset);
 //! then each session is tested from its in-memory summary (no body is read), a free-text term
 //! costing one bit test. Within `AND` and `OR`, cheap terms are tested first.
+//!
+//! [`index_query`] writes the query that selects given sessions by number (`index:3,5-7`).
 
 mod eval;
 pub mod fields;
@@ -210,6 +212,28 @@ impl Query {
     }
 }
 
+/// The query that selects exactly the sessions the list numbers so (`Session::index`, sorted):
+/// `index:3,5-7,9`.
+pub fn index_query(sessions: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sessions.len() {
+        let start = sessions[i];
+        let mut end = start;
+        while i + 1 < sessions.len() && sessions[i + 1] == end + 1 {
+            i += 1;
+            end = sessions[i];
+        }
+        parts.push(if end > start {
+            format!("{start}-{end}")
+        } else {
+            start.to_string()
+        });
+        i += 1;
+    }
+    format!("index:{}", parts.join(","))
+}
+
 /// Positions (indices into `capture.sessions`) of the sessions `query` matches, in order.
 /// `text` must have been built from `capture`; an index of another size is ignored.
 pub fn filter(capture: &Capture, query: &Query, text: Option<&TextIndex>) -> Vec<u32> {
@@ -238,5 +262,16 @@ pub fn filter(capture: &Capture, query: &Query, text: Option<&TextIndex>) -> Vec
             .filter(|&i| test(i))
             .map(|i| i as u32)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_query;
+
+    #[test]
+    fn consecutive_sessions_become_ranges() {
+        assert_eq!(index_query(&[3, 5, 6, 7, 9]), "index:3,5-7,9");
+        assert_eq!(index_query(&[14]), "index:14");
     }
 }

@@ -1,0 +1,48 @@
+//! What the views ask the window to do. Views, menus, shortcuts and finished jobs push an
+//! [`AppCommand`] instead of reaching into other views' state; `EaslensApp::apply` carries them
+//! out in one place, once the frame's polling is done and again once the frame is drawn.
+
+use std::path::PathBuf;
+
+use super::View;
+use super::screenshot::Target;
+
+/// One request to the window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppCommand {
+    /// Open this capture (replacing the current one once it has loaded).
+    Open(PathBuf),
+    /// Ask which capture to open (the file dialog).
+    ShowOpenDialog,
+    /// Forget the recent files.
+    ClearRecent,
+    /// Select the session at this position in `Capture::sessions` and scroll to it.
+    SelectSession(u32),
+    /// Select the session the table numbers so (`Session::index`), if the capture has it.
+    SelectSessionNumber(u32),
+    /// Set the filter's query (evaluated on the next frame).
+    SetFilter(String),
+    /// The filter's rows changed (`None`: every session).
+    FilteredRows(Option<Vec<u32>>),
+    /// Put the keyboard focus in the filter field.
+    FocusFilter,
+    /// Show every operation on this item (the history view).
+    FollowItem(String),
+    /// Show this view under the session table.
+    ShowView(View),
+    /// Save a screenshot (asking where).
+    Screenshot(Target),
+    /// Put the selected session on the clipboard as text.
+    CopySelectedAsText,
+    /// A short message for the status bar ("Copied …").
+    Notify(String),
+    /// Hide the open-failure banner.
+    DismissError,
+    /// Show or hide the load warnings.
+    ShowWarnings(bool),
+    /// Close the window.
+    Quit,
+}
+
+/// The commands of one frame, in the order they were pushed.
+pub type Commands = Vec<AppCommand>;
