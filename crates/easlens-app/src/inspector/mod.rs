@@ -5,6 +5,7 @@
 //! bodies are decoded by the `decode` job. What the user asks of the rest of the window (follow an
 //! item, the "Copied …" message) is pushed as an [`AppCommand`].
 
+mod content;
 mod pane;
 mod tabs;
 mod view;
@@ -278,7 +279,14 @@ impl Inspector {
         self.summary(ui, session);
         ui.horizontal(|ui| {
             for (tab, name) in TABS {
-                ui.selectable_value(&mut self.tab, tab, name);
+                let r = ui.selectable_value(&mut self.tab, tab, name);
+                if tab == Tab::Xml {
+                    r.on_hover_text(format!(
+                        "The bodies: request as {}, response as {}",
+                        content::view_for(&self.request).name(),
+                        content::view_for(&self.response).name()
+                    ));
+                }
             }
             ui.separator();
             ui.checkbox(&mut self.reveal, "Reveal credentials")

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use easlens_core::capture::Capture;
 use easlens_core::capture::Session;
 use easlens_core::capture::bodies::BodyView;
+use easlens_core::content::json;
 use easlens_core::eas::session::StatusEntry;
 use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
@@ -63,7 +64,9 @@ pub struct Pane {
     pub xml: Lines,
     /// Status annotation per XML line.
     pub statuses: Vec<(usize, StatusEntry)>,
-    /// The decoded body as text, when it is not WBXML but readable.
+    /// The decoded body indented, when it is JSON.
+    pub json: Option<Lines>,
+    /// The decoded body as text, when it is neither WBXML nor JSON but readable.
     pub text: Option<Lines>,
     /// Head and body as text for the Raw tab (depends on the reveal toggle).
     pub raw: Lines,
@@ -77,6 +80,7 @@ impl Pane {
             view: None,
             xml: Lines::default(),
             statuses: Vec::new(),
+            json: None,
             text: None,
             raw: Lines::default(),
             raw_revealed: false,
@@ -91,6 +95,8 @@ impl Pane {
             if let Some(styled) = &view.xml {
                 pane.xml = Lines::new(styled.text.clone());
                 pane.statuses = annotate_statuses(&pane.xml, styled, session, side);
+            } else if let Some(json) = json::pretty(&view.decoded.bytes) {
+                pane.json = Some(Lines::new(json));
             } else if !view.decoded.bytes.is_empty()
                 && let Some(t) = readable_text(&view.decoded.bytes)
             {
@@ -101,12 +107,10 @@ impl Pane {
         pane
     }
 
-    /// The body as shown in the XML tab (decoded XML, or readable text), for Copy and search.
+    /// The body as shown in the XML tab (decoded XML, indented JSON or readable text), for Copy
+    /// and search.
     pub fn copyable_body(&self) -> Option<&str> {
-        if !self.xml.lines.is_empty() {
-            return Some(&self.xml.text);
-        }
-        self.text.as_ref().map(|t| t.text.as_str())
+        self.body_lines().map(|l| l.text.as_str())
     }
 
     /// The lines the XML tab shows (for search).
@@ -114,7 +118,7 @@ impl Pane {
         if !self.xml.lines.is_empty() {
             return Some(&self.xml);
         }
-        self.text.as_ref()
+        self.json.as_ref().or(self.text.as_ref())
     }
 
     /// Start line and headers as text, secrets masked unless `reveal`.

@@ -9,8 +9,9 @@ use egui::{RichText, TextFormat, TextStyle};
 
 use super::super::sessions::format_size;
 use super::Tab;
+use super::content;
 use super::pane::{Pane, head};
-use super::view::{Find, Palette, notice, plain_lines, status_text, verdict_color, virtual_lines, xml_job};
+use super::view::{Find, notice, plain_lines, status_text, verdict_color, virtual_lines};
 use easlens_core::capture::{BodyKept, Session};
 use easlens_core::eas::headers::{self as eas_headers, EasHeader};
 use easlens_core::eas::query::{QueryForm, parse_request_target};
@@ -85,7 +86,7 @@ pub fn pane_ui(ui: &mut egui::Ui, pane: &Pane, s: &Session, o: &PaneOptions<'_>)
     let id = egui::IdSalt::new((pane.side, o.tab));
     let (tab, reveal, hex_decoded, find) = (o.tab, o.reveal, o.hex_decoded, o.find);
     match tab {
-        Tab::Xml => xml_tab(ui, pane, s, id, find),
+        Tab::Xml => body_tab(ui, pane, s, id, find),
         Tab::Headers => headers_tab(ui, pane, s, reveal),
         Tab::Query => query_tab(ui, pane, s),
         Tab::Raw => plain_lines(ui, id, &pane.raw, find),
@@ -94,8 +95,7 @@ pub fn pane_ui(ui: &mut egui::Ui, pane: &Pane, s: &Session, o: &PaneOptions<'_>)
     copy
 }
 
-fn xml_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, id: egui::IdSalt, find: &Find) {
-    let dark = ui.visuals().dark_mode;
+fn body_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, id: egui::IdSalt, find: &Find) {
     let err = ui.visuals().error_fg_color;
     let warn = ui.visuals().warn_fg_color;
     let Some(view) = &pane.view else {
@@ -179,30 +179,7 @@ fn xml_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, id: egui::IdSalt, find: 
             Some(err),
         );
     }
-    if let Some(styled) = &view.xml {
-        let p = Palette::new(dark);
-        let font = TextStyle::Monospace.resolve(ui.style());
-        let statuses = &pane.statuses;
-        virtual_lines(ui, id, pane.xml.lines.len(), find, |i| {
-            let mut job = xml_job(styled, pane.xml.lines[i].clone(), &p, &font);
-            if let Ok(k) = statuses.binary_search_by_key(&i, |(l, _)| *l) {
-                let e = &statuses[k].1;
-                let c = verdict_color(e.verdict, dark);
-                job.append("   ◀ ", 0.0, TextFormat::simple(font.clone(), c));
-                let label = match (e.name, e.meaning) {
-                    (Some(n), Some(m)) => format!("{n}: {m}"),
-                    (Some(n), None) => n.to_string(),
-                    _ => "unknown value for this command".into(),
-                };
-                job.append(&label, 0.0, TextFormat::simple(font.clone(), c));
-                (job, Some(format!("{}\n{}", e.path, status_text(e))))
-            } else {
-                (job, None)
-            }
-        });
-        return;
-    }
-    if view.decoded.bytes.is_empty() {
+    if view.xml.is_none() && view.decoded.bytes.is_empty() {
         if view.raw.is_empty() {
             notice(ui, "No body.", None);
         } else {
@@ -210,20 +187,7 @@ fn xml_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, id: egui::IdSalt, find: 
         }
         return;
     }
-    match &pane.text {
-        Some(t) => {
-            notice(ui, "Not WBXML: the body is shown as text.", None);
-            plain_lines(ui, id, t, find);
-        }
-        None => notice(
-            ui,
-            format!(
-                "Not WBXML: {} of binary data — see the Hex tab.",
-                format_size(view.decoded.bytes.len() as u64)
-            ),
-            None,
-        ),
-    }
+    content::view_for(pane).ui(ui, pane, id, find);
 }
 
 fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {

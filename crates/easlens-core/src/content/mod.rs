@@ -6,9 +6,10 @@
 //! The EAS summary, the inspector's body view, item history, the text index and "Copy as text"
 //! all go through [`analyse`], so they agree on what a body is; the rules live here once, and the
 //! ones that differ by consumer (the inspector shows a WBXML tree that analysis leaves out) are
-//! methods on the one result. Each kind that is decoded has its own file ([`wbxml`]): a new kind
-//! (JSON, plain text) is a variant of [`ContentKind`] and a file.
+//! methods on the one result. Each kind that is decoded has its own file ([`wbxml`], [`json`]): a
+//! new kind is a variant of [`ContentKind`] and a file.
 
+pub mod json;
 pub mod wbxml;
 
 use std::ops::Range;
