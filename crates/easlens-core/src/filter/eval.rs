@@ -1,7 +1,8 @@
 //! Evaluating a parsed query against one session: metadata from the session itself, free text
 //! from the URL, headers and notes, and (when resolved) from the text index's bitsets.
 
-use super::parse::{Expr, Field, Flag, Pattern, TextTerm};
+use super::fields::{Field, Flag};
+use super::parse::{Expr, Pattern, TextTerm};
 use super::text::Bitset;
 use crate::capture::{BodyKept, Session};
 

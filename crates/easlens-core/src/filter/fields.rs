@@ -5,7 +5,34 @@
 //! and list the flags, the module documentation points here, and the window's filter help lists
 //! the names from it.
 
-use super::parse::{Field, Flag};
+/// Bare-word flags (also `is:flag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flag {
+    Throttled,
+    Highlighted,
+    Aborted,
+    Tunnel,
+    Generated,
+    Lost,
+    Eas,
+}
+
+/// The fields a `field:value` term can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Cmd,
+    Http,
+    Status,
+    Folder,
+    Device,
+    User,
+    Version,
+    SyncKey,
+    Host,
+    Url,
+    Header,
+    Index,
+}
 
 /// One field of the filter language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::fields;
+use super::fields::{self, Field, Flag};
 use crate::eas::Command;
 use crate::eas::status::Verdict;
 
@@ -80,36 +80,8 @@ impl Expr {
     }
 }
 
-/// Bare-word flags (also `is:flag`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flag {
-    Throttled,
-    Highlighted,
-    Aborted,
-    Tunnel,
-    Generated,
-    Lost,
-    Eas,
-}
-
 fn flag(name: &str) -> Option<Flag> {
     fields::lookup_flag(name).map(|f| f.flag)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Field {
-    Cmd,
-    Http,
-    Status,
-    Folder,
-    Device,
-    User,
-    Version,
-    SyncKey,
-    Host,
-    Url,
-    Header,
-    Index,
 }
 
 /// One alternative of a field's value.
