@@ -4,8 +4,17 @@
 
 use std::path::PathBuf;
 
-use super::View;
 use super::screenshot::Target;
+
+/// What the area under the session table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Inspector,
+    Findings,
+    History,
+    SyncKeys,
+    Timeline,
+}
 
 /// One request to the window.
 #[derive(Debug, Clone, PartialEq)]

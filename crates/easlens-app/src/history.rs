@@ -10,7 +10,7 @@ use std::sync::Arc;
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::View;
+use super::command::View;
 use super::command::{AppCommand, Commands};
 use super::jobs::{BODIES_INLINE_BELOW, Job, Poll};
 use super::sessions::highlight_color;

@@ -36,8 +36,8 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use analysis::AnalysisState;
 use bench::Bench;
-pub use command::AppCommand;
 use command::Commands;
+pub use command::{AppCommand, View};
 use easlens_core::capture::Capture;
 use filter_bar::FilterBar;
 use history::HistoryPanel;
@@ -105,16 +105,6 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// What the area under the session table shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Inspector,
-    Findings,
-    History,
-    SyncKeys,
-    Timeline,
 }
 
 /// The whole application state: the preferences kept between runs, and the open capture with

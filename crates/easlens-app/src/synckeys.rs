@@ -8,7 +8,7 @@ use eframe::egui;
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
-use super::View;
+use super::command::View;
 use super::command::{AppCommand, Commands};
 use super::findings::severity_style;
 use easlens_core::analysis::findings::Severity;
