@@ -29,6 +29,7 @@ use crate::eas::headers::name as header;
 use crate::eas::session::EasSummary;
 use crate::eas::status::{Verdict, http_meaning};
 use crate::http::Side;
+use crate::http::headers::auth_scheme;
 
 /// How much a finding matters. Ordered most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -869,14 +870,17 @@ fn auth_failures(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             }
             let n = run.len();
             let (first, last) = (started(&cx.sessions[run[0]]), started(&cx.sessions[run[n - 1]]));
-            let scheme = cx.sessions[run[0]]
+            // Only a known scheme is named: a value without one is all credential.
+            let scheme = match cx.sessions[run[0]]
                 .request
                 .as_ref()
                 .and_then(|r| r.head.headers.get(header::AUTHORIZATION))
-                .and_then(|a| a.split_whitespace().next())
-                .map_or("credentials that are not in the capture".to_string(), |s| {
+            {
+                None => "credentials that are not in the capture".to_string(),
+                Some(value) => auth_scheme(value).map_or("credentials of an unrecognised scheme".to_string(), |s| {
                     format!("{s} credentials")
-                });
+                }),
+            };
             let mut message = format!(
                 "{n} × HTTP 401 on requests from {} with {scheme}, from {}",
                 device_label(device),
@@ -1237,6 +1241,26 @@ mod tests {
             authorized(plain(4, Command::Ping, Some(200))),
         ];
         assert_eq!(summary(&s), [("auth-failure", Severity::Info, vec![3])]);
+    }
+
+    #[test]
+    fn a_credential_without_a_known_scheme_is_never_printed() {
+        let with = |value: &str| {
+            let mut s = plain(1, Command::Sync, Some(401));
+            if let Some(r) = s.request.as_mut() {
+                r.head.headers.push("Authorization", value);
+            }
+            let f = run(&[s]);
+            assert_eq!(f.len(), 1, "{f:#?}");
+            f[0].message.clone()
+        };
+        let m = with("dXNlcjpodW50ZXIy");
+        assert!(m.contains("credentials of an unrecognised scheme"), "{m}");
+        assert!(!m.contains("dXNl"), "{m}");
+        let m = with("s3cr3t more words");
+        assert!(!m.contains("s3cr3t"), "{m}");
+        assert!(with("ntlm TlRMTVNTUAAB").contains("with NTLM credentials"));
+        assert!(with("Basic dXNlcjpodW50ZXIy").contains("with Basic credentials"));
     }
 
     #[test]
