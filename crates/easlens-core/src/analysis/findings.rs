@@ -27,7 +27,7 @@ use crate::capture::{Capture, LabelStyle, Session};
 use crate::eas::Command;
 use crate::eas::headers::name as header;
 use crate::eas::session::EasSummary;
-use crate::eas::status::{Verdict, http_meaning};
+use crate::eas::status::{Level, Verdict, http_meaning};
 use crate::http::Side;
 use crate::http::headers::auth_scheme;
 
@@ -1042,14 +1042,22 @@ fn mailbox_full(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
 // EAS Status
 
 fn status_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
-    // (command, value) → (name, meaning, positions), in order of first appearance.
-    type Group = ((String, u32), Option<&'static str>, Option<&'static str>, Vec<usize>);
+    // (command, item element, value) → (name, meaning, positions), in order of first appearance. The
+    // item element is `None` for the command's own Status (and its collections' or stores'), else
+    // the element an item-level Status answers for (`Add`, `Fetch`, `Picture`, …).
+    type Group = (
+        (String, Option<String>, u32),
+        Option<&'static str>,
+        Option<&'static str>,
+        Vec<usize>,
+    );
     let mut groups: Vec<Group> = Vec::new();
     for p in cx.eas_positions() {
         let e = cx.eas(p);
         if e.command == Some(Command::Provision) && response_values(e).any(|v| BLOCK_STATUSES.contains(&v)) {
             continue;
         }
+        // Informational values (Status 173 NoPicture of a GAL result) are no failure at all.
         for s in e
             .statuses
             .iter()
@@ -1059,29 +1067,46 @@ fn status_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             if POLICY_STATUSES.contains(&v) || BLOCK_STATUSES.contains(&v) || v == MAILBOX_FULL_STATUS {
                 continue;
             }
-            let key = (cx.command(p), v);
+            let item = match s.level {
+                Level::Command => None,
+                Level::Item => Some(item_element(&s.path)),
+            };
+            let key = (cx.command(p), item, v);
             match groups.iter_mut().find(|g| g.0 == key) {
                 Some(g) => g.3.push(p),
                 None => groups.push((key, s.name, s.meaning, vec![p])),
             }
         }
     }
-    for ((command, value), name, meaning, positions) in groups {
+    for ((command, item, value), name, meaning, positions) in groups {
         let mut positions = positions;
         positions.dedup();
-        let severity = STATUS_SEVERITY
+        let mut severity = STATUS_SEVERITY
             .iter()
             .find(|(c, v, _)| c.name() == command && *v == value)
             .map_or(Severity::Error, |(_, _, s)| *s);
+        // A failing item (one Add, one fetched attachment, one recipient) is not the command's
+        // failure: at most a warning.
+        if item.is_some() {
+            severity = severity.max(Severity::Warning);
+        }
         let message = format!(
-            "{} × {command} Status {value}{}{} ({}).",
+            "{} × {command}{} Status {value}{}{} ({}).",
             positions.len(),
+            item.as_ref().map_or(String::new(), |i| format!(" {i}")),
             name.map_or(String::new(), |n| format!(" {n}")),
             meaning.map_or(String::new(), |m| format!(": {}", m.trim_end_matches('.'))),
             clock(started(&cx.sessions[positions[0]])),
         );
         out.push(cx.finding(RuleId::StatusError, severity, message, positions));
     }
+}
+
+/// The element an item-level Status belongs to: its parent in `path` (`…/Responses/Add/Status` →
+/// `Add`), without a namespace prefix.
+fn item_element(path: &str) -> String {
+    let parent = path.rsplit('/').nth(1).unwrap_or("item");
+    parent.rsplit(':').next().unwrap_or(parent).to_string()
 }
 
 fn ping_repeat(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {

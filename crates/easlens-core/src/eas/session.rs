@@ -10,7 +10,7 @@ use super::Command;
 use super::headers;
 use super::items::{self, FolderOp, ItemOps};
 use super::query::{self, QueryForm};
-use super::status::{self, Verdict};
+use super::status::{self, Level, Verdict};
 use crate::content::{Content, ContentKind};
 use crate::http::Side;
 use crate::readers::HttpSession;
@@ -56,7 +56,8 @@ pub enum Highlight {
     Http,
     /// `X-MS-ASThrottle` on the response.
     Throttle,
-    /// A Status in the response body that means failure for this command.
+    /// A Status in the response body that means failure: the command's, or one item's (an
+    /// informational value, such as Status 173 NoPicture of a GAL result, never highlights).
     Status,
 }
 
@@ -71,6 +72,9 @@ pub struct StatusEntry {
     /// The value, when it is a number.
     pub value: Option<u32>,
     pub verdict: Verdict,
+    /// What the Status reports on, from its path: the command (or a collection or store), or one
+    /// item, operation or result inside the body ([`status::level`]).
+    pub level: Level,
     /// Short name of the value (`InvalidSyncKey`), when known.
     pub name: Option<&'static str>,
     /// One-sentence meaning, when known.
@@ -291,6 +295,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 }
                                 _ => (Verdict::Unknown, None),
                             };
+                            let level = command.map_or(Level::Command, |c| status::level(c, &full));
                             if let Some(scope) = scopes.last_mut() {
                                 scope.2.push(s.statuses.len());
                             }
@@ -300,6 +305,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 raw: text,
                                 value,
                                 verdict,
+                                level,
                                 name: meaning.map(|m| m.name),
                                 meaning: meaning.map(|m| m.meaning),
                                 collection_id: None,
