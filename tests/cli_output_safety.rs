@@ -14,6 +14,7 @@ use common::easlens;
 use easlens_core::wbxml::{encode, from_xml};
 use easlens_samples::SampleExchange;
 use easlens_samples::saz_writer::{SazOptions, write_saz_file};
+use serde_json::Value;
 
 /// Sets the window title, rings the bell, clears the screen and colours the rest red.
 const ESC_SEQ: &str = "\u{1b}]0;PWNED-TITLE\u{7}\u{1b}[2J\u{1b}[31;1mINJECTED\u{1b}[0m";
@@ -260,4 +261,56 @@ fn decode_writes_c1_and_bidi_out() {
         "{xml}"
     );
     assert!(xml.contains("&#x1B;]0;PWNED-TITLE"), "{xml}");
+}
+
+#[test]
+fn a_connect_tunnel_has_no_request_body() {
+    let tunnel = exchange(
+        1,
+        b"CONNECT mail.example.com:443 HTTP/1.1\r\nHost: mail.example.com:443\r\n\r\nA SSLv3-compatible ClientHello handshake was found. Fiddler extracted the parameters below.\r\n\r\nVersion: 3.3 (TLS/1.2)\r\n".to_vec(),
+        Some(b"HTTP/1.1 200 Connection Established\r\nFiddlerGateway: Direct\r\n\r\nThis is a CONNECT tunnel.".to_vec()),
+    );
+    let capture = saz("connect.saz", &[tunnel]);
+    let rows = common::easlens_json_array(&["sessions", capture.arg(), "--json"]);
+    assert_eq!(rows[0]["method"], "CONNECT");
+    assert_eq!(rows[0]["tunnel"], true);
+    assert_eq!(rows[0]["request_body_state"], "none");
+    assert_eq!(rows[0]["response_body_state"], "none");
+}
+
+#[test]
+fn options_with_a_query_carries_the_identity() {
+    let with_query = exchange(
+        1,
+        b"OPTIONS https://mail.example.com/Microsoft-Server-ActiveSync?User=contoso%5Cjdoe&DeviceId=3F2504E0-4F89-11D3-9A0C-0305E82C3301&DeviceType=iPhone HTTP/1.1\r\nHost: mail.example.com\r\n\r\n".to_vec(),
+        Some(b"HTTP/1.1 200 OK\r\nMS-ASProtocolVersions: 14.1,16.1\r\nContent-Length: 0\r\n\r\n".to_vec()),
+    );
+    let without = exchange(
+        2,
+        b"OPTIONS https://mail.example.com/Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: mail.example.com\r\n\r\n"
+            .to_vec(),
+        Some(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec()),
+    );
+    let capture = saz("options.saz", &[with_query, without]);
+    let rows = common::easlens_json_array(&["sessions", capture.arg(), "--json"]);
+    let r: &Value = &rows[0];
+    assert_eq!(r["method"], "OPTIONS");
+    assert_eq!(r["user"], "contoso\\jdoe");
+    assert_eq!(r["device_id"], "3F2504E0-4F89-11D3-9A0C-0305E82C3301");
+    assert_eq!(r["device_type"], "iPhone");
+    assert_eq!(r["command"], Value::Null);
+    // No "missing Cmd=" for OPTIONS; the hyphenated DeviceId is information, not a violation.
+    let notes: Vec<&str> = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("has hyphens") && !notes[0].contains("not 1–32"),
+        "{notes:?}"
+    );
+    assert_eq!(rows[1]["user"], Value::Null);
+    assert_eq!(rows[1]["notes"], serde_json::json!([]));
 }

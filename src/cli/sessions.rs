@@ -108,6 +108,10 @@ fn generic_highlight(s: &Session) -> Vec<Highlight> {
 
 fn generic_request_state(s: &Session) -> BodyState {
     let Some(r) = &s.request else { return BodyState::None };
+    // What Fiddler stores after a CONNECT is its description of the tunnel, not an HTTP body.
+    if s.flags.tunnel {
+        return BodyState::None;
+    }
     match r.body.kept {
         BodyKept::LostByExporter | BodyKept::Omitted => BodyState::Lost,
         BodyKept::Present if r.body.stored_len > 0 => BodyState::Other,

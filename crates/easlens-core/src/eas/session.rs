@@ -205,9 +205,15 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
         notes: Vec::new(),
     };
     headers::fill(&mut s, Side::Request, &request.head.headers);
-    // OPTIONS has no query; any other request without a decodable one is worth a note.
+    // OPTIONS needs no query; when it has one (`?User=…&DeviceId=…&DeviceType=…`, as real clients
+    // send), its identity is read like any other request's, and only the missing Cmd= is expected.
+    // Any other request without a decodable query is worth a note.
+    let options = request.head.method.eq_ignore_ascii_case("OPTIONS");
     match query::parse_request_target(&request.head.target) {
-        Ok(line) => {
+        Ok(mut line) => {
+            if options && line.command_raw.is_none() {
+                line.warnings.retain(|w| !w.starts_with(query::NO_CMD_WARNING));
+            }
             s.command = line.command;
             s.command_raw = line.command_raw;
             s.query_form = Some(line.form);
@@ -220,8 +226,10 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
             }
             s.notes
                 .extend(line.warnings.into_iter().map(|w| format!("request line: {w}")));
+            s.notes
+                .extend(line.notes.into_iter().map(|n| format!("request line: {n}")));
         }
-        Err(query::QueryError::MissingQuery { .. }) if request.head.method.eq_ignore_ascii_case("OPTIONS") => {}
+        Err(query::QueryError::MissingQuery { .. }) if options => {}
         Err(e) => s.notes.push(format!("request line: {e}")),
     }
     s.request_body = request_body.kind.into();
