@@ -1,7 +1,8 @@
 //! Status values at their own level ([MS-ASCMD] 2.2.3.177): the command's Status decides whether
 //! the command succeeded; a Status of one item, operation or result is reported at that level with
 //! its own meaning, and an informational one (a GAL contact without a photo) raises nothing.
-//! Also the SyncKey chain of a Sync that had no changes.
+//! Also the session notes for malformed ConversationId/ConversationIndex values, and the SyncKey
+//! chain of a Sync that had no changes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -240,6 +241,60 @@ fn provision_policy_status_is_the_policys() {
     assert!(
         found[0].1.starts_with("1 × Provision Policy Status 5 WrongPolicyKey"),
         "{found:#?}"
+    );
+}
+
+#[test]
+fn malformed_conversation_ids_are_noted() {
+    let request = r#"<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>10</SyncKey><CollectionId>5</CollectionId></Collection></Collections></Sync>"#;
+    let add = |id: &str, index: &str| {
+        format!(
+            r#"<Add><ServerId>5:1</ServerId><ApplicationData><Subject xmlns="Email:">s</Subject>{id}{index}</ApplicationData></Add>"#
+        )
+    };
+    let response = |adds: &str| {
+        format!(
+            r#"<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>11</SyncKey><CollectionId>5</CollectionId><Status>1</Status><Commands>{adds}</Commands></Collection></Collections></Sync>"#
+        )
+    };
+    let good_id = r#"<ConversationId xmlns="Email2:" encoding="hex">A9A57BDA90934B4CAE83B1A1AFDDEAD5</ConversationId>"#;
+    // A 5-byte header and one reply.
+    let good_index = r#"<ConversationIndex xmlns="Email2:" encoding="hex">01D3A1B2C30044556677</ConversationIndex>"#;
+    let text_id = r#"<ConversationId xmlns="Email2:">ABCDEFGH</ConversationId>"#;
+    let short_id = r#"<ConversationId xmlns="Email2:" encoding="hex">A9A57BDA</ConversationId>"#;
+    let odd_index = r#"<ConversationIndex xmlns="Email2:" encoding="hex">01D3A1B2C300</ConversationIndex>"#;
+    let c = open(&[
+        exchange(1, "Sync", request, &response(&add(good_id, good_index))),
+        exchange(
+            2,
+            "Sync",
+            request,
+            &response(
+                &[
+                    add(text_id, good_index),
+                    add(text_id, odd_index),
+                    add(short_id, good_index),
+                ]
+                .concat(),
+            ),
+        ),
+    ]);
+    assert_eq!(eas(&c.sessions[0]).notes, Vec::<String>::new());
+    let notes = &eas(&c.sessions[1]).notes;
+    assert_eq!(notes.len(), 3, "{notes:#?}");
+    assert!(
+        notes[0].starts_with(
+            "response body: ConversationId is a string of 8 bytes (\"ABCDEFGH\"), not an opaque byte array of 16 bytes"
+        ) && notes[0].ends_with("(2 elements); shown as sent"),
+        "{notes:#?}"
+    );
+    assert!(
+        notes[1].contains("ConversationIndex is 6 bytes of opaque data") && notes[1].contains("[MS-ASCON] 2.2.2.4"),
+        "{notes:#?}"
+    );
+    assert!(
+        notes[2].contains("ConversationId is 4 bytes of opaque data"),
+        "{notes:#?}"
     );
 }
 

@@ -14,7 +14,7 @@ use super::status::{self, Level, Verdict};
 use crate::content::{Content, ContentKind};
 use crate::http::Side;
 use crate::readers::HttpSession;
-use crate::wbxml::{Document, Event, names};
+use crate::wbxml::{Child, Document, Element, Event, names};
 
 /// The path every ActiveSync request goes to ([MS-ASHTTP] 2.2.1.1.1).
 pub const EAS_PATH: &str = "/microsoft-server-activesync";
@@ -278,6 +278,8 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
     // Per open Collection (or root): the CollectionId, SyncKeys and Status entries (indices) seen
     // inside it, so that they are attributed to their collection whatever order the elements come in.
     let mut scopes: Vec<(Option<String>, Vec<String>, Vec<usize>)> = vec![(None, Vec::new(), Vec::new())];
+    // Malformed byte arrays: (problem, how many elements have it), in order of first appearance.
+    let mut malformed: Vec<(String, usize)> = Vec::new();
     for ev in doc.walk() {
         match ev {
             Event::Start(e) => {
@@ -325,6 +327,14 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 scope.1.push(text);
                             }
                         }
+                        names::CONVERSATION_ID | names::CONVERSATION_INDEX => {
+                            if let Some(problem) = byte_array_problem(name, e) {
+                                match malformed.iter_mut().find(|(p, _)| *p == problem) {
+                                    Some((_, n)) => *n += 1,
+                                    None => malformed.push((problem, 1)),
+                                }
+                            }
+                        }
                         names::COLLECTION_ID | names::ID if name == names::COLLECTION_ID || in_ping_folder => {
                             if !s.collection_ids.contains(&text) {
                                 s.collection_ids.push(text.clone());
@@ -351,6 +361,64 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
     for (cid, keys, _) in scopes {
         push_keys(s, side, cid, keys);
     }
+    let which = match side {
+        Side::Request => "request body",
+        Side::Response => "response body",
+    };
+    for (problem, n) in malformed {
+        let times = if n > 1 {
+            format!(" ({n} elements)")
+        } else {
+            String::new()
+        };
+        s.notes.push(format!("{which}: {problem}{times}; shown as sent"));
+    }
+}
+
+/// Longest value quoted in a note about a malformed byte array.
+const QUOTE_MAX: usize = 40;
+
+/// What is wrong with a ConversationId or ConversationIndex, `None` when nothing is. Both are byte
+/// arrays ([MS-ASDTYPE] 2.7.1) sent as an opaque BLOB ([MS-ASEMAIL] 2.2.2.21): ConversationId is
+/// the conversation's 16-byte id (PidTagConversationId, [MS-OXOMSG] 2.2.1.2, the 16-byte
+/// ConversationID of [MS-OXOCFG] 2.2.8.8); ConversationIndex is a 5-byte header and 5 bytes per
+/// reply or forward ([MS-ASCON] 2.2.2.4). A value sent as a string, or of another size, would be
+/// shown as if it were one.
+fn byte_array_problem(name: &str, e: Element<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    let mut opaque = false;
+    for c in e.children() {
+        if let Child::Data { bytes: b, opaque: o } = c {
+            bytes.extend_from_slice(b);
+            opaque |= o;
+        }
+    }
+    let n = bytes.len();
+    let (size_ok, expected, section) = if name == names::CONVERSATION_ID {
+        (n == 16, "16 bytes", "[MS-ASEMAIL] 2.2.2.21, [MS-OXOMSG] 2.2.1.2")
+    } else {
+        (
+            n >= 5 && n % 5 == 0,
+            "5 bytes and 5 per reply or forward",
+            "[MS-ASCON] 2.2.2.4",
+        )
+    };
+    if opaque && size_ok {
+        return None;
+    }
+    let form = if opaque {
+        format!("{n} bytes of opaque data")
+    } else {
+        let text = String::from_utf8_lossy(&bytes);
+        let mut quoted: String = text.chars().take(QUOTE_MAX).collect();
+        if text.chars().count() > QUOTE_MAX {
+            quoted.push('…');
+        }
+        format!("a string of {n} bytes ({quoted:?})")
+    };
+    Some(format!(
+        "{name} is {form}, not an opaque byte array of {expected} ({section})"
+    ))
 }
 
 fn push_keys(s: &mut EasSummary, side: Side, collection_id: Option<String>, keys: Vec<String>) {
