@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use easlens_core::hexdump;
+use easlens_core::report::{Layout, terminal_safe};
 use easlens_core::wbxml::{self, multipart};
 
 use super::{EXIT_MALFORMED, EXIT_UNREADABLE};
@@ -31,7 +32,7 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
     let bytes = match read_input(args) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("easlens: {label}: {e:#}");
+            eprintln!("easlens: {}", terminal_safe(&format!("{label}: {e:#}"), Layout::Lines));
             return ExitCode::from(if e.is::<hexdump::HexError>() {
                 EXIT_MALFORMED
             } else {
@@ -41,15 +42,20 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
     };
     let (xml, problem) = decode_to_xml(&bytes);
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = out.write_all(xml.text.as_bytes()).and_then(|_| out.flush());
+    // C1 and bidi characters from the body (controls are character references already) are
+    // written out visibly. A closed pipe (`| head`) is not an error worth reporting.
+    let text = terminal_safe(&xml.text, Layout::Lines);
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     for w in &xml.warnings {
-        eprintln!("easlens: {label}: warning: {w}");
+        eprintln!(
+            "easlens: {}",
+            terminal_safe(&format!("{label}: warning: {w}"), Layout::Lines)
+        );
     }
     match problem {
         None => ExitCode::SUCCESS,
         Some(e) => {
-            eprintln!("easlens: {label}: {e}");
+            eprintln!("easlens: {}", terminal_safe(&format!("{label}: {e}"), Layout::Lines));
             ExitCode::from(EXIT_MALFORMED)
         }
     }

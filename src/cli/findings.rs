@@ -2,12 +2,15 @@
 //! capture, most severe first; and `easlens synckeys FILE [--json]`: the SyncKey chain of every
 //! collection. Exit 0 when the capture opened (whatever was found), 1 when it could not be opened.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use easlens_core::analysis::Analysis;
 use easlens_core::analysis::findings::{Finding, Severity, ranges};
+use easlens_core::analysis::synckey::Mark;
+use easlens_core::report::{Layout, terminal_safe};
 
 use super::{open_capture, print_json};
 
@@ -56,8 +59,8 @@ pub fn run(args: &FindingsArgs) -> ExitCode {
     if args.json {
         return print_json(&args.file, &shown);
     }
-    println!(
-        "{} — {} sessions: {} error(s), {} warning(s), {} info",
+    let mut out = format!(
+        "{} — {} sessions: {} error(s), {} warning(s), {} info\n",
         args.file.display(),
         capture.sessions.len(),
         all.errors,
@@ -65,11 +68,12 @@ pub fn run(args: &FindingsArgs) -> ExitCode {
         all.infos
     );
     if shown.is_empty() {
-        println!("\nNothing to report.");
+        out += "\nNothing to report.\n";
     }
     for f in shown {
-        print!("\n{}", text(f));
+        out += &format!("\n{}", text(f));
     }
+    print!("{}", terminal_safe(&out, Layout::Lines));
     ExitCode::SUCCESS
 }
 
@@ -83,22 +87,31 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
     if args.json {
         return print_json(&args.file, &chains.chains);
     }
-    println!("{} — {} SyncKey chain(s)", args.file.display(), chains.chains.len());
+    let mut out = format!("{} — {} SyncKey chain(s)\n", args.file.display(), chains.chains.len());
+    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
     for chain in &chains.chains {
-        println!(
+        let _ = writeln!(
+            out,
             "\n{} {}{}",
             if chain.hierarchy { "FolderSync" } else { "Collection" },
-            if chain.hierarchy { "" } else { &chain.collection },
+            if chain.hierarchy {
+                String::new()
+            } else {
+                field(&chain.collection)
+            },
             if chain.device.is_empty() {
                 String::new()
             } else {
-                format!(" — device {}", chain.device)
+                format!(" — device {}", field(&chain.device))
             }
         );
         for l in &chain.links {
+            // The key column says it; the marks repeat only what it does not.
+            let unchanged = l.has(Mark::KeyUnchanged);
             let marks: Vec<String> = l
                 .marks
                 .iter()
+                .filter(|m| **m != Mark::KeyUnchanged)
                 .map(|m| {
                     serde_json::to_value(m)
                         .ok()
@@ -106,18 +119,25 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
                         .unwrap_or_default()
                 })
                 .collect();
-            println!(
+            let response = match &l.response_key {
+                Some(k) => field(k),
+                None if unchanged => "key unchanged".into(),
+                None => "-".into(),
+            };
+            let _ = writeln!(
+                out,
                 "{:>6}  {:<12} {:>4}  {:>12} → {:<12} {:>6}  {}",
                 l.session,
                 l.time.map_or("-".into(), |t| t.format("%H:%M:%S%.3f").to_string()),
                 l.http_status.map_or("-".into(), |c| c.to_string()),
-                l.request_key.as_deref().unwrap_or("-"),
-                l.response_key.as_deref().unwrap_or("-"),
+                l.request_key.as_deref().map_or("-".into(), field),
+                response,
                 l.status.map_or(String::new(), |s| format!("st {s}")),
                 marks.join(" ")
             );
         }
     }
+    print!("{}", terminal_safe(&out, Layout::Lines));
     ExitCode::SUCCESS
 }
 
@@ -136,7 +156,7 @@ fn text(f: &Finding) -> String {
         f.title,
         ranges(&f.sessions)
     );
-    for line in wrap(&f.message, WRAP - 2) {
+    for line in wrap(&terminal_safe(&f.message, Layout::Field), WRAP - 2) {
         out += &format!("  {line}\n");
     }
     for line in wrap(f.explanation, WRAP - 4) {

@@ -11,7 +11,8 @@ use easlens_core::analysis::folders::FolderNames;
 use easlens_core::analysis::history::{self, FieldChange, HistoryEvent};
 use serde::Serialize;
 
-use super::sessions::truncate as shorten;
+use easlens_core::report::{Layout, cut as shorten, terminal_safe};
+
 use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE, open_capture, print_json};
 
 #[derive(Debug, Args)]
@@ -50,15 +51,16 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
     let events = analysis.history().history(&capture, &args.item);
     if events.is_empty() {
         eprintln!(
-            "easlens: {file}: no item operation carries the id {:?} (a ServerId, ClientId, UID, ConversationId, DstMsgId or FileReference)",
-            args.item
+            "easlens: {}: no item operation carries the id \"{}\" (a ServerId, ClientId, UID, ConversationId, DstMsgId or FileReference)",
+            terminal_safe(&file.to_string(), Layout::Field),
+            terminal_safe(&args.item, Layout::Field)
         );
         return ExitCode::from(EXIT_NOT_FOUND);
     }
     let changes = match history::changed_fields(&capture, &events) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("easlens: {file}: {e}");
+            eprintln!("easlens: {}", terminal_safe(&format!("{file}: {e}"), Layout::Lines));
             return ExitCode::from(EXIT_UNREADABLE);
         }
     };
@@ -75,15 +77,21 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
             .collect();
         return print_json(&args.file, &rows);
     }
-    print!("{}", text(&args.item, &events, &changes, folders));
+    print!(
+        "{}",
+        terminal_safe(&text(&args.item, &events, &changes, folders), Layout::Lines)
+    );
     ExitCode::SUCCESS
 }
 
 /// Longest field value shown in the table.
 const VALUE_MAX: usize = 60;
 
+/// The table; values from the capture are escaped (and cut) as fields here, the whole text once more
+/// by the caller.
 fn text(item: &str, events: &[HistoryEvent], changes: &[Vec<FieldChange>], folders: &FolderNames) -> String {
-    let mut out = format!("History of {item}: {} events\n", events.len());
+    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
+    let mut out = format!("History of {}: {} events\n", field(item), events.len());
     out += &format!(
         "{:<12} {:>6}  {:<6} {:<22} {:<16} {:<40} {}\n",
         "time", "#", "from", "action", "collection", "ids", "status"
@@ -141,12 +149,18 @@ fn text(item: &str, events: &[HistoryEvent], changes: &[Vec<FieldChange>], folde
                 v.as_deref()
                     .map_or_else(|| "(none)".to_string(), |v| shorten(v, VALUE_MAX))
             };
-            out += &format!("{:<28}changed {}: {} → {}\n", "", c.path, show(&c.old), show(&c.new));
+            out += &format!(
+                "{:<28}changed {}: {} → {}\n",
+                "",
+                field(&c.path),
+                show(&c.old),
+                show(&c.new)
+            );
         }
     }
     out += "\nExpected on the device at the end of the capture:\n";
     for s in history::final_states(events, folders) {
-        out += &format!("  {} — {:?}: {}\n", s.item, s.expected, s.explanation);
+        out += &format!("  {} — {:?}: {}\n", field(&s.item), s.expected, field(&s.explanation));
     }
     out
 }

@@ -1,5 +1,9 @@
 //! Command-line interface: argument parsing (clap) and one module per subcommand. Each
 //! subcommand prints its result to stdout and problems to stderr, prefixed with the file name.
+//!
+//! Text goes through `report::terminal_safe` once, at the edge (stdout and stderr alike), so that no
+//! control, C1 or bidi character from a capture reaches the terminal; a column that is cut is cut
+//! on the escaped text (`report::cut`). JSON is written as serde_json escapes it.
 
 mod decode;
 mod findings;
@@ -12,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use easlens_core::capture::{self, Capture, OpenOptions, PasswordPrompt};
+use easlens_core::report::{Layout, terminal_safe};
 use serde::Serialize;
 
 /// Exit status for malformed input: the partial result is printed, the error goes to stderr.
@@ -66,11 +71,12 @@ fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode
         ..Default::default()
     };
     let capture = capture::open(file, &options).map_err(|e| {
-        eprintln!("easlens: {e}");
+        eprintln!("easlens: {}", terminal_safe(&e.to_string(), Layout::Lines));
         ExitCode::from(EXIT_UNREADABLE)
     })?;
     for w in &capture.warnings {
-        eprintln!("easlens: {}: warning: {w}", file.display());
+        let line = format!("{}: warning: {w}", file.display());
+        eprintln!("easlens: {}", terminal_safe(&line, Layout::Lines));
     }
     Ok(capture)
 }

@@ -22,6 +22,10 @@ fn mark_text(m: Mark) -> (&'static str, &'static str) {
             "initial",
             "SyncKey 0 as the first key: the normal initial synchronisation",
         ),
+        Mark::KeyUnchanged => (
+            "key unchanged",
+            "no changes: the server handed out no new key, the request's key stays current",
+        ),
         Mark::Reset => (
             "reset to 0",
             "SyncKey 0 after a non-zero key: everything is synchronised again",

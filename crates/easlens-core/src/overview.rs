@@ -6,7 +6,7 @@
 use crate::analysis::folders::FolderNames;
 use crate::capture::{Capture, LabelStyle, Session};
 use crate::eas::session::{Highlight, StatusEntry};
-use crate::eas::status::Verdict;
+use crate::eas::status::{Level, Verdict};
 use crate::http::Side;
 
 /// The reason that colours a row: HTTP beats throttling beats Status.
@@ -32,13 +32,18 @@ pub fn timeline_outcome(s: &Session) -> Option<Highlight> {
     })
 }
 
-/// The response Status that matters most: the first failure, else the first unknown, else the first.
+/// The response Status that matters most: the first failure of the command, else the first
+/// failing item, else the first unknown value, else the command's first Status, else the first.
+/// An informational item value (Status 173 NoPicture) never outranks the command's success.
 pub fn worst_status(s: &Session) -> Option<&StatusEntry> {
     let eas = s.eas.as_ref()?;
     let resp = || eas.statuses.iter().filter(|e| e.side == Side::Response);
+    let failure = |e: &&StatusEntry| e.verdict == Verdict::Failure;
     resp()
-        .find(|e| e.verdict == Verdict::Failure)
+        .find(|e| failure(e) && e.level == Level::Command)
+        .or_else(|| resp().find(failure))
         .or_else(|| resp().find(|e| e.verdict == Verdict::Unknown))
+        .or_else(|| resp().find(|e| e.level == Level::Command))
         .or_else(|| resp().next())
 }
 

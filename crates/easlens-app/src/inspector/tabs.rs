@@ -336,6 +336,9 @@ fn query_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session) {
                         for w in &q.warnings {
                             ui.label(RichText::new(format!("△ {w}")).color(ui.visuals().warn_fg_color));
                         }
+                        for n in &q.notes {
+                            ui.label(RichText::new(format!("ⓘ {n}")).weak());
+                        }
                     }
                     Err(e) => notice(
                         ui,

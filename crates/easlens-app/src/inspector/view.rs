@@ -9,7 +9,7 @@ use egui::{Color32, FontId, RichText, TextFormat, TextStyle, TextWrapMode};
 
 use super::pane::Lines;
 use easlens_core::eas::session::StatusEntry;
-use easlens_core::eas::status::Verdict;
+use easlens_core::eas::status::{Level, Verdict};
 use easlens_core::wbxml::render::{StyledXml, XmlPart};
 use std::ops::Range;
 
@@ -65,6 +65,8 @@ pub fn verdict_color(v: Verdict, dark: bool) -> Color32 {
         (Verdict::Failure, false) => Color32::from_rgb(190, 30, 30),
         (Verdict::Success, true) => Color32::from_rgb(120, 210, 120),
         (Verdict::Success, false) => Color32::from_rgb(20, 130, 40),
+        (Verdict::Info, true) => Color32::from_rgb(130, 170, 230),
+        (Verdict::Info, false) => Color32::from_rgb(40, 90, 170),
         (Verdict::Unknown, _) => Color32::GRAY,
     }
 }
@@ -73,7 +75,12 @@ pub fn status_text(e: &StatusEntry) -> String {
     let verdict = match e.verdict {
         Verdict::Failure => "failure",
         Verdict::Success => "success",
+        Verdict::Info => "informational",
         Verdict::Unknown => "unknown value",
+    };
+    let verdict = match e.level {
+        Level::Command => verdict.to_string(),
+        Level::Item => format!("{verdict}, for this item only"),
     };
     match (e.name, e.meaning) {
         (Some(n), Some(m)) => format!("{} {n} ({verdict}): {m}", e.raw),

@@ -27,8 +27,9 @@ use crate::capture::{Capture, LabelStyle, Session};
 use crate::eas::Command;
 use crate::eas::headers::name as header;
 use crate::eas::session::EasSummary;
-use crate::eas::status::{Verdict, http_meaning};
+use crate::eas::status::{Level, Verdict, http_meaning};
 use crate::http::Side;
+use crate::http::headers::auth_scheme;
 
 /// How much a finding matters. Ordered most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -869,14 +870,17 @@ fn auth_failures(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             }
             let n = run.len();
             let (first, last) = (started(&cx.sessions[run[0]]), started(&cx.sessions[run[n - 1]]));
-            let scheme = cx.sessions[run[0]]
+            // Only a known scheme is named: a value without one is all credential.
+            let scheme = match cx.sessions[run[0]]
                 .request
                 .as_ref()
                 .and_then(|r| r.head.headers.get(header::AUTHORIZATION))
-                .and_then(|a| a.split_whitespace().next())
-                .map_or("credentials that are not in the capture".to_string(), |s| {
+            {
+                None => "credentials that are not in the capture".to_string(),
+                Some(value) => auth_scheme(value).map_or("credentials of an unrecognised scheme".to_string(), |s| {
                     format!("{s} credentials")
-                });
+                }),
+            };
             let mut message = format!(
                 "{n} × HTTP 401 on requests from {} with {scheme}, from {}",
                 device_label(device),
@@ -1038,14 +1042,22 @@ fn mailbox_full(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
 // EAS Status
 
 fn status_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
-    // (command, value) → (name, meaning, positions), in order of first appearance.
-    type Group = ((String, u32), Option<&'static str>, Option<&'static str>, Vec<usize>);
+    // (command, item element, value) → (name, meaning, positions), in order of first appearance. The
+    // item element is `None` for the command's own Status (and its collections' or stores'), else
+    // the element an item-level Status answers for (`Add`, `Fetch`, `Picture`, …).
+    type Group = (
+        (String, Option<String>, u32),
+        Option<&'static str>,
+        Option<&'static str>,
+        Vec<usize>,
+    );
     let mut groups: Vec<Group> = Vec::new();
     for p in cx.eas_positions() {
         let e = cx.eas(p);
         if e.command == Some(Command::Provision) && response_values(e).any(|v| BLOCK_STATUSES.contains(&v)) {
             continue;
         }
+        // Informational values (Status 173 NoPicture of a GAL result) are no failure at all.
         for s in e
             .statuses
             .iter()
@@ -1055,29 +1067,46 @@ fn status_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             if POLICY_STATUSES.contains(&v) || BLOCK_STATUSES.contains(&v) || v == MAILBOX_FULL_STATUS {
                 continue;
             }
-            let key = (cx.command(p), v);
+            let item = match s.level {
+                Level::Command => None,
+                Level::Item => Some(item_element(&s.path)),
+            };
+            let key = (cx.command(p), item, v);
             match groups.iter_mut().find(|g| g.0 == key) {
                 Some(g) => g.3.push(p),
                 None => groups.push((key, s.name, s.meaning, vec![p])),
             }
         }
     }
-    for ((command, value), name, meaning, positions) in groups {
+    for ((command, item, value), name, meaning, positions) in groups {
         let mut positions = positions;
         positions.dedup();
-        let severity = STATUS_SEVERITY
+        let mut severity = STATUS_SEVERITY
             .iter()
             .find(|(c, v, _)| c.name() == command && *v == value)
             .map_or(Severity::Error, |(_, _, s)| *s);
+        // A failing item (one Add, one fetched attachment, one recipient) is not the command's
+        // failure: at most a warning.
+        if item.is_some() {
+            severity = severity.max(Severity::Warning);
+        }
         let message = format!(
-            "{} × {command} Status {value}{}{} ({}).",
+            "{} × {command}{} Status {value}{}{} ({}).",
             positions.len(),
+            item.as_ref().map_or(String::new(), |i| format!(" {i}")),
             name.map_or(String::new(), |n| format!(" {n}")),
             meaning.map_or(String::new(), |m| format!(": {}", m.trim_end_matches('.'))),
             clock(started(&cx.sessions[positions[0]])),
         );
         out.push(cx.finding(RuleId::StatusError, severity, message, positions));
     }
+}
+
+/// The element an item-level Status belongs to: its parent in `path` (`…/Responses/Add/Status` →
+/// `Add`), without a namespace prefix.
+fn item_element(path: &str) -> String {
+    let parent = path.rsplit('/').nth(1).unwrap_or("item");
+    parent.rsplit(':').next().unwrap_or(parent).to_string()
 }
 
 fn ping_repeat(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
@@ -1237,6 +1266,26 @@ mod tests {
             authorized(plain(4, Command::Ping, Some(200))),
         ];
         assert_eq!(summary(&s), [("auth-failure", Severity::Info, vec![3])]);
+    }
+
+    #[test]
+    fn a_credential_without_a_known_scheme_is_never_printed() {
+        let with = |value: &str| {
+            let mut s = plain(1, Command::Sync, Some(401));
+            if let Some(r) = s.request.as_mut() {
+                r.head.headers.push("Authorization", value);
+            }
+            let f = run(&[s]);
+            assert_eq!(f.len(), 1, "{f:#?}");
+            f[0].message.clone()
+        };
+        let m = with("dXNlcjpodW50ZXIy");
+        assert!(m.contains("credentials of an unrecognised scheme"), "{m}");
+        assert!(!m.contains("dXNl"), "{m}");
+        let m = with("s3cr3t more words");
+        assert!(!m.contains("s3cr3t"), "{m}");
+        assert!(with("ntlm TlRMTVNTUAAB").contains("with NTLM credentials"));
+        assert!(with("Basic dXNlcjpodW50ZXIy").contains("with Basic credentials"));
     }
 
     #[test]

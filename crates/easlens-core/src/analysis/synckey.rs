@@ -20,7 +20,7 @@ use super::findings::Severity;
 use super::{device_of, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
-use crate::eas::session::{EasSummary, StatusEntry};
+use crate::eas::session::{BodyState, EasSummary, StatusEntry};
 use crate::eas::status::Verdict;
 use crate::http::Side;
 
@@ -35,6 +35,10 @@ pub enum Mark {
     Initial,
     /// SyncKey 0 after a non-zero key: the collection is synchronised again from scratch.
     Reset,
+    /// A successful Sync that hands out no new key for the collection: the server had no changes
+    /// (an empty 200 response, or a response that leaves the collection out, [MS-ASCMD] 2.2.1.21),
+    /// so the request's key stays the current one. Normal.
+    KeyUnchanged,
     /// The same key as the previous request although the server has handed out a newer one.
     Repeated,
     /// A non-zero key that is neither the last key the server handed out nor the previous request's.
@@ -57,7 +61,7 @@ impl Mark {
     /// loses state (reset, invalid key, failed Status, HTTP error).
     pub fn severity(self) -> Option<Severity> {
         match self {
-            Mark::Initial => None,
+            Mark::Initial | Mark::KeyUnchanged => None,
             Mark::Repeated | Mark::Unexpected | Mark::HierarchyChanged | Mark::NoResponse => Some(Severity::Warning),
             Mark::Reset | Mark::InvalidKey | Mark::Failed | Mark::HttpError => Some(Severity::Error),
         }
@@ -76,7 +80,8 @@ pub struct Link {
     pub http_status: Option<u16>,
     /// `None` when the request did not name the key (lost body, cached Sync, response-only data).
     pub request_key: Option<String>,
-    /// `None` when the response handed out no key (error, no changes, empty body).
+    /// `None` when the response handed out no key (error, no changes, empty body); with no changes
+    /// the link is marked [`Mark::KeyUnchanged`].
     pub response_key: Option<String>,
     /// The collection's Status (else the command's top-level Status).
     pub status: Option<u32>,
@@ -182,6 +187,8 @@ struct Entry<'a> {
     request_key: Option<&'a str>,
     response_key: Option<&'a str>,
     status: Option<&'a StatusEntry>,
+    /// The response says something about this collection (its own Status or key).
+    answered: bool,
 }
 
 /// The collections a Sync names (request keys, response keys, collection Status), or the
@@ -202,6 +209,7 @@ fn entries(eas: &EasSummary, hierarchy: bool) -> Vec<Entry<'_>> {
             request_key: key(Side::Request, None),
             response_key: key(Side::Response, None),
             status: top,
+            answered: true,
         }];
     }
     let mut collections: Vec<&str> = Vec::new();
@@ -217,14 +225,18 @@ fn entries(eas: &EasSummary, hierarchy: bool) -> Vec<Entry<'_>> {
     }
     collections
         .into_iter()
-        .map(|cid| Entry {
-            collection: Some(cid),
-            request_key: key(Side::Request, Some(cid)),
-            response_key: key(Side::Response, Some(cid)),
+        .map(|cid| {
             // The collection's own Status, not an item's (`Collection/Responses/Add/Status`).
-            status: response_statuses()
-                .find(|s| s.collection_id.as_deref() == Some(cid) && s.path.ends_with("Collection/Status"))
-                .or(top),
+            let own = response_statuses()
+                .find(|s| s.collection_id.as_deref() == Some(cid) && s.path.ends_with("Collection/Status"));
+            let response_key = key(Side::Response, Some(cid));
+            Entry {
+                collection: Some(cid),
+                request_key: key(Side::Request, Some(cid)),
+                response_key,
+                status: own.or(top),
+                answered: own.is_some() || response_key.is_some(),
+            }
         })
         .collect()
 }
@@ -240,6 +252,14 @@ fn link(session: &Session, position: usize, hierarchy: bool, e: Entry<'_>, st: &
     }
     let status = e.status.and_then(|s| s.value);
     let failed = e.status.is_some_and(|s| s.verdict == Verdict::Failure);
+    // No changes: the server answered 2xx with an empty body, or with a body that leaves this
+    // collection out; the key the request carried stays current.
+    let response_read = session
+        .eas
+        .as_ref()
+        .is_some_and(|eas| matches!(eas.response_body, BodyState::Empty | BodyState::None | BodyState::Wbxml));
+    let unchanged =
+        !hierarchy && http_ok && !failed && response_read && !e.answered && e.request_key.is_some_and(|r| r != "0");
     match (hierarchy, status) {
         (false, Some(3)) | (true, Some(9)) => marks.push(Mark::InvalidKey),
         (false, Some(12)) => marks.push(Mark::HierarchyChanged),
@@ -265,6 +285,9 @@ fn link(session: &Session, position: usize, hierarchy: bool, e: Entry<'_>, st: &
         }
         st.seen_nonzero |= r != "0";
         st.previous_request = Some(r.to_string());
+    }
+    if unchanged {
+        marks.push(Mark::KeyUnchanged);
     }
     if let Some(k) = e.response_key {
         st.seen_nonzero |= k != "0";
@@ -306,7 +329,10 @@ mod tests {
             session(3, Some("5"), Some("101"), Some(200), None, None),
             session(4, Some("5"), Some("101"), Some(200), Some("102"), Some(1)),
         ];
-        assert_eq!(marks(&s), [vec![Mark::Initial], vec![], vec![], vec![]]);
+        assert_eq!(
+            marks(&s),
+            [vec![Mark::Initial], vec![], vec![Mark::KeyUnchanged], vec![]]
+        );
         let chains = SyncKeyChains::from_sessions(&s);
         let chain = chains.chain("DEV1", "5").unwrap();
         assert_eq!(chain.links.iter().map(|l| l.repeat).collect::<Vec<_>>(), [1, 1, 1, 2]);

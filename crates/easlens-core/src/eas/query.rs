@@ -153,6 +153,9 @@ pub struct RequestLine {
     /// Non-fatal oddities: unknown command code, unknown or duplicate parameter, missing plain
     /// parameter, protocol version not allowed with the base64 form, …
     pub warnings: Vec<String>,
+    /// Information that is no protocol violation in practice, such as a DeviceId with hyphens
+    /// (the grammar allows letters and digits only, real clients send hyphens and Exchange takes them).
+    pub notes: Vec<String>,
 }
 
 impl RequestLine {
@@ -176,6 +179,7 @@ impl RequestLine {
             save_in_sent: None,
             accept_multipart: None,
             warnings: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -298,15 +302,24 @@ pub fn decode_query(query: &str) -> Result<RequestLine, QueryError> {
     }
 }
 
-/// True when some `&`-separated parameter is named `Cmd` (case-insensitive). Base64 text never
-/// contains `&`, and a base64 string that merely ends in `Cmd=` has no parameter named `Cmd`
-/// unless it is the whole query (which is then far too short to be a base64 query).
+/// True when some `&`-separated parameter is named `Cmd`, `User`, `DeviceId` or `DeviceType`
+/// (case-insensitive): an OPTIONS request may carry the identity without a command. Base64 text
+/// never contains `&`, and a base64 string that merely ends in `Cmd=` (or `User=`, …) has no
+/// parameter of that name unless it is the whole query (which is then far too short to be a base64
+/// query).
 fn is_plain_query(query: &str) -> bool {
     query.split('&').any(|seg| {
-        seg.split_once('=')
-            .is_some_and(|(name, _)| name.trim().eq_ignore_ascii_case("cmd"))
+        seg.split_once('=').is_some_and(|(name, _)| {
+            ["cmd", "user", "deviceid", "devicetype"]
+                .iter()
+                .any(|n| name.trim().eq_ignore_ascii_case(n))
+        })
     })
 }
+
+/// The start of the warning for a plain query without `Cmd=`; an OPTIONS request needs none, and
+/// its reader drops the warning.
+pub const NO_CMD_WARNING: &str = "plain query has no Cmd=";
 
 /// `POST /path?q HTTP/1.1` → `/path?q`; anything else unchanged.
 fn strip_request_line(s: &str) -> &str {
@@ -358,6 +371,7 @@ fn decode_plain_query(query: &str) -> RequestLine {
     line.path = String::new();
     let mut seen: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
+    let mut notes = Vec::new();
 
     for seg in query.split('&') {
         if seg.is_empty() {
@@ -398,11 +412,17 @@ fn decode_plain_query(query: &str) -> RequestLine {
             }
             "deviceid" => {
                 if line.device_id.is_none() {
-                    if value.is_empty() || value.len() > 32 || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                        warnings.push(format!(
+                    match device_id_form(&value) {
+                        DeviceIdForm::Grammar => {}
+                        DeviceIdForm::Hyphenated => notes.push(format!(
+                            "DeviceId {value:?} has hyphens: the grammar of [MS-ASHTTP] 2.2.1.1.1.2.3 \
+                             allows letters and digits only, but real clients send hyphenated ids \
+                             (GUIDs) and Exchange accepts them"
+                        )),
+                        DeviceIdForm::Invalid => warnings.push(format!(
                             "DeviceId {value:?} is not 1–32 letters or digits \
                              ([MS-ASHTTP] 2.2.1.1.1.2.3)"
-                        ));
+                        )),
                     }
                     line.device_id_bytes = Some(value.as_bytes().to_vec());
                     line.device_id = Some(value);
@@ -444,6 +464,12 @@ fn decode_plain_query(query: &str) -> RequestLine {
         }
     }
 
+    if line.command_raw.is_none() {
+        warnings.push(format!(
+            "{NO_CMD_WARNING} (every command request names one, [MS-ASHTTP] 2.2.1.1.1.2; \
+             only OPTIONS goes without)"
+        ));
+    }
     for (field, present) in [
         ("User", line.user.is_some()),
         ("DeviceId", line.device_id.is_some()),
@@ -456,7 +482,34 @@ fn decode_plain_query(query: &str) -> RequestLine {
         }
     }
     line.warnings = warnings;
+    line.notes = notes;
     line
+}
+
+/// How a plain-query DeviceId compares with the grammar of [MS-ASHTTP] 2.2.1.1.1.2.3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeviceIdForm {
+    /// 1–32 letters or digits.
+    Grammar,
+    /// Letters and digits (1–32 of them) with hyphens between, as in a GUID: outside the grammar,
+    /// common in practice.
+    Hyphenated,
+    /// Anything else: empty, too long, other characters.
+    Invalid,
+}
+
+fn device_id_form(value: &str) -> DeviceIdForm {
+    let alnum = value.bytes().filter(u8::is_ascii_alphanumeric).count();
+    let only_allowed = value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !only_allowed || alnum == 0 || alnum > 32 {
+        DeviceIdForm::Invalid
+    } else if value.len() == alnum {
+        DeviceIdForm::Grammar
+    } else if value.starts_with('-') || value.ends_with('-') || value.contains("--") {
+        DeviceIdForm::Invalid
+    } else {
+        DeviceIdForm::Hyphenated
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1197,6 +1250,52 @@ mod tests {
         assert_eq!(l.command, Some(Command::SendMail));
         assert_eq!(l.save_in_sent, Some(false));
         assert_eq!(l.parameters, vec![("SaveInSent".into(), "F".into())]);
+    }
+
+    #[test]
+    fn hyphenated_device_ids_are_information_not_violations() {
+        let l =
+            decode_query("Cmd=Sync&User=u&DeviceId=3F2504E0-4F89-11D3-9A0C-0305E82C3301&DeviceType=Outlook").unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.notes.len(), 1, "{:?}", l.notes);
+        assert!(l.notes[0].contains("has hyphens") && l.notes[0].contains("[MS-ASHTTP] 2.2.1.1.1.2.3"));
+        assert_eq!(l.device_id.as_deref(), Some("3F2504E0-4F89-11D3-9A0C-0305E82C3301"));
+        for bad in [
+            "-abc",
+            "abc-",
+            "a--b",
+            "-",
+            "a_b",
+            &"a".repeat(33),
+            &format!("{}-1", "a".repeat(32)),
+        ] {
+            let l = decode_query(&format!("Cmd=Sync&User=u&DeviceId={bad}&DeviceType=t")).unwrap();
+            assert!(l.notes.is_empty(), "{bad}");
+            assert!(
+                l.warnings.iter().any(|w| w.contains("not 1–32 letters")),
+                "{bad}: {:?}",
+                l.warnings
+            );
+        }
+        let l = decode_query("Cmd=Sync&User=u&DeviceId=ABC123&DeviceType=t").unwrap();
+        assert!(l.warnings.is_empty() && l.notes.is_empty());
+    }
+
+    #[test]
+    fn identity_without_a_command_is_a_plain_query() {
+        // What real clients send with OPTIONS.
+        let l = parse_request_target("/Microsoft-Server-ActiveSync?User=jdoe&DeviceId=DEV1&DeviceType=iPhone").unwrap();
+        assert_eq!(l.form, QueryForm::Plain);
+        assert_eq!(
+            (l.user.as_deref(), l.device_id.as_deref(), l.device_type.as_deref()),
+            (Some("jdoe"), Some("DEV1"), Some("iPhone"))
+        );
+        assert_eq!((l.command, l.command_raw), (None, None));
+        assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+        assert!(l.warnings[0].starts_with(NO_CMD_WARNING));
+        // A base64 query is still one.
+        let l = decode_query("jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l").unwrap();
+        assert_eq!(l.form, QueryForm::Base64);
     }
 
     #[test]

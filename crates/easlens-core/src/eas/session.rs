@@ -10,11 +10,11 @@ use super::Command;
 use super::headers;
 use super::items::{self, FolderOp, ItemOps};
 use super::query::{self, QueryForm};
-use super::status::{self, Verdict};
+use super::status::{self, Level, Verdict};
 use crate::content::{Content, ContentKind};
 use crate::http::Side;
 use crate::readers::HttpSession;
-use crate::wbxml::{Document, Event, names};
+use crate::wbxml::{Child, Document, Element, Event, names};
 
 /// The path every ActiveSync request goes to ([MS-ASHTTP] 2.2.1.1.1).
 pub const EAS_PATH: &str = "/microsoft-server-activesync";
@@ -56,7 +56,8 @@ pub enum Highlight {
     Http,
     /// `X-MS-ASThrottle` on the response.
     Throttle,
-    /// A Status in the response body that means failure for this command.
+    /// A Status in the response body that means failure: the command's, or one item's (an
+    /// informational value, such as Status 173 NoPicture of a GAL result, never highlights).
     Status,
 }
 
@@ -71,6 +72,9 @@ pub struct StatusEntry {
     /// The value, when it is a number.
     pub value: Option<u32>,
     pub verdict: Verdict,
+    /// What the Status reports on, from its path: the command (or a collection or store), or one
+    /// item, operation or result inside the body ([`status::level`]).
+    pub level: Level,
     /// Short name of the value (`InvalidSyncKey`), when known.
     pub name: Option<&'static str>,
     /// One-sentence meaning, when known.
@@ -201,9 +205,15 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
         notes: Vec::new(),
     };
     headers::fill(&mut s, Side::Request, &request.head.headers);
-    // OPTIONS has no query; any other request without a decodable one is worth a note.
+    // OPTIONS needs no query; when it has one (`?User=…&DeviceId=…&DeviceType=…`, as real clients
+    // send), its identity is read like any other request's, and only the missing Cmd= is expected.
+    // Any other request without a decodable query is worth a note.
+    let options = request.head.method.eq_ignore_ascii_case("OPTIONS");
     match query::parse_request_target(&request.head.target) {
-        Ok(line) => {
+        Ok(mut line) => {
+            if options && line.command_raw.is_none() {
+                line.warnings.retain(|w| !w.starts_with(query::NO_CMD_WARNING));
+            }
             s.command = line.command;
             s.command_raw = line.command_raw;
             s.query_form = Some(line.form);
@@ -216,8 +226,10 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
             }
             s.notes
                 .extend(line.warnings.into_iter().map(|w| format!("request line: {w}")));
+            s.notes
+                .extend(line.notes.into_iter().map(|n| format!("request line: {n}")));
         }
-        Err(query::QueryError::MissingQuery { .. }) if request.head.method.eq_ignore_ascii_case("OPTIONS") => {}
+        Err(query::QueryError::MissingQuery { .. }) if options => {}
         Err(e) => s.notes.push(format!("request line: {e}")),
     }
     s.request_body = request_body.kind.into();
@@ -266,6 +278,8 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
     // Per open Collection (or root): the CollectionId, SyncKeys and Status entries (indices) seen
     // inside it, so that they are attributed to their collection whatever order the elements come in.
     let mut scopes: Vec<(Option<String>, Vec<String>, Vec<usize>)> = vec![(None, Vec::new(), Vec::new())];
+    // Malformed byte arrays: (problem, how many elements have it), in order of first appearance.
+    let mut malformed: Vec<(String, usize)> = Vec::new();
     for ev in doc.walk() {
         match ev {
             Event::Start(e) => {
@@ -291,6 +305,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 }
                                 _ => (Verdict::Unknown, None),
                             };
+                            let level = command.map_or(Level::Command, |c| status::level(c, &full));
                             if let Some(scope) = scopes.last_mut() {
                                 scope.2.push(s.statuses.len());
                             }
@@ -300,6 +315,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                                 raw: text,
                                 value,
                                 verdict,
+                                level,
                                 name: meaning.map(|m| m.name),
                                 meaning: meaning.map(|m| m.meaning),
                                 collection_id: None,
@@ -309,6 +325,14 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                         names::SYNC_KEY => {
                             if let Some(scope) = scopes.last_mut() {
                                 scope.1.push(text);
+                            }
+                        }
+                        names::CONVERSATION_ID | names::CONVERSATION_INDEX => {
+                            if let Some(problem) = byte_array_problem(name, e) {
+                                match malformed.iter_mut().find(|(p, _)| *p == problem) {
+                                    Some((_, n)) => *n += 1,
+                                    None => malformed.push((problem, 1)),
+                                }
                             }
                         }
                         names::COLLECTION_ID | names::ID if name == names::COLLECTION_ID || in_ping_folder => {
@@ -337,6 +361,64 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
     for (cid, keys, _) in scopes {
         push_keys(s, side, cid, keys);
     }
+    let which = match side {
+        Side::Request => "request body",
+        Side::Response => "response body",
+    };
+    for (problem, n) in malformed {
+        let times = if n > 1 {
+            format!(" ({n} elements)")
+        } else {
+            String::new()
+        };
+        s.notes.push(format!("{which}: {problem}{times}; shown as sent"));
+    }
+}
+
+/// Longest value quoted in a note about a malformed byte array.
+const QUOTE_MAX: usize = 40;
+
+/// What is wrong with a ConversationId or ConversationIndex, `None` when nothing is. Both are byte
+/// arrays ([MS-ASDTYPE] 2.7.1) sent as an opaque BLOB ([MS-ASEMAIL] 2.2.2.21): ConversationId is
+/// the conversation's 16-byte id (PidTagConversationId, [MS-OXOMSG] 2.2.1.2, the 16-byte
+/// ConversationID of [MS-OXOCFG] 2.2.8.8); ConversationIndex is a 5-byte header and 5 bytes per
+/// reply or forward ([MS-ASCON] 2.2.2.4). A value sent as a string, or of another size, would be
+/// shown as if it were one.
+fn byte_array_problem(name: &str, e: Element<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    let mut opaque = false;
+    for c in e.children() {
+        if let Child::Data { bytes: b, opaque: o } = c {
+            bytes.extend_from_slice(b);
+            opaque |= o;
+        }
+    }
+    let n = bytes.len();
+    let (size_ok, expected, section) = if name == names::CONVERSATION_ID {
+        (n == 16, "16 bytes", "[MS-ASEMAIL] 2.2.2.21, [MS-OXOMSG] 2.2.1.2")
+    } else {
+        (
+            n >= 5 && n % 5 == 0,
+            "5 bytes and 5 per reply or forward",
+            "[MS-ASCON] 2.2.2.4",
+        )
+    };
+    if opaque && size_ok {
+        return None;
+    }
+    let form = if opaque {
+        format!("{n} bytes of opaque data")
+    } else {
+        let text = String::from_utf8_lossy(&bytes);
+        let mut quoted: String = text.chars().take(QUOTE_MAX).collect();
+        if text.chars().count() > QUOTE_MAX {
+            quoted.push('…');
+        }
+        format!("a string of {n} bytes ({quoted:?})")
+    };
+    Some(format!(
+        "{name} is {form}, not an opaque byte array of {expected} ({section})"
+    ))
 }
 
 fn push_keys(s: &mut EasSummary, side: Side, collection_id: Option<String>, keys: Vec<String>) {

@@ -16,10 +16,18 @@
 //! Some commands have several Status tables, one per parent element (Provision vs Policy,
 //! ResolveRecipients vs Response/Availability/Certificates/Picture, ...). A row's qualifier names
 //! the parent element(s) its table is for; `*` is the command's top-level table.
+//!
+//! The table a Status element's path selects also gives its [`Level`]: the command's own Status
+//! (and a collection's or a store's) decides whether the command succeeded; a Status at the item
+//! level answers one item, operation or result inside the response (a Sync Add, a fetched
+//! attachment, a recipient, a GAL contact's photo, a policy) and is reported at that level with
+//! its own meaning. Some item values are informational ([`Verdict::Info`]): a GAL search that
+//! succeeded carries Status 173 NoPicture ([MS-ASCMD] 2.2.3.177.13) for every contact without a
+//! photo, and that is no failure of anything.
 
 use std::sync::OnceLock;
 
-use super::status_tsv;
+use super::status_tsv::{self, RowLevel, RowOk};
 use crate::eas::Command;
 
 const COMMAND_STATUS: &str = include_str!("status/command-status.tsv");
@@ -34,7 +42,8 @@ pub struct StatusMeaning {
     pub name: &'static str,
     /// One sentence: what happened and what the client should do.
     pub meaning: &'static str,
-    pub success: bool,
+    /// Success, failure or informational (never [`Verdict::Unknown`]).
+    pub verdict: Verdict,
     /// Where the row comes from, e.g. `MS-ASCMD 2.2.3.177.17` or `MS-ASPROV 2.2.2.54.1`.
     pub section: &'static str,
     /// The command whose table holds the row; `None` for a common code ([MS-ASCMD] 2.2.2).
@@ -49,8 +58,23 @@ pub struct StatusMeaning {
 pub enum Verdict {
     Success,
     Failure,
+    /// Informational: neither success nor failure, and never a failure of the command (only item
+    /// level values are, e.g. Status 173 NoPicture under a GAL result's Picture).
+    Info,
     /// The value is in no table for this command (and the spec has no "any other value" rule).
     Unknown,
+}
+
+/// What a Status element reports on, from its path (the `level` column of `command-status.tsv`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// The command, or one of its collections or stores: this Status decides the command's success.
+    #[default]
+    Command,
+    /// One item, operation or result inside the response (a Sync Add/Change/Delete/Fetch, an
+    /// ItemOperations Fetch, a ResolveRecipients recipient, a GAL Picture, a Provision Policy).
+    Item,
 }
 
 /// An HTTP status code as ActiveSync uses it.
@@ -85,26 +109,45 @@ pub fn status_meaning(command: Command, path: &[&str], value: u32) -> Option<&'s
         .or_else(|| tables.common.iter().find(|m| m.value == value))
 }
 
-/// Success, failure, or unknown for `value` in the Status element at `path` (see
+/// Success, failure, informational or unknown for `value` in the Status element at `path` (see
 /// [`status_meaning`]). A value in no table is [`Verdict::Unknown`], except where the spec says
 /// that any other value is a failure (Settings, [MS-ASCMD] 2.2.3.177.15).
 pub fn verdict(command: Command, path: &[&str], value: u32) -> Verdict {
     if let Some(m) = status_meaning(command, path, value) {
-        return Verdict::of(m.success);
+        return m.verdict;
     }
     let parents = parents(path);
     tables()
         .otherwise
         .iter()
         .filter(|r| r.command == command)
-        .filter_map(|r| r.qualifier.specificity(&parents).map(|s| (s, r.success)))
+        .filter_map(|r| r.qualifier.specificity(&parents).map(|s| (s, r.verdict)))
         .max_by_key(|(s, _)| *s)
-        .map_or(Verdict::Unknown, |(_, success)| Verdict::of(success))
+        .map_or(Verdict::Unknown, |(_, verdict)| verdict)
+}
+
+/// The level of the Status element at `path` of `command`: the level of the most specific table
+/// whose qualifier matches the path, whatever the value (a value the item table does not list
+/// takes its meaning from the top-level table, but stays an item's Status). [`Level::Command`]
+/// when no table matches (a command without tables, such as SendMail).
+pub fn level(command: Command, path: &[&str]) -> Level {
+    let parents = parents(path);
+    tables()
+        .rows
+        .iter()
+        .filter(|r| r.command == command)
+        .filter_map(|r| r.qualifier.specificity(&parents).map(|s| (s, r.level)))
+        .max_by_key(|(s, _)| *s)
+        .map_or(Level::Command, |(_, level)| level)
 }
 
 impl Verdict {
-    fn of(success: bool) -> Verdict {
-        if success { Verdict::Success } else { Verdict::Failure }
+    fn of(ok: RowOk) -> Verdict {
+        match ok {
+            RowOk::Yes => Verdict::Success,
+            RowOk::No => Verdict::Failure,
+            RowOk::Info => Verdict::Info,
+        }
     }
 }
 
@@ -161,6 +204,7 @@ impl Qualifier {
 struct Row {
     command: Command,
     qualifier: Qualifier,
+    level: Level,
     meaning: StatusMeaning,
 }
 
@@ -169,7 +213,7 @@ struct Row {
 struct Otherwise {
     command: Command,
     qualifier: Qualifier,
-    success: bool,
+    verdict: Verdict,
 }
 
 #[derive(Debug)]
@@ -214,15 +258,19 @@ fn parse_command_rows(text: &'static str) -> Result<(Vec<Row>, Vec<Otherwise>), 
             otherwise.push(Otherwise {
                 command,
                 qualifier,
-                success: r.ok,
+                verdict: Verdict::of(r.ok),
             });
             continue;
+        };
+        let level = match r.level {
+            RowLevel::Command => Level::Command,
+            RowLevel::Item => Level::Item,
         };
         let meaning = StatusMeaning {
             value,
             name: r.name,
             meaning: r.meaning,
-            success: r.ok,
+            verdict: Verdict::of(r.ok),
             section: r.section,
             command: Some(command),
             qualifier: r.qualifier,
@@ -230,6 +278,7 @@ fn parse_command_rows(text: &'static str) -> Result<(Vec<Row>, Vec<Otherwise>), 
         rows.push(Row {
             command,
             qualifier,
+            level,
             meaning,
         });
     }
@@ -243,7 +292,7 @@ fn parse_common(text: &'static str) -> Result<Vec<StatusMeaning>, String> {
             value: r.value,
             name: r.name,
             meaning: r.meaning,
-            success: false,
+            verdict: Verdict::Failure,
             section: "MS-ASCMD 2.2.2",
             command: None,
             qualifier: "*",
@@ -340,15 +389,15 @@ mod tests {
 
     #[test]
     fn malformed_data_is_reported_with_its_line() {
-        let bad = "# c\nSync\t*\t1\tyes\tSuccess\tMS-ASCMD 2.2.3.177.17\n";
+        let bad = "# c\nSync\t*\tcommand\t1\tyes\tSuccess\tMS-ASCMD 2.2.3.177.17\n";
         assert!(parse_command_rows(bad).unwrap_err().contains("line 2"));
-        let bad = "Sync\t*\tone\tyes\tSuccess\tS\tM.\n";
+        let bad = "Sync\t*\tcommand\tone\tyes\tSuccess\tS\tM.\n";
         assert!(parse_command_rows(bad).unwrap_err().contains("bad value"));
-        let bad = "Synk\t*\t1\tyes\tSuccess\tS\tM.\n";
+        let bad = "Synk\t*\tcommand\t1\tyes\tSuccess\tS\tM.\n";
         assert!(parse_command_rows(bad).unwrap_err().contains("unknown command"));
-        let bad = "Sync\t*\t1\tmaybe\tSuccess\tS\tM.\n";
-        assert!(parse_command_rows(bad).unwrap_err().contains("yes or no"));
-        let bad = "Sync\ta b\t1\tyes\tSuccess\tS\tM.\n";
+        let bad = "Sync\t*\tcommand\t1\tmaybe\tSuccess\tS\tM.\n";
+        assert!(parse_command_rows(bad).unwrap_err().contains("yes, no or info"));
+        let bad = "Sync\ta b\tcommand\t1\tyes\tSuccess\tS\tM.\n";
         assert!(parse_command_rows(bad).unwrap_err().contains("qualifier"));
         assert!(parse_common("101\t\tM.\n").unwrap_err().contains("empty"));
         assert!(parse_http("200\tOK\tno\tS\n").unwrap_err().contains("4 fields"));
@@ -423,9 +472,12 @@ mod tests {
             "ProtocolError"
         );
         assert_eq!(v(Command::Provision, &policy, 1), Verdict::Success);
-        // "There is no policy for this client" is not an error ([MS-ASPROV] 2.2.2.54.1).
+        // "There is no policy for this client" is not an error ([MS-ASPROV] 2.2.2.54.1): it is
+        // informational, at the level of the one policy.
         let no_policy = status_meaning(Command::Provision, &policy, 2).unwrap();
-        assert_eq!((no_policy.name, no_policy.success), ("NoPolicy", true));
+        assert_eq!((no_policy.name, no_policy.verdict), ("NoPolicy", Verdict::Info));
+        assert_eq!(level(Command::Provision, &policy), Level::Item);
+        assert_eq!(level(Command::Provision, &top), Level::Command);
         assert_eq!(no_policy.section, "MS-ASPROV 2.2.2.54.1");
         assert_eq!(
             status_meaning(Command::Provision, &policy, 5).unwrap().name,
@@ -538,6 +590,87 @@ mod tests {
                 .unwrap()
                 .name,
             "ConflictingArguments"
+        );
+    }
+
+    #[test]
+    fn per_result_values_are_reported_at_their_level() {
+        // A successful GAL search: Search 1, Store 1, and 173 for a contact without a photo
+        // ([MS-ASCMD] 2.2.3.177.13).
+        let search = ["Search", "Status"];
+        let store = ["Search", "Response", "Store", "Status"];
+        let picture = [
+            "Search",
+            "Response",
+            "Store",
+            "Result",
+            "Properties",
+            "gal:Picture",
+            "gal:Status",
+        ];
+        assert_eq!(
+            (v(Command::Search, &search, 1), level(Command::Search, &search)),
+            (Verdict::Success, Level::Command)
+        );
+        assert_eq!(
+            (v(Command::Search, &store, 1), level(Command::Search, &store)),
+            (Verdict::Success, Level::Command)
+        );
+        for value in [173, 174, 175] {
+            assert_eq!(v(Command::Search, &picture, value), Verdict::Info, "{value}");
+        }
+        assert_eq!(v(Command::Search, &picture, 1), Verdict::Success);
+        assert_eq!(level(Command::Search, &picture), Level::Item);
+        assert_eq!(
+            status_meaning(Command::Search, &picture, 173).unwrap().name,
+            "NoPicture"
+        );
+        // The same in ResolveRecipients ([MS-ASCMD] 2.2.3.177.12), and ambiguous recipients.
+        let rr = ["ResolveRecipients", "Response", "Recipient", "Picture", "Status"];
+        assert_eq!(v(Command::ResolveRecipients, &rr, 173), Verdict::Info);
+        let resp = ["ResolveRecipients", "Response", "Status"];
+        assert_eq!(v(Command::ResolveRecipients, &resp, 2), Verdict::Info);
+        assert_eq!(v(Command::ResolveRecipients, &resp, 4), Verdict::Failure);
+        assert_eq!(level(Command::ResolveRecipients, &resp), Level::Item);
+        assert_eq!(
+            level(Command::ResolveRecipients, &["ResolveRecipients", "Status"]),
+            Level::Command
+        );
+
+        // Sync ([MS-ASCMD] 2.2.3.177.17): Sync and Collection decide the command; a Status under
+        // Responses/Add, Change, Delete or Fetch answers one operation.
+        let collection = ["Sync", "Collections", "Collection", "Status"];
+        assert_eq!(level(Command::Sync, &collection), Level::Command);
+        assert_eq!(level(Command::Sync, &["Sync", "Status"]), Level::Command);
+        for op in ["Add", "Change", "Delete", "Fetch"] {
+            let p = ["Sync", "Collections", "Collection", "Responses", op, "Status"];
+            assert_eq!(level(Command::Sync, &p), Level::Item, "{op}");
+            assert_eq!(v(Command::Sync, &p, 1), Verdict::Success, "{op}");
+            assert_eq!(v(Command::Sync, &p, 8), Verdict::Failure, "{op}");
+            assert_eq!(
+                status_meaning(Command::Sync, &p, 1).unwrap().qualifier,
+                "Add|Change|Delete|Fetch"
+            );
+            // A Global value under an item falls back to the top-level meaning, still an item's.
+            assert_eq!(status_meaning(Command::Sync, &p, 5).unwrap().name, "ServerError");
+        }
+        // ItemOperations ([MS-ASCMD] 2.2.3.177.8): each Fetch is an item.
+        let fetch = ["ItemOperations", "Response", "Fetch", "Status"];
+        assert_eq!(level(Command::ItemOperations, &fetch), Level::Item);
+        assert_eq!(v(Command::ItemOperations, &fetch, 15), Verdict::Failure);
+        assert_eq!(
+            level(Command::ItemOperations, &["ItemOperations", "Status"]),
+            Level::Command
+        );
+        // Ping ([MS-ASCMD] 2.2.3.177.11) has one Status, the command's; 2 lists folders.
+        assert_eq!(level(Command::Ping, &["Ping", "Status"]), Level::Command);
+        // No table at all: the command's level.
+        assert_eq!(level(Command::SendMail, &["SendMail", "Status"]), Level::Command);
+        // Settings properties and ValidateCert certificates are items.
+        assert_eq!(level(Command::Settings, &["Settings", "Oof", "Status"]), Level::Item);
+        assert_eq!(
+            level(Command::ValidateCert, &["ValidateCert", "Certificate", "Status"]),
+            Level::Item
         );
     }
 

@@ -1,13 +1,34 @@
 //! The rows of the Status tables `src/eas/status/*.tsv` as written, and the checks the build runs
 //! on them: [`command_rows`], [`common_rows`] and [`http_rows`] read the fields (numbers, yes/no,
-//! qualifier syntax); [`check`] adds what a well-formed table must also satisfy (section
-//! citations, one-sentence meanings, no duplicate rows).
+//! levels, qualifier syntax); [`check`] adds what a well-formed table must also satisfy (section
+//! citations, one-sentence meanings, no duplicate rows, one level per table, top-level tables at
+//! the command level, informational values only at the item level).
 //!
 //! Plain `std` only: `build.rs` compiles this file too (`#[path]`) and fails the build when a table
 //! does not pass [`check`]; `status.rs` reads the same rows at run time and turns them into its
 //! lookup tables (resolving command names, which only the crate knows).
 
 use crate::tsv::{records, yes_no};
+
+/// The `level` column of `command-status.tsv`: what a Status of the table reports on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLevel {
+    /// `command`: the command (or one of its collections or stores); decides its success.
+    Command,
+    /// `item`: one item, operation or result inside the response.
+    Item,
+}
+
+/// The `ok` column of `command-status.tsv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOk {
+    /// `yes`: success.
+    Yes,
+    /// `no`: failure.
+    No,
+    /// `info`: informational, neither success nor failure (level `item` only).
+    Info,
+}
 
 /// One row of `command-status.tsv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +38,10 @@ pub struct CommandRow<'a> {
     pub command: &'a str,
     /// `*`, or alternatives (`|`) of parent chains (`/`).
     pub qualifier: &'a str,
+    pub level: RowLevel,
     /// `None` for `*`: "any other value".
     pub value: Option<u32>,
-    pub ok: bool,
+    pub ok: RowOk,
     pub name: &'a str,
     pub section: &'a str,
     pub meaning: &'a str,
@@ -63,13 +85,24 @@ pub fn qualifier_chains(text: &str) -> Result<Option<Vec<Vec<&str>>>, String> {
 
 pub fn command_rows(text: &str) -> Result<Vec<CommandRow<'_>>, String> {
     let mut rows = Vec::new();
-    for record in records::<7>(text) {
-        let (n, [command, qualifier, value, ok, name, section, meaning]) = record?;
+    for record in records::<8>(text) {
+        let (n, [command, qualifier, level, value, ok, name, section, meaning]) = record?;
         let at = |e: String| format!("line {n}: {e}");
         if !command.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(at(format!("unknown command {command:?}")));
         }
         qualifier_chains(qualifier).map_err(at)?;
+        let level = match level {
+            "command" => RowLevel::Command,
+            "item" => RowLevel::Item,
+            other => return Err(at(format!("level must be command or item, found {other:?}"))),
+        };
+        let ok = match ok {
+            "yes" => RowOk::Yes,
+            "no" => RowOk::No,
+            "info" => RowOk::Info,
+            other => return Err(at(format!("ok must be yes, no or info, found {other:?}"))),
+        };
         let value = match value {
             "*" => None,
             v => Some(v.parse().map_err(|_| at(format!("bad value {v:?}")))?),
@@ -78,8 +111,9 @@ pub fn command_rows(text: &str) -> Result<Vec<CommandRow<'_>>, String> {
             line: n,
             command,
             qualifier,
+            level,
             value,
-            ok: yes_no(ok).map_err(at)?,
+            ok,
             name,
             section,
             meaning,
@@ -143,6 +177,8 @@ pub fn check(command_status: &str, common_status: &str, http_status: &str) -> Re
     let in_file = |file: &'static str| move |e: String| format!("{file}: {e}");
     let rows = command_rows(command_status).map_err(in_file("command-status.tsv"))?;
     let mut seen: Vec<(String, String, u32)> = Vec::new();
+    // (command, qualifier alternative) → level and the line that set it.
+    let mut levels: Vec<(String, String, RowLevel, usize)> = Vec::new();
     for r in &rows {
         let at = |e: String| format!("command-status.tsv: line {}: {e}", r.line);
         short_name(r.name).map_err(at)?;
@@ -152,6 +188,27 @@ pub fn check(command_status: &str, common_status: &str, http_status: &str) -> Re
                 "section {:?} cites neither [MS-ASCMD] 2.2.3.177.x nor [MS-ASPROV]",
                 r.section
             )));
+        }
+        if r.qualifier == "*" && r.level != RowLevel::Command {
+            return Err(at("a top-level (`*`) table is at level command".into()));
+        }
+        if r.ok == RowOk::Info && r.level != RowLevel::Item {
+            return Err(at(
+                "an informational (`info`) value belongs to a table at level item: it never decides a command".into(),
+            ));
+        }
+        for alt in r.qualifier.split('|') {
+            let key = (r.command.to_string(), alt.to_ascii_lowercase());
+            match levels.iter().find(|l| (&l.0, &l.1) == (&key.0, &key.1)) {
+                Some(l) if l.2 != r.level => {
+                    return Err(at(format!(
+                        "{} {alt} is at another level on line {}: one table, one level",
+                        r.command, l.3
+                    )));
+                }
+                Some(_) => {}
+                None => levels.push((key.0, key.1, r.level, r.line)),
+            }
         }
         if let Some(value) = r.value {
             for alt in r.qualifier.split('|') {
@@ -206,7 +263,7 @@ mod tests {
 
     #[test]
     fn bad_rows_are_reported_with_file_and_line() {
-        let row = "Sync\t*\t1\tyes\tSuccess\tMS-ASCMD 2.2.3.177.17\tDone.\n";
+        let row = "Sync\t*\tcommand\t1\tyes\tSuccess\tMS-ASCMD 2.2.3.177.17\tDone.\n";
         assert_eq!(check(row, "", ""), Ok(()));
         let uncited = row.replace("MS-ASCMD 2.2.3.177.17", "somewhere");
         let e = check(&uncited, "", "").unwrap_err();
@@ -223,6 +280,26 @@ mod tests {
         assert!(e.contains("http-status.tsv: line 1: source"), "{e}");
         let e = check(row, "", "2x0\tOK\tno\tMS-ASHTTP 1\tM.\n").unwrap_err();
         assert_eq!(e, "http-status.tsv: line 1: bad code \"2x0\"");
-        assert!(check("Sync\ta b\t1\tyes\tS\tMS-ASPROV 1\tM.\n", "", "").is_err());
+        assert!(check("Sync\ta b\tcommand\t1\tyes\tS\tMS-ASPROV 1\tM.\n", "", "").is_err());
+    }
+
+    #[test]
+    fn levels_are_checked() {
+        let c = |rows: &str| check(rows, "", "");
+        let e = c("Sync\t*\titem\t1\tyes\tS\tMS-ASPROV 1\tM.\n").unwrap_err();
+        assert!(e.contains("line 1: a top-level"), "{e}");
+        let e = c("Search\tStore\tcommand\t173\tinfo\tS\tMS-ASPROV 1\tM.\n").unwrap_err();
+        assert!(e.contains("belongs to a table at level item"), "{e}");
+        let e = c("Search\tPicture\titem\t1\tyes\tS\tMS-ASPROV 1\tM.\nSearch\tStore|Picture\tcommand\t2\tno\tS\tMS-ASPROV 1\tM.\n")
+            .unwrap_err();
+        assert!(
+            e.contains("line 2: Search Picture is at another level on line 1"),
+            "{e}"
+        );
+        let e = c("Sync\t*\tglobal\t1\tyes\tS\tMS-ASPROV 1\tM.\n").unwrap_err();
+        assert!(e.contains("level must be command or item"), "{e}");
+        let e = c("Sync\t*\tcommand\t1\tmaybe\tS\tMS-ASPROV 1\tM.\n").unwrap_err();
+        assert!(e.contains("yes, no or info"), "{e}");
+        assert_eq!(c("Search\tPicture\titem\t173\tinfo\tS\tMS-ASPROV 1\tM.\n"), Ok(()));
     }
 }

@@ -73,10 +73,11 @@ pub static FIELDS: [FieldDoc; 14] = [
     FieldDoc {
         name: "status",
         aliases: &[],
-        values: "`3`, `140-149`, `fail`, `ok`, `unknown`, `none`",
+        values: "`3`, `140-149`, `fail`, `ok`, `info`, `unknown`, `none`",
         matches: "the EAS Status elements of the **response** body (any of them); `fail`: one whose verdict for \
-                  this command is failure (the sessions the list flags S); `ok`: success; `unknown`: a value the \
-                  spec does not list for the command",
+                  this command is failure (the sessions the list flags S); `ok`: success; `info`: informational, \
+                  such as Status 173 (no contact photo) of a GAL result; `unknown`: a value the spec does not list \
+                  for the command",
         examples: &["status:3", "status:!1", "status:140-149", "status:fail"],
         field: Some(Field::Status),
     },

@@ -642,11 +642,12 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
             "fail" | "failure" | "failed" | "error" | "bad" => Ok(Pattern::Verdict(Verdict::Failure)),
             "ok" | "success" | "good" => Ok(Pattern::Verdict(Verdict::Success)),
             "unknown" => Ok(Pattern::Verdict(Verdict::Unknown)),
+            "info" | "informational" => Ok(Pattern::Verdict(Verdict::Info)),
             _ => parse_number_pattern(&lower, u32::MAX, false).ok_or_else(|| {
                 err(
                     pos,
                     len,
-                    "`status:` needs a number, a range, `fail`, `ok`, `unknown` or `none`",
+                    "`status:` needs a number, a range, `fail`, `ok`, `info`, `unknown` or `none`",
                     Some(fields::example_of(Field::Status)),
                 )
             }),

@@ -100,13 +100,42 @@ pub fn is_secret(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
-/// A header value as shown: secrets masked (the auth scheme stays visible) unless `reveal`.
+/// The authentication schemes easlens names: the IANA HTTP Authentication Scheme Registry
+/// (RFC 7235 section 5.1) and NTLM, which Exchange and its clients use.
+const AUTH_SCHEMES: [&str; 15] = [
+    "Basic",
+    "Bearer",
+    "Concealed",
+    "Digest",
+    "DPoP",
+    "GNAP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+];
+
+/// The scheme of an `Authorization` (or `Proxy-Authorization`) value, spelt as registered, when it
+/// is a known one; `None` otherwise. A value without a known scheme (a bare token, a typo) is all
+/// credential: nothing of it may be shown.
+pub fn auth_scheme(value: &str) -> Option<&'static str> {
+    let first = value.split_ascii_whitespace().next()?;
+    AUTH_SCHEMES.iter().copied().find(|s| s.eq_ignore_ascii_case(first))
+}
+
+/// A header value as shown: secrets masked (a known auth scheme stays visible, see [`auth_scheme`])
+/// unless `reveal`.
 pub fn shown_value(name: &str, value: &str, reveal: bool) -> String {
     if reveal || !is_secret(name) {
         return value.to_string();
     }
     if name.to_ascii_lowercase().ends_with("authorization")
-        && let Some((scheme, _)) = value.split_once(' ')
+        && let Some(scheme) = auth_scheme(value)
     {
         return format!("{scheme} ••••••••");
     }
@@ -124,5 +153,24 @@ mod secret_tests {
         assert_eq!(shown_value("authorization", basic, true), basic);
         assert_eq!(shown_value("Cookie", "a=b", false), "••••••••");
         assert_eq!(shown_value("User-Agent", "Apple-iPhone", false), "Apple-iPhone");
+        // Nothing of a credential without a known scheme is shown, not even its first word.
+        assert_eq!(shown_value("Authorization", "dXNlcjpodW50ZXIy", false), "••••••••");
+        assert_eq!(shown_value("Authorization", "dXNlcjpo dW50ZXIy", false), "••••••••");
+        assert_eq!(
+            shown_value("Proxy-Authorization", "negotiate YII=", false),
+            "Negotiate ••••••••"
+        );
+    }
+
+    #[test]
+    fn only_known_schemes_are_named() {
+        assert_eq!(auth_scheme("Basic am9objpw"), Some("Basic"));
+        assert_eq!(auth_scheme("  bearer eyJ0"), Some("Bearer"));
+        assert_eq!(auth_scheme("NTLM TlRMTVNTUAAB"), Some("NTLM"));
+        assert_eq!(auth_scheme("Negotiate"), Some("Negotiate"));
+        assert_eq!(auth_scheme("dXNlcjpodW50ZXIy"), None);
+        assert_eq!(auth_scheme("Basicam9objpw"), None);
+        assert_eq!(auth_scheme("secret token"), None);
+        assert_eq!(auth_scheme(""), None);
     }
 }

@@ -1,6 +1,13 @@
 //! Evidence for a vendor ticket, as text: what "Copy as text" puts on the clipboard. Credentials
 //! are masked unless the caller reveals them (`http::headers::shown_value`). The headers quoted,
 //! and their order, are the `quote` column of `src/eas/headers.tsv` ([`headers::quoted`]).
+//!
+//! [`terminal`]: text for a terminal — controls, C1 and bidi characters from a capture written out
+//! visibly ([`terminal_safe`]), the one escaping every text writer of the command line applies.
+
+pub mod terminal;
+
+pub use terminal::{Layout, cut, terminal_safe};
 
 use std::fmt::Write;
 
