@@ -14,13 +14,11 @@
 //! SyncKey after a lost response, a policy refresh answered with Provision) is never a warning.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use thiserror::Error;
 
-pub use super::rules::{Rule, RuleId, rule, rules};
+pub use super::rules::{FindingsError, Rule, RuleId, Severity, rule, rules};
 use super::synckey::{Chain, Link, Mark, SyncKeyChains};
 use super::{device_of, ended, started};
 use crate::capture::{Capture, LabelStyle, Session};
@@ -30,44 +28,6 @@ use crate::eas::session::EasSummary;
 use crate::eas::status::{Level, Verdict, http_meaning};
 use crate::http::Side;
 use crate::http::headers::auth_scheme;
-
-/// How much a finding matters. Ordered most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum FindingsError {
-    #[error("unknown severity {0:?} (expected error, warning or info)")]
-    UnknownSeverity(String),
-}
-
-impl FromStr for Severity {
-    type Err = FindingsError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "error" => Ok(Severity::Error),
-            "warning" => Ok(Severity::Warning),
-            "info" => Ok(Severity::Info),
-            _ => Err(FindingsError::UnknownSeverity(s.to_string())),
-        }
-    }
-}
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]

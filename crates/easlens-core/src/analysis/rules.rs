@@ -1,13 +1,53 @@
 //! The findings rules as data: `src/analysis/rules.tsv` (id, severities, title, explanation),
 //! checked by `build.rs`, which generates [`RuleId`] (one variant per row) and the rule table from
-//! it. The findings engine ([`super::findings`]) names rules by [`RuleId`], so a misspelt rule
+//! it, and the severities a rule can have ([`Severity`]). The findings engine (`findings.rs`) names rules by [`RuleId`], so a misspelt rule
 //! fails the build; findings, the JSON and the UI carry the id text ([`RuleId::id`]).
 
 use std::fmt;
+use std::str::FromStr;
 
-use super::findings::Severity;
+use serde::Serialize;
+use thiserror::Error;
 
 include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+
+/// How much a finding matters. Ordered most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FindingsError {
+    #[error("unknown severity {0:?} (expected error, warning or info)")]
+    UnknownSeverity(String),
+}
+
+impl FromStr for Severity {
+    type Err = FindingsError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "error" => Ok(Severity::Error),
+            "warning" => Ok(Severity::Warning),
+            "info" => Ok(Severity::Info),
+            _ => Err(FindingsError::UnknownSeverity(s.to_string())),
+        }
+    }
+}
 
 /// A rule as `rules.tsv` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::findings::Severity;
+use super::rules::Severity;
 use super::{device_of, started};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
