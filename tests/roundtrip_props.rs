@@ -115,7 +115,7 @@ proptest! {
         let recorded: Vec<u32> = styled.elements.iter().map(|&(id, _)| id).collect();
         prop_assert_eq!(recorded, starts);
         for &(_, offset) in &styled.elements {
-            prop_assert_eq!(styled.text.as_bytes()[offset], b'<');
+            prop_assert_eq!(styled.text.as_bytes()[offset as usize], b'<');
         }
     }
 
