@@ -28,6 +28,13 @@ pub fn readable_text(bytes: &[u8]) -> Option<&str> {
 /// Decodes `raw` according to `headers`. Fiddler's "Decode" button (or a HAR exporter) may already
 /// have removed the encodings while leaving the headers, so each step first checks the bytes.
 pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
+    decode_body_within(raw, headers, MAX_DECODED)
+}
+
+/// [`decode_body`] with decompression capped at `max_decoded` bytes (never more than
+/// [`MAX_DECODED`]): a consumer that reads less of a body (the EAS summary) sets a smaller cap.
+pub fn decode_body_within(raw: &[u8], headers: &Headers, max_decoded: u64) -> DecodedBody {
+    let max = max_decoded.min(MAX_DECODED);
     let mut out = DecodedBody {
         bytes: raw.to_vec(),
         ..Default::default()
@@ -50,12 +57,14 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
     let codings = headers.content_codings();
     for coding in codings.iter().rev() {
         let result = match coding.as_str() {
-            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&out.bytes[..])).map(|b| (b, "gzip")),
-            "deflate" => inflate(flate2::read::ZlibDecoder::new(&out.bytes[..]))
+            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&out.bytes[..]), max).map(|b| (b, "gzip")),
+            "deflate" => inflate(flate2::read::ZlibDecoder::new(&out.bytes[..]), max)
                 .map(|b| (b, "deflate"))
-                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&out.bytes[..])).map(|b| (b, "raw deflate"))),
-            "br" => inflate(brotli::Decompressor::new(&out.bytes[..], 4096)).map(|b| (b, "brotli")),
-            "zstd" => zstd_decode(&out.bytes).map(|b| (b, "zstd")),
+                .or_else(|_| {
+                    inflate(flate2::read::DeflateDecoder::new(&out.bytes[..]), max).map(|b| (b, "raw deflate"))
+                }),
+            "br" => inflate(brotli::Decompressor::new(&out.bytes[..], 4096), max).map(|b| (b, "brotli")),
+            "zstd" => zstd_decode(&out.bytes, max).map(|b| (b, "zstd")),
             other => {
                 out.notes
                     .push(format!("unknown Content-Encoding {other:?}; shown as is"));
@@ -78,20 +87,22 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
     out
 }
 
-fn inflate(reader: impl Read) -> std::io::Result<Vec<u8>> {
+fn inflate(reader: impl Read, max: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    let n = reader.take(MAX_DECODED + 1).read_to_end(&mut out)?;
-    if n as u64 > MAX_DECODED {
-        return Err(std::io::Error::other(format!(
-            "more than {} MiB once decompressed",
-            MAX_DECODED >> 20
-        )));
+    let n = reader.take(max + 1).read_to_end(&mut out)?;
+    if n as u64 > max {
+        let size = if max >= 1 << 20 {
+            format!("{} MiB", max >> 20)
+        } else {
+            format!("{max} bytes")
+        };
+        return Err(std::io::Error::other(format!("more than {size} once decompressed")));
     }
     Ok(out)
 }
 
-fn zstd_decode(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    inflate(zstd::stream::read::Decoder::new(bytes)?)
+fn zstd_decode(bytes: &[u8], max: u64) -> std::io::Result<Vec<u8>> {
+    inflate(zstd::stream::read::Decoder::new(bytes)?, max)
 }
 
 /// Removes HTTP/1.1 chunked framing (RFC 9112 section 7.1), ignoring chunk extensions and
