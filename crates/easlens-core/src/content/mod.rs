@@ -71,8 +71,9 @@ pub struct Content {
 }
 
 /// Analyses the raw (as stored) bytes of `body`, sent with `headers`, within `budget`: the WBXML
-/// tree stays within it (partial, with the error, past it), and decompression stops at its byte
-/// figure (a body decompressing to more is kept as sent, with a note).
+/// tree stays within it (partial, with the error, past it), and a body longer than its byte
+/// figure, as sent or once decompressed, is cut to that many bytes instead of being copied or
+/// inflated whole (its WBXML then ends with the budget's error, after the tree decoded so far).
 pub fn analyse(raw: &[u8], body: &Body, headers: &Headers, context: &BodyContext<'_>, budget: Budget) -> Content {
     let which = match context.side {
         Side::Request => "request body",
@@ -116,7 +117,7 @@ pub fn analyse(raw: &[u8], body: &Body, headers: &Headers, context: &BodyContext
         return content;
     }
     content.parts = multipart::parts(&content.decoded.bytes).unwrap_or_default();
-    content.wbxml = wbxml::detect(content.payload(), headers, budget);
+    content.wbxml = wbxml::detect(content.payload(), headers, budget, content.decoded.cut);
     if let Some(w) = content.wbxml.as_ref().filter(|w| w.is_document()) {
         content.kind = ContentKind::Wbxml;
         if let Some(e) = &w.error {
@@ -245,28 +246,58 @@ mod tests {
         );
         assert_eq!(read.document().map(|d| d.element_count()), Some(64));
 
-        // Decompression stops at the budget's byte figure; the body is then kept as sent.
+        // A body longer than the budget's bytes, as sent or once decompressed, is cut to them;
+        // its WBXML then stops with the budget's error, keeping what decoded.
         use std::io::Write as _;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(SYNC).unwrap();
         let gz = gz.finish().unwrap();
-        let gzip = [WBXML_TYPE, ("Content-Encoding", "gzip")];
-        let body = Body::in_memory(gz.clone());
         let small = Budget {
-            max_bytes: SYNC.len() - 1,
+            max_bytes: SYNC.len() - 3,
             ..Budget::ANALYSIS
         };
-        let c = analyse(&gz, &body, &headers(&gzip), &request("POST"), small);
-        assert_eq!((c.kind, c.decoded.bytes.len()), (ContentKind::Bytes, gz.len()));
-        assert_eq!(
-            c.notes,
-            [
-                "request body: Content-Encoding: gzip, but decompression failed (more than 10 bytes once decompressed); \
-              shown as is"
-            ]
-        );
-        let c = analyse(&gz, &body, &headers(&gzip), &request("POST"), Budget::ANALYSIS);
-        assert_eq!((c.kind, c.decoded.bytes.as_slice()), (ContentKind::Wbxml, SYNC));
+        let over = "WBXML offset 8: more than 8 bytes of content: over the analysis decoding budget, decoding stopped";
+        for (raw, h, cut_note) in [
+            (
+                &gz[..],
+                &[WBXML_TYPE, ("Content-Encoding", "gzip")][..],
+                "request body: more than 8 bytes once decompressed (gzip): cut to the first 8 bytes (the most kept of one body here)",
+            ),
+            (
+                SYNC,
+                &[],
+                "request body: 11 bytes, cut to the first 8 bytes (the most kept of one body here)",
+            ),
+        ] {
+            let c = analyse(
+                raw,
+                &Body::in_memory(raw.to_vec()),
+                &headers(h),
+                &request("POST"),
+                small,
+            );
+            assert_eq!(
+                (c.kind, c.decoded.bytes.as_slice(), c.decoded.cut),
+                (ContentKind::Wbxml, &SYNC[..8], true)
+            );
+            assert_eq!(c.notes, [cut_note.to_string(), format!("request body: {over}")]);
+            assert!(
+                c.document()
+                    .is_some_and(|d| d.root().unwrap().child("Status").is_some())
+            );
+            let c = analyse(
+                raw,
+                &Body::in_memory(raw.to_vec()),
+                &headers(h),
+                &request("POST"),
+                Budget::ANALYSIS,
+            );
+            assert_eq!(
+                (c.kind, c.decoded.bytes.as_slice(), c.decoded.cut),
+                (ContentKind::Wbxml, SYNC, false)
+            );
+            assert!(c.notes.is_empty());
+        }
     }
 
     #[test]
