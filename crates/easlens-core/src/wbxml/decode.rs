@@ -69,8 +69,8 @@ pub struct Budget {
     /// Levels of nesting (the root is level 1).
     pub max_depth: usize,
     /// Bytes the tree keeps: content (STR_I, OPAQUE, and STR_T references, which copy their
-    /// string each time) plus LITERAL names and attributes. `content::analyse` also caps
-    /// decompression at this size: a body's content is never larger than the body.
+    /// string each time) plus LITERAL names and attributes. `content::analyse` also cuts a longer
+    /// body (as sent or once decompressed) to this size: its content could not fit anyway.
     pub max_bytes: usize,
 }
 
