@@ -301,6 +301,30 @@ mod tests {
     }
 
     #[test]
+    fn other_wbxml_languages_are_shown_with_their_name_and_no_tree() {
+        // WML 1.3 by its public id, with the ActiveSync Content-Type (WBXML 1.2 version byte) and
+        // with version 1.3 (taken as the body's document, an empty one).
+        for (version, kind) in [(0x02, ContentKind::Bytes), (0x03, ContentKind::Wbxml)] {
+            let raw = [version, 0x0A, 0x6A, 0x00, 0x7F, 0x01];
+            let c = analyse(
+                &raw,
+                &Body::in_memory(raw.to_vec()),
+                &headers(&[WBXML_TYPE]),
+                &request("POST"),
+                Budget::INSPECTOR,
+            );
+            assert_eq!(c.kind, kind);
+            let shown = c.shown_wbxml().unwrap();
+            assert!(shown.doc.root().is_none());
+            assert_eq!(
+                shown.error.as_ref().unwrap().to_string(),
+                "offset 1: WML WBXML (public id 0x0A, -//WAPFORUM//DTD WML 1.3//EN), not ActiveSync"
+            );
+            assert_eq!(c.decoded.bytes, raw, "the bytes stay for the hex view");
+        }
+    }
+
+    #[test]
     fn lost_bodies_say_so() {
         let lost = Body {
             location: crate::readers::BodyLocation::None,
