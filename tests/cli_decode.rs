@@ -170,3 +170,75 @@ fn trailing_bytes_are_a_warning_not_an_error() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("warning: offset 13: 2 bytes after the end of the root element ignored"));
 }
+
+#[test]
+fn other_wbxml_languages_are_named_without_xml() {
+    // SyncML 1.2 as its encoders write it: public id 0, the formal public id in the string table.
+    let fpi = b"-//SYNCML//DTD SyncML 1.2//EN\0";
+    let mut syncml = vec![0x02, 0x00, 0x00, 0x6A, fpi.len() as u8];
+    syncml.extend_from_slice(fpi);
+    syncml.extend_from_slice(&[0x6D, 0x6C, 0x71, 0x03, b'1', b'.', b'2', 0, 0x01, 0x01]);
+    let path = temp_file("syncml.wbxml", &syncml);
+    let out = easlens(&["decode", path.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no XML: {}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: offset 1: SyncML WBXML (public id -//SYNCML//DTD SyncML 1.2//EN), not ActiveSync",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    // WML by its registered number.
+    let out = easlens(&["decode", "--hex", "-"], Some(b"03 0A 6A 00 7F 01"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("WML WBXML (public id 0x0A, -//WAPFORUM//DTD WML 1.3//EN), not ActiveSync"));
+}
+
+#[test]
+fn string_tables_are_resolved_with_a_warning() {
+    // <Sync><Status>STR_T 0</Status><Foo bar="v"/></Sync> with the string table "1\0Foo\0bar\0".
+    let table = b"1\0Foo\0bar\0";
+    let mut bytes = vec![0x03, 0x01, 0x6A, table.len() as u8];
+    bytes.extend_from_slice(table);
+    bytes.extend_from_slice(&[
+        0x45, 0x4E, 0x83, 0x00, 0x01, 0x84, 0x02, 0x04, 0x06, 0x03, b'v', 0, 0x01, 0x01,
+    ]);
+    let out = easlens(&["decode", "-"], Some(&bytes));
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("<Status>1</Status>\n    <Foo xmlns=\"\" bar=\"v\"/>"),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "warning: offset 16: STR_T string-table reference resolved (ActiveSync does not normally use string tables)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: offset 19: LITERAL tag <Foo> named by the string table"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn documents_past_the_budget_print_what_decoded() {
+    // 300 nested <Sync>s: the inspector's budget stops at 256 levels.
+    let mut bytes = vec![0x03, 0x01, 0x6A, 0x00];
+    bytes.extend(std::iter::repeat_n(0x45, 300));
+    let out = easlens(&["decode", "-"], Some(&bytes));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout).matches("<Sync").count(), 256);
+    assert!(
+        text(&out.stderr).contains(
+            "offset 260: more than 256 levels of nesting: over the inspector decoding budget, decoding stopped"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use easlens_core::wbxml::codepages::{TokenStatus, codepages};
-use easlens_core::wbxml::{Child, Document, Element, Tag, decode, encode, from_xml};
+use easlens_core::wbxml::{Child, Document, Element, Event, Tag, decode, encode, from_xml};
 use easlens_samples::random_wbxml::{self as generator, GenDoc, GenOptions};
 
 const REQUIRE_ENV: &str = "EASLENS_REQUIRE_LIBWBXML";
@@ -160,6 +160,9 @@ enum Bucket {
     UnknownRootNamespace,
     NoXmlnsUnderUnknown,
     SyncmlDataCdata,
+    Literal,
+    LiteralRootNamespace,
+    NoXmlnsUnderLiteral,
     Unexplained,
 }
 
@@ -175,6 +178,9 @@ impl fmt::Display for Bucket {
             Bucket::UnknownRootNamespace => "unknown root printed with xmlns=\"FolderHierarchy:\"",
             Bucket::NoXmlnsUnderUnknown => "known element inside <unknown> printed without its xmlns",
             Bucket::SyncmlDataCdata => "SyncML hack: <Data> with an <Add>/<Replace> grandparent written as raw CDATA",
+            Bucket::Literal => "LITERAL tag: same name and attributes (libwbxml writes no xmlns=\"\")",
+            Bucket::LiteralRootNamespace => "LITERAL root printed with xmlns=\"AirNotify:\"",
+            Bucket::NoXmlnsUnderLiteral => "element inside a LITERAL one printed without its xmlns",
             Bucket::Unexplained => "UNEXPLAINED",
         })
     }
@@ -414,6 +420,8 @@ struct Scope {
     /// The nearest declaration is above an `<unknown>` element: libwbxml declares namespaces only
     /// between two known elements, so this scope says nothing about the element's page.
     across_unknown: bool,
+    /// The same above a LITERAL element (which has no code page for libwbxml either).
+    across_literal: bool,
 }
 
 struct Cmp<'r> {
@@ -459,6 +467,10 @@ impl Cmp<'_> {
         lib_grandparent: Option<&str>,
     ) {
         let tag = ours.tag();
+        if ours.literal().is_some() {
+            self.literal(ours, lib, parent_scope.is_none(), path, (lib_parent, lib_grandparent));
+            return;
+        }
         let path = format!("{path}/{}", label(tag));
         if !lib.attrs.is_empty() {
             self.unexplained(&path, format!("libwbxml printed attributes {:?}", lib.attrs));
@@ -478,10 +490,12 @@ impl Cmp<'_> {
             Some(p) => Scope {
                 page: Some(p),
                 across_unknown: false,
+                across_literal: false,
             },
             None => parent_scope.unwrap_or(Scope {
                 page: None,
                 across_unknown: false,
+                across_literal: false,
             }),
         };
         let lib_known = lib.name != "unknown";
@@ -513,6 +527,10 @@ impl Cmp<'_> {
         } else {
             let page = match scope.page {
                 Some(p) if p == tag.page => p,
+                _ if declared.is_none() && scope.across_literal => {
+                    self.report.hit(Bucket::NoXmlnsUnderLiteral);
+                    tag.page
+                }
                 _ if declared.is_none() && scope.across_unknown => {
                     self.report.hit(Bucket::NoXmlnsUnderUnknown);
                     tag.page
@@ -544,8 +562,66 @@ impl Cmp<'_> {
         let child_scope = Scope {
             page: scope.page,
             across_unknown: scope.across_unknown || !lib_known,
+            across_literal: scope.across_literal,
         };
-        // Children, position by position.
+        self.children(ours, lib, child_scope, &path, (lib_parent, lib_grandparent), lib_known);
+    }
+
+    /// A LITERAL element: libwbxml prints its name and attributes, and no namespace (except
+    /// `xmlns="AirNotify:"` on a LITERAL root); what is inside has no reliable namespace.
+    fn literal(
+        &mut self,
+        ours: Element<'_>,
+        lib: &LNode,
+        is_root: bool,
+        path: &str,
+        lib_ancestors: (Option<&str>, Option<&str>),
+    ) {
+        let Some(literal) = ours.literal() else { return };
+        let path = format!("{path}/LITERAL({})", literal.name);
+        if lib.name != literal.name {
+            self.unexplained(&path, format!("libwbxml names the LITERAL <{}>", lib.name));
+            return;
+        }
+        if lib.attrs != literal.attributes {
+            self.unexplained(
+                &path,
+                format!(
+                    "attributes differ: easlens {:?}, libwbxml {:?}",
+                    literal.attributes, lib.attrs
+                ),
+            );
+            return;
+        }
+        match lib.xmlns.as_deref() {
+            None => {}
+            Some("AirNotify:") if is_root => self.report.hit(Bucket::LiteralRootNamespace),
+            Some(ns) => {
+                self.unexplained(&path, format!("libwbxml declares xmlns={ns:?} on a LITERAL"));
+                return;
+            }
+        }
+        self.report.hit(Bucket::Literal);
+        let scope = Scope {
+            page: None,
+            across_unknown: false,
+            across_literal: true,
+        };
+        self.children(ours, lib, scope, &path, lib_ancestors, false);
+    }
+
+    /// Compares the children of two elements, position by position.
+    fn children(
+        &mut self,
+        ours: Element<'_>,
+        lib: &LNode,
+        child_scope: Scope,
+        path: &str,
+        (lib_parent, lib_grandparent): (Option<&str>, Option<&str>),
+        lib_known: bool,
+    ) {
+        let tag = ours.tag();
+        let path = path.to_string();
         let ours_children: Vec<Child<'_>> = ours.children().collect();
         if ours_children.len() != lib.children.len() {
             self.unexplained(
@@ -797,6 +873,93 @@ fn other_legal_encodings_agree_with_libwbxml() {
     }
     report.print("independently encoded documents", GENERATED as usize);
     check(&report, "independently encoded documents");
+}
+
+#[test]
+fn string_table_documents_agree_with_libwbxml() {
+    // WBXML 1.3 as a generic encoder writes it: STR_T references (whole strings and tails) and
+    // LITERAL, LITERAL_C, LITERAL_A, LITERAL_AC tags named by the string table.
+    if !libwbxml_available() {
+        return;
+    }
+    let opts = GenOptions::libwbxml();
+    let mut report = Report::default();
+    let (mut literals, mut str_t) = (0, 0);
+    for i in 0..GENERATED {
+        let g = GenDoc::generate(GENERATOR_SEED ^ (i << 24) ^ 0x57, opts.max_elements, &opts);
+        let bytes = g.wbxml_with_string_table(i);
+        let ours = decode(&bytes).unwrap_or_else(|e| panic!("seed {:#x}: {e} ({})", g.seed, hex::encode(&bytes)));
+        literals += ours
+            .walk()
+            .filter(|e| matches!(e, Event::Start(e) if e.literal().is_some()))
+            .count();
+        str_t += usize::from(ours.warnings.iter().any(|w| w.message.starts_with("STR_T")));
+        let doc_label = format!(
+            "string-table variant {i} of seed {:#x} ({})",
+            g.seed,
+            hex::encode(&bytes)
+        );
+        match wbxml2xml(&bytes) {
+            Ok(out) => compare(&doc_label, &ours, &out, &mut report),
+            Err(e) => report.unexplained(&doc_label, "", e),
+        }
+    }
+    report.print(
+        &format!("string-table documents ({literals} LITERAL elements, {str_t} documents with STR_T)"),
+        GENERATED as usize,
+    );
+    check(&report, "string-table documents");
+    assert!(
+        literals > 100 && str_t > 100,
+        "{literals} LITERALs, {str_t} documents with STR_T"
+    );
+    assert!(report.counts.get(&Bucket::NoXmlnsUnderLiteral).is_some_and(|&n| n > 0));
+}
+
+/// Hand-written string-table documents: the cases the generator does not make (a LITERAL root,
+/// references into the middle of a string or to a table without its last NUL, attribute values in
+/// several chunks), as hex.
+const STRING_TABLE_CASES: &[&str] = &[
+    // <Sync><Status> STR_T 1 of "abc\0": "bc".
+    "03016a0461626300454e83010101",
+    // The table's last string without NUL: STR_T 1 of "abc" reads "bc".
+    "03016a03616263454e83010101",
+    // STR_I, STR_T, STR_I in one value; STR_T to the empty string at a NUL.
+    "03016a0461626300454e0378008300037900014e83030101",
+    // A LITERAL root with a token child on another page (libwbxml: xmlns="AirNotify:").
+    "03016a04466f6f0044000001560358000101",
+    // LITERAL_C root with a LITERAL child.
+    "03016a04466f6f004400040001",
+    // LITERAL_AC with two attributes, values in STR_I + STR_T chunks, content "y".
+    "03016a0c466f6f006261720062617a0045c400040403610083000408036200010379000101",
+    // LITERAL_A with an attribute without a value.
+    "03016a08466f6f006261720045840004040101",
+    // Public id 0 naming libwbxml's ActiveSync FPI in the table, and a UTF-8 LITERAL name.
+    "0300006a242d2f2f4d4943524f534f46542f2f4454442041637469766553796e632f2f454e00c3a90045042101",
+];
+
+#[test]
+fn hand_written_string_table_documents_agree_with_libwbxml() {
+    if !libwbxml_available() {
+        return;
+    }
+    let mut report = Report::default();
+    for case in STRING_TABLE_CASES {
+        let bytes = hex::decode(case).unwrap();
+        let ours = decode(&bytes).unwrap_or_else(|e| panic!("{case}: {e}"));
+        match wbxml2xml(&bytes) {
+            Ok(out) => compare(case, &ours, &out, &mut report),
+            Err(e) => report.unexplained(case, "", e),
+        }
+    }
+    report.print("hand-written string-table documents", STRING_TABLE_CASES.len());
+    check(&report, "hand-written string-table documents");
+    assert!(
+        report
+            .counts
+            .get(&Bucket::LiteralRootNamespace)
+            .is_some_and(|&n| n == 2)
+    );
 }
 
 // ---- the comparator itself (no wbxml2xml needed) ----

@@ -1,6 +1,7 @@
 //! `easlens decode FILE|-  [--hex]`: WBXML (or a multipart ItemOperations body) → XML on stdout.
 //! Exit 0 on success; on malformed input the partial XML is printed, the error (byte offset and
-//! what was expected) goes to stderr, and the exit status is 2.
+//! what was expected) goes to stderr, and the exit status is 2. WBXML of another language
+//! (SyncML, WML…) prints no XML: only the error, exit status 2.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -99,6 +100,18 @@ pub fn decode_to_xml(bytes: &[u8]) -> (Rendered, Option<String>) {
     };
     let (doc, error) = match wbxml::decode(wbxml_bytes) {
         Ok(doc) => (doc, None),
+        // Another WBXML language (SyncML, WML…): its tokens mean nothing on ActiveSync's code
+        // pages, so no XML at all, only the error.
+        Err(p) if matches!(p.error.kind, wbxml::ErrorKind::NotActiveSync { .. }) => {
+            let warnings = p.partial.warnings.iter().map(|w| w.to_string()).collect();
+            return (
+                Rendered {
+                    text: String::new(),
+                    warnings,
+                },
+                Some(p.error.to_string()),
+            );
+        }
         Err(p) => (p.partial, Some(p.error.to_string())),
     };
     let mut text = wbxml::to_xml(&doc);

@@ -13,7 +13,10 @@
 //!   SWITCH_PAGEs, `4B 01` and `4B 03 00 01` empty elements, over-long mb_u_int32 lengths, header
 //!   variants, an unused string table, trailing bytes after the root) — byte forms easlens's own
 //!   encoder never produces ([`GenDoc::wbxml_variant_for_libwbxml`] leaves out the few libwbxml
-//!   0.11.8 misreads).
+//!   0.11.8 misreads);
+//! * as generic WBXML 1.3 with a string table ([`GenDoc::wbxml_with_string_table`]): text as STR_T
+//!   references (whole strings and tails), some elements as LITERAL tags named by the table, with
+//!   attributes — what ActiveSync never sends but a generic encoder may, for comparing decoders.
 //!
 //! Tags come from the real code pages (spec and legacy tokens, all 26 pages) plus tokens no page
 //! defines. Text mixes XML-special characters, non-ASCII UTF-8, leading/trailing whitespace, CR/LF
@@ -385,6 +388,47 @@ impl GenDoc {
         (out, end)
     }
 
+    /// The document as generic WBXML 1.3 with a string table, as libwbxml 0.11.8 reads it
+    /// faithfully (the same limits as [`wbxml_variant_for_libwbxml`](Self::wbxml_variant_for_libwbxml)):
+    ///
+    /// * about a third of the text values are STR_T references into the table, to a whole string
+    ///   or to the tail of a longer one, sometimes after a STR_I chunk (`Data` content stays one
+    ///   STR_I chunk, see [`wbxml_variant_for_libwbxml`](Self::wbxml_variant_for_libwbxml));
+    /// * about one element in eight below the root that has no binary content is written as a
+    ///   LITERAL tag (LITERAL, LITERAL_C, or with attributes LITERAL_A / LITERAL_AC) named by the
+    ///   table, from [`LITERAL_NAMES`]; attribute names come from [`LITERAL_ATTRIBUTES`], values as
+    ///   STR_I or STR_T;
+    /// * the public id is 0x01, or 0 with the index of libwbxml's ActiveSync formal public
+    ///   identifier in the table.
+    ///
+    /// Decoded, the tree differs from this model where LITERALs were written (they have names, not
+    /// tokens), so the bytes are for comparing two decoders, not for round trips.
+    pub fn wbxml_with_string_table(&self, seed: u64) -> Vec<u8> {
+        let mut rng = Rng::new(seed ^ 0x5757_0000_1111_2222);
+        let mut table = StringTable::default();
+        let mut body = Vec::new();
+        let mut page = 0u8;
+        let root_page = self.root.tag.page;
+        if root_page != 0 || rng.chance(10) {
+            body.extend_from_slice(&[0x00, root_page]);
+            page = root_page;
+        }
+        write_wbxml_with_table(&mut rng, &mut body, &self.root, &mut page, true, &mut table);
+        let mut out = vec![0x03];
+        if rng.chance(30) {
+            let index = table.intern(ACTIVESYNC_FPI);
+            out.push(0x00);
+            mb_u_int32(&mut rng, &mut out, index);
+        } else {
+            out.push(0x01);
+        }
+        out.push(0x6A);
+        mb_u_int32(&mut rng, &mut out, table.bytes.len() as u32);
+        out.extend_from_slice(&table.bytes);
+        out.extend_from_slice(&body);
+        out
+    }
+
     pub fn element_count(&self) -> usize {
         let mut n = 0;
         self.visit(&mut |_, _| n += 1);
@@ -645,6 +689,146 @@ fn write_wbxml(rng: &mut Rng, out: &mut Vec<u8>, node: &GNode, page: &mut u8, li
             out.push(0x01);
         }
     }
+}
+
+// ---- WBXML with a string table ----
+
+/// libwbxml's formal public identifier for ActiveSync.
+pub const ACTIVESYNC_FPI: &str = "-//MICROSOFT//DTD ActiveSync//EN";
+
+/// Names for LITERAL tags: XML names that are no ActiveSync tag, and not the names libwbxml treats
+/// specially (`unknown`, and `Data`, `Add`, `Replace` of its SyncML `<Data>` hack).
+pub const LITERAL_NAMES: [&str; 8] = [
+    "Item",
+    "x-custom",
+    "Property",
+    "_private",
+    "v2.field",
+    "Ünïcode",
+    "FolderInfo",
+    "note",
+];
+
+/// Names for LITERAL attributes.
+pub const LITERAL_ATTRIBUTES: [&str; 4] = ["id", "type", "lang", "x-ref"];
+
+/// Attribute values: plain, empty, with spaces and XML-special characters, non-ASCII.
+const ATTRIBUTE_VALUES: [&str; 7] = ["1", "", "a b", "<&>\"'", " lead", "naïve ✓", "x=y;z"];
+
+/// A string table under construction: each string once, NUL-terminated.
+#[derive(Default)]
+struct StringTable {
+    bytes: Vec<u8>,
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl StringTable {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.push(0);
+        self.index.insert(s.to_string(), i);
+        i
+    }
+}
+
+/// Text as STR_I, or (in part) as a STR_T reference: to the whole string, or to its tail inside a
+/// longer string of the table.
+fn write_text_with_table(rng: &mut Rng, out: &mut Vec<u8>, text: &str, table: &mut StringTable, one_chunk: bool) {
+    if one_chunk || !rng.chance(35) {
+        out.push(0x03);
+        out.extend_from_slice(text.as_bytes());
+        out.push(0x00);
+        return;
+    }
+    // Sometimes a STR_I head, then the rest by reference.
+    let split = if rng.chance(25) {
+        let mut at = rng.below(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    } else {
+        0
+    };
+    let (head, tail) = text.split_at(split);
+    if !head.is_empty() {
+        out.push(0x03);
+        out.extend_from_slice(head.as_bytes());
+        out.push(0x00);
+    }
+    let index = if rng.chance(30) {
+        // The tail of a longer string: the reference points inside it.
+        let prefix = *rng.pick(&["zz", "ab c", "é"]);
+        table.intern(&format!("{prefix}{tail}")) + prefix.len() as u32
+    } else {
+        table.intern(tail)
+    };
+    out.push(0x83);
+    mb_u_int32(rng, out, index);
+}
+
+fn write_wbxml_with_table(
+    rng: &mut Rng,
+    out: &mut Vec<u8>,
+    node: &GNode,
+    page: &mut u8,
+    root: bool,
+    table: &mut StringTable,
+) {
+    let literal = !root && !matches!(node.body, Body::Opaque(_)) && rng.chance(12);
+    let one_chunk = node.tag.name() == Some("Data");
+    let has_content = !matches!(node.body, Body::Empty) || rng.chance(10);
+    if literal {
+        let name = table.intern(rng.pick_str(&LITERAL_NAMES));
+        let attributes: Vec<&str> = match rng.below(10) {
+            0..=5 => vec![],
+            6..=8 => vec![rng.pick_str(&LITERAL_ATTRIBUTES)],
+            _ => vec!["id", "type"],
+        };
+        out.push(0x04 | if has_content { 0x40 } else { 0 } | if attributes.is_empty() { 0 } else { 0x80 });
+        mb_u_int32(rng, out, name);
+        if !attributes.is_empty() {
+            for a in attributes {
+                out.push(0x04);
+                let index = table.intern(a);
+                mb_u_int32(rng, out, index);
+                let value = rng.pick_str(&ATTRIBUTE_VALUES);
+                if !value.is_empty() {
+                    if rng.chance(50) {
+                        out.push(0x03);
+                        out.extend_from_slice(value.as_bytes());
+                        out.push(0x00);
+                    } else {
+                        out.push(0x83);
+                        let index = table.intern(value);
+                        mb_u_int32(rng, out, index);
+                    }
+                }
+            }
+            out.push(0x01);
+        }
+    } else {
+        switch_to(rng, out, page, node.tag.page, !root);
+        out.push(node.tag.token | if has_content { 0x40 } else { 0 });
+    }
+    if !has_content {
+        return;
+    }
+    match &node.body {
+        Body::Empty => {}
+        Body::Text(s) => write_text_with_table(rng, out, s, table, one_chunk),
+        Body::Opaque(b) => write_chunks(rng, out, b, true, one_chunk),
+        Body::Children(children) => {
+            for c in children {
+                write_wbxml_with_table(rng, out, c, page, false, table);
+            }
+        }
+    }
+    out.push(0x01);
 }
 
 // ---- proptest ----

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 
 use super::{BodyKept, Capture, body_content, body_of};
-use crate::content::Content;
+use crate::content::{Budget, Content};
 use crate::eas::session::reads_body;
 use crate::http::{DecodedBody, Side};
 use crate::wbxml::render::{StyledXml, to_styled_xml};
@@ -47,8 +47,8 @@ pub(crate) fn new_cache() -> Cache {
 }
 
 impl Capture {
-    /// The request or response body of session `index` (position in `sessions`), decoded.
-    /// `None` when the session has no such side.
+    /// The request or response body of session `index` (position in `sessions`), decoded within
+    /// the inspector's budget. `None` when the session has no such side.
     pub fn body_view(&self, index: usize, side: Side) -> Option<std::io::Result<Arc<BodyView>>> {
         let session = self.sessions.get(index)?;
         let body = body_of(session, side)?;
@@ -59,7 +59,7 @@ impl Capture {
             Ok(raw) => raw,
             Err(e) => return Some(Err(e)),
         };
-        let content = body_content(session, side, &raw)?;
+        let content = body_content(session, side, &raw, Budget::INSPECTOR)?;
         let view = Arc::new(view(raw, content, body.kept));
         if let Ok(mut c) = self.cache.lock() {
             c.put((index, side), view.clone());
@@ -79,7 +79,7 @@ impl Capture {
             return Ok(None);
         };
         let raw = self.raw_body(body)?;
-        Ok(body_content(session, side, &raw).and_then(Content::into_document))
+        Ok(body_content(session, side, &raw, Budget::ANALYSIS).and_then(Content::into_document))
     }
 }
 

@@ -119,7 +119,7 @@ mod tests {
             method: &r.head.method,
             tunnel: false,
         };
-        let request_body = content::analyse(b"", &r.body, &r.head.headers, &context);
+        let request_body = content::analyse(b"", &r.body, &r.head.headers, &context, content::Budget::ANALYSIS);
         s.eas = summarize(&s, &request_body, None);
         s
     }

@@ -11,7 +11,7 @@ pub mod label;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
-use crate::content::{self, BodyContext, Content};
+use crate::content::{self, BodyContext, Budget, Content};
 use crate::eas::session::{self as eas_session, EasSummary};
 use crate::http::Side;
 use crate::readers::{self, HttpSession, Indexer};
@@ -78,8 +78,13 @@ impl Indexer for EasIndexer {
         summarize(session, request_raw, response_raw)
     }
 
+    /// Decoded within the analysis budget like every body of the summary; a body that decodes
+    /// well up to that budget counts as well-formed.
     fn is_well_formed_body(&self, bytes: &[u8]) -> bool {
-        wbxml::decode(bytes).is_ok()
+        match wbxml::decode_with(bytes, Budget::ANALYSIS) {
+            Ok(_) => true,
+            Err(p) => matches!(p.error.kind, wbxml::ErrorKind::OverBudget { .. }),
+        }
     }
 }
 
@@ -89,9 +94,9 @@ pub fn summarize(session: &HttpSession, request_raw: &[u8], response_raw: &[u8])
     if !eas_session::is_eas_session(session) {
         return None;
     }
-    let request = body_content(session, Side::Request, request_raw)?;
+    let request = body_content(session, Side::Request, request_raw, Budget::ANALYSIS)?;
     let response = eas_session::reads_body(session, Side::Response)
-        .then(|| body_content(session, Side::Response, response_raw))
+        .then(|| body_content(session, Side::Response, response_raw, Budget::ANALYSIS))
         .flatten();
     eas_session::summarize(session, &request, response.as_ref())
 }
@@ -104,8 +109,9 @@ pub(crate) fn body_of(session: &HttpSession, side: Side) -> Option<&Body> {
     }
 }
 
-/// What one side's body of `session` holds, from its raw bytes; `None` when there is no such side.
-pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8]) -> Option<Content> {
+/// What one side's body of `session` holds, from its raw bytes, analysed within `budget`; `None`
+/// when there is no such side.
+pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8], budget: Budget) -> Option<Content> {
     let (body, headers, method) = match side {
         Side::Request => session
             .request
@@ -118,7 +124,7 @@ pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8]) -> Opt
         method,
         tunnel: session.flags.tunnel,
     };
-    Some(content::analyse(raw, body, headers, &context))
+    Some(content::analyse(raw, body, headers, &context, budget))
 }
 
 /// Opens a SAZ or HAR capture and indexes it. The file is only ever read.

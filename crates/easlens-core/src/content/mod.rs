@@ -8,14 +8,20 @@
 //! ones that differ by consumer (the inspector shows a WBXML tree that analysis leaves out) are
 //! methods on the one result. Each kind that is decoded has its own file ([`wbxml`], [`json`]): a
 //! new kind is a variant of [`ContentKind`] and a file.
+//!
+//! What differs by consumer in the work itself is how much a body may cost: the consumer passes a
+//! [`Budget`] — [`Budget::INSPECTOR`] for the one body shown, [`Budget::ANALYSIS`] for the summary,
+//! item history and the text index, which decode every body of a capture on several workers. It
+//! bounds the WBXML tree and caps decompression at its byte figure.
 
 pub mod json;
 pub mod wbxml;
 
 use std::ops::Range;
 
-use crate::http::{DecodedBody, Headers, Side, decode_body, has_no_body};
+use crate::http::{DecodedBody, Headers, Side, decode_body_within, has_no_body};
 use crate::readers::{Body, BodyKept};
+pub use crate::wbxml::Budget;
 use crate::wbxml::{Document, multipart};
 
 pub use self::wbxml::WbxmlBody;
@@ -64,15 +70,18 @@ pub struct Content {
     pub notes: Vec<String>,
 }
 
-/// Analyses the raw (as stored) bytes of `body`, sent with `headers`.
-pub fn analyse(raw: &[u8], body: &Body, headers: &Headers, context: &BodyContext<'_>) -> Content {
+/// Analyses the raw (as stored) bytes of `body`, sent with `headers`, within `budget`: the WBXML
+/// tree stays within it (partial, with the error, past it), and a body longer than its byte
+/// figure, as sent or once decompressed, is cut to that many bytes instead of being copied or
+/// inflated whole (its WBXML then ends with the budget's error, after the tree decoded so far).
+pub fn analyse(raw: &[u8], body: &Body, headers: &Headers, context: &BodyContext<'_>, budget: Budget) -> Content {
     let which = match context.side {
         Side::Request => "request body",
         Side::Response => "response body",
     };
     let mut content = Content {
         kind: ContentKind::Bytes,
-        decoded: decode_body(raw, headers),
+        decoded: decode_body_within(raw, headers, budget.max_bytes as u64),
         parts: Vec::new(),
         wbxml: None,
         notes: Vec::new(),
@@ -108,7 +117,7 @@ pub fn analyse(raw: &[u8], body: &Body, headers: &Headers, context: &BodyContext
         return content;
     }
     content.parts = multipart::parts(&content.decoded.bytes).unwrap_or_default();
-    content.wbxml = wbxml::detect(content.payload(), headers);
+    content.wbxml = wbxml::detect(content.payload(), headers, budget, content.decoded.cut);
     if let Some(w) = content.wbxml.as_ref().filter(|w| w.is_document()) {
         content.kind = ContentKind::Wbxml;
         if let Some(e) = &w.error {
@@ -171,7 +180,7 @@ mod tests {
     #[test]
     fn what_each_body_is() {
         let analyse = |raw: &[u8], h: &[(&str, &str)], cx: &BodyContext<'_>| {
-            analyse(raw, &Body::in_memory(raw.to_vec()), &headers(h), cx)
+            analyse(raw, &Body::in_memory(raw.to_vec()), &headers(h), cx, Budget::ANALYSIS)
         };
         let c = analyse(SYNC, &[], &request("POST"));
         assert_eq!(c.kind, ContentKind::Wbxml);
@@ -192,7 +201,13 @@ mod tests {
     #[test]
     fn partial_trees_are_documents_only_after_the_version_byte() {
         let cut = &SYNC[..7];
-        let c = analyse(cut, &Body::in_memory(cut.to_vec()), &headers(&[]), &request("POST"));
+        let c = analyse(
+            cut,
+            &Body::in_memory(cut.to_vec()),
+            &headers(&[]),
+            &request("POST"),
+            Budget::ANALYSIS,
+        );
         assert_eq!(c.kind, ContentKind::Wbxml);
         assert!(c.notes[0].starts_with("request body: WBXML offset 7"), "{:?}", c.notes);
         // Only the Content-Type says WBXML and it does not decode: other bytes, but the
@@ -203,10 +218,110 @@ mod tests {
             &Body::in_memory(page.to_vec()),
             &headers(&[WBXML_TYPE]),
             &request("POST"),
+            Budget::INSPECTOR,
         );
         assert_eq!(c.kind, ContentKind::Bytes);
         assert!(c.document().is_none() && c.notes.is_empty());
         assert!(c.shown_wbxml().is_some_and(|w| w.error.is_some() && !w.version_byte));
+    }
+
+    #[test]
+    fn the_consumer_chooses_the_budget() {
+        // <Sync> with 70 nested <Collections>: within the inspector's 256 levels, past analysis's 64.
+        let mut deep = SYNC[..4].to_vec();
+        deep.push(0x45);
+        deep.extend(std::iter::repeat_n(0x5C, 70));
+        deep.extend(std::iter::repeat_n(0x01, 71));
+        let body = Body::in_memory(deep.clone());
+        let shown = analyse(&deep, &body, &headers(&[]), &request("POST"), Budget::INSPECTOR);
+        assert!(shown.notes.is_empty() && shown.wbxml.as_ref().is_some_and(|w| w.error.is_none()));
+        let read = analyse(&deep, &body, &headers(&[]), &request("POST"), Budget::ANALYSIS);
+        assert_eq!(read.kind, ContentKind::Wbxml);
+        assert_eq!(
+            read.notes,
+            [
+                "request body: WBXML offset 68: more than 64 levels of nesting: over the analysis decoding budget, \
+              decoding stopped"
+            ]
+        );
+        assert_eq!(read.document().map(|d| d.element_count()), Some(64));
+
+        // A body longer than the budget's bytes, as sent or once decompressed, is cut to them;
+        // its WBXML then stops with the budget's error, keeping what decoded.
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(SYNC).unwrap();
+        let gz = gz.finish().unwrap();
+        let small = Budget {
+            max_bytes: SYNC.len() - 3,
+            ..Budget::ANALYSIS
+        };
+        let over = "WBXML offset 8: more than 8 bytes of content: over the analysis decoding budget, decoding stopped";
+        for (raw, h, cut_note) in [
+            (
+                &gz[..],
+                &[WBXML_TYPE, ("Content-Encoding", "gzip")][..],
+                "request body: more than 8 bytes once decompressed (gzip): cut to the first 8 bytes (the most kept of one body here)",
+            ),
+            (
+                SYNC,
+                &[],
+                "request body: 11 bytes, cut to the first 8 bytes (the most kept of one body here)",
+            ),
+        ] {
+            let c = analyse(
+                raw,
+                &Body::in_memory(raw.to_vec()),
+                &headers(h),
+                &request("POST"),
+                small,
+            );
+            assert_eq!(
+                (c.kind, c.decoded.bytes.as_slice(), c.decoded.cut),
+                (ContentKind::Wbxml, &SYNC[..8], true)
+            );
+            assert_eq!(c.notes, [cut_note.to_string(), format!("request body: {over}")]);
+            assert!(
+                c.document()
+                    .is_some_and(|d| d.root().unwrap().child("Status").is_some())
+            );
+            let c = analyse(
+                raw,
+                &Body::in_memory(raw.to_vec()),
+                &headers(h),
+                &request("POST"),
+                Budget::ANALYSIS,
+            );
+            assert_eq!(
+                (c.kind, c.decoded.bytes.as_slice(), c.decoded.cut),
+                (ContentKind::Wbxml, SYNC, false)
+            );
+            assert!(c.notes.is_empty());
+        }
+    }
+
+    #[test]
+    fn other_wbxml_languages_are_shown_with_their_name_and_no_tree() {
+        // WML 1.3 by its public id, with the ActiveSync Content-Type (WBXML 1.2 version byte) and
+        // with version 1.3 (taken as the body's document, an empty one).
+        for (version, kind) in [(0x02, ContentKind::Bytes), (0x03, ContentKind::Wbxml)] {
+            let raw = [version, 0x0A, 0x6A, 0x00, 0x7F, 0x01];
+            let c = analyse(
+                &raw,
+                &Body::in_memory(raw.to_vec()),
+                &headers(&[WBXML_TYPE]),
+                &request("POST"),
+                Budget::INSPECTOR,
+            );
+            assert_eq!(c.kind, kind);
+            let shown = c.shown_wbxml().unwrap();
+            assert!(shown.doc.root().is_none());
+            assert_eq!(
+                shown.error.as_ref().unwrap().to_string(),
+                "offset 1: WML WBXML (public id 0x0A, -//WAPFORUM//DTD WML 1.3//EN), not ActiveSync"
+            );
+            assert_eq!(c.decoded.bytes, raw, "the bytes stay for the hex view");
+        }
     }
 
     #[test]
@@ -216,7 +331,7 @@ mod tests {
             stored_len: 9,
             kept: BodyKept::LostByExporter,
         };
-        let c = analyse(b"", &lost, &headers(&[]), &request("POST"));
+        let c = analyse(b"", &lost, &headers(&[]), &request("POST"), Budget::ANALYSIS);
         assert_eq!(c.kind, ContentKind::Lost);
         assert_eq!(c.notes, ["request body lost by the HAR exporter (9 bytes on the wire)"]);
     }

@@ -2,7 +2,7 @@
 //! body's document.
 
 use crate::http::Headers;
-use crate::wbxml::{self as codec, DecodeError, Document};
+use crate::wbxml::{self as codec, Budget, DecodeError, Document, ErrorKind, Limit};
 
 /// A payload detected as WBXML (by its version byte or its Content-Type), decoded.
 #[derive(Debug, Clone)]
@@ -24,23 +24,38 @@ impl WbxmlBody {
     }
 }
 
-/// Decodes `payload` when the first byte (WBXML version 1.3) or the Content-Type says it is WBXML.
-pub fn detect(payload: &[u8], headers: &Headers) -> Option<WbxmlBody> {
+/// Decodes `payload` within `budget` when the first byte (WBXML version 1.3) or the Content-Type
+/// says it is WBXML. `cut`: the body was longer than the budget's bytes and was cut to them
+/// (`http::decode_body_within`), so input ending too soon is the budget's doing, and says so.
+pub fn detect(payload: &[u8], headers: &Headers, budget: Budget, cut: bool) -> Option<WbxmlBody> {
     let version_byte = payload.first() == Some(&0x03);
     let content_type = headers.get("Content-Type").unwrap_or("").to_ascii_lowercase();
     if !version_byte && !content_type.contains("vnd.ms-sync.wbxml") {
         return None;
     }
-    Some(match codec::decode(payload) {
+    Some(match codec::decode_with(payload, budget) {
         Ok(doc) => WbxmlBody {
             doc,
             error: None,
             version_byte,
         },
-        Err(p) => WbxmlBody {
-            doc: p.partial,
-            error: Some(p.error),
-            version_byte,
-        },
+        Err(p) => {
+            let mut error = p.error;
+            if cut && matches!(error.kind, ErrorKind::Truncated(_) | ErrorKind::LengthOverrun { .. }) {
+                error = DecodeError {
+                    offset: payload.len(),
+                    kind: ErrorKind::OverBudget {
+                        limit: Limit::Bytes,
+                        max: budget.max_bytes,
+                        budget: budget.name,
+                    },
+                };
+            }
+            WbxmlBody {
+                doc: p.partial,
+                error: Some(error),
+                version_byte,
+            }
+        }
     })
 }

@@ -628,7 +628,8 @@ fn body_words(capture: &Capture, body: &Body, headers: &Headers, context: &BodyC
         return;
     }
     w.bodies += 1;
-    let content = content::analyse(&raw, body, headers, context);
+    // The analysis budget, as for the EAS summary: the index reads every body of a capture.
+    let content = content::analyse(&raw, body, headers, context, content::Budget::ANALYSIS);
     drop(raw);
     match content.document() {
         Some(doc) => document_words(doc, w),

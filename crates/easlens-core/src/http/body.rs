@@ -2,6 +2,7 @@
 //! Content-Encoding (gzip, deflate as zlib or raw, brotli, zstd). Every step that fails falls back
 //! to the bytes it was given, with a note; the raw bytes always stay available to the caller.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use super::Headers;
@@ -16,6 +17,8 @@ pub struct DecodedBody {
     pub steps: Vec<&'static str>,
     /// Steps that failed or were suspicious; the bytes are then those before the failing step.
     pub notes: Vec<String>,
+    /// [`decode_body_within`] cut the bytes to its limit (they are the body's first bytes).
+    pub cut: bool,
 }
 
 /// `bytes` as text when they are UTF-8 without control characters other than line breaks and
@@ -28,17 +31,29 @@ pub fn readable_text(bytes: &[u8]) -> Option<&str> {
 /// Decodes `raw` according to `headers`. Fiddler's "Decode" button (or a HAR exporter) may already
 /// have removed the encodings while leaving the headers, so each step first checks the bytes.
 pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
-    let mut out = DecodedBody {
-        bytes: raw.to_vec(),
-        ..Default::default()
-    };
+    decode(raw, headers, MAX_DECODED, false)
+}
+
+/// [`decode_body`] for a consumer that reads at most `max` bytes of a body (never more than
+/// [`MAX_DECODED`]): decompression stops at `max` as it does at [`MAX_DECODED`], and a longer body
+/// (as sent, or after de-chunking) is cut to its first `max` bytes with a note instead of being
+/// copied whole. The EAS summary decodes every body of a capture on several workers; this keeps
+/// each body's copy within its budget.
+pub fn decode_body_within(raw: &[u8], headers: &Headers, max: u64) -> DecodedBody {
+    decode(raw, headers, max.min(MAX_DECODED), true)
+}
+
+fn decode(raw: &[u8], headers: &Headers, max: u64, cut: bool) -> DecodedBody {
+    let mut out = DecodedBody::default();
     if raw.is_empty() {
         return out;
     }
+    // Borrowed until a step succeeds: a body with nothing to undo is copied once, at the end.
+    let mut bytes: Cow<'_, [u8]> = Cow::Borrowed(raw);
     if headers.has_token("transfer-encoding", "chunked") {
-        match dechunk(&out.bytes) {
+        match dechunk(&bytes) {
             Ok(b) => {
-                out.bytes = b;
+                bytes = Cow::Owned(b);
                 out.steps.push("chunked");
             }
             Err(e) => out.notes.push(format!(
@@ -49,13 +64,14 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
     // Content-Encoding lists codings in the order they were applied; undo them in reverse.
     let codings = headers.content_codings();
     for coding in codings.iter().rev() {
+        let limit = Limit { max, cut };
         let result = match coding.as_str() {
-            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&out.bytes[..])).map(|b| (b, "gzip")),
-            "deflate" => inflate(flate2::read::ZlibDecoder::new(&out.bytes[..]))
+            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&bytes[..]), limit).map(|b| (b, "gzip")),
+            "deflate" => inflate(flate2::read::ZlibDecoder::new(&bytes[..]), limit)
                 .map(|b| (b, "deflate"))
-                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&out.bytes[..])).map(|b| (b, "raw deflate"))),
-            "br" => inflate(brotli::Decompressor::new(&out.bytes[..], 4096)).map(|b| (b, "brotli")),
-            "zstd" => zstd_decode(&out.bytes).map(|b| (b, "zstd")),
+                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&bytes[..]), limit).map(|b| (b, "raw deflate"))),
+            "br" => inflate(brotli::Decompressor::new(&bytes[..], 4096), limit).map(|b| (b, "brotli")),
+            "zstd" => zstd_decode(&bytes, limit).map(|b| (b, "zstd")),
             other => {
                 out.notes
                     .push(format!("unknown Content-Encoding {other:?}; shown as is"));
@@ -63,9 +79,19 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
             }
         };
         match result {
-            Ok((bytes, step)) => {
-                out.bytes = bytes;
+            Ok(((b, whole), step)) => {
+                bytes = Cow::Owned(b);
                 out.steps.push(step);
+                if !whole {
+                    // Only in `cut` mode: the first `max` bytes of a longer body.
+                    out.notes.push(format!(
+                        "more than {} once decompressed ({step}): cut to the first {} (the most kept of one body here)",
+                        size_text(max),
+                        size_text(max)
+                    ));
+                    out.cut = true;
+                    break;
+                }
             }
             Err(e) => {
                 out.notes.push(format!(
@@ -75,23 +101,55 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
             }
         }
     }
+    if cut && bytes.len() as u64 > max {
+        out.notes.push(format!(
+            "{} bytes, cut to the first {} (the most kept of one body here)",
+            bytes.len(),
+            size_text(max)
+        ));
+        out.cut = true;
+        bytes = Cow::Owned(bytes[..max as usize].to_vec());
+    }
+    out.bytes = bytes.into_owned();
     out
 }
 
-fn inflate(reader: impl Read) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let n = reader.take(MAX_DECODED + 1).read_to_end(&mut out)?;
-    if n as u64 > MAX_DECODED {
-        return Err(std::io::Error::other(format!(
-            "more than {} MiB once decompressed",
-            MAX_DECODED >> 20
-        )));
+/// `max` in words: "64 MiB", or "100 bytes" below a MiB.
+fn size_text(max: u64) -> String {
+    if max >= 1 << 20 {
+        format!("{} MiB", max >> 20)
+    } else {
+        format!("{max} bytes")
     }
-    Ok(out)
 }
 
-fn zstd_decode(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    inflate(zstd::stream::read::Decoder::new(bytes)?)
+/// How much a decompression may produce, and what happens past it: an error (a bomb, shown as
+/// sent), or with `cut` the first `max` bytes.
+#[derive(Clone, Copy)]
+struct Limit {
+    max: u64,
+    cut: bool,
+}
+
+/// The decompressed bytes, and whether they are whole.
+fn inflate(reader: impl Read, limit: Limit) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    let n = reader.take(limit.max + 1).read_to_end(&mut out)?;
+    if n as u64 > limit.max {
+        if limit.cut {
+            out.truncate(limit.max as usize);
+            return Ok((out, false));
+        }
+        return Err(std::io::Error::other(format!(
+            "more than {} once decompressed",
+            size_text(limit.max)
+        )));
+    }
+    Ok((out, true))
+}
+
+fn zstd_decode(bytes: &[u8], limit: Limit) -> std::io::Result<(Vec<u8>, bool)> {
+    inflate(zstd::stream::read::Decoder::new(bytes)?, limit)
 }
 
 /// Removes HTTP/1.1 chunked framing (RFC 9112 section 7.1), ignoring chunk extensions and
@@ -141,6 +199,36 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    #[test]
+    fn within_a_limit_bodies_are_cut_not_copied_whole() {
+        let plain = vec![b'x'; 100];
+        let d = decode_body_within(&plain, &headers(&[]), 40);
+        assert_eq!((d.bytes.len(), d.cut), (40, true));
+        assert_eq!(
+            d.notes,
+            ["100 bytes, cut to the first 40 bytes (the most kept of one body here)"]
+        );
+        // decode_body keeps a body that needs nothing undone whole, and stops bombs as before.
+        let d = decode_body(&plain, &headers(&[]));
+        assert_eq!((d.bytes, d.cut), (plain.clone(), false));
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&plain).unwrap();
+        let z = e.finish().unwrap();
+        let d = decode_body_within(&z, &headers(&[("Content-Encoding", "deflate")]), 40);
+        assert_eq!(
+            (d.bytes.as_slice(), d.cut, d.steps.as_slice()),
+            (&plain[..40], true, &["deflate"][..])
+        );
+        assert_eq!(
+            d.notes,
+            [
+                "more than 40 bytes once decompressed (deflate): cut to the first 40 bytes (the most kept of one body here)"
+            ]
+        );
+        let d = decode_body_within(&z, &headers(&[("Content-Encoding", "deflate")]), 100);
+        assert_eq!((d.bytes, d.cut), (plain, false));
     }
 
     #[test]

@@ -6,6 +6,6 @@ pub mod body;
 pub mod headers;
 pub mod message;
 
-pub use body::{DecodedBody, decode_body, readable_text};
+pub use body::{DecodedBody, decode_body, decode_body_within, readable_text};
 pub use headers::Headers;
 pub use message::{HttpError, RequestHead, ResponseHead, Side, has_no_body, parse_request, parse_response};

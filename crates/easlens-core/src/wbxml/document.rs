@@ -15,6 +15,14 @@ pub struct Tag {
 }
 
 impl Tag {
+    /// The tag of every LITERAL element (its name is in the string table, see
+    /// [`Element::literal`]): token 0x04 is the LITERAL global token, never a tag token, and page
+    /// 255 is no code page, so it has no name or namespace and equals no tokenised tag.
+    pub const LITERAL: Tag = Tag {
+        page: 0xFF,
+        token: 0x04,
+    };
+
     pub fn new(page: u8, token: u8) -> Self {
         Tag { page, token }
     }
@@ -40,6 +48,8 @@ impl Tag {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
     Element(Tag),
+    /// A LITERAL element: its name and attributes are `Document::literals[index]`.
+    Literal(u32),
     /// Content bytes `data[start..start + len]`; `opaque` when any chunk came as OPAQUE.
     Data {
         start: u32,
@@ -88,6 +98,16 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// The name and attributes of an element whose tag is a LITERAL: a name from the string table
+/// instead of a code-page token (WBXML 1.3 section 5.8.4.5). ActiveSync does not use them
+/// ([MS-ASWBXML] 2.1.3), but a generic WBXML encoder may write them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal {
+    pub name: String,
+    /// `(name, value)` in document order; names come from the string table too.
+    pub attributes: Vec<(String, String)>,
+}
+
 /// A WBXML document. Node 0 is the root element (absent only in an empty partial decode).
 #[derive(Debug, Clone, Default)]
 pub struct Document {
@@ -95,6 +115,8 @@ pub struct Document {
     pub warnings: Vec<Warning>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) data: Vec<u8>,
+    /// Names and attributes of LITERAL elements ([`Kind::Literal`] indexes this).
+    pub(crate) literals: Vec<Literal>,
 }
 
 /// A child of an element.
@@ -122,20 +144,34 @@ impl std::fmt::Debug for Element<'_> {
 }
 
 impl<'a> Element<'a> {
+    /// The code page and token; [`Tag::LITERAL`] for a LITERAL element.
     pub fn tag(&self) -> Tag {
         match self.doc.nodes[self.id as usize].kind {
             Kind::Element(t) => t,
+            Kind::Literal(_) => Tag::LITERAL,
             Kind::Data { .. } => unreachable!("Element always points at an element node"),
         }
     }
 
-    /// The spec name, or `None` for an unknown token.
+    /// The spec name, or `None` for an unknown token or a LITERAL element (see [`Element::literal`]).
     pub fn name(&self) -> Option<&'static str> {
         self.tag().name()
     }
 
-    /// `Page.Name` style label for messages (`AirSync.Sync`, or `Unknown(3, 0x3F)`).
+    /// The name and attributes of a LITERAL element (a tag named by the string table).
+    pub fn literal(&self) -> Option<&'a Literal> {
+        match self.doc.nodes[self.id as usize].kind {
+            Kind::Literal(i) => self.doc.literals.get(i as usize),
+            _ => None,
+        }
+    }
+
+    /// `Page.Name` style label for messages (`AirSync.Sync`, `Unknown(3, 0x3F)`, or
+    /// `Literal(Name)`).
     pub fn display_name(&self) -> String {
+        if let Some(l) = self.literal() {
+            return format!("Literal({})", l.name);
+        }
         let t = self.tag();
         match (t.namespace(), t.name()) {
             (Some(ns), Some(n)) => format!("{ns}.{n}"),
@@ -202,7 +238,7 @@ impl<'a> Iterator for Children<'a> {
         let node = self.doc.nodes.get(id as usize)?;
         self.next = node.next_sibling;
         Some(match node.kind {
-            Kind::Element(_) => Child::Element(Element { doc: self.doc, id }),
+            Kind::Element(_) | Kind::Literal(_) => Child::Element(Element { doc: self.doc, id }),
             Kind::Data { start, len, opaque } => Child::Data {
                 bytes: &self.doc.data[start as usize..(start + len) as usize],
                 opaque,
@@ -222,14 +258,29 @@ pub enum Event<'a> {
 impl Document {
     pub fn root(&self) -> Option<Element<'_>> {
         match self.nodes.first()?.kind {
-            Kind::Element(_) => Some(Element { doc: self, id: 0 }),
+            Kind::Element(_) | Kind::Literal(_) => Some(Element { doc: self, id: 0 }),
             Kind::Data { .. } => None,
         }
     }
 
     /// Number of elements.
     pub fn element_count(&self) -> usize {
-        self.nodes.iter().filter(|n| matches!(n.kind, Kind::Element(_))).count()
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.kind, Kind::Element(_) | Kind::Literal(_)))
+            .count()
+    }
+
+    /// Number of nodes: elements plus content runs (what [`Budget::max_nodes`] counts).
+    ///
+    /// [`Budget::max_nodes`]: super::decode::Budget::max_nodes
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether any element is a LITERAL (named by the string table).
+    pub fn has_literals(&self) -> bool {
+        !self.literals.is_empty()
     }
 
     /// Depth-first walk without recursion.
@@ -268,6 +319,13 @@ impl Document {
         self.push_node(parent, Kind::Element(tag))
     }
 
+    /// Starts a LITERAL element under `parent` (or the root when `None`).
+    pub(crate) fn start_literal(&mut self, parent: Option<u32>, literal: Literal) -> u32 {
+        let index = self.literals.len() as u32;
+        self.literals.push(literal);
+        self.push_node(parent, Kind::Literal(index))
+    }
+
     /// Appends content to `parent`, merging with directly preceding content (WBXML splits
     /// content into several STR_I/OPAQUE chunks; they form one value).
     pub(crate) fn append_data(&mut self, parent: u32, bytes: &[u8], opaque: bool) {
@@ -299,8 +357,9 @@ impl Document {
         );
     }
 
-    /// True when both documents have the same tree: tags, nesting and content bytes. Whether
-    /// content travelled as STR_I or OPAQUE, the header, and warnings are not compared.
+    /// True when both documents have the same tree: tags (and the names and attributes of LITERAL
+    /// elements), nesting and content bytes. Whether content travelled as STR_I, STR_T or OPAQUE,
+    /// the header, and warnings are not compared.
     pub fn same_tree(&self, other: &Document) -> bool {
         let (mut a, mut b) = (self.walk(), other.walk());
         loop {
@@ -308,7 +367,9 @@ impl Document {
                 (None, None) => return true,
                 (Some(x), Some(y)) => {
                     let same = match (x, y) {
-                        (Event::Start(x), Event::Start(y)) | (Event::End(x), Event::End(y)) => x.tag() == y.tag(),
+                        (Event::Start(x), Event::Start(y)) | (Event::End(x), Event::End(y)) => {
+                            x.tag() == y.tag() && x.literal() == y.literal()
+                        }
                         (Event::Data { bytes: x, .. }, Event::Data { bytes: y, .. }) => x == y,
                         _ => false,
                     };
@@ -342,7 +403,7 @@ impl<'a> Iterator for Walk<'a> {
         let id = self.next;
         let node = &doc.nodes[id as usize];
         match node.kind {
-            Kind::Element(_) => {
+            Kind::Element(_) | Kind::Literal(_) => {
                 self.stack.push(id);
                 self.next = node.first_child;
                 Some(Event::Start(Element { doc, id }))

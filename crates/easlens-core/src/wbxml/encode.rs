@@ -1,6 +1,11 @@
 //! [`Document`] → WBXML with the ActiveSync header `03 01 6A 00`. SWITCH_PAGE is written only when
 //! the page changes (the current page survives END). Content that arrived as OPAQUE, or that a
 //! NUL-terminated STR_I cannot carry, is written as OPAQUE; everything else as STR_I.
+//!
+//! A document with LITERAL elements (decoded from a string table, never ActiveSync) gets a string
+//! table with their names and attribute names, each once; their attribute values are STR_I.
+
+use std::collections::HashMap;
 
 use super::document::{Document, Event};
 
@@ -10,10 +15,43 @@ pub fn encode(doc: &Document) -> Vec<u8> {
     out.push(0x03); // WBXML 1.3
     out.push(0x01); // public id: unknown
     out.push(0x6A); // charset: UTF-8 (MIBenum 106)
-    out.push(0x00); // no string table
+    // The string table: empty (0x00) unless there are LITERAL elements.
+    let mut table: Vec<u8> = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let names = doc
+        .literals
+        .iter()
+        .flat_map(|l| std::iter::once(&l.name).chain(l.attributes.iter().map(|(n, _)| n)));
+    for name in names {
+        if !index.contains_key(name.as_str()) {
+            index.insert(name, table.len() as u32);
+            table.extend_from_slice(name.as_bytes());
+            table.push(0);
+        }
+    }
+    put_mb_u_int32(&mut out, table.len() as u32);
+    out.extend_from_slice(&table);
     let mut page = 0u8;
     for event in doc.walk() {
         match event {
+            Event::Start(e) if e.literal().is_some() => {
+                let Some(l) = e.literal() else { continue };
+                let attributes = !l.attributes.is_empty();
+                out.push(0x04 | if e.has_children() { 0x40 } else { 0 } | if attributes { 0x80 } else { 0 });
+                put_mb_u_int32(&mut out, index[l.name.as_str()]);
+                if attributes {
+                    for (name, value) in &l.attributes {
+                        out.push(0x04); // LITERAL attribute name
+                        put_mb_u_int32(&mut out, index[name.as_str()]);
+                        if !value.is_empty() {
+                            out.push(0x03);
+                            out.extend(value.bytes().filter(|&b| b != 0));
+                            out.push(0x00);
+                        }
+                    }
+                    out.push(0x01); // end of the attribute list
+                }
+            }
             Event::Start(e) => {
                 let tag = e.tag();
                 if tag.page != page {

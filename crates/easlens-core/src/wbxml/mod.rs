@@ -24,13 +24,14 @@ pub mod codepages;
 pub mod decode;
 pub mod document;
 pub mod encode;
+mod language;
 pub mod multipart;
 pub mod names;
 pub mod render;
 pub mod xml;
 
-pub use decode::{DecodeError, ErrorKind, PartialDecode, decode};
-pub use document::{Child, Document, Element, Event, Header, Tag, Warning};
+pub use decode::{Budget, DecodeError, ErrorKind, Limit, PartialDecode, decode, decode_with};
+pub use document::{Child, Document, Element, Event, Header, Literal, Tag, Warning};
 pub use encode::encode;
 pub use render::to_xml;
 pub use xml::{XmlError, from_xml};

@@ -17,6 +17,14 @@
 //! [`to_styled_xml`] writes the same text and also says what each piece is (tag name, attribute,
 //! value, text) and where each element starts, so a viewer colours and annotates the document
 //! from the tree instead of lexing the text again.
+//!
+//! A LITERAL element (a tag named by the string table, not a code-page token) is in no
+//! namespace: it is written with its name, `xmlns=""` (so that it cannot be taken for a tag of
+//! its parent's page) and its attributes: `<Foo xmlns="" bar="v">`. libwbxml writes the same
+//! name and attributes without the `xmlns=""`.
+//!
+//! Output is capped at [`MAX_OUTPUT`] bytes, checked between pieces and within large content, so
+//! rendering a document the decoding budget allowed cannot take more memory than the cap.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -30,9 +38,14 @@ const INDENT: &str = "    ";
 /// Deeper levels are not indented further: a hostile 1,000,000-deep document must not produce
 /// gigabytes of spaces. Real ActiveSync documents stay below 20 levels.
 const MAX_INDENT_LEVELS: usize = 32;
-/// Rendering stops here with a visible marker: each 1-byte token becomes a whole line of XML, so
-/// a hostile body could otherwise ask for gigabytes. A real 10 MiB Sync response renders to 27 MB.
-const MAX_OUTPUT: usize = 512 << 20;
+/// Rendering stops here with a visible marker: each 1-byte token becomes a whole line of XML, and
+/// content can grow 6× (control characters as references), so a body within the decoding budget
+/// could otherwise ask for gigabytes. A real 10 MiB Sync response (the biggest realistic body)
+/// renders to 27 MB, with 2.3 million styled spans; 128 MiB is 4.7 times that.
+pub const MAX_OUTPUT: usize = 128 << 20;
+/// Large base64/hex content is written in pieces of this many input bytes (a multiple of 3), so
+/// that a 256 MiB value stops at the cap instead of being encoded whole first.
+const CONTENT_PIECE: usize = 3 << 20;
 /// Processing instruction that carries binary content inside mixed content.
 pub const BINARY_PI: &str = "easlens-base64";
 
@@ -60,13 +73,14 @@ pub enum XmlPart {
 }
 
 /// XML text as [`to_xml`] writes it, with what each piece is and where each element starts.
+/// Offsets are `u32`: the text is at most [`MAX_OUTPUT`] plus one piece, far below 4 GiB.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StyledXml {
     pub text: String,
     /// `(byte offset, part)`: the part runs from its offset to the next one's (or the end).
-    pub spans: Vec<(usize, XmlPart)>,
+    pub spans: Vec<(u32, XmlPart)>,
     /// `(node id, byte offset of its '<')` for every element written, in document order.
-    pub elements: Vec<(u32, usize)>,
+    pub elements: Vec<(u32, u32)>,
 }
 
 impl StyledXml {
@@ -77,14 +91,14 @@ impl StyledXml {
     ) -> impl Iterator<Item = (std::ops::Range<usize>, XmlPart)> + '_ {
         let first = self
             .spans
-            .partition_point(|&(start, _)| start <= range.start)
+            .partition_point(|&(start, _)| start as usize <= range.start)
             .saturating_sub(1);
-        let end_of = move |i: usize| self.spans.get(i + 1).map_or(self.text.len(), |&(s, _)| s);
+        let end_of = move |i: usize| self.spans.get(i + 1).map_or(self.text.len(), |&(s, _)| s as usize);
         (first..self.spans.len())
-            .take_while(move |&i| self.spans[i].0 < range.end)
+            .take_while(move |&i| (self.spans[i].0 as usize) < range.end)
             .map(move |i| {
                 let (start, part) = self.spans[i];
-                (start.max(range.start)..end_of(i).min(range.end), part)
+                ((start as usize).max(range.start)..end_of(i).min(range.end), part)
             })
             .filter(|(r, _)| !r.is_empty())
     }
@@ -94,7 +108,7 @@ impl StyledXml {
         self.elements
             .iter()
             .find(|&&(id, _)| id == node)
-            .map(|&(_, offset)| offset)
+            .map(|&(_, offset)| offset as usize)
     }
 }
 
@@ -129,7 +143,7 @@ impl Sink for StyledXml {
             return;
         }
         if self.spans.last().is_none_or(|&(_, last)| last != part) {
-            self.spans.push((self.text.len(), part));
+            self.spans.push((self.text.len() as u32, part));
         }
         self.text.push_str(s);
     }
@@ -137,7 +151,7 @@ impl Sink for StyledXml {
         self.text.len()
     }
     fn element(&mut self, id: u32) {
-        self.elements.push((id, self.text.len()));
+        self.elements.push((id, self.text.len() as u32));
     }
 }
 
@@ -166,7 +180,7 @@ pub fn content_form(tag: Tag, bytes: &[u8], opaque: bool) -> ContentForm {
 /// damaged bodies) is written inline, without layout whitespace, so that it reads back exactly:
 /// text as text, binary runs as `<?easlens-base64 …?>` processing instructions.
 pub fn to_xml(doc: &Document) -> String {
-    let mut out = String::with_capacity(doc.data.len() + doc.nodes.len() * 24 + 64);
+    let mut out = String::with_capacity(capacity(doc));
     render(doc, &mut out);
     out
 }
@@ -174,11 +188,41 @@ pub fn to_xml(doc: &Document) -> String {
 /// [`to_xml`]'s text with what each piece is and where each element starts.
 pub fn to_styled_xml(doc: &Document) -> StyledXml {
     let mut out = StyledXml {
-        text: String::with_capacity(doc.data.len() + doc.nodes.len() * 24 + 64),
+        text: String::with_capacity(capacity(doc)),
         ..StyledXml::default()
     };
     render(doc, &mut out);
     out
+}
+
+/// A first guess at the output's size, never more than the cap.
+fn capacity(doc: &Document) -> usize {
+    (doc.data.len() + doc.nodes.len() * 24 + 64).min(MAX_OUTPUT)
+}
+
+/// The marker written where the output is cut.
+fn truncated(out: &mut impl Sink) {
+    out.put(
+        &format!(
+            "\n<!-- output truncated after {} MiB: the document is too large to show whole -->\n",
+            MAX_OUTPUT >> 20
+        ),
+        XmlPart::Punct,
+    );
+}
+
+/// Writes `bytes` as base64 or upper-case hex in pieces, stopping at the cap; false when cut.
+fn write_binary(out: &mut impl Sink, bytes: &[u8], form: ContentForm, part: XmlPart) -> bool {
+    for piece in bytes.chunks(CONTENT_PIECE) {
+        if out.len() > MAX_OUTPUT {
+            return false;
+        }
+        match form {
+            ContentForm::Hex => out.put(&hex::encode_upper(piece), part),
+            _ => out.put(&BASE64.encode(piece), part),
+        }
+    }
+    true
 }
 
 fn render(doc: &Document, out: &mut impl Sink) {
@@ -196,24 +240,23 @@ fn render(doc: &Document, out: &mut impl Sink) {
     let mut pending = Some(root);
     loop {
         if out.len() > MAX_OUTPUT {
-            out.put(
-                &format!(
-                    "\n<!-- output truncated after {} MiB: the document is too large to show whole -->\n",
-                    MAX_OUTPUT >> 20
-                ),
-                XmlPart::Punct,
-            );
+            truncated(out);
             return;
         }
         if let Some(e) = pending.take() {
             let parent_inline = stack.last().is_some_and(|f| f.inline);
             let inline = parent_inline || is_mixed(e);
-            if finish_open_tag(out, e, parent_inline, inline) {
-                stack.push(Frame {
+            match finish_open_tag(out, e, parent_inline, inline) {
+                Some(true) => stack.push(Frame {
                     element: e,
                     children: e.children(),
                     inline,
-                });
+                }),
+                Some(false) => {}
+                None => {
+                    truncated(out);
+                    return;
+                }
             }
         }
         let Some(frame) = stack.last_mut() else { break };
@@ -221,16 +264,24 @@ fn render(doc: &Document, out: &mut impl Sink) {
         match frame.children.next() {
             Some(Child::Element(child)) => {
                 let depth = stack.len();
-                open_tag(out, child, Some(parent.tag()), depth, inline);
+                open_tag(out, child, Some(parent), depth, inline);
                 pending = Some(child);
             }
             Some(Child::Data { bytes, opaque }) => match content_form(parent.tag(), bytes, opaque) {
-                ContentForm::Text => write_text(out, bytes, true),
+                ContentForm::Text => {
+                    if !write_text(out, bytes, true) {
+                        truncated(out);
+                        return;
+                    }
+                }
                 _ => {
                     out.put("<?", XmlPart::Punct);
                     out.put(BINARY_PI, XmlPart::Name);
                     out.put(" ", XmlPart::Punct);
-                    out.put(&BASE64.encode(bytes), XmlPart::Attr);
+                    if !write_binary(out, bytes, ContentForm::Base64, XmlPart::Attr) {
+                        truncated(out);
+                        return;
+                    }
                     out.put("?>", XmlPart::Punct);
                 }
             },
@@ -294,13 +345,29 @@ fn indent(out: &mut impl Sink, depth: usize) {
 }
 
 /// Writes `<Name` plus its namespace and identity attributes (the tag is left open).
-fn open_tag(out: &mut impl Sink, e: Element<'_>, parent: Option<Tag>, depth: usize, inline: bool) {
+fn open_tag(out: &mut impl Sink, e: Element<'_>, parent: Option<Element<'_>>, depth: usize, inline: bool) {
     if !inline {
         indent(out, depth);
     }
     out.element(e.node_id());
-    let tag = e.tag();
     out.put("<", XmlPart::Punct);
+    if let Some(literal) = e.literal() {
+        out.put(&literal.name, XmlPart::Name);
+        // No namespace; a LITERAL child of a LITERAL element inherits that.
+        if parent.is_none_or(|p| p.literal().is_none()) {
+            attribute(out, "xmlns", &[""]);
+        }
+        for (name, value) in &literal.attributes {
+            out.put(" ", XmlPart::Punct);
+            out.put(name, XmlPart::Attr);
+            out.put("=", XmlPart::Punct);
+            out.put("\"", XmlPart::Value);
+            write_attribute_value(out, value);
+            out.put("\"", XmlPart::Value);
+        }
+        return;
+    }
+    let tag = e.tag();
     match tag.name() {
         Some(n) => out.put(n, XmlPart::Name),
         None => {
@@ -309,22 +376,45 @@ fn open_tag(out: &mut impl Sink, e: Element<'_>, parent: Option<Tag>, depth: usi
             attribute(out, "token", &[&format!("0x{:02X}", tag.token)]);
         }
     }
-    if parent.is_none_or(|p| p.page != tag.page)
+    if parent.is_none_or(|p| p.tag().page != tag.page)
         && let Some(ns) = tag.namespace()
     {
         attribute(out, "xmlns", &[ns, ":"]);
     }
 }
 
+/// An attribute value: `&`, `<`, `"` escaped, and whitespace other than the space and characters
+/// XML cannot carry literally as references, so that a reader's attribute-value normalisation
+/// gives back the same string.
+fn write_attribute_value(out: &mut impl Sink, value: &str) {
+    let mut rest = value;
+    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '"' | '\t' | '\n') || needs_char_ref(c)) {
+        out.put(&rest[..i], XmlPart::Value);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        let escaped = match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '"' => "&quot;".to_string(),
+            c => format!("&#x{:X};", u32::from(c)),
+        };
+        out.put(&escaped, XmlPart::Value);
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.put(rest, XmlPart::Value);
+}
+
 fn close_tag(out: &mut impl Sink, e: Element<'_>) {
     out.put("</", XmlPart::Punct);
-    out.put(e.name().unwrap_or("Unknown"), XmlPart::Name);
+    match e.literal() {
+        Some(l) => out.put(&l.name, XmlPart::Name),
+        None => out.put(e.name().unwrap_or("Unknown"), XmlPart::Name),
+    }
     out.put(">", XmlPart::Punct);
 }
 
 /// Finishes an opened tag: an empty element or a leaf is written whole; returns true when the
-/// element has children still to be written.
-fn finish_open_tag<S: Sink>(out: &mut S, e: Element<'_>, parent_inline: bool, inline: bool) -> bool {
+/// element has children still to be written, `None` when its content reached the cap.
+fn finish_open_tag<S: Sink>(out: &mut S, e: Element<'_>, parent_inline: bool, inline: bool) -> Option<bool> {
     let mut children = e.children();
     let end_line = |out: &mut dyn Sink| {
         if !parent_inline {
@@ -335,35 +425,35 @@ fn finish_open_tag<S: Sink>(out: &mut S, e: Element<'_>, parent_inline: bool, in
         (None, _) => {
             out.put("/>", XmlPart::Punct);
             end_line(out);
-            false
+            Some(false)
         }
         (Some(Child::Data { bytes, opaque }), None) => {
             match content_form(e.tag(), bytes, opaque) {
                 ContentForm::Text => {
                     out.put(">", XmlPart::Punct);
-                    write_text(out, bytes, false);
+                    if !write_text(out, bytes, false) {
+                        return None;
+                    }
                 }
-                ContentForm::Base64 => {
-                    attribute(out, "encoding", &["base64"]);
+                form => {
+                    let name = if form == ContentForm::Hex { "hex" } else { "base64" };
+                    attribute(out, "encoding", &[name]);
                     out.put(">", XmlPart::Punct);
-                    out.put(&BASE64.encode(bytes), XmlPart::Text);
-                }
-                ContentForm::Hex => {
-                    attribute(out, "encoding", &["hex"]);
-                    out.put(">", XmlPart::Punct);
-                    out.put(&hex::encode_upper(bytes), XmlPart::Text);
+                    if !write_binary(out, bytes, form, XmlPart::Text) {
+                        return None;
+                    }
                 }
             }
             close_tag(out, e);
             end_line(out);
-            false
+            Some(false)
         }
         _ => {
             out.put(">", XmlPart::Punct);
             if !inline {
                 out.put("\n", XmlPart::Punct);
             }
-            true
+            Some(true)
         }
     }
 }
@@ -376,24 +466,40 @@ fn needs_char_ref(c: char) -> bool {
 
 /// Escaped UTF-8 text; callers have checked that `bytes` is UTF-8. In mixed content a run of
 /// only whitespace is written as character references, so that a reader cannot take it for layout.
-fn write_text(out: &mut impl Sink, bytes: &[u8], mixed: bool) {
+/// Long text is written in pieces, stopping at the cap; false when cut.
+fn write_text(out: &mut impl Sink, bytes: &[u8], mixed: bool) -> bool {
     let Ok(s) = std::str::from_utf8(bytes) else {
-        return;
+        return true;
     };
     if mixed && s.trim().is_empty() {
         for c in s.chars() {
+            if out.len() > MAX_OUTPUT {
+                return false;
+            }
             out.put(&format!("&#x{:X};", u32::from(c)), XmlPart::Text);
         }
-        return;
+        return true;
     }
     let mut rest = s;
-    while let Some(i) = rest.find(needs_char_ref) {
-        out.put(&partial_escape(&rest[..i]), XmlPart::Text);
-        let c = rest[i..].chars().next().unwrap_or_default();
-        out.put(&format!("&#x{:X};", u32::from(c)), XmlPart::Text);
-        rest = &rest[i + c.len_utf8()..];
+    while !rest.is_empty() {
+        if out.len() > MAX_OUTPUT {
+            return false;
+        }
+        let mut cut = rest.len().min(CONTENT_PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (mut piece, tail) = rest.split_at(cut);
+        rest = tail;
+        while let Some(i) = piece.find(needs_char_ref) {
+            out.put(&partial_escape(&piece[..i]), XmlPart::Text);
+            let c = piece[i..].chars().next().unwrap_or_default();
+            out.put(&format!("&#x{:X};", u32::from(c)), XmlPart::Text);
+            piece = &piece[i + c.len_utf8()..];
+        }
+        out.put(&partial_escape(piece), XmlPart::Text);
     }
-    out.put(&partial_escape(rest), XmlPart::Text);
+    true
 }
 
 #[cfg(test)]

@@ -6,6 +6,10 @@
 //! `<Unknown page="P" token="0xTT">` and `<unknown.P.0xTT>` stand for tokens without a name.
 //! `encoding="base64"`/`"hex"` (or `enc=`) content becomes OPAQUE bytes. Whitespace between
 //! elements is layout and is dropped; the text of a leaf element is kept exactly.
+//!
+//! An element in no namespace by an explicit `xmlns=""` (or inside one) is a LITERAL element, as
+//! the renderer writes it: its name and attributes (other than `xmlns…` and `encoding`/`enc`)
+//! are kept as they are, and the encoder puts them in a string table.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,7 +20,8 @@ use quick_xml::name::ResolveResult;
 use thiserror::Error;
 
 use super::codepages::codepages;
-use super::document::{Document, Tag};
+use super::decode::check_literal_name;
+use super::document::{Document, Literal, Tag};
 use super::render::BINARY_PI;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -37,6 +42,9 @@ enum Encoding {
 struct Open {
     id: u32,
     page: u8,
+    /// The default namespace is explicitly empty here (`xmlns=""`): unprefixed elements are
+    /// LITERAL elements.
+    no_namespace: bool,
     /// Child elements (or binary runs) seen: text between them is layout unless significant.
     has_elements: bool,
     encoding: Encoding,
@@ -84,12 +92,19 @@ pub fn from_xml(xml: &str) -> Result<Document, XmlError> {
                     parent.has_elements = true;
                 }
                 let parent_page = open.last().map(|o| o.page);
-                let (tag, encoding) = element_tag(e, ns.as_deref(), parent_page).map_err(|m| fail(&reader, m))?;
-                let id = doc.start_element(open.last().map(|o| o.id), tag);
+                let parent_empty = open.last().is_some_and(|o| o.no_namespace);
+                let (kind, encoding, no_namespace) =
+                    element_kind(e, ns.as_deref(), parent_page, parent_empty).map_err(|m| fail(&reader, m))?;
+                let parent = open.last().map(|o| o.id);
+                let (id, page) = match kind {
+                    ElementKind::Tag(tag) => (doc.start_element(parent, tag), tag.page),
+                    ElementKind::Literal(l) => (doc.start_literal(parent, l), Tag::LITERAL.page),
+                };
                 if matches!(event, Event::Start(_)) {
                     open.push(Open {
                         id,
-                        page: tag.page,
+                        page,
+                        no_namespace,
                         has_elements: false,
                         encoding,
                         text: String::new(),
@@ -191,16 +206,36 @@ fn flush_text(doc: &mut Document, id: u32, encoding: Encoding, text: &str) -> Re
     Ok(())
 }
 
-/// The tag of an element and how its content is encoded.
-fn element_tag(e: &BytesStart<'_>, ns: Option<&str>, parent_page: Option<u8>) -> Result<(Tag, Encoding), String> {
+enum ElementKind {
+    Tag(Tag),
+    Literal(Literal),
+}
+
+/// What an element is (a code-page tag or a LITERAL), how its content is encoded, and whether the
+/// default namespace is explicitly empty inside it.
+fn element_kind(
+    e: &BytesStart<'_>,
+    ns: Option<&str>,
+    parent_page: Option<u8>,
+    parent_empty: bool,
+) -> Result<(ElementKind, Encoding, bool), String> {
     let local = e.local_name();
     let local = std::str::from_utf8(local.as_ref()).map_err(|_| "element name is not UTF-8".to_string())?;
     let mut encoding = Encoding::Text;
     let (mut page_attr, mut token_attr) = (None, None);
+    let mut own_default = None;
+    let mut others: Vec<(String, String)> = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
         let key = a.key.local_name();
         let value = a.unescape_value().map_err(|e| e.to_string())?;
+        if a.key.as_ref() == b"xmlns" {
+            own_default = Some(value.is_empty());
+            continue;
+        }
+        if a.key.as_ref().starts_with(b"xmlns:") {
+            continue;
+        }
         match key.as_ref() {
             b"encoding" | b"enc" => {
                 encoding = match value.as_ref() {
@@ -211,17 +246,53 @@ fn element_tag(e: &BytesStart<'_>, ns: Option<&str>, parent_page: Option<u8>) ->
                     }
                 }
             }
-            b"page" => page_attr = Some(value.into_owned()),
-            b"token" => token_attr = Some(value.into_owned()),
-            _ => {} // xmlns declarations and anything else
+            b"page" => page_attr = Some(value.clone().into_owned()),
+            b"token" => token_attr = Some(value.clone().into_owned()),
+            _ => {}
+        }
+        let key = std::str::from_utf8(a.key.as_ref()).map_err(|_| "attribute name is not UTF-8".to_string())?;
+        if !matches!(key, "encoding" | "enc") {
+            others.push((key.to_string(), value.into_owned()));
         }
     }
+    let no_namespace = own_default.unwrap_or(parent_empty);
+    if ns.is_none() && no_namespace {
+        // A LITERAL element: every other attribute is one of its own.
+        check_literal_name(local, false).map_err(|reason| format!("LITERAL element <{local}>: {reason}"))?;
+        for (name, value) in &others {
+            check_literal_name(name, true)
+                .map_err(|reason| format!("attribute {name:?} of LITERAL element <{local}>: {reason}"))?;
+            if value.contains('\0') {
+                return Err(format!("attribute {name:?} of <{local}> holds a NUL character"));
+            }
+        }
+        let literal = Literal {
+            name: local.to_string(),
+            attributes: others,
+        };
+        return Ok((ElementKind::Literal(literal), encoding, true));
+    }
+    let (tag, encoding) = element_tag(local, ns, parent_page, encoding, page_attr, token_attr)?;
+    Ok((ElementKind::Tag(tag), encoding, no_namespace))
+}
+
+/// The tag of an element in a code page's namespace (`ns`, or the parent's page).
+fn element_tag(
+    local: &str,
+    ns: Option<&str>,
+    parent_page: Option<u8>,
+    encoding: Encoding,
+    page_attr: Option<String>,
+    token_attr: Option<String>,
+) -> Result<(Tag, Encoding), String> {
     let page = match ns {
         Some(ns) => codepages()
             .page_for_namespace(ns)
             .map(|p| p.number)
             .ok_or_else(|| format!("namespace {ns:?} is not an ActiveSync code page"))?,
-        None => parent_page.ok_or_else(|| format!("<{local}> has no namespace (e.g. xmlns=\"AirSync:\")"))?,
+        None => parent_page
+            .filter(|&p| p != Tag::LITERAL.page)
+            .ok_or_else(|| format!("<{local}> has no namespace (e.g. xmlns=\"AirSync:\")"))?,
     };
     // Tokens without a name: <Unknown page="P" token="0xTT"> or the corpus form <unknown.P.0xTT>.
     let unknown = if local == "Unknown" {
