@@ -1223,3 +1223,38 @@ fn huge_archive_memory_stays_below_the_file_size() {
     );
     assert!(peak_kb * 1024 < size, "peak RSS {peak_kb} kB for a {size}-byte file");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Special files
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_by_name() {
+    let dir = std::env::temp_dir().join(format!("easlens-capture-saz-{}-special", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("capture.saz");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    for (path, what) in [
+        (fifo.as_path(), "a named pipe (FIFO)"),
+        (Path::new("/dev/zero"), "a character device"),
+        (dir.as_path(), "a directory"),
+    ] {
+        // Opening the FIFO would wait for a writer: it must not be opened at all.
+        let err = capture::open(path, &OpenOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, OpenError::NotAFile { path: p, what: w } if p == path && *w == what),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: {what}, not a regular file; captures are read from files only",
+                path.display()
+            )
+        );
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+}

@@ -60,7 +60,10 @@ const REPORT_EVERY: Duration = Duration::from_millis(50);
 /// Opens a HAR file, running `indexer` on every session. The file is only read.
 pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> Result<Loaded<I::Summary>, OpenError> {
     options.report(0.0, format!("Reading {}", path.display()));
-    let data = std::fs::read(path).map_err(|source| OpenError::Io {
+    let (file, len) = super::open_file(path)?;
+    // Only the bytes the file had when it was opened (a file still being written keeps growing).
+    let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, len), &mut data).map_err(|source| OpenError::Io {
         path: path.into(),
         source,
     })?;

@@ -44,8 +44,7 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
         path: path.into(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
-    let len = file.metadata().map_err(io_err)?.len();
+    let (file, len) = super::open_file(path)?;
     if len == 0 {
         return Err(OpenError::NotACapture {
             path: path.into(),
