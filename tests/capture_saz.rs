@@ -1225,6 +1225,59 @@ fn huge_archive_memory_stays_below_the_file_size() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Hostile archives (each the small version of a case that hung, exhausted memory or took minutes)
+
+#[test]
+fn header_blocks_are_searched_once_and_cut_at_one_mib() {
+    let head = format!("POST https://mail.example.com{EAS_PATH} HTTP/1.1\r\nHost: mail.example.com\r\n");
+    // No blank line in 20 MiB: every byte used to be searched again after each 16 KiB read.
+    let mut no_blank = head.clone().into_bytes();
+    no_blank.extend_from_slice(b"X-Long: ");
+    no_blank.resize(20 << 20, b'A');
+    // A blank line right across the first 16 KiB read.
+    let mut straddling = head.clone().into_bytes();
+    straddling.extend_from_slice(b"X-Pad: ");
+    straddling.resize(16 * 1024 - 2, b'p');
+    straddling.extend_from_slice(b"\r\n\r\n");
+    straddling.extend_from_slice(&folder_sync_request());
+    let sessions = [
+        SampleExchange {
+            request: no_blank.clone(),
+            ..exchange(1)
+        },
+        SampleExchange {
+            request: straddling.clone(),
+            ..exchange(2)
+        },
+    ];
+    let t = write("long-heads.saz", &sessions, &SazOptions::default());
+    let c = open(t.path());
+    let cut = &c.sessions[0];
+    assert!(
+        cut.notes.iter().any(|n| n.starts_with(
+            "raw/1_c.txt: no blank line ends the header block within its first 1 MiB; the headers are cut there"
+        )),
+        "{:?}",
+        cut.notes
+    );
+    let r = cut.request.as_ref().unwrap();
+    assert_eq!(r.head.method, "POST");
+    assert_eq!(
+        r.body.stored_len,
+        (20 << 20) - (1 << 20),
+        "the rest of the entry is the body"
+    );
+    assert!(r.head.headers.get("x-long").is_some_and(|v| v.len() < 1 << 20));
+    let (request_body, _) = bodies(&c, cut);
+    assert!(request_body.iter().all(|&b| b == b'A'));
+    // The blank line split across two reads is found.
+    let s2 = &c.sessions[1];
+    assert!(s2.notes.iter().all(|n| !n.contains("blank line")), "{:?}", s2.notes);
+    let (request_body, _) = bodies(&c, s2);
+    assert_eq!(request_body, folder_sync_request());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Special files
 
 #[cfg(unix)]

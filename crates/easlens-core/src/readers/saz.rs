@@ -35,6 +35,10 @@ pub const MAX_ENTRY_SIZE: u64 = 512 * 1024 * 1024;
 const MAX_META_SIZE: u64 = 4 * 1024 * 1024;
 /// Bytes read at a time while looking for the end of a header block.
 const HEAD_CHUNK: usize = 16 * 1024;
+/// Longest header block read. Fiddler's blocks are a few KiB (a long cookie or URL makes tens);
+/// a block without a blank line in its first MiB is cut there, with a note, and the rest of the
+/// entry is its body.
+pub const MAX_HEAD: usize = 1024 * 1024;
 /// A password callback that keeps answering wrong is asked at most this many times.
 const MAX_PASSWORD_ATTEMPTS: u32 = 100;
 
@@ -390,6 +394,8 @@ struct Part<'a> {
     capped: bool,
     /// Bytes handed over by [`Part::take_bytes`].
     taken: usize,
+    /// No blank line in the first [`MAX_HEAD`] bytes: the header block was cut there.
+    head_cut: bool,
 }
 
 impl<'a> Part<'a> {
@@ -401,6 +407,7 @@ impl<'a> Part<'a> {
             error: None,
             capped: false,
             taken: 0,
+            head_cut: false,
         }
     }
 
@@ -408,13 +415,20 @@ impl<'a> Part<'a> {
         self.eof || self.error.is_some() || self.capped
     }
 
-    /// Reads until the blank line after the headers (or the end).
+    /// Reads until the blank line after the headers, the end of the entry, or [`MAX_HEAD`] bytes
+    /// without a blank line (then [`Part::head_cut`]). Each byte is searched once.
     fn read_head(&mut self) {
-        while !self.done() && split_head(&self.bytes).is_none() {
-            let room = (MAX_ENTRY_SIZE as usize).saturating_sub(self.bytes.len());
+        // Bytes already searched; the last 3 again, for a blank line split across two reads.
+        let mut searched = 0usize;
+        while !self.done() {
+            if split_head(&self.bytes[searched.saturating_sub(3)..]).is_some() {
+                return;
+            }
+            searched = self.bytes.len();
+            let room = MAX_HEAD.saturating_sub(self.bytes.len());
             if room == 0 {
-                self.check_cap();
-                break;
+                self.head_cut = true;
+                return;
             }
             let start = self.bytes.len();
             self.bytes.resize(start + HEAD_CHUNK.min(room), 0);
@@ -489,6 +503,12 @@ impl<'a> Part<'a> {
 
     /// Notes about how the entry was read.
     fn notes(&self, name: &str, declared: Option<u64>, notes: &mut Vec<String>) {
+        if self.head_cut {
+            notes.push(format!(
+                "{name}: no blank line ends the header block within its first {} MiB; the headers are cut there and the rest of the entry is taken as the body",
+                MAX_HEAD >> 20
+            ));
+        }
         if let Some(e) = &self.error {
             notes.push(format!(
                 "{name}: damaged ({e}); showing the {} bytes that could be read",
