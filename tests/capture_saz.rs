@@ -1227,6 +1227,32 @@ fn huge_archive_memory_stays_below_the_file_size() {
 // ---------------------------------------------------------------------------------------------
 // Hostile archives (each the small version of a case that hung, exhausted memory or took minutes)
 
+/// Local file header + stored data of one entry; `flags` 8 defers the sizes to a data descriptor.
+fn local_entry(name: &str, data: &[u8], flags: u16, crc: u32) -> Vec<u8> {
+    let sizes = if flags & 8 != 0 { 0 } else { data.len() as u32 };
+    let crc_field = if flags & 8 != 0 { 0 } else { crc };
+    let mut out = Vec::new();
+    out.extend_from_slice(b"PK\x03\x04");
+    out.extend_from_slice(&20u16.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // stored
+    out.extend_from_slice(&[0, 0, 0x21, 0]); // time, date
+    out.extend_from_slice(&crc_field.to_le_bytes());
+    out.extend_from_slice(&sizes.to_le_bytes());
+    out.extend_from_slice(&sizes.to_le_bytes());
+    out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut h = flate2::Crc::new();
+    h.update(data);
+    h.sum()
+}
+
 #[test]
 fn header_blocks_are_searched_once_and_cut_at_one_mib() {
     let head = format!("POST https://mail.example.com{EAS_PATH} HTTP/1.1\r\nHost: mail.example.com\r\n");
@@ -1275,6 +1301,52 @@ fn header_blocks_are_searched_once_and_cut_at_one_mib() {
     assert!(s2.notes.iter().all(|n| !n.contains("blank line")), "{:?}", s2.notes);
     let (request_body, _) = bodies(&c, s2);
     assert_eq!(request_body, folder_sync_request());
+}
+
+#[test]
+fn damaged_archives_with_data_descriptors_are_recovered_in_one_pass() {
+    // Entries whose sizes are in a data descriptor after the data; the first one's data holds a
+    // descriptor signature that does not belong to it. No central directory.
+    let request_1 = request(
+        &format!("https://mail.example.com{EAS_PATH}"),
+        "mail.example.com",
+        "\r\n",
+        &folder_sync_request(),
+    );
+    let mut body_with_noise = request_1.clone();
+    body_with_noise.extend_from_slice(b"PK\x07\x08\x01\x02\x03\x04\x05\x00\x00\x00\x05\x00\x00\x00");
+    let response_1 = response("HTTP/1.1 200 OK", "\r\n", &folder_sync_response(1));
+    let mut bytes = Vec::new();
+    for (name, data) in [("raw/1_c.txt", &body_with_noise), ("raw/1_s.txt", &response_1)] {
+        bytes.extend(local_entry(name, data, 8, 0));
+        bytes.extend_from_slice(b"PK\x07\x08");
+        bytes.extend_from_slice(&crc32(data).to_le_bytes());
+        bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    }
+    let t = Temp::new("descriptors.saz");
+    std::fs::write(t.path(), &bytes).unwrap();
+    let c = open(t.path());
+    assert_eq!(c.sessions.len(), 1, "{:?}", c.warnings);
+    let (req, resp) = bodies(&c, &c.sessions[0]);
+    assert_eq!(req, body_of(&body_with_noise));
+    assert_eq!(resp, body_of(&response_1));
+
+    // 20,000 headers that each defer to a descriptor that is never there: each one used to scan
+    // to the end of the file.
+    let mut bytes = Vec::new();
+    for i in 0..20_000 {
+        bytes.extend(local_entry(&format!("raw/{i}_c.txt"), b"", 8, 0));
+    }
+    let t = Temp::new("no-descriptors.saz");
+    std::fs::write(t.path(), &bytes).unwrap();
+    let started = std::time::Instant::now();
+    let err = capture::open(t.path(), &OpenOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, OpenError::BadArchive { path, .. } if path == t.path()),
+        "{err}"
+    );
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1111,7 +1111,12 @@ fn read_exact_at(r: &mut FileReader, at: u64, len: usize) -> io::Result<Vec<u8>>
 }
 
 /// Parses the local header at `pos`; returns the entry and where the next header starts.
-fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u64), String> {
+fn parse_local(
+    r: &mut FileReader,
+    pos: u64,
+    len: u64,
+    descriptors: &mut Option<Descriptors>,
+) -> Result<(LocalEntry, u64), String> {
     if pos + 30 > len {
         return Err("its local header is cut off".into());
     }
@@ -1151,7 +1156,13 @@ fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u6
     }
     let encrypted = flags & 1 != 0;
     if flags & 8 != 0 {
-        let (crc, c, u, desc_len) = find_descriptor(r, data_start, len)?;
+        if descriptors.is_none() {
+            *descriptors = Some(Descriptors::build(r, len).map_err(|e| e.to_string())?);
+        }
+        let (crc, c, u, desc_len) = descriptors
+            .as_ref()
+            .and_then(|d| d.get(data_start))
+            .ok_or("its data descriptor is missing")?;
         let entry = LocalEntry {
             name,
             header_offset: pos,
@@ -1178,53 +1189,134 @@ fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u6
     ))
 }
 
-/// Finds the data descriptor after the data at `data_start`: `PK\7\8`, CRC, then sizes whose
-/// compressed size is the distance from `data_start`. Returns (crc, compressed, uncompressed, length).
-fn find_descriptor(r: &mut FileReader, data_start: u64, len: u64) -> Result<(u32, u64, u64, u64), String> {
-    let mut from = data_start;
-    while let Some(at) = find_signature(r, from, len, &[DATA_DESCRIPTOR]).map_err(|e| e.to_string())? {
-        let distance = at - data_start;
-        if at + 16 <= len {
-            let d = read_exact_at(r, at, (len - at).min(24) as usize).map_err(|e| e.to_string())?;
-            if u64::from(le32(&d, 8)) == distance {
-                return Ok((le32(&d, 4), distance, u64::from(le32(&d, 12)), 16));
-            }
-            if d.len() >= 24 && le64(&d, 8) == distance {
-                return Ok((le32(&d, 4), distance, le64(&d, 16), 24));
-            }
-        }
-        from = at + 1;
-    }
-    Err("its data descriptor is missing".into())
+/// Finds zip signatures going forward through the file, reading each byte once for searches
+/// that move forward (the window read last is searched again before anything is read).
+struct SignatureScanner {
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    start: u64,
+    /// Valid bytes in `buf`.
+    filled: usize,
 }
 
-/// The offset of the first of `signatures` at or after `from`.
-fn find_signature(r: &mut FileReader, from: u64, len: u64, signatures: &[[u8; 4]]) -> io::Result<Option<u64>> {
-    const CHUNK: usize = 256 * 1024;
-    let mut pos = from;
-    let mut buf = vec![0u8; CHUNK];
-    while pos + 4 <= len {
-        let want = ((len - pos) as usize).min(CHUNK);
-        r.seek(SeekFrom::Start(pos))?;
-        let got = read_up_to(r, &mut buf[..want])?;
-        if got < 4 {
-            break;
+impl SignatureScanner {
+    const WINDOW: usize = 256 * 1024;
+
+    fn new() -> Self {
+        SignatureScanner {
+            buf: Vec::new(),
+            start: 0,
+            filled: 0,
         }
-        for i in memchr::memmem::find_iter(&buf[..got], b"PK") {
-            if i + 4 <= got && signatures.iter().any(|s| buf[i..i + 4] == *s) {
-                return Ok(Some(pos + i as u64));
+    }
+
+    /// The offset of the first of `signatures` at or after `from`.
+    fn find(&mut self, r: &mut FileReader, from: u64, len: u64, signatures: &[[u8; 4]]) -> io::Result<Option<u64>> {
+        let mut pos = from;
+        loop {
+            if pos.saturating_add(4) > len {
+                return Ok(None);
+            }
+            let end = self.start + self.filled as u64;
+            if pos < self.start || pos + 4 > end {
+                if self.buf.len() < Self::WINDOW {
+                    self.buf.resize(Self::WINDOW, 0);
+                }
+                let want = ((len - pos) as usize).min(Self::WINDOW);
+                r.seek(SeekFrom::Start(pos))?;
+                self.start = pos;
+                self.filled = 0;
+                self.filled = read_up_to(r, &mut self.buf[..want])?;
+                if self.filled < 4 {
+                    return Ok(None);
+                }
+            }
+            let from_here = (pos - self.start) as usize;
+            let window = &self.buf[from_here..self.filled];
+            for i in memchr::memmem::find_iter(window, b"PK") {
+                if i + 4 <= window.len() && signatures.iter().any(|s| window[i..i + 4] == *s) {
+                    return Ok(Some(pos + i as u64));
+                }
+            }
+            // Not in this window: go on from its last 3 bytes (a signature may straddle).
+            let end = self.start + self.filled as u64;
+            if end >= len {
+                return Ok(None);
+            }
+            pos = end - 3;
+        }
+    }
+}
+
+/// The data descriptors of a damaged archive, matched to the local headers that defer to one:
+/// built once, in two passes over the file, the first time a header needs one (instead of a
+/// scan to the end of the file for each such header).
+struct Descriptors {
+    /// Sorted data starts of every local header that defers to a data descriptor.
+    starts: Vec<u64>,
+    /// For each start: (CRC, compressed size, uncompressed size, descriptor length).
+    found: Vec<Option<(u32, u64, u64, u64)>>,
+}
+
+impl Descriptors {
+    fn build(r: &mut FileReader, len: u64) -> io::Result<Descriptors> {
+        // 1. Where the data of every header with flag bit 3 would start.
+        let mut starts = Vec::new();
+        let mut scanner = SignatureScanner::new();
+        let mut from = 0;
+        while let Some(at) = scanner.find(r, from, len, &[LOCAL_HEADER])? {
+            from = at + 1;
+            if at + 30 > len {
+                break;
+            }
+            let h = read_exact_at(r, at, 30)?;
+            if le16(&h, 6) & 8 != 0 {
+                starts.push(at + 30 + u64::from(le16(&h, 26)) + u64::from(le16(&h, 28)));
             }
         }
-        if got < want {
-            break;
+        starts.sort_unstable();
+        starts.dedup();
+        let mut found = vec![None; starts.len()];
+        // 2. Each descriptor names its entry's data start: its offset less the compressed size it
+        //    gives (32-bit, or 64-bit for Zip64). The first descriptor after a start wins, as a
+        //    forward search from that start would find it.
+        let mut scanner = SignatureScanner::new();
+        let mut from = 0;
+        while let Some(at) = scanner.find(r, from, len, &[DATA_DESCRIPTOR])? {
+            from = at + 1;
+            if at + 16 > len {
+                continue;
+            }
+            let d = read_exact_at(r, at, (len - at).min(24) as usize)?;
+            let mut claim = |start: Option<u64>, value: (u32, u64, u64, u64)| {
+                if let Some(i) = start.and_then(|s| starts.binary_search(&s).ok())
+                    && found[i].is_none()
+                {
+                    found[i] = Some(value);
+                }
+            };
+            let c32 = u64::from(le32(&d, 8));
+            claim(at.checked_sub(c32), (le32(&d, 4), c32, u64::from(le32(&d, 12)), 16));
+            if d.len() >= 24 {
+                let c64 = le64(&d, 8);
+                claim(at.checked_sub(c64), (le32(&d, 4), c64, le64(&d, 16), 24));
+            }
         }
-        pos += (got - 3) as u64;
+        Ok(Descriptors { starts, found })
     }
-    Ok(None)
+
+    /// The descriptor of the entry whose data starts at `data_start`: (CRC, compressed size,
+    /// uncompressed size, descriptor length).
+    fn get(&self, data_start: u64) -> Option<(u32, u64, u64, u64)> {
+        let i = self.starts.binary_search(&data_start).ok()?;
+        self.found[i]
+    }
 }
 
 fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader, len: u64) -> Result<Scan, OpenError> {
     let mut scan = Scan::default();
+    let mut scanner = SignatureScanner::new();
+    let mut descriptors = None;
     let mut pos = 0u64;
     let mut last_report = 0u64;
     while pos < len {
@@ -1244,7 +1336,7 @@ fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader
             None
         };
         match sig.as_deref() {
-            Some(s) if s == LOCAL_HEADER => match parse_local(r, pos, len) {
+            Some(s) if s == LOCAL_HEADER => match parse_local(r, pos, len, &mut descriptors) {
                 Ok((entry, next)) => {
                     scan.entries.push(entry);
                     pos = next;
@@ -1259,7 +1351,7 @@ fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader
             _ => scan.damage.push((pos, "unreadable bytes".into())),
         }
         // Resynchronise on the next header.
-        match find_signature(r, pos + 1, len, &[LOCAL_HEADER, CENTRAL_HEADER]) {
+        match scanner.find(r, pos + 1, len, &[LOCAL_HEADER, CENTRAL_HEADER]) {
             Ok(Some(next)) => pos = next,
             _ => break,
         }
