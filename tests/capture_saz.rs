@@ -1247,10 +1247,86 @@ fn local_entry(name: &str, data: &[u8], flags: u16, crc: u32) -> Vec<u8> {
     out
 }
 
+/// A central directory record for a stored entry at `offset`, and the end record after `records`.
+fn central_directory(records: &[(&str, u32, u32, u32)], cd_offset: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, crc, size, offset) in records {
+        out.extend_from_slice(b"PK\x01\x02");
+        out.extend_from_slice(&20u16.to_le_bytes());
+        out.extend_from_slice(&20u16.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&[0, 0, 0x21, 0]);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&[0; 12]); // extra, comment, disk, attributes
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+    }
+    let cd_len = out.len();
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(records.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(records.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(cd_len as u32).to_le_bytes());
+    out.extend_from_slice(&(cd_offset as u32).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
 fn crc32(data: &[u8]) -> u32 {
     let mut h = flate2::Crc::new();
     h.update(data);
     h.sum()
+}
+
+#[test]
+fn overlapping_entries_are_refused_and_named() {
+    // Five directory records, one local entry: what a 2 MB file inflating to 1 TB is made of.
+    let request = request(
+        &format!("https://mail.example.com{EAS_PATH}"),
+        "mail.example.com",
+        "\r\n",
+        &folder_sync_request(),
+    );
+    let crc = crc32(&request);
+    let mut bytes = local_entry("raw/1_c.txt", &request, 0, crc);
+    let names = [
+        "raw/1_c.txt",
+        "raw/2_c.txt",
+        "raw/3_c.txt",
+        "raw/4_c.txt",
+        "raw/5_c.txt",
+    ];
+    let mut records: Vec<(&str, u32, u32, u32)> = names.iter().map(|n| (*n, crc, request.len() as u32, 0)).collect();
+    // And one pointing into the first one's data.
+    records.push(("raw/6_c.txt", crc, request.len() as u32, 40));
+    let cd_offset = bytes.len();
+    bytes.extend(central_directory(&records, cd_offset));
+    let t = Temp::new("overlap.saz");
+    std::fs::write(t.path(), &bytes).unwrap();
+    let c = open(t.path());
+    assert_eq!(c.sessions.len(), 6);
+    assert!(c.sessions[0].request.is_some() && c.sessions[0].notes.iter().all(|n| !n.contains("overlap")));
+    for s in &c.sessions[1..] {
+        let name = format!("raw/{}_c.txt", s.index);
+        assert!(s.request.is_none(), "{name} must not be read");
+        assert!(
+            s.notes.iter().any(|n| n.starts_with(&format!(
+                "{name}: cannot be read: its bytes in the archive overlap those of raw/1_c.txt"
+            ))),
+            "{:?}",
+            s.notes
+        );
+    }
+    assert!(
+        c.warnings.iter().any(|w| w.starts_with(
+            "5 entries overlap other entries in the archive and were not read (first: raw/2_c.txt overlaps raw/1_c.txt)"
+        )),
+        "{:?}",
+        c.warnings
+    );
 }
 
 #[test]
@@ -1348,9 +1424,6 @@ fn damaged_archives_with_data_descriptors_are_recovered_in_one_pass() {
     );
     assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
 }
-
-// ---------------------------------------------------------------------------------------------
-// Special files
 
 #[cfg(unix)]
 #[test]

@@ -46,10 +46,11 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::budget::INDEXING_MEMORY;
 use super::index::parallel_map;
 use super::model::{Body, BodyKept, BodyLocation, HttpSession, MemoryStore, Request, Response};
 use super::{Format, Indexer, Loaded, OpenError, OpenOptions, Progress};
-use crate::http::body::dechunk;
+use crate::http::body::{dechunk, decode_memory_bound};
 use crate::http::{Headers, RequestHead, ResponseHead, decode_body};
 
 /// What every ActiveSync WBXML body starts with: version 1.3, public id 1, UTF-8, no string table.
@@ -801,6 +802,8 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         let summary = indexer.summarize(&s, &[], &[]);
         return (s, summary);
     };
+    // Bodies are recovered from their texts here: reserve what that holds first.
+    let _reservation = INDEXING_MEMORY.reserve(memory_needed(e, indexer));
     if let Some(started) = non_empty(&e.started) {
         match parse_time(&started) {
             Some(t) => s.timers.client_begin_request = Some(t),
@@ -849,6 +852,75 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         indexer.summarize(&s, &[], &[])
     };
     (s, summary)
+}
+
+/// What building the session of `e` holds at most: each body text recovered to bytes and copied
+/// once into the session, the check of its encodings ([`reconcile_encodings`] decodes it), and
+/// what the indexer uses on top ([`Indexer::working_memory`], asked with the entry's request line
+/// and encoding headers).
+fn memory_needed<I: Indexer>(e: &RawEntry<'_>, indexer: &I) -> u64 {
+    let request_len = e
+        .request
+        .as_ref()
+        .and_then(|r| r.post_data.as_ref())
+        .and_then(|p| p.text.as_ref())
+        .map_or(0, |t| t.0.len() as u64);
+    let response_len = e
+        .response
+        .as_ref()
+        .and_then(|r| r.content.as_ref())
+        .and_then(|c| c.text.as_ref())
+        .map_or(0, |t| t.0.len() as u64);
+    if request_len == 0 && response_len == 0 {
+        return 0;
+    }
+    let encodings = |headers: &HeaderList| -> Headers {
+        headers
+            .0
+            .iter()
+            .filter(|(name, _)| {
+                name.eq_ignore_ascii_case("content-encoding") || name.eq_ignore_ascii_case("transfer-encoding")
+            })
+            .cloned()
+            .collect()
+    };
+    let mut s = HttpSession::new(0);
+    if let Some(r) = &e.request {
+        let url = r.url.as_ref().map(|u| u.0.clone()).unwrap_or_default();
+        let method = r.method.as_ref().map(|m| m.0.clone()).unwrap_or_default();
+        s.flags.tunnel = method.eq_ignore_ascii_case("CONNECT");
+        s.request = Some(Request {
+            head: RequestHead {
+                method,
+                target: String::new(),
+                version: String::new(),
+                headers: encodings(&r.headers),
+                problems: Vec::new(),
+            },
+            url,
+            body: Body::empty(),
+        });
+    }
+    if let Some(r) = &e.response {
+        s.response = Some(Response {
+            head: ResponseHead {
+                version: String::new(),
+                status: 0,
+                reason: String::new(),
+                headers: encodings(&r.headers),
+                problems: Vec::new(),
+            },
+            body: Body::empty(),
+        });
+    }
+    let decode = |len: u64, headers: Option<&Headers>| headers.map_or(0, |h| decode_memory_bound(len, h));
+    let request_headers = s.request.as_ref().map(|r| &r.head.headers);
+    let response_headers = s.response.as_ref().map(|r| &r.head.headers);
+    (request_len + response_len)
+        .saturating_mul(2)
+        .saturating_add(decode(request_len, request_headers))
+        .saturating_add(decode(response_len, response_headers))
+        .saturating_add(indexer.working_memory(&s, request_len, response_len))
 }
 
 fn memory_bytes(body: &Body) -> Arc<[u8]> {

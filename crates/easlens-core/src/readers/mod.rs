@@ -6,6 +6,7 @@
 //! summary of each session while the reader has the body bytes in hand, so a body is read from
 //! the file once. Bodies are not kept decoded; they are read again through the [`BodyStore`].
 
+pub mod budget;
 pub mod har;
 pub mod index;
 pub mod model;
@@ -39,6 +40,16 @@ pub trait Indexer: Sync {
     /// Whether `bytes` are a well-formed body. HAR recovery asks it when a text can be read two
     /// ways (UTF-8, or one character per byte) and both start like WBXML.
     fn is_well_formed_body(&self, bytes: &[u8]) -> bool;
+
+    /// An upper bound on the memory [`Indexer::summarize`] uses beyond the raw bodies it is
+    /// given (decoded copies, decompressed bodies), for raw bodies of `request_len` and
+    /// `response_len` bytes. Asked once both heads are known; the reader reserves it with the
+    /// bodies in [`budget::INDEXING_MEMORY`] before reading them, so that what the workers hold
+    /// together stays bounded however many there are.
+    fn working_memory(&self, session: &HttpSession, request_len: u64, response_len: u64) -> u64 {
+        let _ = (session, request_len, response_len);
+        0
+    }
 }
 
 /// Reads sessions without summarizing them, for code that needs only the HTTP view. Not knowing
