@@ -1,7 +1,6 @@
 //! `easlens decode FILE|-  [--hex]`: WBXML (or a multipart ItemOperations body) → XML on stdout.
 //! Exit 0 on success; on malformed input the partial XML is printed, the error (byte offset and
-//! what was expected) goes to stderr, and the exit status is 2. FILE must be a regular file;
-//! standard input (`-`) is read up to [`MAX_INPUT`] (512 MiB), and so are files.
+//! what was expected) goes to stderr, and the exit status is 2.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;

@@ -2,7 +2,6 @@
 //! Content-Encoding (gzip, deflate as zlib or raw, brotli, zstd). Every step that fails falls back
 //! to the bytes it was given, with a note; the raw bytes always stay available to the caller.
 
-use std::borrow::Cow;
 use std::io::Read;
 
 use super::Headers;
@@ -28,23 +27,21 @@ pub fn readable_text(bytes: &[u8]) -> Option<&str> {
 
 /// Decodes `raw` according to `headers`. Fiddler's "Decode" button (or a HAR exporter) may already
 /// have removed the encodings while leaving the headers, so each step first checks the bytes.
-///
-/// Each step reads the previous one's output; `raw` itself is copied only when no step applies
-/// (the result owns its bytes), so a body is never held twice over besides the caller's copy.
 pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
-    let mut steps = Vec::new();
-    let mut notes = Vec::new();
-    let mut bytes: Cow<'_, [u8]> = Cow::Borrowed(raw);
+    let mut out = DecodedBody {
+        bytes: raw.to_vec(),
+        ..Default::default()
+    };
     if raw.is_empty() {
-        return DecodedBody::default();
+        return out;
     }
     if headers.has_token("transfer-encoding", "chunked") {
-        match dechunk(&bytes) {
+        match dechunk(&out.bytes) {
             Ok(b) => {
-                bytes = Cow::Owned(b);
-                steps.push("chunked");
+                out.bytes = b;
+                out.steps.push("chunked");
             }
-            Err(e) => notes.push(format!(
+            Err(e) => out.notes.push(format!(
                 "Transfer-Encoding: chunked, but the body is not chunked ({e}); shown as is"
             )),
         }
@@ -52,67 +49,33 @@ pub fn decode_body(raw: &[u8], headers: &Headers) -> DecodedBody {
     // Content-Encoding lists codings in the order they were applied; undo them in reverse.
     let codings = headers.content_codings();
     for coding in codings.iter().rev() {
-        let input = &bytes[..];
         let result = match coding.as_str() {
-            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(input)).map(|b| (b, "gzip")),
-            "deflate" => inflate(flate2::read::ZlibDecoder::new(input))
+            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&out.bytes[..])).map(|b| (b, "gzip")),
+            "deflate" => inflate(flate2::read::ZlibDecoder::new(&out.bytes[..]))
                 .map(|b| (b, "deflate"))
-                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(input)).map(|b| (b, "raw deflate"))),
-            "br" => inflate(brotli::Decompressor::new(input, 4096)).map(|b| (b, "brotli")),
-            "zstd" => zstd_decode(input).map(|b| (b, "zstd")),
+                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&out.bytes[..])).map(|b| (b, "raw deflate"))),
+            "br" => inflate(brotli::Decompressor::new(&out.bytes[..], 4096)).map(|b| (b, "brotli")),
+            "zstd" => zstd_decode(&out.bytes).map(|b| (b, "zstd")),
             other => {
-                notes.push(format!("unknown Content-Encoding {other:?}; shown as is"));
+                out.notes
+                    .push(format!("unknown Content-Encoding {other:?}; shown as is"));
                 break;
             }
         };
         match result {
-            Ok((decoded, step)) => {
-                bytes = Cow::Owned(decoded);
-                steps.push(step);
+            Ok((bytes, step)) => {
+                out.bytes = bytes;
+                out.steps.push(step);
             }
             Err(e) => {
-                notes.push(format!(
+                out.notes.push(format!(
                     "Content-Encoding: {coding}, but decompression failed ({e}); shown as is"
                 ));
                 break;
             }
         }
     }
-    DecodedBody {
-        bytes: bytes.into_owned(),
-        steps,
-        notes,
-    }
-}
-
-/// The most a deflate stream (gzip, zlib or raw deflate) inflates to per byte: 258 bytes per
-/// length/distance pair of at least two bits.
-const DEFLATE_MAX_RATIO: u64 = 1032;
-
-/// An upper bound on the memory [`decode_body`] holds for `len` raw bytes sent with `headers`,
-/// beyond the caller's `raw`: the de-chunked copy, each decompressed output (with room for the
-/// buffer growing: twice its size; deflate streams inflate at most 1032-fold, brotli and zstd
-/// are taken at [`MAX_DECODED`]) and the final copy when nothing is undone.
-pub fn decode_memory_bound(len: u64, headers: &Headers) -> u64 {
-    if len == 0 {
-        return 0;
-    }
-    let mut total = len;
-    let mut current = len;
-    if headers.has_token("transfer-encoding", "chunked") {
-        total = total.saturating_add(len);
-    }
-    for coding in headers.content_codings().iter().rev() {
-        let out = match coding.as_str() {
-            "gzip" | "x-gzip" | "deflate" => current.saturating_mul(DEFLATE_MAX_RATIO).saturating_add(1024),
-            "br" | "zstd" => MAX_DECODED,
-            _ => break,
-        }
-        .min(MAX_DECODED + 1);
-        total = total.saturating_add(out.saturating_mul(2));
-        current = out;
-    }
-    total
+    out
 }
 
 fn inflate(reader: impl Read) -> std::io::Result<Vec<u8>> {
@@ -163,6 +126,36 @@ pub fn dechunk(bytes: &[u8]) -> Result<Vec<u8>, String> {
             return Err(format!("no line end after the chunk at byte {pos}"));
         }
     }
+}
+
+/// The most a deflate stream (gzip, zlib or raw deflate) inflates to per byte: 258 bytes per
+/// length/distance pair of at least two bits.
+const DEFLATE_MAX_RATIO: u64 = 1032;
+
+/// An upper bound on the memory [`decode_body`] holds for `len` raw bytes sent with `headers`,
+/// beyond the caller's `raw`: the de-chunked copy, each decompressed output (with room for the
+/// buffer growing: twice its size; deflate streams inflate at most 1032-fold, brotli and zstd
+/// are taken at [`MAX_DECODED`]) and the final copy when nothing is undone.
+pub fn decode_memory_bound(len: u64, headers: &Headers) -> u64 {
+    if len == 0 {
+        return 0;
+    }
+    let mut total = len;
+    let mut current = len;
+    if headers.has_token("transfer-encoding", "chunked") {
+        total = total.saturating_add(len);
+    }
+    for coding in headers.content_codings().iter().rev() {
+        let out = match coding.as_str() {
+            "gzip" | "x-gzip" | "deflate" => current.saturating_mul(DEFLATE_MAX_RATIO).saturating_add(1024),
+            "br" | "zstd" => MAX_DECODED,
+            _ => break,
+        }
+        .min(MAX_DECODED + 1);
+        total = total.saturating_add(out.saturating_mul(2));
+        current = out;
+    }
+    total
 }
 
 #[cfg(test)]
