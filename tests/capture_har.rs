@@ -890,3 +890,40 @@ fn progress_cancel_and_the_input_file_is_unchanged() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), modified);
 }
+
+#[test]
+fn numbers_out_of_range_are_read_as_missing() {
+    let f = fixture();
+    let good = String::from_utf8(har_bytes(&f.sessions[..2], &HarOptions::new(HarStyle::Chrome))).unwrap();
+    // `1e999` as the first entry's time and status, a 400-digit integer as the second's time; the
+    // same text inside a string stays text.
+    let entries_at = good.find("\"entries\"").unwrap();
+    let (head, tail) = good.split_at(entries_at);
+    let mut tail = tail.replacen("\"time\":", "\"time\": 1e999, \"_t\":", 1);
+    tail = tail.replacen("\"status\":", "\"status\": -1e999, \"_s\":", 1);
+    let second = tail.match_indices("\"startedDateTime\"").nth(1).unwrap().0;
+    tail.insert_str(
+        second,
+        &format!("\"_big\": {}, \"_text\": \"1e999\", ", "9".repeat(400)),
+    );
+    let bytes = format!("{head}{tail}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&bytes).is_err(),
+        "the JSON parser refuses it"
+    );
+    let file = TempFile::new("out-of-range.har", bytes.as_bytes());
+    let before = std::fs::read(&file.0).unwrap();
+    let cap = open(&file.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cap.sessions.len(), 2);
+    assert!(
+        cap.warnings[0]
+            .starts_with("3 number(s) too large for a 64-bit float were read as missing (the first, 1e999, at line"),
+        "{:?}",
+        cap.warnings
+    );
+    // The first entry lost its status (no response); the second is whole.
+    assert!(cap.sessions[0].response.is_none() && cap.sessions[0].request.is_some());
+    assert!(cap.sessions[1].response.is_some());
+    assert_eq!(cap.sessions[1].eas.as_ref().unwrap().command, Some(Command::SendMail));
+    assert_eq!(std::fs::read(&file.0).unwrap(), before);
+}

@@ -1223,3 +1223,236 @@ fn huge_archive_memory_stays_below_the_file_size() {
     );
     assert!(peak_kb * 1024 < size, "peak RSS {peak_kb} kB for a {size}-byte file");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile archives (each the small version of a case that hung, exhausted memory or took minutes)
+
+/// Local file header + stored data of one entry; `flags` 8 defers the sizes to a data descriptor.
+fn local_entry(name: &str, data: &[u8], flags: u16, crc: u32) -> Vec<u8> {
+    let sizes = if flags & 8 != 0 { 0 } else { data.len() as u32 };
+    let crc_field = if flags & 8 != 0 { 0 } else { crc };
+    let mut out = Vec::new();
+    out.extend_from_slice(b"PK\x03\x04");
+    out.extend_from_slice(&20u16.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // stored
+    out.extend_from_slice(&[0, 0, 0x21, 0]); // time, date
+    out.extend_from_slice(&crc_field.to_le_bytes());
+    out.extend_from_slice(&sizes.to_le_bytes());
+    out.extend_from_slice(&sizes.to_le_bytes());
+    out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A central directory record for a stored entry at `offset`, and the end record after `records`.
+fn central_directory(records: &[(&str, u32, u32, u32)], cd_offset: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, crc, size, offset) in records {
+        out.extend_from_slice(b"PK\x01\x02");
+        out.extend_from_slice(&20u16.to_le_bytes());
+        out.extend_from_slice(&20u16.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&[0, 0, 0x21, 0]);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&[0; 12]); // extra, comment, disk, attributes
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+    }
+    let cd_len = out.len();
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(records.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(records.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(cd_len as u32).to_le_bytes());
+    out.extend_from_slice(&(cd_offset as u32).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut h = flate2::Crc::new();
+    h.update(data);
+    h.sum()
+}
+
+#[test]
+fn overlapping_entries_are_refused_and_named() {
+    // Five directory records, one local entry: what a 2 MB file inflating to 1 TB is made of.
+    let request = request(
+        &format!("https://mail.example.com{EAS_PATH}"),
+        "mail.example.com",
+        "\r\n",
+        &folder_sync_request(),
+    );
+    let crc = crc32(&request);
+    let mut bytes = local_entry("raw/1_c.txt", &request, 0, crc);
+    let names = [
+        "raw/1_c.txt",
+        "raw/2_c.txt",
+        "raw/3_c.txt",
+        "raw/4_c.txt",
+        "raw/5_c.txt",
+    ];
+    let mut records: Vec<(&str, u32, u32, u32)> = names.iter().map(|n| (*n, crc, request.len() as u32, 0)).collect();
+    // And one pointing into the first one's data.
+    records.push(("raw/6_c.txt", crc, request.len() as u32, 40));
+    let cd_offset = bytes.len();
+    bytes.extend(central_directory(&records, cd_offset));
+    let t = Temp::new("overlap.saz");
+    std::fs::write(t.path(), &bytes).unwrap();
+    let c = open(t.path());
+    assert_eq!(c.sessions.len(), 6);
+    assert!(c.sessions[0].request.is_some() && c.sessions[0].notes.iter().all(|n| !n.contains("overlap")));
+    for s in &c.sessions[1..] {
+        let name = format!("raw/{}_c.txt", s.index);
+        assert!(s.request.is_none(), "{name} must not be read");
+        assert!(
+            s.notes.iter().any(|n| n.starts_with(&format!(
+                "{name}: cannot be read: its bytes in the archive overlap those of raw/1_c.txt"
+            ))),
+            "{:?}",
+            s.notes
+        );
+    }
+    assert!(
+        c.warnings.iter().any(|w| w.starts_with(
+            "5 entries overlap other entries in the archive and were not read (first: raw/2_c.txt overlaps raw/1_c.txt)"
+        )),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn header_blocks_are_searched_once_and_cut_at_one_mib() {
+    let head = format!("POST https://mail.example.com{EAS_PATH} HTTP/1.1\r\nHost: mail.example.com\r\n");
+    // No blank line in 20 MiB: every byte used to be searched again after each 16 KiB read.
+    let mut no_blank = head.clone().into_bytes();
+    no_blank.extend_from_slice(b"X-Long: ");
+    no_blank.resize(20 << 20, b'A');
+    // A blank line right across the first 16 KiB read.
+    let mut straddling = head.clone().into_bytes();
+    straddling.extend_from_slice(b"X-Pad: ");
+    straddling.resize(16 * 1024 - 2, b'p');
+    straddling.extend_from_slice(b"\r\n\r\n");
+    straddling.extend_from_slice(&folder_sync_request());
+    let sessions = [
+        SampleExchange {
+            request: no_blank.clone(),
+            ..exchange(1)
+        },
+        SampleExchange {
+            request: straddling.clone(),
+            ..exchange(2)
+        },
+    ];
+    let t = write("long-heads.saz", &sessions, &SazOptions::default());
+    let c = open(t.path());
+    let cut = &c.sessions[0];
+    assert!(
+        cut.notes.iter().any(|n| n.starts_with(
+            "raw/1_c.txt: no blank line ends the header block within its first 1 MiB; the headers are cut there"
+        )),
+        "{:?}",
+        cut.notes
+    );
+    let r = cut.request.as_ref().unwrap();
+    assert_eq!(r.head.method, "POST");
+    assert_eq!(
+        r.body.stored_len,
+        (20 << 20) - (1 << 20),
+        "the rest of the entry is the body"
+    );
+    assert!(r.head.headers.get("x-long").is_some_and(|v| v.len() < 1 << 20));
+    let (request_body, _) = bodies(&c, cut);
+    assert!(request_body.iter().all(|&b| b == b'A'));
+    // The blank line split across two reads is found.
+    let s2 = &c.sessions[1];
+    assert!(s2.notes.iter().all(|n| !n.contains("blank line")), "{:?}", s2.notes);
+    let (request_body, _) = bodies(&c, s2);
+    assert_eq!(request_body, folder_sync_request());
+}
+
+#[test]
+fn damaged_archives_with_data_descriptors_are_recovered_in_one_pass() {
+    // Entries whose sizes are in a data descriptor after the data; the first one's data holds a
+    // descriptor signature that does not belong to it. No central directory.
+    let request_1 = request(
+        &format!("https://mail.example.com{EAS_PATH}"),
+        "mail.example.com",
+        "\r\n",
+        &folder_sync_request(),
+    );
+    let mut body_with_noise = request_1.clone();
+    body_with_noise.extend_from_slice(b"PK\x07\x08\x01\x02\x03\x04\x05\x00\x00\x00\x05\x00\x00\x00");
+    let response_1 = response("HTTP/1.1 200 OK", "\r\n", &folder_sync_response(1));
+    let mut bytes = Vec::new();
+    for (name, data) in [("raw/1_c.txt", &body_with_noise), ("raw/1_s.txt", &response_1)] {
+        bytes.extend(local_entry(name, data, 8, 0));
+        bytes.extend_from_slice(b"PK\x07\x08");
+        bytes.extend_from_slice(&crc32(data).to_le_bytes());
+        bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    }
+    let t = Temp::new("descriptors.saz");
+    std::fs::write(t.path(), &bytes).unwrap();
+    let c = open(t.path());
+    assert_eq!(c.sessions.len(), 1, "{:?}", c.warnings);
+    let (req, resp) = bodies(&c, &c.sessions[0]);
+    assert_eq!(req, body_of(&body_with_noise));
+    assert_eq!(resp, body_of(&response_1));
+
+    // 20,000 headers that each defer to a descriptor that is never there: each one used to scan
+    // to the end of the file.
+    let mut bytes = Vec::new();
+    for i in 0..20_000 {
+        bytes.extend(local_entry(&format!("raw/{i}_c.txt"), b"", 8, 0));
+    }
+    let t = Temp::new("no-descriptors.saz");
+    std::fs::write(t.path(), &bytes).unwrap();
+    let started = std::time::Instant::now();
+    let err = capture::open(t.path(), &OpenOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, OpenError::BadArchive { path, .. } if path == t.path()),
+        "{err}"
+    );
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_by_name() {
+    let dir = std::env::temp_dir().join(format!("easlens-capture-saz-{}-special", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("capture.saz");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    for (path, what) in [
+        (fifo.as_path(), "a named pipe (FIFO)"),
+        (Path::new("/dev/zero"), "a character device"),
+        (dir.as_path(), "a directory"),
+    ] {
+        // Opening the FIFO would wait for a writer: it must not be opened at all.
+        let err = capture::open(path, &OpenOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, OpenError::NotAFile { path: p, what: w } if p == path && *w == what),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: {what}, not a regular file; captures are read from files only",
+                path.display()
+            )
+        );
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+}

@@ -242,3 +242,25 @@ fn documents_past_the_budget_print_what_decoded() {
         text(&out.stderr)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn named_pipes_and_devices_are_refused_stdin_is_read() {
+    let fifo = std::env::temp_dir().join(format!("easlens-cli-{}-body.fifo", std::process::id()));
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let fifo_arg = fifo.to_str().unwrap();
+    for (arg, what) in [(fifo_arg, "a named pipe (FIFO)"), ("/dev/zero", "a character device")] {
+        let out = easlens(&["decode", arg], None);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stderr),
+            format!("easlens: {arg}: {what}, not a regular file (use `-` to read standard input)\n")
+        );
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    // Standard input still works.
+    let out = easlens(&["decode", "-"], Some(&wbxml(SYNC_XML)));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

@@ -11,13 +11,14 @@ use anyhow::{Context, Result};
 use clap::Args;
 use easlens_core::hexdump;
 use easlens_core::report::{Layout, terminal_safe};
+use easlens_core::readers::OpenError;
 use easlens_core::wbxml::{self, multipart};
 
 use super::{EXIT_MALFORMED, EXIT_UNREADABLE};
 
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// The body to decode; `-` reads standard input.
+    /// The body to decode (a regular file, at most 512 MiB); `-` reads standard input (the same limit).
     pub file: PathBuf,
     /// The input is a hex dump (plain hex, 0x.. lists, or xxd / hexdump -C / Fiddler dumps).
     #[arg(long)]
@@ -62,14 +63,35 @@ pub fn run(args: &DecodeArgs) -> ExitCode {
     }
 }
 
+/// The most `decode` reads, from a file or from standard input: twice the largest body a
+/// capture decodes to (`MAX_DECODED`), so that a hex dump of such a body still fits.
+pub const MAX_INPUT: u64 = 2 * easlens_core::http::body::MAX_DECODED;
+
 fn read_input(args: &DecodeArgs) -> Result<Vec<u8>> {
+    let too_large = || anyhow::anyhow!("larger than {} MiB, the most `decode` reads", MAX_INPUT >> 20);
     let mut raw = Vec::new();
     if args.file.as_os_str() == "-" {
         std::io::stdin()
+            .lock()
+            .take(MAX_INPUT + 1)
             .read_to_end(&mut raw)
             .context("cannot read standard input")?;
+        if raw.len() as u64 > MAX_INPUT {
+            return Err(too_large());
+        }
     } else {
-        raw = std::fs::read(&args.file).context("cannot read the file")?;
+        // A regular file only: a named pipe or a device could be read forever.
+        let (file, len) = easlens_core::readers::open_file(&args.file).map_err(|e| match e {
+            OpenError::NotAFile { what, .. } => {
+                anyhow::anyhow!("{what}, not a regular file (use `-` to read standard input)")
+            }
+            OpenError::Io { source, .. } => anyhow::Error::new(source).context("cannot read the file"),
+            other => anyhow::Error::new(other),
+        })?;
+        if len > MAX_INPUT {
+            return Err(too_large());
+        }
+        file.take(len).read_to_end(&mut raw).context("cannot read the file")?;
     }
     if args.hex {
         let text = String::from_utf8_lossy(&raw);

@@ -81,14 +81,18 @@ fn open_capture(file: &Path, password: Option<&str>) -> Result<Capture, ExitCode
     Ok(capture)
 }
 
-/// Prints `value` as pretty JSON on stdout: success, or (naming the file) the exit status when it
+/// Prints `value` as pretty JSON on stdout, written as it is serialized (a capture of millions of
+/// sessions is never held as one string): success, or (naming the file) the exit status when it
 /// cannot be written.
 fn print_json(file: &Path, value: &impl Serialize) -> ExitCode {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => {
-            println!("{s}");
-            ExitCode::SUCCESS
-        }
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("easlens: {}: cannot write JSON: {e}", file.display());
             ExitCode::from(EXIT_UNREADABLE)

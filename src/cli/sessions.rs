@@ -56,12 +56,22 @@ pub fn run(args: &SessionsArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rows: Vec<SessionRow> = capture.sessions.iter().map(row).collect();
     if args.json {
-        return print_json(&args.file, &rows);
+        // One row at a time, as it is written.
+        return print_json(&args.file, &Rows(&capture.sessions));
     }
+    let rows: Vec<SessionRow> = capture.sessions.iter().map(row).collect();
     print!("{}", terminal_safe(&table(&capture, &rows), Layout::Lines));
     ExitCode::SUCCESS
+}
+
+/// The JSON array of the rows of `sessions`, each made when it is serialized.
+struct Rows<'a>(&'a [Session]);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(row))
+    }
 }
 
 /// The JSON row of a session.

@@ -74,6 +74,22 @@ impl Indexer for EasIndexer {
         eas_session::is_eas_session(session)
     }
 
+    /// What decoding both bodies may hold
+    /// ([`decode_memory_bound`](crate::http::body::decode_memory_bound)); the WBXML trees
+    /// decoded from them are not counted.
+    fn working_memory(&self, session: &HttpSession, request_len: u64, response_len: u64) -> u64 {
+        if !eas_session::is_eas_session(session) {
+            return 0;
+        }
+        let request = session.request.as_ref().map_or(0, |r| {
+            crate::http::body::decode_memory_bound(request_len, &r.head.headers)
+        });
+        let response = session.response.as_ref().map_or(0, |r| {
+            crate::http::body::decode_memory_bound(response_len, &r.head.headers)
+        });
+        request.saturating_add(response)
+    }
+
     fn summarize(&self, session: &HttpSession, request_raw: &[u8], response_raw: &[u8]) -> Option<EasSummary> {
         summarize(session, request_raw, response_raw)
     }

@@ -186,6 +186,36 @@ pub fn dechunk(bytes: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The most a deflate stream (gzip, zlib or raw deflate) inflates to per byte: 258 bytes per
+/// length/distance pair of at least two bits.
+const DEFLATE_MAX_RATIO: u64 = 1032;
+
+/// An upper bound on the memory [`decode_body`] holds for `len` raw bytes sent with `headers`,
+/// beyond the caller's `raw`: the de-chunked copy, each decompressed output (with room for the
+/// buffer growing: twice its size; deflate streams inflate at most 1032-fold, brotli and zstd
+/// are taken at [`MAX_DECODED`]) and the final copy when nothing is undone.
+pub fn decode_memory_bound(len: u64, headers: &Headers) -> u64 {
+    if len == 0 {
+        return 0;
+    }
+    let mut total = len;
+    let mut current = len;
+    if headers.has_token("transfer-encoding", "chunked") {
+        total = total.saturating_add(len);
+    }
+    for coding in headers.content_codings().iter().rev() {
+        let out = match coding.as_str() {
+            "gzip" | "x-gzip" | "deflate" => current.saturating_mul(DEFLATE_MAX_RATIO).saturating_add(1024),
+            "br" | "zstd" => MAX_DECODED,
+            _ => break,
+        }
+        .min(MAX_DECODED + 1);
+        total = total.saturating_add(out.saturating_mul(2));
+        current = out;
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,10 +46,11 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::budget::INDEXING_MEMORY;
 use super::index::parallel_map;
 use super::model::{Body, BodyKept, BodyLocation, HttpSession, MemoryStore, Request, Response};
 use super::{Format, Indexer, Loaded, OpenError, OpenOptions, Progress};
-use crate::http::body::dechunk;
+use crate::http::body::{dechunk, decode_memory_bound};
 use crate::http::{Headers, RequestHead, ResponseHead, decode_body};
 
 /// What every ActiveSync WBXML body starts with: version 1.3, public id 1, UTF-8, no string table.
@@ -60,7 +61,10 @@ const REPORT_EVERY: Duration = Duration::from_millis(50);
 /// Opens a HAR file, running `indexer` on every session. The file is only read.
 pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> Result<Loaded<I::Summary>, OpenError> {
     options.report(0.0, format!("Reading {}", path.display()));
-    let data = std::fs::read(path).map_err(|source| OpenError::Io {
+    let (file, len) = super::open_file(path)?;
+    // Only the bytes the file had when it was opened (a file still being written keeps growing).
+    let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, len), &mut data).map_err(|source| OpenError::Io {
         path: path.into(),
         source,
     })?;
@@ -77,14 +81,110 @@ pub fn parse<I: Indexer>(
     options: &OpenOptions<'_>,
     indexer: &I,
 ) -> Result<Loaded<I::Summary>, OpenError> {
-    let bad = |reason: String| OpenError::BadHar {
-        path: path.into(),
-        reason,
-    };
     let json = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     if json.iter().all(u8::is_ascii_whitespace) {
-        return Err(bad("the file is empty".into()));
+        return Err(OpenError::BadHar {
+            path: path.into(),
+            reason: "the file is empty".into(),
+        });
     }
+    match parse_json(path, json, options, indexer) {
+        Err(Fail::OutOfRange(error)) => {
+            // A number beyond the range of a 64-bit float (`1e999`) fails the JSON parser. Such a
+            // number is a schema deviation like any other: read it as missing, on a copy.
+            let (patched, count, first) = null_out_of_range_numbers(json);
+            let Some((at, text)) = first else {
+                return Err(error);
+            };
+            let mut loaded = match parse_json(path, &patched, options, indexer) {
+                Ok(loaded) => loaded,
+                Err(Fail::OutOfRange(e) | Fail::Other(e)) => return Err(e),
+            };
+            let (line, column) = line_and_column(json, at);
+            loaded.warnings.insert(
+                0,
+                format!(
+                    "{count} number(s) too large for a 64-bit float were read as missing (the first, {text}, at line {line} column {column})"
+                ),
+            );
+            Ok(loaded)
+        }
+        Err(Fail::Other(e)) => Err(e),
+        Ok(loaded) => Ok(loaded),
+    }
+}
+
+/// Why [`parse_json`] failed: a number out of range (retried on a patched copy), or anything else.
+enum Fail {
+    OutOfRange(OpenError),
+    Other(OpenError),
+}
+
+/// `json` with every number that does not fit a 64-bit float (`1e999`, `-1e400`, a 400-digit
+/// integer) replaced by `null` padded with spaces, so that every other byte keeps its place;
+/// with how many there were and the first one's offset and text. Strings are left alone.
+fn null_out_of_range_numbers(json: &[u8]) -> (Vec<u8>, usize, Option<(usize, String)>) {
+    let mut out = json.to_vec();
+    let (mut count, mut first) = (0, None);
+    let mut i = 0;
+    while i < out.len() {
+        match out[i] {
+            b'"' => {
+                i += 1;
+                while i < out.len() && out[i] != b'"' {
+                    i += if out[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < out.len() && matches!(out[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let token = &out[start..i];
+                let too_large = token.len() >= 4
+                    && std::str::from_utf8(token)
+                        .ok()
+                        .and_then(|t| t.parse::<f64>().ok())
+                        .is_some_and(f64::is_infinite);
+                if too_large {
+                    count += 1;
+                    first.get_or_insert_with(|| {
+                        (
+                            start,
+                            String::from_utf8_lossy(&token[..token.len().min(40)]).into_owned(),
+                        )
+                    });
+                    out[start..start + 4].copy_from_slice(b"null");
+                    out[start + 4..i].fill(b' ');
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (out, count, first)
+}
+
+/// 1-based line and column (in bytes) of `offset`, as serde_json counts them.
+fn line_and_column(text: &[u8], offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let column = before.len() - memchr::memrchr(b'\n', before).map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+fn parse_json<I: Indexer>(
+    path: &Path,
+    json: &[u8],
+    options: &OpenOptions<'_>,
+    indexer: &I,
+) -> Result<Loaded<I::Summary>, Fail> {
+    let bad = |reason: String| {
+        Fail::Other(OpenError::BadHar {
+            path: path.into(),
+            reason,
+        })
+    };
 
     // Phase 1 (first half of the progress bar): stream the entries into typed structs.
     let ctx = ParseCtx {
@@ -99,7 +199,16 @@ pub fn parse<I: Indexer>(
     let mut de = serde_json::Deserializer::from_slice(json);
     let root = match (RootSeed { ctx: &ctx }).deserialize(&mut de) {
         Ok(root) => root,
-        Err(_) if ctx.cancelled.get() => return Err(OpenError::Cancelled { path: path.into() }),
+        Err(_) if ctx.cancelled.get() => return Err(Fail::Other(OpenError::Cancelled { path: path.into() })),
+        Err(e)
+            if e.classify() == serde_json::error::Category::Syntax
+                && e.to_string().starts_with("number out of range") =>
+        {
+            return Err(Fail::OutOfRange(OpenError::BadHar {
+                path: path.into(),
+                reason: json_error_reason(&e, ctx.entry.get()),
+            }));
+        }
         Err(e) => return Err(bad(json_error_reason(&e, ctx.entry.get()))),
     };
     let mut warnings = Vec::new();
@@ -151,7 +260,7 @@ pub fn parse<I: Indexer>(
         let entry = slots[i].lock().ok().and_then(|mut slot| slot.take()).flatten();
         build_session(i, entry.as_ref(), indexer)
     })
-    .ok_or_else(|| OpenError::Cancelled { path: path.into() })?;
+    .ok_or_else(|| Fail::Other(OpenError::Cancelled { path: path.into() }))?;
     drop(slots);
     options.report(1.0, format!("{} sessions", sessions.len()));
     Ok(Loaded {
@@ -693,6 +802,8 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         let summary = indexer.summarize(&s, &[], &[]);
         return (s, summary);
     };
+    // Bodies are recovered from their texts here: reserve what that holds first.
+    let _reservation = INDEXING_MEMORY.reserve(memory_needed(e, indexer));
     if let Some(started) = non_empty(&e.started) {
         match parse_time(&started) {
             Some(t) => s.timers.client_begin_request = Some(t),
@@ -741,6 +852,75 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         indexer.summarize(&s, &[], &[])
     };
     (s, summary)
+}
+
+/// What building the session of `e` holds at most: each body text recovered to bytes and copied
+/// once into the session, the check of its encodings ([`reconcile_encodings`] decodes it), and
+/// what the indexer uses on top ([`Indexer::working_memory`], asked with the entry's request line
+/// and encoding headers).
+fn memory_needed<I: Indexer>(e: &RawEntry<'_>, indexer: &I) -> u64 {
+    let request_len = e
+        .request
+        .as_ref()
+        .and_then(|r| r.post_data.as_ref())
+        .and_then(|p| p.text.as_ref())
+        .map_or(0, |t| t.0.len() as u64);
+    let response_len = e
+        .response
+        .as_ref()
+        .and_then(|r| r.content.as_ref())
+        .and_then(|c| c.text.as_ref())
+        .map_or(0, |t| t.0.len() as u64);
+    if request_len == 0 && response_len == 0 {
+        return 0;
+    }
+    let encodings = |headers: &HeaderList| -> Headers {
+        headers
+            .0
+            .iter()
+            .filter(|(name, _)| {
+                name.eq_ignore_ascii_case("content-encoding") || name.eq_ignore_ascii_case("transfer-encoding")
+            })
+            .cloned()
+            .collect()
+    };
+    let mut s = HttpSession::new(0);
+    if let Some(r) = &e.request {
+        let url = r.url.as_ref().map(|u| u.0.clone()).unwrap_or_default();
+        let method = r.method.as_ref().map(|m| m.0.clone()).unwrap_or_default();
+        s.flags.tunnel = method.eq_ignore_ascii_case("CONNECT");
+        s.request = Some(Request {
+            head: RequestHead {
+                method,
+                target: String::new(),
+                version: String::new(),
+                headers: encodings(&r.headers),
+                problems: Vec::new(),
+            },
+            url,
+            body: Body::empty(),
+        });
+    }
+    if let Some(r) = &e.response {
+        s.response = Some(Response {
+            head: ResponseHead {
+                version: String::new(),
+                status: 0,
+                reason: String::new(),
+                headers: encodings(&r.headers),
+                problems: Vec::new(),
+            },
+            body: Body::empty(),
+        });
+    }
+    let decode = |len: u64, headers: Option<&Headers>| headers.map_or(0, |h| decode_memory_bound(len, h));
+    let request_headers = s.request.as_ref().map(|r| &r.head.headers);
+    let response_headers = s.response.as_ref().map(|r| &r.head.headers);
+    (request_len + response_len)
+        .saturating_mul(2)
+        .saturating_add(decode(request_len, request_headers))
+        .saturating_add(decode(response_len, response_headers))
+        .saturating_add(indexer.working_memory(&s, request_len, response_len))
 }
 
 fn memory_bytes(body: &Body) -> Arc<[u8]> {

@@ -21,16 +21,30 @@ pub fn parallel_map<T: Send>(
     label: &str,
     job: impl Fn(usize) -> T + Sync + Send,
 ) -> Option<Vec<T>> {
+    parallel_map_with(count, options, label, || (), |_, i| job(i))
+}
+
+/// [`parallel_map`] where each job also gets a worker state made by `init` (made once per batch
+/// of jobs a worker takes, not once per job).
+pub fn parallel_map_with<W, T: Send>(
+    count: usize,
+    options: &OpenOptions<'_>,
+    label: &str,
+    init: impl Fn() -> W + Sync + Send,
+    job: impl Fn(&mut W, usize) -> T + Sync + Send,
+) -> Option<Vec<T>> {
     let done = AtomicUsize::new(0);
     let last_report = Mutex::new(Instant::now() - REPORT_EVERY);
     options.report(0.0, format!("{label} 0 of {count}"));
-    let results: Option<Vec<T>> = (0..count)
+    // Collected in place (an indexed collect writes each result to its slot) rather than through
+    // per-thread lists appended at the end, which held every result twice.
+    let results: Vec<Option<T>> = (0..count)
         .into_par_iter()
-        .map(|i| {
+        .map_init(init, |state, i| {
             if options.cancelled() {
                 return None;
             }
-            let out = job(i);
+            let out = job(state, i);
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
             if options.progress.is_some()
                 && let Ok(mut last) = last_report.try_lock()
@@ -45,5 +59,8 @@ pub fn parallel_map<T: Send>(
             Some(out)
         })
         .collect();
-    if options.cancelled() { None } else { results }
+    if options.cancelled() {
+        return None;
+    }
+    results.into_iter().collect()
 }

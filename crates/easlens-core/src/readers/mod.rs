@@ -6,12 +6,14 @@
 //! summary of each session while the reader has the body bytes in hand, so a body is read from
 //! the file once. Bodies are not kept decoded; they are read again through the [`BodyStore`].
 
+pub mod budget;
 pub mod har;
 pub mod index;
 pub mod model;
 pub mod saz;
 pub mod saz_meta;
 
+use std::fs::{File, FileType};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -38,6 +40,16 @@ pub trait Indexer: Sync {
     /// Whether `bytes` are a well-formed body. HAR recovery asks it when a text can be read two
     /// ways (UTF-8, or one character per byte) and both start like WBXML.
     fn is_well_formed_body(&self, bytes: &[u8]) -> bool;
+
+    /// An upper bound on the memory [`Indexer::summarize`] uses beyond the raw bodies it is
+    /// given (decoded copies, decompressed bodies), for raw bodies of `request_len` and
+    /// `response_len` bytes. Asked once both heads are known; the reader reserves it with the
+    /// bodies in [`budget::INDEXING_MEMORY`] before reading them, so that what the workers hold
+    /// together stays bounded however many there are.
+    fn working_memory(&self, session: &HttpSession, request_len: u64, response_len: u64) -> u64 {
+        let _ = (session, request_len, response_len);
+        0
+    }
 }
 
 /// Reads sessions without summarizing them, for code that needs only the HTTP view. Not knowing
@@ -146,6 +158,57 @@ pub enum OpenError {
     BadHar { path: PathBuf, reason: String },
     #[error("{path}: loading cancelled")]
     Cancelled { path: PathBuf },
+    #[error("{path}: {what}, not a regular file; captures are read from files only")]
+    NotAFile { path: PathBuf, what: &'static str },
+}
+
+/// Opens `path` for reading when it is a regular file, and gives its length. Named pipes,
+/// devices, sockets and directories are refused before they are opened: opening a FIFO waits
+/// for a writer, and reading a pipe or `/dev/zero` need never end.
+pub fn open_file(path: &Path) -> Result<(File, u64), OpenError> {
+    let io = |source| OpenError::Io {
+        path: path.into(),
+        source,
+    };
+    let not_a_file = |kind: FileType| OpenError::NotAFile {
+        path: path.into(),
+        what: file_kind(kind),
+    };
+    let kind = std::fs::metadata(path).map_err(io)?.file_type();
+    if !kind.is_file() {
+        return Err(not_a_file(kind));
+    }
+    let file = File::open(path).map_err(io)?;
+    // The path may have been replaced in between: check what was opened.
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_a_file(meta.file_type()));
+    }
+    Ok((file, meta.len()))
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(kind: FileType) -> &'static str {
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 /// Reads a SAZ or HAR capture, the format detected from the first bytes, running `indexer` on
@@ -155,15 +218,13 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
     let mut head = [0u8; 8];
     let n = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|source| OpenError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let (mut f, _) = open_file(path)?;
         let mut n = 0;
         while n < head.len() {
             match f.read(&mut head[n..]) {
                 Ok(0) => break,
                 Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(source) => {
                     return Err(OpenError::Io {
                         path: path.into(),

@@ -13,7 +13,7 @@
 //!   local file headers, with a warning that says what was lost; its bodies are kept in memory.
 //! * One unreadable session never fails the file: it gets notes and keeps what could be read.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -22,7 +22,8 @@ use std::sync::Arc;
 use zip::result::ZipError;
 use zip::{ZipArchive, ZipReadOptions};
 
-use super::index::parallel_map;
+use super::budget::{self, INDEXING_MEMORY, InflateBudget};
+use super::index::parallel_map_with;
 use super::model::{Body, BodyKept, BodyLocation, BodyStore, Format, HttpSession, Request, Response};
 use super::saz_meta::{self, SessionMeta, bits};
 use super::{Indexer, Loaded, OpenError, OpenOptions, PasswordPrompt};
@@ -35,6 +36,10 @@ pub const MAX_ENTRY_SIZE: u64 = 512 * 1024 * 1024;
 const MAX_META_SIZE: u64 = 4 * 1024 * 1024;
 /// Bytes read at a time while looking for the end of a header block.
 const HEAD_CHUNK: usize = 16 * 1024;
+/// Longest header block read. Fiddler's blocks are a few KiB (a long cookie or URL makes tens);
+/// a block without a blank line in its first MiB is cut there, with a note, and the rest of the
+/// entry is its body.
+pub const MAX_HEAD: usize = 1024 * 1024;
 /// A password callback that keeps answering wrong is asked at most this many times.
 const MAX_PASSWORD_ATTEMPTS: u32 = 100;
 
@@ -44,8 +49,7 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
         path: path.into(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
-    let len = file.metadata().map_err(io_err)?.len();
+    let (file, len) = super::open_file(path)?;
     if len == 0 {
         return Err(OpenError::NotACapture {
             path: path.into(),
@@ -67,7 +71,7 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
     options.report(0.0, "Reading the archive directory");
     reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
     match ZipArchive::new(reader.clone()) {
-        Ok(archive) => open_archive(path, options, archive, indexer),
+        Ok(archive) => open_archive(path, options, archive, len, indexer),
         Err(ZipError::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof && e.kind() != io::ErrorKind::InvalidData => {
             Err(io_err(e))
         }
@@ -347,10 +351,15 @@ fn zip_error_text(e: &ZipError) -> String {
 struct ArchiveSource {
     archive: ZipArchive<FileReader>,
     password: Option<Arc<str>>,
+    /// Entries refused because their bytes overlap an earlier entry's: why.
+    overlapping: Arc<HashMap<usize, String>>,
 }
 
 impl EntrySource for ArchiveSource {
     fn open(&mut self, idx: usize) -> Result<Box<dyn Read + '_>, String> {
+        if let Some(why) = self.overlapping.get(&idx) {
+            return Err(why.clone());
+        }
         let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
         match self.archive.by_index_with_options(idx, options) {
             Ok(f) => Ok(Box::new(f)),
@@ -391,6 +400,10 @@ struct Part<'a> {
     capped: bool,
     /// Bytes handed over by [`Part::take_bytes`].
     taken: usize,
+    /// No blank line in the first [`MAX_HEAD`] bytes: the header block was cut there.
+    head_cut: bool,
+    /// Not read further: the archive's [`InflateBudget`] is spent.
+    over_budget: bool,
 }
 
 impl<'a> Part<'a> {
@@ -402,20 +415,38 @@ impl<'a> Part<'a> {
             error: None,
             capped: false,
             taken: 0,
+            head_cut: false,
+            over_budget: false,
         }
     }
 
     fn done(&self) -> bool {
-        self.eof || self.error.is_some() || self.capped
+        self.eof || self.error.is_some() || self.capped || self.over_budget
     }
 
-    /// Reads until the blank line after the headers (or the end).
+    /// Records a read error: the budget running out, or damage.
+    fn fail(&mut self, e: io::Error) {
+        if budget::is_over_budget(&e) {
+            self.over_budget = true;
+        } else {
+            self.error = Some(e.to_string());
+        }
+    }
+
+    /// Reads until the blank line after the headers, the end of the entry, or [`MAX_HEAD`] bytes
+    /// without a blank line (then [`Part::head_cut`]). Each byte is searched once.
     fn read_head(&mut self) {
-        while !self.done() && split_head(&self.bytes).is_none() {
-            let room = (MAX_ENTRY_SIZE as usize).saturating_sub(self.bytes.len());
+        // Bytes already searched; the last 3 again, for a blank line split across two reads.
+        let mut searched = 0usize;
+        while !self.done() {
+            if split_head(&self.bytes[searched.saturating_sub(3)..]).is_some() {
+                return;
+            }
+            searched = self.bytes.len();
+            let room = MAX_HEAD.saturating_sub(self.bytes.len());
             if room == 0 {
-                self.check_cap();
-                break;
+                self.head_cut = true;
+                return;
             }
             let start = self.bytes.len();
             self.bytes.resize(start + HEAD_CHUNK.min(room), 0);
@@ -428,22 +459,26 @@ impl<'a> Part<'a> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => self.bytes.truncate(start),
                 Err(e) => {
                     self.bytes.truncate(start);
-                    self.error = Some(e.to_string());
+                    self.fail(e);
                 }
             }
         }
     }
 
-    /// Reads everything (up to the cap).
-    fn read_all(&mut self) {
+    /// Reads everything (up to the cap). The buffer is sized from the `declared` length once,
+    /// instead of doubling as it fills.
+    fn read_all(&mut self, declared: Option<u64>) {
         if self.done() {
             return;
         }
         let room = MAX_ENTRY_SIZE.saturating_sub(self.bytes.len() as u64);
+        if let Some(rest) = declared.map(|d| d.min(MAX_ENTRY_SIZE).saturating_sub(self.bytes.len() as u64)) {
+            self.bytes.reserve_exact(usize::try_from(rest).unwrap_or(0));
+        }
         match (&mut self.reader).take(room).read_to_end(&mut self.bytes) {
             Ok(_) if self.bytes.len() as u64 >= MAX_ENTRY_SIZE => self.check_cap(),
             Ok(_) => self.eof = true,
-            Err(e) => self.error = Some(e.to_string()),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -452,7 +487,7 @@ impl<'a> Part<'a> {
         match read_up_to(&mut self.reader, &mut one) {
             Ok(0) => self.eof = true,
             Ok(_) => self.capped = true,
-            Err(e) => self.error = Some(e.to_string()),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -489,7 +524,17 @@ impl<'a> Part<'a> {
     }
 
     /// Notes about how the entry was read.
-    fn notes(&self, name: &str, declared: Option<u64>, notes: &mut Vec<String>) {
+    fn notes(&self, name: &str, declared: Option<u64>, inflate: &InflateBudget, notes: &mut Vec<String>) {
+        if self.head_cut {
+            notes.push(format!(
+                "{name}: no blank line ends the header block within its first {} MiB; the headers are cut there and the rest of the entry is taken as the body",
+                MAX_HEAD >> 20
+            ));
+        }
+        if self.over_budget {
+            let read = self.bytes.len().max(self.taken) as u64;
+            notes.push(format!("{name}: {}", over_budget_note(inflate, read)));
+        }
         if let Some(e) = &self.error {
             notes.push(format!(
                 "{name}: damaged ({e}); showing the {} bytes that could be read",
@@ -517,18 +562,43 @@ enum FlagBase {
     Decimal,
 }
 
-fn index_session<I: Indexer>(
-    src: &mut dyn EntrySource,
-    e: &SessionEntries,
+/// One worker's entry sources: a session's request and response are read side by side, so that
+/// both heads are known before the memory for the bodies is reserved.
+struct Sources {
+    c: Box<dyn EntrySource>,
+    s: Box<dyn EntrySource>,
+}
+
+/// What every session of one pass shares.
+struct Pass<'a, I> {
     base: FlagBase,
     recovered: bool,
-    indexer: &I,
-) -> (HttpSession, I::Summary) {
+    indexer: &'a I,
+    inflate: &'a InflateBudget,
+}
+
+/// The raw bytes a part will hold once read to the end (its declared size when not read yet).
+fn held_after_read(part: &Part<'_>, declared: Option<u64>) -> u64 {
+    let read = part.bytes.len() as u64;
+    if part.done() {
+        read
+    } else {
+        declared.unwrap_or(MAX_ENTRY_SIZE).min(MAX_ENTRY_SIZE).max(read) + 1
+    }
+}
+
+fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass<'_, I>) -> (HttpSession, I::Summary) {
+    let Pass {
+        base,
+        recovered,
+        indexer,
+        inflate,
+    } = *pass;
     let mut s = HttpSession::new(e.n);
-    let memory = src.keeps_bodies();
+    let memory = srcs.c.keeps_bodies();
 
     // Metadata.
-    let meta: Option<SessionMeta> = e.m.and_then(|m| read_meta(src, m, &mut s.notes));
+    let meta: Option<SessionMeta> = e.m.and_then(|m| read_meta(srcs.c.as_mut(), m, inflate, &mut s.notes));
     let mut bit_flags = None;
     if let Some(meta) = &meta {
         s.id = meta.sid;
@@ -545,26 +615,37 @@ fn index_session<I: Indexer>(
                 .as_deref()
                 .and_then(saz_meta::parse_bit_flags_decimal),
         };
-        let m_name = src.name(e.m.unwrap_or_default());
+        let m_name = srcs.c.name(e.m.unwrap_or_default());
         s.notes.extend(meta.notes.iter().map(|n| format!("{m_name}: {n}")));
     }
     s.flags.bit_flags = bit_flags;
     let bit = |mask: u64| bit_flags.is_some_and(|b| b & mask != 0);
 
-    // Request.
+    // Both heads first. Notes are kept per part, in the order parts are listed.
+    let mut request_notes: Vec<String> = Vec::new();
+    let mut response_notes: Vec<String> = Vec::new();
+    let other_notes: Vec<String> = [(e.w, "WebSocket messages"), (e.g, "gRPC messages")]
+        .into_iter()
+        .filter_map(|(entry, what)| entry.map(|idx| format!("{} ({what}) is not shown", srcs.c.name(idx))))
+        .collect();
+
+    // Request head.
     let c = e.c.unwrap_or_default();
-    let c_name = src.name(c);
-    let c_declared = src.declared_len(c);
-    // The raw bytes the indexer wants, for its summary: (whole entry, body offset).
-    let mut request_raw: (Vec<u8>, usize) = (Vec::new(), 0);
+    let c_name = srcs.c.name(c);
+    let c_declared = srcs.c.declared_len(c);
+    // The request part and where its body starts; `parsed` when the head is an HTTP request.
+    let mut request_part: Option<(Part<'_>, usize, bool)> = None;
     let mut wants_bodies = false;
-    match src.open(c) {
-        Err(err) => s.notes.push(format!("{c_name}: cannot be read: {err}")),
+    match srcs.c.open(c) {
+        Err(err) => request_notes.push(format!("{c_name}: cannot be read: {err}")),
         Ok(reader) => {
-            let mut part = Part::new(reader);
+            let mut part = Part::new(Box::new(inflate.reader(reader)));
             part.read_head();
             if part.bytes.is_empty() && part.error.is_none() {
-                s.notes.push(format!("{c_name} is empty (no request)"));
+                if !part.over_budget {
+                    request_notes.push(format!("{c_name} is empty (no request)"));
+                }
+                part.notes(&c_name, c_declared, inflate, &mut request_notes);
             } else {
                 match parse_request(&part.bytes) {
                     Ok((head, offset)) => {
@@ -578,24 +659,12 @@ fn index_session<I: Indexer>(
                             body: Body::empty(),
                         });
                         wants_bodies = indexer.wants_bodies(&s);
-                        if wants_bodies || memory {
-                            part.read_all();
-                        }
-                        let body = part.body(offset, c, c_declared, memory);
-                        if wants_bodies {
-                            request_raw = (part.take_bytes(), offset);
-                        }
-                        if let Some(request) = &mut s.request {
-                            request.body = body;
-                        }
+                        request_part = Some((part, offset, true));
                     }
                     Err(err) => {
-                        s.notes.push(format!(
+                        request_notes.push(format!(
                             "{c_name}: not an HTTP request ({err}); the bytes are kept as the body"
                         ));
-                        if memory {
-                            part.read_all();
-                        }
                         let head = RequestHead {
                             method: String::new(),
                             target: String::new(),
@@ -603,62 +672,54 @@ fn index_session<I: Indexer>(
                             headers: Headers::new(),
                             problems: vec![err.to_string()],
                         };
-                        let body = part.body(0, c, c_declared, memory);
                         s.request = Some(Request {
                             head,
                             url: String::new(),
-                            body,
+                            body: Body::empty(),
                         });
+                        request_part = Some((part, 0, false));
                     }
                 }
             }
-            part.notes(&c_name, c_declared, &mut s.notes);
         }
     }
 
-    // Response.
-    let mut response_raw: (Vec<u8>, usize) = (Vec::new(), 0);
-    let mut body_start: Vec<u8> = Vec::new();
+    // Response head.
+    let mut response_part: Option<(Part<'_>, usize, bool, usize, Option<u64>, String)> = None;
     match e.s {
-        None if recovered => s
-            .notes
+        None if recovered => response_notes
             .push("no response entry: raw/N_s.txt may have been lost with the damaged part of the archive".to_string()),
         None => {
             s.flags.aborted = true;
-            s.notes.push(format!("no response (there is no raw/{}_s.txt)", e.n));
+            response_notes.push(format!("no response (there is no raw/{}_s.txt)", e.n));
         }
         Some(sx) => {
-            let s_name = src.name(sx);
-            let s_declared = src.declared_len(sx);
-            match src.open(sx) {
-                Err(err) => s.notes.push(format!("{s_name}: cannot be read: {err}")),
+            let s_name = srcs.s.name(sx);
+            let s_declared = srcs.s.declared_len(sx);
+            match srcs.s.open(sx) {
+                Err(err) => response_notes.push(format!("{s_name}: cannot be read: {err}")),
                 Ok(reader) => {
-                    let mut part = Part::new(reader);
+                    let mut part = Part::new(Box::new(inflate.reader(reader)));
                     part.read_head();
                     if part.bytes.is_empty() && part.error.is_none() {
-                        s.flags.aborted = true;
-                        s.notes.push("no response (aborted)".into());
+                        if !part.over_budget {
+                            s.flags.aborted = true;
+                            response_notes.push("no response (aborted)".into());
+                        }
+                        part.notes(&s_name, s_declared, inflate, &mut response_notes);
                     } else {
                         match parse_response(&part.bytes) {
                             Ok((head, offset)) => {
-                                if wants_bodies || memory {
-                                    part.read_all();
-                                }
-                                let start = part.bytes.get(offset..).unwrap_or_default();
-                                body_start = start[..start.len().min(16)].to_vec();
-                                let body = part.body(offset, sx, s_declared, memory);
-                                if wants_bodies {
-                                    response_raw = (part.take_bytes(), offset);
-                                }
-                                s.response = Some(Response { head, body });
+                                s.response = Some(Response {
+                                    head,
+                                    body: Body::empty(),
+                                });
+                                response_part = Some((part, offset, true, sx, s_declared, s_name));
                             }
                             Err(err) => {
-                                s.notes.push(format!(
+                                response_notes.push(format!(
                                     "{s_name}: not an HTTP response ({err}); the bytes are kept as the body"
                                 ));
-                                if memory {
-                                    part.read_all();
-                                }
                                 let head = ResponseHead {
                                     version: String::new(),
                                     status: 0,
@@ -666,21 +727,77 @@ fn index_session<I: Indexer>(
                                     headers: Headers::new(),
                                     problems: vec![err.to_string()],
                                 };
-                                let body = part.body(0, sx, s_declared, memory);
-                                s.response = Some(Response { head, body });
+                                s.response = Some(Response {
+                                    head,
+                                    body: Body::empty(),
+                                });
+                                response_part = Some((part, 0, false, sx, s_declared, s_name));
                             }
                         }
                     }
-                    part.notes(&s_name, s_declared, &mut s.notes);
                 }
             }
         }
     }
-    for (entry, what) in [(e.w, "WebSocket messages"), (e.g, "gRPC messages")] {
-        if let Some(idx) = entry {
-            s.notes.push(format!("{} ({what}) is not shown", src.name(idx)));
+
+    // What reading the bodies will hold: the raw bytes (twice when they are kept in memory) and
+    // what the indexer decodes from them. Reserved before reading, released once summarized.
+    let reads = |parsed: bool| memory || (parsed && wants_bodies);
+    let request_len = request_part
+        .as_ref()
+        .filter(|(_, _, parsed)| reads(*parsed))
+        .map_or(0, |(part, _, _)| held_after_read(part, c_declared));
+    let response_len = response_part
+        .as_ref()
+        .filter(|(_, _, parsed, ..)| reads(*parsed))
+        .map_or(0, |(part, _, _, _, declared, _)| held_after_read(part, *declared));
+    let raw = request_len.saturating_add(response_len);
+    let work = if wants_bodies {
+        indexer.working_memory(&s, request_len, response_len)
+    } else {
+        0
+    };
+    let _reservation = INDEXING_MEMORY.reserve(raw.saturating_mul(if memory { 2 } else { 1 }).saturating_add(work));
+
+    // Request body. The raw bytes the indexer wants, for its summary: (whole entry, body offset).
+    let mut request_raw: (Vec<u8>, usize) = (Vec::new(), 0);
+    if let Some((mut part, offset, parsed)) = request_part {
+        if reads(parsed) {
+            part.read_all(c_declared);
         }
+        let body = part.body(offset, c, c_declared, memory);
+        if parsed && wants_bodies {
+            request_raw = (part.take_bytes(), offset);
+        }
+        if let Some(request) = &mut s.request {
+            request.body = body;
+        }
+        part.notes(&c_name, c_declared, inflate, &mut request_notes);
     }
+
+    // Response body.
+    let mut response_raw: (Vec<u8>, usize) = (Vec::new(), 0);
+    let mut body_start: Vec<u8> = Vec::new();
+    if let Some((mut part, offset, parsed, sx, s_declared, s_name)) = response_part {
+        if reads(parsed) {
+            part.read_all(s_declared);
+        }
+        if parsed {
+            let start = part.bytes.get(offset..).unwrap_or_default();
+            body_start = start[..start.len().min(16)].to_vec();
+        }
+        let body = part.body(offset, sx, s_declared, memory);
+        if parsed && wants_bodies {
+            response_raw = (part.take_bytes(), offset);
+        }
+        if let Some(response) = &mut s.response {
+            response.body = body;
+        }
+        part.notes(&s_name, s_declared, inflate, &mut response_notes);
+    }
+    s.notes.extend(request_notes);
+    s.notes.extend(response_notes);
+    s.notes.extend(other_notes);
 
     // Flags.
     s.flags.generated = match bit_flags {
@@ -702,9 +819,14 @@ fn index_session<I: Indexer>(
     (s, summary)
 }
 
-fn read_meta(src: &mut dyn EntrySource, idx: usize, notes: &mut Vec<String>) -> Option<SessionMeta> {
+fn read_meta(
+    src: &mut dyn EntrySource,
+    idx: usize,
+    inflate: &InflateBudget,
+    notes: &mut Vec<String>,
+) -> Option<SessionMeta> {
     let name = src.name(idx);
-    let mut reader = match src.open(idx) {
+    let reader = match src.open(idx) {
         Ok(r) => r,
         Err(e) => {
             notes.push(format!("{name}: cannot be read: {e}"));
@@ -712,17 +834,34 @@ fn read_meta(src: &mut dyn EntrySource, idx: usize, notes: &mut Vec<String>) -> 
         }
     };
     let mut bytes = Vec::new();
-    match (&mut reader).take(MAX_META_SIZE + 1).read_to_end(&mut bytes) {
+    match inflate.reader(reader).take(MAX_META_SIZE + 1).read_to_end(&mut bytes) {
         Ok(_) if bytes.len() as u64 > MAX_META_SIZE => {
             notes.push(format!("{name} is larger than {} MiB; ignored", MAX_META_SIZE >> 20));
             None
         }
         Ok(_) => Some(saz_meta::parse(&bytes)),
+        Err(e) if budget::is_over_budget(&e) => {
+            notes.push(format!("{name}: {}", over_budget_note(inflate, bytes.len() as u64)));
+            None
+        }
         Err(e) => {
             notes.push(format!("{name}: cannot be read: {e}"));
             None
         }
     }
+}
+
+/// Why an entry was not read (further).
+fn over_budget_note(inflate: &InflateBudget, read: u64) -> String {
+    let what = if read == 0 {
+        "not read".to_string()
+    } else {
+        format!("read only up to byte {read}")
+    };
+    format!(
+        "{what}: the archive had already inflated to its limit of {} (a zip bomb?)",
+        inflate.describe()
+    )
 }
 
 /// The absolute URL of a request: the request-target when it is absolute (or a CONNECT
@@ -826,22 +965,43 @@ fn index_all<I: Indexer>(
     layout: &Layout,
     recovered: bool,
     comment: &[u8],
+    file_len: u64,
     make_source: &(dyn Fn() -> Box<dyn EntrySource> + Sync),
     warnings: &mut Vec<String>,
     indexer: &I,
 ) -> Result<Vec<(HttpSession, I::Summary)>, OpenError> {
     let run = |base: FlagBase| {
-        parallel_map(layout.sessions.len(), options, "Indexing sessions", |i| {
-            let mut src = make_source();
-            index_session(src.as_mut(), &layout.sessions[i], base, recovered, indexer)
-        })
-        .ok_or_else(|| OpenError::Cancelled { path: path.into() })
+        let inflate = InflateBudget::for_archive(file_len);
+        let pass = Pass {
+            base,
+            recovered,
+            indexer,
+            inflate: &inflate,
+        };
+        let sessions = parallel_map_with(
+            layout.sessions.len(),
+            options,
+            "Indexing sessions",
+            || Sources {
+                c: make_source(),
+                s: make_source(),
+            },
+            |srcs, i| index_session(srcs, &layout.sessions[i], &pass),
+        )
+        .ok_or_else(|| OpenError::Cancelled { path: path.into() })?;
+        Ok::<_, OpenError>((sessions, inflate.exhausted().then(|| inflate.describe())))
     };
-    let mut sessions = run(FlagBase::Hex)?;
+    let (mut sessions, mut exhausted) = run(FlagBase::Hex)?;
     if flags_look_decimal(sessions.iter().map(|(s, _)| s), comment) {
         warnings.push("BitFlags look decimal (as some non-Fiddler writers store them); read as decimal".into());
         drop(sessions);
-        sessions = run(FlagBase::Decimal)?;
+        (sessions, exhausted) = run(FlagBase::Decimal)?;
+    }
+    if let Some(limit) = exhausted {
+        warnings.push(format!(
+            "the archive inflates to more than {limit}, far more than a capture of its size holds (a zip bomb?): \
+             what was left was not read; the sessions concerned say so in their notes"
+        ));
     }
     apply_connect_context(&mut sessions);
     options.report(1.0, format!("Loaded {} sessions", sessions.len()));
@@ -936,6 +1096,7 @@ fn open_archive<I: Indexer>(
     path: &Path,
     options: &OpenOptions<'_>,
     archive: ZipArchive<FileReader>,
+    len: u64,
     indexer: &I,
 ) -> Result<Loaded<I::Summary>, OpenError> {
     let names = (0..archive.len()).map(|i| (i, entry_name(&archive, i)));
@@ -981,7 +1142,12 @@ fn open_archive<I: Indexer>(
         Some(Arc::<str>::from(unlock(path, options, verify)?))
     };
 
-    let source = ArchiveSource { archive, password };
+    let overlapping = Arc::new(overlapping_entries(&archive, &layout, &mut warnings));
+    let source = ArchiveSource {
+        archive,
+        password,
+        overlapping,
+    };
     let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
     let sessions = index_all(
         path,
@@ -989,6 +1155,7 @@ fn open_archive<I: Indexer>(
         &layout,
         false,
         source.archive.comment(),
+        len,
         &make_source,
         &mut warnings,
         indexer,
@@ -1003,6 +1170,60 @@ fn open_archive<I: Indexer>(
         warnings,
         store: Box::new(store),
     })
+}
+
+/// The session entries whose bytes in the archive overlap those of another entry, each with why
+/// it is not read. An archive whose central directory points many entries at the same
+/// compressed data (or at data inside another entry's) inflates it once per entry: a small file
+/// that inflates without end. Real writers never share bytes between entries. Of entries that
+/// overlap, the one that starts first (first listed, on a tie) is read; the others are refused.
+///
+/// An entry spans at least its 30-byte local header and its compressed data; its name and extra
+/// field are left out, so only real overlaps are found.
+fn overlapping_entries(
+    archive: &ZipArchive<FileReader>,
+    layout: &Layout,
+    warnings: &mut Vec<String>,
+) -> HashMap<usize, String> {
+    let mut spans: Vec<(u64, u64, usize)> = layout
+        .sessions
+        .iter()
+        .flat_map(|e| [e.c, e.s, e.m])
+        .flatten()
+        .filter_map(|i| {
+            let d = archive.by_index_data(i).ok()?;
+            let start = d.header_start();
+            Some((start, start.saturating_add(30).saturating_add(d.compressed_size()), i))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut refused = HashMap::new();
+    let mut first: Option<(String, String)> = None;
+    // The entry read last that reaches furthest: (end, index).
+    let mut reach: Option<(u64, usize)> = None;
+    for (start, end, i) in spans {
+        match reach {
+            Some((reach_end, owner)) if start < reach_end => {
+                let (name, owner) = (entry_name(archive, i), entry_name(archive, owner));
+                refused.insert(
+                    i,
+                    format!(
+                        "its bytes in the archive overlap those of {owner} (entries that share bytes are a zip bomb trick); not read"
+                    ),
+                );
+                first.get_or_insert((name, owner));
+            }
+            _ => reach = Some((end, i)),
+        }
+    }
+    if let Some((name, owner)) = first {
+        warnings.push(format!(
+            "{} entries overlap other entries in the archive and were not read (first: {name} overlaps {owner}); \
+             entries that share bytes are a zip bomb trick",
+            refused.len()
+        ));
+    }
+    refused
 }
 
 /// Reads SAZ bodies back from the archive.
@@ -1092,7 +1313,12 @@ fn read_exact_at(r: &mut FileReader, at: u64, len: usize) -> io::Result<Vec<u8>>
 }
 
 /// Parses the local header at `pos`; returns the entry and where the next header starts.
-fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u64), String> {
+fn parse_local(
+    r: &mut FileReader,
+    pos: u64,
+    len: u64,
+    descriptors: &mut Option<Descriptors>,
+) -> Result<(LocalEntry, u64), String> {
     if pos + 30 > len {
         return Err("its local header is cut off".into());
     }
@@ -1132,7 +1358,13 @@ fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u6
     }
     let encrypted = flags & 1 != 0;
     if flags & 8 != 0 {
-        let (crc, c, u, desc_len) = find_descriptor(r, data_start, len)?;
+        if descriptors.is_none() {
+            *descriptors = Some(Descriptors::build(r, len).map_err(|e| e.to_string())?);
+        }
+        let (crc, c, u, desc_len) = descriptors
+            .as_ref()
+            .and_then(|d| d.get(data_start))
+            .ok_or("its data descriptor is missing")?;
         let entry = LocalEntry {
             name,
             header_offset: pos,
@@ -1159,53 +1391,134 @@ fn parse_local(r: &mut FileReader, pos: u64, len: u64) -> Result<(LocalEntry, u6
     ))
 }
 
-/// Finds the data descriptor after the data at `data_start`: `PK\7\8`, CRC, then sizes whose
-/// compressed size is the distance from `data_start`. Returns (crc, compressed, uncompressed, length).
-fn find_descriptor(r: &mut FileReader, data_start: u64, len: u64) -> Result<(u32, u64, u64, u64), String> {
-    let mut from = data_start;
-    while let Some(at) = find_signature(r, from, len, &[DATA_DESCRIPTOR]).map_err(|e| e.to_string())? {
-        let distance = at - data_start;
-        if at + 16 <= len {
-            let d = read_exact_at(r, at, (len - at).min(24) as usize).map_err(|e| e.to_string())?;
-            if u64::from(le32(&d, 8)) == distance {
-                return Ok((le32(&d, 4), distance, u64::from(le32(&d, 12)), 16));
-            }
-            if d.len() >= 24 && le64(&d, 8) == distance {
-                return Ok((le32(&d, 4), distance, le64(&d, 16), 24));
-            }
-        }
-        from = at + 1;
-    }
-    Err("its data descriptor is missing".into())
+/// Finds zip signatures going forward through the file, reading each byte once for searches
+/// that move forward (the window read last is searched again before anything is read).
+struct SignatureScanner {
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    start: u64,
+    /// Valid bytes in `buf`.
+    filled: usize,
 }
 
-/// The offset of the first of `signatures` at or after `from`.
-fn find_signature(r: &mut FileReader, from: u64, len: u64, signatures: &[[u8; 4]]) -> io::Result<Option<u64>> {
-    const CHUNK: usize = 256 * 1024;
-    let mut pos = from;
-    let mut buf = vec![0u8; CHUNK];
-    while pos + 4 <= len {
-        let want = ((len - pos) as usize).min(CHUNK);
-        r.seek(SeekFrom::Start(pos))?;
-        let got = read_up_to(r, &mut buf[..want])?;
-        if got < 4 {
-            break;
+impl SignatureScanner {
+    const WINDOW: usize = 256 * 1024;
+
+    fn new() -> Self {
+        SignatureScanner {
+            buf: Vec::new(),
+            start: 0,
+            filled: 0,
         }
-        for i in memchr::memmem::find_iter(&buf[..got], b"PK") {
-            if i + 4 <= got && signatures.iter().any(|s| buf[i..i + 4] == *s) {
-                return Ok(Some(pos + i as u64));
+    }
+
+    /// The offset of the first of `signatures` at or after `from`.
+    fn find(&mut self, r: &mut FileReader, from: u64, len: u64, signatures: &[[u8; 4]]) -> io::Result<Option<u64>> {
+        let mut pos = from;
+        loop {
+            if pos.saturating_add(4) > len {
+                return Ok(None);
+            }
+            let end = self.start + self.filled as u64;
+            if pos < self.start || pos + 4 > end {
+                if self.buf.len() < Self::WINDOW {
+                    self.buf.resize(Self::WINDOW, 0);
+                }
+                let want = ((len - pos) as usize).min(Self::WINDOW);
+                r.seek(SeekFrom::Start(pos))?;
+                self.start = pos;
+                self.filled = 0;
+                self.filled = read_up_to(r, &mut self.buf[..want])?;
+                if self.filled < 4 {
+                    return Ok(None);
+                }
+            }
+            let from_here = (pos - self.start) as usize;
+            let window = &self.buf[from_here..self.filled];
+            for i in memchr::memmem::find_iter(window, b"PK") {
+                if i + 4 <= window.len() && signatures.iter().any(|s| window[i..i + 4] == *s) {
+                    return Ok(Some(pos + i as u64));
+                }
+            }
+            // Not in this window: go on from its last 3 bytes (a signature may straddle).
+            let end = self.start + self.filled as u64;
+            if end >= len {
+                return Ok(None);
+            }
+            pos = end - 3;
+        }
+    }
+}
+
+/// The data descriptors of a damaged archive, matched to the local headers that defer to one:
+/// built once, in two passes over the file, the first time a header needs one (instead of a
+/// scan to the end of the file for each such header).
+struct Descriptors {
+    /// Sorted data starts of every local header that defers to a data descriptor.
+    starts: Vec<u64>,
+    /// For each start: (CRC, compressed size, uncompressed size, descriptor length).
+    found: Vec<Option<(u32, u64, u64, u64)>>,
+}
+
+impl Descriptors {
+    fn build(r: &mut FileReader, len: u64) -> io::Result<Descriptors> {
+        // 1. Where the data of every header with flag bit 3 would start.
+        let mut starts = Vec::new();
+        let mut scanner = SignatureScanner::new();
+        let mut from = 0;
+        while let Some(at) = scanner.find(r, from, len, &[LOCAL_HEADER])? {
+            from = at + 1;
+            if at + 30 > len {
+                break;
+            }
+            let h = read_exact_at(r, at, 30)?;
+            if le16(&h, 6) & 8 != 0 {
+                starts.push(at + 30 + u64::from(le16(&h, 26)) + u64::from(le16(&h, 28)));
             }
         }
-        if got < want {
-            break;
+        starts.sort_unstable();
+        starts.dedup();
+        let mut found = vec![None; starts.len()];
+        // 2. Each descriptor names its entry's data start: its offset less the compressed size it
+        //    gives (32-bit, or 64-bit for Zip64). The first descriptor after a start wins, as a
+        //    forward search from that start would find it.
+        let mut scanner = SignatureScanner::new();
+        let mut from = 0;
+        while let Some(at) = scanner.find(r, from, len, &[DATA_DESCRIPTOR])? {
+            from = at + 1;
+            if at + 16 > len {
+                continue;
+            }
+            let d = read_exact_at(r, at, (len - at).min(24) as usize)?;
+            let mut claim = |start: Option<u64>, value: (u32, u64, u64, u64)| {
+                if let Some(i) = start.and_then(|s| starts.binary_search(&s).ok())
+                    && found[i].is_none()
+                {
+                    found[i] = Some(value);
+                }
+            };
+            let c32 = u64::from(le32(&d, 8));
+            claim(at.checked_sub(c32), (le32(&d, 4), c32, u64::from(le32(&d, 12)), 16));
+            if d.len() >= 24 {
+                let c64 = le64(&d, 8);
+                claim(at.checked_sub(c64), (le32(&d, 4), c64, le64(&d, 16), 24));
+            }
         }
-        pos += (got - 3) as u64;
+        Ok(Descriptors { starts, found })
     }
-    Ok(None)
+
+    /// The descriptor of the entry whose data starts at `data_start`: (CRC, compressed size,
+    /// uncompressed size, descriptor length).
+    fn get(&self, data_start: u64) -> Option<(u32, u64, u64, u64)> {
+        let i = self.starts.binary_search(&data_start).ok()?;
+        self.found[i]
+    }
 }
 
 fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader, len: u64) -> Result<Scan, OpenError> {
     let mut scan = Scan::default();
+    let mut scanner = SignatureScanner::new();
+    let mut descriptors = None;
     let mut pos = 0u64;
     let mut last_report = 0u64;
     while pos < len {
@@ -1225,7 +1538,7 @@ fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader
             None
         };
         match sig.as_deref() {
-            Some(s) if s == LOCAL_HEADER => match parse_local(r, pos, len) {
+            Some(s) if s == LOCAL_HEADER => match parse_local(r, pos, len, &mut descriptors) {
                 Ok((entry, next)) => {
                     scan.entries.push(entry);
                     pos = next;
@@ -1240,7 +1553,7 @@ fn scan_local_headers(path: &Path, options: &OpenOptions<'_>, r: &mut FileReader
             _ => scan.damage.push((pos, "unreadable bytes".into())),
         }
         // Resynchronise on the next header.
-        match find_signature(r, pos + 1, len, &[LOCAL_HEADER, CENTRAL_HEADER]) {
+        match scanner.find(r, pos + 1, len, &[LOCAL_HEADER, CENTRAL_HEADER]) {
             Ok(Some(next)) => pos = next,
             _ => break,
         }
@@ -1351,7 +1664,17 @@ fn recover<I: Indexer>(
     let mut warnings = Vec::new();
     layout_warnings(&layout, &mut warnings);
     let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
-    let sessions = index_all(path, options, &layout, true, b"", &make_source, &mut warnings, indexer)?;
+    let sessions = index_all(
+        path,
+        options,
+        &layout,
+        true,
+        b"",
+        len,
+        &make_source,
+        &mut warnings,
+        indexer,
+    )?;
 
     // What was lost.
     let recovered = sessions.len();
@@ -1515,6 +1838,50 @@ mod tests {
         ));
         let hex = [ev(true, "2100"), ev(false, "19"), ev(false, "8108")];
         assert!(!flags_look_decimal(hex.iter(), b""));
+    }
+
+    #[test]
+    fn parts_stop_where_the_inflate_budget_ends() {
+        let budget = InflateBudget::with_limit(3 << 20);
+        let entry = io::repeat(b'x').take(8 << 20);
+        let mut part = Part::new(Box::new(budget.reader(entry)));
+        part.read_head();
+        assert!(part.head_cut && !part.over_budget);
+        assert_eq!(part.bytes.len(), MAX_HEAD);
+        part.read_all(Some(8 << 20));
+        assert!(part.over_budget && part.error.is_none() && !part.eof);
+        assert!(
+            part.bytes.len() >= 3 << 20 && part.bytes.len() < 5 << 20,
+            "{}",
+            part.bytes.len()
+        );
+        // The body is still where the archive has it, at its declared size.
+        let body = part.body(MAX_HEAD, 7, Some(8 << 20), false);
+        assert_eq!(
+            body.location,
+            BodyLocation::ZipEntry {
+                entry: 7,
+                offset: MAX_HEAD as u64
+            }
+        );
+        assert_eq!(body.stored_len, (8 << 20) - MAX_HEAD as u64);
+        let mut notes = Vec::new();
+        part.notes("raw/1_c.txt", Some(8 << 20), &budget, &mut notes);
+        assert!(
+            notes[0].starts_with("raw/1_c.txt: no blank line ends the header block"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].starts_with(&format!(
+                "raw/1_c.txt: read only up to byte {}: the archive had already inflated to its limit of 3 MiB",
+                part.bytes.len()
+            )),
+            "{notes:?}"
+        );
+        // A part opened once the budget is spent is not read at all.
+        let mut late = Part::new(Box::new(budget.reader(io::repeat(b'x').take(10))));
+        late.read_head();
+        assert!(late.over_budget && late.bytes.is_empty());
     }
 
     #[test]
