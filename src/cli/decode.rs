@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use easlens_core::hexdump;
-use easlens_core::report::{Layout, terminal_safe};
 use easlens_core::readers::OpenError;
+use easlens_core::report::{Layout, terminal_safe};
 use easlens_core::wbxml::{self, multipart};
 
 use super::{EXIT_MALFORMED, EXIT_UNREADABLE};
