@@ -1,11 +1,11 @@
 //! `easlens samples [--out DIR]` writes the bundled sample captures (the files in `samples/`);
-//! `easlens samples --big N --out FILE` writes an N-session capture for benchmarks.
+//! `easlens samples --big N --out FILE [--small]` writes an N-session capture for benchmarks.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use easlens_samples::sets::{self, write_big, write_sample_set};
+use easlens_samples::sets::{self, BigShape, write_big_shaped, write_sample_set};
 
 use super::EXIT_UNREADABLE;
 
@@ -29,6 +29,9 @@ pub struct SamplesArgs {
     /// Seed of the `--big` capture (the same seed writes the same sessions).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Bodies of the `--big` capture of a few hundred bytes instead of 1-50 KB (many small sessions).
+    #[arg(long, requires = "big")]
+    pub small: bool,
 }
 
 pub fn run(args: &SamplesArgs) -> ExitCode {
@@ -42,7 +45,9 @@ pub fn run(args: &SamplesArgs) -> ExitCode {
                 BigFormat::Saz => sets::BigFormat::Saz,
                 BigFormat::Har => sets::BigFormat::Har,
             };
-            write_big(&out, n, args.seed, format).map(|()| println!("{n} sessions written to {}", out.display()))
+            let shape = if args.small { BigShape::Small } else { BigShape::Large };
+            write_big_shaped(&out, n, args.seed, format, shape)
+                .map(|()| println!("{n} sessions written to {}", out.display()))
         }
         None => write_sample_set(args.out.as_deref().unwrap_or(Path::new("samples"))).map(|written| {
             for p in &written {

@@ -1,7 +1,9 @@
-//! Capture indexing benchmark: `cargo bench --bench capture` (sizes: `EASLENS_BENCH_SESSIONS=20000,100000`).
+//! Capture indexing benchmark: `cargo bench --bench capture` (sizes: `EASLENS_BENCH_SESSIONS=20000,100000`;
+//! shapes: `EASLENS_BENCH_SHAPES=large,small`).
 //!
-//! For each size it writes (once) an N-session SAZ with the sample generator (`easlens samples
-//! --big N`: mostly Sync responses of 1-50 KB), then reports, for opening and indexing it in a
+//! For each size and shape it writes (once) an N-session SAZ with the sample generator (`easlens
+//! samples --big N`: mostly Sync responses of 1-50 KB; `--small`: bodies of a few hundred bytes,
+//! where per-session costs rather than inflating dominate), then reports, for opening and indexing it in a
 //! fresh process: wall time, peak RSS (VmHWM), the time of the first progress report and of the
 //! first one that shows sessions indexed; and, on
 //! the same file, the time of `unzip -p FILE > /dev/null` — the cost of merely inflating it.
@@ -59,6 +61,7 @@ fn main() {
         return;
     }
     let sizes = common::sizes("20000,100000");
+    let shapes = common::shapes("large,small");
     let runs = common::runs(3);
     let me = std::env::current_exe().expect("own path");
     println!(
@@ -66,8 +69,9 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>9} {:>10} {:>11} {:>14} {:>7} {:>13} {:>13} {:>10} {:>9}",
+        "{:>9} {:>6} {:>10} {:>11} {:>14} {:>7} {:>13} {:>13} {:>10} {:>9} {:>10}",
         "sessions",
+        "shape",
         "file",
         "open+index",
         "unzip -p floor",
@@ -75,10 +79,11 @@ fn main() {
         "first report",
         "first indexed",
         "peak RSS",
-        "RSS/file"
+        "RSS/file",
+        "RSS/sess."
     );
-    for n in sizes {
-        let path = common::big_capture(n);
+    for (n, shape) in sizes.iter().flat_map(|&n| shapes.iter().map(move |&s| (n, s))) {
+        let path = common::big_capture_shaped(n, shape);
         let file_len = std::fs::metadata(&path).unwrap().len();
         let (mut walls, mut firsts, mut indexed, mut rss, mut count) =
             (Vec::new(), Vec::new(), Vec::new(), 0u64, (0, 0));
@@ -115,8 +120,12 @@ fn main() {
             common::median(unzip)
         };
         println!(
-            "{:>9} {:>8.0}MB {:>9.0}ms {:>12.0}ms {:>6.2}x {:>11.1}ms {:>11.1}ms {:>8.0}MB {:>9.2}",
+            "{:>9} {:>6} {:>8.0}MB {:>9.0}ms {:>12.0}ms {:>6.2}x {:>11.1}ms {:>11.1}ms {:>8.0}MB {:>9.2} {:>8.0} B",
             count.0,
+            match shape {
+                common::BigShape::Large => "large",
+                common::BigShape::Small => "small",
+            },
             file_len as f64 / 1e6,
             wall,
             floor,
@@ -124,7 +133,8 @@ fn main() {
             common::median(firsts),
             common::median(indexed),
             rss as f64 / 1024.0,
-            rss as f64 * 1024.0 / file_len as f64
+            rss as f64 * 1024.0 / file_len as f64,
+            rss as f64 * 1024.0 / count.0.max(1) as f64
         );
         assert_eq!(count.0, n, "every session indexed");
         println!(

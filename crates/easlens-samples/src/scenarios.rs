@@ -19,7 +19,7 @@ mod flows;
 mod tests;
 mod wire;
 
-pub use big::big;
+pub use big::{BigShape, big, big_shaped};
 
 use crate::SampleExchange;
 use easlens_core::eas::query::QueryForm;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::har_writer::{HarOptions, HarStyle, write_har, write_har_file};
 use crate::saz_writer::{SazEncryption, SazOptions, SazWriter, write_saz_file};
 use crate::scenarios;
+pub use crate::scenarios::BigShape;
 
 /// The password of the encrypted sample (`samples/policy-refresh-iphone-encrypted.saz`).
 pub const SAMPLE_PASSWORD: &str = "easlens";
@@ -58,6 +59,11 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// Writes an `n`-session capture (mostly Sync responses of 1-50 KB) to `out`; the same seed
 /// writes the same sessions. `n` must be at least 1.
 pub fn write_big(out: &Path, n: usize, seed: u64, format: BigFormat) -> io::Result<()> {
+    write_big_shaped(out, n, seed, format, BigShape::Large)
+}
+
+/// [`write_big`] with bodies of the given shape ([`BigShape::Small`]: a few hundred bytes each).
+pub fn write_big_shaped(out: &Path, n: usize, seed: u64, format: BigFormat, shape: BigShape) -> io::Result<()> {
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -68,13 +74,13 @@ pub fn write_big(out: &Path, n: usize, seed: u64, format: BigFormat) -> io::Resu
     match format {
         BigFormat::Saz => {
             let mut w = SazWriter::new(file, n, &SazOptions::default()).map_err(at(out))?;
-            for s in scenarios::big(n, seed) {
+            for s in scenarios::big_shaped(n, seed, shape) {
                 w.write_session(&s).map_err(at(out))?;
             }
             w.finish().map_err(at(out))?;
         }
         BigFormat::Har => {
-            let sessions: Vec<_> = scenarios::big(n, seed).collect();
+            let sessions: Vec<_> = scenarios::big_shaped(n, seed, shape).collect();
             write_har(file, &sessions, &HarOptions::new(HarStyle::Mitmproxy)).map_err(at(out))?;
         }
     }

@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+pub use easlens_samples::sets::BigShape;
+
 /// `EASLENS_BENCH_SESSIONS` (comma-separated sizes), else `default`.
 pub fn sizes(default: &str) -> Vec<usize> {
     std::env::var("EASLENS_BENCH_SESSIONS")
@@ -39,12 +41,34 @@ pub fn easlens_bin() -> Option<PathBuf> {
 
 /// `bench-data/big-N.saz`, written first (as `easlens samples --big N` writes it) when missing.
 pub fn big_capture(n: usize) -> PathBuf {
+    big_capture_shaped(n, BigShape::Large)
+}
+
+/// `EASLENS_BENCH_SHAPES` (comma-separated: `large`, `small`), else `default`.
+pub fn shapes(default: &str) -> Vec<BigShape> {
+    std::env::var("EASLENS_BENCH_SHAPES")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| match s.trim() {
+            "large" => Some(BigShape::Large),
+            "small" => Some(BigShape::Small),
+            _ => None,
+        })
+        .collect()
+}
+
+/// [`big_capture`] of the given shape: `bench-data/big-N-small.saz` (as `easlens samples --big N
+/// --small` writes it) for [`BigShape::Small`].
+pub fn big_capture_shaped(n: usize, shape: BigShape) -> PathBuf {
     let dir = bench_data();
     std::fs::create_dir_all(&dir).expect("cannot create bench-data/");
-    let path = dir.join(format!("big-{n}.saz"));
+    let path = match shape {
+        BigShape::Large => dir.join(format!("big-{n}.saz")),
+        BigShape::Small => dir.join(format!("big-{n}-small.saz")),
+    };
     if !path.exists() {
         eprintln!("writing {} …", path.display());
-        easlens_samples::sets::write_big(&path, n, 1, easlens_samples::sets::BigFormat::Saz)
+        easlens_samples::sets::write_big_shaped(&path, n, 1, easlens_samples::sets::BigFormat::Saz, shape)
             .unwrap_or_else(|e| panic!("{e}"));
     }
     path

@@ -1,6 +1,8 @@
 //! A long synthetic capture for benchmarks: mostly Sync responses of 1–50 KB of email Adds, with
 //! Ping, ItemOperations and FolderSync in between, from an iPhone (plain query) and an Android
 //! phone (base64 query) sharing one clock. Streamed: one exchange is built per `next()`.
+//! [`BigShape::Small`] keeps the same mix with bodies of a few hundred bytes (many small
+//! sessions: per-session costs rather than inflating).
 
 use chrono::TimeDelta;
 
@@ -16,10 +18,25 @@ use easlens_core::wbxml::multipart;
 pub(super) const SYNC_MIN: usize = 1024;
 pub(super) const SYNC_MAX: usize = 50 * 1024;
 
+/// The sizes of a big capture's bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BigShape {
+    /// Sync responses of 1–50 KB, fetched bodies and attachments of 2–30 KB.
+    #[default]
+    Large,
+    /// Sync responses, fetched bodies and attachments of 200 bytes to 1.5 KB.
+    Small,
+}
+
 /// `n` exchanges for benchmarks, the same for the same seed. Built one at a time: memory does not
 /// grow with `n`.
 pub fn big(n: usize, seed: u64) -> impl Iterator<Item = SampleExchange> {
-    let mut stream = Stream::new(seed);
+    big_shaped(n, seed, BigShape::Large)
+}
+
+/// [`big`] with bodies of the given shape.
+pub fn big_shaped(n: usize, seed: u64, shape: BigShape) -> impl Iterator<Item = SampleExchange> {
+    let mut stream = Stream::new(seed, shape);
     (0..n).map(move |_| stream.next_exchange())
 }
 
@@ -53,11 +70,13 @@ struct Stream {
     rng: Lcg,
     iphone: DeviceState,
     android: DeviceState,
+    shape: BigShape,
 }
 
 impl Stream {
-    fn new(seed: u64) -> Stream {
+    fn new(seed: u64, shape: BigShape) -> Stream {
         Stream {
+            shape,
             rng: Lcg::new(seed),
             iphone: DeviceState::new(Device::IPhone, seed.wrapping_mul(31).wrapping_add(1)),
             android: DeviceState::new(Device::Android, seed.wrapping_mul(31).wrapping_add(2)),
@@ -75,9 +94,9 @@ impl Stream {
         st.conv.clock = st.conv.clock.max(other.conv.clock);
         st.conv.sid = st.conv.sid.max(other.conv.sid);
         match self.rng.below(100) {
-            0..75 => sync(st),
+            0..75 => sync(st, self.shape),
             75..85 => ping(st),
-            85..95 => item_operations(st),
+            85..95 => item_operations(st, self.shape),
             _ => folder_sync(st),
         }
         other.conv.clock = st.conv.clock;
@@ -89,7 +108,7 @@ impl Stream {
     }
 }
 
-fn sync(st: &mut DeviceState) {
+fn sync(st: &mut DeviceState, shape: BigShape) {
     let c = &mut st.conv;
     let (d, v) = (c.device, c.version);
     let first_id = st.next_id;
@@ -102,11 +121,15 @@ fn sync(st: &mut DeviceState) {
         e
     };
     // Adds until the estimated size reaches the target, then exact adjustments on the encoding.
-    let target = c.rng.range(1200, 46_000) as usize;
+    let (target, min, max) = match shape {
+        BigShape::Large => (c.rng.range(1200, 46_000) as usize, SYNC_MIN, SYNC_MAX),
+        BigShape::Small => (c.rng.range(200, 1200) as usize, 200, 1536),
+    };
     let mut mails: Vec<Email> = Vec::new();
     let mut estimate = 120;
     while estimate < target {
         let len = (c.rng.range(400, 9000) as usize).min((target - estimate).max(300));
+        let len = if shape == BigShape::Small { len.min(300) } else { len };
         let e = new_mail(c, first_id + mails.len() as u32, len);
         estimate += e.html.len() + 480;
         mails.push(e);
@@ -117,7 +140,7 @@ fn sync(st: &mut DeviceState) {
         ]))
     };
     let mut body = encode(&mails);
-    while body.len() > SYNC_MAX {
+    while body.len() > max {
         if mails.len() > 1 {
             mails.pop();
         } else if let Some(e) = mails.first_mut() {
@@ -126,8 +149,8 @@ fn sync(st: &mut DeviceState) {
         }
         body = encode(&mails);
     }
-    while body.len() < SYNC_MIN {
-        let e = new_mail(c, first_id + mails.len() as u32, 1000);
+    while body.len() < min {
+        let e = new_mail(c, first_id + mails.len() as u32, 1000.min(min));
         mails.push(e);
         body = encode(&mails);
     }
@@ -164,7 +187,11 @@ fn ping(st: &mut DeviceState) {
     }
 }
 
-fn item_operations(st: &mut DeviceState) {
+fn item_operations(st: &mut DeviceState, shape: BigShape) {
+    let (low, high) = match shape {
+        BigShape::Large => (2_000, 20_000),
+        BigShape::Small => (200, 1_500),
+    };
     let c = &mut st.conv;
     let server_id = if st.recent.is_empty() {
         format!("{INBOX}:1")
@@ -173,7 +200,7 @@ fn item_operations(st: &mut DeviceState) {
         st.recent[i].clone()
     };
     if c.rng.chance(70) {
-        let len = c.rng.range(2_000, 20_000) as usize;
+        let len = c.rng.range(low, high) as usize;
         let html = html_body(&mut c.rng, len, "Jordan");
         let req = Req::post(Command::ItemOperations, wbxml(&fetch_body_request(INBOX, &server_id)));
         let resp = Resp::ok(wbxml(&fetch_body_response(INBOX, &server_id, &html)));
@@ -181,7 +208,7 @@ fn item_operations(st: &mut DeviceState) {
         c.send(req, resp);
     } else {
         let file_reference = format!("{}%3a0", server_id.replace(':', "%3a"));
-        let len = c.rng.range(2_000, 30_000) as usize;
+        let len = c.rng.range(low, high * 3 / 2) as usize;
         let mut bytes = b"%PDF-1.7\n".to_vec();
         while bytes.len() < len {
             bytes.push((c.rng.next_u32() >> 24) as u8);
