@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use common::Temp;
 
 use chrono::DateTime;
 use common::easlens;
@@ -25,31 +24,6 @@ const C1_BIDI: &str = "\u{9b}31m\u{202e}txt.exe\u{2066}x\u{2069}\u{200f}";
 const C1_BIDI_REF: &str = "&#x9B;31m&#x202E;txt.exe&#x2066;x&#x2069;&#x200F;";
 /// A credential sent without any scheme (`user:hunter2`).
 const BARE_CREDENTIAL: &str = "dXNlcjpodW50ZXIy";
-
-/// A file in the temp directory, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        Temp(std::env::temp_dir().join(format!("easlens-output-safety-{}-{n}-{name}", std::process::id())))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 fn wbxml(xml: &str) -> Vec<u8> {
     encode(&from_xml(xml).unwrap_or_else(|e| panic!("test XML: {e}\n{xml}")))
@@ -82,7 +56,7 @@ fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> SampleExch
 }
 
 fn saz(name: &str, sessions: &[SampleExchange]) -> Temp {
-    let t = Temp::new(name);
+    let t = Temp::new("output-safety", name);
     write_saz_file(t.path(), sessions, &SazOptions::default()).unwrap();
     t
 }
@@ -250,7 +224,7 @@ fn decode_writes_c1_and_bidi_out() {
     body.extend_from_slice(ESC_SEQ.as_bytes());
     body.extend_from_slice(C1_BIDI.as_bytes());
     body.extend_from_slice(&[0x00, 0x01, 0x01]);
-    let t = Temp::new("ctrl.wbxml");
+    let t = Temp::new("output-safety", "ctrl.wbxml");
     std::fs::write(t.path(), &body).unwrap();
     let out = easlens(&["decode", t.arg()]);
     assert_terminal_safe("decode stdout", &out.stdout);

@@ -4,10 +4,10 @@
 //! Also the session notes for malformed ConversationId/ConversationIndex values, and the SyncKey
 //! chain of a Sync that had no changes.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
 use chrono::DateTime;
+use common::Temp;
 use easlens_core::analysis::findings::{Findings, Severity};
 use easlens_core::analysis::synckey::{Mark, SyncKeyChains};
 use easlens_core::capture::{self, Capture, OpenOptions, Session};
@@ -18,26 +18,6 @@ use easlens_core::overview::worst_status;
 use easlens_core::wbxml::{encode, from_xml};
 use easlens_samples::SampleExchange;
 use easlens_samples::saz_writer::{SazOptions, write_saz_file};
-
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        Temp(std::env::temp_dir().join(format!("easlens-status-levels-{}-{n}-{name}", std::process::id())))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 fn http(head: &str, body: &[u8]) -> Vec<u8> {
     let mut v = format!(
@@ -77,7 +57,7 @@ fn exchange(sid: u64, command: &str, request: &str, response: &str) -> SampleExc
 }
 
 fn open(sessions: &[SampleExchange]) -> Capture {
-    let t = Temp::new("levels.saz");
+    let t = Temp::new("status-levels", "levels.saz");
     write_saz_file(t.path(), sessions, &SazOptions::default()).unwrap();
     capture::open(t.path(), &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -41,6 +41,32 @@ pub fn shared_dir(sub: &str) -> Option<PathBuf> {
     None
 }
 
+/// A file in the temp directory for one test, removed when dropped.
+pub struct Temp(PathBuf);
+
+impl Temp {
+    /// `easlens-<test>-<pid>-<n>-<name>` in the temp directory (not created).
+    pub fn new(test: &str, name: &str) -> Temp {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Temp(std::env::temp_dir().join(format!("easlens-{test}-{}-{n}-{name}", std::process::id())))
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    pub fn arg(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// `samples/<name>`: one of the bundled sample captures.
 pub fn sample_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
