@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::Temp;
+use common::{Temp, exchange};
 
-use chrono::DateTime;
 use common::easlens;
 use easlens_core::wbxml::{encode, from_xml};
 use easlens_samples::SampleExchange;
@@ -37,22 +36,6 @@ fn http(head: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     v.extend_from_slice(body);
     v
-}
-
-fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> SampleExchange {
-    SampleExchange {
-        sid,
-        started: DateTime::parse_from_rfc3339("2025-03-04T10:20:30.123+01:00").unwrap()
-            + chrono::TimeDelta::seconds(sid as i64 * 10),
-        duration_ms: 120,
-        client_ip: "10.0.0.7".into(),
-        server_ip: "192.0.2.10".into(),
-        request,
-        response,
-        aborted: false,
-        generated_by_proxy: false,
-        comment: None,
-    }
 }
 
 fn saz(name: &str, sessions: &[SampleExchange]) -> Temp {

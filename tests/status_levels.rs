@@ -6,7 +6,6 @@
 
 mod common;
 
-use chrono::DateTime;
 use common::Temp;
 use easlens_core::analysis::findings::{Findings, Severity};
 use easlens_core::analysis::synckey::{Mark, SyncKeyChains};
@@ -41,19 +40,11 @@ fn exchange(sid: u64, command: &str, request: &str, response: &str) -> SampleExc
     let target = format!(
         "POST https://mail.example.com/Microsoft-Server-ActiveSync?Cmd={command}&User=jdoe&DeviceId=DEV1&DeviceType=iPhone HTTP/1.1"
     );
-    SampleExchange {
+    common::exchange(
         sid,
-        started: DateTime::parse_from_rfc3339("2025-03-04T10:20:30.123+01:00").unwrap()
-            + chrono::TimeDelta::seconds(sid as i64 * 10),
-        duration_ms: 120,
-        client_ip: "10.0.0.7".into(),
-        server_ip: "192.0.2.10".into(),
-        request: http(&target, &wbxml(request)),
-        response: Some(http("HTTP/1.1 200 OK", &wbxml(response))),
-        aborted: false,
-        generated_by_proxy: false,
-        comment: None,
-    }
+        http(&target, &wbxml(request)),
+        Some(http("HTTP/1.1 200 OK", &wbxml(response))),
+    )
 }
 
 fn open(sessions: &[SampleExchange]) -> Capture {

@@ -67,6 +67,24 @@ impl Drop for Temp {
     }
 }
 
+/// Session `sid` of a test capture, exactly as `request` and `response` went over the wire; the
+/// sessions of one capture start 10 s apart.
+pub fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> easlens_samples::SampleExchange {
+    easlens_samples::SampleExchange {
+        sid,
+        started: chrono::DateTime::parse_from_rfc3339("2025-03-04T10:20:30.123+01:00").unwrap()
+            + chrono::TimeDelta::seconds(sid as i64 * 10),
+        duration_ms: 120,
+        client_ip: "10.0.0.7".into(),
+        server_ip: "192.0.2.10".into(),
+        request,
+        response,
+        aborted: false,
+        generated_by_proxy: false,
+        comment: None,
+    }
+}
+
 /// `samples/<name>`: one of the bundled sample captures.
 pub fn sample_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
