@@ -347,18 +347,44 @@ fn zip_error_text(e: &ZipError) -> String {
     }
 }
 
-#[derive(Clone)]
 struct ArchiveSource {
     archive: ZipArchive<FileReader>,
     password: Option<Arc<str>>,
     /// Entries refused because their bytes overlap an earlier entry's: why.
     overlapping: Arc<HashMap<usize, String>>,
+    /// Inflates every deflated entry this source opens (see [`Inflate`]).
+    inflater: Inflater,
+}
+
+impl Clone for ArchiveSource {
+    fn clone(&self) -> Self {
+        ArchiveSource {
+            archive: self.archive.clone(),
+            password: self.password.clone(),
+            overlapping: self.overlapping.clone(),
+            inflater: Inflater::default(),
+        }
+    }
 }
 
 impl EntrySource for ArchiveSource {
     fn open(&mut self, idx: usize) -> Result<Box<dyn Read + '_>, String> {
         if let Some(why) = self.overlapping.get(&idx) {
             return Err(why.clone());
+        }
+        // Deflated entries in the clear (all of Fiddler's unless password-protected) are inflated
+        // here with this source's decompressor; the others by the zip crate.
+        let deflated = self
+            .archive
+            .by_index_data(idx)
+            .ok()
+            .filter(|d| d.compression() == zip::CompressionMethod::Deflated && !d.encrypted())
+            .map(|d| (d.size(), d.crc32()));
+        if let Some((size, crc)) = deflated {
+            return match self.archive.by_index_raw(idx) {
+                Ok(raw) => Ok(Box::new(self.inflater.start(raw, size, crc))),
+                Err(e) => Err(zip_error_text(&e)),
+            };
         }
         let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
         match self.archive.by_index_with_options(idx, options) {
@@ -377,6 +403,119 @@ impl EntrySource for ArchiveSource {
 
     fn keeps_bodies(&self) -> bool {
         false
+    }
+}
+
+/// A raw-deflate decompressor and its input buffer, kept from one entry to the next: a
+/// decompressor's state and window are tens of KiB, more than a small entry inflates to, and
+/// allocating them for each entry cost more than the inflating.
+#[derive(Default)]
+struct Inflater {
+    decompress: Option<flate2::Decompress>,
+    input: Vec<u8>,
+}
+
+impl Inflater {
+    const INPUT: usize = 16 * 1024;
+
+    /// A reader of the inflated bytes of `raw` (the entry's compressed data), which the archive
+    /// says inflates to `size` bytes with CRC-32 `crc`: more bytes, or another CRC at the end,
+    /// is an error, as the zip crate's own readers have it.
+    fn start<R: Read>(&mut self, raw: R, size: u64, crc: u32) -> Inflate<'_, R> {
+        let decompress = match &mut self.decompress {
+            Some(d) => {
+                d.reset(false);
+                d
+            }
+            none => none.insert(flate2::Decompress::new(false)),
+        };
+        if self.input.len() < Self::INPUT {
+            self.input.resize(Self::INPUT, 0);
+        }
+        Inflate {
+            raw,
+            decompress,
+            input: &mut self.input,
+            start: 0,
+            end: 0,
+            raw_done: false,
+            done: false,
+            size,
+            produced: 0,
+            crc: flate2::Crc::new(),
+            expected_crc: crc,
+        }
+    }
+}
+
+/// The inflated bytes of one entry (see [`Inflater::start`]).
+struct Inflate<'a, R> {
+    raw: R,
+    decompress: &'a mut flate2::Decompress,
+    input: &'a mut Vec<u8>,
+    /// The unread input is `input[start..end]`.
+    start: usize,
+    end: usize,
+    raw_done: bool,
+    done: bool,
+    size: u64,
+    produced: u64,
+    crc: flate2::Crc,
+    expected_crc: u32,
+}
+
+impl<R: Read> Read for Inflate<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() || self.done {
+            return Ok(0);
+        }
+        loop {
+            if self.start == self.end && !self.raw_done {
+                let n = loop {
+                    match self.raw.read(&mut self.input[..]) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other?,
+                    }
+                };
+                (self.start, self.end, self.raw_done) = (0, n, n == 0);
+            }
+            let (in_before, out_before) = (self.decompress.total_in(), self.decompress.total_out());
+            let flush = if self.raw_done {
+                flate2::FlushDecompress::Finish
+            } else {
+                flate2::FlushDecompress::None
+            };
+            let status = self
+                .decompress
+                .decompress(&self.input[self.start..self.end], out, flush)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "corrupt deflate stream"))?;
+            let consumed = (self.decompress.total_in() - in_before) as usize;
+            self.start += consumed;
+            let n = (self.decompress.total_out() - out_before) as usize;
+            if n > 0 {
+                self.produced += n as u64;
+                if self.produced > self.size {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "File is larger than its declared uncompressed size",
+                    ));
+                }
+                self.crc.update(&out[..n]);
+            }
+            // The end: of the deflate stream, or of the data with nothing more to inflate (as
+            // flate2's readers, a cut stream ends there and the CRC tells).
+            let stalled = n == 0 && consumed == 0 && (self.raw_done || self.start < self.end);
+            if status == flate2::Status::StreamEnd || stalled {
+                self.done = true;
+                if self.crc.sum() != self.expected_crc {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "Invalid checksum"));
+                }
+                return Ok(n);
+            }
+            if n > 0 {
+                return Ok(n);
+            }
+        }
     }
 }
 
@@ -404,12 +543,19 @@ struct Part<'a> {
     head_cut: bool,
     /// Not read further: the archive's [`InflateBudget`] is spent.
     over_budget: bool,
+    /// Bytes asked for by the first read of the head.
+    first_read: usize,
 }
 
 impl<'a> Part<'a> {
-    fn new(reader: Box<dyn Read + 'a>) -> Self {
+    /// An entry of `declared` bytes (when the archive says) to read from `reader`.
+    fn new(reader: Box<dyn Read + 'a>, declared: Option<u64>) -> Self {
         Part {
             reader,
+            // The first read takes a small entry whole, without a buffer larger than it.
+            first_read: declared.map_or(HEAD_CHUNK, |d| {
+                usize::try_from(d).unwrap_or(HEAD_CHUNK).clamp(1, HEAD_CHUNK - 1) + 1
+            }),
             bytes: Vec::new(),
             eof: false,
             error: None,
@@ -449,7 +595,8 @@ impl<'a> Part<'a> {
                 return;
             }
             let start = self.bytes.len();
-            self.bytes.resize(start + HEAD_CHUNK.min(room), 0);
+            let chunk = if start == 0 { self.first_read } else { HEAD_CHUNK };
+            self.bytes.resize(start + chunk.min(room), 0);
             match self.reader.read(&mut self.bytes[start..]) {
                 Ok(0) => {
                     self.bytes.truncate(start);
@@ -639,7 +786,7 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
     match srcs.c.open(c) {
         Err(err) => request_notes.push(format!("{c_name}: cannot be read: {err}")),
         Ok(reader) => {
-            let mut part = Part::new(Box::new(inflate.reader(reader)));
+            let mut part = Part::new(Box::new(inflate.reader(reader)), c_declared);
             part.read_head();
             if part.bytes.is_empty() && part.error.is_none() {
                 if !part.over_budget {
@@ -699,7 +846,7 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
             match srcs.s.open(sx) {
                 Err(err) => response_notes.push(format!("{s_name}: cannot be read: {err}")),
                 Ok(reader) => {
-                    let mut part = Part::new(Box::new(inflate.reader(reader)));
+                    let mut part = Part::new(Box::new(inflate.reader(reader)), s_declared);
                     part.read_head();
                     if part.bytes.is_empty() && part.error.is_none() {
                         if !part.over_budget {
@@ -826,6 +973,8 @@ fn read_meta(
     notes: &mut Vec<String>,
 ) -> Option<SessionMeta> {
     let name = src.name(idx);
+    // Sized once (real ones are about 1.5 KB), instead of growing as it is read.
+    let declared = src.declared_len(idx).unwrap_or(0).min(MAX_META_SIZE + 1);
     let reader = match src.open(idx) {
         Ok(r) => r,
         Err(e) => {
@@ -833,7 +982,7 @@ fn read_meta(
             return None;
         }
     };
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     match inflate.reader(reader).take(MAX_META_SIZE + 1).read_to_end(&mut bytes) {
         Ok(_) if bytes.len() as u64 > MAX_META_SIZE => {
             notes.push(format!("{name} is larger than {} MiB; ignored", MAX_META_SIZE >> 20));
@@ -1147,6 +1296,7 @@ fn open_archive<I: Indexer>(
         archive,
         password,
         overlapping,
+        inflater: Inflater::default(),
     };
     let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
     let sessions = index_all(
@@ -1841,10 +1991,72 @@ mod tests {
     }
 
     #[test]
+    fn one_inflater_reads_entry_after_entry_and_checks_each() {
+        use std::io::Write;
+        let deflate = |data: &[u8]| {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let crc = |data: &[u8]| {
+            let mut c = flate2::Crc::new();
+            c.update(data);
+            c.sum()
+        };
+        let big: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let small = b"POST / HTTP/1.1\r\n\r\nbody".to_vec();
+        let mut inflater = Inflater::default();
+        let read = |inflater: &mut Inflater, data: &[u8], size: u64, sum: u32| {
+            let compressed = deflate(data);
+            let mut out = Vec::new();
+            inflater
+                .start(&compressed[..], size, sum)
+                .read_to_end(&mut out)
+                .map(|_| out)
+        };
+        // Left half read, then the next entry from a clean state.
+        let compressed = deflate(&big);
+        let mut first = [0u8; 100];
+        inflater
+            .start(&compressed[..], big.len() as u64, crc(&big))
+            .read_exact(&mut first)
+            .unwrap();
+        assert_eq!(first[..], big[..100]);
+        assert_eq!(
+            read(&mut inflater, &small, small.len() as u64, crc(&small)).unwrap(),
+            small
+        );
+        assert_eq!(read(&mut inflater, &big, big.len() as u64, crc(&big)).unwrap(), big);
+        assert_eq!(read(&mut inflater, b"", 0, 0).unwrap(), b"");
+        // A wrong CRC, more bytes than declared, a cut or corrupt stream: errors.
+        let e = read(&mut inflater, &small, small.len() as u64, crc(&small) ^ 1).unwrap_err();
+        assert_eq!(e.to_string(), "Invalid checksum");
+        let e = read(&mut inflater, &big, 1000, crc(&big)).unwrap_err();
+        assert_eq!(e.to_string(), "File is larger than its declared uncompressed size");
+        let mut out = Vec::new();
+        let e = inflater
+            .start(&compressed[..compressed.len() / 2], big.len() as u64, crc(&big))
+            .read_to_end(&mut out)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "Invalid checksum");
+        let e = inflater
+            .start(&[0xFFu8; 64][..], 100, 0)
+            .read_to_end(&mut out)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "corrupt deflate stream");
+        assert_eq!(
+            read(&mut inflater, &small, small.len() as u64, crc(&small)).unwrap(),
+            small
+        );
+    }
+
+    #[test]
     fn parts_stop_where_the_inflate_budget_ends() {
         let budget = InflateBudget::with_limit(3 << 20);
         let entry = io::repeat(b'x').take(8 << 20);
-        let mut part = Part::new(Box::new(budget.reader(entry)));
+        let mut part = Part::new(Box::new(budget.reader(entry)), None);
         part.read_head();
         assert!(part.head_cut && !part.over_budget);
         assert_eq!(part.bytes.len(), MAX_HEAD);
@@ -1879,7 +2091,7 @@ mod tests {
             "{notes:?}"
         );
         // A part opened once the budget is spent is not read at all.
-        let mut late = Part::new(Box::new(budget.reader(io::repeat(b'x').take(10))));
+        let mut late = Part::new(Box::new(budget.reader(io::repeat(b'x').take(10))), Some(10));
         late.read_head();
         assert!(late.over_budget && late.bytes.is_empty());
     }
