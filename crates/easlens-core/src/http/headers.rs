@@ -1,33 +1,46 @@
 //! An ordered header list with case-insensitive lookup (names keep the case they were sent in).
+//!
+//! A capture holds every session's headers for as long as it is open, so they are stored
+//! compactly: all names and values in one string, with where each ends, instead of two strings
+//! per header (a 100,000-session capture kept a third of its memory in header strings).
 
 use serde::Serialize;
+use serde::ser::SerializeSeq;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Headers(Vec<(String, String)>);
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    /// Every name and value, one after the other: `name₀ value₀ name₁ value₁ …`.
+    text: Box<str>,
+    /// Where each name and each value ends in `text` (two per header).
+    ends: Box<[u32]>,
+}
 
 impl Headers {
     pub fn new() -> Self {
-        Headers(Vec::new())
+        Headers::default()
     }
 
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.0.push((name.into(), value.into()));
+        let headers = std::mem::take(self);
+        let mut text = String::from(headers.text);
+        let mut ends = Vec::from(headers.ends);
+        append(&mut text, &mut ends, &name.into(), &value.into());
+        *self = Headers {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        };
     }
 
     /// The first value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 
     /// Every value of `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -35,15 +48,22 @@ impl Headers {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        let mut start = 0;
+        self.ends.chunks_exact(2).map(move |pair| {
+            let (name_end, value_end) = (pair[0] as usize, pair[1] as usize);
+            let name = &self.text[start..name_end];
+            let value = &self.text[name_end..value_end];
+            start = value_end;
+            (name, value)
+        })
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ends.len() / 2
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ends.is_empty()
     }
 
     /// `Content-Length` as a number, when present and numeric.
@@ -68,9 +88,48 @@ impl Headers {
     }
 }
 
+/// Appends one header, unless the text would pass 4 GiB (no capture's headers come near it).
+fn append(text: &mut String, ends: &mut Vec<u32>, name: &str, value: &str) {
+    let (Ok(name_end), Ok(value_end)) = (
+        u32::try_from(text.len() + name.len()),
+        u32::try_from(text.len() + name.len() + value.len()),
+    ) else {
+        return;
+    };
+    text.push_str(name);
+    text.push_str(value);
+    ends.extend([name_end, value_end]);
+}
+
 impl FromIterator<(String, String)> for Headers {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        Headers(iter.into_iter().collect())
+        let (mut text, mut ends) = (String::new(), Vec::new());
+        for (name, value) in iter {
+            append(&mut text, &mut ends, &name, &value);
+        }
+        Headers {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Headers")
+            .field(&self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// As a list of `[name, value]` pairs.
+impl Serialize for Headers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for pair in self.iter() {
+            seq.serialize_element(&pair)?;
+        }
+        seq.end()
     }
 }
 
@@ -88,6 +147,39 @@ mod tests {
         assert!(h.has_token("Transfer-Encoding", "chunked"));
         assert!(!h.has_token("Transfer-Encoding", "deflate"));
         assert_eq!(h.iter().next(), Some(("Content-Type", "application/vnd.ms-sync.wbxml")));
+        assert_eq!(h.len(), 3);
+    }
+
+    #[test]
+    fn stored_compactly_read_as_pairs() {
+        let pairs = [
+            ("Host", "h"),
+            ("", "no name"),
+            ("X-Empty", ""),
+            ("host", "second"),
+            ("Ünï", "cödé"),
+        ];
+        let h: Headers = pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        assert_eq!(h.iter().collect::<Vec<_>>(), pairs);
+        assert_eq!(h.get_all("HOST").collect::<Vec<_>>(), ["h", "second"]);
+        assert_eq!(h.get("x-empty"), Some(""));
+        assert_eq!(format!("{h:?}"), format!("Headers({:?})", pairs.to_vec()));
+        assert_eq!(
+            serde_json::to_string(&h).unwrap(),
+            serde_json::to_string(
+                &pairs
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect::<Vec<_>>()
+            )
+            .unwrap()
+        );
+        let mut pushed = Headers::new();
+        for (n, v) in pairs {
+            pushed.push(n, v);
+        }
+        assert_eq!(pushed, h);
+        assert!(Headers::new().is_empty() && Headers::new().iter().next().is_none());
     }
 }
 
