@@ -71,7 +71,7 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
     options.report(0.0, "Reading the archive directory");
     reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
     match ZipArchive::new(reader.clone()) {
-        Ok(archive) => open_archive(path, options, archive, len, indexer),
+        Ok(archive) => open_archive(path, options, archive, reader, len, indexer),
         Err(ZipError::Io(e)) if e.kind() != io::ErrorKind::UnexpectedEof && e.kind() != io::ErrorKind::InvalidData => {
             Err(io_err(e))
         }
@@ -347,23 +347,135 @@ fn zip_error_text(e: &ZipError) -> String {
     }
 }
 
+/// How an entry's data is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    /// Stored, in the clear: read as is (CRC and size checked).
+    Stored,
+    /// Deflated, in the clear (every entry Fiddler writes without a password): inflated by the
+    /// reading source's own [`Inflater`].
+    Deflated,
+    /// Encrypted, or compressed some other way: read by the zip crate.
+    Other,
+}
+
+/// One entry of the central directory: what reading it needs.
+#[derive(Debug, Clone, Copy)]
+struct DirEntry {
+    header_start: u64,
+    compressed: u64,
+    size: u64,
+    crc: u32,
+    /// Where its name ends in [`Directory::names`].
+    name_end: u32,
+    kind: EntryKind,
+}
+
+/// The central directory, as much of it as reading the entries needs: about 40 bytes and the
+/// name per entry, against the zip crate's 175 per entry, for as long as the capture is open.
+/// The zip crate's own view is kept only when some entry needs it ([`EntryKind::Other`]).
+struct Directory {
+    entries: Box<[DirEntry]>,
+    /// Every entry's name, one after the other (lossy UTF-8 or CP437, as the zip crate reads them).
+    names: Box<str>,
+    comment: Box<[u8]>,
+    archive: Option<ZipArchive<FileReader>>,
+    file: FileReader,
+}
+
+impl Directory {
+    fn new(archive: ZipArchive<FileReader>, file: FileReader) -> Directory {
+        let mut names = String::new();
+        let mut entries = Vec::with_capacity(archive.len());
+        let mut needs_archive = false;
+        for i in 0..archive.len() {
+            names.push_str(&entry_name(&archive, i));
+            let name_end = u32::try_from(names.len()).unwrap_or(u32::MAX);
+            let entry = archive.by_index_data(i).ok().map(|d| {
+                let kind = match d.compression() {
+                    _ if d.encrypted() => EntryKind::Other,
+                    zip::CompressionMethod::Stored => EntryKind::Stored,
+                    zip::CompressionMethod::Deflated => EntryKind::Deflated,
+                    _ => EntryKind::Other,
+                };
+                (d.header_start(), d.compressed_size(), d.size(), d.crc32(), kind)
+            });
+            let (header_start, compressed, size, crc, kind) = entry.unwrap_or((u64::MAX, 0, 0, 0, EntryKind::Other));
+            needs_archive |= kind == EntryKind::Other;
+            entries.push(DirEntry {
+                header_start,
+                compressed,
+                size,
+                crc,
+                name_end,
+                kind,
+            });
+        }
+        Directory {
+            entries: entries.into_boxed_slice(),
+            names: names.into_boxed_str(),
+            comment: archive.comment().into(),
+            archive: needs_archive.then_some(archive),
+            file,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn name(&self, idx: usize) -> &str {
+        let end = self.entries.get(idx).map_or(0, |e| e.name_end as usize);
+        let start = idx
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+            .map_or(0, |e| e.name_end as usize);
+        self.names.get(start.min(end)..end).unwrap_or_default()
+    }
+}
+
+/// Reads the entries of a [`Directory`]: one per worker (and one per body read back), each with
+/// its own file position, decompressor and, when needed, zip crate view.
 struct ArchiveSource {
-    archive: ZipArchive<FileReader>,
+    dir: Arc<Directory>,
+    file: FileReader,
+    archive: Option<ZipArchive<FileReader>>,
     password: Option<Arc<str>>,
     /// Entries refused because their bytes overlap an earlier entry's: why.
     overlapping: Arc<HashMap<usize, String>>,
-    /// Inflates every deflated entry this source opens (see [`Inflate`]).
     inflater: Inflater,
+}
+
+impl ArchiveSource {
+    fn new(dir: Arc<Directory>, password: Option<Arc<str>>, overlapping: Arc<HashMap<usize, String>>) -> Self {
+        ArchiveSource {
+            file: dir.file.clone(),
+            archive: dir.archive.clone(),
+            dir,
+            password,
+            overlapping,
+            inflater: Inflater::default(),
+        }
+    }
+
+    /// Where the data of `entry` starts: after its local header, whose name and extra field
+    /// may differ in length from the central directory's.
+    fn data_start(&mut self, entry: &DirEntry) -> Result<u64, String> {
+        let mut h = [0u8; 30];
+        self.file
+            .seek(SeekFrom::Start(entry.header_start))
+            .and_then(|_| self.file.read_exact(&mut h))
+            .map_err(|e| e.to_string())?;
+        if h[..4] != LOCAL_HEADER {
+            return Err("invalid Zip archive: Invalid local file header".into());
+        }
+        Ok(entry.header_start + 30 + u64::from(le16(&h, 26)) + u64::from(le16(&h, 28)))
+    }
 }
 
 impl Clone for ArchiveSource {
     fn clone(&self) -> Self {
-        ArchiveSource {
-            archive: self.archive.clone(),
-            password: self.password.clone(),
-            overlapping: self.overlapping.clone(),
-            inflater: Inflater::default(),
-        }
+        ArchiveSource::new(self.dir.clone(), self.password.clone(), self.overlapping.clone())
     }
 }
 
@@ -372,37 +484,76 @@ impl EntrySource for ArchiveSource {
         if let Some(why) = self.overlapping.get(&idx) {
             return Err(why.clone());
         }
-        // Deflated entries in the clear (all of Fiddler's unless password-protected) are inflated
-        // here with this source's decompressor; the others by the zip crate.
-        let deflated = self
-            .archive
-            .by_index_data(idx)
-            .ok()
-            .filter(|d| d.compression() == zip::CompressionMethod::Deflated && !d.encrypted())
-            .map(|d| (d.size(), d.crc32()));
-        if let Some((size, crc)) = deflated {
-            return match self.archive.by_index_raw(idx) {
-                Ok(raw) => Ok(Box::new(self.inflater.start(raw, size, crc))),
+        let entry = *self.dir.entries.get(idx).ok_or("no such entry")?;
+        if entry.kind == EntryKind::Other {
+            let Some(archive) = &mut self.archive else {
+                return Err("no such entry".into());
+            };
+            let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
+            return match archive.by_index_with_options(idx, options) {
+                Ok(f) => Ok(Box::new(f)),
                 Err(e) => Err(zip_error_text(&e)),
             };
         }
-        let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
-        match self.archive.by_index_with_options(idx, options) {
-            Ok(f) => Ok(Box::new(f)),
-            Err(e) => Err(zip_error_text(&e)),
-        }
+        let start = self.data_start(&entry)?;
+        self.file.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
+        let raw = (&mut self.file).take(entry.compressed);
+        Ok(match entry.kind {
+            EntryKind::Deflated => Box::new(self.inflater.start(raw, entry.size, entry.crc)),
+            _ => Box::new(Checked::new(raw, entry.size, entry.crc)),
+        })
     }
 
     fn name(&self, idx: usize) -> String {
-        entry_name(&self.archive, idx)
+        self.dir.name(idx).to_string()
     }
 
     fn declared_len(&self, idx: usize) -> Option<u64> {
-        self.archive.by_index_data(idx).ok().map(|e| e.size())
+        self.dir.entries.get(idx).map(|e| e.size)
     }
 
     fn keeps_bodies(&self) -> bool {
         false
+    }
+}
+
+/// A stored entry's bytes, checked as the zip crate checks them: no more than the declared size,
+/// and the declared CRC at the end.
+struct Checked<R> {
+    inner: R,
+    size: u64,
+    read: u64,
+    crc: flate2::Crc,
+    expected_crc: u32,
+}
+
+impl<R: Read> Checked<R> {
+    fn new(inner: R, size: u64, crc: u32) -> Self {
+        Checked {
+            inner,
+            size,
+            read: 0,
+            crc: flate2::Crc::new(),
+            expected_crc: crc,
+        }
+    }
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.read += n as u64;
+        if self.read > self.size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "File is larger than its declared uncompressed size",
+            ));
+        }
+        if n == 0 && !out.is_empty() && self.crc.sum() != self.expected_crc {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "Invalid checksum"));
+        }
+        self.crc.update(&out[..n]);
+        Ok(n)
     }
 }
 
@@ -1245,11 +1396,12 @@ fn open_archive<I: Indexer>(
     path: &Path,
     options: &OpenOptions<'_>,
     archive: ZipArchive<FileReader>,
+    file: FileReader,
     len: u64,
     indexer: &I,
 ) -> Result<Loaded<I::Summary>, OpenError> {
-    let names = (0..archive.len()).map(|i| (i, entry_name(&archive, i)));
-    let layout = layout(names);
+    let dir = Directory::new(archive.clone(), file);
+    let layout = layout((0..dir.len()).map(|i| (i, dir.name(i).to_string())));
     if layout.sessions.is_empty() {
         return Err(OpenError::NotACapture {
             path: path.into(),
@@ -1290,30 +1442,25 @@ fn open_archive<I: Indexer>(
         options.report(0.0, "The archive is password-protected");
         Some(Arc::<str>::from(unlock(path, options, verify)?))
     };
+    // The zip crate's view is kept only when the directory needs it.
+    drop(archive);
 
-    let overlapping = Arc::new(overlapping_entries(&archive, &layout, &mut warnings));
-    let source = ArchiveSource {
-        archive,
-        password,
-        overlapping,
-        inflater: Inflater::default(),
-    };
+    let overlapping = Arc::new(overlapping_entries(&dir, &layout, &mut warnings));
+    let dir = Arc::new(dir);
+    let source = ArchiveSource::new(dir.clone(), password, overlapping);
     let make_source = || Box::new(source.clone()) as Box<dyn EntrySource>;
     let sessions = index_all(
         path,
         options,
         &layout,
         false,
-        source.archive.comment(),
+        &dir.comment,
         len,
         &make_source,
         &mut warnings,
         indexer,
     )?;
-    let store = SazStore {
-        archive: Some(source.archive.clone()),
-        password: source.password.clone(),
-    };
+    let store = SazStore { source: Some(source) };
     Ok(Loaded {
         format: Format::Saz,
         sessions,
@@ -1330,20 +1477,19 @@ fn open_archive<I: Indexer>(
 ///
 /// An entry spans at least its 30-byte local header and its compressed data; its name and extra
 /// field are left out, so only real overlaps are found.
-fn overlapping_entries(
-    archive: &ZipArchive<FileReader>,
-    layout: &Layout,
-    warnings: &mut Vec<String>,
-) -> HashMap<usize, String> {
+fn overlapping_entries(dir: &Directory, layout: &Layout, warnings: &mut Vec<String>) -> HashMap<usize, String> {
     let mut spans: Vec<(u64, u64, usize)> = layout
         .sessions
         .iter()
         .flat_map(|e| [e.c, e.s, e.m])
         .flatten()
         .filter_map(|i| {
-            let d = archive.by_index_data(i).ok()?;
-            let start = d.header_start();
-            Some((start, start.saturating_add(30).saturating_add(d.compressed_size()), i))
+            let d = dir.entries.get(i).filter(|d| d.header_start != u64::MAX)?;
+            Some((
+                d.header_start,
+                d.header_start.saturating_add(30).saturating_add(d.compressed),
+                i,
+            ))
         })
         .collect();
     spans.sort_unstable();
@@ -1354,7 +1500,7 @@ fn overlapping_entries(
     for (start, end, i) in spans {
         match reach {
             Some((reach_end, owner)) if start < reach_end => {
-                let (name, owner) = (entry_name(archive, i), entry_name(archive, owner));
+                let (name, owner) = (dir.name(i).to_string(), dir.name(owner).to_string());
                 refused.insert(
                     i,
                     format!(
@@ -1378,9 +1524,9 @@ fn overlapping_entries(
 
 /// Reads SAZ bodies back from the archive.
 struct SazStore {
-    archive: Option<ZipArchive<FileReader>>,
-    /// The password the archive was opened with; kept in memory only.
-    password: Option<Arc<str>>,
+    /// `None` for a capture recovered from a damaged archive (its bodies are in memory). Holds
+    /// the password the archive was opened with, in memory only.
+    source: Option<ArchiveSource>,
 }
 
 impl BodyStore for SazStore {
@@ -1389,15 +1535,11 @@ impl BodyStore for SazStore {
             BodyLocation::None => Ok(Vec::new()),
             BodyLocation::Memory(bytes) => Ok(bytes.to_vec()),
             BodyLocation::ZipEntry { entry, offset } => {
-                let Some(archive) = &self.archive else {
+                let Some(source) = &self.source else {
                     return Err(io::Error::other("this capture was recovered from a damaged archive"));
                 };
-                let mut archive = archive.clone();
-                let options = ZipReadOptions::new().password(self.password.as_deref().map(str::as_bytes));
-                let mut f = archive.by_index_with_options(*entry, options).map_err(|e| match e {
-                    ZipError::Io(e) => e,
-                    other => io::Error::other(zip_error_text(&other)),
-                })?;
+                let mut source = source.clone();
+                let mut f = source.open(*entry).map_err(io::Error::other)?;
                 let skipped = io::copy(&mut (&mut f).take(*offset), &mut io::sink())?;
                 if skipped < *offset {
                     return Err(io::Error::new(
@@ -1872,10 +2014,7 @@ fn recover<I: Indexer>(
         0,
         format!("damaged archive ({cause}): recovered {recovered} session(s) from the local file headers; {lost}"),
     );
-    let store = SazStore {
-        archive: None,
-        password: None,
-    };
+    let store = SazStore { source: None };
     Ok(Loaded {
         format: Format::Saz,
         sessions,
