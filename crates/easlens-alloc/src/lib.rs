@@ -10,8 +10,17 @@ pub use mimalloc::MiMalloc;
 /// Rust bindings do not export it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Purge freed memory immediately instead of after mimalloc v3's default of one second.
+/// Purge freed memory immediately instead of after mimalloc v3's default of one second, in small
+/// pages. With transparent huge pages, every purged 2 MiB page was zeroed again by the kernel as
+/// soon as the next session's body buffer touched it: a fifth of the time indexing many small
+/// sessions. mimalloc's own `allow_thp` option does not reach pages the kernel promotes on its
+/// own, so the process opts out of THP (Linux only; elsewhere there is nothing to undo).
 pub fn return_freed_memory_promptly() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and affects only this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     // SAFETY: setting a documented mimalloc option; valid at any time.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
@@ -28,6 +37,8 @@ mod tests {
             assert_eq!(libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY), 1000);
             return_freed_memory_promptly();
             assert_eq!(libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY), 0);
+            #[cfg(target_os = "linux")]
+            assert_eq!(libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0), 1);
         }
     }
 }
