@@ -268,7 +268,7 @@ fn eas_header_fill(rows: &[headers_tsv::HeaderRow<'_>]) -> String {
             if let Some(field) = r.field {
                 let _ = writeln!(
                     out,
-                    "            s.{field} = h.get(headers::name::{}).map(str::to_string);",
+                    "            s.{field} = h.get(headers::name::{}).map(Into::into);",
                     tsv::upper_snake(r.name)
                 );
             }

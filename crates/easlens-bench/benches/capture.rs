@@ -19,11 +19,12 @@ use easlens_core::capture::{self, OpenOptions, Progress};
 
 mod common;
 
-/// The same allocator as the app, so that the figures are the app's.
+/// The same allocator as the app (counting live bytes), so that the figures are the app's.
 #[global_allocator]
-static GLOBAL: easlens_alloc::MiMalloc = easlens_alloc::MiMalloc;
+static GLOBAL: common::Counting = common::Counting;
 
-/// Child mode: open the file, print `wall_ms first_report_ms first_indexed_report_ms peak_rss_kib sessions eas_sessions`.
+/// Child mode: open the file, print `wall_ms first_report_ms first_indexed_report_ms peak_rss_kib
+/// sessions eas_sessions live_heap_bytes`.
 fn measure(path: &Path) {
     let start = Instant::now();
     // The first report of all, and the first that shows sessions indexed (fraction > 0).
@@ -39,18 +40,21 @@ fn measure(path: &Path) {
         progress: Some(&progress),
         ..Default::default()
     };
+    let heap_before = common::live_heap_bytes();
     let c = capture::open(path, &options).unwrap_or_else(|e| panic!("{e}"));
     let wall = start.elapsed();
+    let kept = common::live_heap_bytes().saturating_sub(heap_before);
     let eas = c.sessions.iter().filter(|s| s.eas.is_some()).count();
     let (any, moving) = *first.lock().unwrap();
     println!(
-        "{:.1} {:.1} {:.1} {} {} {}",
+        "{:.1} {:.1} {:.1} {} {} {} {}",
         wall.as_secs_f64() * 1e3,
         any.unwrap_or(wall).as_secs_f64() * 1e3,
         moving.unwrap_or(wall).as_secs_f64() * 1e3,
         common::peak_rss_kib().unwrap_or(0),
         c.sessions.len(),
-        eas
+        eas,
+        kept
     );
 }
 
@@ -69,7 +73,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>9} {:>6} {:>10} {:>11} {:>14} {:>7} {:>13} {:>13} {:>10} {:>9} {:>10}",
+        "{:>9} {:>6} {:>10} {:>11} {:>14} {:>7} {:>13} {:>13} {:>10} {:>9} {:>10} {:>10}",
         "sessions",
         "shape",
         "file",
@@ -80,13 +84,15 @@ fn main() {
         "first indexed",
         "peak RSS",
         "RSS/file",
-        "RSS/sess."
+        "RSS/sess.",
+        "heap/sess."
     );
     for (n, shape) in sizes.iter().flat_map(|&n| shapes.iter().map(move |&s| (n, s))) {
         let path = common::big_capture_shaped(n, shape);
         let file_len = std::fs::metadata(&path).unwrap().len();
         let (mut walls, mut firsts, mut indexed, mut rss, mut count) =
             (Vec::new(), Vec::new(), Vec::new(), 0u64, (0, 0));
+        let mut kept = 0usize;
         for _ in 0..runs {
             let out = Command::new(&me)
                 .env("EASLENS_BENCH_OPEN", &path)
@@ -100,6 +106,7 @@ fn main() {
             indexed.push(f[2].parse::<f64>().unwrap());
             rss = rss.max(f[3].parse().unwrap());
             count = (f[4].parse::<usize>().unwrap(), f[5].parse::<usize>().unwrap());
+            kept = f[6].parse().unwrap();
         }
         let unzip: Vec<f64> = (0..runs)
             .filter_map(|_| {
@@ -120,7 +127,7 @@ fn main() {
             common::median(unzip)
         };
         println!(
-            "{:>9} {:>6} {:>8.0}MB {:>9.0}ms {:>12.0}ms {:>6.2}x {:>11.1}ms {:>11.1}ms {:>8.0}MB {:>9.2} {:>8.0} B",
+            "{:>9} {:>6} {:>8.0}MB {:>9.0}ms {:>12.0}ms {:>6.2}x {:>11.1}ms {:>11.1}ms {:>8.0}MB {:>9.2} {:>8.0} B {:>8.0} B",
             count.0,
             match shape {
                 common::BigShape::Large => "large",
@@ -134,7 +141,8 @@ fn main() {
             common::median(indexed),
             rss as f64 / 1024.0,
             rss as f64 * 1024.0 / file_len as f64,
-            rss as f64 * 1024.0 / count.0.max(1) as f64
+            rss as f64 * 1024.0 / count.0.max(1) as f64,
+            kept as f64 / count.0.max(1) as f64
         );
         assert_eq!(count.0, n, "every session indexed");
         println!(

@@ -74,7 +74,7 @@ pub fn device_label(s: &Session) -> String {
     let Some(e) = &s.eas else { return String::new() };
     match (&e.device_type, &e.device_id) {
         (Some(t), Some(id)) => format!("{t} {id}"),
-        (Some(t), None) => t.clone(),
+        (Some(t), None) => t.to_string(),
         (None, Some(id)) => id.clone(),
         (None, None) => String::new(),
     }
@@ -85,7 +85,7 @@ pub fn throttle_label(s: &Session) -> String {
     let Some(e) = &s.eas else { return String::new() };
     match (&e.headers.throttle, &e.headers.retry_after) {
         (Some(t), Some(r)) => format!("{t} · retry {r} s"),
-        (Some(t), None) => t.clone(),
+        (Some(t), None) => t.to_string(),
         (None, Some(r)) => format!("retry {r} s"),
         (None, None) => String::new(),
     }

@@ -4,6 +4,7 @@
 // Each benchmark uses part of this module.
 #![allow(dead_code)]
 
+use std::alloc::GlobalAlloc;
 use std::path::PathBuf;
 
 pub use easlens_samples::sets::BigShape;
@@ -95,4 +96,52 @@ pub fn peak_rss_kib() -> Option<u64> {
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The app's allocator, counting the bytes currently allocated: the heap a capture keeps after
+/// opening, divided by its sessions, is the per-session cost (RSS adds the allocator's slack and
+/// the libraries). One relaxed atomic add per allocation.
+pub struct Counting;
+
+static LIVE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Bytes allocated and not yet freed through [`Counting`].
+pub fn live_heap_bytes() -> usize {
+    LIVE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+// SAFETY: every call is forwarded to mimalloc unchanged; the counter only observes sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: the caller's contract is mimalloc's.
+        let p = unsafe { easlens_alloc::MiMalloc.alloc(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { easlens_alloc::MiMalloc.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { easlens_alloc::MiMalloc.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: as above.
+        let p = unsafe { easlens_alloc::MiMalloc.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+            LIVE_BYTES.fetch_add(new_size, Relaxed);
+        }
+        p
+    }
 }

@@ -393,7 +393,7 @@ fn http_errors(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         }
         let cas: Vec<String> = positions
             .iter()
-            .filter_map(|&p| cx.eas(p).headers.cas_error_code.clone())
+            .filter_map(|&p| cx.eas(p).headers.cas_error_code.as_deref().map(String::from))
             .collect();
         if !cas.is_empty() {
             message += &format!("; X-CasErrorCode {}", counted(cas.into_iter()));
@@ -408,7 +408,7 @@ fn throttled(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         let hits: Vec<usize> = cx.select(positions, |p| cx.eas(p).headers.throttle.is_some());
         let Some(&first) = hits.first() else { continue };
         let e = cx.eas(first);
-        let reasons = counted(hits.iter().filter_map(|&p| cx.eas(p).headers.throttle.clone()));
+        let reasons = counted(hits.iter().filter_map(|&p| cx.eas(p).headers.throttle.as_deref().map(String::from)));
         let retry_after = e
             .headers
             .retry_after

@@ -99,21 +99,22 @@ pub struct SyncKeyEntry {
 }
 
 /// Response and request headers that matter to an EAS support engineer; which header fills which
-/// field is the `field` column of `headers.tsv` ([`headers`]).
+/// field is the `field` column of `headers.tsv` ([`headers`]). Boxed strings: every session of a
+/// capture keeps these twelve fields while it is open.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EasHeaders {
-    pub throttle: Option<String>,
-    pub retry_after: Option<String>,
-    pub credentials_expire: Option<String>,
-    pub credential_service_url: Option<String>,
-    pub location: Option<String>,
-    pub cas_error_code: Option<String>,
-    pub reset_partnership: Option<String>,
-    pub protocol_versions: Option<String>,
-    pub protocol_commands: Option<String>,
-    pub server_version: Option<String>,
-    pub user_agent: Option<String>,
-    pub accept_multipart: Option<String>,
+    pub throttle: Option<Box<str>>,
+    pub retry_after: Option<Box<str>>,
+    pub credentials_expire: Option<Box<str>>,
+    pub credential_service_url: Option<Box<str>>,
+    pub location: Option<Box<str>>,
+    pub cas_error_code: Option<Box<str>>,
+    pub reset_partnership: Option<Box<str>>,
+    pub protocol_versions: Option<Box<str>>,
+    pub protocol_commands: Option<Box<str>>,
+    pub server_version: Option<Box<str>>,
+    pub user_agent: Option<Box<str>>,
+    pub accept_multipart: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -147,6 +148,17 @@ pub struct EasSummary {
 }
 
 impl EasSummary {
+    /// Gives back what the lists grew into but do not use: a capture keeps every summary while
+    /// it is open, and a list of one Status grown by `push` holds four.
+    fn shrink(&mut self) {
+        self.statuses.shrink_to_fit();
+        self.sync_keys.shrink_to_fit();
+        self.collection_ids.shrink_to_fit();
+        self.highlights.shrink_to_fit();
+        self.folders.shrink_to_fit();
+        self.notes.shrink_to_fit();
+    }
+
     /// Integer values of the response's Status elements, in document order.
     pub fn response_status_values(&self) -> Vec<u32> {
         self.statuses
@@ -268,6 +280,7 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
     {
         s.highlights.push(Highlight::Status);
     }
+    s.shrink();
     Some(s)
 }
 
