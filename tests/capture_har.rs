@@ -387,7 +387,7 @@ fn corpus_files_open_with_their_entry_counts() {
                 .request
                 .as_ref()
                 .unwrap_or_else(|| panic!("{name} #{}: no request", i + 1));
-            assert!(req.url.starts_with("http"), "{name} #{}: {}", i + 1, req.url);
+            assert!(req.url().starts_with("http"), "{name} #{}: {}", i + 1, req.url());
             assert!(s.timers.started().is_some(), "{name} #{}: no start time", i + 1);
             assert!(s.eas.is_none(), "{name}: not ActiveSync traffic");
         }
@@ -680,7 +680,7 @@ fn every_style_keeps_timing_addresses_and_failed_sessions() {
             assert_eq!(s.server_ip.as_deref(), Some("192.0.2.10"));
             assert_eq!(s.comment, x.comment, "{style:?}");
             assert!(s.flags.https);
-            let url = &s.request.as_ref().unwrap().url;
+            let url = s.request.as_ref().unwrap().url();
             assert!(
                 url.starts_with(&format!("https://{HOST}/Microsoft-Server-ActiveSync?")),
                 "{style:?}: {url}"

@@ -344,7 +344,7 @@ fn corpus_httpbin_ids_metadata_and_decoded_bodies() {
     assert_eq!(s2.client_ip.as_deref(), Some("127.0.0.1"));
     assert_eq!(s2.server_ip.as_deref(), Some("44.195.242.49"));
     assert_eq!(s2.process.as_deref(), Some("msedge:12140"));
-    assert_eq!(s2.request.as_ref().unwrap().url, "https://httpbin.org/stream/5");
+    assert_eq!(s2.request.as_ref().unwrap().url(), "https://httpbin.org/stream/5");
     assert_eq!(
         s2.timers.started().unwrap().to_rfc3339(),
         "2025-08-30T11:34:28.685937300-07:00"
@@ -413,7 +413,7 @@ fn fiddler_like_archive_round_trips() {
         assert_eq!(s.timers.started(), Some(w.started));
         assert_eq!(s.timers.duration_ms(), Some(250.0));
         assert_eq!(
-            s.request.as_ref().unwrap().url,
+            s.request.as_ref().unwrap().url(),
             format!("https://mail.example.com{EAS_PATH}")
         );
         assert!(s.notes.is_empty(), "{:?}", s.notes);
@@ -641,16 +641,16 @@ fn origin_form_request_lines_get_a_url_from_host() {
             panic!("{} sessions", c.sessions.len())
         };
         assert!(t0.flags.tunnel, "with_meta {with_meta}");
-        assert_eq!(t0.request.as_ref().unwrap().url, "mail.example.com:443");
+        assert_eq!(t0.request.as_ref().unwrap().url(), "mail.example.com:443");
         // HTTPS from BitFlags 0x1, or without metadata from the CONNECT before it.
         assert_eq!(
-            s1.request.as_ref().unwrap().url,
+            s1.request.as_ref().unwrap().url(),
             format!("https://{host}{EAS_PATH}"),
             "with_meta {with_meta}"
         );
         assert!(s1.flags.https);
         assert_eq!(
-            s2.request.as_ref().unwrap().url,
+            s2.request.as_ref().unwrap().url(),
             format!("http://legacy.example.com{EAS_PATH}")
         );
         assert!(!s2.flags.https);

@@ -333,7 +333,7 @@ fn shown_text(c: &Capture, i: usize) -> String {
     {
         parts.push(format!("{n}: {v}"));
     }
-    parts.extend(s.request.as_ref().map(|r| r.url.clone()));
+    parts.extend(s.request.as_ref().map(|r| r.url().into_owned()));
     parts.join("\n").to_lowercase()
 }
 
@@ -499,17 +499,14 @@ fn session(x: Exchange<'_>) -> Session {
         Some((_, rest)) => rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string()),
         None => x.url.to_string(),
     };
-    s.request = Some(Request {
-        head: RequestHead {
-            method: x.method.into(),
-            target,
-            version: "HTTP/1.1".into(),
-            headers: headers(x.req_headers),
-            problems: Vec::new(),
-        },
-        url: x.url.into(),
-        body: Body::in_memory(x.req_body.clone()),
-    });
+    let head = RequestHead {
+        method: x.method.into(),
+        target,
+        version: "HTTP/1.1".into(),
+        headers: headers(x.req_headers),
+        problems: Vec::new(),
+    };
+    s.request = Some(Request::new(head, x.url.into(), Body::in_memory(x.req_body.clone())));
     let mut resp_body = Vec::new();
     if let Some((status, reason, h, body)) = x.response {
         resp_body = body.clone();

@@ -70,8 +70,8 @@ fn request_key_zero(s: &Session) -> bool {
         .is_some_and(|e| e.sync_keys.iter().any(|k| k.side == Side::Request && k.value == "0"))
 }
 
-fn host(s: &Session) -> &str {
-    s.request.as_ref().map_or("", |r| r.url.as_str())
+fn url(s: &Session) -> String {
+    s.request.as_ref().map(|r| r.url().into_owned()).unwrap_or_default()
 }
 
 #[test]
@@ -249,7 +249,7 @@ fn redirect_and_auth_reports_the_redirect_the_401_run_and_what_ended_it() {
         let moved = c
             .sessions
             .iter()
-            .find(|s| host(s).contains("mail2."))
+            .find(|s| url(s).contains("mail2."))
             .map(|s| s.index)
             .unwrap();
         let unauthorized = indices(&c, |s| s.http_status() == Some(401));

@@ -393,7 +393,7 @@ fn every_sample_opens_and_every_wbxml_body_decodes() {
         assert!(c.warnings.is_empty(), "{name}: {:?}", c.warnings);
         assert!(!c.sessions.is_empty());
         for s in &c.sessions {
-            let url = &s.request.as_ref().unwrap().url;
+            let url = s.request.as_ref().unwrap().url();
             assert!(url.starts_with("https://"), "{name} #{}: {url}", s.index);
             if let Some(e) = &s.eas {
                 assert!(

@@ -266,9 +266,10 @@ fn eas_header_fill(rows: &[headers_tsv::HeaderRow<'_>]) -> String {
         let _ = writeln!(out, "        Side::{variant} => {{");
         for r in rows.iter().filter(|r| r.side == side) {
             if let Some(field) = r.field {
+                // A write to `s.headers` allocates its box: only when the header is there.
                 let _ = writeln!(
                     out,
-                    "            s.{field} = h.get(headers::name::{}).map(Into::into);",
+                    "            if let Some(v) = h.get(headers::name::{}) {{ s.{field} = Some(v.into()); }}",
                     tsv::upper_snake(r.name)
                 );
             }

@@ -393,7 +393,7 @@ impl SessionsPanel {
                         if let Some(st) = worst_status(s) {
                             let label = match st.name {
                                 Some(n) => format!("{} {n}", st.raw),
-                                None => st.raw.clone(),
+                                None => st.raw.to_string(),
                             };
                             let c = match st.verdict {
                                 Verdict::Failure => Some(highlight_color(Highlight::Status, dark)),

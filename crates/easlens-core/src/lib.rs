@@ -4,6 +4,7 @@
 //! The modules are layers, lowest first; each imports only modules above it in this list, so none
 //! of them depend on each other both ways.
 //!
+//! - [`shared`] — one copy per process of the short strings that repeat across sessions.
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on
 //!   demand, the side (request or response) of an exchange.
 //! - [`wbxml`] — the ActiveSync WBXML codec: code pages as data, decoder, XML renderer, encoder.
@@ -33,6 +34,7 @@ pub mod http;
 pub mod overview;
 pub mod readers;
 pub mod report;
+pub mod shared;
 // The data-file reader shared with build.rs, which also uses the parts the crate does not.
 #[allow(dead_code)]
 mod tsv;

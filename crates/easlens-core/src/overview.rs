@@ -64,7 +64,7 @@ pub fn folder_labels(s: &Session, names: Option<&FolderNames>) -> String {
     let labels: Vec<String> = e
         .collection_ids
         .iter()
-        .map(|id| names.map_or_else(|| id.clone(), |n| n.label(id)))
+        .map(|id| names.map_or_else(|| id.to_string(), |n| n.label(id)))
         .collect();
     labels.join(", ")
 }
@@ -75,7 +75,7 @@ pub fn device_label(s: &Session) -> String {
     match (&e.device_type, &e.device_id) {
         (Some(t), Some(id)) => format!("{t} {id}"),
         (Some(t), None) => t.to_string(),
-        (None, Some(id)) => id.clone(),
+        (None, Some(id)) => id.to_string(),
         (None, None) => String::new(),
     }
 }

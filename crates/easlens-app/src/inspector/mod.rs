@@ -372,7 +372,7 @@ impl Inspector {
             ui.label(RichText::new(format!("#{}", s.index)).strong());
             ui.label(RichText::new(s.command_label(LabelStyle::WINDOW)).strong());
             if let Some(r) = &s.request {
-                ui.label(RichText::new(&r.url).weak());
+                ui.label(RichText::new(r.url()).weak());
             }
         });
         ui.horizontal_wrapped(|ui| match &s.response {

@@ -364,12 +364,12 @@ fn query_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session) {
                     if pane.side == Side::Request {
                         if let Some(v) = &eas.protocol_version {
                             ui.label("Protocol version");
-                            ui.label(RichText::new(v).monospace());
+                            ui.label(RichText::new(v.as_str()).monospace());
                             ui.end_row();
                         }
                         if let Some(v) = &eas.policy_key {
                             ui.label("Policy key");
-                            ui.label(RichText::new(v).monospace());
+                            ui.label(RichText::new(v.as_str()).monospace());
                             ui.end_row();
                         }
                         if !eas.collection_ids.is_empty() {
@@ -387,7 +387,7 @@ fn query_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session) {
                         ui.end_row();
                     }
                     for e in statuses {
-                        ui.label(&e.path);
+                        ui.label(e.path.as_str());
                         ui.label(RichText::new(status_text(e)).color(verdict_color(e.verdict, dark)));
                         ui.end_row();
                     }

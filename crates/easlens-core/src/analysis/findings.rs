@@ -408,7 +408,10 @@ fn throttled(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         let hits: Vec<usize> = cx.select(positions, |p| cx.eas(p).headers.throttle.is_some());
         let Some(&first) = hits.first() else { continue };
         let e = cx.eas(first);
-        let reasons = counted(hits.iter().filter_map(|&p| cx.eas(p).headers.throttle.as_deref().map(String::from)));
+        let reasons = counted(
+            hits.iter()
+                .filter_map(|&p| cx.eas(p).headers.throttle.as_deref().map(String::from)),
+        );
         let retry_after = e
             .headers
             .retry_after
@@ -751,12 +754,13 @@ fn policy_refresh(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
 
 fn redirects(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
     for (device, positions) in &cx.devices {
-        let url = |p: usize| cx.sessions[p].request.as_ref().map_or("", |r| r.url.as_str());
+        let url = |p: usize| cx.sessions[p].request.as_ref().map(|r| r.url()).unwrap_or_default();
+        let url_host = |p: usize| host(&url(p)).to_string();
         let mut episode: Vec<usize> = Vec::new();
         let emit = |episode: &mut Vec<usize>, follower: Option<usize>, later: bool, out: &mut Vec<(Finding, usize)>| {
             let first = episode[0];
             let location = cx.eas(first).headers.location.clone();
-            let old = host(url(first)).to_string();
+            let old = url_host(first);
             let mut message = format!(
                 "{} × HTTP 451 from {old} for {} from {}",
                 episode.len(),
@@ -772,7 +776,7 @@ fn redirects(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                     let gap = seconds_between(started(&cx.sessions[first]), started(&cx.sessions[f]));
                     message += &format!(
                         "; the device moved to {} in session {}{}",
-                        host(url(f)),
+                        url_host(f),
                         cx.index(f),
                         gap.map_or(String::new(), |g| format!(", {} after the first 451", duration_text(g)))
                     );
@@ -804,9 +808,9 @@ fn redirects(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
                 continue;
             }
             let Some(&first) = episode.first() else { continue };
-            let target = host(url(p));
+            let target = url_host(p);
             let location_host = cx.eas(first).headers.location.as_deref().map(host);
-            let moved = location_host.map_or(target != host(url(first)), |l| l.eq_ignore_ascii_case(target))
+            let moved = location_host.map_or(target != url_host(first), |l| l.eq_ignore_ascii_case(&target))
                 || url(p).to_ascii_lowercase().contains("autodiscover");
             if moved {
                 emit(&mut episode, Some(p), true, out);
@@ -1137,7 +1141,7 @@ fn user_agent_changes(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
         let mut changes: Vec<usize> = Vec::new();
         let mut agents: Vec<String> = Vec::new();
         for &p in positions {
-            let Some(ua) = cx.eas(p).headers.user_agent.as_deref() else {
+            let Some(ua) = cx.eas(p).user_agent.as_deref() else {
                 continue;
             };
             match current {
@@ -1350,7 +1354,7 @@ mod tests {
     fn user_agent_changes_more_than_twice_a_day_are_a_warning() {
         let ua = |i: u32, agent: &str| {
             let mut s = plain(i, Command::Ping, Some(200));
-            headers(&mut s).user_agent = Some(agent.into());
+            s.eas.as_mut().unwrap_or_else(|| unreachable!()).user_agent = Some(agent.into());
             s
         };
         let once = [ua(1, "Apple-iPhone/1"), ua(2, "Apple-iPhone/2")];

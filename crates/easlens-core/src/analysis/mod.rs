@@ -200,17 +200,15 @@ pub(crate) mod testing {
         let mut s = Session::new(index);
         // Ten seconds apart, so that time-based rules see a plausible pace.
         s.timers.client_begin_request = Some(start() + TimeDelta::seconds(i64::from(index) * 10));
-        s.request = Some(Request {
-            head: RequestHead {
-                method: "POST".into(),
-                target: "/Microsoft-Server-ActiveSync".into(),
-                version: "HTTP/1.1".into(),
-                headers: Headers::new(),
-                problems: Vec::new(),
-            },
-            url: "https://mail.example.com/Microsoft-Server-ActiveSync".into(),
-            body: Body::empty(),
-        });
+        let head = RequestHead {
+            method: "POST".into(),
+            target: "/Microsoft-Server-ActiveSync".into(),
+            version: "HTTP/1.1".into(),
+            headers: Headers::new(),
+            problems: Vec::new(),
+        };
+        let url = "https://mail.example.com/Microsoft-Server-ActiveSync".into();
+        s.request = Some(Request::new(head, url, Body::empty()));
         s.response = http.map(|code| Response {
             head: ResponseHead {
                 version: "HTTP/1.1".into(),
@@ -224,7 +222,7 @@ pub(crate) mod testing {
         let key = |side, value: Option<&str>| {
             value.map(|v| SyncKeyEntry {
                 side,
-                collection_id: collection.map(str::to_string),
+                collection_id: collection.map(Into::into),
                 value: v.to_string(),
             })
         };
@@ -235,14 +233,14 @@ pub(crate) mod testing {
         let statuses = status_value
             .map(|v| StatusEntry {
                 side: Side::Response,
-                path: path.join("/"),
-                raw: v.to_string(),
+                path: path.join("/").into(),
+                raw: v.to_string().into(),
                 value: Some(v),
                 verdict: status::verdict(command, &path, v),
                 level: status::level(command, &path),
                 name: None,
                 meaning: None,
-                collection_id: collection.map(str::to_string),
+                collection_id: collection.map(Into::into),
                 node: None,
             })
             .into_iter()
@@ -256,7 +254,9 @@ pub(crate) mod testing {
             device_type: Some("iPhone".into()),
             protocol_version: Some("16.1".into()),
             policy_key: None,
-            headers: EasHeaders::default(),
+            user_agent: None,
+            server_version: None,
+            headers: Default::default(),
             request_body: BodyState::Wbxml,
             response_body: BodyState::Wbxml,
             statuses,
@@ -264,7 +264,7 @@ pub(crate) mod testing {
                 .into_iter()
                 .flatten()
                 .collect(),
-            collection_ids: collection.map(|c| vec![c.to_string()]).unwrap_or_default(),
+            collection_ids: collection.map(|c| vec![c.into()]).unwrap_or_default(),
             highlights: Vec::new(),
             items: ItemOps::default(),
             folders: Vec::new(),
@@ -291,8 +291,8 @@ pub(crate) mod testing {
             let path = [command.name(), "Status"];
             e.statuses.push(StatusEntry {
                 side: Side::Response,
-                path: path.join("/"),
-                raw: value.to_string(),
+                path: path.join("/").into(),
+                raw: value.to_string().into(),
                 value: Some(value),
                 verdict: status::verdict(command, &path, value),
                 level: status::level(command, &path),

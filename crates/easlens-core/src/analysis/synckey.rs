@@ -158,7 +158,7 @@ impl SyncKeyChains {
                     .or_insert_with(|| {
                         chains.push(Chain {
                             device,
-                            user: eas.user.clone(),
+                            user: eas.user.as_deref().map(String::from),
                             collection,
                             hierarchy,
                             links: Vec::new(),

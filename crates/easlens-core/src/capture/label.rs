@@ -108,11 +108,8 @@ mod tests {
     fn session(request: &str) -> Session {
         let (head, _) = parse_request(request.as_bytes()).unwrap();
         let mut s = Session::new(1);
-        s.request = Some(Request {
-            url: format!("https://h{}", head.target),
-            head,
-            body: Body::empty(),
-        });
+        let url = format!("https://h{}", head.target);
+        s.request = Some(Request::new(head, url, Body::empty()));
         let r = s.request.as_ref().unwrap();
         let context = BodyContext {
             side: Side::Request,

@@ -14,6 +14,7 @@ use super::status::{self, Level, Verdict};
 use crate::content::{Content, ContentKind};
 use crate::http::{Headers, Side};
 use crate::readers::HttpSession;
+use crate::shared::Shared;
 use crate::wbxml::{Child, Document, Element, Event, names};
 
 include!(concat!(env!("OUT_DIR"), "/eas_header_fill.rs"));
@@ -68,9 +69,9 @@ pub enum Highlight {
 pub struct StatusEntry {
     pub side: Side,
     /// Element names from the root, e.g. `Sync/Collections/Collection/Status`.
-    pub path: String,
+    pub path: Shared,
     /// The text as sent.
-    pub raw: String,
+    pub raw: Shared,
     /// The value, when it is a number.
     pub value: Option<u32>,
     pub verdict: Verdict,
@@ -83,7 +84,7 @@ pub struct StatusEntry {
     pub meaning: Option<&'static str>,
     /// The CollectionId (or Ping folder Id) of the Collection/Folder the Status is in; `None` at
     /// the top level, so that SyncKey chains can pair a collection's Status with its keys.
-    pub collection_id: Option<String>,
+    pub collection_id: Option<Shared>,
     /// The Status element's node in its body's document ([`crate::wbxml::Element::node_id`]): the
     /// inspector, which decodes the same bytes the same way, annotates that element's line.
     #[serde(skip)]
@@ -94,13 +95,12 @@ pub struct StatusEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SyncKeyEntry {
     pub side: Side,
-    pub collection_id: Option<String>,
+    pub collection_id: Option<Shared>,
     pub value: String,
 }
 
-/// Response and request headers that matter to an EAS support engineer; which header fills which
-/// field is the `field` column of `headers.tsv` ([`headers`]). Boxed strings: every session of a
-/// capture keeps these twelve fields while it is open.
+/// Response and request headers that matter to an EAS support engineer and that most sessions do
+/// not carry; which header fills which field is the `field` column of `headers.tsv` ([`headers`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EasHeaders {
     pub throttle: Option<Box<str>>,
@@ -112,32 +112,72 @@ pub struct EasHeaders {
     pub reset_partnership: Option<Box<str>>,
     pub protocol_versions: Option<Box<str>>,
     pub protocol_commands: Option<Box<str>>,
-    pub server_version: Option<Box<str>>,
-    pub user_agent: Option<Box<str>>,
     pub accept_multipart: Option<Box<str>>,
+}
+
+const NO_EAS_HEADERS: EasHeaders = EasHeaders {
+    throttle: None,
+    retry_after: None,
+    credentials_expire: None,
+    credential_service_url: None,
+    location: None,
+    cas_error_code: None,
+    reset_partnership: None,
+    protocol_versions: None,
+    protocol_commands: None,
+    accept_multipart: None,
+};
+
+/// [`EasHeaders`] allocated only when a session has one of them: every session of a capture keeps
+/// its summary while the capture is open, and these ten fields would be 160 bytes of each. Reads
+/// (`summary.headers.throttle`) see empty headers when there are none; a write allocates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RareHeaders(Option<Box<EasHeaders>>);
+
+impl std::ops::Deref for RareHeaders {
+    type Target = EasHeaders;
+    fn deref(&self) -> &EasHeaders {
+        self.0.as_deref().unwrap_or(&NO_EAS_HEADERS)
+    }
+}
+
+impl std::ops::DerefMut for RareHeaders {
+    fn deref_mut(&mut self) -> &mut EasHeaders {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl Serialize for RareHeaders {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EasSummary {
     pub command: Option<Command>,
     /// The command as named on the wire (`Cmd=` text, or `code N` for an unknown base64 code).
-    pub command_raw: Option<String>,
+    pub command_raw: Option<Shared>,
     pub query_form: Option<QueryForm>,
-    pub user: Option<String>,
-    pub device_id: Option<String>,
-    pub device_type: Option<String>,
+    pub user: Option<Shared>,
+    pub device_id: Option<Shared>,
+    pub device_type: Option<Shared>,
     /// `14.1` etc.: from the base64 query, else the `MS-ASProtocolVersion` header.
-    pub protocol_version: Option<String>,
+    pub protocol_version: Option<Shared>,
     /// From the base64 query, else the `X-MS-PolicyKey` header.
-    pub policy_key: Option<String>,
-    pub headers: EasHeaders,
+    pub policy_key: Option<Shared>,
+    /// `User-Agent` of the request.
+    pub user_agent: Option<Shared>,
+    /// `MS-Server-ActiveSync` of the response (the Exchange build).
+    pub server_version: Option<Shared>,
+    pub headers: RareHeaders,
     pub request_body: BodyState,
     pub response_body: BodyState,
     /// Every Status element, request first, each side in document order.
     pub statuses: Vec<StatusEntry>,
     pub sync_keys: Vec<SyncKeyEntry>,
     /// CollectionIds (and Ping folder ids) mentioned, in order, without repeats.
-    pub collection_ids: Vec<String>,
+    pub collection_ids: Vec<Shared>,
     pub highlights: Vec<Highlight>,
     /// Item operations (Sync, ItemOperations, MoveItems, MeetingResponse, …), request then response.
     pub items: ItemOps,
@@ -181,7 +221,7 @@ pub fn is_eas_url(url: &str) -> bool {
 /// True when the session is an ActiveSync request: one to the ActiveSync endpoint that is not a
 /// CONNECT tunnel.
 pub fn is_eas_session(session: &HttpSession) -> bool {
-    !session.flags.tunnel && session.request.as_ref().is_some_and(|r| is_eas_url(&r.url))
+    !session.flags.tunnel && session.request.as_ref().is_some_and(|r| is_eas_url(&r.url()))
 }
 
 /// Whether the EAS view reads the `side` body of `session`: never a tunnel's, nor a response the
@@ -207,7 +247,9 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
         device_type: None,
         protocol_version: None,
         policy_key: None,
-        headers: EasHeaders::default(),
+        user_agent: None,
+        server_version: None,
+        headers: RareHeaders::default(),
         request_body: BodyState::None,
         response_body: BodyState::None,
         statuses: Vec::new(),
@@ -229,14 +271,14 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
                 line.warnings.retain(|w| !w.starts_with(query::NO_CMD_WARNING));
             }
             s.command = line.command;
-            s.command_raw = line.command_raw;
+            s.command_raw = line.command_raw.map(Shared::from);
             s.query_form = Some(line.form);
-            s.user = line.user;
-            s.device_id = line.device_id;
-            s.device_type = line.device_type;
+            s.user = line.user.map(Shared::from);
+            s.device_id = line.device_id.map(Shared::from);
+            s.device_type = line.device_type.map(Shared::from);
             if line.form == QueryForm::Base64 {
-                s.protocol_version = line.protocol_version.or(s.protocol_version);
-                s.policy_key = line.policy_key.map(|k| k.to_string()).or(s.policy_key);
+                s.protocol_version = line.protocol_version.map(Shared::from).or(s.protocol_version);
+                s.policy_key = line.policy_key.map(|k| Shared::from(k.to_string())).or(s.policy_key);
             }
             s.notes
                 .extend(line.warnings.into_iter().map(|w| format!("request line: {w}")));
@@ -292,7 +334,7 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
     let mut path: Vec<&'static str> = Vec::new();
     // Per open Collection (or root): the CollectionId, SyncKeys and Status entries (indices) seen
     // inside it, so that they are attributed to their collection whatever order the elements come in.
-    let mut scopes: Vec<(Option<String>, Vec<String>, Vec<usize>)> = vec![(None, Vec::new(), Vec::new())];
+    let mut scopes: Vec<(Option<Shared>, Vec<String>, Vec<usize>)> = vec![(None, Vec::new(), Vec::new())];
     // Malformed byte arrays: (problem, how many elements have it), in order of first appearance.
     let mut malformed: Vec<(String, usize)> = Vec::new();
     for ev in doc.walk() {
@@ -326,8 +368,8 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                             }
                             s.statuses.push(StatusEntry {
                                 side,
-                                path: full.join("/"),
-                                raw: text,
+                                path: Shared::from(full.join("/")),
+                                raw: Shared::from(text),
                                 value,
                                 verdict,
                                 level,
@@ -351,11 +393,12 @@ fn collect(doc: &Document, side: Side, s: &mut EasSummary) {
                             }
                         }
                         names::COLLECTION_ID | names::ID if name == names::COLLECTION_ID || in_ping_folder => {
-                            if !s.collection_ids.contains(&text) {
-                                s.collection_ids.push(text.clone());
+                            let id = Shared::from(text);
+                            if !s.collection_ids.contains(&id) {
+                                s.collection_ids.push(id.clone());
                             }
                             if let Some(scope) = scopes.last_mut() {
-                                scope.0.get_or_insert(text);
+                                scope.0.get_or_insert(id);
                             }
                         }
                         _ => {}
@@ -436,7 +479,7 @@ fn byte_array_problem(name: &str, e: Element<'_>) -> Option<String> {
     ))
 }
 
-fn push_keys(s: &mut EasSummary, side: Side, collection_id: Option<String>, keys: Vec<String>) {
+fn push_keys(s: &mut EasSummary, side: Side, collection_id: Option<Shared>, keys: Vec<String>) {
     for value in keys {
         s.sync_keys.push(SyncKeyEntry {
             side,
@@ -463,7 +506,7 @@ mod tests {
         let mut s = EasSummary::default();
         fill_headers(&mut s, Side::Request, &h);
         assert_eq!(s.protocol_version.as_deref(), Some("14.1"));
-        assert_eq!(s.headers.user_agent.as_deref(), Some("Outlook"));
+        assert_eq!(s.user_agent.as_deref(), Some("Outlook"));
         assert_eq!(s.headers.throttle, None, "a response header");
         fill_headers(&mut s, Side::Response, &h);
         assert_eq!(s.headers.throttle.as_deref(), Some("x"));

@@ -149,11 +149,13 @@ fn field_matches(field: Field, negated: bool, patterns: &[Pattern], s: &Session)
             })
         }
         Field::Url => {
-            let values = s.request.as_ref().map(|r| r.url.as_str()).into_iter();
+            let url = s.request.as_ref().map(|r| r.url());
+            let values = url.as_deref().into_iter();
             any_value(values, negated, patterns, |p, v| text_in(p, v))
         }
         Field::Host => {
-            let values = s.request.as_ref().map(|r| host_of(&r.url)).into_iter();
+            let url = s.request.as_ref().map(|r| r.url());
+            let values = url.as_deref().map(host_of).into_iter();
             any_value(values, negated, patterns, |p, v| text_in(p, v))
         }
         // `header:!Name` was turned into `-header:Name` by the parser.
@@ -190,7 +192,7 @@ fn host_of(url: &str) -> &str {
 /// and notes.
 pub(crate) fn metadata_contains(s: &Session, needle: &str) -> bool {
     if let Some(r) = &s.request
-        && (contains_ci(&r.url, needle)
+        && (contains_ci(&r.url(), needle)
             || contains_ci(&r.head.method, needle)
             || r.head
                 .headers

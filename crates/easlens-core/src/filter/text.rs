@@ -595,7 +595,7 @@ fn session_words(capture: &Capture, session: &Session) -> SessionWords {
 /// What free text searches without the index: URL, method, reason, headers, comment, notes.
 fn metadata_words(s: &Session, w: &mut Words) {
     if let Some(r) = &s.request {
-        w.metadata(&r.url);
+        w.metadata(&r.url());
         w.metadata(&r.head.method);
         for (n, v) in r.head.headers.iter() {
             w.metadata(n);

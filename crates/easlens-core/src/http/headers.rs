@@ -1,18 +1,102 @@
 //! An ordered header list with case-insensitive lookup (names keep the case they were sent in).
 //!
-//! A capture holds every session's headers for as long as it is open, so they are stored
-//! compactly: all names and values in one string, with where each ends, instead of two strings
-//! per header (a 100,000-session capture kept a third of its memory in header strings).
+//! A capture holds every session's headers for as long as it is open, and most header lines repeat
+//! from one session to the next (`Host`, `User-Agent`, `Content-Type`, `Server`…). A line that can
+//! repeat is kept once, in the process's dictionary ([`crate::shared`]), and a header list stores
+//! its number (4 bytes instead of the line); lines that differ every time (`Date`,
+//! `Content-Length`, `request-id`) and credentials are stored in the list itself, all names and values
+//! in one string, as are all lines once the dictionary is full. A 100,000-session capture kept a
+//! fifth of its memory in header text before.
 
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 
-#[derive(Clone, Default, PartialEq, Eq)]
+/// Headers whose value differs in every message: not worth a dictionary line.
+const UNIQUE_VALUED: [&str; 12] = [
+    "date",
+    "content-length",
+    "request-id",
+    "x-request-id",
+    "x-requestid",
+    "x-ms-request-id",
+    "etag",
+    "last-modified",
+    "expires",
+    "age",
+    "traceparent",
+    "x-correlation-id",
+];
+
+/// In [`Headers::order`]: a dictionary line (its key's index) rather than a pair of the list's own.
+const FROM_DICTIONARY: u32 = 1 << 31;
+
+#[derive(Clone, Default)]
 pub struct Headers {
-    /// Every name and value, one after the other: `name₀ value₀ name₁ value₁ …`.
+    /// One entry per header, in order: `FROM_DICTIONARY | key index`, or the index of a pair of
+    /// `text`/`ends`.
+    order: Box<[u32]>,
+    /// The list's own names and values, one after the other: `name₀ value₀ name₁ value₁ …`.
     text: Box<str>,
-    /// Where each name and each value ends in `text` (two per header).
+    /// Where each own name and each own value ends in `text` (two per pair).
     ends: Box<[u32]>,
+}
+
+/// The dictionary number of a line worth sharing, adding it when there is room.
+fn shared_line(name: &str, value: &str) -> Option<u32> {
+    let len = name.len() + 1 + value.len();
+    if len > crate::shared::MAX_LEN
+        || name.contains('\0')
+        || is_secret(name)
+        || UNIQUE_VALUED.iter().any(|u| name.eq_ignore_ascii_case(u))
+    {
+        return None;
+    }
+    let mut line = String::with_capacity(len);
+    line.push_str(name);
+    line.push('\0');
+    line.push_str(value);
+    crate::shared::key(&line)
+}
+
+/// Builds a list one header at a time.
+#[derive(Default)]
+struct Builder {
+    order: Vec<u32>,
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Builder {
+    /// Appends one header, unless the list's own text would pass 4 GiB (no capture's headers
+    /// come near it).
+    fn push(&mut self, name: &str, value: &str) {
+        if let Some(key) = shared_line(name, value) {
+            self.order.push(FROM_DICTIONARY | key);
+            return;
+        }
+        let (Ok(name_end), Ok(value_end), Ok(pair)) = (
+            u32::try_from(self.text.len() + name.len()),
+            u32::try_from(self.text.len() + name.len() + value.len()),
+            u32::try_from(self.ends.len() / 2),
+        ) else {
+            return;
+        };
+        if pair >= FROM_DICTIONARY {
+            return;
+        }
+        self.text.push_str(name);
+        self.text.push_str(value);
+        self.ends.extend([name_end, value_end]);
+        self.order.push(pair);
+    }
+
+    fn finish(self) -> Headers {
+        Headers {
+            order: self.order.into_boxed_slice(),
+            text: self.text.into_boxed_str(),
+            ends: self.ends.into_boxed_slice(),
+        }
+    }
 }
 
 impl Headers {
@@ -21,14 +105,12 @@ impl Headers {
     }
 
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let headers = std::mem::take(self);
-        let mut text = String::from(headers.text);
-        let mut ends = Vec::from(headers.ends);
-        append(&mut text, &mut ends, &name.into(), &value.into());
-        *self = Headers {
-            text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
-        };
+        let mut b = Builder::default();
+        for (n, v) in self.iter() {
+            b.push(n, v);
+        }
+        b.push(&name.into(), &value.into());
+        *self = b.finish();
     }
 
     /// The first value of `name`, compared case-insensitively.
@@ -48,24 +130,25 @@ impl Headers {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        let mut start = 0;
-        self.ends.chunks_exact(2).map(move |pair| {
-            let (name_end, value_end) = (pair[0] as usize, pair[1] as usize);
-            let name = &self.text[start..name_end];
-            let value = &self.text[name_end..value_end];
-            start = value_end;
-            (name, value)
+        self.order.iter().map(move |&entry| {
+            if entry & FROM_DICTIONARY != 0 {
+                let line = crate::shared::resolve(entry & !FROM_DICTIONARY);
+                return line.split_once('\0').unwrap_or((line, ""));
+            }
+            let pair = entry as usize * 2;
+            let start = pair.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+            let (name_end, value_end) = (self.ends[pair] as usize, self.ends[pair + 1] as usize);
+            (&self.text[start..name_end], &self.text[name_end..value_end])
         })
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len() / 2
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.order.is_empty()
     }
-
     /// `Content-Length` as a number, when present and numeric.
     pub fn content_length(&self) -> Option<u64> {
         self.get("content-length")?.trim().parse().ok()
@@ -88,31 +171,24 @@ impl Headers {
     }
 }
 
-/// Appends one header, unless the text would pass 4 GiB (no capture's headers come near it).
-fn append(text: &mut String, ends: &mut Vec<u32>, name: &str, value: &str) {
-    let (Ok(name_end), Ok(value_end)) = (
-        u32::try_from(text.len() + name.len()),
-        u32::try_from(text.len() + name.len() + value.len()),
-    ) else {
-        return;
-    };
-    text.push_str(name);
-    text.push_str(value);
-    ends.extend([name_end, value_end]);
-}
-
 impl FromIterator<(String, String)> for Headers {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        let (mut text, mut ends) = (String::new(), Vec::new());
+        let mut b = Builder::default();
         for (name, value) in iter {
-            append(&mut text, &mut ends, &name, &value);
+            b.push(&name, &value);
         }
-        Headers {
-            text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
-        }
+        b.finish()
     }
 }
+
+/// Equal when they list the same headers in the same order, however each line is stored.
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
 
 impl std::fmt::Debug for Headers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -821,7 +821,10 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         Some(r) => {
             let request = build_request(r, &mut notes, &well_formed);
             s.flags.tunnel = request.head.method.eq_ignore_ascii_case("CONNECT");
-            s.flags.https = request.url.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+            s.flags.https = request
+                .url()
+                .get(..8)
+                .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
                 || request
                     .head
                     .headers
@@ -889,17 +892,14 @@ fn memory_needed<I: Indexer>(e: &RawEntry<'_>, indexer: &I) -> u64 {
         let url = r.url.as_ref().map(|u| u.0.clone()).unwrap_or_default();
         let method = r.method.as_ref().map(|m| m.0.clone()).unwrap_or_default();
         s.flags.tunnel = method.eq_ignore_ascii_case("CONNECT");
-        s.request = Some(Request {
-            head: RequestHead {
-                method,
-                target: String::new(),
-                version: String::new(),
-                headers: encodings(&r.headers),
-                problems: Vec::new(),
-            },
-            url,
-            body: Body::empty(),
-        });
+        let head = RequestHead {
+            method,
+            target: String::new(),
+            version: String::new(),
+            headers: encodings(&r.headers),
+            problems: Vec::new(),
+        };
+        s.request = Some(Request::new(head, url, Body::empty()));
     }
     if let Some(r) = &e.response {
         s.response = Some(Response {
@@ -962,7 +962,7 @@ fn build_request(r: &RawRequest<'_>, notes: &mut Vec<String>, well_formed: &Well
         problems: Vec::new(),
     };
     let body = request_body(r, &mut head, notes, well_formed);
-    Request { head, url, body }
+    Request::new(head, url, body)
 }
 
 /// `scheme://authority/path` from HTTP/2 pseudo-headers or `Host`.

@@ -4,6 +4,7 @@
 //! Sessions keep their header blocks only; bodies stay in the file and are read again on demand
 //! through a [`BodyStore`], so memory follows what is shown, not the size of the capture.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
@@ -74,9 +75,70 @@ impl Body {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub head: RequestHead,
-    /// Absolute URL: the request-target when absolute, else built from `Host` and the scheme.
-    pub url: String,
+    url: Url,
     pub body: Body,
+}
+
+/// How a request's URL is kept: nearly always it is the request-target, or the target after the
+/// scheme and `Host`, and then it is not stored a second time (a capture keeps every request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Url {
+    /// The request-target, trimmed.
+    Target,
+    /// `http(s)://` + `Host` + the request-target.
+    Origin { https: bool },
+    /// Anything else (a HAR's own `url`).
+    Given(Box<str>),
+}
+
+impl Request {
+    /// A request whose absolute URL is `url`.
+    pub fn new(head: RequestHead, url: String, body: Body) -> Request {
+        let mut r = Request {
+            head,
+            url: Url::Target,
+            body,
+        };
+        r.set_url(url);
+        r
+    }
+
+    /// Absolute URL: the request-target when absolute, else built from `Host` and the scheme
+    /// (as the reader found it).
+    pub fn url(&self) -> Cow<'_, str> {
+        match &self.url {
+            Url::Target => Cow::Borrowed(self.head.target.trim()),
+            Url::Origin { https } => Cow::Owned(self.origin_url(*https).unwrap_or_default()),
+            Url::Given(url) => Cow::Borrowed(url),
+        }
+    }
+
+    pub fn set_url(&mut self, url: String) {
+        self.url = if url == self.head.target.trim() {
+            Url::Target
+        } else if let Some(https) = [true, false]
+            .into_iter()
+            .find(|&https| self.origin_url(https).as_deref() == Some(url.as_str()))
+        {
+            Url::Origin { https }
+        } else {
+            Url::Given(url.into_boxed_str())
+        };
+    }
+
+    /// `http(s)://` + `Host` + an origin-form target (`*` and empty as no path).
+    fn origin_url(&self, https: bool) -> Option<String> {
+        let host = self.head.headers.get("host")?.trim();
+        let target = self.head.target.trim();
+        let scheme = if https { "https" } else { "http" };
+        let slash = if target.starts_with('/') || matches!(target, "*" | "") {
+            ""
+        } else {
+            "/"
+        };
+        let path = if target == "*" { "" } else { target };
+        Some(format!("{scheme}://{host}{slash}{path}"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

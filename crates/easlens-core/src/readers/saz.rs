@@ -951,11 +951,7 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
                         s.flags.tunnel = connect || bit(bits::TUNNEL);
                         let url = build_url(&head, bit_flags);
                         // The indexer decides from the head, URL and flags; the body comes next.
-                        s.request = Some(Request {
-                            head,
-                            url,
-                            body: Body::empty(),
-                        });
+                        s.request = Some(Request::new(head, url, Body::empty()));
                         wants_bodies = indexer.wants_bodies(&s);
                         request_part = Some((part, offset, true));
                     }
@@ -970,11 +966,7 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
                             headers: Headers::new(),
                             problems: vec![err.to_string()],
                         };
-                        s.request = Some(Request {
-                            head,
-                            url: String::new(),
-                            body: Body::empty(),
-                        });
+                        s.request = Some(Request::new(head, String::new(), Body::empty()));
                         request_part = Some((part, 0, false));
                     }
                 }
@@ -1108,7 +1100,7 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
     s.flags.https = bit(bits::IS_HTTPS)
         || s.request
             .as_ref()
-            .is_some_and(|r| r.url.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://")));
+            .is_some_and(|r| r.url().get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://")));
 
     fn raw_body((bytes, offset): &(Vec<u8>, usize)) -> &[u8] {
         bytes.get(*offset..).unwrap_or_default()
@@ -1196,7 +1188,7 @@ fn connect_target(s: &HttpSession) -> Option<String> {
 /// The host of an origin-form request whose `http` scheme was a guess (no BitFlags to say).
 fn guessed_http_host(s: &HttpSession) -> Option<String> {
     let req = s.request.as_ref()?;
-    let guessed = s.flags.bit_flags.is_none() && !req.head.target.contains("://") && req.url.starts_with("http://");
+    let guessed = s.flags.bit_flags.is_none() && !req.head.target.contains("://") && req.url().starts_with("http://");
     if !guessed || req.head.method.eq_ignore_ascii_case("CONNECT") {
         return None;
     }
@@ -1250,9 +1242,9 @@ fn apply_connect_context<S>(sessions: &mut [(HttpSession, S)]) {
             continue;
         }
         if let Some(req) = s.request.as_mut()
-            && let Some(rest) = req.url.strip_prefix("http://")
+            && let Some(rest) = req.url().strip_prefix("http://").map(str::to_string)
         {
-            req.url = format!("https://{rest}");
+            req.set_url(format!("https://{rest}"));
             s.flags.https = true;
         }
     }
@@ -2110,11 +2102,8 @@ mod tests {
                 "GET http://h/ HTTP/1.1\r\n\r\n"
             };
             let head = req(line);
-            s.request = Some(Request {
-                url: build_url(&head, None),
-                head,
-                body: Body::empty(),
-            });
+            let url = build_url(&head, None);
+            s.request = Some(Request::new(head, url, Body::empty()));
             s.flags.bit_flags = saz_meta::parse_bit_flags(text).ok();
             s
         };

@@ -41,7 +41,7 @@ pub fn session_text(capture: &Capture, index: usize, reveal: bool) -> String {
     out.push_str("\n== Request ==\n");
     match &s.request {
         Some(r) => {
-            let _ = writeln!(out, "{} {} {}", r.head.method, r.url, r.head.version);
+            let _ = writeln!(out, "{} {} {}", r.head.method, r.url(), r.head.version);
             if let Ok(q) = parse_request_target(&r.head.target)
                 && q.form == QueryForm::Base64
             {

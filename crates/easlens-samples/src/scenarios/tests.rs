@@ -50,11 +50,7 @@ fn see(ex: &SampleExchange) -> Seen {
     }
     let mut session = HttpSession::new(1);
     session.id = Some(ex.sid);
-    session.request = Some(Request {
-        head,
-        url,
-        body: Body::in_memory(request_body.clone()),
-    });
+    session.request = Some(Request::new(head, url, Body::in_memory(request_body.clone())));
     session.flags.aborted = ex.aborted;
     session.flags.generated = ex.generated_by_proxy;
     let mut response_raw = Vec::new();
@@ -153,7 +149,7 @@ fn every_exchange_reads_cleanly() {
                     );
                 }
                 // Who is talking.
-                assert_eq!(s.eas.headers.user_agent.as_deref(), Some(device.user_agent()), "{at}");
+                assert_eq!(s.eas.user_agent.as_deref(), Some(device.user_agent()), "{at}");
                 let auth = s.request_headers.get("Authorization").expect("Authorization");
                 let creds = BASE64.decode(auth.strip_prefix("Basic ").expect("Basic")).unwrap();
                 assert_eq!(creds, b"contoso\\jdoe:SamplePassword1");
@@ -182,7 +178,7 @@ fn every_exchange_reads_cleanly() {
                     }
                 }
                 if ex.response.is_some() && s.http != Some(401) && !ex.generated_by_proxy {
-                    assert!(s.eas.headers.server_version.is_some(), "{at}");
+                    assert!(s.eas.server_version.is_some(), "{at}");
                 }
             }
             // One conversation: time and Fiddler's session ids move forward.
@@ -512,7 +508,7 @@ fn policy_refresh_with_and_without_provision() {
     assert!(!commands(&seen).contains(&Some(Command::Provision)));
     assert!(seen[1..].iter().all(|s| s.http == Some(449)));
     assert!(seen.len() >= 6);
-    assert_eq!(seen[0].eas.headers.server_version.as_deref(), Some("8.3"));
+    assert_eq!(seen[0].eas.server_version.as_deref(), Some("8.3"));
     let (_, seen) = run(Scenario::PolicyRefreshLegacy, Device::IPhone);
     assert_eq!(seen[1].http, Some(449));
     assert_eq!(

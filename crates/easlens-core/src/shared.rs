@@ -1,0 +1,212 @@
+//! Short strings that repeat from one session to the next — header lines, user and device names,
+//! protocol versions, Status paths, CollectionIds — kept once per process instead of once per
+//! session: a capture keeps every session's summary while it is open, and these repeated strings
+//! were a third of a session's memory.
+//!
+//! The dictionary is lasso's concurrent interner (the workers that index a capture add to it at
+//! once). It is bounded in entries and bytes; once full, new strings are kept by whoever holds
+//! them, as before, so memory stays bounded whatever a capture holds. Strings are never removed:
+//! the bound is what the process keeps.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::LazyLock;
+
+use lasso::{Key, MemoryLimits, Spur, ThreadedRodeo};
+use serde::Serialize;
+
+/// Most distinct strings the dictionary takes, and most bytes of text.
+const MAX_STRINGS: usize = 1 << 16;
+const MAX_BYTES: usize = 8 << 20;
+/// Longer strings are never looked up (a long value rarely repeats).
+pub(crate) const MAX_LEN: usize = 512;
+
+static DICTIONARY: LazyLock<ThreadedRodeo<Spur>> =
+    LazyLock::new(|| ThreadedRodeo::with_memory_limits(MemoryLimits::for_memory_usage(MAX_BYTES)));
+
+/// The dictionary's number for `s`, added when there is room; `None` when `s` is too long or the
+/// dictionary is full. Numbers are below 2³¹.
+pub(crate) fn key(s: &str) -> Option<u32> {
+    if s.len() > MAX_LEN {
+        return None;
+    }
+    let dict = &*DICTIONARY;
+    let key = match dict.get(s) {
+        Some(key) => key,
+        // The count is read before adding: threads adding at once may pass it by a few strings.
+        None if dict.len() < MAX_STRINGS => dict.try_get_or_intern(s).ok()?,
+        None => return None,
+    };
+    u32::try_from(key.into_usize()).ok().filter(|&k| k < 1 << 31)
+}
+
+/// The string numbered `key` by [`key`].
+pub(crate) fn resolve(key: u32) -> &'static str {
+    Spur::try_from_usize(key as usize)
+        .and_then(|k| DICTIONARY.try_resolve(&k))
+        .unwrap_or_default()
+}
+
+/// A string kept in the dictionary when it has room, else on its own (16 bytes either way).
+#[derive(Clone)]
+pub struct Shared(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Dictionary(u32),
+    Own(Box<str>),
+}
+
+impl Shared {
+    pub fn new(s: &str) -> Shared {
+        Shared(match key(s) {
+            Some(k) => Repr::Dictionary(k),
+            None => Repr::Own(s.into()),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Dictionary(k) => resolve(*k),
+            Repr::Own(s) => s,
+        }
+    }
+}
+
+impl Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Shared {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(s: &str) -> Shared {
+        Shared::new(s)
+    }
+}
+
+impl From<String> for Shared {
+    fn from(s: String) -> Shared {
+        Shared::new(&s)
+    }
+}
+
+impl From<&String> for Shared {
+    fn from(s: &String) -> Shared {
+        Shared::new(s)
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Shared {}
+
+impl std::hash::Hash for Shared {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl PartialOrd for Shared {
+    fn partial_cmp(&self, other: &Shared) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Shared {
+    fn cmp(&self, other: &Shared) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Shared {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Shared> for &str {
+    fn eq(&self, other: &Shared) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Shared> for String {
+    fn eq(&self, other: &Shared) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_strings_read_back_and_compare_as_text() {
+        assert_eq!(std::mem::size_of::<Shared>(), 16);
+        let a = Shared::new("Sync/Collections/Collection/Status");
+        let b = Shared::from("Sync/Collections/Collection/Status".to_string());
+        assert_eq!(a, b);
+        assert_eq!(a, "Sync/Collections/Collection/Status");
+        assert!(matches!(a.0, Repr::Dictionary(_)));
+        let long = "x".repeat(MAX_LEN + 1);
+        let c = Shared::new(&long);
+        assert!(matches!(c.0, Repr::Own(_)));
+        assert_eq!(c.as_str(), long);
+        assert_eq!(
+            format!("{a} {a:?}"),
+            r#"Sync/Collections/Collection/Status "Sync/Collections/Collection/Status""#
+        );
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#""Sync/Collections/Collection/Status""#
+        );
+    }
+}
