@@ -445,7 +445,7 @@ impl EaslensApp {
                 if let Some(a) = &analysis {
                     findings::badges(ui, a.findings());
                 } else {
-                    ui.spinner();
+                    jobs::spinner(ui);
                 }
                 ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
                 ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
@@ -592,7 +592,7 @@ impl EaslensApp {
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             if let Some(l) = &self.loader {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label(format!("Opening {}…", l.path().display()));
                 return;
             }
@@ -607,7 +607,7 @@ impl EaslensApp {
             ))
             .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
             if self.filter.is_filtering() {
-                ui.spinner().on_hover_text("Filtering…");
+                jobs::spinner(ui).on_hover_text("Filtering…");
             }
             ui.separator();
             ui.label(RichText::new(c.path.display().to_string()).weak());
@@ -641,7 +641,7 @@ impl EaslensApp {
             }
             if self.screenshot.busy() && !self.screenshot.capturing() {
                 ui.separator();
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Saving screenshot…");
             }
         });

@@ -8,11 +8,10 @@ use eframe::egui;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use egui::{Align2, Key, RichText};
 
-use super::jobs::{Job, Poll};
+use super::jobs::{Job, Poll, SPINNER_REPAINT};
 use easlens_core::analysis::Analysis;
 use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress};
 
@@ -58,7 +57,9 @@ impl Loader {
         // dialog must not block the window's thread.
         let job = Job::start_with_updates("open", ctx, move |worker| {
             let answer_rx = Mutex::new(answer_rx);
-            let progress = |p: Progress| worker.send(Event::Progress(p));
+            // Taken at the next frame: the progress view repaints itself (`SPINNER_REPAINT`); a repaint
+            // per report would keep the window painting while the engine needs the cores.
+            let progress = |p: Progress| worker.post(Event::Progress(p));
             let ask = |prompt: &PasswordPrompt| -> Option<String> {
                 worker.send(Event::Password(prompt.clone()));
                 // Blocks this (loader) thread until the dialog answers; None = cancelled.
@@ -148,7 +149,7 @@ impl Loader {
 
     /// The progress view (centred in the available space) and the password dialog.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        ui.ctx().request_repaint_after(Duration::from_millis(100));
+        ui.ctx().request_repaint_after(SPINNER_REPAINT);
         let avail = ui.available_rect_before_wrap();
         let width = (avail.width() * 0.6).clamp(240.0, 560.0);
         let rect = egui::Rect::from_center_size(avail.center(), egui::vec2(width, 110.0));
