@@ -43,7 +43,7 @@ use filter_bar::FilterBar;
 use history::HistoryPanel;
 use inspector::Inspector;
 use jobs::{Job, Poll};
-use loading::{LoadOutcome, Loader, Opened, display_name};
+use loading::{LoadOutcome, LoadTimes, Loader, Opened, display_name};
 use prefs::Prefs;
 use screenshot::Screenshotter;
 use sessions::SessionsPanel;
@@ -116,6 +116,8 @@ pub struct EaslensApp {
     pending: Option<PathBuf>,
     loader: Option<Loader>,
     capture: Option<Arc<Capture>>,
+    /// When the steps of opening the capture ended.
+    load_times: Option<LoadTimes>,
     /// The last open failure, shown in a banner until dismissed.
     error: Option<String>,
     /// The Open dialog (the `file-dialog` job).
@@ -149,6 +151,7 @@ impl EaslensApp {
             pending: file,
             loader: None,
             capture: None,
+            load_times: None,
             error: None,
             file_dialog: None,
             filter: FilterBar::default(),
@@ -173,6 +176,11 @@ impl EaslensApp {
     /// The opened capture, once loaded.
     pub fn capture(&self) -> Option<&Capture> {
         self.capture.as_deref()
+    }
+
+    /// When the steps of opening the capture ended (the bench mode reports them).
+    pub fn load_times(&self) -> Option<LoadTimes> {
+        self.load_times
     }
 
     /// True while a capture is being opened (including a pending password prompt).
@@ -260,7 +268,12 @@ impl EaslensApp {
             LoadOutcome::Done(result) => {
                 self.loader = None;
                 match result {
-                    Ok(Opened { capture, analysis }) => {
+                    Ok(Opened {
+                        capture,
+                        analysis,
+                        times,
+                    }) => {
+                        self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
                         self.analysis.start(analysis, ctx);
                         self.sessions.reset(&capture, self.analysis.folders());

@@ -8,6 +8,7 @@ use eframe::egui;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use egui::{Align2, Key, RichText};
 
@@ -25,6 +26,18 @@ enum Event {
 pub struct Opened {
     pub capture: Arc<Capture>,
     pub analysis: Arc<Analysis>,
+    pub times: LoadTimes,
+}
+
+/// When the steps of opening a capture ended (the bench mode reports them).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadTimes {
+    /// The open job started.
+    pub started: Instant,
+    /// The engine returned the capture (`capture::open`).
+    pub opened: Instant,
+    /// Its folder names were computed: the capture is ready for the table.
+    pub ready: Instant,
 }
 
 /// What the loader asks the app to do.
@@ -56,6 +69,7 @@ impl Loader {
         // If the thread cannot start, `poll` reports the job as lost (an error): the password
         // dialog must not block the window's thread.
         let job = Job::start_with_updates("open", ctx, move |worker| {
+            let started = Instant::now();
             let answer_rx = Mutex::new(answer_rx);
             // Taken at the next frame: the progress view repaints itself (`SPINNER_REPAINT`); a repaint
             // per report would keep the window painting while the engine needs the cores.
@@ -71,9 +85,19 @@ impl Loader {
                 cancel: Some(worker.cancel_flag()),
             };
             let capture = Arc::new(capture::open(&thread_path, &options)?);
+            let opened = Instant::now();
             let analysis = Arc::new(Analysis::new(capture.clone()));
             analysis.folders();
-            Ok(Opened { capture, analysis })
+            let times = LoadTimes {
+                started,
+                opened,
+                ready: Instant::now(),
+            };
+            Ok(Opened {
+                capture,
+                analysis,
+                times,
+            })
         });
         Loader {
             progress: Progress {
