@@ -256,7 +256,16 @@ impl EaslensApp {
     fn start_pending(&mut self, ctx: &egui::Context) {
         if let Some(path) = self.pending.take() {
             self.error = None;
+            // The open capture is not shown while another opens: its body index waits.
+            self.filter.pause_indexing();
             self.loader = Some(Loader::start(path, ctx));
+        }
+    }
+
+    /// The open was cancelled or failed: the capture still open gets its body index back.
+    fn back_to_capture(&mut self, ctx: &egui::Context) {
+        if let Some(c) = &self.capture {
+            self.filter.resume_indexing(c, ctx);
         }
     }
 
@@ -264,7 +273,10 @@ impl EaslensApp {
         let Some(loader) = &mut self.loader else { return };
         match loader.poll() {
             LoadOutcome::Pending => {}
-            LoadOutcome::Cancelled => self.loader = None,
+            LoadOutcome::Cancelled => {
+                self.loader = None;
+                self.back_to_capture(ctx);
+            }
             LoadOutcome::Done(result) => {
                 self.loader = None;
                 match result {
@@ -275,7 +287,7 @@ impl EaslensApp {
                     }) => {
                         self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
-                        self.analysis.start(analysis, ctx);
+                        let previous_analysis = self.analysis.start(analysis, ctx);
                         self.sessions.reset(&capture, self.analysis.folders());
                         self.inspector.clear();
                         self.history.clear();
@@ -288,9 +300,13 @@ impl EaslensApp {
                             "easlens — {}",
                             display_name(&capture.path)
                         )));
-                        self.capture = Some(capture);
+                        let previous = self.capture.replace(capture);
+                        release((previous, previous_analysis));
                     }
-                    Err(e) => self.error = Some(e.to_string()),
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        self.back_to_capture(ctx);
+                    }
                 }
             }
         }
@@ -700,6 +716,17 @@ impl EaslensApp {
             }
         });
     }
+}
+
+/// Frees the capture that was replaced (with its analysis) on a thread of its own: giving back
+/// the memory of 100,000 sessions takes a while, which the frame showing the new capture must not
+/// wait for. What its jobs still hold is freed when they stop (they are cancelled).
+fn release<T: Send + 'static>(previous: T) {
+    let spawned = std::thread::Builder::new()
+        .name("easlens-release".into())
+        .spawn(move || drop(previous));
+    // Without a thread it was freed here, when the closure was dropped.
+    let _ = spawned;
 }
 
 /// The bundled fonts, with Hack as a fallback of the proportional family: it has the geometric
