@@ -318,3 +318,18 @@ fn a_big_capture_is_filtered_off_the_window_thread_with_the_same_rows() {
         h.get_by_label(&format!("{} of {} sessions", rows.len(), c.sessions.len()));
     }
 }
+
+/// A capture that fails to open leaves the open one as it was: shown, with its body index.
+#[test]
+fn a_failed_open_keeps_the_capture_and_its_body_index() {
+    let mut h = harness(EaslensApp::new(Some(sample("healthy-android.saz"))));
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    let shown = h.state().capture().unwrap().sessions.len();
+    h.state_mut()
+        .push(easlens_app::AppCommand::Open(sample("no-such-capture.saz")));
+    step_until(&mut h, "the open to fail", |a| a.error().is_some());
+    step_until(&mut h, "the body index", |a| a.filter.indexing().is_none());
+    assert!(h.state().filter.text_index().is_some());
+    assert_eq!(h.state().capture().unwrap().sessions.len(), shown);
+    assert_eq!(h.state().sessions.visible.len(), shown);
+}

@@ -18,12 +18,14 @@ pub struct AnalysisState {
 }
 
 impl AnalysisState {
-    /// Completes `analysis` (of a newly opened capture) in the background.
-    pub fn start(&mut self, analysis: Arc<Analysis>, ctx: &egui::Context) {
+    /// Completes `analysis` (of a newly opened capture) in the background; returns the previous
+    /// capture's, for the caller to release.
+    pub fn start(&mut self, analysis: Arc<Analysis>, ctx: &egui::Context) -> Option<Arc<Analysis>> {
         analysis.folders();
         let a = analysis.clone();
-        self.shared = Some(analysis);
+        let previous = self.shared.replace(analysis);
         self.job = Some(Job::start("analysis", ctx, move |_| a.complete()));
+        previous
     }
 
     /// The analysis, once complete.

@@ -1,12 +1,19 @@
 //! The bench mode: `EASLENS_BENCH=1 easlens FILE` opens FILE, waits for the body index, scrolls the
 //! session table for `EASLENS_BENCH_FRAMES` frames (default 300) a screenful at a time, applies a
 //! series of filters, prints the timings to stdout and closes the window. With
-//! `EASLENS_BENCH_SCREENSHOT=FILE` it then saves the window as "Save screenshot" does.
+//! `EASLENS_BENCH_NEXT=FILE2` it opens FILE2 the moment FILE is shown (two captures in a row) and
+//! goes on with FILE2. With `EASLENS_BENCH_SCREENSHOT=FILE` it then saves the window as "Save
+//! screenshot" does.
 //!
-//! A frame's time is the wall-clock time between the starts of two consecutive frames with
-//! continuous repaint and vsync off: layout, tessellation, painting and the buffer swap.
+//! While a capture opens the window repaints as it does for a user (the bench asks for no frame):
+//! "shown" is when the first frame drawing the table with every session has been painted and
+//! swapped, measured from the start of the process (the first capture) or from the moment the
+//! next one is asked for, so that it compares with the wall-clock time of `easlens sessions FILE`.
+//! After that, a frame's time is the wall-clock time between the starts of two consecutive frames
+//! with continuous repaint and vsync off: layout, tessellation, painting and the buffer swap.
 
 use eframe::egui;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::EaslensApp;
@@ -28,7 +35,10 @@ pub const QUERIES: [&str; 11] = [
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
-    Loading,
+    /// A capture is being opened (asked for at this instant); no frame is asked for.
+    Loading(Instant),
+    /// The frame that drew the table ended: its capture was asked for at this instant.
+    Shown(Instant),
     Indexing,
     Scrolling(usize),
     /// Sets query `k` (applied in the same frame) after recording query `k-1`'s frame.
@@ -39,12 +49,35 @@ enum Phase {
     Done,
 }
 
+/// How opening one capture went.
+struct Load {
+    path: PathBuf,
+    sessions: usize,
+    /// Milliseconds from asking for the capture to: the open job starting, the engine returning it, its folder names
+    /// computed, the window taking it, the first frame showing every session painted.
+    start_ms: f64,
+    engine_ms: f64,
+    ready_ms: f64,
+    taken_ms: f64,
+    shown_ms: f64,
+    /// Frames drawn while it loaded.
+    frames: usize,
+    /// Processor time the process had used once shown (user and system, seconds).
+    cpu_s: f64,
+    /// Resident memory once shown, and the peak so far (MB).
+    rss_mb: f64,
+    peak_mb: f64,
+}
+
 pub struct Bench {
     frames: usize,
     phase: Phase,
     started: Instant,
     last_frame: Option<Instant>,
-    loaded_ms: f64,
+    /// `EASLENS_BENCH_NEXT`: a capture to open once the first is shown.
+    next: Option<PathBuf>,
+    loads: Vec<Load>,
+    loading_frames: usize,
     indexed_ms: f64,
     scroll_ms: Vec<f64>,
     filters: Vec<(String, usize, f64, f64)>,
@@ -58,12 +91,17 @@ impl Bench {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(300);
+        let started = Instant::now();
         Some(Bench {
             frames,
-            phase: Phase::Loading,
-            started: Instant::now(),
+            phase: Phase::Loading(started),
+            started,
             last_frame: None,
-            loaded_ms: 0.0,
+            next: std::env::var_os("EASLENS_BENCH_NEXT")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            loads: Vec::new(),
+            loading_frames: 0,
             indexed_ms: 0.0,
             scroll_ms: Vec::new(),
             filters: Vec::new(),
@@ -75,21 +113,64 @@ impl Bench {
         let now = Instant::now();
         let since_last = self.last_frame.map(|t| (now - t).as_secs_f64() * 1e3);
         self.last_frame = Some(now);
-        ctx.request_repaint();
+        // While loading, the window asks for its own frames, as it does for a user.
+        if !matches!(self.phase, Phase::Loading(_)) {
+            ctx.request_repaint();
+        }
         let ms = |t: Instant| (t - self.started).as_secs_f64() * 1e3;
         self.phase = match self.phase {
-            Phase::Loading => match app.capture() {
-                Some(_) => {
-                    self.loaded_ms = ms(now);
-                    Phase::Indexing
+            Phase::Loading(_) if app.error().is_some() => {
+                eprintln!("easlens bench: {}", app.error().unwrap_or_default());
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                Phase::Done
+            }
+            Phase::Loading(asked) if app.is_loading() || app.capture().is_none() => {
+                self.loading_frames += 1;
+                Phase::Loading(asked)
+            }
+            // The capture was taken in this frame, which draws the table: shown once it ends.
+            Phase::Loading(asked) => {
+                let since = |t: Instant| t.saturating_duration_since(asked).as_secs_f64() * 1e3;
+                let c = app.capture().expect("the capture was taken");
+                let times = app.load_times().expect("the capture was taken with its times");
+                let n = c.sessions.len();
+                if app.sessions.visible.len() != n {
+                    eprintln!(
+                        "easlens bench: the table shows {} of {n} sessions",
+                        app.sessions.visible.len()
+                    );
                 }
-                None if app.error().is_some() => {
-                    eprintln!("easlens bench: {}", app.error().unwrap_or_default());
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                    Phase::Done
+                self.loads.push(Load {
+                    path: c.path.clone(),
+                    sessions: n,
+                    start_ms: since(times.started),
+                    engine_ms: since(times.opened),
+                    ready_ms: since(times.ready),
+                    taken_ms: since(now),
+                    shown_ms: 0.0,
+                    frames: std::mem::take(&mut self.loading_frames),
+                    cpu_s: 0.0,
+                    rss_mb: 0.0,
+                    peak_mb: 0.0,
+                });
+                ctx.request_repaint();
+                Phase::Shown(asked)
+            }
+            Phase::Shown(asked) => {
+                let (rss_mb, peak_mb) = memory_mb();
+                if let Some(load) = self.loads.last_mut() {
+                    load.shown_ms = (now - asked).as_secs_f64() * 1e3;
+                    (load.rss_mb, load.peak_mb) = (rss_mb, peak_mb);
+                    load.cpu_s = cpu_seconds();
                 }
-                None => Phase::Loading,
-            },
+                match self.next.take() {
+                    Some(next) => {
+                        app.open(next);
+                        Phase::Loading(now)
+                    }
+                    None => Phase::Indexing,
+                }
+            }
             Phase::Indexing if app.filter.indexing().is_none() => {
                 self.indexed_ms = ms(now);
                 Phase::Scrolling(0)
@@ -158,7 +239,22 @@ impl Bench {
     fn report(&self, app: &EaslensApp) {
         let n = app.capture().map_or(0, |c| c.sessions.len());
         println!("easlens bench: {n} sessions");
-        println!("  opened and indexed: {:.0} ms", self.loaded_ms);
+        for (k, l) in self.loads.iter().enumerate() {
+            let from = if k == 0 { "process start" } else { "asking" };
+            println!(
+                "  open {}: {} ({} sessions): table shown {:.0} ms after {from} ({} frames while loading, process CPU {:.2} s)",
+                k + 1,
+                super::loading::display_name(&l.path),
+                l.sessions,
+                l.shown_ms,
+                l.frames,
+                l.cpu_s
+            );
+            println!(
+                "    open job started {:.0} ms, engine returned {:.0} ms, folder names {:.0} ms, taken by the window {:.0} ms, shown {:.0} ms; RSS {:.0} MB (peak {:.0} MB)",
+                l.start_ms, l.engine_ms, l.ready_ms, l.taken_ms, l.shown_ms, l.rss_mb, l.peak_mb
+            );
+        }
         println!("  body text index ready: {:.0} ms", self.indexed_ms);
         let (med, p95, max) = stats(&self.scroll_ms);
         println!(
@@ -173,7 +269,38 @@ impl Bench {
         }
         let worst = self.filters.iter().map(|f| f.3).fold(0.0, f64::max);
         println!("  slowest filter change (whole frame): {worst:.1} ms");
+        let (rss, peak) = memory_mb();
+        println!("  memory at the end: RSS {rss:.0} MB, peak {peak:.0} MB");
     }
+}
+
+/// Processor time used by the process so far, user and system (seconds), from /proc (zero
+/// elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (in parentheses, which may hold spaces): utime and stime are the
+    // 12th and 13th fields, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
+/// The process's resident memory and its peak (MB), from /proc (zero elsewhere).
+fn memory_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Median, 95th percentile and maximum.

@@ -55,6 +55,16 @@ fn evaluate(capture: &Capture, query: &Query, index: Option<&TextIndex>) -> Eval
     }
 }
 
+/// The `text-index` job: builds the body index of `capture`.
+fn index_job(capture: &Arc<Capture>, ctx: &egui::Context) -> Job<Option<TextIndex>> {
+    let c = capture.clone();
+    // Without a thread there is no body index: free text searches the metadata only.
+    Job::start_on_thread("text-index", ctx, move |worker| {
+        let report = |p: Progress| worker.set_progress(p.fraction);
+        TextIndex::build(&c, Some(&report), Some(worker.cancel_flag()))
+    })
+}
+
 /// State of the filter bar.
 pub struct FilterBar {
     /// What the user typed.
@@ -99,12 +109,21 @@ impl FilterBar {
         self.pending = None;
         self.evaluating = None;
         self.index = None;
-        let c = capture.clone();
-        // Without a thread there is no body index: free text searches the metadata only.
-        self.indexing = Some(Job::start_on_thread("text-index", ctx, move |worker| {
-            let report = |p: Progress| worker.set_progress(p.fraction);
-            TextIndex::build(&c, Some(&report), Some(worker.cancel_flag()))
-        }));
+        self.indexing = Some(index_job(capture, ctx));
+    }
+
+    /// Another capture is being opened: stops building this one's body index (cancelling the
+    /// job), which would take the cores from the open while the window shows its progress.
+    pub fn pause_indexing(&mut self) {
+        self.indexing = None;
+    }
+
+    /// Back to this capture (the other one's open was cancelled or failed): builds its body index
+    /// again if it was stopped before it was ready.
+    pub fn resume_indexing(&mut self, capture: &Arc<Capture>, ctx: &egui::Context) {
+        if self.index.is_none() && self.indexing.is_none() {
+            self.indexing = Some(index_job(capture, ctx));
+        }
     }
 
     /// The body index, once built.
@@ -267,4 +286,29 @@ fn help(ui: &mut egui::Ui) -> Option<String> {
         .weak(),
     );
     picked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_paused_body_index_is_built_again_when_resumed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/healthy-android.saz");
+        let capture = Arc::new(easlens_core::capture::open(&path, &Default::default()).unwrap());
+        let ctx = egui::Context::default();
+        let mut bar = FilterBar::default();
+        bar.reset(&capture, &ctx);
+        bar.pause_indexing();
+        assert!(bar.indexing().is_none() && bar.text_index().is_none());
+        bar.resume_indexing(&capture, &ctx);
+        assert!(bar.indexing().is_some());
+        let started = Instant::now();
+        while bar.indexing().is_some() && started.elapsed() < Duration::from_secs(30) {
+            bar.poll(&capture, &ctx, &mut Commands::new());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(bar.text_index().is_some());
+    }
 }

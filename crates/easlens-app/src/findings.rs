@@ -7,6 +7,7 @@ use eframe::egui;
 use egui::{Color32, RichText};
 
 use super::command::{AppCommand, Commands};
+use super::jobs;
 use super::sessions::highlight_color;
 use easlens_core::analysis::findings::{Finding, Findings, Severity};
 use easlens_core::eas::session::Highlight;
@@ -54,7 +55,7 @@ impl FindingsPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, findings: Option<&Findings>, out: &mut Commands) {
         let Some(findings) = findings else {
             ui.horizontal(|ui| {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Looking for known failure patterns…");
             });
             return;

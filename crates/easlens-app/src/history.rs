@@ -12,7 +12,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::command::View;
 use super::command::{AppCommand, Commands};
-use super::jobs::{BODIES_INLINE_BELOW, Job, Poll};
+use super::jobs::{self, BODIES_INLINE_BELOW, Job, Poll};
 use super::sessions::highlight_color;
 use easlens_core::analysis::Analysis;
 use easlens_core::analysis::history::{
@@ -120,7 +120,7 @@ impl HistoryPanel {
         }
         let Some(analysis) = analysis else {
             ui.horizontal(|ui| {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Indexing the items of the capture…");
             });
             return;
@@ -190,7 +190,7 @@ impl HistoryPanel {
         }
         if self.reading.is_some() {
             ui.horizontal(|ui| {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Reading the changed fields…");
             });
         }

@@ -9,6 +9,10 @@
 //! optionally a stream of updates (`U`) the owner drains in order before the result
 //! ([`Job::poll_with`]).
 //!
+//! While a job runs, the view waiting for it shows [`spinner`]: it asks for a frame ten times a
+//! second, not every frame as egui's own spinner does, so the window does not take a core from
+//! the work it waits for.
+//!
 //! When no thread can be started the job either runs inline ([`Job::start`]: the result is ready
 //! at the first poll) or ends without a result ([`Job::start_on_thread`], for work that waits on
 //! the user or would freeze the window for long: [`Poll::Lost`]).
@@ -17,6 +21,7 @@ use eframe::egui;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Work on bodies that add up to less than this (as stored) is done inline: reading and decoding
 /// a quarter of a megabyte takes a few milliseconds, less than the frame a job's result takes to
@@ -64,6 +69,43 @@ impl<U> Worker<U> {
         let _ = self.updates.send(update);
         self.ctx.request_repaint();
     }
+
+    /// Sends an update the owner takes at its next frame, without asking for one (progress, which
+    /// the view waiting for the job already repaints at [`SPINNER_REPAINT`]).
+    pub fn post(&self, update: U) {
+        let _ = self.updates.send(update);
+    }
+}
+
+/// How often a view waiting for a job is repainted (its spinner, its progress).
+pub const SPINNER_REPAINT: Duration = Duration::from_millis(100);
+
+/// The spinner of a view waiting for a job: egui's, repainted every [`SPINNER_REPAINT`] instead of
+/// every frame (egui's asks for the next frame at once, which keeps the window painting as fast
+/// as it can for as long as the job runs: on a machine with few cores, time taken from the job).
+pub fn spinner(ui: &mut egui::Ui) -> egui::Response {
+    let size = ui.style().spacing.interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::new(egui::Role::ProgressIndicator));
+    if ui.is_rect_visible(rect) {
+        ui.ctx().request_repaint_after(SPINNER_REPAINT);
+        let color = ui.visuals().strong_text_color();
+        let radius = (rect.height().min(rect.width()) * 0.5) - 2.0;
+        let n_points = (radius.round() as u32).clamp(8, 128);
+        let time = ui.input(|i| i.time);
+        let start = time * std::f64::consts::TAU;
+        let end = start + 240f64.to_radians() * time.sin();
+        let points: Vec<egui::Pos2> = (0..n_points)
+            .map(|i| {
+                let angle = start + (end - start) * f64::from(i) / f64::from(n_points);
+                let (sin, cos) = angle.sin_cos();
+                rect.center() + radius * egui::vec2(cos as f32, sin as f32)
+            })
+            .collect();
+        ui.painter()
+            .add(egui::Shape::line(points, egui::Stroke::new(3.0, color)));
+    }
+    response
 }
 
 /// A task running in the background (see the module documentation).

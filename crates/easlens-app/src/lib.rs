@@ -43,7 +43,7 @@ use filter_bar::FilterBar;
 use history::HistoryPanel;
 use inspector::Inspector;
 use jobs::{Job, Poll};
-use loading::{LoadOutcome, Loader, Opened, display_name};
+use loading::{LoadOutcome, LoadTimes, Loader, Opened, display_name};
 use prefs::Prefs;
 use screenshot::Screenshotter;
 use sessions::SessionsPanel;
@@ -116,6 +116,8 @@ pub struct EaslensApp {
     pending: Option<PathBuf>,
     loader: Option<Loader>,
     capture: Option<Arc<Capture>>,
+    /// When the steps of opening the capture ended.
+    load_times: Option<LoadTimes>,
     /// The last open failure, shown in a banner until dismissed.
     error: Option<String>,
     /// The Open dialog (the `file-dialog` job).
@@ -149,6 +151,7 @@ impl EaslensApp {
             pending: file,
             loader: None,
             capture: None,
+            load_times: None,
             error: None,
             file_dialog: None,
             filter: FilterBar::default(),
@@ -173,6 +176,11 @@ impl EaslensApp {
     /// The opened capture, once loaded.
     pub fn capture(&self) -> Option<&Capture> {
         self.capture.as_deref()
+    }
+
+    /// When the steps of opening the capture ended (the bench mode reports them).
+    pub fn load_times(&self) -> Option<LoadTimes> {
+        self.load_times
     }
 
     /// True while a capture is being opened (including a pending password prompt).
@@ -248,7 +256,16 @@ impl EaslensApp {
     fn start_pending(&mut self, ctx: &egui::Context) {
         if let Some(path) = self.pending.take() {
             self.error = None;
+            // The open capture is not shown while another opens: its body index waits.
+            self.filter.pause_indexing();
             self.loader = Some(Loader::start(path, ctx));
+        }
+    }
+
+    /// The open was cancelled or failed: the capture still open gets its body index back.
+    fn back_to_capture(&mut self, ctx: &egui::Context) {
+        if let Some(c) = &self.capture {
+            self.filter.resume_indexing(c, ctx);
         }
     }
 
@@ -256,13 +273,21 @@ impl EaslensApp {
         let Some(loader) = &mut self.loader else { return };
         match loader.poll() {
             LoadOutcome::Pending => {}
-            LoadOutcome::Cancelled => self.loader = None,
+            LoadOutcome::Cancelled => {
+                self.loader = None;
+                self.back_to_capture(ctx);
+            }
             LoadOutcome::Done(result) => {
                 self.loader = None;
                 match result {
-                    Ok(Opened { capture, analysis }) => {
+                    Ok(Opened {
+                        capture,
+                        analysis,
+                        times,
+                    }) => {
+                        self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
-                        self.analysis.start(analysis, ctx);
+                        let previous_analysis = self.analysis.start(analysis, ctx);
                         self.sessions.reset(&capture, self.analysis.folders());
                         self.inspector.clear();
                         self.history.clear();
@@ -275,9 +300,13 @@ impl EaslensApp {
                             "easlens — {}",
                             display_name(&capture.path)
                         )));
-                        self.capture = Some(capture);
+                        let previous = self.capture.replace(capture);
+                        release((previous, previous_analysis));
                     }
-                    Err(e) => self.error = Some(e.to_string()),
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        self.back_to_capture(ctx);
+                    }
                 }
             }
         }
@@ -445,7 +474,7 @@ impl EaslensApp {
                 if let Some(a) = &analysis {
                     findings::badges(ui, a.findings());
                 } else {
-                    ui.spinner();
+                    jobs::spinner(ui);
                 }
                 ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
                 ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
@@ -592,7 +621,7 @@ impl EaslensApp {
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             if let Some(l) = &self.loader {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label(format!("Opening {}…", l.path().display()));
                 return;
             }
@@ -607,7 +636,7 @@ impl EaslensApp {
             ))
             .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
             if self.filter.is_filtering() {
-                ui.spinner().on_hover_text("Filtering…");
+                jobs::spinner(ui).on_hover_text("Filtering…");
             }
             ui.separator();
             ui.label(RichText::new(c.path.display().to_string()).weak());
@@ -641,7 +670,7 @@ impl EaslensApp {
             }
             if self.screenshot.busy() && !self.screenshot.capturing() {
                 ui.separator();
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Saving screenshot…");
             }
         });
@@ -687,6 +716,17 @@ impl EaslensApp {
             }
         });
     }
+}
+
+/// Frees the capture that was replaced (with its analysis) on a thread of its own: giving back
+/// the memory of 100,000 sessions takes a while, which the frame showing the new capture must not
+/// wait for. What its jobs still hold is freed when they stop (they are cancelled).
+fn release<T: Send + 'static>(previous: T) {
+    let spawned = std::thread::Builder::new()
+        .name("easlens-release".into())
+        .spawn(move || drop(previous));
+    // Without a thread it was freed here, when the closure was dropped.
+    let _ = spawned;
 }
 
 /// The bundled fonts, with Hack as a fallback of the proportional family: it has the geometric

@@ -8,11 +8,11 @@ use eframe::egui;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 
 use egui::{Align2, Key, RichText};
 
-use super::jobs::{Job, Poll};
+use super::jobs::{Job, Poll, SPINNER_REPAINT};
 use easlens_core::analysis::Analysis;
 use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress};
 
@@ -26,6 +26,18 @@ enum Event {
 pub struct Opened {
     pub capture: Arc<Capture>,
     pub analysis: Arc<Analysis>,
+    pub times: LoadTimes,
+}
+
+/// When the steps of opening a capture ended (the bench mode reports them).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadTimes {
+    /// The open job started.
+    pub started: Instant,
+    /// The engine returned the capture (`capture::open`).
+    pub opened: Instant,
+    /// Its folder names were computed: the capture is ready for the table.
+    pub ready: Instant,
 }
 
 /// What the loader asks the app to do.
@@ -57,8 +69,11 @@ impl Loader {
         // If the thread cannot start, `poll` reports the job as lost (an error): the password
         // dialog must not block the window's thread.
         let job = Job::start_with_updates("open", ctx, move |worker| {
+            let started = Instant::now();
             let answer_rx = Mutex::new(answer_rx);
-            let progress = |p: Progress| worker.send(Event::Progress(p));
+            // Taken at the next frame: the progress view repaints itself (`SPINNER_REPAINT`); a repaint
+            // per report would keep the window painting while the engine needs the cores.
+            let progress = |p: Progress| worker.post(Event::Progress(p));
             let ask = |prompt: &PasswordPrompt| -> Option<String> {
                 worker.send(Event::Password(prompt.clone()));
                 // Blocks this (loader) thread until the dialog answers; None = cancelled.
@@ -70,9 +85,19 @@ impl Loader {
                 cancel: Some(worker.cancel_flag()),
             };
             let capture = Arc::new(capture::open(&thread_path, &options)?);
+            let opened = Instant::now();
             let analysis = Arc::new(Analysis::new(capture.clone()));
             analysis.folders();
-            Ok(Opened { capture, analysis })
+            let times = LoadTimes {
+                started,
+                opened,
+                ready: Instant::now(),
+            };
+            Ok(Opened {
+                capture,
+                analysis,
+                times,
+            })
         });
         Loader {
             progress: Progress {
@@ -148,7 +173,7 @@ impl Loader {
 
     /// The progress view (centred in the available space) and the password dialog.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        ui.ctx().request_repaint_after(Duration::from_millis(100));
+        ui.ctx().request_repaint_after(SPINNER_REPAINT);
         let avail = ui.available_rect_before_wrap();
         let width = (avail.width() * 0.6).clamp(240.0, 560.0);
         let rect = egui::Rect::from_center_size(avail.center(), egui::vec2(width, 110.0));

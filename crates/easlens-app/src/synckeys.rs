@@ -11,6 +11,7 @@ use egui_extras::{Column, TableBuilder};
 use super::command::View;
 use super::command::{AppCommand, Commands};
 use super::findings::severity_style;
+use super::jobs;
 use easlens_core::analysis::findings::Severity;
 use easlens_core::analysis::folders::FolderNames;
 use easlens_core::analysis::synckey::{Chain, Mark, SyncKeyChains};
@@ -69,7 +70,7 @@ impl SyncKeysPanel {
     ) {
         let Some(chains) = chains else {
             ui.horizontal(|ui| {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Following the SyncKeys…");
             });
             return;

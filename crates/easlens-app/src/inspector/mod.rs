@@ -16,7 +16,7 @@ use std::sync::Arc;
 use egui::RichText;
 
 use super::command::{AppCommand, Commands};
-use super::jobs::{BODIES_INLINE_BELOW, Job, Poll};
+use super::jobs::{self, BODIES_INLINE_BELOW, Job, Poll};
 use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::status::{Verdict, http_meaning};
 use easlens_core::http::Side;
@@ -309,7 +309,7 @@ impl Inspector {
         ui.separator();
         if self.decoding.is_some() {
             ui.horizontal(|ui| {
-                ui.spinner();
+                jobs::spinner(ui);
                 ui.label("Decoding the bodies…");
             });
             return;
