@@ -501,7 +501,7 @@ fn session(x: Exchange<'_>) -> Session {
     };
     let head = RequestHead {
         method: x.method.into(),
-        target,
+        target: target.into(),
         version: "HTTP/1.1".into(),
         headers: headers(x.req_headers),
         problems: Vec::new(),

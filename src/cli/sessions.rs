@@ -86,7 +86,7 @@ pub fn row(s: &Session) -> SessionRow {
         id: s.id,
         started: s.timers.started().map(|t| t.to_rfc3339()),
         duration_ms: s.timers.duration_ms(),
-        method: s.request.as_ref().map(|r| r.head.method.clone()),
+        method: s.request.as_ref().map(|r| r.head.method.to_string()),
         url: s.request.as_ref().map(|r| r.url().into_owned()),
         http_status: s.http_status(),
         command: s.eas_command(CommandNaming::Canonical).map(str::to_string),

@@ -82,6 +82,13 @@ impl Shared {
     }
 }
 
+/// The empty string.
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared(Repr::Own(Box::default()))
+    }
+}
+
 impl Deref for Shared {
     type Target = str;
     fn deref(&self) -> &str {

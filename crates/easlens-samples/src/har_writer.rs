@@ -360,11 +360,11 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
     let version = if style == HarStyle::Chrome {
         req.version.to_ascii_lowercase()
     } else {
-        req.version.clone()
+        req.version.to_string()
     };
     let headers_size = |len: usize| if style == HarStyle::Chrome { -1 } else { len as i64 };
     let mut request = vec![
-        ("method", s(&req.method)),
+        ("method", s(req.method.as_str())),
         ("url", s(&url)),
         ("httpVersion", s(version)),
         ("cookies", J::Arr(vec![])),
@@ -421,13 +421,13 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
             }
             let mut response = vec![
                 ("status", J::Int(i64::from(resp.status))),
-                ("statusText", s(&resp.reason)),
+                ("statusText", s(resp.reason.as_str())),
                 (
                     "httpVersion",
                     s(if style == HarStyle::Chrome {
                         resp.version.to_ascii_lowercase()
                     } else {
-                        resp.version.clone()
+                        resp.version.to_string()
                     }),
                 ),
                 ("cookies", J::Arr(vec![])),

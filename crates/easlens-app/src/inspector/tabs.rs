@@ -274,7 +274,7 @@ fn query_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session) {
                     notice(ui, "The capture has no request for this session.", None);
                     return;
                 };
-                ui.label(RichText::new(&r.head.target).monospace());
+                ui.label(RichText::new(r.head.target.as_str()).monospace());
                 match parse_request_target(&r.head.target) {
                     Ok(q) => {
                         egui::Grid::new("query-grid")

@@ -213,7 +213,7 @@ pub(crate) mod testing {
             head: ResponseHead {
                 version: "HTTP/1.1".into(),
                 status: code,
-                reason: String::new(),
+                reason: Default::default(),
                 headers: Headers::new(),
                 problems: Vec::new(),
             },

@@ -89,7 +89,7 @@ impl Session {
             (NoCommand::Method { mark_tunnel: true, .. }, Some(r)) if self.flags.tunnel => {
                 format!("{} (tunnel)", r.head.method)
             }
-            (NoCommand::Method { .. }, Some(r)) => r.head.method.clone(),
+            (NoCommand::Method { .. }, Some(r)) => r.head.method.to_string(),
             (NoCommand::Method { no_request, .. }, None) => no_request.to_string(),
         }
     }

@@ -27,18 +27,17 @@ const UNIQUE_VALUED: [&str; 12] = [
     "x-correlation-id",
 ];
 
-/// In [`Headers::order`]: a dictionary line (its key's index) rather than a pair of the list's own.
+/// In [`Headers::entries`]: a dictionary line (its key's index) rather than a pair of the list's own.
 const FROM_DICTIONARY: u32 = 1 << 31;
 
 #[derive(Clone, Default)]
 pub struct Headers {
-    /// One entry per header, in order: `FROM_DICTIONARY | key index`, or the index of a pair of
-    /// `text`/`ends`.
-    order: Box<[u32]>,
+    /// The number of headers `n`, then one entry per header, in order (`FROM_DICTIONARY | key
+    /// index`, or the index of a pair of the list's own), then where each own name and each own
+    /// value ends in `text` (two per pair): one allocation where three lists took three.
+    entries: Box<[u32]>,
     /// The list's own names and values, one after the other: `name₀ value₀ name₁ value₁ …`.
     text: Box<str>,
-    /// Where each own name and each own value ends in `text` (two per pair).
-    ends: Box<[u32]>,
 }
 
 /// The dictionary number of a line worth sharing, adding it when there is room.
@@ -91,10 +90,16 @@ impl Builder {
     }
 
     fn finish(self) -> Headers {
+        if self.order.is_empty() {
+            return Headers::default();
+        }
+        let mut entries = Vec::with_capacity(1 + self.order.len() + self.ends.len());
+        entries.push(self.order.len() as u32);
+        entries.extend(self.order);
+        entries.extend(self.ends);
         Headers {
-            order: self.order.into_boxed_slice(),
+            entries: entries.into_boxed_slice(),
             text: self.text.into_boxed_str(),
-            ends: self.ends.into_boxed_slice(),
         }
     }
 }
@@ -130,24 +135,33 @@ impl Headers {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.order.iter().map(move |&entry| {
+        let (order, ends) = self.parts();
+        order.iter().map(move |&entry| {
             if entry & FROM_DICTIONARY != 0 {
                 let line = crate::shared::resolve(entry & !FROM_DICTIONARY);
                 return line.split_once('\0').unwrap_or((line, ""));
             }
             let pair = entry as usize * 2;
-            let start = pair.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
-            let (name_end, value_end) = (self.ends[pair] as usize, self.ends[pair + 1] as usize);
+            let start = pair.checked_sub(1).map_or(0, |i| ends[i] as usize);
+            let (name_end, value_end) = (ends[pair] as usize, ends[pair + 1] as usize);
             (&self.text[start..name_end], &self.text[name_end..value_end])
         })
     }
 
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.parts().0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.entries.is_empty()
+    }
+
+    /// The order entries and the ends of the list's own pairs.
+    fn parts(&self) -> (&[u32], &[u32]) {
+        let Some((&n, rest)) = self.entries.split_first() else {
+            return (&[], &[]);
+        };
+        rest.split_at((n as usize).min(rest.len()))
     }
     /// `Content-Length` as a number, when present and numeric.
     pub fn content_length(&self) -> Option<u64> {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Headers;
+use crate::shared::Shared;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum HttpError {
@@ -40,11 +41,11 @@ pub fn has_no_body(method: &str) -> bool {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestHead {
-    pub method: String,
+    pub method: Shared,
     /// The request-target exactly as in the request line (absolute or origin form).
-    pub target: String,
+    pub target: Shared,
     /// `HTTP/1.1`, or empty when the line has none.
-    pub version: String,
+    pub version: Shared,
     pub headers: Headers,
     /// Lines that could not be read as headers, and similar oddities.
     pub problems: Vec<String>,
@@ -52,9 +53,9 @@ pub struct RequestHead {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResponseHead {
-    pub version: String,
+    pub version: Shared,
     pub status: u16,
-    pub reason: String,
+    pub reason: Shared,
     pub headers: Headers,
     pub problems: Vec<String>,
 }
@@ -133,9 +134,9 @@ pub fn parse_request(bytes: &[u8]) -> Result<(RequestHead, usize), HttpError> {
     let headers = parse_headers(lines, &mut problems);
     Ok((
         RequestHead {
-            method: method.to_string(),
-            target: target.to_string(),
-            version,
+            method: Shared::from(method.to_string()),
+            target: Shared::from(target.to_string()),
+            version: Shared::from(version),
             headers,
             problems,
         },
@@ -163,9 +164,9 @@ pub fn parse_response(bytes: &[u8]) -> Result<(ResponseHead, usize), HttpError> 
     let headers = parse_headers(lines, &mut problems);
     Ok((
         ResponseHead {
-            version: version.to_string(),
+            version: Shared::from(version.to_string()),
             status,
-            reason: reason.trim().to_string(),
+            reason: Shared::from(reason.trim().to_string()),
             headers,
             problems,
         },

@@ -52,6 +52,7 @@ use super::model::{Body, BodyKept, BodyLocation, HttpSession, MemoryStore, Reque
 use super::{Format, Indexer, Loaded, OpenError, OpenOptions, Progress};
 use crate::http::body::{dechunk, decode_memory_bound};
 use crate::http::{Headers, RequestHead, ResponseHead, decode_body};
+use crate::shared::Shared;
 
 /// What every ActiveSync WBXML body starts with: version 1.3, public id 1, UTF-8, no string table.
 const WBXML_HEADER: &[u8] = &[0x03, 0x01, 0x6A, 0x00];
@@ -811,8 +812,8 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         }
     }
     s.timers.total_ms = e.time.0.filter(|t| t.is_finite() && *t >= 0.0);
-    s.server_ip = non_empty(&e.server_ip);
-    s.client_ip = non_empty(&e.client_ip);
+    s.server_ip = non_empty(&e.server_ip).map(Shared::from);
+    s.client_ip = non_empty(&e.client_ip).map(Shared::from);
     s.comment = non_empty(&e.comment);
 
     let well_formed = |bytes: &[u8]| indexer.is_well_formed_body(bytes);
@@ -893,9 +894,9 @@ fn memory_needed<I: Indexer>(e: &RawEntry<'_>, indexer: &I) -> u64 {
         let method = r.method.as_ref().map(|m| m.0.clone()).unwrap_or_default();
         s.flags.tunnel = method.eq_ignore_ascii_case("CONNECT");
         let head = RequestHead {
-            method,
-            target: String::new(),
-            version: String::new(),
+            method: Shared::from(method),
+            target: Shared::default(),
+            version: Shared::default(),
             headers: encodings(&r.headers),
             problems: Vec::new(),
         };
@@ -904,9 +905,9 @@ fn memory_needed<I: Indexer>(e: &RawEntry<'_>, indexer: &I) -> u64 {
     if let Some(r) = &e.response {
         s.response = Some(Response {
             head: ResponseHead {
-                version: String::new(),
+                version: Shared::default(),
                 status: 0,
-                reason: String::new(),
+                reason: Shared::default(),
                 headers: encodings(&r.headers),
                 problems: Vec::new(),
             },
@@ -955,9 +956,9 @@ fn build_request(r: &RawRequest<'_>, notes: &mut Vec<String>, well_formed: &Well
     };
     let version = r.version.as_ref().map(|v| v.0.trim().to_string()).unwrap_or_default();
     let mut head = RequestHead {
-        method,
-        target: url.clone(),
-        version,
+        method: Shared::from(method),
+        target: Shared::from(url.clone()),
+        version: Shared::from(version),
         headers,
         problems: Vec::new(),
     };
@@ -1046,9 +1047,9 @@ fn build_response(r: &RawResponse<'_>, notes: &mut Vec<String>, well_formed: &We
     }
     let headers: Headers = r.headers.0.iter().cloned().collect();
     let mut head = ResponseHead {
-        version: r.version.as_ref().map(|v| v.0.trim().to_string()).unwrap_or_default(),
+        version: Shared::from(r.version.as_ref().map(|v| v.0.trim().to_string()).unwrap_or_default()),
         status: status as u16,
-        reason: r.status_text.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
+        reason: Shared::from(r.status_text.as_ref().map(|t| t.0.clone()).unwrap_or_default()),
         headers,
         problems: Vec::new(),
     };

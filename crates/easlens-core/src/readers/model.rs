@@ -11,6 +11,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::http::{RequestHead, ResponseHead};
+use crate::shared::Shared;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -199,10 +200,10 @@ pub struct HttpSession {
     /// Fiddler's session id (`SID` in `_m.xml`); HAR: the entry position.
     pub id: Option<u64>,
     pub timers: Timers,
-    pub client_ip: Option<String>,
-    pub server_ip: Option<String>,
+    pub client_ip: Option<Shared>,
+    pub server_ip: Option<Shared>,
     /// Client process (`msedge:12140`), when the capture says.
-    pub process: Option<String>,
+    pub process: Option<Shared>,
     /// User comment (Fiddler `ui-comments`, HAR `comment`).
     pub comment: Option<String>,
     /// `None` when the capture has no request for this session (an empty `_c.txt`).

@@ -29,6 +29,7 @@ use super::saz_meta::{self, SessionMeta, bits};
 use super::{Indexer, Loaded, OpenError, OpenOptions, PasswordPrompt};
 use crate::http::message::split_head;
 use crate::http::{Headers, RequestHead, ResponseHead, parse_request, parse_response};
+use crate::shared::Shared;
 
 /// Largest inflated size read from one entry (a zip bomb must not take the machine down).
 pub const MAX_ENTRY_SIZE: u64 = 512 * 1024 * 1024;
@@ -901,9 +902,9 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
     if let Some(meta) = &meta {
         s.id = meta.sid;
         s.timers = meta.timers.clone();
-        s.client_ip = meta.client_ip.clone();
-        s.server_ip = meta.server_ip.clone();
-        s.process = meta.process.clone();
+        s.client_ip = meta.client_ip.as_deref().map(Shared::from);
+        s.server_ip = meta.server_ip.as_deref().map(Shared::from);
+        s.process = meta.process.as_deref().map(Shared::from);
         s.comment = meta.comment.clone();
         s.flags.aborted = meta.aborted;
         bit_flags = match base {
@@ -960,9 +961,9 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
                             "{c_name}: not an HTTP request ({err}); the bytes are kept as the body"
                         ));
                         let head = RequestHead {
-                            method: String::new(),
-                            target: String::new(),
-                            version: String::new(),
+                            method: Shared::default(),
+                            target: Shared::default(),
+                            version: Shared::default(),
                             headers: Headers::new(),
                             problems: vec![err.to_string()],
                         };
@@ -1011,9 +1012,9 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
                                     "{s_name}: not an HTTP response ({err}); the bytes are kept as the body"
                                 ));
                                 let head = ResponseHead {
-                                    version: String::new(),
+                                    version: Shared::default(),
                                     status: 0,
-                                    reason: String::new(),
+                                    reason: Shared::default(),
                                     headers: Headers::new(),
                                     problems: vec![err.to_string()],
                                 };
@@ -1452,6 +1453,13 @@ fn open_archive<I: Indexer>(
         &mut warnings,
         indexer,
     )?;
+    drop(dir);
+    let mut source = source;
+    // Reading bodies back needs the entries, not their names (a sixth of what a session keeps).
+    if let Some(dir) = Arc::get_mut(&mut source.dir) {
+        dir.names = Box::default();
+        dir.comment = Box::default();
+    }
     let store = SazStore { source: Some(source) };
     Ok(Loaded {
         format: Format::Saz,
