@@ -150,8 +150,8 @@ impl HistoryEvent {
         let time = match op.side {
             Side::Request => timers.started(),
             Side::Response => timers
-                .server_begin_response
-                .or(timers.client_done_response)
+                .server_begin_response()
+                .or(timers.client_done_response())
                 .or(timers.started()),
         };
         HistoryEvent {

@@ -159,7 +159,7 @@ pub(crate) fn started(s: &Session) -> Option<DateTime<FixedOffset>> {
 
 /// When the session's response was complete (its start when the capture has no end time).
 pub(crate) fn ended(s: &Session) -> Option<DateTime<FixedOffset>> {
-    s.timers.client_done_response.or_else(|| {
+    s.timers.client_done_response().or_else(|| {
         let start = s.timers.started()?;
         let ms = s.timers.duration_ms().unwrap_or(0.0);
         Some(start + chrono::TimeDelta::microseconds((ms * 1000.0) as i64))
@@ -178,6 +178,7 @@ pub(crate) mod testing {
     use crate::eas::status;
     use crate::http::Side;
     use crate::http::{Headers, RequestHead, ResponseHead};
+    use crate::readers::Timer;
 
     fn start() -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339("2024-03-06T14:00:00+01:00").unwrap_or_default()
@@ -199,7 +200,10 @@ pub(crate) mod testing {
         };
         let mut s = Session::new(index);
         // Ten seconds apart, so that time-based rules see a plausible pace.
-        s.timers.client_begin_request = Some(start() + TimeDelta::seconds(i64::from(index) * 10));
+        s.timers.set(
+            Timer::ClientBeginRequest,
+            Some(start() + TimeDelta::seconds(i64::from(index) * 10)),
+        );
         let head = RequestHead {
             method: "POST".into(),
             target: "/Microsoft-Server-ActiveSync".into(),

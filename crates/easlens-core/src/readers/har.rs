@@ -48,7 +48,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::budget::INDEXING_MEMORY;
 use super::index::parallel_map;
-use super::model::{Body, BodyKept, BodyLocation, HttpSession, MemoryStore, Request, Response};
+use super::model::{Body, BodyKept, BodyLocation, HttpSession, MemoryStore, Request, Response, Timer};
 use super::{Format, Indexer, Loaded, OpenError, OpenOptions, Progress};
 use crate::http::body::{dechunk, decode_memory_bound};
 use crate::http::{Headers, RequestHead, ResponseHead, decode_body};
@@ -807,11 +807,11 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
     let _reservation = INDEXING_MEMORY.reserve(memory_needed(e, indexer));
     if let Some(started) = non_empty(&e.started) {
         match parse_time(&started) {
-            Some(t) => s.timers.client_begin_request = Some(t),
+            Some(t) => s.timers.set(Timer::ClientBeginRequest, Some(t)),
             None => s.notes.push(format!("startedDateTime {started:?} is not a date")),
         }
     }
-    s.timers.total_ms = e.time.0.filter(|t| t.is_finite() && *t >= 0.0);
+    s.timers.set_total_ms(e.time.0.filter(|t| t.is_finite() && *t >= 0.0));
     s.server_ip = non_empty(&e.server_ip).map(Shared::from);
     s.client_ip = non_empty(&e.client_ip).map(Shared::from);
     s.comment = non_empty(&e.comment);
@@ -1603,9 +1603,9 @@ mod tests {
             (s.index, s.id, s.server_ip.as_deref(), s.comment.as_deref()),
             (1, Some(1), Some("10.0.0.1"), Some("c"))
         );
-        assert_eq!(s.timers.total_ms, Some(12.5));
+        assert_eq!(s.timers.total_ms(), Some(12.5));
         assert_eq!(
-            s.timers.client_begin_request.unwrap().to_rfc3339(),
+            s.timers.client_begin_request().unwrap().to_rfc3339(),
             "2024-01-02T03:04:05.123456700+01:00"
         );
     }
@@ -1710,7 +1710,7 @@ mod tests {
         assert_eq!(cap.raw_body(&req.body).unwrap(), b"a%20b=1");
         let resp = s.response.as_ref().unwrap();
         assert_eq!((resp.head.status, resp.body.kept), (200, BodyKept::Omitted));
-        assert!(s.timers.client_begin_request.is_some());
+        assert!(s.timers.client_begin_request().is_some());
         assert!(cap.sessions[1].request.is_none() && cap.sessions[1].notes[0].contains("null"));
     }
 

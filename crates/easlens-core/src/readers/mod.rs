@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use thiserror::Error;
 
 pub use model::{
-    Body, BodyKept, BodyLocation, BodyStore, Format, HttpSession, MemoryStore, Request, Response, SessionFlags, Timers,
+    Body, BodyKept, BodyLocation, BodyStore, Format, HttpSession, MemoryStore, Request, Response, SessionFlags, Timer,
+    Timers,
 };
 
 /// What the caller of a reader computes from each session during the one pass over the file.

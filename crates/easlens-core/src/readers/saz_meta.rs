@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::model::Timers;
+use super::model::{Timer, Timers};
 
 /// Fiddler's session BitFlags that the reader uses.
 pub mod bits {
@@ -156,17 +156,17 @@ fn session_attributes(e: &BytesStart<'_>, meta: &mut SessionMeta) {
 
 fn timer_attributes(e: &BytesStart<'_>, meta: &mut SessionMeta) {
     for (key, value) in attributes(e, &mut meta.notes) {
-        let slot = match key.as_str() {
-            "clientconnected" => &mut meta.timers.client_connected,
-            "clientbeginrequest" => &mut meta.timers.client_begin_request,
-            "clientdonerequest" => &mut meta.timers.client_done_request,
-            "serverconnected" => &mut meta.timers.server_connected,
-            "serverbeginresponse" => &mut meta.timers.server_begin_response,
-            "clientdoneresponse" => &mut meta.timers.client_done_response,
+        let timer = match key.as_str() {
+            "clientconnected" => Timer::ClientConnected,
+            "clientbeginrequest" => Timer::ClientBeginRequest,
+            "clientdonerequest" => Timer::ClientDoneRequest,
+            "serverconnected" => Timer::ServerConnected,
+            "serverbeginresponse" => Timer::ServerBeginResponse,
+            "clientdoneresponse" => Timer::ClientDoneResponse,
             _ => continue,
         };
         match parse_timer(&value) {
-            Ok(t) => *slot = t,
+            Ok(t) => meta.timers.set(timer, t),
             Err(why) => meta.notes.push(format!("SessionTimers {key}: {why}")),
         }
     }
@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(m.flag("HTTPS-Client-Version"), Some("Tls12"));
         let started = m.timers.started().unwrap();
         assert_eq!(started.to_rfc3339(), "2025-08-30T11:34:28.685937300-07:00");
-        assert_eq!(m.timers.client_connected.unwrap().timestamp_subsec_micros(), 356_942);
+        assert_eq!(m.timers.client_connected().unwrap().timestamp_subsec_micros(), 356_942);
         let ms = m.timers.duration_ms().unwrap();
         assert!((ms - 125.9676).abs() < 0.001, "{ms}");
         assert!(m.notes.is_empty(), "{:?}", m.notes);
@@ -297,9 +297,9 @@ mod tests {
         assert!(m.bit_flags.unwrap() & bits::TUNNEL != 0);
         assert!(m.aborted);
         assert!(m.tunnel_info);
-        assert_eq!(m.timers.server_begin_response, None);
+        assert_eq!(m.timers.server_begin_response(), None);
         assert_eq!(
-            m.timers.client_done_response.unwrap().to_rfc3339(),
+            m.timers.client_done_response().unwrap().to_rfc3339(),
             "2020-04-02T04:33:00+00:00"
         );
         assert_eq!(m.client_ip.as_deref(), Some("::1"));
@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(parse_timer(""), Ok(None));
         assert!(parse_timer("yesterday").is_err());
         let m = parse(br#"<Session SID="1"><SessionTimers ClientConnected="soon" /></Session>"#);
-        assert_eq!(m.timers.client_connected, None);
+        assert_eq!(m.timers.client_connected(), None);
         assert!(m.notes[0].contains("clientconnected"), "{:?}", m.notes);
     }
 
