@@ -54,6 +54,12 @@ fn breakdown(path: &Path) {
     let h0 = common::live_heap_bytes();
     let mut c = capture::open(path, &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let n = c.sessions.len() as f64;
+    println!(
+        "after open: VmRSS {} KiB, VmHWM {} KiB, live heap {} KiB",
+        common::proc_status_kib("VmRSS:").unwrap_or(0),
+        common::peak_rss_kib().unwrap_or(0),
+        (common::live_heap_bytes() - h0) / 1024
+    );
     let mut last = common::live_heap_bytes();
     println!(
         "total {:.0} B/sess; Vec<Session> cap {} x {} B = {:.0} B/sess",

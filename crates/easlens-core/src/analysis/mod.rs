@@ -174,11 +174,12 @@ pub(crate) mod testing {
     use crate::capture::{Body, Request, Response, Session};
     use crate::eas::Command;
     use crate::eas::items::ItemOps;
-    use crate::eas::session::{BodyState, EasHeaders, EasSummary, StatusEntry, SyncKeyEntry};
+    use crate::eas::session::{BodyState, EasHeaders, EasSummary, Identity, StatusEntry, SyncKeyEntry};
     use crate::eas::status;
     use crate::http::Side;
     use crate::http::{Headers, RequestHead, ResponseHead};
     use crate::readers::Timer;
+    use std::sync::Arc;
 
     fn start() -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339("2024-03-06T14:00:00+01:00").unwrap_or_default()
@@ -250,16 +251,18 @@ pub(crate) mod testing {
             .into_iter()
             .collect();
         s.eas = Some(EasSummary {
-            command: Some(command),
-            command_raw: Some(command.name().into()),
-            query_form: None,
-            user: Some("jdoe".into()),
-            device_id: Some("DEV1".into()),
-            device_type: Some("iPhone".into()),
-            protocol_version: Some("16.1".into()),
-            policy_key: None,
-            user_agent: None,
-            server_version: None,
+            identity: Arc::new(Identity {
+                command: Some(command),
+                command_raw: Some(command.name().into()),
+                query_form: None,
+                user: Some("jdoe".into()),
+                device_id: Some("DEV1".into()),
+                device_type: Some("iPhone".into()),
+                protocol_version: Some("16.1".into()),
+                policy_key: None,
+                user_agent: None,
+                server_version: None,
+            }),
             headers: Default::default(),
             request_body: BodyState::Wbxml,
             response_body: BodyState::Wbxml,

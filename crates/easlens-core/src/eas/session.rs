@@ -4,6 +4,9 @@
 //! deserves attention. Computed once at indexing time from what the bodies hold ([`crate::content`]),
 //! whose bytes are then dropped. The headers read are those of `headers.tsv` ([`super::headers`]).
 
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
 use serde::Serialize;
 
 use super::Command;
@@ -153,8 +156,11 @@ impl Serialize for RareHeaders {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct EasSummary {
+/// Who sent a request and what it is, from its request line and headers: the same for most
+/// sessions of a device, so sessions share one copy ([`EasSummary`] reads as if the fields were
+/// its own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Identity {
     pub command: Option<Command>,
     /// The command as named on the wire (`Cmd=` text, or `code N` for an unknown base64 code).
     pub command_raw: Option<Shared>,
@@ -170,6 +176,30 @@ pub struct EasSummary {
     pub user_agent: Option<Shared>,
     /// `MS-Server-ActiveSync` of the response (the Exchange build).
     pub server_version: Option<Shared>,
+}
+
+impl Identity {
+    /// The one copy of `identity` the process keeps (at most 4,096 of them; past that each
+    /// session keeps its own), so that a capture's sessions share theirs: ten fields of every
+    /// session were a tenth of what a capture keeps.
+    fn shared(identity: Arc<Identity>) -> Arc<Identity> {
+        static KNOWN: LazyLock<Mutex<HashSet<Arc<Identity>>>> = LazyLock::new(Mutex::default);
+        let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(one) = known.get(&*identity) {
+            return one.clone();
+        }
+        if known.len() < 4096 {
+            known.insert(identity.clone());
+        }
+        identity
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EasSummary {
+    /// Command, user, device, versions: read as `summary.user` (through `Deref`).
+    #[serde(flatten)]
+    pub identity: Arc<Identity>,
     pub headers: RareHeaders,
     pub request_body: BodyState,
     pub response_body: BodyState,
@@ -187,10 +217,25 @@ pub struct EasSummary {
     pub notes: Vec<String>,
 }
 
+impl std::ops::Deref for EasSummary {
+    type Target = Identity;
+    fn deref(&self) -> &Identity {
+        &self.identity
+    }
+}
+
+/// Writing an identity field while the summary is built (its identity is its own then).
+impl std::ops::DerefMut for EasSummary {
+    fn deref_mut(&mut self) -> &mut Identity {
+        Arc::make_mut(&mut self.identity)
+    }
+}
+
 impl EasSummary {
     /// Gives back what the lists grew into but do not use: a capture keeps every summary while
     /// it is open, and a list of one Status grown by `push` holds four.
     fn shrink(&mut self) {
+        self.identity = Identity::shared(std::mem::take(&mut self.identity));
         self.statuses.shrink_to_fit();
         self.sync_keys.shrink_to_fit();
         self.collection_ids.shrink_to_fit();
@@ -238,28 +283,7 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
         return None;
     }
     let request = session.request.as_ref()?;
-    let mut s = EasSummary {
-        command: None,
-        command_raw: None,
-        query_form: None,
-        user: None,
-        device_id: None,
-        device_type: None,
-        protocol_version: None,
-        policy_key: None,
-        user_agent: None,
-        server_version: None,
-        headers: RareHeaders::default(),
-        request_body: BodyState::None,
-        response_body: BodyState::None,
-        statuses: Vec::new(),
-        sync_keys: Vec::new(),
-        collection_ids: Vec::new(),
-        highlights: Vec::new(),
-        items: ItemOps::default(),
-        folders: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut s = EasSummary::default();
     fill_headers(&mut s, Side::Request, &request.head.headers);
     // OPTIONS needs no query; when it has one (`?User=…&DeviceId=…&DeviceType=…`, as real clients
     // send), its identity is read like any other request's, and only the missing Cmd= is expected.
@@ -277,8 +301,11 @@ pub fn summarize(session: &HttpSession, request_body: &Content, response_body: O
             s.device_id = line.device_id.map(Shared::from);
             s.device_type = line.device_type.map(Shared::from);
             if line.form == QueryForm::Base64 {
-                s.protocol_version = line.protocol_version.map(Shared::from).or(s.protocol_version);
-                s.policy_key = line.policy_key.map(|k| Shared::from(k.to_string())).or(s.policy_key);
+                s.protocol_version = line.protocol_version.map(Shared::from).or(s.protocol_version.take());
+                s.policy_key = line
+                    .policy_key
+                    .map(|k| Shared::from(k.to_string()))
+                    .or(s.policy_key.take());
             }
             s.notes
                 .extend(line.warnings.into_iter().map(|w| format!("request line: {w}")));

@@ -25,6 +25,9 @@
 //! succeeded carries Status 173 NoPicture ([MS-ASCMD] 2.2.3.177.13) for every contact without a
 //! photo, and that is no failure of anything.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 use super::status_tsv::{self, RowLevel, RowOk};
@@ -131,6 +134,38 @@ pub fn verdict(command: Command, path: &[&str], value: u32) -> Verdict {
 /// takes its meaning from the top-level table, but stays an item's Status). [`Level::Command`]
 /// when no table matches (a command without tables, such as SendMail).
 pub fn level(command: Command, path: &[&str]) -> Level {
+    // Matching a path against a command's tables is a tenth of indexing many small sessions, and
+    // a capture has few distinct Status paths: each thread remembers the levels it worked out.
+    thread_local! {
+        static LEVELS: RefCell<LevelCache> = RefCell::new(HashMap::new());
+    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    path.hash(&mut hasher);
+    let key = (command, hasher.finish());
+    let known = LEVELS.with_borrow(|levels| {
+        levels
+            .get(&key)
+            .filter(|(p, _)| p.len() == path.len() && p.iter().zip(path).all(|(a, b)| **a == **b))
+            .map(|(_, level)| *level)
+    });
+    if let Some(level) = known {
+        return level;
+    }
+    let level = level_uncached(command, path);
+    LEVELS.with_borrow_mut(|levels| {
+        // Bounded whatever the capture holds: forget everything rather than grow.
+        if levels.len() >= 4096 {
+            levels.clear();
+        }
+        levels.insert(key, (path.iter().map(|p| Box::from(*p)).collect(), level));
+    });
+    level
+}
+
+/// Levels by command and a hash of the path, with the path to check the hash against.
+type LevelCache = HashMap<(Command, u64), (Box<[Box<str>]>, Level)>;
+
+fn level_uncached(command: Command, path: &[&str]) -> Level {
     let parents = parents(path);
     tables()
         .rows
