@@ -139,7 +139,7 @@ fn main() {
             wall / floor,
             common::median(firsts),
             common::median(indexed),
-            rss as f64 / 1024.0,
+            rss as f64 * 1024.0 / 1e6,
             rss as f64 * 1024.0 / file_len as f64,
             rss as f64 * 1024.0 / count.0.max(1) as f64,
             kept as f64 / count.0.max(1) as f64
