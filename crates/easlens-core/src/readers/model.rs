@@ -109,7 +109,7 @@ impl Request {
     pub fn url(&self) -> Cow<'_, str> {
         match &self.url {
             Url::Target => Cow::Borrowed(self.head.target.trim()),
-            Url::Origin { https } => Cow::Owned(self.origin_url(*https).unwrap_or_default()),
+            Url::Origin { https } => Cow::Owned(origin_url(&self.head, *https).unwrap_or_default()),
             Url::Given(url) => Cow::Borrowed(url),
         }
     }
@@ -119,27 +119,27 @@ impl Request {
             Url::Target
         } else if let Some(https) = [true, false]
             .into_iter()
-            .find(|&https| self.origin_url(https).as_deref() == Some(url.as_str()))
+            .find(|&https| origin_url(&self.head, https).as_deref() == Some(url.as_str()))
         {
             Url::Origin { https }
         } else {
             Url::Given(url.into_boxed_str())
         };
     }
+}
 
-    /// `http(s)://` + `Host` + an origin-form target (`*` and empty as no path).
-    fn origin_url(&self, https: bool) -> Option<String> {
-        let host = self.head.headers.get("host")?.trim();
-        let target = self.head.target.trim();
-        let scheme = if https { "https" } else { "http" };
-        let slash = if target.starts_with('/') || matches!(target, "*" | "") {
-            ""
-        } else {
-            "/"
-        };
-        let path = if target == "*" { "" } else { target };
-        Some(format!("{scheme}://{host}{slash}{path}"))
-    }
+/// `http(s)://` + `Host` + the request-target (`*` and empty as no path); `None` without a `Host`.
+pub(crate) fn origin_url(head: &RequestHead, https: bool) -> Option<String> {
+    let host = head.headers.get("host").map(str::trim).filter(|h| !h.is_empty())?;
+    let target = head.target.trim();
+    let scheme = if https { "https" } else { "http" };
+    let slash = if target.starts_with('/') || matches!(target, "*" | "") {
+        ""
+    } else {
+        "/"
+    };
+    let path = if target == "*" { "" } else { target };
+    Some(format!("{scheme}://{host}{slash}{path}"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

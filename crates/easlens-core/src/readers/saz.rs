@@ -24,7 +24,7 @@ use zip::{ZipArchive, ZipReadOptions};
 
 use super::budget::{self, INDEXING_MEMORY, InflateBudget};
 use super::index::parallel_map_with;
-use super::model::{Body, BodyKept, BodyLocation, BodyStore, Format, HttpSession, Request, Response};
+use super::model::{self, Body, BodyKept, BodyLocation, BodyStore, Format, HttpSession, Request, Response};
 use super::saz_meta::{self, SessionMeta, bits};
 use super::{Indexer, Loaded, OpenError, OpenOptions, PasswordPrompt};
 use crate::http::message::split_head;
@@ -1164,17 +1164,9 @@ fn build_url(head: &RequestHead, bit_flags: Option<u64>) -> String {
     if head.method.eq_ignore_ascii_case("CONNECT") || target.contains("://") {
         return target.to_string();
     }
-    let Some(host) = head.headers.get("host").map(str::trim).filter(|h| !h.is_empty()) else {
-        return target.to_string();
-    };
+    let host = head.headers.get("host").map(str::trim).unwrap_or_default();
     let https = bit_flags.is_some_and(|b| b & bits::IS_HTTPS != 0) || host.ends_with(":443");
-    let scheme = if https { "https" } else { "http" };
-    let path = match target {
-        "*" | "" => String::new(),
-        t if t.starts_with('/') => t.to_string(),
-        t => format!("/{t}"),
-    };
-    format!("{scheme}://{host}{path}")
+    model::origin_url(head, https).unwrap_or_else(|| target.to_string())
 }
 
 /// `host:port` of a CONNECT request.
