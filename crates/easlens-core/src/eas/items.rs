@@ -339,14 +339,7 @@ pub struct FolderOp {
 /// The value of an element as text: UTF-8 content as is, binary content as the renderer shows it
 /// (upper-case hex for ConversationId/ConversationIndex, else base64).
 pub fn element_value(e: Element<'_>) -> String {
-    let mut bytes = Vec::new();
-    let mut opaque = false;
-    for c in e.children() {
-        if let Child::Data { bytes: b, opaque: o } = c {
-            bytes.extend_from_slice(b);
-            opaque |= o;
-        }
-    }
+    let (bytes, opaque) = e.data();
     match content_form(e.tag(), &bytes, opaque) {
         ContentForm::Text => String::from_utf8(bytes).unwrap_or_default(),
         ContentForm::Hex => hex::encode_upper(&bytes),

@@ -18,7 +18,7 @@ use crate::content::{Content, ContentKind};
 use crate::http::{Headers, Side};
 use crate::readers::HttpSession;
 use crate::shared::Shared;
-use crate::wbxml::{Child, Document, Element, Event, names};
+use crate::wbxml::{Document, Element, Event, names};
 
 include!(concat!(env!("OUT_DIR"), "/eas_header_fill.rs"));
 
@@ -232,8 +232,9 @@ impl std::ops::DerefMut for EasSummary {
 }
 
 impl EasSummary {
-    /// Gives back what the lists grew into but do not use: a capture keeps every summary while
-    /// it is open, and a list of one Status grown by `push` holds four.
+    /// Makes the summary as small as a capture keeps it while it is open: the identity becomes
+    /// the shared copy, and the lists give back what they grew into but do not use (a list of one
+    /// Status grown by `push` holds four).
     fn shrink(&mut self) {
         self.identity = Identity::shared(std::mem::take(&mut self.identity));
         self.statuses.shrink_to_fit();
@@ -470,14 +471,7 @@ const QUOTE_MAX: usize = 40;
 /// reply or forward ([MS-ASCON] 2.2.2.4). A value sent as a string, or of another size, would be
 /// shown as if it were one.
 fn byte_array_problem(name: &str, e: Element<'_>) -> Option<String> {
-    let mut bytes = Vec::new();
-    let mut opaque = false;
-    for c in e.children() {
-        if let Child::Data { bytes: b, opaque: o } = c {
-            bytes.extend_from_slice(b);
-            opaque |= o;
-        }
-    }
+    let (bytes, opaque) = e.data();
     let n = bytes.len();
     let (size_ok, expected, section) = if name == names::CONVERSATION_ID {
         (n == 16, "16 bytes", "[MS-ASEMAIL] 2.2.2.21, [MS-OXOMSG] 2.2.1.2")

@@ -201,13 +201,19 @@ impl<'a> Element<'a> {
 
     /// All content bytes directly inside this element, concatenated.
     pub fn content(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        self.data().0
+    }
+
+    /// [`Element::content`], and whether any of it was sent as OPAQUE (binary) data.
+    pub fn data(&self) -> (Vec<u8>, bool) {
+        let (mut out, mut any_opaque) = (Vec::new(), false);
         for c in self.children() {
-            if let Child::Data { bytes, .. } = c {
+            if let Child::Data { bytes, opaque } = c {
                 out.extend_from_slice(bytes);
+                any_opaque |= opaque;
             }
         }
-        out
+        (out, any_opaque)
     }
 
     /// The content as text, when it is valid UTF-8.
