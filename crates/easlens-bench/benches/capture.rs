@@ -24,7 +24,7 @@ mod common;
 static GLOBAL: common::Counting = common::Counting;
 
 /// Child mode: open the file, print `wall_ms first_report_ms first_indexed_report_ms peak_rss_kib
-/// sessions eas_sessions live_heap_bytes`.
+/// sessions eas_sessions live_heap_bytes` (the heap only with `EASLENS_BENCH_HEAP` set, else 0).
 fn measure(path: &Path) {
     let start = Instant::now();
     // The first report of all, and the first that shows sessions indexed (fraction > 0).
@@ -60,6 +60,10 @@ fn measure(path: &Path) {
 
 fn main() {
     easlens_alloc::return_freed_memory_promptly();
+    // Only the run that measures the heap counts it (see [`common::Counting`]).
+    if std::env::var_os("EASLENS_BENCH_HEAP").is_some() {
+        common::count_heap();
+    }
     if let Ok(path) = std::env::var("EASLENS_BENCH_OPEN") {
         measure(Path::new(&path));
         return;
@@ -92,21 +96,27 @@ fn main() {
         let file_len = std::fs::metadata(&path).unwrap().len();
         let (mut walls, mut firsts, mut indexed, mut rss, mut count) =
             (Vec::new(), Vec::new(), Vec::new(), 0u64, (0, 0));
-        let mut kept = 0usize;
-        for _ in 0..runs {
-            let out = Command::new(&me)
-                .env("EASLENS_BENCH_OPEN", &path)
-                .output()
-                .expect("child run");
+        let mut kept = 0i64;
+        // The timed runs, then one that counts the heap.
+        for run in 0..=runs {
+            let mut child = Command::new(&me);
+            child.env("EASLENS_BENCH_OPEN", &path);
+            if run == runs {
+                child.env("EASLENS_BENCH_HEAP", "1");
+            }
+            let out = child.output().expect("child run");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             let text = String::from_utf8_lossy(&out.stdout);
             let f: Vec<&str> = text.split_whitespace().collect();
+            count = (f[4].parse::<usize>().unwrap(), f[5].parse::<usize>().unwrap());
+            if run == runs {
+                kept = f[6].parse().unwrap();
+                continue;
+            }
             walls.push(f[0].parse::<f64>().unwrap());
             firsts.push(f[1].parse::<f64>().unwrap());
             indexed.push(f[2].parse::<f64>().unwrap());
             rss = rss.max(f[3].parse().unwrap());
-            count = (f[4].parse::<usize>().unwrap(), f[5].parse::<usize>().unwrap());
-            kept = f[6].parse().unwrap();
         }
         let unzip: Vec<f64> = (0..runs)
             .filter_map(|_| {

@@ -19,6 +19,7 @@ static GLOBAL: common::Counting = common::Counting;
 
 fn main() {
     easlens_alloc::return_freed_memory_promptly();
+    common::count_heap();
     match std::env::var("EASLENS_BENCH_OPEN") {
         Ok(path) => breakdown(Path::new(&path)),
         Err(_) => {
