@@ -65,19 +65,29 @@ fn decode(raw: &[u8], headers: &Headers, max: u64, cut: bool) -> DecodedBody {
     let codings = headers.content_codings();
     for coding in codings.iter().rev() {
         let limit = Limit { max, cut };
-        let result = match coding.as_str() {
-            "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&bytes[..]), limit).map(|b| (b, "gzip")),
-            "deflate" => inflate(flate2::read::ZlibDecoder::new(&bytes[..]), limit)
-                .map(|b| (b, "deflate"))
-                .or_else(|_| inflate(flate2::read::DeflateDecoder::new(&bytes[..]), limit).map(|b| (b, "raw deflate"))),
-            "br" => inflate(brotli::Decompressor::new(&bytes[..], 4096), limit).map(|b| (b, "brotli")),
-            "zstd" => zstd_decode(&bytes, limit).map(|b| (b, "zstd")),
-            other => {
-                out.notes
-                    .push(format!("unknown Content-Encoding {other:?}; shown as is"));
-                break;
-            }
-        };
+        let result =
+            match coding.as_str() {
+                "gzip" | "x-gzip" => inflate(flate2::read::MultiGzDecoder::new(&bytes[..]), limit, gzip_size(&bytes))
+                    .map(|b| (b, "gzip")),
+                "deflate" => inflate(flate2::read::ZlibDecoder::new(&bytes[..]), limit, guessed_size(&bytes))
+                    .map(|b| (b, "deflate"))
+                    .or_else(|_| {
+                        inflate(
+                            flate2::read::DeflateDecoder::new(&bytes[..]),
+                            limit,
+                            guessed_size(&bytes),
+                        )
+                        .map(|b| (b, "raw deflate"))
+                    }),
+                "br" => inflate(brotli::Decompressor::new(&bytes[..], 4096), limit, guessed_size(&bytes))
+                    .map(|b| (b, "brotli")),
+                "zstd" => zstd_decode(&bytes, limit).map(|b| (b, "zstd")),
+                other => {
+                    out.notes
+                        .push(format!("unknown Content-Encoding {other:?}; shown as is"));
+                    break;
+                }
+            };
         match result {
             Ok(((b, whole), step)) => {
                 bytes = Cow::Owned(b);
@@ -132,8 +142,26 @@ struct Limit {
 }
 
 /// The decompressed bytes, and whether they are whole.
-fn inflate(reader: impl Read, limit: Limit) -> std::io::Result<(Vec<u8>, bool)> {
-    let mut out = Vec::new();
+/// A guess at the decompressed size of `bytes` (text compresses about 4:1).
+fn guessed_size(bytes: &[u8]) -> u64 {
+    bytes.len() as u64 * 4
+}
+
+/// The size a gzip stream says it inflates to (its last member's ISIZE), when deflate's largest
+/// ratio (1032:1) allows it; else a guess.
+fn gzip_size(bytes: &[u8]) -> u64 {
+    match bytes.last_chunk::<4>() {
+        Some(isize) if bytes.len() >= 18 => u64::from(u32::from_le_bytes(*isize)).min(bytes.len() as u64 * 1032),
+        _ => guessed_size(bytes),
+    }
+}
+
+/// Decompresses up to `limit`. The output starts at the `expected` size (never more than the
+/// limit): grown from empty, the first reads were of a
+/// few dozen bytes, and zlib copied its window after each one.
+fn inflate(reader: impl Read, limit: Limit, expected: u64) -> std::io::Result<(Vec<u8>, bool)> {
+    let most = (limit.max + 1).min(expected.max(64));
+    let mut out = Vec::with_capacity(usize::try_from(most).unwrap_or(0));
     let n = reader.take(limit.max + 1).read_to_end(&mut out)?;
     if n as u64 > limit.max {
         if limit.cut {
@@ -149,7 +177,7 @@ fn inflate(reader: impl Read, limit: Limit) -> std::io::Result<(Vec<u8>, bool)> 
 }
 
 fn zstd_decode(bytes: &[u8], limit: Limit) -> std::io::Result<(Vec<u8>, bool)> {
-    inflate(zstd::stream::read::Decoder::new(bytes)?, limit)
+    inflate(zstd::stream::read::Decoder::new(bytes)?, limit, guessed_size(bytes))
 }
 
 /// Removes HTTP/1.1 chunked framing (RFC 9112 section 7.1), ignoring chunk extensions and
