@@ -2,7 +2,8 @@
 # Seeds the (gitignored) fuzz corpora and writes the libFuzzer dictionaries. Run from anywhere:
 #   fuzz/seed.sh [wbxml-dir [captures-dir…]]
 # wbxml-dir (default /work/shared/corpus/wbxml): `decode` and `xml`.
-# captures-dirs (default /work/shared/corpus/captures and samples/): `http` and `saz_meta` from
+# captures-dirs (default /work/shared/corpus/captures and samples/): `saz` (archives of at most
+# 64 KiB), `http` and `saz_meta` from
 # the raw/ entries of every *.saz (encrypted archives are skipped), `har` from every *.har.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -177,3 +178,18 @@ dict="$here/corpus/har.dict"
 
 echo "http: $(ls "$here/corpus/http" | wc -l) files, saz_meta: $(ls "$here/corpus/saz_meta" | wc -l) files," \
     "har: $(ls "$here/corpus/har" | wc -l) files ($saz_ok SAZ read, $saz_skipped skipped)"
+
+# ------------------------------------------------------------------------------------------
+# saz: whole archives of at most 64 KiB (run with -max_len=65536), and the zip record
+# signatures as a dictionary.
+mkdir -p "$here/corpus/saz"
+for dir in "$@"; do
+    for saz in "$dir"/*.saz; do
+        [ -f "$saz" ] && [ "$(wc -c < "$saz")" -le 65536 ] && cp -f "$saz" "$here/corpus/saz/"
+    done
+done
+chmod -R u+w "$here/corpus/saz"
+printf '%s\n' '"PK\x03\x04"' '"PK\x01\x02"' '"PK\x05\x06"' '"PK\x06\x06"' '"PK\x06\x07"' '"PK\x07\x08"' \
+    '"raw/1_c.txt"' '"raw/1_s.txt"' '"raw/1_m.xml"' '"\xff\xff\xff\xff"' '"\x01\x00\x18\x00"' \
+    > "$here/corpus/saz.dict"
+echo "saz: $(ls "$here/corpus/saz" | wc -l) archives"
