@@ -30,7 +30,10 @@ pub struct SessionsArgs {
 #[derive(Debug, Serialize)]
 pub struct SessionRow {
     pub index: u32,
-    pub id: Option<u64>,
+    /// Fiddler's session id (a number); a mailbox log entry's `Identifier` (hex text).
+    pub id: Option<serde_json::Value>,
+    /// `saz`, `har` or `mailbox_log`: where the session was read from.
+    pub source: capture::Format,
     pub started: Option<String>,
     pub duration_ms: Option<f64>,
     pub method: Option<String>,
@@ -59,7 +62,7 @@ pub fn run(args: &SessionsArgs) -> ExitCode {
     };
     if args.json {
         // One row at a time, as it is written.
-        return print_json(&args.file, &Rows(&capture.sessions));
+        return print_json(&args.file, &Rows(&capture));
     }
     // One line at a time, as it is written: a table of every row held 60 MB for 100,000 sessions.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -74,17 +77,17 @@ pub fn run(args: &SessionsArgs) -> ExitCode {
     }
 }
 
-/// The JSON array of the rows of `sessions`, each made when it is serialized.
-struct Rows<'a>(&'a [Session]);
+/// The JSON array of the rows of a capture's sessions, each made when it is serialized.
+struct Rows<'a>(&'a Capture);
 
 impl Serialize for Rows<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(row))
+        serializer.collect_seq(self.0.sessions.iter().map(|s| row(s, self.0.format)))
     }
 }
 
-/// The JSON row of a session.
-pub fn row(s: &Session) -> SessionRow {
+/// The JSON row of a session read from a `source` file.
+pub fn row(s: &Session, source: capture::Format) -> SessionRow {
     let eas = s.eas.as_ref();
     let mut notes = s.notes.clone();
     if let Some(e) = eas {
@@ -92,7 +95,12 @@ pub fn row(s: &Session) -> SessionRow {
     }
     SessionRow {
         index: s.index,
-        id: s.id,
+        // Exchange writes Identifiers as 8 upper-case hex digits.
+        id: s.id.map(|id| match source {
+            capture::Format::MailboxLog => serde_json::Value::from(format!("{id:08X}")),
+            _ => serde_json::Value::from(id),
+        }),
+        source,
         started: s.timers.started().map(|t| t.to_rfc3339()),
         duration_ms: s.timers.duration_ms(),
         method: s.request.as_ref().map(|r| r.head.method.to_string()),
@@ -150,6 +158,7 @@ fn write_table(out: &mut impl Write, capture: &Capture) -> std::io::Result<()> {
         match capture.format {
             capture::Format::Saz => "SAZ",
             capture::Format::Har => "HAR",
+            capture::Format::MailboxLog => "mailbox log",
         }
     ))?;
     line(format!(
@@ -157,7 +166,7 @@ fn write_table(out: &mut impl Write, capture: &Capture) -> std::io::Result<()> {
         "#", "time", "command", "http", "eas status", "flags", "url"
     ))?;
     for s in &capture.sessions {
-        let r = &row(s);
+        let r = &row(s, capture.format);
         let time = s
             .timers
             .started()

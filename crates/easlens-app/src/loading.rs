@@ -83,6 +83,7 @@ impl Loader {
                 password: Some(&ask),
                 progress: Some(&progress),
                 cancel: Some(worker.cancel_flag()),
+                log_offset: None,
             };
             let capture = Arc::new(capture::open(&thread_path, &options)?);
             let opened = Instant::now();

@@ -253,6 +253,7 @@ fn parse_json<I: Indexer>(
         password: None,
         progress: Some(&scaled),
         cancel: options.cancel,
+        log_offset: None,
     };
     // Each entry is taken out of its slot and dropped once its session is built, so that texts
     // copied out of the file (strings with escapes) do not outlive their session.

@@ -9,6 +9,7 @@
 pub mod budget;
 pub mod har;
 pub mod index;
+pub mod mailbox_log;
 pub mod model;
 pub mod saz;
 pub mod saz_meta;
@@ -125,6 +126,9 @@ pub struct OpenOptions<'a> {
     pub progress: Option<&'a ProgressCallback<'a>>,
     /// Set to true to stop loading; the open then fails with [`OpenError::Cancelled`].
     pub cancel: Option<&'a AtomicBool>,
+    /// The zone a mailbox log's times (server local time, written without one) are read in;
+    /// `None` reads them as UTC.
+    pub log_offset: Option<chrono::FixedOffset>,
 }
 
 impl OpenOptions<'_> {
@@ -212,11 +216,11 @@ fn file_kind(kind: FileType) -> &'static str {
     "a special file"
 }
 
-/// Reads a SAZ or HAR capture, the format detected from the first bytes, running `indexer` on
-/// every session. The file is only ever read.
+/// Reads a SAZ or HAR capture or a mailbox log, the format detected from the first bytes, running
+/// `indexer` on every session. The file is only ever read.
 pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> Result<Loaded<I::Summary>, OpenError> {
     options.report(0.0, format!("Opening {}", path.display()));
-    let mut head = [0u8; 8];
+    let mut head = vec![0u8; mailbox_log::SNIFF];
     let n = {
         use std::io::Read;
         let (mut f, _) = open_file(path)?;
@@ -239,18 +243,21 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
     match detect(&head[..n]) {
         Some(Format::Saz) => saz::open(path, options, indexer),
         Some(Format::Har) => har::open(path, options, indexer),
+        Some(Format::MailboxLog) => mailbox_log::open(path, options, indexer),
         None if n == 0 => Err(OpenError::NotACapture {
             path: path.into(),
             reason: "the file is empty".into(),
         }),
         None => Err(OpenError::NotACapture {
             path: path.into(),
-            reason: "neither a SAZ archive (zip) nor a HAR file (JSON)".into(),
+            reason: "neither a SAZ archive (zip), a HAR file (JSON) nor an Exchange mailbox log".into(),
         }),
     }
 }
 
-/// The format a file's first bytes announce: `PK` → SAZ (zip), `{` (after a BOM or whitespace) → HAR.
+/// The format a file's first bytes announce: `PK` → SAZ (zip), `{` (after a BOM or whitespace) →
+/// HAR, the text of a mailbox log (see [`mailbox_log::looks_like_mailbox_log`]; up to 64 KiB of
+/// it) → mailbox log.
 pub fn detect(head: &[u8]) -> Option<Format> {
     if head.starts_with(b"PK") {
         return Some(Format::Saz);
@@ -258,6 +265,7 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     let rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     match rest.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => Some(Format::Har),
+        _ if mailbox_log::looks_like_mailbox_log(head) => Some(Format::MailboxLog),
         _ => None,
     }
 }

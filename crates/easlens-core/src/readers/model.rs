@@ -18,6 +18,9 @@ use crate::shared::Shared;
 pub enum Format {
     Saz,
     Har,
+    /// An Exchange ActiveSync mailbox log (the server's view).
+    #[serde(rename = "mailbox_log")]
+    MailboxLog,
 }
 
 /// Where a body's raw bytes (as on the wire) can be read again.
