@@ -193,3 +193,31 @@ printf '%s\n' '"PK\x03\x04"' '"PK\x01\x02"' '"PK\x05\x06"' '"PK\x06\x06"' '"PK\x
     '"raw/1_c.txt"' '"raw/1_s.txt"' '"raw/1_m.xml"' '"\xff\xff\xff\xff"' '"\x01\x00\x18\x00"' \
     > "$here/corpus/saz.dict"
 echo "saz: $(ls "$here/corpus/saz" | wc -l) archives"
+
+# ------------------------------------------------------------------------------------------
+# mailbox_log: the bundled mailbox logs and the log texts quoted in the reference notes.
+mkdir -p "$here/corpus/mailbox_log"
+for dir in "$@"; do
+    for f in "$dir"/*mailbox-log*; do
+        [ -f "$f" ] && [ "$(wc -c < "$f")" -le 65536 ] && cp -f "$f" "$here/corpus/mailbox_log/"
+    done
+done
+notes=$(dirname "$src")/../reference/mailbox-log.md
+if [ -f "$notes" ] && command -v python3 >/dev/null; then
+    python3 - "$notes" "$here/corpus/mailbox_log" <<'PY'
+import sys
+text = open(sys.argv[1]).read().split("```")[1::2]
+for i, block in enumerate(text):
+    if " :" in block or "Log Entry" in block:
+        with open(f"{sys.argv[2]}/reference-{i}.txt", "w", newline="") as f:
+            f.write(block.replace("\n", "\r\n"))
+PY
+fi
+chmod -R u+w "$here/corpus/mailbox_log"
+printf '%s\n' '"-----------------"' '" Log Entry: "' '"RequestTime : "' '"Identifier : "' \
+    '"RequestHeader : "' '"RequestBody : "' '"ResponseHeader : "' '"ResponseBody : "' \
+    '"ResponseTime : "' '"WasPending : "' '"[Response was pending]"' '"LogicalRequest : "' \
+    '"SyncCommand_OnExecute_Exception : "' '"<Body=12 bytes/>"' '" bytes=\"9\""' \
+    '"<?xml version=\"1.0\" encoding=\"utf-8\" ?>"' '" xmlns=\"AirSync:\""' '"[No XmlResponse]"' \
+    '"\x1f\x8b"' '"\xff\xfe"' '"\xef\xbb\xbf"' > "$here/corpus/mailbox_log.dict"
+echo "mailbox_log: $(ls "$here/corpus/mailbox_log" | wc -l) files"
