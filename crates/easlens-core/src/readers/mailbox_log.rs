@@ -33,7 +33,7 @@ use crate::wbxml;
 
 /// Largest log read (inflated, for `.gz`): Exchange keeps about 10 MB per device; a folder of
 /// dumps is read file by file.
-pub const MAX_LOG_SIZE: u64 = 256 * 1024 * 1024;
+pub const MAX_LOG_SIZE: u64 = 64 * 1024 * 1024;
 /// How much of a file is looked at to tell a mailbox log.
 pub(crate) const SNIFF: usize = 64 * 1024;
 const SEPARATOR: &str = "-----------------";
