@@ -320,6 +320,9 @@ fn every_rule_of_the_samples_is_described_and_the_ids_are_stable() {
             "reset-partnership",
             "user-agent-change",
             "no-response",
+            "not-reaching-exchange",
+            "response-lost",
+            "server-exception",
         ]
     );
     let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();

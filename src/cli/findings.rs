@@ -1,5 +1,6 @@
-//! `easlens findings FILE [--json] [--password P] [--min-severity S]`: the failure patterns of a
-//! capture, most severe first; and `easlens synckeys FILE [--json]`: the SyncKey chain of every
+//! `easlens findings FILE [--log LOG …] [--json] [--password P] [--min-severity S]`: the failure
+//! patterns of a capture, most severe first (with the device's mailbox logs, also those that need
+//! both sources); and `easlens synckeys FILE [--json]`: the SyncKey chain of every
 //! collection. Exit 0 when the capture opened (whatever was found), 1 when it could not be opened.
 
 use std::fmt::Write as _;
@@ -7,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use easlens_core::analysis::Analysis;
 use easlens_core::analysis::findings::{Finding, Severity, ranges};
 use easlens_core::analysis::synckey::Mark;
+use easlens_core::analysis::{Analysis, align};
 use easlens_core::report::{Layout, terminal_safe};
 
 use super::{open_capture, print_json};
@@ -30,6 +31,13 @@ pub struct FindingsArgs {
     /// Leave out findings less severe than this: info (all), warning or error.
     #[arg(long, default_value = "info")]
     pub min_severity: Severity,
+    /// The device's Exchange mailbox log (repeat for several dumps): adds the findings that need
+    /// both the capture and the log.
+    #[arg(long = "log")]
+    pub logs: Vec<PathBuf>,
+    /// The zone of the log's times, e.g. `+01:00` (see `easlens align`).
+    #[arg(long, value_parser = super::align::parse_offset, allow_hyphen_values = true)]
+    pub log_offset: Option<chrono::FixedOffset>,
 }
 
 #[derive(Debug, Args)]
@@ -50,7 +58,15 @@ pub fn run(args: &FindingsArgs) -> ExitCode {
         Err(code) => return code,
     };
     let analysis = Analysis::new(&capture);
-    let all = analysis.findings();
+    let mut all = analysis.findings().clone();
+    if !args.logs.is_empty() {
+        let log = match super::align::open_logs(&args.logs, args.log_offset) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let alignment = align::align(&capture, &log, args.log_offset.map(|_| 0));
+        all.add(align::findings(&capture, &log, &alignment));
+    }
     let shown: Vec<&Finding> = all
         .findings
         .iter()

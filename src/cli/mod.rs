@@ -5,6 +5,7 @@
 //! control, C1 or bidi character from a capture reaches the terminal; a column that is cut is cut
 //! on the escaped text (`report::cut`). JSON is written as serde_json escapes it.
 
+mod align;
 mod decode;
 mod findings;
 mod history;
@@ -52,6 +53,8 @@ pub enum Command {
     Findings(findings::FindingsArgs),
     /// Show each collection's SyncKey chain (request key → response key) with what is wrong.
     Synckeys(findings::SyncKeysArgs),
+    /// Line a capture up with the Exchange mailbox log of the same device.
+    Align(align::AlignArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -121,6 +124,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Findings(args)) => findings::run(&args),
         Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
+        Some(Command::Align(args)) => align::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens_app::run(cli.file),

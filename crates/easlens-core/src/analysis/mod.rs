@@ -3,6 +3,7 @@
 //! time, so it stays cheap on captures of 100,000 sessions; only [`history`] re-decodes bodies,
 //! and only those it is asked about.
 //!
+//! - [`align`] — a capture lined up with the mailbox log of the same device.
 //! - [`history`] — what happened to an item across the sessions.
 //! - [`folders`] — what the folders are called (from FolderSync and the folder commands).
 //! - [`synckey`] — per collection (and the folder hierarchy), the chain of request → response
@@ -14,6 +15,7 @@
 //! [`Analysis`] is the one aggregate of these over a capture: the window computes it once when a
 //! capture opens, the CLI subcommands ask it for the parts they print.
 
+pub mod align;
 pub mod findings;
 pub mod folders;
 pub mod history;

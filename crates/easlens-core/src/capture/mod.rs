@@ -146,18 +146,23 @@ pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8], budget
 /// Opens a SAZ or HAR capture and indexes it. The file is only ever read.
 pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
     let loaded = readers::open(path, options, &EasIndexer)?;
+    Ok(capture_of(path, loaded))
+}
+
+/// Opens several mailbox logs (dumps of one device; a directory stands for its files) as one
+/// capture, entries repeated across dumps read once ([`readers::mailbox_log::open_logs`]).
+pub fn open_logs(paths: &[&Path], options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+    let loaded = readers::mailbox_log::open_logs(paths, options, &EasIndexer)?;
+    Ok(capture_of(paths.first().copied().unwrap_or(Path::new("")), loaded))
+}
+
+fn capture_of(path: &Path, loaded: readers::Loaded<Option<EasSummary>>) -> Capture {
     let sessions = loaded
         .sessions
         .into_iter()
         .map(|(http, eas)| Session { http, eas })
         .collect();
-    Ok(Capture::new(
-        path.into(),
-        loaded.format,
-        sessions,
-        loaded.warnings,
-        loaded.store,
-    ))
+    Capture::new(path.into(), loaded.format, sessions, loaded.warnings, loaded.store)
 }
 
 /// An opened capture.
