@@ -1,5 +1,7 @@
-//! `easlens sessions FILE [--password P] [--json]`: one line (or JSON object) per session with
-//! what happened: command, HTTP and EAS status, throttling, and why it deserves attention.
+//! `easlens sessions FILE [--password P] [--json]` (or `easlens sessions LOG [LOG2 …]
+//! [--log-offset ±HH:MM]`, several mailbox log dumps merged): one line (or JSON object) per
+//! session with what happened: command, HTTP and EAS status, throttling, and why it deserves
+//! attention.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,11 +18,16 @@ use super::{open_capture, print_json};
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
-    /// A Fiddler archive (.saz) or HAR file.
-    pub file: PathBuf,
+    /// A Fiddler archive (.saz), a HAR file or an Exchange mailbox log; several files are dumps
+    /// of mailbox logs, merged.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
     /// Password of an encrypted SAZ.
     #[arg(long)]
     pub password: Option<String>,
+    /// The zone of a mailbox log's times (server local time, written without one), e.g. `+01:00`.
+    #[arg(long, value_parser = super::align::parse_offset, allow_hyphen_values = true)]
+    pub log_offset: Option<chrono::FixedOffset>,
     /// Print a JSON array with one object per session instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -56,13 +63,17 @@ pub struct SessionRow {
 }
 
 pub fn run(args: &SessionsArgs) -> ExitCode {
-    let capture = match open_capture(&args.file, args.password.as_deref()) {
+    let opened = match (&args.files[..], args.log_offset) {
+        ([file], None) => open_capture(file, args.password.as_deref()),
+        (files, offset) => super::align::open_logs(files, offset),
+    };
+    let capture = match opened {
         Ok(c) => c,
         Err(code) => return code,
     };
     if args.json {
         // One row at a time, as it is written.
-        return print_json(&args.file, &Rows(&capture));
+        return print_json(&args.files[0], &Rows(&capture));
     }
     // One line at a time, as it is written: a table of every row held 60 MB for 100,000 sessions.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
