@@ -62,6 +62,8 @@ pub struct Alignment {
 /// What pairing looks at in one session.
 struct Features {
     time: Option<DateTime<FixedOffset>>,
+    /// The HTTP method (an OPTIONS request has no command).
+    method: Option<String>,
     command: Option<Command>,
     device: Option<String>,
     /// Request SyncKeys (collection, value), sorted.
@@ -87,10 +89,16 @@ fn features(s: &Session) -> Features {
     keys.sort();
     Features {
         time: s.timers.started(),
+        method: s.request.as_ref().map(|r| r.head.method.to_ascii_uppercase()),
         command: eas.and_then(|e| e.command),
         device: eas.and_then(|e| e.device_id.as_deref().map(str::to_string)),
         keys,
     }
+}
+
+/// The request key of a session with request SyncKeys.
+fn key(f: &Features) -> Option<RequestKey<'_>> {
+    (!f.keys.is_empty()).then(|| (f.command, f.device.as_deref(), &f.keys[..]))
 }
 
 /// Seconds from `a` to `b`.
@@ -98,37 +106,47 @@ fn seconds(a: DateTime<FixedOffset>, b: DateTime<FixedOffset>) -> i64 {
     (b - a).num_seconds()
 }
 
-/// Whether two sessions can be the same request at all: same command and device.
+/// Whether two sessions can be the same request at all: same method, command and device.
 fn same_request_kind(t: &Features, l: &Features) -> bool {
-    t.command.is_some() && t.command == l.command && (t.device.is_none() || l.device.is_none() || t.device == l.device)
+    t.method.is_some()
+        && t.method == l.method
+        && t.command == l.command
+        && (t.device.is_none() || l.device.is_none() || t.device == l.device)
 }
 
 /// What only one request of a device can have: command, device and request SyncKeys.
 type RequestKey<'a> = (Option<Command>, Option<&'a str>, &'a [(String, String)]);
 
 /// The clock offset (log − trace, seconds): the most common time difference of the pairs that
-/// share command, device and a non-empty set of request SyncKeys; `near` narrows the search to
-/// within two minutes of a known offset. `None` when no pair is that sure.
+/// share command, device and a non-empty set of request SyncKeys — of the pairs whose key occurs
+/// once on each side when there are any (twelve identical Syncs would otherwise pair each with
+/// each). `near` narrows the search to within two minutes of a known offset. The log writes
+/// whole seconds, cut: a difference of 3,602.4 s reads a true offset of 3,602.4 to 3,603.4 s, so
+/// half a second is added. `None` when no pair is that sure.
 fn estimate_offset(trace: &[Features], log: &[Features], near: Option<i64>) -> Option<i64> {
-    let mut by_key: std::collections::HashMap<RequestKey<'_>, Vec<usize>> = std::collections::HashMap::new();
-    for (i, l) in log.iter().enumerate() {
-        if !l.keys.is_empty() {
-            by_key
-                .entry((l.command, l.device.as_deref(), &l.keys))
-                .or_default()
-                .push(i);
+    let mut by_key: std::collections::HashMap<RequestKey<'_>, (Vec<usize>, Vec<usize>)> =
+        std::collections::HashMap::new();
+    for (i, t) in trace.iter().enumerate() {
+        if let Some(k) = key(t) {
+            by_key.entry(k).or_default().0.push(i);
         }
     }
+    for (i, l) in log.iter().enumerate() {
+        if let Some(k) = key(l) {
+            by_key.entry(k).or_default().1.push(i);
+        }
+    }
+    let unique = by_key.values().any(|(t, l)| t.len() == 1 && l.len() == 1);
     let mut diffs = Vec::new();
-    for t in trace.iter().filter(|t| !t.keys.is_empty()) {
-        let Some(candidates) = by_key.get(&(t.command, t.device.as_deref(), &t.keys[..])) else {
-            continue;
-        };
-        for &i in candidates {
-            if let (Some(a), Some(b)) = (t.time, log[i].time) {
-                let d = seconds(a, b);
-                if near.is_none_or(|n| (d - n).abs() <= 120) {
-                    diffs.push(d);
+    for (ts, ls) in by_key
+        .values()
+        .filter(|(t, l)| !unique || (t.len() == 1 && l.len() == 1))
+    {
+        for (&t, &l) in ts.iter().flat_map(|t| ls.iter().map(move |l| (t, l))) {
+            if let (Some(a), Some(b)) = (trace[t].time, log[l].time) {
+                let ms = (b - a).num_milliseconds() + 500;
+                if near.is_none_or(|n| (ms / 1000 - n).abs() <= 120) {
+                    diffs.push(ms);
                 }
             }
         }
@@ -141,14 +159,14 @@ fn estimate_offset(trace: &[Features], log: &[Features], near: Option<i64>) -> O
     let (mut best, mut best_at) = (0, 0);
     let mut lo = 0;
     for hi in 0..diffs.len() {
-        while diffs[hi] - diffs[lo] > 2 * OFFSET_TOLERANCE {
+        while diffs[hi] - diffs[lo] > 2 * OFFSET_TOLERANCE * 1000 {
             lo += 1;
         }
         if hi + 1 - lo > best {
             (best, best_at) = (hi + 1 - lo, lo);
         }
     }
-    Some(diffs[best_at + best / 2])
+    Some(diffs[best_at + best / 2].div_euclid(1000))
 }
 
 /// A body's tree for comparing, or `None` when it has none or it does not decode.
@@ -367,13 +385,15 @@ pub fn findings(trace: &Capture, log: &Capture, alignment: &Alignment) -> Vec<Fi
     let mut out = Vec::new();
     let eas = |s: &Session| s.eas.as_ref().is_some_and(|e| e.command.is_some());
 
-    // Trace-only EAS requests: answered (or dropped) by something in between.
+    // Trace-only EAS requests: answered (or dropped) by something in between. A 401 from the
+    // server is not among them: requests that fail authentication never reach ActiveSync, so
+    // Exchange never logs them.
     let unlogged: Vec<&Session> = alignment
         .pairs
         .iter()
         .filter(|p| p.kind == PairKind::TraceOnly)
         .filter_map(|p| p.trace.map(|t| &trace.sessions[t]))
-        .filter(|s| eas(s))
+        .filter(|s| eas(s) && (s.flags.generated || s.http_status() != Some(401)))
         .collect();
     if !unlogged.is_empty() {
         let failed = unlogged
@@ -413,11 +433,23 @@ pub fn findings(trace: &Capture, log: &Capture, alignment: &Alignment) -> Vec<Fi
             Severity::Warning
         };
         let sessions: Vec<&Session> = lost.iter().map(|(t, _)| *t).collect();
+        let other = lost.len() - none;
+        let parts: Vec<String> = [
+            (none > 0).then(|| format!("{none} ended without any response")),
+            (other > 0).then(|| {
+                format!(
+                    "{other} got another HTTP status than Exchange sent ({})",
+                    status_counts(&sessions)
+                )
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let message = format!(
-            "Exchange answered {} request(s) that the device did not get as sent: {none} without any response, {} with another HTTP status ({}).",
+            "Exchange answered {} request(s) that the device did not get as sent: {}.",
             lost.len(),
-            lost.len() - none,
-            status_counts(&sessions)
+            parts.join("; ")
         );
         out.push(finding(RuleId::ResponseLost, severity, message, &sessions));
     }

@@ -189,66 +189,110 @@ fn field_header(line: &str) -> Option<(&str, &str)> {
     known.then_some((name, value))
 }
 
-/// Splits a log's text into entries and fields.
+/// Fields that begin a request: seen twice in one entry, a separator was lost between them.
+const REQUEST_FIELDS: [&str; 3] = ["RequestTime", "Identifier", "RequestHeader"];
+
+/// An entry being read.
+struct Building<'a> {
+    number: Option<u32>,
+    line: usize,
+    fields: Vec<(&'a str, Vec<&'a str>)>,
+    /// Text before the first separator: residue unless it holds fields.
+    residue: bool,
+}
+
+impl<'a> Building<'a> {
+    fn new(number: Option<u32>, line: usize) -> Self {
+        Building {
+            number,
+            line,
+            fields: Vec::new(),
+            residue: false,
+        }
+    }
+
+    /// The entry, or a warning when it has no fields (nothing for residue).
+    fn finish(self, out: &mut ParsedLog) {
+        if self.fields.is_empty() {
+            if !self.residue {
+                out.warnings
+                    .push(format!("{}: no fields; skipped", entry_label(self.number, self.line)));
+            }
+            return;
+        }
+        let fields = self
+            .fields
+            .into_iter()
+            .map(|(name, mut value)| {
+                while value.last().is_some_and(|l| l.trim().is_empty()) {
+                    value.pop();
+                }
+                (name.to_string(), value.join("\n"))
+            })
+            .collect();
+        out.entries.push(LogEntry {
+            number: self.number,
+            line: self.line,
+            fields,
+        });
+    }
+}
+
+/// `entry 4 at line 300`, or `the entry at line 374` for one without a number.
+fn entry_label(number: Option<u32>, line: usize) -> String {
+    match number {
+        Some(n) => format!("entry {n} at line {line}"),
+        None => format!("the entry at line {line}"),
+    }
+}
+
+/// Splits a log's text into entries and fields. A damaged separator (its hyphen line without the
+/// `Log Entry` line) and a request field written twice in one entry (a lost separator) start a
+/// new entry, with a warning, so that no entry is silently merged into the one before.
 pub fn parse_text(text: &str) -> ParsedLog {
     let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
     let mut out = ParsedLog::default();
-    // Entry borders: (first line of the entry's fields, number, line of the separator).
-    let mut borders = vec![(0usize, None, 0usize)];
+    let mut current = Building {
+        residue: true,
+        ..Building::new(None, 1)
+    };
     let mut i = 0;
-    while i + 2 < lines.len() {
-        if let Some(n) = is_separator(lines[i], lines[i + 1], lines[i + 2]) {
-            borders.push((i + 3, Some(n), i));
+    while i < lines.len() {
+        if let Some(n) = lines.get(i..i + 3).and_then(|w| is_separator(w[0], w[1], w[2])) {
+            std::mem::replace(&mut current, Building::new(Some(n), i + 1)).finish(&mut out);
             i += 3;
-        } else {
-            i += 1;
+            continue;
         }
-    }
-    for (k, &(start, number, at)) in borders.iter().enumerate() {
-        let end = borders.get(k + 1).map_or(lines.len(), |b| b.2);
-        let entry = parse_entry(&lines[start..end], number, at + 1);
-        match entry {
-            Some(e) => out.entries.push(e),
-            None if number.is_none() => {} // residue before the first entry
-            None => out.warnings.push(format!(
-                "entry {} at line {}: no fields; skipped",
-                number.unwrap_or_default(),
-                at + 1
-            )),
+        let line = lines[i];
+        if line.trim_end() == SEPARATOR {
+            out.warnings.push(format!(
+                "line {}: a damaged entry separator; what follows is read as an entry of its own",
+                i + 1
+            ));
+            let mut next = Building::new(None, i + 1);
+            // Nothing was lost if the text after it has no fields.
+            next.residue = true;
+            std::mem::replace(&mut current, next).finish(&mut out);
+        } else if let Some((name, value)) = field_header(line) {
+            if REQUEST_FIELDS.contains(&name) && current.fields.iter().any(|(n, _)| *n == name) {
+                out.warnings.push(format!(
+                    "line {}: {name} a second time in {} (a separator is missing?); read as a new entry",
+                    i + 1,
+                    entry_label(current.number, current.line)
+                ));
+                std::mem::replace(&mut current, Building::new(None, i + 1)).finish(&mut out);
+            }
+            current.residue = false;
+            current
+                .fields
+                .push((name, [value].into_iter().filter(|v| !v.is_empty()).collect()));
+        } else if let Some((_, value)) = current.fields.last_mut() {
+            value.push(line);
         }
+        i += 1;
     }
+    current.finish(&mut out);
     out
-}
-
-/// The fields of one entry's lines; `None` when there are none.
-fn parse_entry(lines: &[&str], number: Option<u32>, line: usize) -> Option<LogEntry> {
-    let mut fields: Vec<(String, Vec<&str>)> = Vec::new();
-    for l in lines {
-        match field_header(l) {
-            Some((name, value)) => fields.push((
-                name.to_string(),
-                [value].into_iter().filter(|v| !v.is_empty()).collect(),
-            )),
-            None => {
-                if let Some((_, v)) = fields.last_mut() {
-                    v.push(l);
-                }
-            }
-        }
-    }
-    if fields.is_empty() {
-        return None;
-    }
-    let fields = fields
-        .into_iter()
-        .map(|(name, mut value)| {
-            while value.last().is_some_and(|l| l.trim().is_empty()) {
-                value.pop();
-            }
-            (name, value.join("\n"))
-        })
-        .collect();
-    Some(LogEntry { number, line, fields })
 }
 
 /// The device of an entry (`DeviceId` of its request), for telling entries of several devices apart.
@@ -374,7 +418,13 @@ pub fn open_logs<I: Indexer>(
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        warnings.extend(parsed.warnings.into_iter().map(|w| format!("{name}: {w}")));
+        // The file is named by the caller when it is the only one.
+        warnings.extend(
+            parsed
+                .warnings
+                .into_iter()
+                .map(|w| if files.len() > 1 { format!("{name}: {w}") } else { w }),
+        );
         dumps.push(parsed.entries);
     }
     let (entries, repeats) = merge(dumps);
