@@ -64,7 +64,8 @@ pub struct SessionRow {
 
 pub fn run(args: &SessionsArgs) -> ExitCode {
     let opened = match (&args.files[..], args.log_offset) {
-        ([file], None) => open_capture(file, args.password.as_deref()),
+        // A folder is a folder of mailbox log dumps.
+        ([file], None) if !file.is_dir() => open_capture(file, args.password.as_deref()),
         (files, offset) => super::align::open_logs(files, offset),
     };
     let capture = match opened {
