@@ -296,3 +296,21 @@ fn a_capture_added_as_a_log_is_refused_naming_the_file() {
     step_until(&mut h, "the refusal", |a| a.log.error.is_some());
     h.get_by_label_contains("healthy-android.saz is a SAZ capture, not an Exchange mailbox log");
 }
+
+/// Writes the log these tests use to `EASLENS_LOG_OUT` (how the README's screenshot was made:
+/// `easlens samples/healthy-iphone.saz --log FILE`). Run with `--ignored`.
+#[test]
+#[ignore]
+fn write_the_test_log() {
+    let Some(out) = std::env::var_os("EASLENS_LOG_OUT") else {
+        return;
+    };
+    let trace = capture::open(&sample(SAMPLE), &Default::default()).unwrap();
+    let eas: Vec<usize> = (0..trace.sessions.len())
+        .filter(|&i| trace.sessions[i].eas.as_ref().is_some_and(|e| e.command.is_some()))
+        .take(6)
+        .collect();
+    let mut logged = eas.clone();
+    logged.remove(2);
+    write_log(&trace, &logged, Path::new(&out));
+}

@@ -249,11 +249,14 @@ pub fn is_mailbox_log(path: &Path) -> bool {
         && easlens_core::readers::mailbox_log::looks_like_mailbox_log(&head)
 }
 
+/// The `add-log` job: the log aligned, or why it could not be (naming the file); progress updates.
+type AddJob = Job<Result<Attached, String>, Progress>;
+
 /// The mailbox log of the open capture: being added, being aligned again, attached.
 #[derive(Default)]
 pub struct LogPanel {
     /// The `add-log` job: (the log's path, the job).
-    adding: Option<(PathBuf, Job<Result<Attached, String>, Progress>)>,
+    adding: Option<(PathBuf, AddJob)>,
     progress: Option<Progress>,
     /// The `align` job (a corrected clock offset).
     aligning: Option<Job<Attached>>,

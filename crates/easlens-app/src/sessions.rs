@@ -398,6 +398,14 @@ impl SessionsPanel {
         let mut clicked_sort = None;
         let mut clicked_row = None;
         let empty = easlens_core::capture::Session::new(0);
+        // The capture's zone: a log-only entry's time is shown in it.
+        let zone = log.and_then(|_| {
+            capture
+                .sessions
+                .iter()
+                .find_map(|s| s.timers.started())
+                .map(|t| *t.offset())
+        });
         table
             .header(ROW_HEIGHT + 2.0, |mut header| {
                 header.col(|ui| {
@@ -490,7 +498,13 @@ impl SessionsPanel {
                     };
                     let started = s.timers.started();
                     let time = started
-                        .map(|t| (t - shift).format("%H:%M:%S%.3f").to_string())
+                        .map(|t| {
+                            let t = t - shift;
+                            match (log_row, zone) {
+                                (true, Some(z)) => t.with_timezone(&z).format("%H:%M:%S%.3f").to_string(),
+                                _ => t.format("%H:%M:%S%.3f").to_string(),
+                            }
+                        })
                         .unwrap_or_default();
                     if log_row {
                         row.col(|ui| {

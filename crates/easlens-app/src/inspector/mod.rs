@@ -349,7 +349,16 @@ impl Inspector {
         };
         let session = &capture.sessions[index];
         let pair = selected.zip(log).and_then(|(row, a)| a.pair(row).map(|p| (a, p)));
-        self.summary(ui, session);
+        let number = if capture.format == easlens_core::capture::Format::MailboxLog {
+            let id = session
+                .id
+                .map(|id| format!(" · Identifier {id:08X}"))
+                .unwrap_or_default();
+            format!("Log entry {}{id}", session.index)
+        } else {
+            format!("#{}", session.index)
+        };
+        self.summary(ui, session, &number);
         // The log entry beside a matched session.
         let mut beside = None;
         if let Some((a, p)) = pair {
@@ -523,10 +532,10 @@ impl Inspector {
     }
 
     /// One or two lines about the session: what was asked, what came back, what it means.
-    fn summary(&self, ui: &mut egui::Ui, s: &Session) {
+    fn summary(&self, ui: &mut egui::Ui, s: &Session, number: &str) {
         let dark = ui.visuals().dark_mode;
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("#{}", s.index)).strong());
+            ui.label(RichText::new(number).strong());
             ui.label(RichText::new(s.command_label(LabelStyle::WINDOW)).strong());
             if let Some(r) = &s.request {
                 ui.label(RichText::new(r.url()).weak());
