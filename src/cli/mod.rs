@@ -37,6 +37,10 @@ pub const EXIT_NOT_FOUND: u8 = 3;
 pub struct Cli {
     /// A capture (.saz or .har) to open in the desktop inspector.
     pub file: Option<PathBuf>,
+    /// An Exchange mailbox log of the same device to add to FILE in the inspector (as File ▸ Add
+    /// mailbox log…).
+    #[arg(long, requires = "file")]
+    pub log: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -127,6 +131,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Align(args)) => align::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
-        None => easlens_app::run(cli.file),
+        None => easlens_app::run(cli.file, cli.log),
     }
 }

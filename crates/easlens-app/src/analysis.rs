@@ -44,6 +44,11 @@ impl AnalysisState {
         self.shared.as_deref()
     }
 
+    /// The analysis (complete or not) to hand to a job, which may compute what is missing.
+    pub fn shared_arc(&self) -> Option<Arc<Analysis>> {
+        self.shared.clone()
+    }
+
     /// The capture's folder names (available as soon as the capture is open).
     pub fn folders(&self) -> Option<&FolderNames> {
         self.shared.as_deref().map(Analysis::folders)

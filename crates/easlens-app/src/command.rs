@@ -23,6 +23,14 @@ pub enum AppCommand {
     Open(PathBuf),
     /// Ask which capture to open (the file dialog).
     ShowOpenDialog,
+    /// Attach this Exchange mailbox log to the open capture (opened and aligned in the background).
+    AddLog(PathBuf),
+    /// Ask which mailbox log to add (the file dialog).
+    ShowAddLogDialog,
+    /// Line the capture up with its log again, with this clock offset (seconds, log − trace).
+    RealignLog(i64),
+    /// Remove the attached mailbox log.
+    DetachLog,
     /// Forget the recent files.
     ClearRecent,
     /// Select the session at this position in `Capture::sessions` and scroll to it.

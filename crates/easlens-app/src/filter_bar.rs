@@ -15,11 +15,12 @@ use egui::{Key, RichText};
 
 use super::command::{AppCommand, Commands};
 use super::jobs::{Job, Poll};
+use super::mailbox_log::{Attached, filter_rows};
 use easlens_core::capture::{Capture, Progress};
 use easlens_core::filter::{self, FilterError, Query, TextIndex};
 
 /// Examples shown in the help popup: (query, what it finds).
-pub const EXAMPLES: [(&str, &str); 12] = [
+pub const EXAMPLES: [(&str, &str); 14] = [
     ("cmd:Sync", "Sync requests"),
     ("http:!200", "responses other than 200 (and no response)"),
     ("http:5xx", "server errors"),
@@ -32,6 +33,14 @@ pub const EXAMPLES: [(&str, &str); 12] = [
     ("-cmd:Ping", "everything but Ping"),
     ("http:401 | http:403", "either"),
     ("\"Quarterly planning\"", "free text in URL, headers and decoded bodies"),
+    (
+        "log:trace_only",
+        "requests Exchange's mailbox log does not have (with a log added)",
+    ),
+    (
+        "log:log_only",
+        "log entries the capture does not have (with a log added)",
+    ),
 ];
 
 /// Captures with fewer sessions are filtered on the window's thread, in the frame the query
@@ -46,9 +55,9 @@ struct Evaluated {
     ms: f64,
 }
 
-fn evaluate(capture: &Capture, query: &Query, index: Option<&TextIndex>) -> Evaluated {
+fn evaluate(capture: &Capture, query: &Query, index: Option<&TextIndex>, log: Option<&Attached>) -> Evaluated {
     let started = Instant::now();
-    let rows = filter::filter(capture, query, index);
+    let rows = filter_rows(capture, query, index, log);
     Evaluated {
         rows,
         ms: started.elapsed().as_secs_f64() * 1e3,
@@ -83,6 +92,8 @@ pub struct FilterBar {
     /// How long the last evaluation took (shown on hover, used by the bench mode).
     pub last_eval_ms: f64,
     focus_requested: bool,
+    /// The mailbox log attached to the capture (`log:` terms and the log-only rows).
+    log: Option<Arc<Attached>>,
 }
 
 impl Default for FilterBar {
@@ -98,6 +109,7 @@ impl Default for FilterBar {
             inline_below: FILTER_INLINE_BELOW,
             last_eval_ms: 0.0,
             focus_requested: false,
+            log: None,
         }
     }
 }
@@ -110,6 +122,15 @@ impl FilterBar {
         self.evaluating = None;
         self.index = None;
         self.indexing = Some(index_job(capture, ctx));
+    }
+
+    /// The capture's mailbox log was attached, aligned again or removed: the query is evaluated
+    /// again with it.
+    pub fn set_log(&mut self, log: Option<Arc<Attached>>) {
+        self.log = log;
+        self.applied = None;
+        self.pending = None;
+        self.evaluating = None;
     }
 
     /// Another capture is being opened: stops building this one's body index (cancelling the
@@ -199,13 +220,13 @@ impl FilterBar {
             self.last_eval_ms = 0.0;
             out.push(AppCommand::FilteredRows(None));
         } else if capture.sessions.len() < self.inline_below {
-            let done = evaluate(capture, &query, self.text_index());
+            let done = evaluate(capture, &query, self.text_index(), self.log.as_deref());
             self.last_eval_ms = done.ms;
             out.push(AppCommand::FilteredRows(Some(done.rows)));
         } else {
-            let (c, index) = (capture.clone(), self.index.clone());
+            let (c, index, log) = (capture.clone(), self.index.clone(), self.log.clone());
             self.evaluating = Some(Job::start("filter", ctx, move |_| {
-                evaluate(&c, &query, index.as_deref())
+                evaluate(&c, &query, index.as_deref(), log.as_deref())
             }));
         }
     }

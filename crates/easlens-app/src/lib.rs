@@ -19,6 +19,7 @@ pub mod history;
 pub mod inspector;
 pub mod jobs;
 pub mod loading;
+pub mod mailbox_log;
 pub mod prefs;
 pub mod recent;
 pub mod screenshot;
@@ -61,8 +62,8 @@ const TOAST: Duration = Duration::from_secs(4);
 /// The empty-state text.
 pub const EMPTY_STATE: &str = "Open a Fiddler .saz or HAR capture — File ▸ Open, drop a file here, or `easlens FILE`";
 
-/// Opens the window (blocking until it is closed).
-pub fn run(file: Option<PathBuf>) -> ExitCode {
+/// Opens the window (blocking until it is closed) on `file`, with the mailbox log `log` added to it.
+pub fn run(file: Option<PathBuf>, log: Option<PathBuf>) -> ExitCode {
     let title = match &file {
         Some(f) => format!("easlens — {}", display_name(f)),
         None => "easlens".into(),
@@ -89,7 +90,7 @@ pub fn run(file: Option<PathBuf>) -> ExitCode {
         "easlens",
         options,
         Box::new(move |cc| {
-            let mut app = EaslensApp::new(file);
+            let mut app = EaslensApp::new(file).with_log(log);
             if let Some(storage) = cc.storage {
                 app.prefs = Prefs::load(storage);
             }
@@ -114,14 +115,18 @@ pub struct EaslensApp {
     pub prefs: Prefs,
     /// A file to open on the first frame (from the command line).
     pending: Option<PathBuf>,
+    /// A mailbox log to add once that file is open (`easlens FILE --log LOG`).
+    pending_log: Option<PathBuf>,
     loader: Option<Loader>,
     capture: Option<Arc<Capture>>,
     /// When the steps of opening the capture ended.
     load_times: Option<LoadTimes>,
     /// The last open failure, shown in a banner until dismissed.
     error: Option<String>,
-    /// The Open dialog (the `file-dialog` job).
-    file_dialog: Option<Job<Option<PathBuf>>>,
+    /// The Open or Add mailbox log dialog (the `file-dialog` job); true for Add mailbox log.
+    file_dialog: Option<(bool, Job<Option<PathBuf>>)>,
+    /// The Exchange mailbox log attached to the capture.
+    pub log: mailbox_log::LogPanel,
     pub filter: FilterBar,
     pub sessions: SessionsPanel,
     pub inspector: Inspector,
@@ -149,11 +154,13 @@ impl EaslensApp {
         EaslensApp {
             prefs: Prefs::default(),
             pending: file,
+            pending_log: None,
             loader: None,
             capture: None,
             load_times: None,
             error: None,
             file_dialog: None,
+            log: mailbox_log::LogPanel::default(),
             filter: FilterBar::default(),
             sessions: SessionsPanel::default(),
             inspector: Inspector::default(),
@@ -171,6 +178,12 @@ impl EaslensApp {
             fonts_set: false,
             commands: Commands::new(),
         }
+    }
+
+    /// Adds the mailbox log `log` to the capture given to [`EaslensApp::new`] once it is open.
+    pub fn with_log(mut self, log: Option<PathBuf>) -> EaslensApp {
+        self.pending_log = log;
+        self
     }
 
     /// The opened capture, once loaded.
@@ -210,7 +223,19 @@ impl EaslensApp {
             for command in std::mem::take(&mut self.commands) {
                 match command {
                     AppCommand::Open(path) => self.open(path),
-                    AppCommand::ShowOpenDialog => self.open_dialog(ctx),
+                    AppCommand::ShowOpenDialog => self.open_dialog(ctx, false),
+                    AppCommand::ShowAddLogDialog => self.open_dialog(ctx, true),
+                    AppCommand::AddLog(path) => self.add_log(path, ctx),
+                    AppCommand::RealignLog(offset) => {
+                        if let (Some(c), Some(a)) = (&self.capture, self.analysis.shared_arc()) {
+                            self.log.realign(offset, c.clone(), a, ctx);
+                        }
+                    }
+                    AppCommand::DetachLog => {
+                        let previous = self.log.detach();
+                        self.log_changed();
+                        release(previous);
+                    }
                     AppCommand::ClearRecent => self.prefs.recent.clear(),
                     AppCommand::SelectSession(i) => self.sessions.select(i),
                     AppCommand::SelectSessionNumber(n) => {
@@ -288,6 +313,9 @@ impl EaslensApp {
                         self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
                         let previous_analysis = self.analysis.start(analysis, ctx);
+                        let previous_log = self.log.clear();
+                        self.filter.set_log(None);
+                        self.sessions.set_log(None);
                         self.sessions.reset(&capture, self.analysis.folders());
                         self.inspector.clear();
                         self.history.clear();
@@ -301,7 +329,10 @@ impl EaslensApp {
                             display_name(&capture.path)
                         )));
                         let previous = self.capture.replace(capture);
-                        release((previous, previous_analysis));
+                        release((previous, previous_analysis, previous_log));
+                        if let Some(log) = self.pending_log.take() {
+                            self.push(AppCommand::AddLog(log));
+                        }
                     }
                     Err(e) => {
                         self.error = Some(e.to_string());
@@ -310,6 +341,32 @@ impl EaslensApp {
                 }
             }
         }
+    }
+
+    /// Starts adding the mailbox log `path` to the open capture (the `add-log` job).
+    pub fn add_log(&mut self, path: PathBuf, ctx: &egui::Context) {
+        match (&self.capture, self.analysis.shared_arc()) {
+            (Some(c), _) if c.format == easlens_core::capture::Format::MailboxLog => {
+                self.log.error = Some(format!(
+                    "Cannot add {}: the open file is itself a mailbox log; open the device's capture first",
+                    display_name(&path)
+                ));
+            }
+            (Some(c), Some(a)) => self.log.add(path, c.clone(), a, ctx),
+            _ => self.push(AppCommand::Open(path)),
+        }
+    }
+
+    /// The attached log arrived, was aligned again or removed: the table, the filter and the
+    /// inspector show it.
+    fn log_changed(&mut self) {
+        let attached = self.log.attached().cloned();
+        self.filter.set_log(attached.clone());
+        self.sessions.set_log(attached);
+        if let Some(c) = &self.capture {
+            self.sessions.set_filter(c, self.analysis.folders(), None);
+        }
+        self.inspector.clear();
     }
 
     /// Opens the history view on item `id` (once the analysis is ready).
@@ -327,9 +384,14 @@ impl EaslensApp {
         let (Some(c), Some(i)) = (&self.capture, self.sessions.selected) else {
             return;
         };
-        let text = easlens_core::report::session_text(c, i as usize, self.inspector.reveal);
+        let (c, i, what) = match (mailbox_log::Row::of(i), self.log.attached()) {
+            (mailbox_log::Row::Trace(t), _) => (c.clone(), t, "session"),
+            (mailbox_log::Row::Log(l), Some(a)) => (a.log.clone(), l, "log entry"),
+            (mailbox_log::Row::Log(_), None) => return,
+        };
+        let text = easlens_core::report::session_text(&c, i, self.inspector.reveal);
         ctx.copy_text(text);
-        let message = format!("Copied session #{} as text", c.sessions[i as usize].index);
+        let message = format!("Copied {what} #{} as text", c.sessions[i].index);
         self.push(AppCommand::Notify(message));
     }
 
@@ -343,9 +405,12 @@ impl EaslensApp {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let name = match (target, self.sessions.selected) {
-            (screenshot::Target::Inspector, Some(i)) => {
-                format!("{stem}-session-{}.png", c.sessions[i as usize].index)
+        let name = match (target, self.sessions.selected.map(mailbox_log::Row::of)) {
+            (screenshot::Target::Inspector, Some(mailbox_log::Row::Trace(i))) => {
+                format!("{stem}-session-{}.png", c.sessions[i].index)
+            }
+            (screenshot::Target::Inspector, Some(mailbox_log::Row::Log(l))) => {
+                format!("{stem}-log-entry-{l}.png")
             }
             _ => format!("{stem}.png"),
         };
@@ -369,28 +434,42 @@ impl EaslensApp {
         }
     }
 
-    /// Starts the Open dialog (the `file-dialog` job) unless it is already open.
-    fn open_dialog(&mut self, ctx: &egui::Context) {
+    /// Starts the Open (or Add mailbox log) dialog (the `file-dialog` job) unless one is open.
+    fn open_dialog(&mut self, ctx: &egui::Context, add_log: bool) {
         if self.file_dialog.is_some() {
             return;
         }
         // Without a thread there is no dialog: drag-and-drop and `easlens FILE` still work.
-        self.file_dialog = Some(Job::start_on_thread("file-dialog", ctx, |_| {
-            rfd::FileDialog::new()
-                .set_title("Open a capture")
-                .add_filter("Captures (.saz, .har)", &["saz", "har"])
-                .add_filter("All files", &["*"])
-                .pick_file()
-        }));
+        let job = Job::start_on_thread("file-dialog", ctx, move |_| {
+            let dialog = if add_log {
+                rfd::FileDialog::new()
+                    .set_title("Add an Exchange mailbox log")
+                    .add_filter("Mailbox logs (.txt, .log, .gz)", &["txt", "log", "gz"])
+            } else {
+                rfd::FileDialog::new().set_title("Open a capture").add_filter(
+                    "Captures (.saz, .har, mailbox log)",
+                    &["saz", "har", "txt", "log", "gz"],
+                )
+            };
+            dialog.add_filter("All files", &["*"]).pick_file()
+        });
+        self.file_dialog = Some((add_log, job));
     }
 
     fn poll_dialog(&mut self) {
-        let Some(job) = &mut self.file_dialog else { return };
+        let Some((add_log, job)) = &mut self.file_dialog else {
+            return;
+        };
         match job.poll() {
             Poll::Pending => {}
             Poll::Ready(Some(path)) => {
+                let add_log = *add_log;
                 self.file_dialog = None;
-                self.push(AppCommand::Open(path));
+                self.push(if add_log {
+                    AppCommand::AddLog(path)
+                } else {
+                    AppCommand::Open(path)
+                });
             }
             // Cancelled, or no dialog available (no desktop portal, no zenity): drag-and-drop and
             // `easlens FILE` still work.
@@ -406,7 +485,16 @@ impl EaslensApp {
             })
         });
         if let Some(path) = dropped {
-            self.push(AppCommand::Open(path));
+            // A mailbox log dropped on a capture (not itself a log) is added to it.
+            let onto_trace = self
+                .capture
+                .as_ref()
+                .is_some_and(|c| c.format != easlens_core::capture::Format::MailboxLog);
+            if onto_trace && self.loader.is_none() && mailbox_log::is_mailbox_log(&path) {
+                self.push(AppCommand::AddLog(path));
+            } else {
+                self.push(AppCommand::Open(path));
+            }
         }
     }
 
@@ -422,6 +510,9 @@ impl EaslensApp {
         self.apply(&ctx);
         self.start_pending(&ctx);
         self.poll_loader(&ctx);
+        if self.log.poll() {
+            self.log_changed();
+        }
         if let Some(mut bench) = self.bench.take() {
             bench.frame(self, &ctx);
             self.bench = Some(bench);
@@ -463,6 +554,7 @@ impl EaslensApp {
             .show(ui, |ui| {
                 self.error_banner(ui);
                 self.warnings_banner(ui, &capture);
+                self.log.ui(ui, &mut self.commands);
                 self.filter.ui(ui);
                 ui.add_space(2.0);
                 self.sessions.ui(ui, &capture, self.analysis.folders());
@@ -471,7 +563,9 @@ impl EaslensApp {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
                 ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
-                if let Some(a) = &analysis {
+                if let Some(f) = self.log.attached().map(|l| &l.findings) {
+                    findings::badges(ui, f);
+                } else if let Some(a) = &analysis {
                     findings::badges(ui, a.findings());
                 } else {
                     jobs::spinner(ui);
@@ -483,14 +577,18 @@ impl EaslensApp {
             ui.separator();
             let out = &mut self.commands;
             let a = analysis.as_deref();
+            let log = self.log.attached();
             match self.view {
-                View::Inspector => self.inspector.ui(ui, &capture, self.sessions.selected, out),
-                View::Findings => self.findings.ui(ui, a.map(|a| a.findings()), out),
+                View::Inspector => self.inspector.ui(ui, &capture, log, self.sessions.selected, out),
+                View::Findings => {
+                    let f = log.map(|l| &l.findings).or(a.map(|a| a.findings()));
+                    self.findings.ui(ui, f, out)
+                }
                 View::SyncKeys => self.synckeys.ui(ui, a.map(|a| a.chains()), a.map(|a| a.folders()), out),
                 View::History => self.history.ui(ui, &capture, a, out),
                 View::Timeline => {
                     let lines = self.analysis.shared().map(|s| (s, a.is_some()));
-                    self.timeline.ui(ui, &capture, &self.sessions.visible, lines, out);
+                    self.timeline.ui(ui, &capture, self.sessions.trace_rows(), lines, out);
                 }
             }
         });
@@ -563,6 +661,21 @@ impl EaslensApp {
                     out.push(AppCommand::Open(c.path.clone()));
                     ui.close();
                 }
+                let trace = self
+                    .capture
+                    .as_ref()
+                    .is_some_and(|c| c.format != easlens_core::capture::Format::MailboxLog);
+                if ui
+                    .add_enabled(trace, egui::Button::new("Add mailbox log…"))
+                    .on_hover_text(
+                        "Line the capture up with Exchange's mailbox log of the device (also: drop the log here)",
+                    )
+                    .on_disabled_hover_text("Open the device's capture (SAZ or HAR) first")
+                    .clicked()
+                {
+                    out.push(AppCommand::ShowAddLogDialog);
+                    ui.close();
+                }
                 ui.separator();
                 let has = self.capture.is_some();
                 let selected = self.sessions.selected.is_some();
@@ -629,12 +742,20 @@ impl EaslensApp {
                 ui.label("No capture open");
                 return;
             };
-            ui.label(format!(
-                "{} of {} sessions",
-                self.sessions.visible.len(),
-                c.sessions.len()
-            ))
-            .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
+            ui.label(RichText::new(mailbox_log::format_name(c.format)).strong())
+                .on_hover_text("The file's format");
+            let shown = self.sessions.trace_rows().len();
+            let label = match self.log.attached() {
+                Some(a) => format!(
+                    "{shown} of {} sessions · {} of {} log-only entries",
+                    c.sessions.len(),
+                    self.sessions.visible.len() - shown,
+                    a.counts[2]
+                ),
+                None => format!("{shown} of {} sessions", c.sessions.len()),
+            };
+            ui.label(label)
+                .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
             if self.filter.is_filtering() {
                 jobs::spinner(ui).on_hover_text("Filtering…");
             }

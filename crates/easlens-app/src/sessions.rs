@@ -7,6 +7,10 @@ use eframe::egui;
 use egui::{Align, Color32, Key, Modifiers, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
+use std::sync::Arc;
+
+use super::mailbox_log::{Attached, LOG_ROW, session as row_session};
+use easlens_core::analysis::align::PairKind;
 use easlens_core::analysis::folders::FolderNames;
 use easlens_core::capture::{Capture, LabelStyle};
 use easlens_core::eas::session::Highlight;
@@ -69,6 +73,8 @@ pub enum SortColumn {
     RequestSize,
     ResponseSize,
     Device,
+    /// The place against the attached mailbox log.
+    Log,
 }
 
 const COLUMNS: [(SortColumn, &str); 11] = [
@@ -85,10 +91,51 @@ const COLUMNS: [(SortColumn, &str); 11] = [
     (SortColumn::Device, "Device"),
 ];
 
+/// What the Log column says of a row, and its explanation.
+pub fn log_label(kind: Option<PairKind>) -> (&'static str, &'static str) {
+    match kind {
+        Some(PairKind::Matched) => ("matched", "Exchange's mailbox log has this request"),
+        Some(PairKind::TraceOnly) => (
+            "trace only",
+            "Not in Exchange's log: the request did not reach Exchange (or was not an ActiveSync request)",
+        ),
+        Some(PairKind::LogOnly) => (
+            "log only",
+            "Only in Exchange's log: the capture does not have this request (sent around the proxy, or before/after the capture)",
+        ),
+        None => ("", "A CONNECT tunnel is not lined up with the log"),
+    }
+}
+
+/// The tint of a log-only row, readable on both themes.
+pub fn log_only_tint(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_rgba_unmultiplied(60, 110, 200, 48)
+    } else {
+        Color32::from_rgba_unmultiplied(70, 120, 220, 40)
+    }
+}
+
+/// The colour of the Log column's text.
+fn log_color(kind: Option<PairKind>, dark: bool) -> Option<Color32> {
+    match (kind, dark) {
+        (Some(PairKind::TraceOnly), _) => Some(highlight_color(Highlight::Throttle, dark)),
+        (Some(PairKind::LogOnly), true) => Some(Color32::from_rgb(130, 175, 255)),
+        (Some(PairKind::LogOnly), false) => Some(Color32::from_rgb(30, 80, 180)),
+        _ => None,
+    }
+}
+
 /// State of the sessions table.
 pub struct SessionsPanel {
-    /// Positions in `Capture::sessions`, in display order.
+    /// Row ids in display order: positions in `Capture::sessions`, and with a mailbox log
+    /// attached, log-only entries ([`LOG_ROW`] plus their position in the log).
     pub visible: Vec<u32>,
+    /// The capture's sessions among `visible`, in display order (with a log attached; without,
+    /// `visible` is that).
+    visible_trace: Vec<u32>,
+    /// The mailbox log attached to the capture.
+    log: Option<Arc<Attached>>,
     /// Rows matching the filter, before sorting (`None` = every session).
     filtered: Option<Vec<u32>>,
     pub selected: Option<u32>,
@@ -104,6 +151,8 @@ impl Default for SessionsPanel {
     fn default() -> Self {
         SessionsPanel {
             visible: Vec::new(),
+            visible_trace: Vec::new(),
+            log: None,
             filtered: None,
             selected: None,
             sort: SortColumn::Index,
@@ -125,6 +174,7 @@ impl SessionsPanel {
         *self = SessionsPanel {
             sort: self.sort,
             ascending: self.ascending,
+            log: self.log.take(),
             ..SessionsPanel::default()
         };
         self.rebuild(capture, folders);
@@ -136,16 +186,53 @@ impl SessionsPanel {
         self.rebuild(capture, folders);
     }
 
+    /// The mailbox log attached to the capture (`None`: removed, or another capture); the rows are
+    /// rebuilt by the [`SessionsPanel::set_filter`] that follows.
+    pub fn set_log(&mut self, log: Option<Arc<Attached>>) {
+        if self.log.is_some() && self.sort == SortColumn::Log && log.is_none() {
+            self.sort = SortColumn::Index;
+        }
+        self.log = log;
+        if self.selected.is_some_and(|s| s & LOG_ROW != 0) {
+            self.selected = None;
+        }
+    }
+
+    /// The mailbox log shown in the table.
+    pub fn log(&self) -> Option<&Arc<Attached>> {
+        self.log.as_ref()
+    }
+
+    /// The capture's sessions among the visible rows (the log-only entries left out).
+    pub fn trace_rows(&self) -> &[u32] {
+        if self.log.is_some() {
+            &self.visible_trace
+        } else {
+            &self.visible
+        }
+    }
+
     fn rebuild(&mut self, capture: &Capture, folders: Option<&FolderNames>) {
+        let log = self.log.as_deref();
         let mut rows = match &self.filtered {
             Some(r) => r.clone(),
-            None => (0..capture.sessions.len() as u32).collect(),
+            None => (0..capture.sessions.len() as u32)
+                .chain(log.into_iter().flat_map(Attached::log_only_rows))
+                .collect(),
         };
-        let ss = &capture.sessions;
-        let key = |i: &u32| &ss[*i as usize];
+        let empty = easlens_core::capture::Session::new(0);
+        let key = |i: &u32| row_session(capture, log, *i).unwrap_or(&empty);
+        match (self.sort, log) {
+            // With a log, the capture's order and the log-only entries in between: time order.
+            (SortColumn::Index | SortColumn::Time, Some(a)) => rows.sort_by_key(|i| (a.rank(*i), *i)),
+            (SortColumn::Log, Some(a)) => rows.sort_by_key(|i| (a.kind(*i).map(|k| k as u8), a.rank(*i))),
+            (SortColumn::Log, None) => rows.sort_by_key(|i| key(i).index),
+            (SortColumn::Index, None) => rows.sort_by_key(|i| key(i).index),
+            (SortColumn::Time, None) => rows.sort_by_key(|i| key(i).timers.started()),
+            _ => {}
+        }
         match self.sort {
-            SortColumn::Index => rows.sort_by_key(|i| key(i).index),
-            SortColumn::Time => rows.sort_by_key(|i| key(i).timers.started()),
+            SortColumn::Index | SortColumn::Time | SortColumn::Log => {}
             SortColumn::Duration => rows.sort_by(|a, b| {
                 let d = |i: &u32| key(i).timers.duration_ms().unwrap_or(-1.0);
                 d(a).total_cmp(&d(b))
@@ -166,6 +253,11 @@ impl SessionsPanel {
         if !self.ascending {
             rows.reverse();
         }
+        self.visible_trace = if log.is_some() {
+            rows.iter().copied().filter(|i| i & LOG_ROW == 0).collect()
+        } else {
+            Vec::new()
+        };
         self.visible = rows;
         if self.selected.is_some() {
             self.scroll_to_selected = true;
@@ -277,7 +369,13 @@ impl SessionsPanel {
             .min_scrolled_height(0.0)
             .cell_layout(egui::Layout::left_to_right(Align::Center))
             .column(Column::exact(22.0)) // highlight glyph
-            .column(Column::initial(44.0).at_least(30.0))
+            .column(Column::initial(44.0).at_least(30.0));
+        let log = self.log.clone();
+        let log = log.as_deref();
+        if log.is_some() {
+            table = table.column(Column::initial(74.0).at_least(40.0));
+        }
+        table = table
             .column(Column::initial(92.0).at_least(40.0))
             .column(Column::initial(70.0).at_least(40.0))
             .column(Column::initial(120.0).at_least(50.0))
@@ -299,13 +397,24 @@ impl SessionsPanel {
         }
         let mut clicked_sort = None;
         let mut clicked_row = None;
+        let empty = easlens_core::capture::Session::new(0);
+        // The capture's zone: a log-only entry's time is shown in it.
+        let zone = log.and_then(|_| {
+            capture
+                .sessions
+                .iter()
+                .find_map(|s| s.timers.started())
+                .map(|t| *t.offset())
+        });
         table
             .header(ROW_HEIGHT + 2.0, |mut header| {
                 header.col(|ui| {
                     ui.label(RichText::new("!").strong())
                         .on_hover_text("Why the session is highlighted");
                 });
-                for (col, name) in COLUMNS {
+                let log_column = log.is_some().then_some((SortColumn::Log, "Log"));
+                let columns = COLUMNS[..1].iter().copied().chain(log_column).chain(COLUMNS[1..].iter().copied());
+                for (col, name) in columns {
                     header.col(|ui| {
                         let arrow = match (self.sort == col, self.ascending) {
                             (true, true) => " ▲",
@@ -323,7 +432,9 @@ impl SessionsPanel {
                 body.rows(ROW_HEIGHT, self.visible.len(), |mut row| {
                     let pos = row.index();
                     let i = self.visible[pos];
-                    let s = &capture.sessions[i as usize];
+                    let s = row_session(capture, log, i).unwrap_or(&empty);
+                    let log_row = i & LOG_ROW != 0;
+                    let tint = log_row.then(|| log_only_tint(dark));
                     row.set_selected(self.selected == Some(i));
                     let hl = main_highlight(s);
                     let color = hl.map(|h| highlight_color(h, dark));
@@ -334,11 +445,13 @@ impl SessionsPanel {
                     let cell = |row: &mut egui_extras::TableRow<'_, '_>, t: RichText| {
                         row.col(|ui| {
                             ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
                             ui.add(egui::Label::new(t).truncate());
                         });
                     };
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
                         if let Some(e) = &s.eas {
                             let mut tip = Vec::new();
                             let mut glyphs = String::new();
@@ -353,19 +466,69 @@ impl SessionsPanel {
                             }
                         }
                     });
-                    cell(&mut row, text(s.index.to_string()));
-                    let time = s
-                        .timers
-                        .started()
-                        .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                    if log_row {
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
+                            let id = s.id.map(|id| format!("{id:08X}")).unwrap_or_default();
+                            ui.add(egui::Label::new(RichText::new("log").italics().weak()).truncate())
+                                .on_hover_text(format!("Mailbox log entry {} (Identifier {id})", s.index));
+                        });
+                    } else {
+                        cell(&mut row, text(s.index.to_string()));
+                    }
+                    if let Some(a) = log {
+                        let kind = a.kind(i);
+                        let (label, tip) = log_label(kind);
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
+                            let t = match log_color(kind, dark) {
+                                Some(c) => RichText::new(label).color(c),
+                                None => RichText::new(label),
+                            };
+                            let t = if log_row { t.strong() } else { t };
+                            ui.add(egui::Label::new(t).truncate()).on_hover_text(tip);
+                        });
+                    }
+                    // A log-only entry at its place in the capture's clock (the log's own on hover).
+                    let shift = match (log, log_row) {
+                        (Some(a), true) => chrono::Duration::seconds(a.alignment.clock_offset_seconds),
+                        _ => chrono::Duration::zero(),
+                    };
+                    let started = s.timers.started();
+                    let time = started
+                        .map(|t| {
+                            let t = t - shift;
+                            match (log_row, zone) {
+                                (true, Some(z)) => t.with_timezone(&z).format("%H:%M:%S%.3f").to_string(),
+                                _ => t.format("%H:%M:%S%.3f").to_string(),
+                            }
+                        })
                         .unwrap_or_default();
-                    cell(&mut row, text(time));
+                    if log_row {
+                        row.col(|ui| {
+                            ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
+                            let r = ui.add(egui::Label::new(text(time)).truncate());
+                            if let Some(t) = started {
+                                r.on_hover_text(format!(
+                                    "Logged at {} (the log's clock, {} from the capture's)",
+                                    t.format("%H:%M:%S"),
+                                    log.map(Attached::offset_label).unwrap_or_default()
+                                ));
+                            }
+                        });
+                    } else {
+                        cell(&mut row, text(time));
+                    }
                     let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
                     cell(&mut row, text(dur));
                     cell(&mut row, text(s.command_label(LabelStyle::WINDOW)));
                     let f = folder_labels(s, folders);
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
                         let r = ui.add(egui::Label::new(text(f.clone())).truncate());
                         if f.contains('(') {
                             r.on_hover_text(format!("CollectionId (folder name from FolderSync): {f}"));
@@ -373,6 +536,7 @@ impl SessionsPanel {
                     });
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
                         match s.http_status() {
                             Some(code) => {
                                 let r = ui.add(egui::Label::new(text(code.to_string())).truncate());
@@ -390,6 +554,7 @@ impl SessionsPanel {
                     });
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
                         if let Some(st) = worst_status(s) {
                             let label = match st.name {
                                 Some(n) => format!("{} {n}", st.raw),
@@ -426,6 +591,7 @@ impl SessionsPanel {
                     } else {
                         row.col(|ui| {
                             ui.style_mut().interaction.selectable_labels = false;
+                            paint_tint(ui, tint);
                             ui.add(egui::Label::new(text(t.clone())).truncate()).on_hover_text(format!(
                                 "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
                             ));
@@ -461,5 +627,13 @@ impl SessionsPanel {
         if let Some(i) = clicked_row {
             self.selected = Some(i);
         }
+    }
+}
+
+/// The log-only rows' tint, under the cell's content.
+fn paint_tint(ui: &egui::Ui, tint: Option<Color32>) {
+    if let Some(c) = tint {
+        ui.painter()
+            .rect_filled(ui.max_rect().expand2(egui::vec2(4.0, 1.0)), 0.0, c);
     }
 }

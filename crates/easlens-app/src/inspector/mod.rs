@@ -17,6 +17,8 @@ use egui::RichText;
 
 use super::command::{AppCommand, Commands};
 use super::jobs::{self, BODIES_INLINE_BELOW, Job, Poll};
+use super::mailbox_log::{Attached, Row};
+use easlens_core::analysis::align::{Pair, PairKind};
 use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::status::{Verdict, http_meaning};
 use easlens_core::http::Side;
@@ -60,6 +62,12 @@ pub struct Inspector {
     hits: Vec<(Side, usize)>,
     hit: usize,
     scroll_to_hit: bool,
+    /// A matched session shown beside Exchange's log entry (the device's view and the server's).
+    pub compare: bool,
+    /// The log entry shown beside a matched session: (its position in the log, request, response).
+    log_panes: Option<(usize, Pane, Pane)>,
+    /// The log entry's bodies being decoded off the UI thread: (position in the log, job).
+    log_decoding: Option<(usize, Job<(Pane, Pane)>)>,
 }
 
 impl Default for Inspector {
@@ -77,6 +85,9 @@ impl Default for Inspector {
             hits: Vec::new(),
             hit: 0,
             scroll_to_hit: false,
+            compare: true,
+            log_panes: None,
+            log_decoding: None,
         }
     }
 }
@@ -89,6 +100,8 @@ impl Inspector {
         self.response = Pane::empty(Side::Response);
         self.decoding = None;
         self.find_key = None;
+        self.log_panes = None;
+        self.log_decoding = None;
     }
 
     /// True while the selected session's bodies are decoded in the background.
@@ -132,8 +145,8 @@ impl Inspector {
         .on_hover_text("Show every operation on one of this session's items across the capture");
     }
 
-    fn sync(&mut self, capture: &Arc<Capture>, selected: Option<u32>, ctx: &egui::Context) {
-        if self.session != selected {
+    fn sync(&mut self, capture: &Arc<Capture>, selected: Option<(u32, usize)>, ctx: &egui::Context) {
+        if self.session != selected.map(|(row, _)| row) {
             self.select(capture, selected, ctx);
         }
         if let Some((i, job)) = &mut self.decoding {
@@ -153,20 +166,22 @@ impl Inspector {
     /// Shows `selected`: its bodies decoded now, or by the `decode` job when they are big
     /// ([`BODIES_INLINE_BELOW`] both sides together, as stored; the job
     /// runs inline, and is done at once, when no thread can be started).
-    fn select(&mut self, capture: &Arc<Capture>, selected: Option<u32>, ctx: &egui::Context) {
-        self.session = selected;
+    /// `selected`: the row id (the key the panes are kept by) and the session's position in
+    /// `capture` (the capture's, or the log's for a log-only row).
+    fn select(&mut self, capture: &Arc<Capture>, selected: Option<(u32, usize)>, ctx: &egui::Context) {
+        self.session = selected.map(|(row, _)| row);
         self.find_key = None;
-        let Some(i) = selected else {
+        let Some((row, pos)) = selected else {
             self.clear();
             return;
         };
-        let s = &capture.sessions[i as usize];
+        let s = &capture.sessions[pos];
         let size =
             s.request.as_ref().map_or(0, |r| r.body.stored_len) + s.response.as_ref().map_or(0, |r| r.body.stored_len);
         let reveal = self.reveal;
         if size < BODIES_INLINE_BELOW {
-            self.request = Pane::load(capture, i as usize, Side::Request, reveal);
-            self.response = Pane::load(capture, i as usize, Side::Response, reveal);
+            self.request = Pane::load(capture, pos, Side::Request, reveal);
+            self.response = Pane::load(capture, pos, Side::Response, reveal);
             self.decoding = None;
             return;
         }
@@ -175,11 +190,52 @@ impl Inspector {
         let c = capture.clone();
         let job = Job::start("decode", ctx, move |_| {
             (
-                Pane::load(&c, i as usize, Side::Request, reveal),
-                Pane::load(&c, i as usize, Side::Response, reveal),
+                Pane::load(&c, pos, Side::Request, reveal),
+                Pane::load(&c, pos, Side::Response, reveal),
             )
         });
-        self.decoding = Some((i, job));
+        self.decoding = Some((row, job));
+    }
+
+    /// Keeps the panes of log entry `l` (shown beside its matched session): decoded now, or by the
+    /// `decode-log` job when big; true once they are there.
+    fn sync_log(&mut self, log: &Arc<Capture>, l: usize, ctx: &egui::Context) -> bool {
+        if self.log_panes.as_ref().is_some_and(|(k, ..)| *k == l) {
+            return true;
+        }
+        if let Some((k, job)) = &mut self.log_decoding {
+            if *k == l {
+                match job.poll() {
+                    Poll::Ready((request, response)) => {
+                        self.log_panes = Some((l, request, response));
+                        self.log_decoding = None;
+                        return true;
+                    }
+                    Poll::Pending => return false,
+                    Poll::Lost => {}
+                }
+            }
+            self.log_decoding = None;
+        }
+        let s = &log.sessions[l];
+        let size =
+            s.request.as_ref().map_or(0, |r| r.body.stored_len) + s.response.as_ref().map_or(0, |r| r.body.stored_len);
+        let reveal = self.reveal;
+        if size < BODIES_INLINE_BELOW {
+            let request = Pane::load(log, l, Side::Request, reveal);
+            let response = Pane::load(log, l, Side::Response, reveal);
+            self.log_panes = Some((l, request, response));
+            return true;
+        }
+        let c = log.clone();
+        let job = Job::start("decode-log", ctx, move |_| {
+            (
+                Pane::load(&c, l, Side::Request, reveal),
+                Pane::load(&c, l, Side::Response, reveal),
+            )
+        });
+        self.log_decoding = Some((l, job));
+        false
     }
 
     /// Recomputes the search matches when the needle, the session or the tab changed.
@@ -267,16 +323,52 @@ impl Inspector {
         });
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Arc<Capture>, selected: Option<u32>, out: &mut Commands) {
-        self.sync(capture, selected, ui.ctx());
-        let Some(index) = self.session else {
+    /// `log`: the mailbox log attached to the capture; `selected`: the table's row id (a session
+    /// of the capture, or a log-only entry of the log).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        capture: &Arc<Capture>,
+        log: Option<&Arc<Attached>>,
+        selected: Option<u32>,
+        out: &mut Commands,
+    ) {
+        // The capture the row's session is in, and its position there.
+        let (source, shown) = match (selected.map(Row::of), log) {
+            (Some(Row::Log(l)), Some(a)) => (a.log.clone(), Some((l as u32 | super::mailbox_log::LOG_ROW, l))),
+            (Some(Row::Trace(t)), _) => (capture.clone(), Some((t as u32, t))),
+            _ => (capture.clone(), None),
+        };
+        let capture = &source;
+        self.sync(capture, shown, ui.ctx());
+        let Some((_, index)) = shown else {
             ui.centered_and_justified(|ui| {
                 ui.label(RichText::new("Select a session to inspect its request and response (↑/↓ move).").weak());
             });
             return;
         };
-        let session = &capture.sessions[index as usize];
-        self.summary(ui, session);
+        let session = &capture.sessions[index];
+        let pair = selected.zip(log).and_then(|(row, a)| a.pair(row).map(|p| (a, p)));
+        let number = if capture.format == easlens_core::capture::Format::MailboxLog {
+            let id = session
+                .id
+                .map(|id| format!(" · Identifier {id:08X}"))
+                .unwrap_or_default();
+            format!("Log entry {}{id}", session.index)
+        } else {
+            format!("#{}", session.index)
+        };
+        self.summary(ui, session, &number);
+        // The log entry beside a matched session.
+        let mut beside = None;
+        if let Some((a, p)) = pair {
+            log_banner(ui, a, p);
+            if let (PairKind::Matched, Some(l), true) = (p.kind, p.log, self.compare)
+                && self.sync_log(&a.log, l, ui.ctx())
+            {
+                beside = Some((a, l));
+            }
+        }
         ui.horizontal(|ui| {
             for (tab, name) in TABS {
                 let r = ui.selectable_value(&mut self.tab, tab, name);
@@ -291,6 +383,11 @@ impl Inspector {
             ui.separator();
             ui.checkbox(&mut self.reveal, "Reveal credentials")
                 .on_hover_text("Show Authorization and cookie values (masked by default)");
+            if pair.is_some_and(|(_, p)| p.kind == PairKind::Matched) {
+                ui.checkbox(&mut self.compare, "Beside Exchange's log").on_hover_text(
+                    "Show the device's request and response beside the log entry Exchange wrote for them",
+                );
+            }
             self.follow_menu(ui, session, out);
             if self.tab == Tab::Hex {
                 ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
@@ -304,6 +401,12 @@ impl Inspector {
             self.request.build_raw(session, self.reveal);
             self.response.build_raw(session, self.reveal);
             self.find_key = None;
+        }
+        if let (Some((a, _)), Some((l, request, response))) = (beside, &mut self.log_panes)
+            && request.raw_revealed != self.reveal
+        {
+            request.build_raw(&a.log.sessions[*l], self.reveal);
+            response.build_raw(&a.log.sessions[*l], self.reveal);
         }
         self.update_find();
         ui.separator();
@@ -325,7 +428,70 @@ impl Inspector {
             find: &finds[k],
         };
         let mut copied = None;
-        if side_by_side {
+        if let (Some((a, _)), Some((l, log_request, log_response))) = (beside, &self.log_panes) {
+            // Two columns, the device's view and Exchange's; request above response in each.
+            let log_session = &a.log.sessions[*l];
+            let no_find = Find {
+                needle: String::new(),
+                current: None,
+                scroll_to: None,
+            };
+            let w = (avail.x - 12.0) / 2.0;
+            let h = (avail.y - 40.0) / 2.0;
+            let columns = [
+                (
+                    format!("Device (capture) · #{}", session.index),
+                    [&self.request, &self.response],
+                    session,
+                    [&finds[0], &finds[1]],
+                ),
+                (
+                    format!(
+                        "Exchange (mailbox log) · entry {} · Identifier {}",
+                        log_session.index,
+                        log_session.id.map(|id| format!("{id:08X}")).unwrap_or_default()
+                    ),
+                    [log_request, log_response],
+                    log_session,
+                    [&no_find, &no_find],
+                ),
+            ];
+            ui.horizontal_top(|ui| {
+                for (k, (title, panes, s, finds)) in columns.into_iter().enumerate() {
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(w, avail.y),
+                        egui::Layout::top_down(egui::Align::Min),
+                        |ui| {
+                            ui.set_min_size(egui::vec2(w, avail.y));
+                            ui.set_max_width(w);
+                            ui.label(RichText::new(title).strong());
+                            for (pane, find) in panes.into_iter().zip(finds) {
+                                ui.allocate_ui_with_layout(
+                                    egui::vec2(w, h),
+                                    egui::Layout::top_down(egui::Align::Min),
+                                    |ui| {
+                                        ui.set_min_size(egui::vec2(w, h));
+                                        ui.set_max_height(h);
+                                        ui.push_id(("compare", k, pane.side == Side::Request), |ui| {
+                                            let o = PaneOptions {
+                                                tab: self.tab,
+                                                reveal: self.reveal,
+                                                hex_decoded: self.hex_decoded,
+                                                find,
+                                            };
+                                            copied = copied.take().or(pane_ui(ui, pane, s, &o));
+                                        });
+                                    },
+                                );
+                            }
+                        },
+                    );
+                    if k == 0 {
+                        ui.separator();
+                    }
+                }
+            });
+        } else if side_by_side {
             let w = (avail.x - 12.0) / 2.0;
             ui.horizontal_top(|ui| {
                 for (k, pane) in [&self.request, &self.response].into_iter().enumerate() {
@@ -366,10 +532,10 @@ impl Inspector {
     }
 
     /// One or two lines about the session: what was asked, what came back, what it means.
-    fn summary(&self, ui: &mut egui::Ui, s: &Session) {
+    fn summary(&self, ui: &mut egui::Ui, s: &Session, number: &str) {
         let dark = ui.visuals().dark_mode;
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("#{}", s.index)).strong());
+            ui.label(RichText::new(number).strong());
             ui.label(RichText::new(s.command_label(LabelStyle::WINDOW)).strong());
             if let Some(r) = &s.request {
                 ui.label(RichText::new(r.url()).weak());
@@ -418,6 +584,64 @@ impl Inspector {
             .collect();
         for n in notes {
             ui.label(RichText::new(format!("△ {n}")).color(ui.visuals().warn_fg_color));
+        }
+    }
+}
+
+/// Where the row stands against Exchange's mailbox log: the pair's differences (marked), or that
+/// only one side has the request.
+fn log_banner(ui: &mut egui::Ui, a: &Attached, p: &Pair) {
+    let warn = ui.visuals().warn_fg_color;
+    match p.kind {
+        PairKind::TraceOnly => {
+            ui.label(
+                RichText::new(
+                    "Not in Exchange's log: this request did not reach Exchange (or Exchange did not log it).",
+                )
+                .color(warn)
+                .strong(),
+            );
+        }
+        PairKind::LogOnly => {
+            let time = p
+                .log
+                .and_then(|l| a.log.sessions[l].timers.started())
+                .map(|t| format!(" at {} (log clock)", t.format("%H:%M:%S")))
+                .unwrap_or_default();
+            ui.label(
+                RichText::new(format!(
+                    "Only in Exchange's log{time}: the capture has no such request (sent around the proxy, or outside the capture)."
+                ))
+                .color(ui.visuals().hyperlink_color)
+                .strong(),
+            );
+        }
+        PairKind::Matched if p.differences.is_empty() => {
+            ui.label(
+                RichText::new(
+                    "Exchange's log has this request, as the device sent it and with the answer the device got.",
+                )
+                .weak(),
+            );
+        }
+        PairKind::Matched => {
+            egui::Frame::group(ui.style())
+                .stroke(egui::Stroke::new(1.0, warn))
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    let n = p.differences.len();
+                    ui.label(
+                        RichText::new(format!(
+                            "The device's view and Exchange's differ ({n} difference{}):",
+                            if n == 1 { "" } else { "s" }
+                        ))
+                        .color(warn)
+                        .strong(),
+                    );
+                    for d in &p.differences {
+                        ui.label(RichText::new(format!("△ {d}")).color(warn));
+                    }
+                });
         }
     }
 }

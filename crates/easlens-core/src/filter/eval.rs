@@ -4,6 +4,7 @@
 use super::fields::{Field, Flag};
 use super::parse::{Expr, Pattern, TextTerm};
 use super::text::Bitset;
+use crate::analysis::align::PairKind;
 use crate::capture::{BodyKept, Session};
 
 /// What evaluation needs besides the session.
@@ -12,6 +13,8 @@ pub(crate) struct Ctx<'a> {
     /// Per free-text term, the sessions whose indexed text (bodies and metadata) contains it
     /// (`None`: the term has no word to look up), and this session's position in the index.
     pub(crate) index: Option<(&'a [Option<Bitset>], usize)>,
+    /// Where the session stands against an attached mailbox log (`None`: no log, or not aligned).
+    pub(crate) log: Option<PairKind>,
 }
 
 pub(crate) fn eval(e: &Expr, s: &Session, ctx: &Ctx<'_>) -> bool {
@@ -32,7 +35,7 @@ pub(crate) fn eval(e: &Expr, s: &Session, ctx: &Ctx<'_>) -> bool {
             field,
             negated,
             patterns,
-        } => field_matches(*field, *negated, patterns, s),
+        } => field_matches(*field, *negated, patterns, s, ctx.log),
     }
 }
 
@@ -85,7 +88,7 @@ fn text_in(p: &Pattern, v: &str) -> bool {
     matches!(p, Pattern::Text(t) if contains_ci(v, t))
 }
 
-fn field_matches(field: Field, negated: bool, patterns: &[Pattern], s: &Session) -> bool {
+fn field_matches(field: Field, negated: bool, patterns: &[Pattern], s: &Session, log: Option<PairKind>) -> bool {
     let eas = s.eas.as_ref();
     match field {
         // Always one value: the EAS command, else the method; `none` without a request.
@@ -104,6 +107,13 @@ fn field_matches(field: Field, negated: bool, patterns: &[Pattern], s: &Session)
             None => matches!(p, Pattern::None),
         }),
         Field::Index => any_value(std::iter::once(s.index), negated, patterns, |p, v| in_range(p, *v)),
+        // One value at most: the session's place in the alignment; `none` without one.
+        Field::Log => any_value(
+            log.into_iter(),
+            negated,
+            patterns,
+            |p, k| matches!(p, Pattern::Log(q) if q == k),
+        ),
         Field::Status => {
             let values = eas
                 .into_iter()

@@ -32,6 +32,8 @@ pub(crate) enum Field {
     Url,
     Header,
     Index,
+    /// Where the session stands against an attached mailbox log (`analysis::align`).
+    Log,
 }
 
 /// One field of the filter language.
@@ -52,7 +54,7 @@ pub struct FieldDoc {
 }
 
 /// Every field, in the order the help and the error hints list them.
-pub static FIELDS: [FieldDoc; 14] = [
+pub static FIELDS: [FieldDoc; 15] = [
     FieldDoc {
         name: "cmd",
         aliases: &["command"],
@@ -153,6 +155,16 @@ pub static FIELDS: [FieldDoc; 14] = [
         matches: "the session number the list shows (`Session::index`)",
         examples: &["index:10-20"],
         field: Some(Field::Index),
+    },
+    FieldDoc {
+        name: "log",
+        aliases: &[],
+        values: "`matched`, `trace_only`, `log_only` (`-` for `_` too), `none`",
+        matches: "with an Exchange mailbox log attached to the capture (`analysis::align`): `matched`, a request \
+                  both the capture and the log have; `trace_only`, one Exchange did not log; `log_only`, a log \
+                  entry the capture lacks; `none`: no log attached (or a CONNECT tunnel, which is never aligned)",
+        examples: &["log:trace_only", "log:log_only", "log:matched"],
+        field: Some(Field::Log),
     },
     FieldDoc {
         name: "is",

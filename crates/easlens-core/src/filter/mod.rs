@@ -43,6 +43,10 @@
 //! examples. That table is the one list: the parser looks names up in it and quotes its examples
 //! in errors, and the window's filter help lists it.
 //!
+//! `log:` (`matched`, `trace_only`, `log_only`) needs each session's place against an Exchange
+//! mailbox log (`analysis::align`), which the session does not carry: [`filter_aligned`] takes it
+//! as one tag per session; [`filter`] and [`Query::matches`] have none (only `log:none` matches).
+//!
 //! A word like `fodler:5` is an error ("unknown field `fodler:` at 0 — did you mean `folder:`?");
 //! a word whose part before `:` is not letters (`2:41`) or whose value starts with `/`
 //! (`https://…`) is free text.
@@ -91,6 +95,7 @@ use rayon::prelude::*;
 pub use parse::FilterError;
 pub use text::{TextIndex, TextIndexStats};
 
+use crate::analysis::align::PairKind;
 use crate::capture::{Capture, Session};
 use parse::{Expr, TextTerm};
 use text::Bitset;
@@ -192,6 +197,7 @@ impl Query {
             &eval::Ctx {
                 texts: &self.texts,
                 index,
+                log: None,
             },
         )
     }
@@ -235,13 +241,27 @@ pub fn index_query(sessions: &[u32]) -> String {
 }
 
 /// Positions (indices into `capture.sessions`) of the sessions `query` matches, in order.
-/// `text` must have been built from `capture`; an index of another size is ignored.
+/// `text` must have been built from `capture`; an index of another size is ignored. `log:` terms
+/// match nothing but `log:none` (no mailbox log: see [`filter_aligned`]).
 pub fn filter(capture: &Capture, query: &Query, text: Option<&TextIndex>) -> Vec<u32> {
+    filter_aligned(capture, query, text, None)
+}
+
+/// [`filter`] with each session's place against a mailbox log (`log:`): `log[i]` is session `i`'s
+/// [`PairKind`] (`None`: not aligned, as a CONNECT tunnel). A slice of another length than the
+/// sessions is ignored. The sessions may be the log's own (its entries, `log:log_only`).
+pub fn filter_aligned(
+    capture: &Capture,
+    query: &Query,
+    text: Option<&TextIndex>,
+    log: Option<&[Option<PairKind>]>,
+) -> Vec<u32> {
     let sessions = &capture.sessions;
     let Some(expr) = &query.expr else {
         return (0..sessions.len() as u32).collect();
     };
     let text = text.filter(|t| t.sessions() == sessions.len() && query.uses_text());
+    let log = log.filter(|l| l.len() == sessions.len());
     let sets = text.map(|t| query.resolve(t));
     let test = |i: usize| {
         eval::eval(
@@ -250,6 +270,7 @@ pub fn filter(capture: &Capture, query: &Query, text: Option<&TextIndex>) -> Vec
             &eval::Ctx {
                 texts: &query.texts,
                 index: sets.as_ref().map(|s| (&s[..], i)),
+                log: log.and_then(|l| l[i]),
             },
         )
     };
@@ -267,7 +288,62 @@ pub fn filter(capture: &Capture, query: &Query, text: Option<&TextIndex>) -> Vec
 
 #[cfg(test)]
 mod tests {
-    use super::index_query;
+    use super::*;
+
+    #[test]
+    fn log_terms_parse_in_both_spellings_and_reject_other_words() {
+        for (q, kind) in [
+            ("log:matched", PairKind::Matched),
+            ("log:trace_only", PairKind::TraceOnly),
+            ("log:trace-only", PairKind::TraceOnly),
+            ("log:Log-Only", PairKind::LogOnly),
+            ("log:logonly", PairKind::LogOnly),
+        ] {
+            let parsed = parse(q).unwrap();
+            match parsed.expr {
+                Some(parse::Expr::Field { patterns, .. }) => assert_eq!(patterns, [parse::Pattern::Log(kind)], "{q}"),
+                other => panic!("{q}: {other:?}"),
+            }
+        }
+        let e = parse("log:sometimes").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("`log:` needs"), "{text}");
+        assert!(parse("log:none").is_ok());
+        assert!(parse("log:!matched").is_ok());
+    }
+
+    #[test]
+    fn log_terms_match_the_sessions_tags() {
+        let sessions = (1..=4).map(Session::new).collect();
+        let capture = Capture::new(
+            "t.saz".into(),
+            crate::capture::Format::Saz,
+            sessions,
+            Vec::new(),
+            Box::new(crate::readers::model::MemoryStore),
+        );
+        let tags = [
+            Some(PairKind::Matched),
+            Some(PairKind::TraceOnly),
+            None,
+            Some(PairKind::LogOnly),
+        ];
+        let rows = |q: &str| filter_aligned(&capture, &parse(q).unwrap(), None, Some(&tags));
+        assert_eq!(rows("log:matched"), [0]);
+        assert_eq!(rows("log:trace-only"), [1]);
+        assert_eq!(rows("log:log_only"), [3]);
+        assert_eq!(rows("log:matched,log_only"), [0, 3]);
+        assert_eq!(rows("log:!matched"), [1, 3]);
+        assert_eq!(rows("-log:matched"), [1, 2, 3]);
+        assert_eq!(rows("log:none"), [2]);
+        assert_eq!(rows("log:matched | index:3"), [0, 2]);
+        // Without tags (no log attached): only `log:none` matches; tags of another length are ignored.
+        assert!(filter(&capture, &parse("log:matched").unwrap(), None).is_empty());
+        assert_eq!(filter(&capture, &parse("log:none").unwrap(), None), [0, 1, 2, 3]);
+        assert!(filter_aligned(&capture, &parse("log:matched").unwrap(), None, Some(&tags[..2])).is_empty());
+        // `Query::matches` sees no log either.
+        assert!(!parse("log:matched").unwrap().matches(&capture.sessions[0], None));
+    }
 
     #[test]
     fn consecutive_sessions_become_ranges() {

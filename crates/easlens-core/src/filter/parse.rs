@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::fields::{self, Field, Flag};
+use crate::analysis::align::PairKind;
 use crate::eas::Command;
 use crate::eas::status::Verdict;
 
@@ -69,6 +70,7 @@ impl Expr {
         match self {
             Expr::Flag(_) => 1,
             Expr::Field { field, .. } => match field {
+                Field::Log => 1,
                 Field::Http | Field::Index | Field::Cmd | Field::Version => 2,
                 Field::Status | Field::Folder | Field::SyncKey | Field::User | Field::Device => 3,
                 Field::Host | Field::Url | Field::Header => 5,
@@ -97,6 +99,8 @@ pub(crate) enum Pattern {
     Verdict(Verdict),
     /// Major protocol version (`ver:14` = 14.0, 14.1).
     Major(String),
+    /// `log:matched` / `trace_only` / `log_only`.
+    Log(PairKind),
     /// `header:Name[*][=value]`: lower-cased name (a prefix when `prefix`), value substring.
     Header {
         name: String,
@@ -651,6 +655,17 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                     Some(fields::example_of(Field::Status)),
                 )
             }),
+        },
+        Field::Log => match lower.replace('-', "_").as_str() {
+            "matched" => Ok(Pattern::Log(PairKind::Matched)),
+            "trace_only" | "traceonly" => Ok(Pattern::Log(PairKind::TraceOnly)),
+            "log_only" | "logonly" => Ok(Pattern::Log(PairKind::LogOnly)),
+            _ => Err(err(
+                pos,
+                len,
+                "`log:` needs `matched`, `trace_only`, `log_only` or `none`",
+                Some(fields::example_of(Field::Log)),
+            )),
         },
         Field::Index => parse_number_pattern(&lower, u32::MAX, false).ok_or_else(|| {
             err(
