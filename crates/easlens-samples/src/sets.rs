@@ -29,9 +29,10 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
 pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(at(dir))?;
     let mut written = Vec::new();
-    for (stem, sessions) in scenarios::all_samples() {
+    for (stem, conversation) in scenarios::all_samples() {
+        let sessions = &conversation.trace;
         let saz = dir.join(format!("{stem}.saz"));
-        write_saz_file(&saz, &sessions, &SazOptions::default()).map_err(at(&saz))?;
+        write_saz_file(&saz, sessions, &SazOptions::default()).map_err(at(&saz))?;
         written.push(saz);
         let har_style = match stem.as_str() {
             "healthy-iphone" => Some((HarStyle::Fiddler, "fiddler")),
@@ -40,7 +41,7 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
         };
         if let Some((style, tag)) = har_style {
             let har = dir.join(format!("{stem}.{tag}.har"));
-            write_har_file(&har, &sessions, &HarOptions::new(style)).map_err(at(&har))?;
+            write_har_file(&har, sessions, &HarOptions::new(style)).map_err(at(&har))?;
             written.push(har);
         }
         if stem == "policy-refresh-iphone" {
@@ -49,7 +50,7 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 password: Some((SAMPLE_PASSWORD.into(), SazEncryption::Aes256)),
                 ..SazOptions::default()
             };
-            write_saz_file(&enc, &sessions, &options).map_err(at(&enc))?;
+            write_saz_file(&enc, sessions, &options).map_err(at(&enc))?;
             written.push(enc);
         }
     }
