@@ -86,7 +86,8 @@ fn committed_samples_are_what_the_generator_writes() {
         .iter()
         .map(|n| std::fs::metadata(samples_dir().join(n)).unwrap().len())
         .sum();
-    assert!(total < 800_000, "the bundled samples stay small ({total} bytes)");
+    // About 540 KB of captures and 440 KB of mailbox logs (text: 45 KB gzipped).
+    assert!(total < 1_100_000, "the bundled samples stay small ({total} bytes)");
     for name in &generated {
         let name = name.to_str().unwrap();
         if name.ends_with("-encrypted.saz") {
@@ -386,7 +387,8 @@ fn every_sample_opens_and_every_wbxml_body_decodes() {
     for entry in std::fs::read_dir(samples_dir()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if name.ends_with("-encrypted.saz") || name == "README.md" {
+        // Mailbox logs are the server's side, not captures (their tests are in easlens-samples).
+        if name.ends_with("-encrypted.saz") || name == "README.md" || name.contains(".mailbox-log.") {
             continue;
         }
         let c = capture::open(&path, &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"));

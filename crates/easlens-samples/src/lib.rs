@@ -3,11 +3,14 @@
 //! - [`scenarios`] — realistic EAS conversations (format-neutral [`SampleExchange`]s), written
 //!   with the engine's own WBXML and query encoders;
 //! - [`saz_writer`], [`har_writer`] — those exchanges as Fiddler SAZ and as HAR (several
-//!   exporters' styles); [`sets`] — the bundled sample set and big benchmark captures;
+//!   exporters' styles); [`mailbox_log_writer`] — the server's side of the same conversation as
+//!   Exchange's ActiveSync mailbox log, with the manifest that pairs its entries with the
+//!   exchanges; [`sets`] — the bundled sample set and big benchmark captures;
 //! - [`random_wbxml`] — seeded random, well-formed ActiveSync documents and byte noise for the
 //!   property and differential tests of the codec.
 
 pub mod har_writer;
+pub mod mailbox_log_writer;
 pub mod random_wbxml;
 pub mod saz_writer;
 pub mod scenarios;

@@ -111,7 +111,8 @@ impl Device {
 pub enum Scenario {
     /// Account set-up and normal use: OPTIONS, Provision (two steps), FolderSync, Settings,
     /// Sync from SyncKey 0, email Adds, Ping, multipart ItemOperations, SendMail, MoreAvailable.
-    /// Every HTTP status 200, every EAS Status a success.
+    /// Every HTTP status 200, every EAS Status a success. After the capture stops, one more Ping
+    /// (only the mailbox log has it).
     Healthy,
     /// Twelve identical Syncs for the Inbox with the same SyncKey, then 503 with
     /// `X-MS-ASThrottle`, and retries seconds later (failure patterns 1 and 3).
@@ -159,21 +160,33 @@ impl Scenario {
     }
 }
 
-/// The exchanges of one scenario for one device, in order.
-pub fn exchanges(scenario: Scenario, device: Device) -> Vec<SampleExchange> {
+/// One scenario for one device: what the capture holds, and what the device said after the
+/// capture was stopped (Exchange logged it, so only the mailbox log has it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub trace: Vec<SampleExchange>,
+    pub after_capture: Vec<SampleExchange>,
+}
+
+pub fn conversation(scenario: Scenario, device: Device) -> Conversation {
     flows::run(scenario, device)
 }
 
+/// The captured exchanges of one scenario for one device, in order.
+pub fn exchanges(scenario: Scenario, device: Device) -> Vec<SampleExchange> {
+    conversation(scenario, device).trace
+}
+
 /// Every scenario for both devices, named `<scenario>-<device>` (`healthy-iphone`, …): the set
-/// written to `samples/`. Together they cover both query forms, gzip, chunked and gzip+chunked
-/// responses, a multipart response, an aborted session and a proxy-generated 502.
-pub fn all_samples() -> Vec<(String, Vec<SampleExchange>)> {
+/// written to `samples/`. Together the traces cover both query forms, gzip, chunked and
+/// gzip+chunked responses, a multipart response, an aborted session and a proxy-generated 502.
+pub fn all_samples() -> Vec<(String, Conversation)> {
     Scenario::ALL
         .iter()
         .flat_map(|&s| {
             Device::ALL
                 .iter()
-                .map(move |&d| (format!("{}-{}", s.name(), d.name()), exchanges(s, d)))
+                .map(move |&d| (format!("{}-{}", s.name(), d.name()), conversation(s, d)))
         })
         .collect()
 }

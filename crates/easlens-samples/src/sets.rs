@@ -3,10 +3,12 @@
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use crate::SampleExchange;
 use crate::har_writer::{HarOptions, HarStyle, write_har, write_har_file};
+use crate::mailbox_log_writer::{Damage, FileForm, MailboxLogOptions, write_mailbox_log};
 use crate::saz_writer::{SazEncryption, SazOptions, SazWriter, write_saz_file};
-use crate::scenarios;
 pub use crate::scenarios::BigShape;
+use crate::scenarios::{self, Conversation, Scenario};
 
 /// The password of the encrypted sample (`samples/policy-refresh-iphone-encrypted.saz`).
 pub const SAMPLE_PASSWORD: &str = "easlens";
@@ -23,15 +25,20 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
     move |e| io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
-/// The bundled samples: every scenario for both devices as a Fiddler SAZ, two conversations also
-/// as HAR (Fiddler's lossy export, mitmproxy's recoverable one), and one AES-256 encrypted SAZ.
-/// Returns the files written, in order.
+/// The conversation whose mailbox log is also written in the quirky forms (see [`write_logs`]).
+const QUIRKS_STEM: &str = "synckey-reset-android";
+
+/// The bundled samples: every scenario for both devices as a Fiddler SAZ and as Exchange's
+/// mailbox log with its manifest, two conversations also as HAR (Fiddler's lossy export,
+/// mitmproxy's recoverable one), and one AES-256 encrypted SAZ. Returns the files written, in
+/// order.
 pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(at(dir))?;
     let mut written = Vec::new();
-    for (stem, sessions) in scenarios::all_samples() {
+    for (stem, conversation) in scenarios::all_samples() {
+        let sessions = &conversation.trace;
         let saz = dir.join(format!("{stem}.saz"));
-        write_saz_file(&saz, &sessions, &SazOptions::default()).map_err(at(&saz))?;
+        write_saz_file(&saz, sessions, &SazOptions::default()).map_err(at(&saz))?;
         written.push(saz);
         let har_style = match stem.as_str() {
             "healthy-iphone" => Some((HarStyle::Fiddler, "fiddler")),
@@ -40,7 +47,7 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
         };
         if let Some((style, tag)) = har_style {
             let har = dir.join(format!("{stem}.{tag}.har"));
-            write_har_file(&har, &sessions, &HarOptions::new(style)).map_err(at(&har))?;
+            write_har_file(&har, sessions, &HarOptions::new(style)).map_err(at(&har))?;
             written.push(har);
         }
         if stem == "policy-refresh-iphone" {
@@ -49,11 +56,116 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
                 password: Some((SAMPLE_PASSWORD.into(), SazEncryption::Aes256)),
                 ..SazOptions::default()
             };
-            write_saz_file(&enc, &sessions, &options).map_err(at(&enc))?;
+            write_saz_file(&enc, sessions, &options).map_err(at(&enc))?;
             written.push(enc);
         }
+        write_logs(dir, &stem, &conversation, &mut written)?;
     }
     Ok(written)
+}
+
+/// `<stem>.mailbox-log.txt` (one redacted CRLF dump of the whole log) and its manifest
+/// `<stem>.mailbox-log.json`; for [`QUIRKS_STEM`] also the forms readers must cope with: two
+/// overlapping dumps (`.1`, `.2`, the second after mail residue), the same text gzipped
+/// (`.txt.gz`), BOM + LF + values on the name's line (`.bom-lf.txt`) and two damaged entries
+/// (`.damaged.txt`). Variants whose entries differ from the plain dump have their own manifest.
+fn write_logs(dir: &Path, stem: &str, conversation: &Conversation, written: &mut Vec<PathBuf>) -> io::Result<()> {
+    let assembly_version = if stem.starts_with(Scenario::PolicyRefreshLegacy.name()) {
+        "08.03.0083.006" // the scenario's Exchange 2007 SP3
+    } else {
+        "15.01.2507.027"
+    };
+    let base = MailboxLogOptions {
+        after_capture: conversation.after_capture.clone(),
+        assembly_version: assembly_version.into(),
+        ..MailboxLogOptions::default()
+    };
+    let mut log = |name: &str, manifest: bool, options: MailboxLogOptions| {
+        write_log(
+            dir,
+            &format!("{stem}.mailbox-log{name}"),
+            manifest,
+            &conversation.trace,
+            &options,
+            written,
+        )
+    };
+    log(".txt", true, base.clone())?;
+    if stem != QUIRKS_STEM {
+        return Ok(());
+    }
+    let form = |form: FileForm| MailboxLogOptions { form, ..base.clone() };
+    log(
+        ".1.txt",
+        true,
+        MailboxLogOptions {
+            entries: 0..7,
+            ..base.clone()
+        },
+    )?;
+    let residue = "From: Microsoft Exchange <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.com>\r\nSent: Thursday, March 7, 2024 5:02 PM\r\nTo: Jordan Doe <jdoe@contoso.com>\r\nSubject: Mailbox Log for jdoe@contoso.com\r\n\r\nThe mailbox log for device SYNTHDEV0002ANDR follows.\r\n";
+    log(
+        ".2.txt",
+        true,
+        MailboxLogOptions {
+            entries: 3..usize::MAX,
+            form: FileForm {
+                preamble: Some(residue.into()),
+                ..FileForm::default()
+            },
+            ..base.clone()
+        },
+    )?;
+    log(
+        ".txt.gz",
+        false,
+        form(FileForm {
+            gzip: true,
+            ..FileForm::default()
+        }),
+    )?;
+    log(
+        ".bom-lf.txt",
+        false,
+        form(FileForm {
+            lf_only: true,
+            bom: true,
+            same_line_values: true,
+            ..FileForm::default()
+        }),
+    )?;
+    log(
+        ".damaged.txt",
+        true,
+        form(FileForm {
+            damage: vec![(4, Damage::CutSeparator), (7, Damage::FieldWithoutValue)],
+            ..FileForm::default()
+        }),
+    )
+}
+
+/// Writes one mailbox log file `name` and, when `manifest`, its manifest next to it (`.json` for
+/// the name's `.txt`).
+fn write_log(
+    dir: &Path,
+    name: &str,
+    manifest: bool,
+    sessions: &[SampleExchange],
+    options: &MailboxLogOptions,
+    written: &mut Vec<PathBuf>,
+) -> io::Result<()> {
+    let path = dir.join(name);
+    let file = BufWriter::new(std::fs::File::create(&path).map_err(at(&path))?);
+    let m = write_mailbox_log(file, sessions, options).map_err(at(&path))?;
+    written.push(path);
+    if manifest {
+        let path = dir.join(name.replace(".txt", ".json"));
+        let mut json = serde_json::to_string_pretty(&m).map_err(io::Error::other)?;
+        json.push('\n');
+        std::fs::write(&path, json).map_err(at(&path))?;
+        written.push(path);
+    }
+    Ok(())
 }
 
 /// Writes an `n`-session capture (mostly Sync responses of 1-50 KB) to `out`; the same seed

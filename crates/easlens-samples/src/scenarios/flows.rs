@@ -4,13 +4,12 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, TimeDelta, TimeZone 
 
 use super::content::*;
 use super::wire::{Conv, HOST2, Lcg, MULTIPART, RESET_URL, Req, Resp};
-use super::{Device, Scenario};
-use crate::SampleExchange;
+use super::{Conversation, Device, Scenario};
 use easlens_core::eas::Command;
 use easlens_core::wbxml::multipart;
 
 /// Runs one scenario for one device.
-pub(super) fn run(scenario: Scenario, device: Device) -> Vec<SampleExchange> {
+pub(super) fn run(scenario: Scenario, device: Device) -> Conversation {
     let (date, time) = match scenario {
         Scenario::Healthy => ((2024, 3, 5), (8, 2, 14)),
         Scenario::ThrottlingStorm => ((2024, 3, 6), (14, 2, 11)),
@@ -31,7 +30,10 @@ pub(super) fn run(scenario: Scenario, device: Device) -> Vec<SampleExchange> {
         Scenario::CalendarItemLifecycle => calendar_lifecycle(&mut c),
         Scenario::RedirectAndAuth => redirect_and_auth(&mut c),
     }
-    c.out
+    Conversation {
+        trace: c.out,
+        after_capture: c.after_capture,
+    }
 }
 
 /// The device's local time: the iPhone is in Central Europe (+01:00), the Android phone on the US
@@ -329,6 +331,10 @@ fn healthy(c: &mut Conv) {
     let req = sync_req(c, &[CollReq::changes(INBOX, Class::Email, k5).window(10)]);
     let resp = sync_response(&[CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, &burst[10..]))]);
     c.send(req, ok(&resp).gzip());
+    ping_expired(c);
+
+    // The engineer stops the capture; the device goes on (only the mailbox log has this Ping).
+    c.stop_capture();
     ping_expired(c);
 }
 

@@ -201,7 +201,7 @@ fn every_exchange_reads_cleanly() {
 fn generation_is_deterministic() {
     for scenario in Scenario::ALL {
         for device in Device::ALL {
-            assert_eq!(exchanges(scenario, device), exchanges(scenario, device));
+            assert_eq!(conversation(scenario, device), conversation(scenario, device));
         }
     }
 }
@@ -215,8 +215,8 @@ fn the_sample_set_covers_devices_forms_and_framings() {
     assert!(names.contains("healthy-iphone") && names.contains("redirect-and-auth-android"));
     let mut forms = std::collections::HashSet::new();
     let (mut gzip, mut chunked, mut both, mut multi, mut aborted, mut generated) = (0, 0, 0, 0, 0, 0);
-    for (_, exchanges) in &all {
-        for ex in exchanges {
+    for (_, conversation) in &all {
+        for ex in &conversation.trace {
             let s = see(ex);
             forms.extend(s.eas.query_form);
             gzip += usize::from(s.steps == ["gzip"]);

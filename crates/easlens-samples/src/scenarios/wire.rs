@@ -251,6 +251,9 @@ pub(super) struct Conv {
     /// `Server` header of the server.
     pub(super) iis: &'static str,
     pub(super) out: Vec<SampleExchange>,
+    /// Exchanges after [`Conv::stop_capture`]: Exchange logged them, the capture does not have them.
+    pub(super) after_capture: Vec<SampleExchange>,
+    capturing: bool,
 }
 
 impl Conv {
@@ -269,6 +272,8 @@ impl Conv {
             server_build: "15.20",
             iis: "Microsoft-IIS/10.0",
             out: Vec::new(),
+            after_capture: Vec::new(),
+            capturing: true,
         }
     }
 
@@ -278,6 +283,11 @@ impl Conv {
         } else {
             "203.0.113.10"
         }
+    }
+
+    /// The engineer stops the capture: later exchanges go to [`Conv::after_capture`].
+    pub(super) fn stop_capture(&mut self) {
+        self.capturing = false;
     }
 
     /// Waits `secs` seconds before the next request.
@@ -329,9 +339,14 @@ impl Conv {
         // Fiddler numbers every session it sees; other traffic leaves gaps in the SIDs.
         self.sid += 1 + u64::from(self.rng.below(3)) * u64::from(self.rng.chance(30));
         self.clock += TimeDelta::milliseconds(i64::from(duration_ms) + i64::from(self.rng.range(700, 2600)));
-        self.out.push(exchange);
-        let last = self.out.len() - 1;
-        &mut self.out[last]
+        let list = if self.capturing {
+            &mut self.out
+        } else {
+            &mut self.after_capture
+        };
+        list.push(exchange);
+        let last = list.len() - 1;
+        &mut list[last]
     }
 
     /// The request-target: path plus the plain or base64 query (none for OPTIONS).
