@@ -93,7 +93,11 @@ fn every_pair_the_generator_made_is_found_with_the_clock_offset() {
         // Every session (tunnels aside) and every entry once.
         let traced = a.pairs.iter().filter(|p| p.trace.is_some()).count();
         let logged = a.pairs.iter().filter(|p| p.log.is_some()).count();
-        assert_eq!(traced, trace.sessions.iter().filter(|s| !s.flags.tunnel).count(), "{stem}");
+        assert_eq!(
+            traced,
+            trace.sessions.iter().filter(|s| !s.flags.tunnel).count(),
+            "{stem}"
+        );
         assert_eq!(logged, log.sessions.len(), "{stem}");
         // A response the device lost is the only difference of a matched pair.
         for p in a.pairs.iter().filter(|p| p.kind == PairKind::Matched) {
@@ -104,7 +108,9 @@ fn every_pair_the_generator_made_is_found_with_the_clock_offset() {
                 .any(|e| e["identifier"] == id(p.log.unwrap()).as_str() && e["response_lost"] == true);
             if lost {
                 assert!(
-                    p.differences.iter().any(|d| d.starts_with("the device got no response")),
+                    p.differences
+                        .iter()
+                        .any(|d| d.starts_with("the device got no response")),
                     "{stem}: {:?}",
                     p.differences
                 );
@@ -142,9 +148,14 @@ fn cross_source_findings_cite_the_right_sessions() {
         ])
     };
     let rule = |all: &[serde_json::Value], id: &str| -> Option<Vec<u64>> {
-        all.iter()
-            .find(|f| f["rule"] == id)
-            .map(|f| f["sessions"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect())
+        all.iter().find(|f| f["rule"] == id).map(|f| {
+            f["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect()
+        })
     };
     for (stem, m) in manifests() {
         let all = findings(&stem);
@@ -173,12 +184,22 @@ fn cross_source_findings_cite_the_right_sessions() {
             .filter(|e| e["response_lost"] == true)
             .map(|e| u64::from(trace_session(e)))
             .collect();
-        assert_eq!(rule(&all, "response-lost"), (!lost.is_empty()).then_some(lost), "{stem}");
+        assert_eq!(
+            rule(&all, "response-lost"),
+            (!lost.is_empty()).then_some(lost),
+            "{stem}"
+        );
     }
     let all = findings("synckey-reset-android");
-    let exception = all.iter().find(|f| f["rule"] == "server-exception").expect("server-exception");
+    let exception = all
+        .iter()
+        .find(|f| f["rule"] == "server-exception")
+        .expect("server-exception");
     assert!(
-        exception["message"].as_str().unwrap().contains("SyncCommand_OnExecute_Exception"),
+        exception["message"]
+            .as_str()
+            .unwrap()
+            .contains("SyncCommand_OnExecute_Exception"),
         "{exception}"
     );
 }

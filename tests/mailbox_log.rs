@@ -202,6 +202,21 @@ fn quirks_of_real_dumps_are_read() {
 }
 
 #[test]
+fn a_file_of_damage_keeps_the_first_warnings() {
+    let empty: String = (1..=200)
+        .map(|n| format!("\r\n-----------------\r\n Log Entry: {n}\r\n-----------------\r\n\r\n"))
+        .collect();
+    let text = format!(
+        "{}{empty}",
+        log(&[sync_entry(0, "00000001", "03/05/2024 09:14:05", "1", "2")])
+    );
+    let (_t, c) = open_text("many-problems.txt", text.as_bytes());
+    assert_eq!(c.sessions.len(), 1);
+    assert_eq!(c.warnings.len(), 51);
+    assert_eq!(c.warnings[50], "… and 150 more problems like these");
+}
+
+#[test]
 fn overlapping_dumps_merge_by_identifier_in_time_order() {
     let a = sync_entry(0, "0000000A", "03/05/2024 09:00:00", "1", "2");
     let b = sync_entry(1, "0000000B", "03/05/2024 09:05:00", "2", "3");
@@ -223,7 +238,7 @@ fn overlapping_dumps_merge_by_identifier_in_time_order() {
     assert_eq!(ids, [0xA, 0xB, 0xC, 0xD]);
     assert_eq!(
         loaded.warnings,
-        ["1 entries repeated in more than one dump were read once (by Identifier)"]
+        ["1 entries repeat an earlier entry's Identifier and time (dumps repeat earlier entries) and were read once"]
     );
 }
 

@@ -72,7 +72,10 @@ fn main() {
     let paths: Vec<&Path> = dumps.iter().map(PathBuf::as_path).collect();
     let mut merged = 0;
     let open_ten = timed(runs, || {
-        merged = capture::open_logs(&paths, &OpenOptions::default()).unwrap().sessions.len();
+        merged = capture::open_logs(&paths, &OpenOptions::default())
+            .unwrap()
+            .sessions
+            .len();
     });
     println!("Mailbox log benchmark (median of {runs} runs)");
     println!(

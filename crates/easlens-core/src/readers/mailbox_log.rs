@@ -34,6 +34,8 @@ use crate::wbxml;
 /// Largest log read (inflated, for `.gz`): Exchange keeps about 10 MB per device; a folder of
 /// dumps is read file by file.
 pub const MAX_LOG_SIZE: u64 = 64 * 1024 * 1024;
+/// Most warnings kept for one open.
+const MAX_WARNINGS: usize = 50;
 /// How much of a file is looked at to tell a mailbox log.
 pub(crate) const SNIFF: usize = 64 * 1024;
 const SEPARATOR: &str = "-----------------";
@@ -430,7 +432,7 @@ pub fn open_logs<I: Indexer>(
     let (entries, repeats) = merge(dumps);
     if repeats > 0 {
         warnings.push(format!(
-            "{repeats} entries repeated in more than one dump were read once (by Identifier)"
+            "{repeats} entries repeat an earlier entry's Identifier and time (dumps repeat earlier entries) and were read once"
         ));
     }
     let offset = options
@@ -452,6 +454,12 @@ pub fn open_logs<I: Indexer>(
                 entry.line
             )),
         }
+    }
+    // A damaged file can have a problem per line: the first ones say what is wrong.
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+        warnings.push(format!("… and {more} more problems like these"));
     }
     if sessions.is_empty() {
         return Err(OpenError::NotACapture {
