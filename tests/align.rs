@@ -231,3 +231,68 @@ fn the_align_json_contract() {
     let proxy = pairs.iter().find(|p| p["kind"] == "trace_only").unwrap();
     assert_eq!(proxy["trace_session"], 2);
 }
+
+#[test]
+fn a_matched_pair_says_what_differs() {
+    // Exchange's entry 6 (a Sync) as if it had answered 503 with Status 3 to a request with
+    // another WindowSize than the device sent.
+    let text = std::fs::read_to_string(samples().join("healthy-iphone.mailbox-log.txt")).unwrap();
+    let start = text.find(" Log Entry: 6\r\n").unwrap();
+    let end = text.find(" Log Entry: 7\r\n").unwrap();
+    let entry = text[start..end]
+        .replacen("<WindowSize>25</WindowSize>", "<WindowSize>26</WindowSize>", 1)
+        .replacen("HTTP/1.1 200 OK", "HTTP/1.1 503 Service Unavailable", 1)
+        .replacen("<Status>1</Status>", "<Status>3</Status>", 1);
+    assert!(
+        entry.contains("2312FC81") && entry.contains("Cmd=Sync"),
+        "entry 6 is the Sync"
+    );
+    let changed = format!("{}{entry}{}", &text[..start], &text[end..]);
+    let t = common::Temp::new("align", "changed.mailbox-log.txt");
+    std::fs::write(t.path(), changed).unwrap();
+    let trace = open(&samples().join("healthy-iphone.saz"));
+    let log = open(t.path());
+    let a = align::align(&trace, &log, None);
+    let pair = a
+        .pairs
+        .iter()
+        .find(|p| p.log.is_some_and(|l| log.sessions[l].id == Some(0x2312FC81)))
+        .unwrap();
+    assert_eq!(pair.kind, PairKind::Matched);
+    assert_eq!(
+        pair.differences,
+        [
+            "HTTP status differs: the device saw 200, Exchange sent 503",
+            "the request bodies differ beyond what the log leaves out",
+            "EAS Status differs: the device got [1, 1, 1], Exchange sent [3, 1, 1]",
+        ]
+    );
+    // Every other pair is as the generator made it.
+    assert_eq!(a.pairs.iter().filter(|p| !p.differences.is_empty()).count(), 1);
+}
+
+#[test]
+fn the_sample_dumps_read_as_the_whole_log() {
+    let ids = |c: &Capture| -> Vec<u64> { c.sessions.iter().filter_map(|s| s.id).collect() };
+    let stem = "synckey-reset-android.mailbox-log";
+    let whole = open(&samples().join(format!("{stem}.txt")));
+    assert!(whole.warnings.is_empty(), "{:?}", whole.warnings);
+    // Two overlapping dumps, each numbered from 0, merged by Identifier.
+    let one = samples().join(format!("{stem}.1.txt"));
+    let two = samples().join(format!("{stem}.2.txt"));
+    let merged = capture::open_logs(&[two.as_path(), one.as_path()], &OpenOptions::default()).unwrap();
+    assert_eq!(ids(&merged), ids(&whole));
+    assert_eq!(merged.warnings.len(), 1, "{:?}", merged.warnings);
+    // gzip; a BOM, LF only and values on the name's line.
+    for variant in ["txt.gz", "bom-lf.txt"] {
+        let c = open(&samples().join(format!("{stem}.{variant}")));
+        assert_eq!(ids(&c), ids(&whole), "{variant}");
+        assert!(c.warnings.is_empty(), "{variant}: {:?}", c.warnings);
+    }
+    // A separator cut in half: the entry after it is still read, with a warning naming the line;
+    // an empty ResponseBody is an empty body.
+    let damaged = open(&samples().join(format!("{stem}.damaged.txt")));
+    assert_eq!(ids(&damaged), ids(&whole));
+    assert_eq!(damaged.warnings.len(), 1, "{:?}", damaged.warnings);
+    assert!(damaged.warnings[0].starts_with("line ") && damaged.warnings[0].contains("damaged entry separator"));
+}

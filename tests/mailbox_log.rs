@@ -374,3 +374,35 @@ fn the_fragments_quoted_in_the_reference_are_read() {
     );
     assert_eq!(s.eas.as_ref().unwrap().response_status_values(), vec![1]);
 }
+
+#[test]
+fn an_empty_cached_sync_reads_its_logical_request() {
+    let text = log(&[entry(
+        0,
+        &[
+            ("RequestTime", "03/05/2024 09:14:05"),
+            ("Identifier", "0000C0DE"),
+            ("RequestHeader", SYNC_HEADER),
+            ("RequestBody", "Empty"),
+            ("LogicalRequest", &sync_request("777")),
+            ("ResponseHeader", "HTTP/1.1 200 OK\n"),
+            ("ResponseBody", &sync_response("777", "778")),
+        ],
+    )]);
+    let (_t, c) = open_text("cached.txt", text.as_bytes());
+    let s = &c.sessions[0];
+    assert!(
+        s.notes.iter().any(|n| n.contains("shown is Exchange's LogicalRequest")),
+        "{:?}",
+        s.notes
+    );
+    let keys: Vec<&str> = s
+        .eas
+        .as_ref()
+        .unwrap()
+        .sync_keys
+        .iter()
+        .map(|k| k.value.as_str())
+        .collect();
+    assert_eq!(keys, ["777", "778"]);
+}

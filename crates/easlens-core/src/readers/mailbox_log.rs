@@ -495,6 +495,11 @@ fn session_of(entry: &LogEntry, index: u32, offset: FixedOffset) -> Result<(Http
             .push("the request body was empty (a cached Sync): shown is Exchange's LogicalRequest".into());
     }
     let request_raw = body(entry.get(body_field), body_field, &mut s.notes);
+    if let Some(logical) = entry.get("LogicalRequest").filter(|_| body_field != "LogicalRequest") {
+        s.notes.push(format!(
+            "LogicalRequest (the request as Exchange understood it): {logical}"
+        ));
+    }
     let url = super::model::origin_url(&head, true).unwrap_or_else(|| head.target.trim().to_string());
     s.request = Some(Request::new(head, url, memory_body(&request_raw)));
 
