@@ -243,6 +243,9 @@ fn a_matched_pair_shows_the_device_and_exchange_side_by_side() {
     h.run_steps(4);
     h.get_by_label_contains("Only in Exchange's log");
     h.get_by_label_contains("ConnectionFailedTransientException");
+    // Named as the log names it, not by a capture number.
+    h.get_by_label_contains("Log entry ");
+    h.get_by_label_contains("Identifier 1A2BFFFF");
 }
 
 #[test]
