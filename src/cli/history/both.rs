@@ -56,6 +56,9 @@ struct Merged {
     clock_offset_seconds: i64,
 }
 
+/// Time (ms), trace or paired (0) before unpaired log (1), position, trace (0) before its log (1).
+type SortKey = (i64, u8, usize, u8);
+
 /// Same operation: direction, action, reply and the ids both name.
 fn same(a: &HistoryEvent, b: &HistoryEvent, strict: bool) -> bool {
     a.direction == b.direction
@@ -119,7 +122,7 @@ fn merge(
             .collect()
     };
     let (tms, lms) = (ms(&trace), ms(&log_events));
-    let mut keyed: Vec<((i64, u8, usize, u8), (Source, usize))> = Vec::new();
+    let mut keyed: Vec<(SortKey, (Source, usize))> = Vec::new();
     for (j, m) in tms.iter().enumerate() {
         keyed.push(((*m, 0, j, 0), (Source::Trace, j)));
     }
