@@ -272,9 +272,24 @@ fn exchange_chain(ui: &mut egui::Ui, chain: &Chain, log: &Attached) {
                         }
                     });
                 });
+            // Only requests within the time the log covers (in the capture's clock).
+            let times: Vec<_> = log
+                .log
+                .sessions
+                .iter()
+                .flat_map(|s| [s.http.timers.started(), s.http.timers.client_done_response()])
+                .flatten()
+                .map(|t| log.to_trace_clock(t))
+                .collect();
+            let span = times.iter().min().zip(times.iter().max());
+            let covered = |t: Option<chrono::DateTime<chrono::FixedOffset>>| match (t, span) {
+                (Some(t), Some((a, b))) => *a <= t && t <= *b,
+                _ => true,
+            };
             let unseen: Vec<&str> = chain
                 .links
                 .iter()
+                .filter(|l| covered(l.time))
                 .filter_map(|l| l.request_key.as_deref())
                 .filter(|k| !log_requests.contains(k))
                 .collect();
