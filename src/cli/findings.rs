@@ -9,11 +9,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 use easlens_core::analysis::findings::{Finding, Severity, ranges};
-use easlens_core::analysis::synckey::Mark;
+use easlens_core::analysis::synckey::{Link, Mark};
 use easlens_core::analysis::{Analysis, align};
 use easlens_core::report::{Layout, terminal_safe};
 
 use super::{open_capture, print_json};
+
+mod both;
 
 /// Width the explanations are wrapped to.
 const WRAP: usize = 100;
@@ -50,6 +52,13 @@ pub struct SyncKeysArgs {
     /// Print the chains as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The device's Exchange mailbox log (repeat for several dumps): adds Exchange's chain of each
+    /// collection and where the two disagree.
+    #[arg(long = "log")]
+    pub logs: Vec<PathBuf>,
+    /// The zone of the log's times, e.g. `+01:00` (see `easlens align`).
+    #[arg(long, value_parser = super::align::parse_offset, allow_hyphen_values = true)]
+    pub log_offset: Option<chrono::FixedOffset>,
 }
 
 pub fn run(args: &FindingsArgs) -> ExitCode {
@@ -100,6 +109,13 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
     };
     let analysis = Analysis::new(&capture);
     let chains = analysis.chains();
+    if !args.logs.is_empty() {
+        let log = match super::align::open_logs(&args.logs, args.log_offset) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        return both::run_synckeys(args, &capture, chains, &log);
+    }
     if args.json {
         return print_json(&args.file, &chains.chains);
     }
@@ -122,39 +138,44 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
             }
         );
         for l in &chain.links {
-            // The key column says it; the marks repeat only what it does not.
-            let unchanged = l.has(Mark::KeyUnchanged);
-            let marks: Vec<String> = l
-                .marks
-                .iter()
-                .filter(|m| **m != Mark::KeyUnchanged)
-                .map(|m| {
-                    serde_json::to_value(m)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                })
-                .collect();
-            let response = match &l.response_key {
-                Some(k) => field(k),
-                None if unchanged => "key unchanged".into(),
-                None => "-".into(),
-            };
-            let _ = writeln!(
-                out,
-                "{:>6}  {:<12} {:>4}  {:>12} → {:<12} {:>6}  {}",
-                l.session,
-                l.time.map_or("-".into(), |t| t.format("%H:%M:%S%.3f").to_string()),
-                l.http_status.map_or("-".into(), |c| c.to_string()),
-                l.request_key.as_deref().map_or("-".into(), field),
-                response,
-                l.status.map_or(String::new(), |s| format!("st {s}")),
-                marks.join(" ")
-            );
+            out += &link_line(l, "");
         }
     }
     print!("{}", terminal_safe(&out, Layout::Lines));
     ExitCode::SUCCESS
+}
+
+/// One link of a chain as a line; `prefix` goes before the session number (`log #`).
+fn link_line(l: &Link, prefix: &str) -> String {
+    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
+    // The key column says it; the marks repeat only what it does not.
+    let unchanged = l.has(Mark::KeyUnchanged);
+    let marks: Vec<String> = l
+        .marks
+        .iter()
+        .filter(|m| **m != Mark::KeyUnchanged)
+        .map(|m| {
+            serde_json::to_value(m)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .collect();
+    let response = match &l.response_key {
+        Some(k) => field(k),
+        None if unchanged => "key unchanged".into(),
+        None => "-".into(),
+    };
+    format!(
+        "{:>6}  {:<12} {:>4}  {:>12} → {:<12} {:>6}  {}\n",
+        format!("{prefix}{}", l.session),
+        l.time.map_or("-".into(), |t| t.format("%H:%M:%S%.3f").to_string()),
+        l.http_status.map_or("-".into(), |c| c.to_string()),
+        l.request_key.as_deref().map_or("-".into(), field),
+        response,
+        l.status.map_or(String::new(), |s| format!("st {s}")),
+        marks.join(" ")
+    )
 }
 
 /// One finding as text: severity, rule and title; sessions and times; message; explanation.

@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use easlens_core::report::{Layout, cut as shorten, terminal_safe};
 
+mod both;
+
 use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE, open_capture, print_json};
 
 #[derive(Debug, Args)]
@@ -28,6 +30,13 @@ pub struct HistoryArgs {
     /// Print a JSON array with one object per event instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The device's Exchange mailbox log (repeat for several dumps): adds Exchange's view of the
+    /// item's operations, in the capture's clock.
+    #[arg(long = "log")]
+    pub logs: Vec<PathBuf>,
+    /// The zone of the log's times, e.g. `+01:00` (see `easlens align`).
+    #[arg(long, value_parser = super::align::parse_offset, allow_hyphen_values = true)]
+    pub log_offset: Option<chrono::FixedOffset>,
 }
 
 /// One event as `--json` prints it.
@@ -47,6 +56,9 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if !args.logs.is_empty() {
+        return both::run(args, &capture);
+    }
     let analysis = Analysis::new(&capture);
     let events = analysis.history().history(&capture, &args.item);
     if events.is_empty() {
@@ -97,49 +109,13 @@ fn text(item: &str, events: &[HistoryEvent], changes: &[Vec<FieldChange>], folde
         "time", "#", "from", "action", "collection", "ids", "status"
     );
     for (e, changed) in events.iter().zip(changes) {
-        let time = e
-            .time
-            .map_or_else(|| "-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string());
-        let from = match e.direction {
-            history::Direction::Client => "device",
-            history::Direction::Server => "server",
-        };
-        let action = if e.reply {
-            format!("{} (reply)", e.action)
-        } else {
-            e.action.to_string()
-        };
-        let collection = e
-            .collection_id
-            .as_deref()
-            .map_or_else(|| "-".into(), |c| folders.label(c));
-        let mut ids = Vec::new();
-        for (label, v) in [
-            ("ServerId", &e.server_id),
-            ("ClientId", &e.client_id),
-            ("→", &e.dst_server_id),
-            ("UID", &e.uid),
-            ("FileReference", &e.file_reference),
-        ] {
-            if let Some(v) = v {
-                ids.push(format!("{label} {}", shorten(v, 24)));
-            }
-        }
-        let status = match (e.status, e.status_name) {
-            (Some(v), Some(name)) => format!("{v} {name}"),
-            (Some(v), None) => v.to_string(),
-            (None, _) => match e.http_status {
-                Some(code) if !(200..300).contains(&code) => format!("HTTP {code}"),
-                None => "no response".into(),
-                _ => "-".into(),
-            },
-        };
+        let [time, from, action, collection, ids, status] = cells(e, folders);
         out += &format!(
             "{time:<12} {:>6}  {from:<6} {:<22} {:<16} {:<40} {status}\n",
             e.session,
             action,
             shorten(&collection, 16),
-            ids.join(", "),
+            ids,
         );
         if let Some(subject) = &e.subject {
             out += &format!("{:<28}{}\n", "", shorten(subject, 80));
@@ -163,4 +139,46 @@ fn text(item: &str, events: &[HistoryEvent], changes: &[Vec<FieldChange>], folde
         out += &format!("  {} — {:?}: {}\n", field(&s.item), s.expected, field(&s.explanation));
     }
     out
+}
+
+/// The table's cells of one event: time, from, action, collection, ids, status.
+fn cells(e: &HistoryEvent, folders: &FolderNames) -> [String; 6] {
+    let time = e
+        .time
+        .map_or_else(|| "-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string());
+    let from = match e.direction {
+        history::Direction::Client => "device",
+        history::Direction::Server => "server",
+    };
+    let action = if e.reply {
+        format!("{} (reply)", e.action)
+    } else {
+        e.action.to_string()
+    };
+    let collection = e
+        .collection_id
+        .as_deref()
+        .map_or_else(|| "-".into(), |c| folders.label(c));
+    let mut ids = Vec::new();
+    for (label, v) in [
+        ("ServerId", &e.server_id),
+        ("ClientId", &e.client_id),
+        ("→", &e.dst_server_id),
+        ("UID", &e.uid),
+        ("FileReference", &e.file_reference),
+    ] {
+        if let Some(v) = v {
+            ids.push(format!("{label} {}", shorten(v, 24)));
+        }
+    }
+    let status = match (e.status, e.status_name) {
+        (Some(v), Some(name)) => format!("{v} {name}"),
+        (Some(v), None) => v.to_string(),
+        (None, _) => match e.http_status {
+            Some(code) if !(200..300).contains(&code) => format!("HTTP {code}"),
+            None => "no response".into(),
+            _ => "-".into(),
+        },
+    };
+    [time, from.to_string(), action, collection, ids.join(", "), status]
 }

@@ -13,6 +13,7 @@ use egui_extras::{Column, TableBuilder};
 use super::command::View;
 use super::command::{AppCommand, Commands};
 use super::jobs::{self, BODIES_INLINE_BELOW, Job, Poll};
+use super::mailbox_log::Attached;
 use super::sessions::highlight_color;
 use easlens_core::analysis::Analysis;
 use easlens_core::analysis::history::{
@@ -39,6 +40,11 @@ pub struct HistoryPanel {
     reading: Option<Job<Changes>>,
     /// Bodies smaller than this together are read inline ([`BODIES_INLINE_BELOW`]).
     pub inline_below: u64,
+    /// Exchange's operations on the shown item, from the attached mailbox log: each event with its
+    /// time in the capture's clock, and the trace session its log entry is matched with.
+    pub log_events: Vec<(HistoryEvent, Option<u32>)>,
+    /// The item and the attached log (address) `log_events` are of.
+    log_for: Option<(String, usize)>,
 }
 
 impl Default for HistoryPanel {
@@ -54,6 +60,8 @@ impl Default for HistoryPanel {
             suggested_for: None,
             reading: None,
             inline_below: BODIES_INLINE_BELOW,
+            log_events: Vec::new(),
+            log_for: None,
         }
     }
 }
@@ -107,7 +115,80 @@ impl HistoryPanel {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Arc<Capture>, analysis: Option<&Analysis>, out: &mut Commands) {
+    /// Looks the shown item up in the attached log's history (when the item or the log changed).
+    pub fn refresh_log(&mut self, capture: &Capture, log: Option<&Attached>) {
+        let (Some(item), Some(log)) = (self.item.clone(), log) else {
+            self.log_events.clear();
+            self.log_for = None;
+            return;
+        };
+        let key = (item, std::ptr::from_ref(log) as usize);
+        if self.log_for.as_ref() == Some(&key) {
+            return;
+        }
+        self.log_events = log
+            .log_analysis
+            .history()
+            .history(&log.log, &key.0)
+            .into_iter()
+            .map(|mut e| {
+                e.time = e.time.map(|t| log.to_trace_clock(t));
+                let matched = log.matched_trace_session(capture, e.position);
+                (e, matched)
+            })
+            .collect();
+        self.log_for = Some(key);
+    }
+
+    /// Exchange's operations on the item, as the attached mailbox log shows them.
+    fn log_ui(&self, ui: &mut egui::Ui, analysis: &Analysis) {
+        let title = format!(
+            "Exchange (mailbox log): {} operations on this item",
+            self.log_events.len()
+        );
+        egui::CollapsingHeader::new(title)
+            .id_salt("history-exchange")
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("history-exchange-events")
+                    .max_height(160.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new("history-exchange-grid").striped(true).show(ui, |ui| {
+                            for n in [
+                                "Time", "Log #", "Trace #", "From", "Action", "Folder", "ServerId", "Status",
+                            ] {
+                                ui.label(RichText::new(n).strong());
+                            }
+                            ui.end_row();
+                            for (e, matched) in &self.log_events {
+                                ui.label(e.time.map(|t| t.format("%H:%M:%S%.3f").to_string()).unwrap_or_default());
+                                ui.label(e.session.to_string());
+                                ui.label(matched.map_or_else(|| "—".to_string(), |n| n.to_string()));
+                                ui.label(match e.direction {
+                                    Direction::Client => "device",
+                                    Direction::Server => "server",
+                                });
+                                ui.label(e.action.to_string());
+                                let folder = e.collection_id.as_deref().map(|c| analysis.folders().label(c));
+                                ui.label(folder.unwrap_or_default());
+                                ui.label(RichText::new(e.server_id.clone().unwrap_or_default()).monospace());
+                                ui.label(e.status.map(|s| s.to_string()).unwrap_or_default());
+                                ui.end_row();
+                            }
+                        });
+                    });
+            });
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        capture: &Arc<Capture>,
+        analysis: Option<&Analysis>,
+        log: Option<&Attached>,
+        out: &mut Commands,
+    ) {
         if let Some(job) = &mut self.reading {
             match job.poll() {
                 Poll::Pending => {}
@@ -181,6 +262,10 @@ impl HistoryPanel {
             return;
         };
         ui.separator();
+        self.refresh_log(capture, log);
+        if log.is_some() {
+            self.log_ui(ui, analysis);
+        }
         if self.events.is_empty() {
             ui.label(format!("No operation in the capture mentions `{item}`."));
             return;

@@ -584,8 +584,14 @@ impl EaslensApp {
                     let f = log.map(|l| &l.findings).or(a.map(|a| a.findings()));
                     self.findings.ui(ui, f, out)
                 }
-                View::SyncKeys => self.synckeys.ui(ui, a.map(|a| a.chains()), a.map(|a| a.folders()), out),
-                View::History => self.history.ui(ui, &capture, a, out),
+                View::SyncKeys => self.synckeys.ui(
+                    ui,
+                    a.map(|a| a.chains()),
+                    a.map(|a| a.folders()),
+                    log.map(|l| &**l),
+                    out,
+                ),
+                View::History => self.history.ui(ui, &capture, a, log.map(|l| &**l), out),
                 View::Timeline => {
                     let lines = self.analysis.shared().map(|s| (s, a.is_some()));
                     self.timeline.ui(ui, &capture, self.sessions.trace_rows(), lines, out);

@@ -18,6 +18,7 @@ use egui::RichText;
 use super::command::{AppCommand, Commands};
 use super::jobs::{self, Job, Poll};
 use super::loading::display_name;
+use chrono::{DateTime, FixedOffset};
 use easlens_core::analysis::Analysis;
 use easlens_core::analysis::align::{self, Alignment, Pair, PairKind};
 use easlens_core::analysis::findings::Findings;
@@ -52,6 +53,8 @@ const NONE: u32 = u32::MAX;
 /// A mailbox log lined up with the capture: everything the window shows of it.
 pub struct Attached {
     pub log: Arc<Capture>,
+    /// The log's own item history and SyncKey chains (built with the alignment, off the UI thread).
+    pub log_analysis: Analysis,
     pub alignment: Alignment,
     /// The capture's findings with the cross-source ones added.
     pub findings: Findings,
@@ -116,8 +119,12 @@ impl Attached {
                 last = *r;
             }
         }
+        let log_analysis = Analysis::new(log.clone());
+        // The index and chains are built now, in the job, not when a view first asks.
+        let _ = (log_analysis.history().len(), log_analysis.chains().chains.len());
         Attached {
             log,
+            log_analysis,
             alignment,
             findings,
             trace_tags,
@@ -137,6 +144,21 @@ impl Attached {
             Row::Log(l) => *self.log_pair.get(l)?,
         };
         self.alignment.pairs.get(k as usize)
+    }
+
+    /// A log time (as the log wrote it) in the capture's clock.
+    pub fn to_trace_clock(&self, t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+        t - chrono::Duration::seconds(self.alignment.clock_offset_seconds)
+    }
+
+    /// The trace session (its number) a log entry (position) is matched with.
+    pub fn matched_trace_session(&self, trace: &Capture, log_position: usize) -> Option<u32> {
+        let k = *self.log_pair.get(log_position)?;
+        let p = self.alignment.pairs.get(k as usize)?;
+        if p.kind != PairKind::Matched {
+            return None;
+        }
+        trace.sessions.get(p.trace?).map(|s| s.http.index)
     }
 
     /// The row's place in the alignment (`None`: a tunnel).

@@ -12,6 +12,7 @@ use super::command::View;
 use super::command::{AppCommand, Commands};
 use super::findings::severity_style;
 use super::jobs;
+use super::mailbox_log::Attached;
 use easlens_core::analysis::findings::Severity;
 use easlens_core::analysis::folders::FolderNames;
 use easlens_core::analysis::synckey::{Chain, Mark, SyncKeyChains};
@@ -66,6 +67,7 @@ impl SyncKeysPanel {
         ui: &mut egui::Ui,
         chains: Option<&SyncKeyChains>,
         folders: Option<&FolderNames>,
+        log: Option<&Attached>,
         out: &mut Commands,
     ) {
         let Some(chains) = chains else {
@@ -137,6 +139,9 @@ impl SyncKeysPanel {
                 };
                 let user = chain.user.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
                 ui.label(RichText::new(format!("{what} — device {}{user}", chain.device)).strong());
+                if let Some(log) = log {
+                    exchange_chain(ui, chain, log);
+                }
                 TableBuilder::new(ui)
                     .id_salt("chain-links")
                     .striped(true)
@@ -209,4 +214,92 @@ impl SyncKeysPanel {
             out.push(AppCommand::ShowView(View::Inspector));
         }
     }
+}
+
+/// Exchange's chain of the same collection, from the attached mailbox log (times in the capture's
+/// clock), and the keys one source has and the other does not.
+fn exchange_chain(ui: &mut egui::Ui, chain: &Chain, log: &Attached) {
+    let found = log.log_analysis.chains().chains.iter().find(|l| {
+        l.collection == chain.collection
+            && l.hierarchy == chain.hierarchy
+            && (l.device == chain.device || l.device.is_empty() || chain.device.is_empty())
+    });
+    let Some(lc) = found else {
+        ui.label(RichText::new("Exchange: the mailbox log has no request of this collection.").weak());
+        return;
+    };
+    let trace_keys: std::collections::HashSet<&str> = chain
+        .links
+        .iter()
+        .flat_map(|l| [l.request_key.as_deref(), l.response_key.as_deref()])
+        .flatten()
+        .collect();
+    let log_requests: std::collections::HashSet<&str> =
+        lc.links.iter().filter_map(|l| l.request_key.as_deref()).collect();
+    egui::CollapsingHeader::new(format!("Exchange (mailbox log): {} requests", lc.links.len()))
+        .id_salt("exchange-chain")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("exchange-chain-links")
+                .max_height(160.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("exchange-chain-grid").striped(true).show(ui, |ui| {
+                        for n in ["Time", "Log #", "Request key", "Response key", "Status", "Marks"] {
+                            ui.label(RichText::new(n).strong());
+                        }
+                        ui.end_row();
+                        for l in &lc.links {
+                            let time = l.time.map(|t| log.to_trace_clock(t).format("%H:%M:%S%.3f").to_string());
+                            ui.label(time.unwrap_or_default());
+                            ui.label(l.session.to_string());
+                            ui.label(RichText::new(l.request_key.clone().unwrap_or_default()).monospace());
+                            let response = l.response_key.clone().unwrap_or_default();
+                            let lost = !response.is_empty() && !trace_keys.contains(response.as_str());
+                            let r = ui.label(RichText::new(response).monospace());
+                            if lost {
+                                r.on_hover_text("the device never used or received this key");
+                            }
+                            let s = match (l.status, l.http_status) {
+                                (Some(v), _) => v.to_string(),
+                                (None, Some(c)) if !(200..300).contains(&c) => format!("HTTP {c}"),
+                                _ => String::new(),
+                            };
+                            ui.label(s);
+                            let marks: Vec<&str> = l.marks.iter().map(|m| mark_text(*m).0).collect();
+                            ui.label(marks.join(", "));
+                            ui.end_row();
+                        }
+                    });
+                });
+            // Only requests within the time the log covers (in the capture's clock).
+            let times: Vec<_> = log
+                .log
+                .sessions
+                .iter()
+                .flat_map(|s| [s.http.timers.started(), s.http.timers.client_done_response()])
+                .flatten()
+                .map(|t| log.to_trace_clock(t))
+                .collect();
+            let span = times.iter().min().zip(times.iter().max());
+            let covered = |t: Option<chrono::DateTime<chrono::FixedOffset>>| match (t, span) {
+                (Some(t), Some((a, b))) => *a <= t && t <= *b,
+                _ => true,
+            };
+            let unseen: Vec<&str> = chain
+                .links
+                .iter()
+                .filter(|l| covered(l.time))
+                .filter_map(|l| l.request_key.as_deref())
+                .filter(|k| !log_requests.contains(k))
+                .collect();
+            let mut unseen = unseen;
+            unseen.dedup();
+            if !unseen.is_empty() {
+                ui.label(format!(
+                    "△ keys the device sent that no request in the log carries: {}",
+                    unseen.join(", ")
+                ));
+            }
+        });
 }
