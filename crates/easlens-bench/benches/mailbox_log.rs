@@ -6,11 +6,15 @@
 //! every EAS summary computed), and to open ten overlapping dumps of it at once (each repeats all
 //! but 500 entries of the one before, as successive `Get-MobileDeviceStatistics -GetMailboxLog`
 //! dumps do) against ten times one dump: merging must stay linear. Median of
-//! `EASLENS_BENCH_RUNS` (default 5); `cat FILE > /dev/null` of the same bytes is the floor.
+//! `EASLENS_BENCH_RUNS` (default 5); reading the same file is the floor.
+//!
+//! Then lines the 100,000-session small capture of the capture benchmark up with the log of its
+//! first 5,000 requests (`analysis::align`): what adding a log to a big capture costs.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use easlens_core::analysis::align;
 use easlens_core::capture::{self, OpenOptions};
 use easlens_samples::mailbox_log_writer::{MailboxLogOptions, write_mailbox_log};
 use easlens_samples::scenarios::{BigShape, big_shaped};
@@ -89,4 +93,23 @@ fn main() {
     );
     assert_eq!(sessions, ENTRIES);
     assert_eq!(merged, ENTRIES + DUMP_STEP * (DUMPS - 1));
+
+    // The capture benchmark's file and the log of its first requests (the same generator seed).
+    const BIG: usize = 100_000;
+    let trace_path = common::big_capture_shaped(BIG, BigShape::Small);
+    let big: Vec<_> = big_shaped(BIG, 1, BigShape::Small).take(ENTRIES).collect();
+    let log_path = dir.join("big-capture-log.txt");
+    write_dump(&log_path, &big, 0..ENTRIES);
+    let trace = capture::open(&trace_path, &OpenOptions::default()).unwrap();
+    let log = capture::open(&log_path, &OpenOptions::default()).unwrap();
+    let mut matched = 0;
+    let aligning = timed(runs.min(3), || {
+        let a = align::align(&trace, &log, None);
+        matched = a.pairs.iter().filter(|p| p.kind == align::PairKind::Matched).count();
+    });
+    println!(
+        "align:     {} capture sessions with {} log entries: {aligning:.0} ms, {matched} matched",
+        trace.sessions.len(),
+        log.sessions.len()
+    );
 }

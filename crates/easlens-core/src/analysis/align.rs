@@ -241,9 +241,19 @@ pub fn align(trace: &Capture, log: &Capture, offset: Option<i64>) -> Alignment {
     let mut request_docs: Vec<Option<Option<Document>>> = vec![None; log.sessions.len()];
     for &t in &trace_order {
         let f = &tf[t];
-        let trace_request = document(trace, t, Side::Request);
+        // Read only when some entry can be this request (a trace of 100,000 sessions against a
+        // log of an hour would otherwise read every body).
+        let mut trace_request: Option<Option<Document>> = None;
+        // The first entry that may be in the window: entries are in time order (a session
+        // without a time is compared with every entry from `floor` on).
+        let start = match f.time {
+            Some(a) => {
+                log_order.partition_point(|&l| lf[l].time.is_none_or(|b| seconds(a, b) - clock < -WINDOW_SECONDS))
+            }
+            None => 0,
+        };
         let mut best: Option<(i64, usize)> = None;
-        for (pos, &l) in log_order.iter().enumerate().skip(floor) {
+        for (pos, &l) in log_order.iter().enumerate().skip(floor.max(start)) {
             let g = &lf[l];
             let delta = match (f.time, g.time) {
                 (Some(a), Some(b)) => seconds(a, b) - clock,
@@ -262,6 +272,7 @@ pub fn align(trace: &Capture, log: &Capture, offset: Option<i64>) -> Alignment {
             } else if !f.keys.is_empty() && !g.keys.is_empty() {
                 continue; // different SyncKeys: another request
             }
+            let trace_request = trace_request.get_or_insert_with(|| document(trace, t, Side::Request));
             if same_body(trace_request.as_ref(), log_request.as_ref()) {
                 score += 10;
             }
