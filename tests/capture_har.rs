@@ -927,3 +927,25 @@ fn numbers_out_of_range_are_read_as_missing() {
     assert_eq!(cap.sessions[1].eas.as_ref().unwrap().command, Some(Command::SendMail));
     assert_eq!(std::fs::read(&file.0).unwrap(), before);
 }
+
+#[test]
+fn copy_as_text_writes_a_captures_control_characters_out() {
+    let url = format!("https://{HOST}{}\u{1b}]0;owned\u{7}", plain_query("Sync"));
+    let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}, "entries": [{
+        "startedDateTime": "2024-05-06T07:08:09.250Z", "time": 10,
+        "request": {"method": "POST", "url": url, "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "User-Agent", "value": "Phone\u{202e}gpj.exe"}]},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [],
+            "content": {"size": 0, "mimeType": "text/plain", "text": ""}}}]}});
+    let file = TempFile::new("controls.har", serde_json::to_string(&har).unwrap().as_bytes());
+    let cap = open(&file.0).unwrap();
+    let text = easlens_core::report::session_text(&cap, 0, false);
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\x1b]0;owned\\x07"), "{text}");
+    assert!(text.contains("Phone\\u{202e}gpj.exe"), "{text}");
+}

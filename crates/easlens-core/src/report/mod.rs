@@ -21,7 +21,8 @@ use crate::http::{Headers, readable_text};
 
 /// Session `index` (position in `capture.sessions`) as plain text: request line (and the decoded
 /// query when it is base64), key headers, the EAS Status values with their meaning, and both
-/// bodies as decoded XML (or a line saying why there is none).
+/// bodies as decoded XML (or a line saying why there is none); control, C1 and bidi characters
+/// escaped ([`terminal_safe`]).
 pub fn session_text(capture: &Capture, index: usize, reveal: bool) -> String {
     let Some(s) = capture.sessions.get(index) else {
         return String::new();
@@ -94,7 +95,9 @@ pub fn session_text(capture: &Capture, index: usize, reveal: bool) -> String {
         None if s.flags.aborted => out.push_str("(no response: the session was aborted)\n"),
         None => out.push_str("(no response)\n"),
     }
-    out
+    // Pasted into a ticket, a terminal or a chat, the capture's control and bidi characters are
+    // written out visibly, as on the command line.
+    terminal_safe(&out, Layout::Lines).into_owned()
 }
 
 fn key_headers(out: &mut String, headers: &Headers, names: &[&str], reveal: bool) {
