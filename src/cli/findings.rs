@@ -3,13 +3,12 @@
 //! both sources); and `easlens synckeys FILE [--json]`: the SyncKey chain of every
 //! collection. Exit 0 when the capture opened (whatever was found), 1 when it could not be opened.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use easlens_core::analysis::findings::{Finding, Severity, ranges};
-use easlens_core::analysis::synckey::{Link, Mark};
+use easlens_core::analysis::synckey::{Chain, Link, Mark};
 use easlens_core::analysis::{Analysis, align};
 use easlens_core::report::{Layout, terminal_safe};
 
@@ -120,29 +119,30 @@ pub fn run_synckeys(args: &SyncKeysArgs) -> ExitCode {
         return print_json(&args.file, &chains.chains);
     }
     let mut out = format!("{} — {} SyncKey chain(s)\n", args.file.display(), chains.chains.len());
-    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
     for chain in &chains.chains {
-        let _ = writeln!(
-            out,
-            "\n{} {}{}",
-            if chain.hierarchy { "FolderSync" } else { "Collection" },
-            if chain.hierarchy {
-                String::new()
-            } else {
-                field(&chain.collection)
-            },
-            if chain.device.is_empty() {
-                String::new()
-            } else {
-                format!(" — device {}", field(&chain.device))
-            }
-        );
+        out += &chain_heading(chain);
         for l in &chain.links {
             out += &link_line(l, "");
         }
     }
     print!("{}", terminal_safe(&out, Layout::Lines));
     ExitCode::SUCCESS
+}
+
+/// The line that names a chain's collection (or the folder hierarchy) and device.
+fn chain_heading(chain: &Chain) -> String {
+    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
+    let (kind, collection) = if chain.hierarchy {
+        ("FolderSync", String::new())
+    } else {
+        ("Collection", field(&chain.collection))
+    };
+    let device = if chain.device.is_empty() {
+        String::new()
+    } else {
+        format!(" — device {}", field(&chain.device))
+    };
+    format!("\n{kind} {collection}{device}\n")
 }
 
 /// One link of a chain as a line; `prefix` goes before the session number (`log #`).

@@ -117,31 +117,47 @@ fn text(item: &str, events: &[HistoryEvent], changes: &[Vec<FieldChange>], folde
             shorten(&collection, 16),
             ids,
         );
-        if let Some(subject) = &e.subject {
-            out += &format!("{:<28}{}\n", "", shorten(subject, 80));
-        }
-        for c in changed {
-            let show = |v: &Option<String>| {
-                v.as_deref()
-                    .map_or_else(|| "(none)".to_string(), |v| shorten(v, VALUE_MAX))
-            };
-            out += &format!(
-                "{:<28}changed {}: {} → {}\n",
-                "",
-                field(&c.path),
-                show(&c.old),
-                show(&c.new)
-            );
-        }
+        out += &details(e, changed, 28);
     }
-    out += "\nExpected on the device at the end of the capture:\n";
+    out += &final_states(events, folders);
+    out
+}
+
+/// The table's cells of one event: time, from, action, collection, ids, status.
+/// The lines under an event's line, indented by `indent`: the subject, and each field a Change
+/// changed.
+fn details(e: &HistoryEvent, changed: &[FieldChange], indent: usize) -> String {
+    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
+    let mut out = String::new();
+    if let Some(subject) = &e.subject {
+        out += &format!("{:<indent$}{}\n", "", shorten(subject, 80));
+    }
+    for c in changed {
+        let show = |v: &Option<String>| {
+            v.as_deref()
+                .map_or_else(|| "(none)".to_string(), |v| shorten(v, VALUE_MAX))
+        };
+        out += &format!(
+            "{:<indent$}changed {}: {} → {}\n",
+            "",
+            field(&c.path),
+            show(&c.old),
+            show(&c.new)
+        );
+    }
+    out
+}
+
+/// What the device should show at the end of the capture, after `events`.
+fn final_states(events: &[HistoryEvent], folders: &FolderNames) -> String {
+    let field = |s: &str| terminal_safe(s, Layout::Field).into_owned();
+    let mut out = "\nExpected on the device at the end of the capture:\n".to_string();
     for s in history::final_states(events, folders) {
         out += &format!("  {} — {:?}: {}\n", field(&s.item), s.expected, field(&s.explanation));
     }
     out
 }
 
-/// The table's cells of one event: time, from, action, collection, ids, status.
 fn cells(e: &HistoryEvent, folders: &FolderNames) -> [String; 6] {
     let time = e
         .time

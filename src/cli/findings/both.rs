@@ -12,7 +12,7 @@ use easlens_core::capture::Capture;
 use easlens_core::report::{Layout, terminal_safe};
 use serde::Serialize;
 
-use super::{SyncKeysArgs, link_line, print_json};
+use super::{SyncKeysArgs, chain_heading, link_line, print_json};
 
 /// Where the two chains of a collection disagree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -176,21 +176,7 @@ pub(super) fn run_synckeys(args: &SyncKeysArgs, capture: &Capture, chains: &Sync
     );
     for row in &rows {
         let chain = &row.chain;
-        let _ = writeln!(
-            out,
-            "\n{} {}{}",
-            if chain.hierarchy { "FolderSync" } else { "Collection" },
-            if chain.hierarchy {
-                String::new()
-            } else {
-                field(&chain.collection)
-            },
-            if chain.device.is_empty() {
-                String::new()
-            } else {
-                format!(" — device {}", field(&chain.device))
-            }
-        );
+        out += &chain_heading(chain);
         out += "  capture:\n";
         if chain.links.is_empty() {
             out += "    (no request of the capture)\n";

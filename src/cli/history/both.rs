@@ -17,7 +17,7 @@ use easlens_core::capture::Capture;
 use easlens_core::report::{Layout, cut as shorten, terminal_safe};
 use serde::Serialize;
 
-use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE, HistoryArgs, VALUE_MAX, cells, print_json};
+use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE, HistoryArgs, cells, details, final_states, print_json};
 
 /// Where an event was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -272,29 +272,10 @@ fn text(
             shorten(&collection, 16),
             ids,
         );
-        let indent = 37;
-        if let Some(subject) = &e.subject {
-            out += &format!("{:<indent$}{}\n", "", shorten(subject, 80));
-        }
-        for c in changed {
-            let show = |v: &Option<String>| {
-                v.as_deref()
-                    .map_or_else(|| "(none)".to_string(), |v| shorten(v, VALUE_MAX))
-            };
-            out += &format!(
-                "{:<indent$}changed {}: {} → {}\n",
-                "",
-                field(&c.path),
-                show(&c.old),
-                show(&c.new)
-            );
-        }
+        out += &details(e, changed, 37);
     }
     if !m.trace.is_empty() {
-        out += "\nExpected on the device at the end of the capture:\n";
-        for s in history::final_states(&m.trace, folders) {
-            out += &format!("  {} — {:?}: {}\n", field(&s.item), s.expected, field(&s.explanation));
-        }
+        out += &final_states(&m.trace, folders);
     }
     out
 }
