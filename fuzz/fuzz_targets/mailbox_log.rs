@@ -18,14 +18,10 @@ use easlens_core::capture::{EasIndexer, OpenOptions};
 use easlens_core::readers::mailbox_log;
 use libfuzzer_sys::fuzz_target;
 
-/// One file per fuzzing process, rewritten for each input (in /dev/shm when there is one).
+/// One file per fuzzing process, rewritten for each input.
 fn file() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir = std::path::Path::new("/dev/shm");
-        let dir = if dir.is_dir() { dir.to_path_buf() } else { std::env::temp_dir() };
-        dir.join(format!("easlens-fuzz-{}.log", std::process::id()))
-    })
+    PATH.get_or_init(|| common::input_file("log"))
 }
 
 fuzz_target!(|data: &[u8]| {

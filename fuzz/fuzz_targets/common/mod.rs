@@ -15,3 +15,11 @@ pub fn hex_prefix(b: &[u8], max: usize) -> String {
         format!("{}…+{} bytes", hex(&b[..max]), b.len() - max)
     }
 }
+
+/// A file of this fuzzing process named `easlens-fuzz-<pid>.<ext>` (in /dev/shm when there is
+/// one), for readers that take a path: each input is written to it.
+pub fn input_file(ext: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new("/dev/shm");
+    let dir = if dir.is_dir() { dir.to_path_buf() } else { std::env::temp_dir() };
+    dir.join(format!("easlens-fuzz-{}.{ext}", std::process::id()))
+}
