@@ -10,6 +10,7 @@ use chrono::FixedOffset;
 use clap::Args;
 use easlens_core::analysis::align::{Alignment, PairKind, align};
 use easlens_core::capture::{self, Capture, LabelStyle, OpenOptions};
+use easlens_core::readers::mailbox_log;
 use easlens_core::report::{Layout, cut, terminal_safe};
 
 use super::{EXIT_UNREADABLE, open_capture, print_json};
@@ -114,7 +115,7 @@ fn json(trace: &Capture, log: &Capture, a: &Alignment) -> serde_json::Value {
 
 /// A log entry's Identifier as Exchange writes it (8 upper-case hex digits).
 fn identifier(log: &Capture, l: usize) -> Option<String> {
-    log.sessions[l].id.map(|id| format!("{id:08X}"))
+    mailbox_log::identifier(&log.sessions[l])
 }
 
 fn write_table(out: &mut impl Write, trace: &Capture, log: &Capture, a: &Alignment) -> std::io::Result<()> {

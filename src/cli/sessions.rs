@@ -11,6 +11,7 @@ use clap::Args;
 use easlens_core::capture::{self, BodyKept, Capture, CommandNaming, LabelStyle, Session};
 use easlens_core::eas::session::{BodyState, Highlight};
 use easlens_core::http::has_no_body;
+use easlens_core::readers::mailbox_log;
 use easlens_core::report::{Layout, cut, terminal_safe};
 use serde::Serialize;
 
@@ -107,11 +108,10 @@ pub fn row(s: &Session, source: capture::Format) -> SessionRow {
     }
     SessionRow {
         index: s.index,
-        // Exchange writes Identifiers as 8 upper-case hex digits.
-        id: s.id.map(|id| match source {
-            capture::Format::MailboxLog => serde_json::Value::from(format!("{id:08X}")),
-            _ => serde_json::Value::from(id),
-        }),
+        id: match source {
+            capture::Format::MailboxLog => mailbox_log::identifier(s).map(serde_json::Value::from),
+            _ => s.id.map(serde_json::Value::from),
+        },
         source,
         started: s.timers.started().map(|t| t.to_rfc3339()),
         duration_ms: s.timers.duration_ms(),

@@ -470,7 +470,7 @@ impl SessionsPanel {
                         row.col(|ui| {
                             ui.style_mut().interaction.selectable_labels = false;
                             paint_tint(ui, tint);
-                            let id = s.id.map(|id| format!("{id:08X}")).unwrap_or_default();
+                            let id = easlens_core::readers::mailbox_log::identifier(s).unwrap_or_default();
                             ui.add(egui::Label::new(RichText::new("log").italics().weak()).truncate())
                                 .on_hover_text(format!("Mailbox log entry {} (Identifier {id})", s.index));
                         });

@@ -22,6 +22,7 @@ use easlens_core::analysis::align::{Pair, PairKind};
 use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::status::{Verdict, http_meaning};
 use easlens_core::http::Side;
+use easlens_core::readers::mailbox_log::identifier;
 use pane::Pane;
 use tabs::{PaneOptions, pane_ui};
 use view::{Find, status_text, verdict_color};
@@ -350,9 +351,8 @@ impl Inspector {
         let session = &capture.sessions[index];
         let pair = selected.zip(log).and_then(|(row, a)| a.pair(row).map(|p| (a, p)));
         let number = if capture.format == easlens_core::capture::Format::MailboxLog {
-            let id = session
-                .id
-                .map(|id| format!(" · Identifier {id:08X}"))
+            let id = identifier(session)
+                .map(|id| format!(" · Identifier {id}"))
                 .unwrap_or_default();
             format!("Log entry {}{id}", session.index)
         } else {
@@ -449,7 +449,7 @@ impl Inspector {
                     format!(
                         "Exchange (mailbox log) · entry {} · Identifier {}",
                         log_session.index,
-                        log_session.id.map(|id| format!("{id:08X}")).unwrap_or_default()
+                        identifier(log_session).unwrap_or_default()
                     ),
                     [log_request, log_response],
                     log_session,

@@ -18,6 +18,7 @@ use super::rules::{RuleId, Severity};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
 use crate::http::Side;
+use crate::readers::mailbox_log::{exception_notes, identifier};
 use crate::wbxml::{Child, Document, Element};
 
 /// How far (seconds) a log entry may be from its trace session once the offset is applied: one
@@ -237,7 +238,8 @@ pub fn align(trace: &Capture, log: &Capture, offset: Option<i64>) -> Alignment {
     let mut log_taken = vec![false; log.sessions.len()];
     // Position in `log_order` before which nothing may be matched any more.
     let mut floor = 0;
-    let mut matches: Vec<(usize, Option<usize>)> = Vec::new();
+    // Each trace session with its entry and whether their request bodies are the same.
+    let mut matches: Vec<(usize, Option<(usize, bool)>)> = Vec::new();
     let mut request_docs: Vec<Option<Option<Document>>> = vec![None; log.sessions.len()];
     for &t in &trace_order {
         let f = &tf[t];
@@ -252,7 +254,7 @@ pub fn align(trace: &Capture, log: &Capture, offset: Option<i64>) -> Alignment {
             }
             None => 0,
         };
-        let mut best: Option<(i64, usize)> = None;
+        let mut best: Option<(i64, usize, bool)> = None;
         for (pos, &l) in log_order.iter().enumerate().skip(floor.max(start)) {
             let g = &lf[l];
             let delta = match (f.time, g.time) {
@@ -273,25 +275,26 @@ pub fn align(trace: &Capture, log: &Capture, offset: Option<i64>) -> Alignment {
                 continue; // different SyncKeys: another request
             }
             let trace_request = trace_request.get_or_insert_with(|| document(trace, t, Side::Request));
-            if same_body(trace_request.as_ref(), log_request.as_ref()) {
+            let same_request = same_body(trace_request.as_ref(), log_request.as_ref());
+            if same_request {
                 score += 10;
             }
             let statuses = |s: &Session| s.eas.as_ref().map(|e| e.response_status_values());
             if statuses(&trace.sessions[t]) == statuses(&log.sessions[l]) {
                 score += 5;
             }
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, pos));
+            if best.is_none_or(|(b, _, _)| score > b) {
+                best = Some((score, pos, same_request));
             }
         }
         match best {
-            Some((_, pos)) => {
+            Some((_, pos, same_request)) => {
                 let l = log_order[pos];
                 log_taken[l] = true;
                 // Entries skipped before it stay available to later sessions only if they are
                 // within the window of those; order is kept by never matching before `floor`.
                 floor = floor.max(first_open(&log_order, &log_taken, floor));
-                matches.push((t, Some(l)));
+                matches.push((t, Some((l, same_request))));
             }
             None => matches.push((t, None)),
         }
@@ -301,11 +304,11 @@ pub fn align(trace: &Capture, log: &Capture, offset: Option<i64>) -> Alignment {
     for (t, l) in matches {
         let time = tf[t].time;
         let pair = match l {
-            Some(l) => Pair {
+            Some((l, same_request)) => Pair {
                 trace: Some(t),
                 log: Some(l),
                 kind: PairKind::Matched,
-                differences: differences(trace, t, log, l, request_docs[l].take().flatten()),
+                differences: differences(trace, t, log, l, same_request),
             },
             None => Pair {
                 trace: Some(t),
@@ -350,8 +353,9 @@ fn first_open(order: &[usize], taken: &[bool], from: usize) -> usize {
     (from..order.len()).find(|&p| !taken[order[p]]).unwrap_or(order.len())
 }
 
-/// What differs between trace session `t` and log entry `l`.
-fn differences(trace: &Capture, t: usize, log: &Capture, l: usize, log_request: Option<Document>) -> Vec<String> {
+/// What differs between trace session `t` and log entry `l` (`same_request`: their request
+/// bodies say the same, as pairing found).
+fn differences(trace: &Capture, t: usize, log: &Capture, l: usize, same_request: bool) -> Vec<String> {
     let (ts, ls) = (&trace.sessions[t], &log.sessions[l]);
     let mut out = Vec::new();
     match (ts.http_status(), ls.http_status()) {
@@ -369,8 +373,7 @@ fn differences(trace: &Capture, t: usize, log: &Capture, l: usize, log_request: 
         (Some(a), None) => out.push(format!("the device saw {a}; Exchange logged no response")),
         _ => {}
     }
-    let trace_request = document(trace, t, Side::Request);
-    if !same_body(trace_request.as_ref(), log_request.as_ref()) {
+    if !same_request {
         out.push("the request bodies differ beyond what the log leaves out".into());
     }
     if ts.response.is_some() && ls.response.is_some() {
@@ -471,13 +474,9 @@ pub fn findings(trace: &Capture, log: &Capture, alignment: &Alignment) -> Vec<Fi
     for p in &alignment.pairs {
         let Some(l) = p.log else { continue };
         let entry = &log.sessions[l];
-        for note in entry
-            .notes
-            .iter()
-            .filter(|n| n.split(':').next().is_some_and(|f| f.ends_with("_Exception")))
-        {
+        for note in exception_notes(entry) {
             let first_line = note.lines().next().unwrap_or_default();
-            let id = entry.id.map(|id| format!("{id:08X}")).unwrap_or_default();
+            let id = identifier(entry).unwrap_or_default();
             texts.push(match p.trace {
                 Some(t) => format!("session {} (log entry {id}): {first_line}", trace.sessions[t].index),
                 None => format!("log entry {id}, not in the capture: {first_line}"),

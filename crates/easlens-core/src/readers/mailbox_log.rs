@@ -59,6 +59,31 @@ const KNOWN_FIELDS: [&str; 15] = [
     "AdditionalData",
 ];
 
+/// Whether `name` is one of Exchange's exception fields (`SyncCommand_OnExecute_Exception`, …).
+fn is_exception(name: &str) -> bool {
+    name.ends_with("_Exception")
+}
+
+/// A field the session shows in a place of its own (not as an unknown field's note).
+fn is_known_field(name: &str) -> bool {
+    KNOWN_FIELDS.contains(&name) || is_exception(name)
+}
+
+/// The `Identifier` of a session read from a log, as Exchange writes it (8 upper-case hex
+/// digits; the session keeps it as its `id`).
+pub fn identifier(session: &HttpSession) -> Option<String> {
+    session.id.map(|id| format!("{id:08X}"))
+}
+
+/// The notes of a session read from a log that hold an exception field, as `Name: text`.
+pub fn exception_notes(session: &HttpSession) -> impl Iterator<Item = &str> {
+    session
+        .notes
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.split_once(": ").is_some_and(|(name, _)| is_exception(name)))
+}
+
 /// One entry of a log: its fields in the order written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
@@ -89,7 +114,7 @@ impl LogEntry {
     pub fn exceptions(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields
             .iter()
-            .filter(|(n, _)| n.ends_with("_Exception"))
+            .filter(|(n, _)| is_exception(n))
             .map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
@@ -187,7 +212,7 @@ fn field_header(line: &str) -> Option<(&str, &str)> {
     if value.trim().is_empty() {
         return Some((name, ""));
     }
-    let known = KNOWN_FIELDS.contains(&name) || name.ends_with("_Exception") || name.ends_with("_FailureCode");
+    let known = is_known_field(name) || name.ends_with("_FailureCode");
     known.then_some((name, value))
 }
 
@@ -537,8 +562,7 @@ fn session_of(entry: &LogEntry, index: u32, offset: FixedOffset) -> Result<(Http
         }
     }
     for (name, value) in &entry.fields {
-        let known = KNOWN_FIELDS.contains(&name.as_str()) || name.ends_with("_Exception");
-        if !known {
+        if !is_known_field(name) {
             s.notes.push(format!("{name}: {value}"));
         }
     }
