@@ -8,7 +8,9 @@
 //! - `src/eas/headers.tsv` → the header table of `eas::headers` (`eas_headers.rs`);
 //! - `src/analysis/rules.tsv` → the `RuleId` enum and the rule table of `analysis::rules`
 //!   (`rules.rs`);
-//! - `src/eas/status/*.tsv` → checked only (`eas::status` reads them at run time).
+//! - `src/eas/status/*.tsv` → checked only (`eas::status` reads them at run time);
+//! - `src/redact/rules.tsv` → checked only, also that every element of every code page has a row
+//!   (`redact::rules` reads it at run time).
 //!
 //! The readers of the `src/` files are the crate's own (`#[path]` below), plain `std`, unit-tested
 //! with the crate.
@@ -22,6 +24,9 @@ use std::{env, fs};
 #[allow(dead_code)]
 #[path = "src/eas/headers_tsv.rs"]
 mod headers_tsv;
+#[allow(dead_code)]
+#[path = "src/redact/rules_tsv.rs"]
+mod redact_rules_tsv;
 #[allow(dead_code)]
 #[path = "src/analysis/rules_tsv.rs"]
 mod rules_tsv;
@@ -57,6 +62,14 @@ fn generate(manifest: &Path, out: &Path) -> Result<(), String> {
     let rules = read(&manifest.join("src/analysis/rules.tsv"))?;
     let rows = rules_tsv::parse_rules(&rules).map_err(|e| format!("src/analysis/rules.tsv: {e}"))?;
     write(out, "rules.rs", &rule_table(&rows))?;
+
+    let redact = read(&manifest.join("src/redact/rules.tsv"))?;
+    let rows = redact_rules_tsv::parse_rules(&redact).map_err(|e| format!("src/redact/rules.tsv: {e}"))?;
+    let tags: Vec<(&str, Vec<&str>)> = pages
+        .iter()
+        .map(|p| (p.namespace.as_str(), p.tags.iter().map(|t| t.1.as_str()).collect()))
+        .collect();
+    redact_rules_tsv::check_elements(&rows, &tags).map_err(|e| format!("src/redact/rules.tsv: {e}"))?;
 
     let status = manifest.join("src/eas/status");
     let command_status = read(&status.join("command-status.tsv"))?;

@@ -22,6 +22,8 @@
 //! - [`overview`] — what a list of sessions shows of each one: worst Status,
 //!   highlight, device, throttling, folders.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
+//! - [`redact`] — personal data replaced by consistent pseudonyms (rules as data in
+//!   `redact/rules.tsv`): a redacted capture that every view, analysis and export can work on.
 //! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
 
 pub mod analysis;
@@ -33,6 +35,7 @@ pub mod hexdump;
 pub mod http;
 pub mod overview;
 pub mod readers;
+pub mod redact;
 pub mod report;
 pub mod shared;
 // The data-file reader shared with build.rs, which also uses the parts the crate does not.
