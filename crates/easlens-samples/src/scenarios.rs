@@ -168,6 +168,19 @@ pub struct Conversation {
     pub after_capture: Vec<SampleExchange>,
 }
 
+/// Every personal value the sample scenarios put in a capture (names, addresses, subjects,
+/// locations, phone numbers, IMEIs, device IDs, user names, client IPs, credentials, words of
+/// bodies): a redacted sample must contain none of them.
+pub fn personal_strings() -> Vec<String> {
+    let mut out = content::personal_values();
+    for device in [Device::IPhone, Device::Android] {
+        out.extend([device.device_id(), device.user(), device.client_ip()].map(String::from));
+    }
+    out.extend(["jdoe", wire::PASSWORD_IN_CREDENTIALS].map(String::from));
+    out.push(wire::basic_credentials());
+    out
+}
+
 pub fn conversation(scenario: Scenario, device: Device) -> Conversation {
     flows::run(scenario, device)
 }

@@ -2,9 +2,9 @@
 //! rules say for its tag (and, for a few, its parent), so that the re-encoded body decodes to the
 //! same commands, Status values, SyncKeys and ids.
 
+use super::Redactor;
 use super::rules::{Class, rules};
 use super::text;
-use super::Redactor;
 use crate::wbxml::document::{Document, Element, Event};
 
 /// How a body element's data reads, from its `Type` sibling ([MS-ASAIRS] 2.2.2.22.1).
@@ -38,14 +38,20 @@ impl Redactor {
                         Some(_) => Class::Text,
                         None => rules().element(parent.map(|p| p.tag()), e.tag()),
                     };
-                    let body = if class == Class::Body { parent.and_then(body_type) } else { None };
+                    let body = if class == Class::Body {
+                        parent.and_then(body_type)
+                    } else {
+                        None
+                    };
                     stack.push((id, e, class, body));
                 }
                 Event::End(_) => {
                     stack.pop();
                 }
                 Event::Data { bytes, opaque } => {
-                    let Some(&(id, _, class, body)) = stack.last() else { continue };
+                    let Some(&(id, _, class, body)) = stack.last() else {
+                        continue;
+                    };
                     let new = self.data(class, body, bytes, opaque);
                     out.append_data(id, &new, opaque);
                 }
@@ -66,6 +72,16 @@ impl Redactor {
             return Vec::new();
         }
         let Ok(text) = std::str::from_utf8(bytes) else {
+            // MIME and bodies in an 8-bit charset (ISO-8859-1 is common in SendMail) are read
+            // byte for byte, so their structure survives.
+            if matches!(class, Class::Mime | Class::Body) {
+                let text = text::from_latin1(bytes);
+                let new = match class {
+                    Class::Mime => text::mime(&text, &mut self.map),
+                    _ => text::neutral(&text),
+                };
+                return text::to_latin1(&new);
+            }
             return blob(bytes, true);
         };
         let map = &mut self.map;
@@ -122,10 +138,15 @@ fn blob(bytes: &[u8], opaque: bool) -> Vec<u8> {
     if base64 {
         bytes
             .iter()
-            .map(|&b| if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' { b'A' } else { b })
+            .map(|&b| {
+                if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+                    b'A'
+                } else {
+                    b
+                }
+            })
             .collect()
     } else {
         vec![0; bytes.len()]
     }
 }
-

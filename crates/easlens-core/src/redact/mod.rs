@@ -79,13 +79,15 @@ impl Redactor {
 
     /// The map as JSON (for the engineer, never for what is shared).
     pub fn map_json(&self) -> String {
-        serde_json::to_string_pretty(&serde_json::json!({ "pseudonyms": self.map.entries() }))
-            .unwrap_or_default()
+        serde_json::to_string_pretty(&serde_json::json!({ "pseudonyms": self.map.entries() })).unwrap_or_default()
     }
 
     /// `text` scrubbed of every personal value known so far and of email addresses.
     pub fn scrub(&mut self, text: &str) -> String {
-        let stale = self.scrubber.as_ref().is_none_or(|s| s.built_from != self.map.entries().len());
+        let stale = self
+            .scrubber
+            .as_ref()
+            .is_none_or(|s| s.built_from != self.map.entries().len());
         if stale {
             self.scrubber = Some(Scrubber::new(&self.map));
         }
@@ -228,8 +230,15 @@ impl Redactor {
             .and_then(|h| h.get("Content-Type"))
             .unwrap_or("")
             .to_ascii_lowercase();
+        if content_type.contains("rfc822") {
+            // SendMail before 14.0: the message itself, often in an 8-bit charset.
+            let mime = match std::str::from_utf8(&bytes) {
+                Ok(t) => text::mime(t, &mut self.map).into_bytes(),
+                Err(_) => text::to_latin1(&text::mime(&text::from_latin1(&bytes), &mut self.map)),
+            };
+            return Pending::Done(mime);
+        }
         match String::from_utf8(bytes) {
-            Ok(text) if content_type.contains("rfc822") => Pending::Done(text::mime(&text, &mut self.map).into_bytes()),
             Ok(text) if content_type.contains("html") => Pending::Scrub(text::html(&text)),
             Ok(text) => Pending::Scrub(text),
             // Binary (pictures, documents, a body that did not decode): nothing to read, zeroed.
@@ -265,7 +274,9 @@ impl Redactor {
                 if class == Class::Keep {
                     return pair.to_string();
                 }
-                let value = percent_decode_str(&value.replace('+', " ")).decode_utf8_lossy().into_owned();
+                let value = percent_decode_str(&value.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned();
                 let new = self.query_value(class, &value);
                 format!("{name}={}", utf8_percent_encode(&new, QUERY_VALUE))
             })
@@ -497,10 +508,14 @@ mod tests {
 
     #[test]
     fn body_headers_follow_the_body() {
-        let mut h: Headers = [("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked"), ("X-A", "1")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let mut h: Headers = [
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+            ("X-A", "1"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         let mut body = Body::in_memory(vec![1, 2, 3]);
         set_body(&mut body, &mut h, b"hello");
         let v: Vec<(&str, &str)> = h.iter().collect();

@@ -186,9 +186,14 @@ impl Pseudonyms {
         let mut rest = subject;
         loop {
             let t = rest.trim_start();
-            let Some(colon) = t.find(':').filter(|&i| i <= 3) else { break };
+            let Some(colon) = t.find(':').filter(|&i| i <= 3) else {
+                break;
+            };
             let prefix = &t[..colon];
-            if !["re", "fw", "fwd", "aw", "wg", "tr"].iter().any(|p| prefix.eq_ignore_ascii_case(p)) {
+            if !["re", "fw", "fwd", "aw", "wg", "tr"]
+                .iter()
+                .any(|p| prefix.eq_ignore_ascii_case(p))
+            {
                 break;
             }
             rest = &t[colon + 1..];
@@ -198,9 +203,15 @@ impl Pseudonyms {
         if core.is_empty() {
             return subject.to_string();
         }
-        format!("{kept}{}{}", if kept.is_empty() || kept.ends_with(' ') { "" } else { " " }, {
-            self.numbered(Kind::Subject, core, "Subject ")
-        })
+        format!(
+            "{kept}{}{}",
+            if kept.is_empty() || kept.ends_with(' ') {
+                ""
+            } else {
+                " "
+            },
+            { self.numbered(Kind::Subject, core, "Subject ") }
+        )
     }
 
     pub fn place(&mut self, place: &str) -> String {

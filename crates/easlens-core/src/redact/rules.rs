@@ -24,7 +24,8 @@ const RULES: &str = include_str!("rules.tsv");
 /// The rules, parsed once.
 pub fn rules() -> &'static Rules {
     static RULES_TABLE: OnceLock<Rules> = OnceLock::new();
-    RULES_TABLE.get_or_init(|| build(RULES).unwrap_or_else(|e| panic!("src/redact/rules.tsv: {e} (build.rs checks it)")))
+    RULES_TABLE
+        .get_or_init(|| build(RULES).unwrap_or_else(|e| panic!("src/redact/rules.tsv: {e} (build.rs checks it)")))
 }
 
 fn tag_of((ns, tag): (&str, &str)) -> Result<Tag, String> {
@@ -79,7 +80,10 @@ impl Rules {
 
     /// The class of a query parameter ([`Class::Keep`] without a row).
     pub fn query(&self, name: &str) -> Class {
-        self.query.get(&name.to_ascii_lowercase()).copied().unwrap_or(Class::Keep)
+        self.query
+            .get(&name.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(Class::Keep)
     }
 }
 

@@ -73,7 +73,10 @@ impl Class {
         use Class::*;
         match kind {
             RowKind::Element => !matches!(self, Device | Ip | Credential | Cookie | SetCookie | User),
-            RowKind::Header => matches!(self, Credential | Cookie | SetCookie | Ip | People | User | Device | Secret),
+            RowKind::Header => matches!(
+                self,
+                Credential | Cookie | SetCookie | Ip | People | User | Device | Secret
+            ),
             RowKind::Query => matches!(self, Keep | User | Device),
         }
     }
@@ -180,7 +183,8 @@ mod tests {
 
     #[test]
     fn rows_are_checked() {
-        let ok = "element\tEmail:Subject\tsubject\nelement\tA:L/A:D\tplace\nheader\tCookie\tcookie\nquery\tUser\tuser\n";
+        let ok =
+            "element\tEmail:Subject\tsubject\nelement\tA:L/A:D\tplace\nheader\tCookie\tcookie\nquery\tUser\tuser\n";
         let rows = parse_rules(ok).unwrap();
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[1].parent, Some(("A", "L")));
@@ -199,6 +203,10 @@ mod tests {
         let e = check_elements(&rows, &pages).unwrap_err();
         assert!(e.contains("Email:To has no row"), "{e}");
         let rows = parse_rules("element\tEmail:Nope\tkeep\n").unwrap();
-        assert!(check_elements(&rows, &pages).unwrap_err().contains("no code page defines Email:Nope"));
+        assert!(
+            check_elements(&rows, &pages)
+                .unwrap_err()
+                .contains("no code page defines Email:Nope")
+        );
     }
 }

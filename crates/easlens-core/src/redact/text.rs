@@ -69,6 +69,18 @@ pub fn neutral(text: &str) -> String {
     out
 }
 
+/// Bytes in ISO-8859-1 as text (every byte is a character).
+pub fn from_latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Text back to ISO-8859-1 (a character beyond it as `?`).
+pub fn to_latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
+}
+
 /// Every digit as `0`, the rest kept (personal dates, coordinates).
 pub fn zero_digits(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()
@@ -219,9 +231,11 @@ pub fn mime(text: &str, map: &mut Pseudonyms) -> String {
             }
             continue;
         }
-        let is_boundary = bare
-            .strip_prefix("--")
-            .is_some_and(|b| boundaries.iter().any(|k| b.trim_end() == k || b.trim_end() == format!("{k}--")));
+        let is_boundary = bare.strip_prefix("--").is_some_and(|b| {
+            boundaries
+                .iter()
+                .any(|k| b.trim_end() == k || b.trim_end() == format!("{k}--"))
+        });
         if is_boundary {
             out.push_str(line);
             in_headers = !bare.trim_end().ends_with("--");
@@ -337,12 +351,16 @@ pub fn find_addresses(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     for at in memchr::memchr_iter(b'@', bytes) {
         let start = (0..at).rev().take_while(|&i| local(bytes[i])).last().unwrap_or(at);
-        let mut end = (at + 1..bytes.len()).take_while(|&i| domain(bytes[i])).last().map_or(at + 1, |e| e + 1);
+        let mut end = (at + 1..bytes.len())
+            .take_while(|&i| domain(bytes[i]))
+            .last()
+            .map_or(at + 1, |e| e + 1);
         while end > at + 1 && bytes[end - 1] == b'.' {
             end -= 1;
         }
         let host = &text[at + 1..end];
-        let dotted = host.contains('.') && !host.starts_with('.') && host.rsplit('.').next().is_some_and(|t| t.len() >= 2);
+        let dotted =
+            host.contains('.') && !host.starts_with('.') && host.rsplit('.').next().is_some_and(|t| t.len() >= 2);
         if start < at && dotted && out.last().is_none_or(|r: &std::ops::Range<usize>| r.end <= start) {
             out.push(start..end);
         }
@@ -374,8 +392,8 @@ impl Scrubber {
             if e.kind == Kind::Domain || e.original.chars().count() < MIN_SCRUB_LEN {
                 continue;
             }
-            let encoded = percent_encoding::utf8_percent_encode(&e.original, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
+            let encoded =
+                percent_encoding::utf8_percent_encode(&e.original, percent_encoding::NON_ALPHANUMERIC).to_string();
             let plus = e.original.replace(' ', "+");
             for form in [e.original.clone(), encoded, plus] {
                 if !patterns.contains(&form) {
@@ -454,7 +472,10 @@ mod tests {
         assert_eq!(n.chars().count(), t.chars().count());
         assert_eq!(n.lines().count(), t.lines().count());
         assert!(!n.contains("Alex") && !n.contains("Jordan") && !n.contains("1,234"));
-        assert!(n.starts_with("Et ") && n.contains("\r\n") && n.contains("0,000."), "{n}");
+        assert!(
+            n.starts_with("Et ") && n.contains("\r\n") && n.contains("0,000."),
+            "{n}"
+        );
         assert_eq!(neutral("Alex"), neutral("Jose"));
         assert_eq!(zero_digits("1984-07-21T00:00:00.000Z"), "0000-00-00T00:00:00.000Z");
     }
@@ -464,7 +485,10 @@ mod tests {
         let h = "<div class=\"x\" title='Alex Chen'>Hi Alex &amp; Sam&nbsp;<br>Bye</div>";
         let r = html(h);
         assert!(r.starts_with("<div class=\"a\" title='"), "{r}");
-        assert!(r.contains("&amp;") && r.contains("&nbsp;<br>") && r.ends_with("</div>"), "{r}");
+        assert!(
+            r.contains("&amp;") && r.contains("&nbsp;<br>") && r.ends_with("</div>"),
+            "{r}"
+        );
         assert!(!r.contains("Alex") && !r.contains("Sam") && !r.contains("Bye"), "{r}");
     }
 
@@ -479,7 +503,10 @@ mod tests {
             r,
             "\"Person 1\" <user1@contoso.invalid>, user2@fabrikam.invalid; Person 2"
         );
-        assert_eq!(people("Alex Chen <ALEX.CHEN@fabrikam.com>", &mut map), "Person 1 <user1@contoso.invalid>");
+        assert_eq!(
+            people("Alex Chen <ALEX.CHEN@fabrikam.com>", &mut map),
+            "Person 1 <user1@contoso.invalid>"
+        );
         assert_eq!(people("SMTP:jdoe@contoso.com", &mut map), "SMTP:user2@fabrikam.invalid");
         assert_eq!(people("", &mut map), "");
     }

@@ -681,6 +681,47 @@ const SUBJECTS: &[&str] = &[
     "Newsletter: March highlights",
 ];
 
+/// Every personal value the scenarios write, in the form they write it: what a redacted capture
+/// must contain none of (`tests/redact.rs`). Device-level values (ids, user names, addresses,
+/// credentials) are added by [`super::personal_strings`].
+pub(super) fn personal_values() -> Vec<String> {
+    let mut out: Vec<&str> = vec![JDOE.0, JDOE.1, "Jordan", "Natarajan", "Lindqvist", "Example Org"];
+    for (name, address) in PEOPLE {
+        out.extend([*name, *address]);
+    }
+    out.extend(SUBJECTS.iter().copied());
+    out.extend([
+        // Settings/DeviceInformation
+        "Jordan's iPhone",
+        "350000000000017",
+        "350000000000025",
+        "+15550100017",
+        "+15550100025",
+        // Contacts
+        "+1 555 0100 101",
+        "+1 555 0100 102",
+        "+46 555 0100 103",
+        // Meetings
+        "Weekly team sync",
+        "1:1 Jordan / Priya",
+        "Quarterly planning review",
+        "Dentist",
+        "Teams meeting",
+        "Priya's office",
+        "Conf Room 4.12 (Building 2)",
+        "Harbour Dental, 12 Quay St",
+        // Attachments
+        "Contract-draft-v2.pdf",
+        // Words of bodies and signatures
+        "productive",
+        "pricing",
+        "renewal",
+        "Sent from my",
+        "Viele Gr",
+    ]);
+    out.into_iter().map(String::from).collect()
+}
+
 const WORDS_TEXT: &str = concat!(
     "the team agreed to move forward with revised plan for next quarter and review budget numbers before ",
     "Friday please send your comments on attached document we will need a decision from finance about ",

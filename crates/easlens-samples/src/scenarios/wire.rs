@@ -27,6 +27,14 @@ pub(super) const MULTIPART: &str = "application/vnd.ms-sync.multipart";
 /// `contoso\jdoe:SamplePassword1`, an obviously fake credential.
 const CREDENTIALS: &str = "contoso\\jdoe:SamplePassword1";
 
+/// The password part of [`CREDENTIALS`].
+pub(super) const PASSWORD_IN_CREDENTIALS: &str = "SamplePassword1";
+
+/// The `Authorization: Basic` credentials the devices send.
+pub(super) fn basic_credentials() -> String {
+    BASE64.encode(CREDENTIALS)
+}
+
 /// A tiny linear congruential generator (Knuth's MMIX constants): deterministic variation without
 /// the `rand` crate.
 #[derive(Debug, Clone)]
@@ -382,7 +390,7 @@ impl Conv {
         let device = self.device;
         let post = req.method == "POST";
         let mut h: Vec<(&str, String)> = vec![("Host", self.host.to_string())];
-        let auth = format!("Basic {}", BASE64.encode(CREDENTIALS));
+        let auth = format!("Basic {}", basic_credentials());
         match device {
             Device::IPhone => {
                 if post {
