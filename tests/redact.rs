@@ -160,7 +160,7 @@ fn diagnosis(c: &Capture) -> Vec<String> {
         .map(|s| {
             let eas = s.eas.as_ref();
             format!(
-                "#{} {:?} {:?} http={:?} statuses={:?} keys={:?} collections={:?} items={:?} policy={:?} version={:?}",
+                "#{} {:?} {:?} http={:?} statuses={:?} keys={:?} collections={:?} items={:?} policy={:?} version={:?} notes={:?}",
                 s.index,
                 s.timers,
                 eas.and_then(|e| e.identity.command),
@@ -185,6 +185,7 @@ fn diagnosis(c: &Capture) -> Vec<String> {
                     .collect::<Vec<_>>()),
                 eas.and_then(|e| e.identity.policy_key.clone()),
                 eas.and_then(|e| e.identity.protocol_version.clone()),
+                eas.map(|e| e.notes.len()),
             )
         })
         .collect()
@@ -264,7 +265,7 @@ fn a_capture_and_its_mailbox_log_share_pseudonyms() {
             .filter_map(|s| s.eas.as_ref()?.identity.device_id.as_ref().map(|d| d.to_string()))
             .collect()
     };
-    assert_eq!(device(&c), BTreeSet::from(["Device-1".to_string()]));
+    assert_eq!(device(&c), BTreeSet::from(["Device1".to_string()]));
     assert_eq!(device(&l), device(&c));
     let pairs = easlens_core::analysis::align::align(&c, &l, None);
     let unpaired = easlens_core::analysis::align::align(&capture, &log, None);

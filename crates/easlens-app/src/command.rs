@@ -57,6 +57,12 @@ pub enum AppCommand {
     DismissError,
     /// Show or hide the load warnings.
     ShowWarnings(bool),
+    /// Turn "Redact personal data" on or off.
+    SetRedaction(bool),
+    /// Show or hide the pseudonym map.
+    ShowPseudonymMap(bool),
+    /// Export the pseudonym map (asking where).
+    ExportPseudonymMap,
     /// Close the window.
     Quit,
 }

@@ -22,13 +22,14 @@ pub mod loading;
 pub mod mailbox_log;
 pub mod prefs;
 pub mod recent;
+pub mod redaction;
 pub mod screenshot;
 pub mod sessions;
 pub mod synckeys;
 pub mod timeline;
 
 use eframe::egui;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,6 +148,18 @@ pub struct EaslensApp {
     fonts_set: bool,
     /// What the views asked for this frame, not applied yet.
     commands: Commands,
+    /// "Redact personal data": the redacted copy shown, the capture as opened, the map.
+    pub redaction: redaction::Redaction,
+    /// A Save dialog for an export (the `save-dialog` job), and what it is for.
+    save_dialog: Option<(Export, Job<Option<PathBuf>>)>,
+    /// An export being written (the `export` job).
+    exporting: Option<Job<Result<String, String>>>,
+}
+
+/// What a Save dialog is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    PseudonymMap,
 }
 
 impl EaslensApp {
@@ -177,6 +190,9 @@ impl EaslensApp {
             show_warnings: false,
             fonts_set: false,
             commands: Commands::new(),
+            redaction: redaction::Redaction::default(),
+            save_dialog: None,
+            exporting: None,
         }
     }
 
@@ -233,7 +249,7 @@ impl EaslensApp {
                     }
                     AppCommand::DetachLog => {
                         let previous = self.log.detach();
-                        self.log_changed();
+                        self.log_changed(ctx);
                         release(previous);
                     }
                     AppCommand::ClearRecent => self.prefs.recent.clear(),
@@ -264,6 +280,9 @@ impl EaslensApp {
                     }
                     AppCommand::DismissError => self.error = None,
                     AppCommand::ShowWarnings(show) => self.show_warnings = show,
+                    AppCommand::SetRedaction(on) => self.set_redaction(on, ctx),
+                    AppCommand::ShowPseudonymMap(show) => self.redaction.show_map = show,
+                    AppCommand::ExportPseudonymMap => self.save_dialog(ctx, Export::PseudonymMap),
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
@@ -312,7 +331,7 @@ impl EaslensApp {
                     }) => {
                         self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
-                        let previous_analysis = self.analysis.start(analysis, ctx);
+                        let previous_analysis = self.analysis.start(analysis.clone(), ctx);
                         let previous_log = self.log.clear();
                         self.filter.set_log(None);
                         self.sessions.set_log(None);
@@ -328,8 +347,19 @@ impl EaslensApp {
                             "easlens — {}",
                             display_name(&capture.path)
                         )));
-                        let previous = self.capture.replace(capture);
+                        let previous = self.capture.replace(capture.clone());
                         release((previous, previous_analysis, previous_log));
+                        self.redaction.forget();
+                        if self.redaction.on {
+                            self.redaction.start(
+                                redaction::Original {
+                                    capture,
+                                    analysis,
+                                    log: None,
+                                },
+                                ctx,
+                            );
+                        }
                         if let Some(log) = self.pending_log.take() {
                             self.push(AppCommand::AddLog(log));
                         }
@@ -352,14 +382,160 @@ impl EaslensApp {
                     display_name(&path)
                 ));
             }
+            // While redacting, the log is lined up with the capture as opened, then both are
+            // redacted together (`log_changed`).
+            (Some(_), Some(_)) if self.redaction.original().is_some() => {
+                if let Some(o) = self.redaction.original() {
+                    self.log.add(path, o.capture.clone(), o.analysis.clone(), ctx);
+                }
+            }
             (Some(c), Some(a)) => self.log.add(path, c.clone(), a, ctx),
             _ => self.push(AppCommand::Open(path)),
         }
     }
 
+    /// Turns "Redact personal data" on (the `redact` job makes the copy shown) or off (the
+    /// capture as opened is shown again).
+    pub fn set_redaction(&mut self, on: bool, ctx: &egui::Context) {
+        if on == self.redaction.on {
+            return;
+        }
+        if !on {
+            if let Some(o) = self.redaction.stop() {
+                self.show(o.capture, o.analysis, o.log, ctx);
+            }
+            return;
+        }
+        self.redaction.on = true;
+        if let (Some(capture), Some(analysis)) = (self.capture.clone(), self.analysis.shared_arc()) {
+            let log = self.log.attached().cloned();
+            self.redaction
+                .start(redaction::Original { capture, analysis, log }, ctx);
+        }
+    }
+
+    /// Shows `capture` (the redacted copy of the one open, or the one as opened) in its place,
+    /// keeping the filter's query, the selection and the view.
+    fn show(
+        &mut self,
+        capture: Arc<Capture>,
+        analysis: Arc<easlens_core::analysis::Analysis>,
+        log: Option<Arc<mailbox_log::Attached>>,
+        ctx: &egui::Context,
+    ) {
+        let selected = self.sessions.selected;
+        let previous_analysis = self.analysis.start(analysis, ctx);
+        let previous_log = self.log.replace_attached(log.clone());
+        self.filter.set_log(log.clone());
+        self.sessions.set_log(log);
+        self.sessions.reset(&capture, self.analysis.folders());
+        if let Some(s) = selected {
+            self.sessions.select(s);
+        }
+        self.inspector.clear();
+        self.history.clear();
+        self.findings = findings::FindingsPanel::default();
+        self.synckeys.clear();
+        self.timeline.clear_markers();
+        self.filter.reset(&capture, ctx);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
+            "easlens — {}",
+            display_name(&capture.path)
+        )));
+        let previous = self.capture.replace(capture);
+        release((previous, previous_analysis, previous_log));
+    }
+
+    /// Asks where to save an export (the `save-dialog` job).
+    fn save_dialog(&mut self, ctx: &egui::Context, what: Export) {
+        if self.save_dialog.is_some() {
+            return;
+        }
+        let dir = self
+            .capture
+            .as_ref()
+            .and_then(|c| c.path.parent().map(Path::to_path_buf));
+        let stem = self
+            .capture
+            .as_ref()
+            .and_then(|c| c.path.file_stem())
+            .map_or("capture".into(), |s| s.to_string_lossy().into_owned());
+        let (title, filter, ext, name) = match what {
+            Export::PseudonymMap => (
+                "Export the pseudonym map (for you only)",
+                "JSON",
+                "json",
+                format!("{stem}-pseudonyms.json"),
+            ),
+        };
+        let job = Job::start_on_thread("save-dialog", ctx, move |_| {
+            let mut d = rfd::FileDialog::new()
+                .set_title(title)
+                .add_filter(filter, &[ext])
+                .set_file_name(name);
+            if let Some(dir) = dir {
+                d = d.set_directory(dir);
+            }
+            d.save_file()
+        });
+        self.save_dialog = Some((what, job));
+    }
+
+    fn poll_exports(&mut self, ctx: &egui::Context) {
+        if let Some((what, job)) = &mut self.save_dialog {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(Some(path)) => {
+                    let what = *what;
+                    self.save_dialog = None;
+                    self.export_to(what, path, ctx);
+                }
+                Poll::Ready(None) | Poll::Lost => self.save_dialog = None,
+            }
+        }
+        if let Some(job) = &mut self.exporting {
+            match job.poll() {
+                Poll::Pending => {}
+                Poll::Ready(Ok(message)) | Poll::Ready(Err(message)) => {
+                    self.exporting = None;
+                    self.push(AppCommand::Notify(message));
+                }
+                Poll::Lost => self.exporting = None,
+            }
+        }
+    }
+
+    /// Writes an export to `path` (the `export` job; the map is small and written at once).
+    pub fn export_to(&mut self, what: Export, path: PathBuf, ctx: &egui::Context) {
+        let _ = ctx;
+        match what {
+            Export::PseudonymMap => {
+                let message = match self.redaction.export_map(&path) {
+                    Ok(()) => format!("Saved the pseudonym map to {}", path.display()),
+                    Err(e) => e,
+                };
+                self.push(AppCommand::Notify(message));
+            }
+        }
+    }
+
     /// The attached log arrived, was aligned again or removed: the table, the filter and the
     /// inspector show it.
-    fn log_changed(&mut self) {
+    fn log_changed(&mut self, ctx: &egui::Context) {
+        // A log added (or removed) while redacting was lined up with the capture as opened: both
+        // are redacted again together, and nothing of it is shown until then.
+        let realigned = self
+            .log
+            .attached()
+            .is_some_and(|a| self.redaction.is_redacted_log(&a.log));
+        if self.redaction.on
+            && !realigned
+            && let Some(o) = self.redaction.original().cloned()
+        {
+            let log = self.log.replace_attached(None);
+            self.redaction.start(redaction::Original { log, ..o }, ctx);
+            return;
+        }
         let attached = self.log.attached().cloned();
         self.filter.set_log(attached.clone());
         self.sessions.set_log(attached);
@@ -511,8 +687,12 @@ impl EaslensApp {
         self.start_pending(&ctx);
         self.poll_loader(&ctx);
         if self.log.poll() {
-            self.log_changed();
+            self.log_changed(&ctx);
         }
+        if let Some(r) = self.redaction.poll() {
+            self.show(r.capture, r.analysis, r.log, &ctx);
+        }
+        self.poll_exports(&ctx);
         if let Some(mut bench) = self.bench.take() {
             bench.frame(self, &ctx);
             self.bench = Some(bench);
@@ -539,6 +719,9 @@ impl EaslensApp {
             self.poll_loader(ctx);
             return;
         }
+        if let Some(redaction::MapAction::Export) = self.redaction.map_window(ctx) {
+            self.commands.push(AppCommand::ExportPseudonymMap);
+        }
         let Some(capture) = self.capture.clone() else {
             egui::CentralPanel::default().show(ui, |ui| {
                 self.error_banner(ui);
@@ -546,6 +729,20 @@ impl EaslensApp {
             });
             return;
         };
+        if self.redaction.is_busy() {
+            // Nothing of the capture is shown until its redacted copy is ready.
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.vertical_centered(|ui| {
+                    ui.add_space((ui.available_height() * 0.3).max(20.0));
+                    jobs::spinner(ui);
+                    ui.label(RichText::new("Redacting personal data…").size(16.0));
+                    ui.label(
+                        RichText::new("Names, addresses, subjects, bodies and device IDs become pseudonyms").weak(),
+                    );
+                });
+            });
+            return;
+        }
         let total_h = ui.available_height();
         egui::Panel::top("sessions-panel")
             .resizable(true)
@@ -683,6 +880,27 @@ impl EaslensApp {
                     ui.close();
                 }
                 ui.separator();
+                let mut redact = self.redaction.on;
+                if ui
+                    .checkbox(&mut redact, "Redact personal data")
+                    .on_hover_text(
+                        "Every view, Copy as text, screenshots and exports show pseudonyms instead of names, addresses, subjects, bodies and device IDs",
+                    )
+                    .changed()
+                {
+                    out.push(AppCommand::SetRedaction(redact));
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(self.redaction.map.is_some(), egui::Button::new("Pseudonym map…"))
+                    .on_hover_text("Which pseudonym stands for which value (for you only; never exported with the evidence)")
+                    .on_disabled_hover_text("Turn on “Redact personal data” first")
+                    .clicked()
+                {
+                    out.push(AppCommand::ShowPseudonymMap(true));
+                    ui.close();
+                }
+                ui.separator();
                 let has = self.capture.is_some();
                 let selected = self.sessions.selected.is_some();
                 if ui
@@ -744,6 +962,7 @@ impl EaslensApp {
                 ui.label(format!("Opening {}…", l.path().display()));
                 return;
             }
+            self.redaction_indicator(ui);
             let Some(c) = &self.capture else {
                 ui.label("No capture open");
                 return;
@@ -801,6 +1020,36 @@ impl EaslensApp {
                 ui.label("Saving screenshot…");
             }
         });
+    }
+
+    /// The status bar's redaction switch: says whether what is shown is redacted, and flips it.
+    fn redaction_indicator(&mut self, ui: &mut egui::Ui) {
+        let (text, color, hover) = if self.redaction.is_busy() {
+            (
+                "Redacting…",
+                ui.visuals().warn_fg_color,
+                "Making the redacted copy; nothing of the capture is shown until it is ready",
+            )
+        } else if self.redaction.on {
+            (
+                "● Redacted",
+                ui.visuals().selection.bg_fill,
+                "Personal data is replaced by pseudonyms in every view, Copy as text, screenshots and exports. Click to show the capture as opened.",
+            )
+        } else {
+            (
+                "Not redacted",
+                ui.visuals().weak_text_color(),
+                "Click to replace personal data by pseudonyms (File ▸ Redact personal data)",
+            )
+        };
+        let r = ui
+            .add(egui::Button::new(RichText::new(text).strong().color(color)).frame(false))
+            .on_hover_text(hover);
+        if r.clicked() {
+            self.commands.push(AppCommand::SetRedaction(!self.redaction.on));
+        }
+        ui.separator();
     }
 
     fn error_banner(&mut self, ui: &mut egui::Ui) {
@@ -895,7 +1144,31 @@ mod tests {
         set_fonts(&ctx);
         let mut out = ctx.run_ui(Default::default(), |_| {});
         out.textures_delta.clear();
-        let glyphs = "·×–—“”•…↑→↓⊘▲△▸▼◀◆○●▾";
+        // Every non-ASCII character in the window's code outside comments (string literals).
+        let mut glyphs = String::new();
+        let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    for line in std::fs::read_to_string(&path).unwrap().lines() {
+                        let code = line.trim_start();
+                        if code.starts_with("//") {
+                            continue;
+                        }
+                        let code = code.split(" // ").next().unwrap_or(code);
+                        for c in code.chars().filter(|c| !c.is_ascii()) {
+                            if !glyphs.contains(c) {
+                                glyphs.push(c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(glyphs.contains('▸') && glyphs.contains('●'), "{glyphs}");
         for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
             let font = egui::FontId::new(14.0, family.clone());
             for c in glyphs.chars() {

@@ -308,6 +308,15 @@ impl LogPanel {
         previous
     }
 
+    /// Shows `attached` (the same log, redacted or as opened) in place of the one attached.
+    pub fn replace_attached(&mut self, attached: Option<Arc<Attached>>) -> Option<Arc<Attached>> {
+        self.aligning = None;
+        if let Some(a) = &attached {
+            self.offset_text = a.offset_label();
+        }
+        std::mem::replace(&mut self.attached, attached)
+    }
+
     /// Starts the `add-log` job: opens `path`, aligns `trace` with it, adds the findings.
     pub fn add(&mut self, path: PathBuf, trace: Arc<Capture>, analysis: Arc<Analysis>, ctx: &egui::Context) {
         self.error = None;

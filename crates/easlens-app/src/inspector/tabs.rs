@@ -337,7 +337,7 @@ fn query_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session) {
                             ui.label(RichText::new(format!("△ {w}")).color(ui.visuals().warn_fg_color));
                         }
                         for n in &q.notes {
-                            ui.label(RichText::new(format!("ⓘ {n}")).weak());
+                            ui.label(RichText::new(format!("• {n}")).weak());
                         }
                     }
                     Err(e) => notice(

@@ -487,7 +487,7 @@ mod tests {
         );
         assert_eq!(
             t,
-            "/Microsoft-Server-ActiveSync?Cmd=Sync&User=CONTOSO%5Cuser1&DeviceId=Device-1&DeviceType=iPhone"
+            "/Microsoft-Server-ActiveSync?Cmd=Sync&User=CONTOSO%5Cuser1&DeviceId=Device1&DeviceType=iPhone"
         );
         let mut line = crate::eas::query::RequestLine::new(QueryForm::Base64);
         line.command = Some(crate::eas::command::Command::Sync);
@@ -500,7 +500,7 @@ mod tests {
         let t = r.target(&format!("/Microsoft-Server-ActiveSync?{q}"));
         let back = parse_request_target(&t).unwrap();
         assert_eq!(back.user.as_deref(), Some("user1@contoso.invalid"));
-        assert_eq!(back.device_id.as_deref(), Some("Device-1"));
+        assert_eq!(back.device_id.as_deref(), Some("Device1"));
         assert_eq!(back.policy_key, Some(1234));
         assert_eq!(back.device_type.as_deref(), Some("iPhone"));
         assert_eq!(back.protocol_version.as_deref(), Some("14.1"));

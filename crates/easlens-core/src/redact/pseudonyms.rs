@@ -226,8 +226,11 @@ impl Pseudonyms {
         self.numbered(Kind::Imei, imei, "IMEI-")
     }
 
+    /// A device ID → `Device1`, or `Device-1` when the ID had hyphens: the grammar allows
+    /// letters and digits only, and whether a device breaks it is part of the diagnosis.
     pub fn device(&mut self, id: &str) -> String {
-        self.numbered(Kind::Device, id, "Device-")
+        let prefix = if id.contains('-') { "Device-" } else { "Device" };
+        self.numbered(Kind::Device, id, prefix)
     }
 
     /// A phone number → `+1-555-01NN` (the numbers 555-0100 to 555-0199 are reserved for
@@ -301,8 +304,9 @@ mod tests {
         assert_eq!(p.ip("10.1.2.3"), "192.0.2.1");
         assert_eq!(p.ip("fe80::1"), "2001:db8::1");
         assert_eq!(p.ip("10.1.2.4"), "192.0.2.2");
-        assert_eq!(p.device("ABCDEF0123"), "Device-1");
-        assert_eq!(p.device("abcdef0123"), "Device-1");
+        assert_eq!(p.device("ABCDEF0123"), "Device1");
+        assert_eq!(p.device("abcdef0123"), "Device1");
+        assert_eq!(p.device("f0c2-77aa"), "Device-2");
         let kinds: Vec<Kind> = p.entries().iter().map(|e| e.kind).collect();
         assert_eq!(kinds.iter().filter(|k| **k == Kind::User).count(), 5);
         let originals: Vec<&str> = p.entries().iter().take(4).map(|e| e.original.as_str()).collect();

@@ -550,7 +550,7 @@ mod tests {
         );
         assert_eq!(
             r,
-            "user=CONTOSO\\user1 dev=Device-1 jdoenot mail user2@fabrikam.invalid and user1@contoso.invalid"
+            "user=CONTOSO\\user1 dev=Device1 jdoenot mail user2@fabrikam.invalid and user1@contoso.invalid"
         );
         assert_eq!(find_addresses("a@b, x.y@z.co."), vec![5..13]);
     }
