@@ -177,3 +177,21 @@ fn the_switch_stays_on_for_the_next_capture() {
         .collect();
     assert!(devices.iter().all(|d| *d == "Device1"), "{devices:?}");
 }
+
+#[test]
+fn screenshots_can_leave_the_controls_out() {
+    let mut h = open("healthy-iphone.saz");
+    h.get_by_label("Not redacted");
+    h.get_by_label("Inspector");
+    h.state_mut().screenshot.hide_controls = true;
+    h.state_mut().push(AppCommand::CopyScreenshot(easlens_app::screenshot::Target::Window));
+    h.run_steps(2);
+    // While the frames of the picture are drawn: no status bar, no view buttons; the table stays.
+    assert!(h.state().screenshot.capturing());
+    assert!(h.query_by_label("Not redacted").is_none());
+    assert!(h.query_by_label("Inspector").is_none());
+    h.get_all_by_label_contains("Ping").next().expect("the sessions table");
+    h.state_mut().screenshot.hide_controls = false;
+    h.run_steps(2);
+    h.get_by_label("Not redacted");
+}

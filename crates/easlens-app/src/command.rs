@@ -49,6 +49,8 @@ pub enum AppCommand {
     ShowView(View),
     /// Save a screenshot (asking where).
     Screenshot(Target),
+    /// Put a screenshot on the clipboard.
+    CopyScreenshot(Target),
     /// Put the selected session on the clipboard as text.
     CopySelectedAsText,
     /// A short message for the status bar ("Copied …").

@@ -273,6 +273,7 @@ impl EaslensApp {
                     AppCommand::FollowItem(id) => self.follow_item(&id, ctx),
                     AppCommand::ShowView(view) => self.view = view,
                     AppCommand::Screenshot(target) => self.take_screenshot(ctx, target),
+                    AppCommand::CopyScreenshot(target) => self.screenshot.copy(ctx, target),
                     AppCommand::CopySelectedAsText => self.copy_selected_as_text(ctx),
                     AppCommand::Notify(text) => {
                         self.toast = Some((text, Instant::now()));
@@ -581,17 +582,25 @@ impl EaslensApp {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let name = match (target, self.sessions.selected.map(mailbox_log::Row::of)) {
-            (screenshot::Target::Inspector, Some(mailbox_log::Row::Trace(i))) => {
-                format!("{stem}-session-{}.png", c.sessions[i].index)
-            }
-            (screenshot::Target::Inspector, Some(mailbox_log::Row::Log(l))) => {
-                format!("{stem}-log-entry-{l}.png")
-            }
-            _ => format!("{stem}.png"),
+        let view = match (target, self.view) {
+            (screenshot::Target::Window, _) => "window",
+            (_, View::Inspector) => "inspector",
+            (_, View::Findings) => "findings",
+            (_, View::History) => "history",
+            (_, View::SyncKeys) => "synckeys",
+            (_, View::Timeline) => "timeline",
         };
-        let dir = c.path.parent().map(|p| p.to_path_buf());
-        self.screenshot.request(ctx, target, name, dir);
+        let session = match self.sessions.selected.map(mailbox_log::Row::of) {
+            Some(mailbox_log::Row::Trace(i)) => format!("session-{}", c.sessions[i].index),
+            Some(mailbox_log::Row::Log(l)) => format!("log-entry-{l}"),
+            None => String::new(),
+        };
+        let dir = c.path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        let path = screenshot::unique_name(&dir, &[&stem, view, &session], chrono::Local::now());
+        let name = path
+            .file_name()
+            .map_or("easlens.png".into(), |n| n.to_string_lossy().into_owned());
+        self.screenshot.request(ctx, target, name, Some(dir));
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -710,8 +719,12 @@ impl EaslensApp {
     fn draw(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
         let analysis = self.analysis.get();
 
-        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
-        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        // A screenshot that shows data only leaves the controls out of the frames it reads.
+        let controls = !self.screenshot.hiding_controls();
+        if controls {
+            egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+            egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        }
 
         if let Some(loader) = &mut self.loader {
             egui::CentralPanel::default().show(ui, |ui| loader.ui(ui));
@@ -751,26 +764,30 @@ impl EaslensApp {
             .show(ui, |ui| {
                 self.error_banner(ui);
                 self.warnings_banner(ui, &capture);
-                self.log.ui(ui, &mut self.commands);
-                self.filter.ui(ui);
-                ui.add_space(2.0);
+                if controls {
+                    self.log.ui(ui, &mut self.commands);
+                    self.filter.ui(ui);
+                    ui.add_space(2.0);
+                }
                 self.sessions.ui(ui, &capture, self.analysis.folders());
             });
         let central = egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
-                ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
-                if let Some(f) = self.log.attached().map(|l| &l.findings) {
-                    findings::badges(ui, f);
-                } else if let Some(a) = &analysis {
-                    findings::badges(ui, a.findings());
-                } else {
-                    jobs::spinner(ui);
-                }
-                ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
-                ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
-                ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
-            });
+            if controls {
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
+                    ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
+                    if let Some(f) = self.log.attached().map(|l| &l.findings) {
+                        findings::badges(ui, f);
+                    } else if let Some(a) = &analysis {
+                        findings::badges(ui, a.findings());
+                    } else {
+                        jobs::spinner(ui);
+                    }
+                    ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
+                    ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
+                    ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
+                });
+            }
             ui.separator();
             let out = &mut self.commands;
             let a = analysis.as_deref();
@@ -923,6 +940,24 @@ impl EaslensApp {
                     out.push(AppCommand::Screenshot(screenshot::Target::Inspector));
                     ui.close();
                 }
+                if ui
+                    .add_enabled(has, egui::Button::new("Copy screenshot of the window"))
+                    .on_hover_text("A PNG of the window at 2× on the clipboard, to paste into a ticket")
+                    .clicked()
+                {
+                    out.push(AppCommand::CopyScreenshot(screenshot::Target::Window));
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(selected, egui::Button::new("Copy screenshot of the inspector"))
+                    .clicked()
+                {
+                    out.push(AppCommand::CopyScreenshot(screenshot::Target::Inspector));
+                    ui.close();
+                }
+                ui.checkbox(&mut self.screenshot.hide_controls, "Screenshots show data only")
+                    .on_hover_text("Leave the menu, the filter bar, the view buttons and the status bar out of screenshots");
+                ui.separator();
                 if ui
                     .add_enabled(selected, shortcut_button(&ctx, "Copy session as text", &COPY_TEXT))
                     .on_hover_text("Request line, key headers, Status meanings and decoded XML (credentials masked)")

@@ -1,4 +1,7 @@
-//! "Save screenshot…": a PNG of the whole window or of the inspector panel at 2× scale.
+//! "Save screenshot…" and "Copy screenshot": a PNG of the whole window or of the inspector panel
+//! at 2× scale, to a file (named after the capture, the view, the session and the time, never
+//! over an existing file) or to the clipboard; optionally with the controls (menu, filter bar,
+//! view buttons, status bar) hidden, so the picture shows data only.
 //!
 //! eframe's screenshot API reads the rendered frame back after a few settled frames. On a HiDPI
 //! display (2 pixels per point) that is already the 2× image. On a 1× display every pixel is
@@ -48,10 +51,17 @@ enum State {
     },
 }
 
+/// Where a screenshot goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    File(PathBuf),
+    Clipboard,
+}
+
 /// One screenshot being taken.
 struct Shot {
     target: Target,
-    path: PathBuf,
+    dest: Dest,
     started: Instant,
 }
 
@@ -60,6 +70,8 @@ pub struct Screenshotter {
     state: State,
     /// The outcome of the last screenshot ("Saved …" or the error), for the status bar.
     pub message: Option<(bool, String)>,
+    /// Screenshots leave out the controls (menu, filter bar, view buttons, status bar).
+    pub hide_controls: bool,
 }
 
 impl Default for Screenshotter {
@@ -67,6 +79,7 @@ impl Default for Screenshotter {
         Screenshotter {
             state: State::Idle,
             message: None,
+            hide_controls: false,
         }
     }
 }
@@ -79,6 +92,19 @@ impl Screenshotter {
     /// True while frames are being rendered for the image (the status bar stays quiet then).
     pub fn capturing(&self) -> bool {
         matches!(self.state, State::Settling { .. } | State::Reading { .. })
+    }
+
+    /// True while the frames rendered for the image are to show data only.
+    pub fn hiding_controls(&self) -> bool {
+        self.hide_controls && self.capturing()
+    }
+
+    /// Takes a screenshot and puts it on the clipboard.
+    pub fn copy(&mut self, ctx: &egui::Context, target: Target) {
+        if self.busy() {
+            return;
+        }
+        self.shoot(ctx, target, Dest::Clipboard);
     }
 
     /// Asks where to save, then takes the screenshot. `suggested`: file name; `dir`: where to start.
@@ -102,10 +128,14 @@ impl Screenshotter {
 
     /// Takes a screenshot into `path` without asking (used after the dialog, and by the bench mode).
     pub fn capture_to(&mut self, ctx: &egui::Context, target: Target, path: PathBuf) {
+        self.shoot(ctx, target, Dest::File(path));
+    }
+
+    fn shoot(&mut self, ctx: &egui::Context, target: Target, dest: Dest) {
         self.state = State::Settling {
             shot: Shot {
                 target,
-                path,
+                dest,
                 started: Instant::now(),
             },
             frames: 0,
@@ -150,12 +180,20 @@ impl Screenshotter {
                         _ => (*image).clone(),
                     };
                     let factor = (SCALE / ppp).round().max(1.0) as usize;
-                    let path = shot.path.clone();
-                    // Without a thread the PNG is not written, and nothing is reported.
-                    let png = Job::start_on_thread("save-png", ctx, move |_| {
-                        write_png(&path, &upscale(&region, factor)).map(|()| path)
-                    });
-                    State::Saving { png }
+                    match shot.dest {
+                        Dest::Clipboard => {
+                            ctx.copy_image(upscale(&region, factor));
+                            self.message = Some((true, "Copied the screenshot to the clipboard".into()));
+                            State::Idle
+                        }
+                        Dest::File(path) => {
+                            // Without a thread the PNG is not written, and nothing is reported.
+                            let png = Job::start_on_thread("save-png", ctx, move |_| {
+                                write_png(&path, &upscale(&region, factor)).map(|()| path)
+                            });
+                            State::Saving { png }
+                        }
+                    }
                 }
                 Poll::Pending if shot.started.elapsed() < TIMEOUT => {
                     ctx.request_repaint_after(Duration::from_millis(50));
@@ -180,6 +218,33 @@ impl Screenshotter {
             },
         };
     }
+}
+
+/// A file name for a screenshot in `dir` that names no existing file: `parts` (capture, view,
+/// session) and the time joined by `-`, made safe for any file system, then `-2`, `-3`, … when
+/// that name is taken.
+pub fn unique_name(dir: &Path, parts: &[&str], time: chrono::DateTime<chrono::Local>) -> PathBuf {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let mut stem: Vec<String> = parts.iter().filter(|p| !p.is_empty()).map(|p| safe(p)).collect();
+    stem.push(time.format("%Y%m%d-%H%M%S").to_string());
+    let stem = stem.join("-");
+    let mut path = dir.join(format!("{stem}.png"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{n}.png"));
+        n += 1;
+    }
+    path
 }
 
 /// `image` with every pixel repeated `factor` times in both directions.
@@ -254,6 +319,22 @@ mod tests {
         assert_eq!(big[(3, 2)], Color32::BLACK);
         assert_eq!(big[(4, 1)], Color32::BLACK);
         assert_eq!(upscale(&image, 1).size, [3, 2]);
+    }
+
+    #[test]
+    fn screenshot_names_say_what_they_show_and_never_overwrite() {
+        let dir = std::env::temp_dir().join(format!("easlens-shot-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let time = chrono::Local::now();
+        let first = unique_name(&dir, &["my capture", "inspector", "session 12"], time);
+        let name = first.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("my-capture-inspector-session-12-"), "{name}");
+        assert!(name.ends_with(".png"), "{name}");
+        std::fs::write(&first, b"x").unwrap();
+        let second = unique_name(&dir, &["my capture", "inspector", "session 12"], time);
+        assert_ne!(first, second);
+        assert!(second.to_string_lossy().ends_with("-2.png"), "{}", second.display());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
