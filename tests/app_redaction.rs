@@ -184,7 +184,8 @@ fn screenshots_can_leave_the_controls_out() {
     h.get_by_label("Not redacted");
     h.get_by_label("Inspector");
     h.state_mut().screenshot.hide_controls = true;
-    h.state_mut().push(AppCommand::CopyScreenshot(easlens_app::screenshot::Target::Window));
+    h.state_mut()
+        .push(AppCommand::CopyScreenshot(easlens_app::screenshot::Target::Window));
     h.run_steps(2);
     // While the frames of the picture are drawn: no status bar, no view buttons; the table stays.
     assert!(h.state().screenshot.capturing());

@@ -49,6 +49,8 @@ pub const REMOVED: &str = "[removed]";
 pub struct Redactor {
     map: Pseudonyms,
     scrubber: Option<Scrubber>,
+    /// Notes for the session being redacted (bodies cut), added to its notes.
+    cut_notes: Vec<String>,
 }
 
 /// A body between the passes: bytes that are final, or text still to be scrubbed.
@@ -135,6 +137,7 @@ impl Redactor {
         }
         let request = http.request.as_ref().map(|_| self.body(capture, s, Side::Request));
         let response = http.response.as_ref().map(|_| self.body(capture, s, Side::Response));
+        http.notes.append(&mut self.cut_notes);
         if let Some(r) = http.request.as_mut() {
             let target = self.target(&r.head.target);
             let url = r.url().replacen(r.head.target.trim(), &target, 1);
@@ -204,9 +207,17 @@ impl Redactor {
             Ok(raw) => raw,
             Err(_) => return Pending::Done(Vec::new()),
         };
-        let Some(content) = capture::body_content(s, side, &raw, Budget::INSPECTOR) else {
+        // The analysis budget bounds what one body may cost (a redacted capture keeps every body
+        // in memory); a body past it is kept cut, and says so.
+        let Some(content) = capture::body_content(s, side, &raw, Budget::ANALYSIS) else {
             return Pending::Done(Vec::new());
         };
+        if content.decoded.cut {
+            self.cut_notes.push(format!(
+                "{side:?} body cut to {} bytes by redaction (the analysis budget)",
+                Budget::ANALYSIS.max_bytes
+            ));
+        }
         match content.kind {
             ContentKind::None | ContentKind::Empty | ContentKind::Lost => return Pending::Done(Vec::new()),
             ContentKind::Wbxml | ContentKind::Bytes => {}
