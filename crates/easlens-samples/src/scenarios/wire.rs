@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Device;
-use crate::SampleExchange;
+use easlens_core::writers::Exchange;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::{QueryForm, RequestLine, encode_base64_query, encode_plain_query};
 
@@ -250,9 +250,9 @@ pub(super) struct Conv {
     pub(super) server_build: &'static str,
     /// `Server` header of the server.
     pub(super) iis: &'static str,
-    pub(super) out: Vec<SampleExchange>,
+    pub(super) out: Vec<Exchange>,
     /// Exchanges after [`Conv::stop_capture`]: Exchange logged them, the capture does not have them.
-    pub(super) after_capture: Vec<SampleExchange>,
+    pub(super) after_capture: Vec<Exchange>,
     capturing: bool,
 }
 
@@ -296,13 +296,13 @@ impl Conv {
     }
 
     /// An exchange with an ordinary server time (80–600 ms).
-    pub(super) fn send(&mut self, req: Req, resp: Resp) -> &mut SampleExchange {
+    pub(super) fn send(&mut self, req: Req, resp: Resp) -> &mut Exchange {
         let ms = self.rng.range(80, 600);
         self.send_timed(req, resp, ms)
     }
 
     /// An exchange that took `duration_ms` (a hanging Ping, a slow Sync).
-    pub(super) fn send_timed(&mut self, req: Req, resp: Resp, duration_ms: u32) -> &mut SampleExchange {
+    pub(super) fn send_timed(&mut self, req: Req, resp: Resp, duration_ms: u32) -> &mut Exchange {
         let request = self.request_bytes(&req);
         let done = self.clock + TimeDelta::milliseconds(i64::from(duration_ms));
         let generated = !resp.from_exchange;
@@ -311,7 +311,7 @@ impl Conv {
     }
 
     /// A request whose session was aborted before any response header arrived.
-    pub(super) fn abort(&mut self, req: Req, duration_ms: u32) -> &mut SampleExchange {
+    pub(super) fn abort(&mut self, req: Req, duration_ms: u32) -> &mut Exchange {
         let request = self.request_bytes(&req);
         self.push(request, None, duration_ms, true, false)
     }
@@ -323,8 +323,8 @@ impl Conv {
         duration_ms: u32,
         aborted: bool,
         generated_by_proxy: bool,
-    ) -> &mut SampleExchange {
-        let exchange = SampleExchange {
+    ) -> &mut Exchange {
+        let exchange = Exchange {
             sid: self.sid,
             started: self.clock,
             duration_ms,

@@ -1,4 +1,4 @@
-//! Writes [`SampleExchange`]s as a Fiddler SAZ archive, the way Fiddler does, with switches for
+//! Writes [`Exchange`]s as a Fiddler SAZ archive, the way Fiddler does, with switches for
 //! the variants other writers produce (other zero-padding, backslash or upper-case names, no
 //! metadata, no index files, Stored/BZip2 entries, decimal BitFlags, gaps, stray files) and for
 //! password protection (ZipCrypto, WinZip AES-128/256).
@@ -21,9 +21,9 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, Timelike};
 use zip::write::{FileOptions, SimpleFileOptions};
 use zip::{AesMode, CompressionMethod, ZipWriter};
 
-use super::SampleExchange;
-use easlens_core::http::message::split_head;
-use easlens_core::http::{parse_request, parse_response};
+use super::Exchange;
+use crate::http::message::split_head;
+use crate::http::{parse_request, parse_response};
 
 /// The zip comment of every archive written here.
 pub const ZIP_COMMENT: &str = "easlens sample generator";
@@ -122,7 +122,7 @@ impl Default for SazOptions {
 }
 
 /// Writes `sessions` as a SAZ archive to `out`.
-pub fn write_saz(out: impl Write + Seek, sessions: &[SampleExchange], options: &SazOptions) -> io::Result<()> {
+pub fn write_saz(out: impl Write + Seek, sessions: &[Exchange], options: &SazOptions) -> io::Result<()> {
     let mut w = SazWriter::new(out, sessions.len(), options)?;
     for s in sessions {
         w.write_session(s)?;
@@ -132,7 +132,7 @@ pub fn write_saz(out: impl Write + Seek, sessions: &[SampleExchange], options: &
 }
 
 /// Writes `sessions` as a SAZ archive to a new file at `path` (replaced if it exists).
-pub fn write_saz_file(path: &Path, sessions: &[SampleExchange], options: &SazOptions) -> io::Result<()> {
+pub fn write_saz_file(path: &Path, sessions: &[Exchange], options: &SazOptions) -> io::Result<()> {
     let out = BufWriter::with_capacity(256 * 1024, File::create(path)?);
     let mut w = SazWriter::new(out, sessions.len(), options)?;
     for s in sessions {
@@ -201,7 +201,7 @@ impl<W: Write + Seek> SazWriter<W> {
     }
 
     /// Writes one session.
-    pub fn write_session(&mut self, s: &SampleExchange) -> io::Result<()> {
+    pub fn write_session(&mut self, s: &Exchange) -> io::Result<()> {
         let n = match self.options.numbers.as_ref().and_then(|v| v.get(self.written)) {
             Some(&n) => n,
             None => self.next_number,
@@ -246,7 +246,7 @@ impl<W: Write + Seek> SazWriter<W> {
         Ok(())
     }
 
-    fn index_row(&mut self, s: &SampleExchange, info: &RequestInfo, c: &str, srv: &str, m: &str) {
+    fn index_row(&mut self, s: &Exchange, info: &RequestInfo, c: &str, srv: &str, m: &str) {
         let link = |name: &str| name.replace('/', "\\");
         let (status, content_type, body_len) = match s.response.as_deref().map(parse_response) {
             Some(Ok((head, off))) => (
@@ -409,7 +409,7 @@ fn absolute_https(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `_m.xml` as Fiddler writes it.
-fn meta_xml(s: &SampleExchange, info: &RequestInfo, decimal: bool) -> String {
+fn meta_xml(s: &Exchange, info: &RequestInfo, decimal: bool) -> String {
     let mut flags: u64 = 0;
     if info.https {
         flags |= 0x1;

@@ -1,4 +1,4 @@
-//! Writes [`SampleExchange`]s as HAR files the way real exporters do, quirks included
+//! Writes [`Exchange`]s as HAR files the way real exporters do, quirks included
 //! (reference: saz-and-har.md §2.2), so that the reader can be tested against every known way a
 //! WBXML body gets stored — or destroyed:
 //!
@@ -22,8 +22,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{SecondsFormat, Utc};
 
-use super::SampleExchange;
-use easlens_core::http::{Headers, decode_body, parse_request, parse_response};
+use super::Exchange;
+use crate::http::{Headers, decode_body, parse_request, parse_response};
 
 /// Fiddler's `fiddler.importexport.HTTPArchiveJSON.MaxBinaryBodyLength` default: binary bodies of
 /// this size and more are left out of its HAR export.
@@ -77,7 +77,7 @@ impl HarOptions {
 }
 
 /// Writes `sessions` as a HAR file to `out`.
-pub fn write_har(out: impl Write, sessions: &[SampleExchange], options: &HarOptions) -> io::Result<()> {
+pub fn write_har(out: impl Write, sessions: &[Exchange], options: &HarOptions) -> io::Result<()> {
     let mut w = BufWriter::new(out);
     let style = options.style;
     let unit = if style == HarStyle::Mitmproxy { 4 } else { 2 };
@@ -114,7 +114,7 @@ pub fn write_har(out: impl Write, sessions: &[SampleExchange], options: &HarOpti
 }
 
 /// Writes `sessions` as a HAR file at `path` (created or truncated).
-pub fn write_har_file(path: &Path, sessions: &[SampleExchange], options: &HarOptions) -> io::Result<()> {
+pub fn write_har_file(path: &Path, sessions: &[Exchange], options: &HarOptions) -> io::Result<()> {
     write_har(File::create(path)?, sessions, options)
 }
 
@@ -304,7 +304,7 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
+fn entry(x: &Exchange, o: &HarOptions) -> Result<J, String> {
     let style = o.style;
     let v12 = o.version == HarVersion::V1_2;
     let (req, req_start) = parse_request(&x.request).map_err(|e| format!("request: {e}"))?;
