@@ -129,6 +129,7 @@ fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> Exchange {
         response,
         generated_by_proxy: false,
         comment: (sid == 1).then(|| "first sync".to_string()),
+        ..Default::default()
     }
 }
 

@@ -98,6 +98,7 @@ fn exchange(sid: u64) -> Exchange {
         aborted: false,
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

@@ -242,6 +242,7 @@ fn exchange(sid: u64, second: u32, command: &str, request_xml: &str, response_xm
         aborted: false,
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

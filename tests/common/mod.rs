@@ -82,6 +82,7 @@ pub fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> easlen
         aborted: false,
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

@@ -11,8 +11,14 @@ pub mod saz;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::readers::Timers;
+
 /// One request/response exchange, exactly as it went over the wire.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The fields after `comment` are the facts an opened capture has beyond those: each left at its
+/// default (`None`), the writers make it up as they always did (the sample kit relies on that for
+/// byte-identical samples).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Exchange {
     /// Fiddler's session id (written as `SID`; HAR ignores it).
     pub sid: u64,
@@ -33,4 +39,23 @@ pub struct Exchange {
     pub generated_by_proxy: bool,
     /// Free text (Fiddler `ui-comments`, HAR `comment`).
     pub comment: Option<String>,
+    /// Fiddler's timers as a capture kept them. Given, `_m.xml` writes them exactly (100 ns, on
+    /// their offset) instead of timers made up from `started` and `duration_ms`, and HAR takes
+    /// `startedDateTime`, `time` and `timings` from them.
+    pub timers: Option<Timers>,
+    /// The client process (`msedge:12140`), Fiddler's `x-processinfo`.
+    pub process: Option<String>,
+    /// Whether the session was HTTPS; `None`: judged from the request line (and the CONNECT
+    /// tunnels before it).
+    pub https: Option<bool>,
+    /// Fiddler's BitFlags, written as they are; `None`: made up from the request and the flags
+    /// above.
+    pub bit_flags: Option<u64>,
+    /// The absolute URL (HAR `url`); `None`: built from the request line and `Host`.
+    pub url: Option<String>,
+    /// The request body was not in the capture this exchange comes from (a HAR exporter lost or
+    /// left it out): its size on the wire. `request` then ends with the header block.
+    pub request_body_missing: Option<u64>,
+    /// The same for the response body.
+    pub response_body_missing: Option<u64>,
 }

@@ -579,6 +579,7 @@ fn hand_made(request: Vec<u8>, response: Option<&[u8]>, second: i64) -> Exchange
         aborted: response.is_none(),
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

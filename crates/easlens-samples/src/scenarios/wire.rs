@@ -335,6 +335,7 @@ impl Conv {
             aborted,
             generated_by_proxy,
             comment: None,
+            ..Default::default()
         };
         // Fiddler numbers every session it sees; other traffic leaves gaps in the SIDs.
         self.sid += 1 + u64::from(self.rng.below(3)) * u64::from(self.rng.chance(30));
