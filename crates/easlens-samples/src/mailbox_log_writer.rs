@@ -19,12 +19,12 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::{Deserialize, Serialize};
 
-use easlens_core::writers::Exchange;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::parse_request_target;
 use easlens_core::http::{decode_body, parse_request, parse_response};
 use easlens_core::wbxml::render::{ContentForm, content_form};
 use easlens_core::wbxml::{self, Element, multipart};
+use easlens_core::writers::Exchange;
 
 /// How the log file is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

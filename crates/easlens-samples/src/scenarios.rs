@@ -21,8 +21,8 @@ mod wire;
 
 pub use big::{BigShape, big, big_shaped};
 
-use easlens_core::writers::Exchange;
 use easlens_core::eas::query::QueryForm;
+use easlens_core::writers::Exchange;
 
 /// The device of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

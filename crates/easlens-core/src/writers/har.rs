@@ -360,7 +360,8 @@ fn exact_text(bytes: &[u8], mime: &str) -> Vec<(&'static str, J)> {
 }
 
 /// The comment on a body that the capture an export came from did not have.
-const MISSING_BODY: &str = "not in the capture this file was exported from (lost or left out by the exporter that wrote it)";
+const MISSING_BODY: &str =
+    "not in the capture this file was exported from (lost or left out by the exporter that wrote it)";
 
 /// When an entry started, how long it took, and its `send`, `wait` and `receive` (milliseconds).
 struct Timing {
@@ -584,10 +585,7 @@ fn entry(x: &Exchange, o: &HarOptions) -> Result<J, String> {
             at.timestamp_subsec_nanos() / 100,
             at.format("%:z")
         ),
-        HarStyle::Mitmproxy => at
-            .with_timezone(&Utc)
-            .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
-            .to_string(),
+        HarStyle::Mitmproxy => at.with_timezone(&Utc).format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
         HarStyle::Chrome => at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true),
         HarStyle::Saz2Har => at.to_rfc3339_opts(SecondsFormat::Millis, false),
     };
@@ -703,8 +701,14 @@ mod tests {
         };
         assert_eq!(text(b"caf\xC3\xA9\r\n", "text/plain"), ["text=café\r\n"]);
         assert_eq!(text(b"\x03\x01j\x00", ""), ["text=AwFqAA==", "encoding=base64"]);
-        assert_eq!(text(b"abc", "application/vnd.ms-sync.wbxml"), ["text=YWJj", "encoding=base64"]);
-        assert_eq!(text("\u{FFFD}".as_bytes(), "text/plain"), ["text=77+9", "encoding=base64"]);
+        assert_eq!(
+            text(b"abc", "application/vnd.ms-sync.wbxml"),
+            ["text=YWJj", "encoding=base64"]
+        );
+        assert_eq!(
+            text("\u{FFFD}".as_bytes(), "text/plain"),
+            ["text=77+9", "encoding=base64"]
+        );
     }
 
     #[test]

@@ -500,7 +500,13 @@ fn made_up_timers(s: &Exchange) -> [String; 12] {
     let total = i64::from(s.duration_ms);
     let at = |permille: i64| dotnet_time(&(start + Duration::microseconds(total * permille))); // ms × ‰ = µs
     let has_response = s.response.is_some();
-    let response_time = |permille: i64| if has_response { at(permille) } else { UNSET_TIME.to_string() };
+    let response_time = |permille: i64| {
+        if has_response {
+            at(permille)
+        } else {
+            UNSET_TIME.to_string()
+        }
+    };
     [
         at(0),
         at(0),
@@ -522,7 +528,11 @@ fn made_up_timers(s: &Exchange) -> [String; 12] {
 /// ServerDoneResponse, ClientBeginResponse) is the kept timer just before it, so the order stays
 /// Fiddler's; unset when that one is.
 fn kept_timers(timers: &Timers) -> [String; 12] {
-    let at = |timer: Timer| timers.get(timer).map_or_else(|| UNSET_TIME.to_string(), |t| dotnet_time(&t));
+    let at = |timer: Timer| {
+        timers
+            .get(timer)
+            .map_or_else(|| UNSET_TIME.to_string(), |t| dotnet_time(&t))
+    };
     let [cc, cbr, cdr, sc, sbr, cdresp] = Timer::ALL.map(at);
     [
         cc,
@@ -635,12 +645,22 @@ mod tests {
         assert!(xml.contains("<Session SID=\"72\" BitFlags=\"22300\">"), "{xml}");
         assert!(xml.contains("ClientConnected=\"2025-08-30T11:34:28.1000001-07:00\" ClientBeginRequest=\"2025-08-30T11:34:28.6859373-07:00\" GotRequestHeaders=\"2025-08-30T11:34:28.6859373-07:00\" ClientDoneRequest=\"2025-08-30T11:34:28.7-07:00\""), "{xml}");
         assert!(xml.contains("ServerConnected=\"0001-01-01T00:00:00\""), "{xml}");
-        assert!(xml.contains("ClientDoneResponse=\"2025-08-30T11:34:29.0000009-07:00\""), "{xml}");
-        assert!(xml.contains("<SessionFlag N=\"x-processinfo\" V=\"msedge:12140\" />"), "{xml}");
+        assert!(
+            xml.contains("ClientDoneResponse=\"2025-08-30T11:34:29.0000009-07:00\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<SessionFlag N=\"x-processinfo\" V=\"msedge:12140\" />"),
+            "{xml}"
+        );
         let meta = crate::readers::saz_meta::parse(xml.as_bytes());
         assert_eq!(meta.timers, *s.timers.as_ref().unwrap());
         // Without them, BitFlags are made up from the request: HTTPS as told.
-        let plain = Exchange { bit_flags: None, response_body_missing: None, ..s };
+        let plain = Exchange {
+            bit_flags: None,
+            response_body_missing: None,
+            ..s
+        };
         assert!(meta_xml(&plain, &info, false).contains("BitFlags=\"1\""));
     }
 }

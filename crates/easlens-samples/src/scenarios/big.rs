@@ -10,9 +10,9 @@ use super::Device;
 use super::content::*;
 use super::flows::{email_adds, local_time};
 use super::wire::{Conv, Framing, Lcg, MULTIPART, Req, Resp};
-use easlens_core::writers::Exchange;
 use easlens_core::eas::Command;
 use easlens_core::wbxml::multipart;
+use easlens_core::writers::Exchange;
 
 /// Smallest and largest decoded size of a Sync response body.
 pub(super) const SYNC_MIN: usize = 1024;

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Device;
-use easlens_core::writers::Exchange;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::{QueryForm, RequestLine, encode_base64_query, encode_plain_query};
+use easlens_core::writers::Exchange;
 
 /// The Exchange front end every conversation starts on.
 pub(super) const HOST: &str = "mail.example.com";
