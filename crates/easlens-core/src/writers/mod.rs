@@ -5,9 +5,17 @@
 //! variant real writers produce, and the export of an opened capture (or the chosen sessions of
 //! it), which must write what Fiddler and browsers open. An [`Exchange`] is the format-neutral
 //! input of both: one request/response exchange exactly as it went over the wire.
+//!
+//! - [`saz`], [`har`] — the writers, streaming, with switches for every variant real writers
+//!   produce (the sample kit's edge cases);
+//! - [`export()`] — an opened capture's sessions as [`Exchange`]s, written as SAZ or HAR to a
+//!   temporary file renamed into place.
 
+mod export;
 pub mod har;
 pub mod saz;
+
+pub use export::{EXPORT_ZIP_COMMENT, ExportError, ExportFormat, ExportSummary, ExportTarget, export};
 
 use chrono::{DateTime, FixedOffset};
 
