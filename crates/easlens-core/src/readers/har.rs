@@ -1197,7 +1197,8 @@ enum Recovered {
     Lost,
 }
 
-fn is_sync_mime(mime: &str) -> bool {
+/// An ActiveSync content type (`application/vnd.ms-sync…`), in any case.
+pub(crate) fn is_sync_mime(mime: &str) -> bool {
     mime.to_ascii_lowercase().contains("vnd.ms-sync")
 }
 

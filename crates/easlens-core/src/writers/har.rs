@@ -29,6 +29,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 
 use super::Exchange;
 use crate::http::{Headers, decode_body, parse_request, parse_response, readable_text};
+use crate::readers::har::is_sync_mime;
 
 /// Fiddler's `fiddler.importexport.HTTPArchiveJSON.MaxBinaryBodyLength` default: binary bodies of
 /// this size and more are left out of its HAR export.
@@ -352,7 +353,7 @@ fn request_url(method: &str, target: &str, headers: &Headers, https: Option<bool
 /// something else (U+FFFD in an ActiveSync body means "lost by the exporter"), else base64 with
 /// `encoding`.
 fn exact_text(bytes: &[u8], mime: &str) -> Vec<(&'static str, J)> {
-    let sync = mime.to_ascii_lowercase().contains("vnd.ms-sync");
+    let sync = is_sync_mime(mime);
     match readable_text(bytes).filter(|t| !sync && !t.contains('\u{FFFD}')) {
         Some(text) => vec![("text", s(text))],
         None => vec![("text", s(BASE64.encode(bytes))), ("encoding", s("base64"))],
