@@ -18,8 +18,8 @@ use easlens_core::eas::session::BodyState;
 use easlens_core::http::Side;
 use easlens_core::http::decode_body;
 use easlens_core::wbxml::{encode, from_xml};
-use easlens_samples::SampleExchange;
-use easlens_samples::har_writer::{HarOptions, HarStyle, HarVersion, write_har, write_har_file};
+use easlens_core::writers::Exchange;
+use easlens_core::writers::har::{HarOptions, HarStyle, HarVersion, write_har, write_har_file};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -117,8 +117,8 @@ fn started(i: u32) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2024-05-06T07:08:09.250+02:00").unwrap() + Duration::milliseconds(i64::from(i) * 1500)
 }
 
-fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> SampleExchange {
-    SampleExchange {
+fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> Exchange {
+    Exchange {
         sid,
         started: started(sid as u32),
         duration_ms: 40 + sid as u32,
@@ -129,6 +129,7 @@ fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> SampleExch
         response,
         generated_by_proxy: false,
         comment: (sid == 1).then(|| "first sync".to_string()),
+        ..Default::default()
     }
 }
 
@@ -210,7 +211,7 @@ fn big_sync_response() -> Vec<u8> {
 
 /// The generated EAS capture: what each session holds (bodies as the application sent them).
 struct Fixture {
-    sessions: Vec<SampleExchange>,
+    sessions: Vec<Exchange>,
     sync_request: Vec<u8>,
     sync_response: Vec<u8>,
     /// The Sync response as on the wire (gzip, then chunked).
@@ -320,7 +321,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn har_bytes(sessions: &[SampleExchange], options: &HarOptions) -> Vec<u8> {
+fn har_bytes(sessions: &[Exchange], options: &HarOptions) -> Vec<u8> {
     let mut out = Vec::new();
     write_har(&mut out, sessions, options).unwrap();
     out
@@ -814,7 +815,7 @@ fn malformed_files_give_clear_errors() {
 #[test]
 fn progress_cancel_and_the_input_file_is_unchanged() {
     let f = fixture();
-    let many: Vec<SampleExchange> = (0..300)
+    let many: Vec<Exchange> = (0..300)
         .map(|i| {
             let mut x = f.sessions[i % f.sessions.len()].clone();
             x.sid = i as u64 + 1;

@@ -14,8 +14,8 @@ use easlens_core::eas::Command;
 use easlens_core::http::decode_body;
 use easlens_core::readers;
 use easlens_core::wbxml::{encode, from_xml};
-use easlens_samples::SampleExchange;
-use easlens_samples::saz_writer::{
+use easlens_core::writers::Exchange;
+use easlens_core::writers::saz::{
     EntryOrder, NameStyle, RequestTarget, SazCompression, SazEncryption, SazOptions, write_saz, write_saz_file,
 };
 
@@ -80,9 +80,9 @@ fn response(status_line: &str, eol: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// A FolderSync exchange to `https://mail.example.com`, absolute-form like Fiddler writes.
-fn exchange(sid: u64) -> SampleExchange {
+fn exchange(sid: u64) -> Exchange {
     let host = "mail.example.com";
-    SampleExchange {
+    Exchange {
         sid,
         started: DateTime::parse_from_rfc3339("2025-03-04T10:20:30.1234567+01:00").unwrap(),
         duration_ms: 250,
@@ -98,28 +98,29 @@ fn exchange(sid: u64) -> SampleExchange {
         aborted: false,
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 
 /// A FolderSync exchange whose response lists `folders` folders with names unique to `sid`.
-fn folder_list_exchange(sid: u64, folders: usize) -> SampleExchange {
+fn folder_list_exchange(sid: u64, folders: usize) -> Exchange {
     let adds: String = (0..folders)
         .map(|i| format!("<Add><ServerId>{sid}-{i}</ServerId><ParentId>0</ParentId><DisplayName>Folder {i} of session {sid}</DisplayName><Type>12</Type></Add>"))
         .collect();
     let doc = wbxml(&format!(
         r#"<FolderSync xmlns="FolderHierarchy:"><Status>1</Status><SyncKey>1</SyncKey><Changes><Count>{folders}</Count>{adds}</Changes></FolderSync>"#
     ));
-    SampleExchange {
+    Exchange {
         response: Some(response("HTTP/1.1 200 OK", "\r\n", &doc)),
         ..exchange(sid)
     }
 }
 
-fn exchanges(count: usize) -> Vec<SampleExchange> {
+fn exchanges(count: usize) -> Vec<Exchange> {
     (0..count).map(|i| exchange(100 + i as u64)).collect()
 }
 
-fn write(name: &str, sessions: &[SampleExchange], options: &SazOptions) -> Temp {
+fn write(name: &str, sessions: &[Exchange], options: &SazOptions) -> Temp {
     let t = Temp::new(name);
     write_saz_file(t.path(), sessions, options).unwrap();
     t
@@ -179,7 +180,7 @@ fn body_of(raw: &[u8]) -> &[u8] {
 }
 
 /// The session is a well-read FolderSync: summary, status, bodies identical to what was written.
-fn assert_folder_sync(c: &Capture, s: &Session, written: &SampleExchange) {
+fn assert_folder_sync(c: &Capture, s: &Session, written: &Exchange) {
     let eas = s
         .eas
         .as_ref()
@@ -852,7 +853,7 @@ fn large_bodies_are_read_back_from_the_archive() {
 
 const PASSWORD: &str = "s3cret pässword";
 
-fn encrypted(name: &str, encryption: SazEncryption) -> (Temp, Vec<SampleExchange>) {
+fn encrypted(name: &str, encryption: SazEncryption) -> (Temp, Vec<Exchange>) {
     let sessions = exchanges(4);
     let options = SazOptions {
         password: Some((PASSWORD.into(), encryption)),
@@ -1026,7 +1027,7 @@ fn not_a_saz() {
 
 #[test]
 fn truncated_archive_is_recovered_from_local_headers() {
-    let sessions: Vec<SampleExchange> = (0..30).map(|i| folder_list_exchange(i, 40)).collect();
+    let sessions: Vec<Exchange> = (0..30).map(|i| folder_list_exchange(i, 40)).collect();
     for options in [
         SazOptions {
             names: NameStyle {
@@ -1195,7 +1196,7 @@ fn huge_archive_memory_stays_below_the_file_size() {
             compression: SazCompression::Stored,
             ..Default::default()
         };
-        let mut w = easlens_samples::saz_writer::SazWriter::new(out, count, &options).unwrap();
+        let mut w = easlens_core::writers::saz::SazWriter::new(out, count, &options).unwrap();
         // About 10 KB per session: a FolderSync response with a long folder list.
         let mut s = folder_list_exchange(0, 180);
         for i in 0..count {
@@ -1343,11 +1344,11 @@ fn header_blocks_are_searched_once_and_cut_at_one_mib() {
     straddling.extend_from_slice(b"\r\n\r\n");
     straddling.extend_from_slice(&folder_sync_request());
     let sessions = [
-        SampleExchange {
+        Exchange {
             request: no_blank.clone(),
             ..exchange(1)
         },
-        SampleExchange {
+        Exchange {
             request: straddling.clone(),
             ..exchange(2)
         },

@@ -10,8 +10,8 @@ use common::{Temp, exchange};
 
 use common::easlens;
 use easlens_core::wbxml::{encode, from_xml};
-use easlens_samples::SampleExchange;
-use easlens_samples::saz_writer::{SazOptions, write_saz_file};
+use easlens_core::writers::Exchange;
+use easlens_core::writers::saz::{SazOptions, write_saz_file};
 use serde_json::Value;
 
 /// Sets the window title, rings the bell, clears the screen and colours the rest red.
@@ -38,14 +38,14 @@ fn http(head: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
     v
 }
 
-fn saz(name: &str, sessions: &[SampleExchange]) -> Temp {
+fn saz(name: &str, sessions: &[Exchange]) -> Temp {
     let t = Temp::new("output-safety", name);
     write_saz_file(t.path(), sessions, &SazOptions::default()).unwrap();
     t
 }
 
 /// A Sync of collection `5` whose keys, ids and subject carry the hostile strings.
-fn hostile_sync(sid: u64, key: &str, new_key: &str, subject: &str) -> SampleExchange {
+fn hostile_sync(sid: u64, key: &str, new_key: &str, subject: &str) -> Exchange {
     let request = wbxml(&format!(
         r#"<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>{key}</SyncKey><CollectionId>5{ESC_REF}</CollectionId><Commands><Change><ServerId>5:1</ServerId><ApplicationData><Subject xmlns="Email:">{subject}</Subject></ApplicationData></Change></Commands></Collection></Collections></Sync>"#
     ));

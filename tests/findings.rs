@@ -12,7 +12,7 @@ use easlens_core::analysis::synckey::{HIERARCHY, Mark, SyncKeyChains};
 use easlens_core::capture::{self, Capture, OpenOptions, Session};
 use easlens_core::eas::Command;
 use easlens_core::http::Side;
-use easlens_samples::har_writer::{HarOptions, HarStyle, write_har_file};
+use easlens_core::writers::har::{HarOptions, HarStyle, write_har_file};
 use easlens_samples::scenarios::{Device, Scenario, exchanges};
 
 fn scenario(s: Scenario, d: Device) -> Capture {

@@ -8,8 +8,8 @@ use easlens_core::analysis::folders::FolderNames;
 use easlens_core::analysis::history::{self, Direction, Expected, HistoryEvent, HistoryIndex, IdKind};
 use easlens_core::capture::{self, Capture, OpenOptions};
 use easlens_core::eas::items::ItemAction;
-use easlens_samples::SampleExchange;
-use easlens_samples::saz_writer::{SazOptions, write_saz_file};
+use easlens_core::writers::Exchange;
+use easlens_core::writers::saz::{SazOptions, write_saz_file};
 
 fn history_of(c: &Capture, id: &str) -> Vec<HistoryEvent> {
     HistoryIndex::build(c).history(c, id)
@@ -217,7 +217,7 @@ fn folder_names_come_from_folder_sync() {
 // A hand-made capture: MoveItems, MeetingResponse and a failing Change
 // ---------------------------------------------------------------------------------------------
 
-fn exchange(sid: u64, second: u32, command: &str, request_xml: &str, response_xml: &str) -> SampleExchange {
+fn exchange(sid: u64, second: u32, command: &str, request_xml: &str, response_xml: &str) -> Exchange {
     let message = |head: String, xml: &str| {
         let body = easlens_core::wbxml::encode(&easlens_core::wbxml::from_xml(xml).unwrap());
         let mut m = format!(
@@ -231,7 +231,7 @@ fn exchange(sid: u64, second: u32, command: &str, request_xml: &str, response_xm
     let request_line = format!(
         "POST /Microsoft-Server-ActiveSync?Cmd={command}&User=jdoe&DeviceId=HISTORYTEST01&DeviceType=iPhone HTTP/1.1\r\nHost: mail.example.com\r\nMS-ASProtocolVersion: 16.1"
     );
-    SampleExchange {
+    Exchange {
         sid,
         started: chrono::DateTime::parse_from_rfc3339(&format!("2024-05-02T10:00:{second:02}+02:00")).unwrap(),
         duration_ms: 300,
@@ -242,6 +242,7 @@ fn exchange(sid: u64, second: u32, command: &str, request_xml: &str, response_xm
         aborted: false,
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

@@ -15,8 +15,8 @@ use easlens_core::eas::status::{Level, Verdict};
 use easlens_core::http::Side;
 use easlens_core::overview::worst_status;
 use easlens_core::wbxml::{encode, from_xml};
-use easlens_samples::SampleExchange;
-use easlens_samples::saz_writer::{SazOptions, write_saz_file};
+use easlens_core::writers::Exchange;
+use easlens_core::writers::saz::{SazOptions, write_saz_file};
 
 fn http(head: &str, body: &[u8]) -> Vec<u8> {
     let mut v = format!(
@@ -36,7 +36,7 @@ fn wbxml(xml: &str) -> Vec<u8> {
 }
 
 /// A `command` session whose bodies are the WBXML of `request` and `response` (empty: no body).
-fn exchange(sid: u64, command: &str, request: &str, response: &str) -> SampleExchange {
+fn exchange(sid: u64, command: &str, request: &str, response: &str) -> Exchange {
     let target = format!(
         "POST https://mail.example.com/Microsoft-Server-ActiveSync?Cmd={command}&User=jdoe&DeviceId=DEV1&DeviceType=iPhone HTTP/1.1"
     );
@@ -47,7 +47,7 @@ fn exchange(sid: u64, command: &str, request: &str, response: &str) -> SampleExc
     )
 }
 
-fn open(sessions: &[SampleExchange]) -> Capture {
+fn open(sessions: &[Exchange]) -> Capture {
     let t = Temp::new("status-levels", "levels.saz");
     write_saz_file(t.path(), sessions, &SazOptions::default()).unwrap();
     capture::open(t.path(), &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"))

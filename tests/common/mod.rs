@@ -69,8 +69,8 @@ impl Drop for Temp {
 
 /// Session `sid` of a test capture, exactly as `request` and `response` went over the wire; the
 /// sessions of one capture start 10 s apart.
-pub fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> easlens_samples::SampleExchange {
-    easlens_samples::SampleExchange {
+pub fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> easlens_core::writers::Exchange {
+    easlens_core::writers::Exchange {
         sid,
         started: chrono::DateTime::parse_from_rfc3339("2025-03-04T10:20:30.123+01:00").unwrap()
             + chrono::TimeDelta::seconds(sid as i64 * 10),
@@ -82,6 +82,7 @@ pub fn exchange(sid: u64, request: Vec<u8>, response: Option<Vec<u8>>) -> easlen
         aborted: false,
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

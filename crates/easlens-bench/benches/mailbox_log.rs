@@ -26,7 +26,7 @@ const ENTRIES: usize = 5000;
 const DUMP_STEP: usize = 500;
 const DUMPS: usize = 10;
 
-fn write_dump(path: &Path, exchanges: &[easlens_samples::SampleExchange], entries: std::ops::Range<usize>) {
+fn write_dump(path: &Path, exchanges: &[easlens_core::writers::Exchange], entries: std::ops::Range<usize>) {
     let options = MailboxLogOptions {
         entries,
         ..MailboxLogOptions::default()

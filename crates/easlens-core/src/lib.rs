@@ -17,6 +17,8 @@
 //!   meanings, and the EAS summary of a session.
 //! - [`capture`] — the opened capture every consumer works on: sessions with their EAS summary
 //!   (computed while reading), bodies read back and decoded on demand.
+//! - [`writers`] — writing sessions as a Fiddler SAZ or a HAR file: the sample kit's captures in
+//!   every writer's variant, and the export of an opened capture (or chosen sessions of it).
 //! - [`analysis`] — analysis over a whole capture: item history by any id, folder names, SyncKey
 //!   chains per collection and the findings engine.
 //! - [`overview`] — what a list of sessions shows of each one: worst Status,
@@ -42,3 +44,4 @@ pub mod shared;
 #[allow(dead_code)]
 mod tsv;
 pub mod wbxml;
+pub mod writers;

@@ -19,12 +19,12 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::{Deserialize, Serialize};
 
-use crate::SampleExchange;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::parse_request_target;
 use easlens_core::http::{decode_body, parse_request, parse_response};
 use easlens_core::wbxml::render::{ContentForm, content_form};
 use easlens_core::wbxml::{self, Element, multipart};
+use easlens_core::writers::Exchange;
 
 /// How the log file is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct MailboxLogOptions {
     /// Exchange's verbose mode: personal data in the clear instead of `bytes="N"`.
     pub verbose: bool,
     /// Exchanges Exchange logged that the capture does not have (sent after it stopped).
-    pub after_capture: Vec<SampleExchange>,
+    pub after_capture: Vec<Exchange>,
     /// The entries of the whole log this dump holds (clamped to the log): a dump taken earlier
     /// ends sooner, a full buffer has dropped the oldest. Each dump numbers its entries from 0.
     pub entries: Range<usize>,
@@ -262,7 +262,7 @@ const UNKNOWN_FIELD: (&str, &str) = (
 /// order) and says which entry is which exchange.
 pub fn write_mailbox_log(
     mut out: impl Write,
-    sessions: &[SampleExchange],
+    sessions: &[Exchange],
     options: &MailboxLogOptions,
 ) -> io::Result<LogManifest> {
     let (text, manifest) = mailbox_log(sessions, options)?;
@@ -294,7 +294,7 @@ struct Entry {
 }
 
 /// The dump's text (before any gzip) and its manifest.
-fn mailbox_log(sessions: &[SampleExchange], options: &MailboxLogOptions) -> io::Result<(String, LogManifest)> {
+fn mailbox_log(sessions: &[Exchange], options: &MailboxLogOptions) -> io::Result<(String, LogManifest)> {
     let offset = i64::from(options.utc_offset_seconds) + i64::from(options.clock_skew_seconds);
     let mut manifest = LogManifest {
         clock_offset_seconds: offset,
@@ -373,7 +373,7 @@ fn mailbox_log(sessions: &[SampleExchange], options: &MailboxLogOptions) -> io::
 }
 
 /// Why Exchange has no log entry for an exchange, if it has none.
-fn not_logged(ex: &SampleExchange) -> io::Result<Option<TraceOnlyReason>> {
+fn not_logged(ex: &Exchange) -> io::Result<Option<TraceOnlyReason>> {
     let head = parse_request(&ex.request).map_err(invalid)?.0;
     let status = ex
         .response
@@ -397,7 +397,7 @@ fn invalid(e: impl std::fmt::Display) -> io::Error {
 
 /// The `k`th entry's Identifier: 8 upper-case hex digits, from the conversation's start, so every
 /// dump of the same log gives an exchange the same one.
-fn identifier(sessions: &[SampleExchange], k: usize) -> String {
+fn identifier(sessions: &[Exchange], k: usize) -> String {
     let seed = sessions.first().map_or(0, |s| s.started.timestamp() as u64);
     // splitmix64
     let mut z = seed.wrapping_add((k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -415,7 +415,7 @@ fn log_time(t: DateTime<FixedOffset>, offset: i64) -> String {
 
 /// The fields of one logged exchange; the log's first entry also gets a field no reader knows.
 fn render_entry(
-    ex: &SampleExchange,
+    ex: &Exchange,
     source: Source,
     identifier: String,
     first: bool,

@@ -1,4 +1,4 @@
-//! Realistic Exchange ActiveSync conversations as [`SampleExchange`]s: what an iPhone (EAS 16.1,
+//! Realistic Exchange ActiveSync conversations as [`Exchange`]s: what an iPhone (EAS 16.1,
 //! plain query) or a Samsung Android phone (EAS 14.1, base64 query) and Exchange say to each other
 //! in a healthy session and in the failure patterns a support engineer looks for
 //! (see `eas-protocol-notes.md` §4): a throttling storm, a SyncKey 0 resync, policy refresh with and
@@ -21,8 +21,8 @@ mod wire;
 
 pub use big::{BigShape, big, big_shaped};
 
-use crate::SampleExchange;
 use easlens_core::eas::query::QueryForm;
+use easlens_core::writers::Exchange;
 
 /// The device of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,8 +164,8 @@ impl Scenario {
 /// capture was stopped (Exchange logged it, so only the mailbox log has it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
-    pub trace: Vec<SampleExchange>,
-    pub after_capture: Vec<SampleExchange>,
+    pub trace: Vec<Exchange>,
+    pub after_capture: Vec<Exchange>,
 }
 
 /// Every personal value the sample scenarios put in a capture (names, addresses, subjects,
@@ -186,7 +186,7 @@ pub fn conversation(scenario: Scenario, device: Device) -> Conversation {
 }
 
 /// The captured exchanges of one scenario for one device, in order.
-pub fn exchanges(scenario: Scenario, device: Device) -> Vec<SampleExchange> {
+pub fn exchanges(scenario: Scenario, device: Device) -> Vec<Exchange> {
     conversation(scenario, device).trace
 }
 

@@ -3,12 +3,12 @@
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
-use crate::SampleExchange;
-use crate::har_writer::{HarOptions, HarStyle, write_har, write_har_file};
 use crate::mailbox_log_writer::{Damage, FileForm, MailboxLogOptions, write_mailbox_log};
-use crate::saz_writer::{SazEncryption, SazOptions, SazWriter, write_saz_file};
 pub use crate::scenarios::BigShape;
 use crate::scenarios::{self, Conversation, Scenario};
+use easlens_core::writers::Exchange;
+use easlens_core::writers::har::{HarOptions, HarStyle, write_har, write_har_file};
+use easlens_core::writers::saz::{SazEncryption, SazOptions, SazWriter, write_saz_file};
 
 /// The password of the encrypted sample (`samples/policy-refresh-iphone-encrypted.saz`).
 pub const SAMPLE_PASSWORD: &str = "easlens";
@@ -150,7 +150,7 @@ fn write_log(
     dir: &Path,
     name: &str,
     manifest: bool,
-    sessions: &[SampleExchange],
+    sessions: &[Exchange],
     options: &MailboxLogOptions,
     written: &mut Vec<PathBuf>,
 ) -> io::Result<()> {

@@ -847,6 +847,11 @@ fn build_session<I: Indexer>(position: usize, entry: Option<&RawEntry<'_>>, inde
         }
     }
     s.notes.extend(notes);
+    // A HAR has no BitFlags: a response Fiddler made up is known by its words, as in a SAZ without.
+    s.flags.generated = s
+        .response
+        .as_ref()
+        .is_some_and(|r| super::saz::looks_generated(&r.head, &memory_bytes(&r.body)));
 
     // Every body is in memory already; they are handed over only when the indexer wants them.
     let summary = if indexer.wants_bodies(&s) {
@@ -1192,7 +1197,8 @@ enum Recovered {
     Lost,
 }
 
-fn is_sync_mime(mime: &str) -> bool {
+/// An ActiveSync content type (`application/vnd.ms-sync…`), in any case.
+pub(crate) fn is_sync_mime(mime: &str) -> bool {
     mime.to_ascii_lowercase().contains("vnd.ms-sync")
 }
 

@@ -1260,6 +1260,29 @@ fn index_session<I: Indexer>(srcs: &mut Sources, e: &SessionEntries, pass: &Pass
             .as_ref()
             .is_some_and(|r| r.url().get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://")));
 
+    // A body a Fiddler rule dropped (or that the capture an export came from did not have): an
+    // empty body under the original headers, not an empty body that was sent.
+    let dropped = [
+        (
+            bits::REQUEST_BODY_DROPPED,
+            s.request.as_mut().map(|r| &mut r.body),
+            "request",
+        ),
+        (
+            bits::RESPONSE_BODY_DROPPED,
+            s.response.as_mut().map(|r| &mut r.body),
+            "response",
+        ),
+    ];
+    for (mask, body, which) in dropped {
+        if let Some(body) = body.filter(|b| bit(mask) && b.stored_len == 0) {
+            body.kept = BodyKept::Omitted;
+            s.notes.push(format!(
+                "{which} body not in the archive (BitFlags {mask:#x}: body dropped)"
+            ));
+        }
+    }
+
     fn raw_body((bytes, offset): &(Vec<u8>, usize)) -> &[u8] {
         bytes.get(*offset..).unwrap_or_default()
     }
@@ -1345,8 +1368,8 @@ fn guessed_http_host(s: &HttpSession) -> Option<String> {
     req.head.headers.get("host").map(|h| h.trim().to_ascii_lowercase())
 }
 
-/// A response that Fiddler made up (used only when there are no BitFlags).
-fn looks_generated(head: &ResponseHead, body_start: &[u8]) -> bool {
+/// A response that Fiddler made up (used only when there are no BitFlags; a HAR has none).
+pub(super) fn looks_generated(head: &ResponseHead, body_start: &[u8]) -> bool {
     let reason = head.reason.to_ascii_lowercase();
     reason.starts_with("fiddler - ") || reason.contains("fiddler generated") || body_start.starts_with(b"[Fiddler]")
 }

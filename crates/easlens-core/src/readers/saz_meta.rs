@@ -28,6 +28,10 @@ pub mod bits {
     pub const IS_BLIND_TUNNEL: u64 = 0x1000;
     pub const IS_DECRYPTING_TUNNEL: u64 = 0x2000;
     pub const TUNNEL: u64 = IS_BLIND_TUNNEL | IS_DECRYPTING_TUNNEL;
+    /// A rule dropped the response body: an empty body under the original headers.
+    pub const RESPONSE_BODY_DROPPED: u64 = 0x20000;
+    /// The same for the request body (later builds).
+    pub const REQUEST_BODY_DROPPED: u64 = 0x100000;
 }
 
 /// What a `_m.xml` says about its session.

@@ -72,18 +72,18 @@ fn value<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
-fn log(sessions: &[SampleExchange], options: &MailboxLogOptions) -> (Vec<u8>, LogManifest) {
+fn log(sessions: &[Exchange], options: &MailboxLogOptions) -> (Vec<u8>, LogManifest) {
     let mut out = Vec::new();
     let manifest = write_mailbox_log(&mut out, sessions, options).unwrap();
     (out, manifest)
 }
 
-fn text_log(sessions: &[SampleExchange], options: &MailboxLogOptions) -> (String, LogManifest) {
+fn text_log(sessions: &[Exchange], options: &MailboxLogOptions) -> (String, LogManifest) {
     let (bytes, manifest) = log(sessions, options);
     (String::from_utf8(bytes).unwrap(), manifest)
 }
 
-fn sample(scenario: Scenario, device: Device) -> (Vec<SampleExchange>, MailboxLogOptions) {
+fn sample(scenario: Scenario, device: Device) -> (Vec<Exchange>, MailboxLogOptions) {
     let c = conversation(scenario, device);
     let options = MailboxLogOptions {
         after_capture: c.after_capture,
@@ -567,8 +567,8 @@ fn request(method: &str, query: &str, content_type: &str, body: &[u8]) -> Vec<u8
     r
 }
 
-fn hand_made(request: Vec<u8>, response: Option<&[u8]>, second: i64) -> SampleExchange {
-    SampleExchange {
+fn hand_made(request: Vec<u8>, response: Option<&[u8]>, second: i64) -> Exchange {
+    Exchange {
         sid: 1,
         started: DateTime::parse_from_rfc3339("2024-03-05T09:14:05+01:00").unwrap() + TimeDelta::seconds(second),
         duration_ms: 250,
@@ -579,6 +579,7 @@ fn hand_made(request: Vec<u8>, response: Option<&[u8]>, second: i64) -> SampleEx
         aborted: response.is_none(),
         generated_by_proxy: false,
         comment: None,
+        ..Default::default()
     }
 }
 

@@ -10,9 +10,9 @@ use super::Device;
 use super::content::*;
 use super::flows::{email_adds, local_time};
 use super::wire::{Conv, Framing, Lcg, MULTIPART, Req, Resp};
-use crate::SampleExchange;
 use easlens_core::eas::Command;
 use easlens_core::wbxml::multipart;
+use easlens_core::writers::Exchange;
 
 /// Smallest and largest decoded size of a Sync response body.
 pub(super) const SYNC_MIN: usize = 1024;
@@ -30,12 +30,12 @@ pub enum BigShape {
 
 /// `n` exchanges for benchmarks, the same for the same seed. Built one at a time: memory does not
 /// grow with `n`.
-pub fn big(n: usize, seed: u64) -> impl Iterator<Item = SampleExchange> {
+pub fn big(n: usize, seed: u64) -> impl Iterator<Item = Exchange> {
     big_shaped(n, seed, BigShape::Large)
 }
 
 /// [`big`] with bodies of the given shape.
-pub fn big_shaped(n: usize, seed: u64, shape: BigShape) -> impl Iterator<Item = SampleExchange> {
+pub fn big_shaped(n: usize, seed: u64, shape: BigShape) -> impl Iterator<Item = Exchange> {
     let mut stream = Stream::new(seed, shape);
     (0..n).map(move |_| stream.next_exchange())
 }
@@ -83,7 +83,7 @@ impl Stream {
         }
     }
 
-    fn next_exchange(&mut self) -> SampleExchange {
+    fn next_exchange(&mut self) -> Exchange {
         let android = self.rng.chance(30);
         let (st, other) = if android {
             (&mut self.android, &mut self.iphone)

@@ -37,7 +37,7 @@ fn xml_of(bytes: &[u8]) -> Option<String> {
     Some(wbxml::to_xml(&wbxml::decode(part).expect("WBXML decodes")))
 }
 
-fn see(ex: &SampleExchange) -> Seen {
+fn see(ex: &Exchange) -> Seen {
     let (head, start) = parse_request(&ex.request).expect("request parses");
     assert!(head.problems.is_empty(), "{:?}", head.problems);
     let request_body = ex.request[start..].to_vec();
@@ -90,7 +90,7 @@ fn see(ex: &SampleExchange) -> Seen {
     }
 }
 
-fn run(scenario: Scenario, device: Device) -> (Vec<SampleExchange>, Vec<Seen>) {
+fn run(scenario: Scenario, device: Device) -> (Vec<Exchange>, Vec<Seen>) {
     let exchanges = exchanges(scenario, device);
     let seen = exchanges.iter().map(see).collect();
     (exchanges, seen)
@@ -681,7 +681,7 @@ fn redirect_then_failing_credentials() {
 
 #[test]
 fn big_streams_deterministic_sync_heavy_sessions() {
-    let fingerprint = |exchanges: &mut dyn Iterator<Item = SampleExchange>| {
+    let fingerprint = |exchanges: &mut dyn Iterator<Item = Exchange>| {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut count = 0;
         for ex in exchanges {

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Device;
-use crate::SampleExchange;
 use easlens_core::eas::Command;
 use easlens_core::eas::query::{QueryForm, RequestLine, encode_base64_query, encode_plain_query};
+use easlens_core::writers::Exchange;
 
 /// The Exchange front end every conversation starts on.
 pub(super) const HOST: &str = "mail.example.com";
@@ -258,9 +258,9 @@ pub(super) struct Conv {
     pub(super) server_build: &'static str,
     /// `Server` header of the server.
     pub(super) iis: &'static str,
-    pub(super) out: Vec<SampleExchange>,
+    pub(super) out: Vec<Exchange>,
     /// Exchanges after [`Conv::stop_capture`]: Exchange logged them, the capture does not have them.
-    pub(super) after_capture: Vec<SampleExchange>,
+    pub(super) after_capture: Vec<Exchange>,
     capturing: bool,
 }
 
@@ -304,13 +304,13 @@ impl Conv {
     }
 
     /// An exchange with an ordinary server time (80–600 ms).
-    pub(super) fn send(&mut self, req: Req, resp: Resp) -> &mut SampleExchange {
+    pub(super) fn send(&mut self, req: Req, resp: Resp) -> &mut Exchange {
         let ms = self.rng.range(80, 600);
         self.send_timed(req, resp, ms)
     }
 
     /// An exchange that took `duration_ms` (a hanging Ping, a slow Sync).
-    pub(super) fn send_timed(&mut self, req: Req, resp: Resp, duration_ms: u32) -> &mut SampleExchange {
+    pub(super) fn send_timed(&mut self, req: Req, resp: Resp, duration_ms: u32) -> &mut Exchange {
         let request = self.request_bytes(&req);
         let done = self.clock + TimeDelta::milliseconds(i64::from(duration_ms));
         let generated = !resp.from_exchange;
@@ -319,7 +319,7 @@ impl Conv {
     }
 
     /// A request whose session was aborted before any response header arrived.
-    pub(super) fn abort(&mut self, req: Req, duration_ms: u32) -> &mut SampleExchange {
+    pub(super) fn abort(&mut self, req: Req, duration_ms: u32) -> &mut Exchange {
         let request = self.request_bytes(&req);
         self.push(request, None, duration_ms, true, false)
     }
@@ -331,8 +331,8 @@ impl Conv {
         duration_ms: u32,
         aborted: bool,
         generated_by_proxy: bool,
-    ) -> &mut SampleExchange {
-        let exchange = SampleExchange {
+    ) -> &mut Exchange {
+        let exchange = Exchange {
             sid: self.sid,
             started: self.clock,
             duration_ms,
@@ -343,6 +343,7 @@ impl Conv {
             aborted,
             generated_by_proxy,
             comment: None,
+            ..Default::default()
         };
         // Fiddler numbers every session it sees; other traffic leaves gaps in the SIDs.
         self.sid += 1 + u64::from(self.rng.below(3)) * u64::from(self.rng.chance(30));

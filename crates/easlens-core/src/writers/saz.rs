@@ -1,4 +1,4 @@
-//! Writes [`SampleExchange`]s as a Fiddler SAZ archive, the way Fiddler does, with switches for
+//! Writes [`Exchange`]s as a Fiddler SAZ archive, the way Fiddler does, with switches for
 //! the variants other writers produce (other zero-padding, backslash or upper-case names, no
 //! metadata, no index files, Stored/BZip2 entries, decimal BitFlags, gaps, stray files) and for
 //! password protection (ZipCrypto, WinZip AES-128/256).
@@ -7,6 +7,10 @@
 //! bytes when there is none) and `raw/N_m.xml` (UTF-8 BOM, `SID`, hexadecimal `BitFlags`,
 //! `Aborted`, `SessionTimers`, `SessionFlags`). Around them, like Fiddler: a `raw/` directory
 //! record first, `_index.htm` and `[Content_Types].xml` last, and a zip comment.
+//!
+//! The timers, BitFlags, HTTPS and process of an [`Exchange`] that has them (an exported capture)
+//! are written as they are; without them, they are made up from the request line and
+//! `started`/`duration_ms`, as the sample kit wants.
 //!
 //! The writer streams: entries go to the output as they are written, and only one short row per
 //! session is kept for `_index.htm` ([`SazWriter`] takes sessions one at a time).
@@ -21,11 +25,13 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, Timelike};
 use zip::write::{FileOptions, SimpleFileOptions};
 use zip::{AesMode, CompressionMethod, ZipWriter};
 
-use super::SampleExchange;
-use easlens_core::http::message::split_head;
-use easlens_core::http::{parse_request, parse_response};
+use super::Exchange;
+use crate::http::message::split_head;
+use crate::http::{parse_request, parse_response};
+use crate::readers::saz_meta::bits;
+use crate::readers::{Timer, Timers};
 
-/// The zip comment of every archive written here.
+/// The zip comment of the archives written here, unless [`SazOptions::zip_comment`] says otherwise.
 pub const ZIP_COMMENT: &str = "easlens sample generator";
 
 /// How a password-protected SAZ is encrypted.
@@ -101,6 +107,8 @@ pub struct SazOptions {
     pub zip64: bool,
     pub order: EntryOrder,
     pub request_target: RequestTarget,
+    /// The zip comment (Fiddler names its build there).
+    pub zip_comment: String,
 }
 
 impl Default for SazOptions {
@@ -117,12 +125,13 @@ impl Default for SazOptions {
             zip64: false,
             order: EntryOrder::default(),
             request_target: RequestTarget::default(),
+            zip_comment: ZIP_COMMENT.to_string(),
         }
     }
 }
 
 /// Writes `sessions` as a SAZ archive to `out`.
-pub fn write_saz(out: impl Write + Seek, sessions: &[SampleExchange], options: &SazOptions) -> io::Result<()> {
+pub fn write_saz(out: impl Write + Seek, sessions: &[Exchange], options: &SazOptions) -> io::Result<()> {
     let mut w = SazWriter::new(out, sessions.len(), options)?;
     for s in sessions {
         w.write_session(s)?;
@@ -132,7 +141,7 @@ pub fn write_saz(out: impl Write + Seek, sessions: &[SampleExchange], options: &
 }
 
 /// Writes `sessions` as a SAZ archive to a new file at `path` (replaced if it exists).
-pub fn write_saz_file(path: &Path, sessions: &[SampleExchange], options: &SazOptions) -> io::Result<()> {
+pub fn write_saz_file(path: &Path, sessions: &[Exchange], options: &SazOptions) -> io::Result<()> {
     let out = BufWriter::with_capacity(256 * 1024, File::create(path)?);
     let mut w = SazWriter::new(out, sessions.len(), options)?;
     for s in sessions {
@@ -201,7 +210,7 @@ impl<W: Write + Seek> SazWriter<W> {
     }
 
     /// Writes one session.
-    pub fn write_session(&mut self, s: &SampleExchange) -> io::Result<()> {
+    pub fn write_session(&mut self, s: &Exchange) -> io::Result<()> {
         let n = match self.options.numbers.as_ref().and_then(|v| v.get(self.written)) {
             Some(&n) => n,
             None => self.next_number,
@@ -216,7 +225,8 @@ impl<W: Write + Seek> SazWriter<W> {
             RequestTarget::AsGiven => None,
         };
         let request: &[u8] = request.as_deref().unwrap_or(&s.request);
-        let info = RequestInfo::of(request, &mut self.tunnels);
+        let mut info = RequestInfo::of(request, &mut self.tunnels);
+        info.https = s.https.unwrap_or(info.https);
         let c = self.entry_name(n, 'c', "txt");
         let srv = self.entry_name(n, 's', "txt");
         let m = self.entry_name(n, 'm', "xml");
@@ -246,7 +256,7 @@ impl<W: Write + Seek> SazWriter<W> {
         Ok(())
     }
 
-    fn index_row(&mut self, s: &SampleExchange, info: &RequestInfo, c: &str, srv: &str, m: &str) {
+    fn index_row(&mut self, s: &Exchange, info: &RequestInfo, c: &str, srv: &str, m: &str) {
         let link = |name: &str| name.replace('/', "\\");
         let (status, content_type, body_len) = match s.response.as_deref().map(parse_response) {
             Some(Ok((head, off))) => (
@@ -258,7 +268,7 @@ impl<W: Write + Seek> SazWriter<W> {
         };
         let _ = write!(
             self.index_rows,
-            "<tr><td><a href='{}'>C</a>&nbsp;<a href='{}'>S</a>&nbsp;<a href='{}'>M</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td>{}</td><td></td><td>{}</td><td></td></tr>",
+            "<tr><td><a href='{}'>C</a>&nbsp;<a href='{}'>S</a>&nbsp;<a href='{}'>M</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td>{}</td><td>{}</td><td>{}</td><td></td></tr>",
             html(&link(c)),
             html(&link(srv)),
             html(&link(m)),
@@ -275,6 +285,7 @@ impl<W: Write + Seek> SazWriter<W> {
             html(&info.path),
             html(&body_len),
             html(&content_type),
+            html(s.process.as_deref().unwrap_or("")),
             html(s.comment.as_deref().unwrap_or("")),
         );
     }
@@ -294,7 +305,8 @@ impl<W: Write + Seek> SazWriter<W> {
             self.write_entry("_index.htm", index.as_bytes(), time)?;
             self.write_entry("[Content_Types].xml", CONTENT_TYPES.as_bytes(), time)?;
         }
-        self.zip.set_comment(ZIP_COMMENT).map_err(to_io)?;
+        let comment = std::mem::take(&mut self.options.zip_comment);
+        self.zip.set_comment(comment).map_err(to_io)?;
         self.zip.finish().map_err(to_io)
     }
 }
@@ -409,16 +421,13 @@ fn absolute_https(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `_m.xml` as Fiddler writes it.
-fn meta_xml(s: &SampleExchange, info: &RequestInfo, decimal: bool) -> String {
-    let mut flags: u64 = 0;
-    if info.https {
-        flags |= 0x1;
+fn meta_xml(s: &Exchange, info: &RequestInfo, decimal: bool) -> String {
+    let mut flags = s.bit_flags.unwrap_or_else(|| made_up_bit_flags(s, info));
+    if s.request_body_missing.is_some() {
+        flags |= bits::REQUEST_BODY_DROPPED;
     }
-    if s.generated_by_proxy {
-        flags |= 0x100;
-    }
-    if info.connect {
-        flags |= 0x2000 | 0x100; // a decrypting tunnel; Fiddler answers the CONNECT itself
+    if s.response_body_missing.is_some() {
+        flags |= bits::RESPONSE_BODY_DROPPED;
     }
     let bit_flags = if decimal {
         flags.to_string()
@@ -427,31 +436,18 @@ fn meta_xml(s: &SampleExchange, info: &RequestInfo, decimal: bool) -> String {
     };
     let aborted = if s.aborted { " Aborted=\"true\"" } else { "" };
 
-    let start = s.started;
-    let total = i64::from(s.duration_ms);
-    let at = |permille: i64| dotnet_time(&(start + Duration::microseconds(total * permille))); // ms × ‰ = µs
-    let unset = || "0001-01-01T00:00:00".to_string();
-    let has_response = s.response.is_some();
-    let response_time = |permille: i64| if has_response { at(permille) } else { unset() };
+    let timers = match &s.timers {
+        Some(timers) => kept_timers(timers),
+        None => made_up_timers(s),
+    };
     let mut x = String::with_capacity(2048);
     x.push('\u{feff}');
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n");
     let _ = write!(x, "<Session SID=\"{}\" BitFlags=\"{bit_flags}\"{aborted}>\r\n", s.sid);
+    let [cc, cbr, grh, cdr, sc, fbr, sgr, sbr, gresp, sdr, cbresp, cdresp] = timers;
     let _ = write!(
         x,
-        "  <SessionTimers ClientConnected=\"{}\" ClientBeginRequest=\"{}\" GotRequestHeaders=\"{}\" ClientDoneRequest=\"{}\" GatewayTime=\"0\" DNSTime=\"0\" TCPConnectTime=\"0\" HTTPSHandshakeTime=\"0\" ServerConnected=\"{}\" FiddlerBeginRequest=\"{}\" ServerGotRequest=\"{}\" ServerBeginResponse=\"{}\" GotResponseHeaders=\"{}\" ServerDoneResponse=\"{}\" ClientBeginResponse=\"{}\" ClientDoneResponse=\"{}\" />\r\n",
-        at(0),
-        at(0),
-        at(0),
-        at(50),
-        at(50),
-        at(50),
-        at(60),
-        response_time(800),
-        response_time(800),
-        response_time(950),
-        response_time(950),
-        at(1000),
+        "  <SessionTimers ClientConnected=\"{cc}\" ClientBeginRequest=\"{cbr}\" GotRequestHeaders=\"{grh}\" ClientDoneRequest=\"{cdr}\" GatewayTime=\"0\" DNSTime=\"0\" TCPConnectTime=\"0\" HTTPSHandshakeTime=\"0\" ServerConnected=\"{sc}\" FiddlerBeginRequest=\"{fbr}\" ServerGotRequest=\"{sgr}\" ServerBeginResponse=\"{sbr}\" GotResponseHeaders=\"{gresp}\" ServerDoneResponse=\"{sdr}\" ClientBeginResponse=\"{cbresp}\" ClientDoneResponse=\"{cdresp}\" />\r\n",
     );
     x.push_str("  <PipeInfo />\r\n");
     if info.connect {
@@ -471,12 +467,91 @@ fn meta_xml(s: &SampleExchange, info: &RequestInfo, decimal: bool) -> String {
     if !s.server_ip.is_empty() {
         flag("x-hostip", &s.server_ip);
     }
+    if let Some(process) = &s.process {
+        flag("x-processinfo", process);
+    }
     if let Some(comment) = &s.comment {
         flag("ui-comments", comment);
     }
     x.push_str("  </SessionFlags>\r\n</Session>");
     x
 }
+
+/// The BitFlags of a session whose capture did not give them: HTTPS, generated by the proxy, CONNECT.
+fn made_up_bit_flags(s: &Exchange, info: &RequestInfo) -> u64 {
+    let mut flags: u64 = 0;
+    if info.https {
+        flags |= bits::IS_HTTPS;
+    }
+    if s.generated_by_proxy {
+        flags |= bits::RESPONSE_GENERATED_BY_FIDDLER;
+    }
+    if info.connect {
+        // A decrypting tunnel; Fiddler answers the CONNECT itself.
+        flags |= bits::IS_DECRYPTING_TUNNEL | bits::RESPONSE_GENERATED_BY_FIDDLER;
+    }
+    flags
+}
+
+/// Fiddler's twelve timers in `_m.xml` order, made up from `started` and `duration_ms` (response
+/// timers unset without a response).
+fn made_up_timers(s: &Exchange) -> [String; 12] {
+    let start = s.started;
+    let total = i64::from(s.duration_ms);
+    let at = |permille: i64| dotnet_time(&(start + Duration::microseconds(total * permille))); // ms × ‰ = µs
+    let has_response = s.response.is_some();
+    let response_time = |permille: i64| {
+        if has_response {
+            at(permille)
+        } else {
+            UNSET_TIME.to_string()
+        }
+    };
+    [
+        at(0),
+        at(0),
+        at(0),
+        at(50),
+        at(50),
+        at(50),
+        at(60),
+        response_time(800),
+        response_time(800),
+        response_time(950),
+        response_time(950),
+        at(1000),
+    ]
+}
+
+/// Fiddler's twelve timers in `_m.xml` order from the six a capture keeps, exactly. Each of the
+/// six others (GotRequestHeaders, FiddlerBeginRequest, ServerGotRequest, GotResponseHeaders,
+/// ServerDoneResponse, ClientBeginResponse) is the kept timer just before it, so the order stays
+/// Fiddler's; unset when that one is.
+fn kept_timers(timers: &Timers) -> [String; 12] {
+    let at = |timer: Timer| {
+        timers
+            .get(timer)
+            .map_or_else(|| UNSET_TIME.to_string(), |t| dotnet_time(&t))
+    };
+    let [cc, cbr, cdr, sc, sbr, cdresp] = Timer::ALL.map(at);
+    [
+        cc,
+        cbr.clone(),
+        cbr,
+        cdr,
+        sc.clone(),
+        sc.clone(),
+        sc,
+        sbr.clone(),
+        sbr.clone(),
+        sbr.clone(),
+        sbr,
+        cdresp,
+    ]
+}
+
+/// What Fiddler writes for a timer that is not set.
+const UNSET_TIME: &str = "0001-01-01T00:00:00";
 
 /// .NET's round-trip form: 7 fraction digits with trailing zeros trimmed, and the offset.
 fn dotnet_time(t: &DateTime<FixedOffset>) -> String {
@@ -543,5 +618,49 @@ mod tests {
         assert_eq!(group_thousands(3643), "3,643");
         assert_eq!(group_thousands(1_234_567), "1,234,567");
         assert_eq!(xml_attr("a&b \"c\"\n<d>"), "a&amp;b &quot;c&quot;&#xA;&lt;d&gt;");
+    }
+
+    #[test]
+    fn a_captures_timers_and_flags_are_written_as_they_are() {
+        let t = |v: &str| Some(DateTime::parse_from_rfc3339(v).unwrap());
+        let mut timers = Timers::default();
+        timers.set(Timer::ClientConnected, t("2025-08-30T11:34:28.1000001-07:00"));
+        timers.set(Timer::ClientBeginRequest, t("2025-08-30T11:34:28.6859373-07:00"));
+        timers.set(Timer::ClientDoneRequest, t("2025-08-30T11:34:28.7-07:00"));
+        timers.set(Timer::ClientDoneResponse, t("2025-08-30T18:34:29.0000009Z"));
+        let s = Exchange {
+            sid: 72,
+            request: b"GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n".to_vec(),
+            timers: Some(timers),
+            process: Some("msedge:12140".into()),
+            https: Some(true),
+            bit_flags: Some(0x2300),
+            response_body_missing: Some(10),
+            ..Exchange::default()
+        };
+        let mut tunnels = HashSet::new();
+        let mut info = RequestInfo::of(&s.request, &mut tunnels);
+        info.https = s.https.unwrap_or(info.https);
+        let xml = meta_xml(&s, &info, false);
+        assert!(xml.contains("<Session SID=\"72\" BitFlags=\"22300\">"), "{xml}");
+        assert!(xml.contains("ClientConnected=\"2025-08-30T11:34:28.1000001-07:00\" ClientBeginRequest=\"2025-08-30T11:34:28.6859373-07:00\" GotRequestHeaders=\"2025-08-30T11:34:28.6859373-07:00\" ClientDoneRequest=\"2025-08-30T11:34:28.7-07:00\""), "{xml}");
+        assert!(xml.contains("ServerConnected=\"0001-01-01T00:00:00\""), "{xml}");
+        assert!(
+            xml.contains("ClientDoneResponse=\"2025-08-30T11:34:29.0000009-07:00\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<SessionFlag N=\"x-processinfo\" V=\"msedge:12140\" />"),
+            "{xml}"
+        );
+        let meta = crate::readers::saz_meta::parse(xml.as_bytes());
+        assert_eq!(meta.timers, *s.timers.as_ref().unwrap());
+        // Without them, BitFlags are made up from the request: HTTPS as told.
+        let plain = Exchange {
+            bit_flags: None,
+            response_body_missing: None,
+            ..s
+        };
+        assert!(meta_xml(&plain, &info, false).contains("BitFlags=\"1\""));
     }
 }

@@ -1,4 +1,4 @@
-//! Writes [`SampleExchange`]s as HAR files the way real exporters do, quirks included
+//! Writes [`Exchange`]s as HAR files the way real exporters do, quirks included
 //! (reference: saz-and-har.md §2.2), so that the reader can be tested against every known way a
 //! WBXML body gets stored — or destroyed:
 //!
@@ -8,11 +8,16 @@
 //! | [`HarStyle::Mitmproxy`] | decoded, invalid UTF-8 bytes as lone surrogates `\udc80`–`\udcff` (surrogateescape); all non-ASCII `\u`-escaped (Python `json.dumps`) | decoded; base64 when mostly binary |
 //! | [`HarStyle::Chrome`] | decoded, lossy; `Authorization`/`Cookie`/`Set-Cookie` dropped (the sanitized export of Chrome ≥ 130) | decoded; base64 for non-text types |
 //! | [`HarStyle::Saz2Har`] | decoded; non-standard `postData.encoding: "base64"` when the body contains a NUL | decoded; base64 when it contains a NUL |
+//! | [`HarStyle::Easlens`] | decoded, exact: text when it is readable UTF-8, else base64 with the non-standard `postData.encoding: "base64"` | decoded, exact: text when readable UTF-8, else base64 |
+//!
+//! [`HarStyle::Easlens`] is what an export writes: every byte kept (easlens's reader recovers
+//! them exactly), a body the source capture did not have left out with a comment and its size,
+//! and the timers of an [`Exchange`] that has them as `startedDateTime`, `time` and `timings`.
 //!
 //! HAR 1.1 has no `encoding`: every body that would be base64 is left out (only its size stays),
 //! and the 1.2 additions (`ssl`, `comment`, `serverIPAddress`, `connection`) are not written.
 //!
-//! Entries are written one at a time; nothing holds more than one entry's JSON.
+//! Entries are written one at a time ([`HarWriter`]); nothing holds more than one entry's JSON.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -20,10 +25,11 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 
-use super::SampleExchange;
-use easlens_core::http::{Headers, decode_body, parse_request, parse_response};
+use super::Exchange;
+use crate::http::{Headers, decode_body, parse_request, parse_response, readable_text};
+use crate::readers::har::is_sync_mime;
 
 /// Fiddler's `fiddler.importexport.HTTPArchiveJSON.MaxBinaryBodyLength` default: binary bodies of
 /// this size and more are left out of its HAR export.
@@ -40,6 +46,8 @@ pub enum HarStyle {
     Chrome,
     /// paulomorgado/SAZ2HAR (C#).
     Saz2Har,
+    /// easlens's own export: exact bodies, standard HAR 1.2 apart from `postData.encoding`.
+    Easlens,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,45 +85,79 @@ impl HarOptions {
 }
 
 /// Writes `sessions` as a HAR file to `out`.
-pub fn write_har(out: impl Write, sessions: &[SampleExchange], options: &HarOptions) -> io::Result<()> {
-    let mut w = BufWriter::new(out);
-    let style = options.style;
-    let unit = if style == HarStyle::Mitmproxy { 4 } else { 2 };
-    let p = Printer {
-        unit,
-        ascii: style == HarStyle::Mitmproxy,
-    };
-    if options.bom {
-        w.write_all(b"\xEF\xBB\xBF")?;
+pub fn write_har(out: impl Write, sessions: &[Exchange], options: &HarOptions) -> io::Result<()> {
+    let mut w = HarWriter::new(out, options)?;
+    for s in sessions {
+        w.write_entry(s)?;
     }
-    let pad = |level: usize| " ".repeat(unit * level);
-    write!(
-        w,
-        "{{\n{}\"log\": {{\n{}\"version\": \"{}\",\n{}\"creator\": ",
-        pad(1),
-        pad(2),
-        options.version.as_str(),
-        pad(2)
-    )?;
-    p.write(&mut w, &creator(style, options.version), 2)?;
-    write!(w, ",\n{}\"pages\": [],\n{}\"entries\": [", pad(2), pad(2))?;
-    for (i, s) in sessions.iter().enumerate() {
-        let entry = entry(s, options)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("session {}: {e}", s.sid)))?;
-        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        w.write_all(pad(3).as_bytes())?;
-        p.write(&mut w, &entry, 3)?;
-    }
-    if !sessions.is_empty() {
-        write!(w, "\n{}", pad(2))?;
-    }
-    write!(w, "]\n{}}}\n}}\n", pad(1))?;
-    w.flush()
+    w.finish()?;
+    Ok(())
 }
 
 /// Writes `sessions` as a HAR file at `path` (created or truncated).
-pub fn write_har_file(path: &Path, sessions: &[SampleExchange], options: &HarOptions) -> io::Result<()> {
+pub fn write_har_file(path: &Path, sessions: &[Exchange], options: &HarOptions) -> io::Result<()> {
     write_har(File::create(path)?, sessions, options)
+}
+
+/// A HAR file being written, one entry at a time.
+pub struct HarWriter<W: Write> {
+    w: BufWriter<W>,
+    options: HarOptions,
+    printer: Printer,
+    entries: usize,
+}
+
+impl<W: Write> HarWriter<W> {
+    /// Writes everything up to the first entry.
+    pub fn new(out: W, options: &HarOptions) -> io::Result<Self> {
+        let mut w = BufWriter::new(out);
+        let style = options.style;
+        let printer = Printer {
+            unit: if style == HarStyle::Mitmproxy { 4 } else { 2 },
+            ascii: style == HarStyle::Mitmproxy,
+        };
+        if options.bom {
+            w.write_all(b"\xEF\xBB\xBF")?;
+        }
+        let pad = |level: usize| printer.pad(level);
+        write!(
+            w,
+            "{{\n{}\"log\": {{\n{}\"version\": \"{}\",\n{}\"creator\": ",
+            pad(1),
+            pad(2),
+            options.version.as_str(),
+            pad(2)
+        )?;
+        printer.write(&mut w, &creator(style, options.version), 2)?;
+        write!(w, ",\n{}\"pages\": [],\n{}\"entries\": [", pad(2), pad(2))?;
+        Ok(HarWriter {
+            w,
+            options: *options,
+            printer,
+            entries: 0,
+        })
+    }
+
+    /// Writes the entry of one exchange.
+    pub fn write_entry(&mut self, s: &Exchange) -> io::Result<()> {
+        let entry = entry(s, &self.options)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("session {}: {e}", s.sid)))?;
+        self.w.write_all(if self.entries == 0 { b"\n" } else { b",\n" })?;
+        self.w.write_all(self.printer.pad(3).as_bytes())?;
+        self.printer.write(&mut self.w, &entry, 3)?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Closes the JSON and returns the output, flushed.
+    pub fn finish(mut self) -> io::Result<W> {
+        let pad = |level: usize| self.printer.pad(level);
+        if self.entries > 0 {
+            write!(self.w, "\n{}", pad(2))?;
+        }
+        write!(self.w, "]\n{}}}\n}}\n", pad(1))?;
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,8 +186,12 @@ struct Printer {
 }
 
 impl Printer {
+    fn pad(&self, level: usize) -> String {
+        " ".repeat(self.unit * level)
+    }
+
     fn write(&self, w: &mut impl Write, j: &J, level: usize) -> io::Result<()> {
-        let pad = |l: usize| " ".repeat(self.unit * l);
+        let pad = |l: usize| self.pad(l);
         match j {
             J::Null => w.write_all(b"null"),
             J::Int(i) => write!(w, "{i}"),
@@ -221,6 +267,7 @@ fn creator(style: HarStyle, version: HarVersion) -> J {
         HarStyle::Mitmproxy => ("mitmproxy", "11.0.2", Some("")),
         HarStyle::Chrome => ("WebInspector", "537.36", None),
         HarStyle::Saz2Har => ("SAZ2HAR", "1.0.0", None),
+        HarStyle::Easlens => ("easlens", env!("CARGO_PKG_VERSION"), None),
     };
     let mut members = vec![("name", s(name)), ("version", s(ver))];
     if let Some(c) = comment.filter(|_| version == HarVersion::V1_2) {
@@ -289,28 +336,92 @@ fn query_string(url: &str) -> J {
     )
 }
 
-/// The absolute URL of a request: the target when absolute, else `https://` + Host + target.
-fn request_url(method: &str, target: &str, headers: &Headers) -> String {
+/// The absolute URL of a request: the target when absolute, else `https://` (`http://` when
+/// `https` says so) + Host + target.
+fn request_url(method: &str, target: &str, headers: &Headers, https: Option<bool>) -> String {
     if target.contains("://") {
         return target.to_string();
     }
     if method.eq_ignore_ascii_case("CONNECT") {
         return format!("https://{target}/");
     }
-    format!("https://{}{}", headers.get("host").unwrap_or("localhost"), target)
+    let scheme = if https == Some(false) { "http" } else { "https" };
+    format!("{scheme}://{}{}", headers.get("host").unwrap_or("localhost"), target)
+}
+
+/// An exact body as HAR members: `text` when it is readable UTF-8 that no reader takes for
+/// something else (U+FFFD in an ActiveSync body means "lost by the exporter"), else base64 with
+/// `encoding`.
+fn exact_text(bytes: &[u8], mime: &str) -> Vec<(&'static str, J)> {
+    let sync = is_sync_mime(mime);
+    match readable_text(bytes).filter(|t| !sync && !t.contains('\u{FFFD}')) {
+        Some(text) => vec![("text", s(text))],
+        None => vec![("text", s(BASE64.encode(bytes))), ("encoding", s("base64"))],
+    }
+}
+
+/// The comment on a body that the capture an export came from did not have.
+const MISSING_BODY: &str =
+    "not in the capture this file was exported from (lost or left out by the exporter that wrote it)";
+
+/// When an entry started, how long it took, and its `send`, `wait` and `receive` (milliseconds).
+struct Timing {
+    started: DateTime<FixedOffset>,
+    total: f64,
+    send: f64,
+    wait: f64,
+    receive: f64,
+}
+
+impl Timing {
+    /// From the exchange's timers when it has them (the request's end and the response's start
+    /// split the whole into send, wait and receive), else from `started` and `duration_ms`
+    /// (10 %, 70 % and the rest).
+    fn of(x: &Exchange) -> Timing {
+        let Some(timers) = &x.timers else {
+            let d = f64::from(x.duration_ms);
+            let (send, wait) = ((d * 0.1).floor(), (d * 0.7).floor());
+            return Timing {
+                started: x.started,
+                total: d,
+                send,
+                wait,
+                receive: d - send - wait,
+            };
+        };
+        let started = timers.started();
+        let total = timers.duration_ms().unwrap_or(0.0);
+        let span = |from: Option<DateTime<FixedOffset>>, to: Option<DateTime<FixedOffset>>| match (from, to) {
+            (Some(a), Some(b)) => (b - a).num_microseconds().map_or(0.0, |us| us as f64 / 1000.0).max(0.0),
+            _ => 0.0,
+        };
+        let done_request = timers.client_done_request();
+        let send = span(started, done_request).min(total);
+        let wait = span(done_request.or(started), timers.server_begin_response()).min(total - send);
+        Timing {
+            started: started.unwrap_or(x.started),
+            total,
+            send,
+            wait,
+            receive: total - send - wait,
+        }
+    }
 }
 
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
+fn entry(x: &Exchange, o: &HarOptions) -> Result<J, String> {
     let style = o.style;
     let v12 = o.version == HarVersion::V1_2;
     let (req, req_start) = parse_request(&x.request).map_err(|e| format!("request: {e}"))?;
     let req_raw = &x.request[req_start..];
     let req_decoded = decode_body(req_raw, &req.headers).bytes;
-    let url = request_url(&req.method, &req.target, &req.headers);
+    let url = match &x.url {
+        Some(url) => url.clone(),
+        None => request_url(&req.method, &req.target, &req.headers, x.https),
+    };
     let sanitized: &[&str] = if style == HarStyle::Chrome {
         &["authorization", "cookie", "set-cookie"]
     } else {
@@ -322,6 +433,20 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
     let mut post: Option<J> = None;
     let mut req_body_size = req_raw.len() as i64;
     match style {
+        HarStyle::Easlens => {
+            if let Some(n) = x.request_body_missing {
+                req_body_size = n as i64;
+                post = Some(J::Obj(vec![
+                    ("mimeType", s(&req_mime)),
+                    ("text", s("")),
+                    ("comment", s(MISSING_BODY)),
+                ]));
+            } else if !req_decoded.is_empty() {
+                let mut members = vec![("mimeType", s(&req_mime))];
+                members.extend(exact_text(&req_decoded, &req_mime));
+                post = Some(J::Obj(members));
+            }
+        }
         HarStyle::Fiddler => {
             post = Some(J::Obj(vec![
                 ("mimeType", s(&req_mime)),
@@ -385,7 +510,9 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
             let resp_raw = &raw[resp_start..];
             let decoded = decode_body(resp_raw, &resp.headers).bytes;
             let mime = resp.headers.get("content-type").unwrap_or("").to_string();
-            let mut content = vec![("size", J::Int(decoded.len() as i64))];
+            let missing = x.response_body_missing.filter(|_| style == HarStyle::Easlens);
+            let size = missing.map_or(decoded.len() as i64, |n| n as i64);
+            let mut content = vec![("size", J::Int(size))];
             if style == HarStyle::Mitmproxy {
                 content.push(("compression", J::Int(0)));
             }
@@ -397,8 +524,11 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
                     vec![]
                 }
             };
-            if !decoded.is_empty() || !resp_raw.is_empty() {
+            if missing.is_some() {
+                content.push(("comment", s(MISSING_BODY)));
+            } else if !decoded.is_empty() || !resp_raw.is_empty() {
                 match style {
+                    HarStyle::Easlens => content.extend(exact_text(&decoded, &mime)),
                     HarStyle::Fiddler if is_text_mime(&mime) => content.push(("text", s(lossy(&decoded)))),
                     HarStyle::Fiddler if resp_raw.len() < FIDDLER_MAX_BINARY_BODY => content.extend(base64(resp_raw)),
                     HarStyle::Fiddler => {
@@ -435,7 +565,7 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
                 ("content", J::Obj(content)),
                 ("redirectURL", s(resp.headers.get("location").unwrap_or(""))),
                 ("headersSize", J::Int(headers_size(resp_start))),
-                ("bodySize", J::Int(resp_raw.len() as i64)),
+                ("bodySize", J::Int(missing.map_or(resp_raw.len() as i64, |n| n as i64))),
             ];
             if style == HarStyle::Chrome {
                 response.push(("_transferSize", J::Int(raw.len() as i64)));
@@ -446,40 +576,39 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
     };
 
     // Entry.
+    let timing = Timing::of(x);
+    let at = timing.started;
     let started = match style {
-        // .NET's round-trip format: seven fraction digits.
-        HarStyle::Fiddler => format!(
+        // .NET's round-trip format: seven fraction digits (100 ns, as Fiddler's timers).
+        HarStyle::Fiddler | HarStyle::Easlens => format!(
             "{}.{:07}{}",
-            x.started.format("%Y-%m-%dT%H:%M:%S"),
-            x.started.timestamp_subsec_nanos() / 100,
-            x.started.format("%:z")
+            at.format("%Y-%m-%dT%H:%M:%S"),
+            at.timestamp_subsec_nanos() / 100,
+            at.format("%:z")
         ),
-        HarStyle::Mitmproxy => x
-            .started
-            .with_timezone(&Utc)
-            .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
-            .to_string(),
-        HarStyle::Chrome => x
-            .started
-            .with_timezone(&Utc)
-            .to_rfc3339_opts(SecondsFormat::Millis, true),
-        HarStyle::Saz2Har => x.started.to_rfc3339_opts(SecondsFormat::Millis, false),
+        HarStyle::Mitmproxy => at.with_timezone(&Utc).format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+        HarStyle::Chrome => at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true),
+        HarStyle::Saz2Har => at.to_rfc3339_opts(SecondsFormat::Millis, false),
     };
-    let d = f64::from(x.duration_ms);
-    let (send, wait) = ((d * 0.1).floor(), (d * 0.7).floor());
-    let receive = d - send - wait;
     let integer_times = matches!(style, HarStyle::Fiddler | HarStyle::Saz2Har);
     let t = |v: f64| if integer_times { J::Int(v as i64) } else { J::Num(v) };
     let mut timings = Vec::new();
     if style != HarStyle::Mitmproxy {
-        timings.push(("blocked", t(0.0)));
+        // Unknown (-1) in an export: the capture does not time the wait for a connection.
+        let blocked = if style == HarStyle::Easlens { -1.0 } else { 0.0 };
+        timings.push(("blocked", t(blocked)));
         timings.push(("dns", t(-1.0)));
     }
     timings.push(("connect", t(-1.0)));
     if v12 {
         timings.push(("ssl", t(-1.0)));
     }
-    timings.extend([("send", t(send)), ("wait", t(wait)), ("receive", t(receive))]);
+    timings.extend([
+        ("send", t(timing.send)),
+        ("wait", t(timing.wait)),
+        ("receive", t(timing.receive)),
+    ]);
+    let d = timing.total;
 
     let mut entry = Vec::new();
     if style == HarStyle::Chrome {
@@ -494,8 +623,18 @@ fn entry(x: &SampleExchange, o: &HarOptions) -> Result<J, String> {
         ("cache", J::Obj(vec![])),
         ("timings", J::Obj(timings)),
     ]);
-    if v12 {
+    if style == HarStyle::Easlens {
+        if !x.server_ip.is_empty() {
+            entry.push(("serverIPAddress", s(&x.server_ip)));
+        }
+        // Not in HAR 1.2; the name Chrome and easlens's reader use.
+        if !x.client_ip.is_empty() {
+            entry.push(("_clientIPAddress", s(&x.client_ip)));
+        }
+    } else if v12 {
         entry.push(("serverIPAddress", s(&x.server_ip)));
+    }
+    if v12 {
         if style == HarStyle::Chrome {
             entry.push(("connection", s("443")));
         }
@@ -548,6 +687,29 @@ mod tests {
             .string(&mut out, "é".as_bytes())
             .unwrap();
         assert_eq!(out, "\"é\"".as_bytes());
+    }
+
+    #[test]
+    fn exact_bodies_are_text_only_when_nothing_else_can_be_read_from_it() {
+        let text = |bytes: &[u8], mime: &str| {
+            exact_text(bytes, mime)
+                .into_iter()
+                .map(|(k, v)| match v {
+                    J::Str(v) => format!("{k}={v}"),
+                    _ => unreachable!(),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(b"caf\xC3\xA9\r\n", "text/plain"), ["text=café\r\n"]);
+        assert_eq!(text(b"\x03\x01j\x00", ""), ["text=AwFqAA==", "encoding=base64"]);
+        assert_eq!(
+            text(b"abc", "application/vnd.ms-sync.wbxml"),
+            ["text=YWJj", "encoding=base64"]
+        );
+        assert_eq!(
+            text("\u{FFFD}".as_bytes(), "text/plain"),
+            ["text=77+9", "encoding=base64"]
+        );
     }
 
     #[test]
