@@ -50,8 +50,6 @@ pub fn open_any(name: &str) -> Capture {
 /// (WBXML as XML).
 fn everything(c: &Capture) -> String {
     let mut out = String::new();
-    out.push_str(&c.path.to_string_lossy());
-    out.push('\n');
     for w in &c.warnings {
         out.push_str(w);
     }

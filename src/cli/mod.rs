@@ -9,7 +9,9 @@ mod align;
 mod decode;
 mod findings;
 mod history;
+mod redact;
 mod samples;
+mod selection;
 mod sessions;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +61,9 @@ pub enum Command {
     Synckeys(findings::SyncKeysArgs),
     /// Line a capture up with the Exchange mailbox log of the same device.
     Align(align::AlignArgs),
+    /// Write the capture (or chosen sessions) with personal data replaced by pseudonyms, as a SAZ
+    /// or HAR a vendor can be sent.
+    Redact(redact::RedactArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -129,6 +134,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Findings(args)) => findings::run(&args),
         Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
         Some(Command::Align(args)) => align::run(&args),
+        Some(Command::Redact(args)) => redact::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens_app::run(cli.file, cli.log),

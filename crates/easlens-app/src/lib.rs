@@ -439,12 +439,14 @@ impl EaslensApp {
         self.synckeys.clear();
         self.timeline.clear_markers();
         self.filter.reset(&capture, ctx);
-        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
-            "easlens — {}",
-            display_name(&capture.path)
-        )));
         let previous = self.capture.replace(capture);
         release((previous, previous_analysis, previous_log));
+        let name = match &self.capture {
+            Some(c) if self.redaction.is_showing_redacted() => self.redaction.shown_name(&c.path),
+            Some(c) => display_name(&c.path),
+            None => String::new(),
+        };
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!("easlens — {name}")));
     }
 
     /// Asks where to save an export (the `save-dialog` job).
@@ -577,8 +579,9 @@ impl EaslensApp {
             self.screenshot.request(ctx, target, "easlens.png".into(), None);
             return;
         };
-        let stem = c
-            .path
+        // Redacted, the picture is named after the redacted file name too.
+        let shown = self.redaction.shown_name(&c.path);
+        let stem = Path::new(&shown)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -1020,7 +1023,7 @@ impl EaslensApp {
                 jobs::spinner(ui).on_hover_text("Filtering…");
             }
             ui.separator();
-            ui.label(RichText::new(c.path.display().to_string()).weak());
+            ui.label(RichText::new(self.redaction.shown_name(&c.path)).weak());
             if !c.warnings.is_empty() {
                 ui.separator();
                 let text = format!(

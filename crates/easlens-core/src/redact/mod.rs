@@ -25,8 +25,6 @@ pub mod rules;
 mod rules_tsv;
 pub mod text;
 
-use std::path::PathBuf;
-
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::capture::{self, Body, BodyKept, Capture, Session};
@@ -117,16 +115,25 @@ impl Redactor {
             .collect();
         let sessions: Vec<Session> = partials.into_iter().map(|p| self.finish(p)).collect();
         let warnings = capture.warnings.iter().map(|w| self.scrub(w)).collect();
-        let name = capture
-            .path
+        // The path stays the file the data came from (exports refuse to write over it); what is
+        // shown of it goes through `file_name`.
+        Capture::new(
+            capture.path.clone(),
+            capture.format,
+            sessions,
+            warnings,
+            Box::new(MemoryStore),
+        )
+    }
+
+    /// The file name of `path` as a redacted view or report shows it: a capture is often named
+    /// after its user (`jdoe-iphone.saz`).
+    pub fn file_name(&mut self, path: &std::path::Path) -> String {
+        let name = path
             .file_name()
-            .map(|n| self.scrub(&n.to_string_lossy()))
+            .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let path = capture
-            .path
-            .parent()
-            .map_or_else(|| PathBuf::from(&name), |p| p.join(&name));
-        Capture::new(path, capture.format, sessions, warnings, Box::new(MemoryStore))
+        self.scrub(&name)
     }
 
     /// The first pass over one session: everything with structure.
@@ -328,7 +335,9 @@ impl Redactor {
             line.set_device_id_bytes(new.as_bytes());
         }
         match encode_base64_query(&line) {
-            Ok(b) => utf8_percent_encode(&b, QUERY_VALUE).to_string(),
+            // Written as the device wrote it: percent-encoded only if it was.
+            Ok(b) if query.contains('%') => utf8_percent_encode(&b, QUERY_VALUE).to_string(),
+            Ok(b) => b,
             Err(_) => REMOVED.to_string(),
         }
     }

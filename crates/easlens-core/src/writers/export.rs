@@ -190,7 +190,7 @@ pub fn export(capture: &Capture, sessions: &[usize], target: &ExportTarget) -> R
 
 /// Whether `output` is the file at `input`: the same path once symbolic links are resolved (the
 /// output's folder when the output does not exist yet), or the same file under another name.
-fn same_file(input: &Path, output: &Path) -> bool {
+pub fn same_file(input: &Path, output: &Path) -> bool {
     let resolved = |p: &Path| -> Option<PathBuf> {
         fs::canonicalize(p).ok().or_else(|| {
             let folder = p

@@ -15,7 +15,7 @@ mod export;
 pub mod har;
 pub mod saz;
 
-pub use export::{EXPORT_ZIP_COMMENT, ExportError, ExportFormat, ExportSummary, ExportTarget, export};
+pub use export::{EXPORT_ZIP_COMMENT, ExportError, ExportFormat, ExportSummary, ExportTarget, export, same_file};
 
 use chrono::{DateTime, FixedOffset};
 
