@@ -65,6 +65,8 @@ pub enum AppCommand {
     ShowPseudonymMap(bool),
     /// Export the pseudonym map (asking where).
     ExportPseudonymMap,
+    /// Save a redacted SAZ or HAR of these sessions (asking where).
+    SaveRedactedCapture(super::Scope),
     /// Close the window.
     Quit,
 }

@@ -160,6 +160,19 @@ pub struct EaslensApp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Export {
     PseudonymMap,
+    /// A redacted SAZ or HAR of these sessions.
+    RedactedCapture(Scope),
+}
+
+/// Which sessions an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every session of the capture.
+    All,
+    /// The sessions the filter shows, in capture order.
+    Filtered,
+    /// The selected session.
+    Selected,
 }
 
 impl EaslensApp {
@@ -284,6 +297,7 @@ impl EaslensApp {
                     AppCommand::SetRedaction(on) => self.set_redaction(on, ctx),
                     AppCommand::ShowPseudonymMap(show) => self.redaction.show_map = show,
                     AppCommand::ExportPseudonymMap => self.save_dialog(ctx, Export::PseudonymMap),
+                    AppCommand::SaveRedactedCapture(scope) => self.save_dialog(ctx, Export::RedactedCapture(scope)),
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
@@ -463,19 +477,29 @@ impl EaslensApp {
             .as_ref()
             .and_then(|c| c.path.file_stem())
             .map_or("capture".into(), |s| s.to_string_lossy().into_owned());
-        let (title, filter, ext, name) = match what {
+        let stem = match &self.capture {
+            Some(c) if self.redaction.is_showing_redacted() => Path::new(&self.redaction.shown_name(&c.path))
+                .file_stem()
+                .map_or(stem.clone(), |s| s.to_string_lossy().into_owned()),
+            _ => stem,
+        };
+        let (title, filters, name): (&str, Vec<(&str, &[&str])>, String) = match what {
             Export::PseudonymMap => (
                 "Export the pseudonym map (for you only)",
-                "JSON",
-                "json",
+                vec![("JSON", &["json"])],
                 format!("{stem}-pseudonyms.json"),
+            ),
+            Export::RedactedCapture(_) => (
+                "Save a redacted capture",
+                vec![("Fiddler archive (.saz)", &["saz"]), ("HAR (.har)", &["har"])],
+                format!("{stem}-redacted.saz"),
             ),
         };
         let job = Job::start_on_thread("save-dialog", ctx, move |_| {
-            let mut d = rfd::FileDialog::new()
-                .set_title(title)
-                .add_filter(filter, &[ext])
-                .set_file_name(name);
+            let mut d = rfd::FileDialog::new().set_title(title).set_file_name(name);
+            for (label, exts) in filters {
+                d = d.add_filter(label, exts);
+            }
             if let Some(dir) = dir {
                 d = d.set_directory(dir);
             }
@@ -508,9 +532,23 @@ impl EaslensApp {
         }
     }
 
+    /// Positions (in `Capture::sessions`, capture order) of the sessions `scope` names.
+    pub fn scope_positions(&self, scope: Scope) -> Vec<usize> {
+        let Some(c) = &self.capture else { return Vec::new() };
+        let mut positions: Vec<usize> = match scope {
+            Scope::All => (0..c.sessions.len()).collect(),
+            Scope::Filtered => self.sessions.trace_rows().iter().map(|&r| r as usize).collect(),
+            Scope::Selected => match self.sessions.selected.map(mailbox_log::Row::of) {
+                Some(mailbox_log::Row::Trace(i)) => vec![i],
+                _ => Vec::new(),
+            },
+        };
+        positions.sort_unstable();
+        positions
+    }
+
     /// Writes an export to `path` (the `export` job; the map is small and written at once).
     pub fn export_to(&mut self, what: Export, path: PathBuf, ctx: &egui::Context) {
-        let _ = ctx;
         match what {
             Export::PseudonymMap => {
                 let message = match self.redaction.export_map(&path) {
@@ -519,7 +557,28 @@ impl EaslensApp {
                 };
                 self.push(AppCommand::Notify(message));
             }
+            Export::RedactedCapture(scope) => {
+                let Some(shown) = self.capture.clone() else { return };
+                let positions = self.scope_positions(scope);
+                if positions.is_empty() {
+                    self.push(AppCommand::Notify(
+                        "No session to save: nothing is selected or shown".into(),
+                    ));
+                    return;
+                }
+                // The copy shown is redacted already; otherwise the chosen sessions are redacted now.
+                let redacted = self.redaction.is_showing_redacted();
+                let source = self.redaction.original().map(|o| o.capture.path.clone());
+                self.exporting = Some(Job::start("export", ctx, move |_| {
+                    save_redacted(&shown, &positions, redacted, source.as_deref(), &path)
+                }));
+            }
         }
+    }
+
+    /// True while an export is being written.
+    pub fn is_exporting(&self) -> bool {
+        self.exporting.is_some()
     }
 
     /// The attached log arrived, was aligned again or removed: the table, the filter and the
@@ -920,9 +979,26 @@ impl EaslensApp {
                     out.push(AppCommand::ShowPseudonymMap(true));
                     ui.close();
                 }
-                ui.separator();
                 let has = self.capture.is_some();
                 let selected = self.sessions.selected.is_some();
+                let filtered = !self.filter.text.trim().is_empty();
+                ui.add_enabled_ui(has, |ui| {
+                    ui.menu_button("Save redacted capture", |ui| {
+                        for (scope, label, enabled) in [
+                            (Scope::All, "Whole capture…", true),
+                            (Scope::Filtered, "Sessions the filter shows…", filtered),
+                            (Scope::Selected, "Selected session…", selected),
+                        ] {
+                            if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                                out.push(AppCommand::SaveRedactedCapture(scope));
+                                ui.close();
+                            }
+                        }
+                    })
+                    .response
+                    .on_hover_text("A SAZ or HAR with personal data replaced by pseudonyms, for a vendor");
+                });
+                ui.separator();
                 if ui
                     .add_enabled(
                         has,
@@ -1130,6 +1206,45 @@ impl EaslensApp {
             }
         });
     }
+}
+
+/// The `export` job of Save redacted capture: the sessions at `positions` of `capture` (redacted
+/// already when `redacted`), written to `path` as its extension says.
+fn save_redacted(
+    capture: &Capture,
+    positions: &[usize],
+    redacted: bool,
+    source: Option<&Path>,
+    path: &Path,
+) -> Result<String, String> {
+    use easlens_core::writers::{ExportFormat, ExportTarget, export, same_file};
+    let format = ExportFormat::from_path(path)
+        .ok_or_else(|| format!("{}: choose a name ending in .saz or .har", path.display()))?;
+    if source.is_some_and(|s| same_file(s, path)) {
+        return Err(format!(
+            "{}: this is the capture itself; save the redacted copy to another file",
+            path.display()
+        ));
+    }
+    let target = ExportTarget {
+        path: path.to_path_buf(),
+        format,
+        password: None,
+    };
+    let summary = if redacted {
+        export(capture, positions, &target)
+    } else {
+        let copy = easlens_core::redact::Redactor::new().capture(capture, Some(positions));
+        let all: Vec<usize> = (0..copy.sessions.len()).collect();
+        export(&copy, &all, &target)
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Saved {} redacted session{} to {}",
+        summary.sessions,
+        if summary.sessions == 1 { "" } else { "s" },
+        summary.path.display()
+    ))
 }
 
 /// Frees the capture that was replaced (with its analysis) on a thread of its own: giving back
