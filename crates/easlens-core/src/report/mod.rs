@@ -6,12 +6,19 @@
 //! headers with their meaning, HTTP and EAS Status meanings, decoded bodies), read once for every
 //! form it is written in; [`session_text`] writes it as text.
 //!
+//! The evidence report of a whole capture: [`evidence`] (the report as values: summary, findings,
+//! timeline, evidence sessions with their mailbox-log entries) and [`svg`] (its timeline picture).
+//! Strings from a capture are hostile input: [`markup_safe`] is the one escaping for HTML and SVG.
+//!
 //! [`terminal`]: text for a terminal — controls, C1 and bidi characters from a capture written out
 //! visibly ([`terminal_safe`]), the one escaping every text writer of the command line applies.
 
+pub mod evidence;
 pub mod session;
+pub mod svg;
 pub mod terminal;
 
+pub use evidence::{Report, ReportOptions, Scope, build};
 pub use session::{BodyEvidence, HeaderEvidence, ResponseEvidence, SessionEvidence};
 pub use terminal::{Layout, cut, terminal_safe};
 
@@ -116,6 +123,101 @@ fn body(out: &mut String, body: &BodyEvidence) {
         }
         BodyEvidence::Binary(n) => {
             let _ = writeln!(out, "({n} bytes of binary body)");
+        }
+    }
+}
+
+/// `text` as HTML or XML (SVG) text or attribute value: every control, C1 and bidi character
+/// written out visibly ([`terminal_safe`], as on the command line), U+FFFE and U+FFFF (which XML
+/// cannot carry) likewise, then `&`, `<`, `>`, `"` and `'` escaped. A capture is hostile input:
+/// nothing in it can open a tag, close one, or reorder what the reader sees.
+pub fn markup_safe(text: &str, layout: Layout) -> String {
+    let safe = terminal_safe(text, layout);
+    if safe.contains(['\u{fffe}', '\u{ffff}']) {
+        let visible = safe.replace('\u{fffe}', "\\u{fffe}").replace('\u{ffff}', "\\u{ffff}");
+        return quick_xml::escape::escape(visible.as_str()).into_owned();
+    }
+    quick_xml::escape::escape(safe.as_ref()).into_owned()
+}
+
+/// What the report tests share: a capture whose strings try to break out of every format, and a
+/// strict XML check (the HTML report is polyglot, the timeline is SVG).
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use base64::Engine as _;
+
+    use crate::capture::{Capture, EasIndexer, OpenOptions, capture_of};
+
+    /// What every hostile string of [`hostile_capture`] carries.
+    pub(crate) const HOSTILE: &str = "<script>alert(1)</script></details>``` ~~[x](https://evil.example/x.png)";
+
+    /// One Sync whose URL, user, device, User-Agent, reason phrase and response body carry
+    /// [`HOSTILE`] with an escape sequence, a C1 control and a bidi override.
+    pub(crate) fn hostile_capture() -> Capture {
+        let evil = |s: &str| format!("{s}{HOSTILE}\u{1b}]0;owned\u{7}\u{9b}31m\u{202e}gpj.exe");
+        let xml = format!(
+            r#"<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>{}</SyncKey><CollectionId>5</CollectionId><Status>1</Status></Collection></Collections></Sync>"#,
+            quick_xml::escape::escape("```</details><script>x</script>\u{9b}\u{202e}")
+        );
+        let body = crate::wbxml::encode(&crate::wbxml::from_xml(&xml).unwrap_or_else(|e| panic!("{e}")));
+        let url = format!(
+            "https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Sync&User={}&DeviceId=D1&DeviceType=iPhone",
+            evil("u")
+        );
+        let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}, "entries": [{
+            "startedDateTime": "2024-05-06T07:08:09.250Z", "time": 10,
+            "request": {"method": "POST", "url": url, "httpVersion": "HTTP/1.1",
+                "headers": [{"name": "User-Agent", "value": evil("Phone")},
+                            {"name": "MS-ASProtocolVersion", "value": "16.1"},
+                            {"name": "Authorization", "value": "Basic dXNlcjpodW50ZXIy"}]},
+            "response": {"status": 200, "statusText": evil("OK"), "httpVersion": "HTTP/1.1",
+                "headers": [{"name": "Content-Type", "value": "application/vnd.ms-sync.wbxml"},
+                            {"name": "X-MS-ASThrottle", "value": evil("")}],
+                "content": {"size": body.len(), "mimeType": "application/vnd.ms-sync.wbxml",
+                    "text": base64::engine::general_purpose::STANDARD.encode(&body), "encoding": "base64"}}}]}});
+        let bytes = serde_json::to_vec(&har).unwrap_or_default();
+        let path = Path::new("hostile<script>.har");
+        let loaded = crate::readers::har::parse(path, &bytes, &OpenOptions::default(), &EasIndexer)
+            .unwrap_or_else(|e| panic!("{e}"));
+        capture_of(path, loaded)
+    }
+
+    /// The element names of `xml` in document order, or why it is not well-formed XML: tags that
+    /// do not match, an element left open, a malformed attribute, an entity XML does not define.
+    pub(crate) fn xml_elements(xml: &str) -> Result<Vec<String>, String> {
+        use quick_xml::events::{BytesStart, Event};
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut names = Vec::new();
+        let mut depth = 0usize;
+        let element = |e: &BytesStart, names: &mut Vec<String>| -> Result<(), String> {
+            for a in e.attributes() {
+                a.map_err(|err| err.to_string())?;
+            }
+            names.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            Ok(())
+        };
+        loop {
+            let at = reader.buffer_position();
+            let event = reader.read_event().map_err(|e| format!("at byte {at}: {e}"))?;
+            match event {
+                Event::Eof if depth == 0 => return Ok(names),
+                Event::Eof => return Err(format!("{depth} element(s) left open")),
+                Event::Start(e) => {
+                    depth += 1;
+                    element(&e, &mut names).map_err(|e| format!("at byte {at}: {e}"))?;
+                }
+                Event::Empty(e) => element(&e, &mut names).map_err(|e| format!("at byte {at}: {e}"))?,
+                Event::End(_) => depth = depth.saturating_sub(1),
+                Event::GeneralRef(r) => {
+                    let name = r.decode().map_err(|e| e.to_string())?;
+                    if !(matches!(name.as_ref(), "amp" | "lt" | "gt" | "quot" | "apos") || name.starts_with('#')) {
+                        return Err(format!("at byte {at}: entity &{name}; is not XML's"));
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
