@@ -6,19 +6,27 @@
 //! headers with their meaning, HTTP and EAS Status meanings, decoded bodies), read once for every
 //! form it is written in; [`session_text`] writes it as text.
 //!
-//! The evidence report of a whole capture: [`evidence`] (the report as values: summary, findings,
-//! timeline, evidence sessions with their mailbox-log entries) and [`svg`] (its timeline picture).
-//! Strings from a capture are hostile input: [`markup_safe`] is the one escaping for HTML and SVG.
+//! The evidence report of a whole capture, mailed to a phone vendor: [`evidence`] (the report as
+//! values: summary, findings, timeline, evidence sessions with their mailbox-log entries), [`svg`]
+//! (its timeline picture), [`outline`] (its parts in order and the words around the values, once),
+//! [`html`] and [`markdown`] (the two formats the outline is written in) and [`export`] (a report
+//! written to a file, atomically, in the format of its extension). Strings from a capture are
+//! hostile input: [`markup_safe`] is the one escaping for HTML and SVG.
 //!
 //! [`terminal`]: text for a terminal — controls, C1 and bidi characters from a capture written out
 //! visibly ([`terminal_safe`]), the one escaping every text writer of the command line applies.
 
 pub mod evidence;
+pub mod export;
+pub mod html;
+pub mod markdown;
+pub mod outline;
 pub mod session;
 pub mod svg;
 pub mod terminal;
 
 pub use evidence::{Report, ReportOptions, Scope, build};
+pub use export::{OutputFormat, ReportError, write_report};
 pub use session::{BodyEvidence, HeaderEvidence, ResponseEvidence, SessionEvidence};
 pub use terminal::{Layout, cut, terminal_safe};
 
