@@ -24,6 +24,8 @@ use zip::{AesMode, CompressionMethod, ZipWriter};
 use super::SampleExchange;
 use easlens_core::http::message::split_head;
 use easlens_core::http::{parse_request, parse_response};
+// Fiddler writes sizes with the machine's locale: `3643` → `3,643`.
+use easlens_core::report::outline::group_thousands;
 
 /// The zip comment of every archive written here.
 pub const ZIP_COMMENT: &str = "easlens sample generator";
@@ -487,19 +489,6 @@ fn dotnet_time(t: &DateTime<FixedOffset>) -> String {
     }
     let dot = if fraction.is_empty() { "" } else { "." };
     format!("{}{dot}{fraction}{}", t.format("%Y-%m-%dT%H:%M:%S"), t.format("%:z"))
-}
-
-/// `3643` → `3,643` (Fiddler formats with the machine's locale).
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn xml_attr(v: &str) -> String {
