@@ -9,7 +9,9 @@ mod align;
 mod decode;
 mod findings;
 mod history;
+mod report;
 mod samples;
+mod session_range;
 mod sessions;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +61,8 @@ pub enum Command {
     Synckeys(findings::SyncKeysArgs),
     /// Line a capture up with the Exchange mailbox log of the same device.
     Align(align::AlignArgs),
+    /// Write an evidence report (HTML or Markdown) of a capture for a vendor ticket.
+    Report(report::ReportArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -129,6 +133,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Findings(args)) => findings::run(&args),
         Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
         Some(Command::Align(args)) => align::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens_app::run(cli.file, cli.log),
