@@ -22,7 +22,9 @@
 //! - [`overview`] — what a list of sessions shows of each one: worst Status,
 //!   highlight, device, throttling, folders.
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
-//! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
+//! - [`report`] — evidence: one session as text ("Copy as text": request line, key headers, Status
+//!   meanings, decoded XML; credentials masked), and the evidence report of a capture as
+//!   self-contained HTML or Markdown with an SVG timeline.
 
 pub mod analysis;
 pub mod capture;
