@@ -372,3 +372,55 @@ fn output_is_checked_before_anything_is_written() {
     let html = report(&[input_arg], &out);
     assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
 }
+
+#[test]
+fn one_finding_as_scope_and_the_redaction_line() {
+    use easlens_core::report::{ReportOptions, Scope, build, html, markdown};
+    let capture = open_sample("throttling-storm-iphone.saz");
+    let all = build(
+        &capture,
+        None,
+        &ReportOptions {
+            findings: true,
+            ..Default::default()
+        },
+    );
+    let findings = all.findings.as_ref().unwrap();
+    let throttled = findings.iter().position(|f| f.rule == "throttled").unwrap();
+    let options = ReportOptions {
+        scope: Scope::Finding(throttled),
+        redacted: true,
+        title: Some("Ticket 4711".into()),
+        ..Default::default()
+    };
+    let one = build(&capture, None, &options);
+    let only = one.findings.as_ref().unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].rule, "throttled");
+    let numbers: Vec<u32> = one.evidence.iter().map(|e| e.session.number).collect();
+    assert_eq!(numbers, only[0].sessions);
+    assert!(one.evidence.iter().all(|e| e.cited_by == [0]));
+    assert!(one.notes.is_empty());
+    let page = html::render(&one);
+    assert!(page.contains("<title>Ticket 4711</title>"));
+    assert!(page.contains("Personal data replaced by pseudonyms.") && !page.contains("NOT redacted"));
+    let md = markdown::render(&one, None);
+    assert!(md.starts_with("# Ticket 4711\n") && md.contains("> Personal data replaced by pseudonyms."));
+    assert!(md.contains("(The timeline picture is not included.)"));
+
+    let missing = build(
+        &capture,
+        None,
+        &ReportOptions {
+            scope: Scope::Finding(99),
+            ..Default::default()
+        },
+    );
+    assert!(missing.evidence.is_empty() && missing.findings.as_ref().is_some_and(Vec::is_empty));
+    assert!(
+        missing.notes[0].contains("Finding 100 was asked for"),
+        "{:?}",
+        missing.notes
+    );
+    assert!(html::render(&missing).contains("Finding 100 was asked for"));
+}
