@@ -10,8 +10,9 @@ mod decode;
 mod findings;
 mod history;
 mod redact;
+mod report;
 mod samples;
-mod selection;
+mod session_range;
 mod sessions;
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,8 @@ pub enum Command {
     /// Write the capture (or chosen sessions) with personal data replaced by pseudonyms, as a SAZ
     /// or HAR a vendor can be sent.
     Redact(redact::RedactArgs),
+    /// Write an evidence report (HTML or Markdown) of a capture for a vendor ticket.
+    Report(report::ReportArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -135,6 +138,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Synckeys(args)) => findings::run_synckeys(&args),
         Some(Command::Align(args)) => align::run(&args),
         Some(Command::Redact(args)) => redact::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Samples(args)) => samples::run(&args),
         // No subcommand: the desktop inspector, on FILE or on its empty state.
         None => easlens_app::run(cli.file, cli.log),

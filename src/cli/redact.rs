@@ -11,7 +11,7 @@ use easlens_core::redact::Redactor;
 use easlens_core::report::{Layout, terminal_safe};
 use easlens_core::writers::{ExportFormat, ExportTarget, export, same_file};
 
-use super::selection::{SessionNumbers, positions};
+use super::session_range::SessionRanges;
 use super::{EXIT_NOT_FOUND, EXIT_UNREADABLE, open_capture};
 
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ pub struct RedactArgs {
     pub input_password: Option<String>,
     /// Only these sessions, by number as `easlens sessions` shows them: `3,5-9`.
     #[arg(long)]
-    pub sessions: Option<SessionNumbers>,
+    pub sessions: Option<SessionRanges>,
     /// Also write the pseudonym map (original → pseudonym) as JSON here: for you only, never
     /// for the vendor.
     #[arg(long)]
@@ -63,7 +63,11 @@ pub fn run(args: &RedactArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let chosen = match positions(&capture, args.sessions.as_ref()) {
+    let chosen = match args
+        .sessions
+        .as_ref()
+        .map_or_else(|| Ok((0..capture.sessions.len()).collect()), |s| s.positions(&capture))
+    {
         Ok(p) => p,
         Err(e) => return fail(format!("{}: {e}", args.file.display()), EXIT_NOT_FOUND),
     };

@@ -4,6 +4,7 @@
 //! The modules are layers, lowest first; each imports only modules above it in this list, so none
 //! of them depend on each other both ways.
 //!
+//! - [`numbers`] — numbers as people read them (`100,000`).
 //! - [`shared`] — one copy per process of the short strings that repeat across sessions.
 //! - [`http`] — HTTP messages as captures store them: header blocks, on-the-wire bodies decoded on
 //!   demand, the side (request or response) of an exchange.
@@ -26,7 +27,9 @@
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 //! - [`redact`] — personal data replaced by consistent pseudonyms (rules as data in
 //!   `redact/rules.tsv`): a redacted capture that every view, analysis and export can work on.
-//! - [`report`] — evidence as text ("Copy as text"): request line, key headers, Status meanings, decoded XML; credentials masked.
+//! - [`report`] — evidence: one session as text ("Copy as text": request line, key headers, Status
+//!   meanings, decoded XML; credentials masked), and the evidence report of a capture as
+//!   self-contained HTML or Markdown with an SVG timeline.
 
 pub mod analysis;
 pub mod capture;
@@ -35,6 +38,7 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod numbers;
 pub mod overview;
 pub mod readers;
 pub mod redact;

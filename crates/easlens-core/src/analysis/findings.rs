@@ -291,25 +291,30 @@ fn has_credentials(s: &Session) -> bool {
 
 /// `1–3, 7, 9–10`: sorted indices as ranges.
 pub fn ranges(indices: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let parts: Vec<String> = index_runs(indices)
+        .into_iter()
+        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+        .collect();
+    parts.join(", ")
+}
+
+/// Sorted indices as runs of consecutive numbers, `(first, last)` each.
+pub fn index_runs(indices: &[u32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
     let mut i = 0;
     while i < indices.len() {
         let mut j = i;
         while j + 1 < indices.len() && indices[j + 1] == indices[j] + 1 {
             j += 1;
         }
-        parts.push(if j > i {
-            format!("{}–{}", indices[i], indices[j])
-        } else {
-            indices[i].to_string()
-        });
+        out.push((indices[i], indices[j]));
         i = j + 1;
     }
-    parts.join(", ")
+    out
 }
 
 /// `4 s`, `2 min 5 s`, `3 h 10 min`.
-fn duration_text(secs: i64) -> String {
+pub(crate) fn duration_text(secs: i64) -> String {
     let secs = secs.max(0);
     match secs {
         0..60 => format!("{secs} s"),

@@ -156,7 +156,7 @@ pub fn open_logs(paths: &[&Path], options: &OpenOptions<'_>) -> Result<Capture, 
     Ok(capture_of(paths.first().copied().unwrap_or(Path::new("")), loaded))
 }
 
-fn capture_of(path: &Path, loaded: readers::Loaded<Option<EasSummary>>) -> Capture {
+pub(crate) fn capture_of(path: &Path, loaded: readers::Loaded<Option<EasSummary>>) -> Capture {
     let sessions = loaded
         .sessions
         .into_iter()

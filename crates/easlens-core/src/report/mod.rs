@@ -1,158 +1,231 @@
 //! Evidence for a vendor ticket, as text: what "Copy as text" puts on the clipboard. Credentials
 //! are masked unless the caller reveals them (`http::headers::shown_value`). The headers quoted,
-//! and their order, are the `quote` column of `src/eas/headers.tsv` ([`headers::quoted`]).
+//! and their order, are the `quote` column of `src/eas/headers.tsv`.
+//!
+//! [`session`]: what one session shows as evidence, as values (request line, decoded query, key
+//! headers with their meaning, HTTP and EAS Status meanings, decoded bodies), read once for every
+//! form it is written in; [`session_text`] writes it as text.
+//!
+//! The evidence report of a whole capture, mailed to a phone vendor: [`evidence`] (the report as
+//! values: summary, findings, timeline, evidence sessions with their mailbox-log entries), [`svg`]
+//! (its timeline picture), [`outline`] (its parts in order and the words around the values, once),
+//! [`html`] and [`markdown`] (the two formats the outline is written in) and [`export`] (a report
+//! written to a file, atomically, in the format of its extension). Strings from a capture are
+//! hostile input: [`markup_safe`] is the one escaping for HTML and SVG.
 //!
 //! [`terminal`]: text for a terminal — controls, C1 and bidi characters from a capture written out
 //! visibly ([`terminal_safe`]), the one escaping every text writer of the command line applies.
 
+pub mod evidence;
+pub mod export;
+pub mod html;
+pub mod markdown;
+pub mod outline;
+pub mod session;
+pub mod svg;
 pub mod terminal;
 
+pub use evidence::{Report, ReportOptions, Scope, build};
+pub use export::{OutputFormat, ReportError, write_report};
+pub use session::{BodyEvidence, HeaderEvidence, ResponseEvidence, SessionEvidence};
 pub use terminal::{Layout, cut, terminal_safe};
 
 use std::fmt::Write;
 
-use crate::capture::{BodyKept, Capture, LabelStyle};
-use crate::eas::headers;
-use crate::eas::query::{QueryForm, parse_request_target};
-use crate::eas::status::http_meaning;
-use crate::http::Side;
-use crate::http::headers::shown_value;
-use crate::http::{Headers, readable_text};
+use crate::capture::Capture;
 
 /// Session `index` (position in `capture.sessions`) as plain text: request line (and the decoded
 /// query when it is base64), key headers, the EAS Status values with their meaning, and both
 /// bodies as decoded XML (or a line saying why there is none); control, C1 and bidi characters
 /// escaped ([`terminal_safe`]).
 pub fn session_text(capture: &Capture, index: usize, reveal: bool) -> String {
-    let Some(s) = capture.sessions.get(index) else {
+    let Some(e) = SessionEvidence::of(capture, index, reveal, None) else {
         return String::new();
     };
     let mut out = String::new();
-    let command = s.command_label(LabelStyle::REPORT);
-    let _ = write!(out, "Session #{} — {command}", s.index);
-    if let Some(t) = s.timers.started() {
+    let _ = write!(out, "Session #{} — {}", e.number, e.command);
+    if let Some(t) = e.started {
         let _ = write!(out, " — {}", t.format("%Y-%m-%d %H:%M:%S%.3f %:z"));
     }
-    if let Some(d) = s.timers.duration_ms() {
+    if let Some(d) = e.duration_ms {
         let _ = write!(out, " ({d:.0} ms)");
     }
     out.push('\n');
     let _ = writeln!(out, "Capture: {}", capture.path.display());
 
     out.push_str("\n== Request ==\n");
-    match &s.request {
+    match &e.request {
         Some(r) => {
-            let _ = writeln!(out, "{} {} {}", r.head.method, r.url(), r.head.version);
-            if let Ok(q) = parse_request_target(&r.head.target)
-                && q.form == QueryForm::Base64
-            {
-                let _ = writeln!(
-                    out,
-                    "Base64 query: Cmd={} User={} DeviceId={} DeviceType={} Version={} PolicyKey={}",
-                    q.command_raw.as_deref().unwrap_or("?"),
-                    q.user.as_deref().unwrap_or("?"),
-                    q.device_id.as_deref().unwrap_or("?"),
-                    q.device_type.as_deref().unwrap_or("?"),
-                    q.protocol_version.as_deref().unwrap_or("?"),
-                    q.policy_key.map_or("-".into(), |k| k.to_string()),
-                );
+            let _ = writeln!(out, "{}", r.line);
+            if !r.base64_query.is_empty() {
+                let fields: Vec<String> = r.base64_query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let _ = writeln!(out, "Base64 query: {}", fields.join(" "));
             }
-            key_headers(&mut out, &r.head.headers, headers::quoted(Side::Request), reveal);
-            body(&mut out, capture, index, Side::Request, r.body.kept);
+            key_headers(&mut out, &r.headers);
+            body(&mut out, &r.body);
         }
         None => out.push_str("(no request in the capture)\n"),
     }
 
     out.push_str("\n== Response ==\n");
-    match &s.response {
-        Some(r) => {
-            let _ = write!(out, "{} {} {}", r.head.version, r.head.status, r.head.reason);
-            if let Some(m) = http_meaning(r.head.status) {
+    match &e.response {
+        ResponseEvidence::Present(r) => {
+            out.push_str(&r.line);
+            if let Some(m) = r.meaning {
                 let _ = write!(out, " — {}: {}", m.name, m.meaning);
             }
             out.push('\n');
-            if s.flags.generated {
+            if r.generated {
                 out.push_str("(generated by the proxy, not by Exchange)\n");
             }
-            key_headers(&mut out, &r.head.headers, headers::quoted(Side::Response), reveal);
-            if let Some(eas) = &s.eas {
-                for st in eas.statuses.iter().filter(|e| e.side == Side::Response) {
-                    let _ = writeln!(
-                        out,
-                        "Status {} = {}{}",
-                        st.path,
-                        st.raw,
-                        match (st.name, st.meaning) {
-                            (Some(n), Some(m)) => format!(" {n}: {m}"),
-                            (Some(n), None) => format!(" {n}"),
-                            _ => String::new(),
-                        }
-                    );
-                }
+            key_headers(&mut out, &r.headers);
+            for st in &r.statuses {
+                let _ = writeln!(
+                    out,
+                    "Status {} = {}{}",
+                    st.path,
+                    st.raw,
+                    match (st.name, st.meaning) {
+                        (Some(n), Some(m)) => format!(" {n}: {m}"),
+                        (Some(n), None) => format!(" {n}"),
+                        _ => String::new(),
+                    }
+                );
             }
-            body(&mut out, capture, index, Side::Response, r.body.kept);
+            body(&mut out, &r.body);
         }
-        None if s.flags.aborted => out.push_str("(no response: the session was aborted)\n"),
-        None => out.push_str("(no response)\n"),
+        ResponseEvidence::Missing { aborted: true } => out.push_str("(no response: the session was aborted)\n"),
+        ResponseEvidence::Missing { aborted: false } => out.push_str("(no response)\n"),
     }
     // Pasted into a ticket, a terminal or a chat, the capture's control and bidi characters are
     // written out visibly, as on the command line.
     terminal_safe(&out, Layout::Lines).into_owned()
 }
 
-fn key_headers(out: &mut String, headers: &Headers, names: &[&str], reveal: bool) {
-    for name in names {
-        for v in headers.get_all(name) {
-            let _ = writeln!(out, "{name}: {}", shown_value(name, v, reveal));
+fn key_headers(out: &mut String, headers: &[HeaderEvidence]) {
+    for h in headers {
+        let _ = writeln!(out, "{}: {}", h.name, h.value);
+    }
+}
+
+fn body(out: &mut String, body: &BodyEvidence) {
+    match body {
+        BodyEvidence::None => {}
+        BodyEvidence::Note(why) => {
+            let _ = writeln!(out, "({why})");
+        }
+        BodyEvidence::Xml { text, error, .. } => {
+            if let Some(e) = error {
+                let _ = writeln!(out, "({e}; partial XML below)");
+            }
+            out.push('\n');
+            out.push_str(text);
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        BodyEvidence::Text { text, .. } => {
+            out.push('\n');
+            out.push_str(text);
+            out.push('\n');
+        }
+        BodyEvidence::Binary(n) => {
+            let _ = writeln!(out, "({n} bytes of binary body)");
         }
     }
 }
 
-fn body(out: &mut String, capture: &Capture, index: usize, side: Side, kept: BodyKept) {
-    match kept {
-        BodyKept::LostByExporter => {
-            out.push_str("(body lost by the HAR exporter)\n");
-            return;
-        }
-        BodyKept::Omitted => {
-            out.push_str("(body not included in the capture file)\n");
-            return;
-        }
-        BodyKept::Present => {}
+/// `text` as HTML or XML (SVG) text or attribute value: every control, C1 and bidi character
+/// written out visibly ([`terminal_safe`], as on the command line), U+FFFE and U+FFFF (which XML
+/// cannot carry) likewise, then `&`, `<`, `>`, `"` and `'` escaped. A capture is hostile input:
+/// nothing in it can open a tag, close one, or reorder what the reader sees.
+pub fn markup_safe(text: &str, layout: Layout) -> String {
+    let safe = terminal_safe(text, layout);
+    if safe.contains(['\u{fffe}', '\u{ffff}']) {
+        let visible = safe.replace('\u{fffe}', "\\u{fffe}").replace('\u{ffff}', "\\u{ffff}");
+        return quick_xml::escape::escape(visible.as_str()).into_owned();
     }
-    let view = match capture.body_view(index, side) {
-        Some(Ok(v)) => v,
-        Some(Err(e)) => {
-            let _ = writeln!(out, "(body unreadable: {e})");
-            return;
-        }
-        None => return,
-    };
-    if let Some(e) = &view.wbxml_error {
-        let _ = writeln!(
-            out,
-            "(WBXML decode error at byte offset {}: {}; partial XML below)",
-            e.offset, e.kind
+    quick_xml::escape::escape(safe.as_ref()).into_owned()
+}
+
+/// What the report tests share: a capture whose strings try to break out of every format, and a
+/// strict XML check (the HTML report is polyglot, the timeline is SVG).
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use base64::Engine as _;
+
+    use crate::capture::{Capture, EasIndexer, OpenOptions, capture_of};
+
+    /// What every hostile string of [`hostile_capture`] carries.
+    pub(crate) const HOSTILE: &str = "<script>alert(1)</script></details>``` ~~[x](https://evil.example/x.png)";
+
+    /// One Sync whose URL, user, device, User-Agent, reason phrase and response body carry
+    /// [`HOSTILE`] with an escape sequence, a C1 control and a bidi override.
+    pub(crate) fn hostile_capture() -> Capture {
+        let evil = |s: &str| format!("{s}{HOSTILE}\u{1b}]0;owned\u{7}\u{9b}31m\u{202e}gpj.exe");
+        let xml = format!(
+            r#"<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>{}</SyncKey><CollectionId>5</CollectionId><Status>1</Status></Collection></Collections></Sync>"#,
+            quick_xml::escape::escape("```</details><script>x</script>\u{9b}\u{202e}")
         );
+        let body = crate::wbxml::encode(&crate::wbxml::from_xml(&xml).unwrap_or_else(|e| panic!("{e}")));
+        let url = format!(
+            "https://mail.example.com/Microsoft-Server-ActiveSync?Cmd=Sync&User={}&DeviceId=D1&DeviceType=iPhone",
+            evil("u")
+        );
+        let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}, "entries": [{
+            "startedDateTime": "2024-05-06T07:08:09.250Z", "time": 10,
+            "request": {"method": "POST", "url": url, "httpVersion": "HTTP/1.1",
+                "headers": [{"name": "User-Agent", "value": evil("Phone")},
+                            {"name": "MS-ASProtocolVersion", "value": "16.1"},
+                            {"name": "Authorization", "value": "Basic dXNlcjpodW50ZXIy"}]},
+            "response": {"status": 200, "statusText": evil("OK"), "httpVersion": "HTTP/1.1",
+                "headers": [{"name": "Content-Type", "value": "application/vnd.ms-sync.wbxml"},
+                            {"name": "X-MS-ASThrottle", "value": evil("")}],
+                "content": {"size": body.len(), "mimeType": "application/vnd.ms-sync.wbxml",
+                    "text": base64::engine::general_purpose::STANDARD.encode(&body), "encoding": "base64"}}}]}});
+        let bytes = serde_json::to_vec(&har).unwrap_or_default();
+        let path = Path::new("hostile<script>.har");
+        let loaded = crate::readers::har::parse(path, &bytes, &OpenOptions::default(), &EasIndexer)
+            .unwrap_or_else(|e| panic!("{e}"));
+        capture_of(path, loaded)
     }
-    match view.xml.as_ref().map(|x| &x.text) {
-        Some(xml) => {
-            out.push('\n');
-            out.push_str(xml);
-            if !xml.ends_with('\n') {
-                out.push('\n');
+
+    /// The element names of `xml` in document order, or why it is not well-formed XML: tags that
+    /// do not match, an element left open, a malformed attribute, an entity XML does not define.
+    pub(crate) fn xml_elements(xml: &str) -> Result<Vec<String>, String> {
+        use quick_xml::events::{BytesStart, Event};
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut names = Vec::new();
+        let mut depth = 0usize;
+        let element = |e: &BytesStart, names: &mut Vec<String>| -> Result<(), String> {
+            for a in e.attributes() {
+                a.map_err(|err| err.to_string())?;
+            }
+            names.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            Ok(())
+        };
+        loop {
+            let at = reader.buffer_position();
+            let event = reader.read_event().map_err(|e| format!("at byte {at}: {e}"))?;
+            match event {
+                Event::Eof if depth == 0 => return Ok(names),
+                Event::Eof => return Err(format!("{depth} element(s) left open")),
+                Event::Start(e) => {
+                    depth += 1;
+                    element(&e, &mut names).map_err(|e| format!("at byte {at}: {e}"))?;
+                }
+                Event::Empty(e) => element(&e, &mut names).map_err(|e| format!("at byte {at}: {e}"))?,
+                Event::End(_) => depth = depth.saturating_sub(1),
+                Event::GeneralRef(r) => {
+                    let name = r.decode().map_err(|e| e.to_string())?;
+                    if !(matches!(name.as_ref(), "amp" | "lt" | "gt" | "quot" | "apos") || name.starts_with('#')) {
+                        return Err(format!("at byte {at}: entity &{name}; is not XML's"));
+                    }
+                }
+                _ => {}
             }
         }
-        None if view.decoded.bytes.is_empty() => {}
-        None => match readable_text(&view.decoded.bytes) {
-            Some(t) => {
-                out.push('\n');
-                out.push_str(t);
-                out.push('\n');
-            }
-            None => {
-                let _ = writeln!(out, "({} bytes of binary body)", view.decoded.bytes.len());
-            }
-        },
     }
 }

@@ -30,6 +30,8 @@ use crate::http::message::split_head;
 use crate::http::{parse_request, parse_response};
 use crate::readers::saz_meta::bits;
 use crate::readers::{Timer, Timers};
+// Fiddler writes sizes with the machine's locale: `3643` → `3,643`.
+use crate::numbers::group_thousands;
 
 /// The zip comment of the archives written here, unless [`SazOptions::zip_comment`] says otherwise.
 pub const ZIP_COMMENT: &str = "easlens sample generator";
@@ -562,19 +564,6 @@ fn dotnet_time(t: &DateTime<FixedOffset>) -> String {
     }
     let dot = if fraction.is_empty() { "" } else { "." };
     format!("{}{dot}{fraction}{}", t.format("%Y-%m-%dT%H:%M:%S"), t.format("%:z"))
-}
-
-/// `3643` → `3,643` (Fiddler formats with the machine's locale).
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn xml_attr(v: &str) -> String {
