@@ -365,3 +365,52 @@ fn bad_requests_are_refused_clearly() {
     }
     assert_eq!(std::fs::read(sample_path("healthy-iphone.saz")).unwrap(), before);
 }
+
+#[test]
+fn reports_are_redacted_unless_asked_not_to() {
+    for name in captures() {
+        let input = sample_arg(&name);
+        let log_name = name
+            .strip_suffix(".saz")
+            .map(|stem| format!("{stem}.mailbox-log.txt"))
+            .filter(|l| sample_path(l).exists());
+        for ext in ["html", "md"] {
+            let out = Temp::new("cli-redact-report", &format!("{name}.{ext}"));
+            let mut args = vec!["report", input.as_str(), "--findings", "-o", out.arg()];
+            let log_arg = log_name.as_ref().map(|l| sample_arg(l));
+            if let Some(l) = &log_arg {
+                args.extend(["--log", l.as_str()]);
+            }
+            let pw: Vec<&str> = if name.contains("encrypted") {
+                vec!["--password", SAMPLE_PASSWORD]
+            } else {
+                vec![]
+            };
+            args.extend(&pw);
+            let r = easlens(&args);
+            assert!(r.status.success(), "{name}: {}", String::from_utf8_lossy(&r.stderr));
+            let mut text = std::fs::read_to_string(out.path()).unwrap();
+            let svg = out.path().with_extension("timeline.svg");
+            if ext == "md" {
+                text.push_str(&std::fs::read_to_string(&svg).unwrap());
+                let _ = std::fs::remove_file(&svg);
+            }
+            let found = leaks(&text);
+            assert!(found.is_empty(), "{name} report.{ext}: {found:?}");
+            assert!(text.contains("pseudonym"), "{name} report.{ext} says it is redacted");
+        }
+    }
+    // Not redacted on request: the same report names the people (so the check above can fail).
+    let out = Temp::new("cli-redact-report", "plain.html");
+    let r = easlens(&[
+        "report",
+        &sample_arg("calendar-lifecycle-iphone.saz"),
+        "--findings",
+        "--no-redact",
+        "-o",
+        out.arg(),
+    ]);
+    assert!(r.status.success());
+    let text = std::fs::read_to_string(out.path()).unwrap();
+    assert!(leaks(&text).len() >= 5, "{:?}", leaks(&text));
+}

@@ -1,8 +1,10 @@
 //! `easlens report FILE [--log LOG …] [--log-offset ±HH:MM] [--sessions 3,5-9] [--findings]
-//! -o OUT.html|OUT.md`: the evidence report a support engineer mails to a phone vendor, written
-//! by the engine (`report::build`, `report::write_report`: HTML, or Markdown with its timeline
-//! beside it as `OUT.timeline.svg`). Prints the paths written. Exit 0 when written, 1 when an
-//! input cannot be opened or the report cannot be written, 2 for a bad argument.
+//! [--redact | --no-redact] -o OUT.html|OUT.md`: the evidence report a support engineer mails to
+//! a phone vendor, written by the engine (`report::build`, `report::write_report`: HTML, or
+//! Markdown with its timeline beside it as `OUT.timeline.svg`). Personal data is replaced by
+//! pseudonyms (`redact::Redactor`, capture and log with one map) unless `--no-redact`. Prints the
+//! paths written. Exit 0 when written, 1 when an input cannot be opened or the report cannot be
+//! written, 2 for a bad argument.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +42,12 @@ pub struct ReportArgs {
     /// Password of an encrypted SAZ.
     #[arg(long)]
     pub password: Option<String>,
+    /// Replace personal data by pseudonyms (the default).
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+    /// Keep personal data: the report then says, at the top, that it holds some.
+    #[arg(long, overrides_with = "redact")]
+    pub no_redact: bool,
     /// Where to write the report: `.html` (one self-contained file) or `.md` (with
     /// `OUT.timeline.svg` beside it).
     #[arg(short = 'o', long = "out")]
@@ -74,10 +82,19 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             Err(e) => return fail(format!("{}: {e}", args.file.display()), EXIT_USAGE),
         },
     };
+    let redacted = !args.no_redact;
+    let (capture, log) = if redacted {
+        let mut redactor = easlens_core::redact::Redactor::new();
+        let c = redactor.capture(&capture, None);
+        let l = log.map(|l| redactor.capture(&l, None));
+        (c, l)
+    } else {
+        (capture, log)
+    };
     let options = ReportOptions {
         scope,
         findings: args.findings,
-        redacted: false,
+        redacted,
         title: args.title.clone(),
         // With the zone given, only the skew is left to find (as `easlens align`).
         log_clock_offset: args.log_offset.map(|_| 0),

@@ -455,12 +455,10 @@ impl EaslensApp {
         self.filter.reset(&capture, ctx);
         let previous = self.capture.replace(capture);
         release((previous, previous_analysis, previous_log));
-        let name = match &self.capture {
-            Some(c) if self.redaction.is_showing_redacted() => self.redaction.shown_name(&c.path),
-            Some(c) => display_name(&c.path),
-            None => String::new(),
-        };
-        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!("easlens — {name}")));
+        if let Some(c) = &self.capture {
+            let title = format!("easlens — {}", display_name(&c.path));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
+        }
     }
 
     /// Asks where to save an export (the `save-dialog` job).
@@ -477,12 +475,6 @@ impl EaslensApp {
             .as_ref()
             .and_then(|c| c.path.file_stem())
             .map_or("capture".into(), |s| s.to_string_lossy().into_owned());
-        let stem = match &self.capture {
-            Some(c) if self.redaction.is_showing_redacted() => Path::new(&self.redaction.shown_name(&c.path))
-                .file_stem()
-                .map_or(stem.clone(), |s| s.to_string_lossy().into_owned()),
-            _ => stem,
-        };
         let (title, filters, name): (&str, Vec<(&str, &[&str])>, String) = match what {
             Export::PseudonymMap => (
                 "Export the pseudonym map (for you only)",
@@ -568,9 +560,8 @@ impl EaslensApp {
                 }
                 // The copy shown is redacted already; otherwise the chosen sessions are redacted now.
                 let redacted = self.redaction.is_showing_redacted();
-                let source = self.redaction.original().map(|o| o.capture.path.clone());
                 self.exporting = Some(Job::start("export", ctx, move |_| {
-                    save_redacted(&shown, &positions, redacted, source.as_deref(), &path)
+                    save_redacted(&shown, &positions, redacted, &path)
                 }));
             }
         }
@@ -639,8 +630,8 @@ impl EaslensApp {
             return;
         };
         // Redacted, the picture is named after the redacted file name too.
-        let shown = self.redaction.shown_name(&c.path);
-        let stem = Path::new(&shown)
+        let stem = c
+            .path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -940,7 +931,7 @@ impl EaslensApp {
                 if let Some(c) = &self.capture
                     && ui.button("Reload").clicked()
                 {
-                    out.push(AppCommand::Open(c.path.clone()));
+                    out.push(AppCommand::Open(c.origin.clone()));
                     ui.close();
                 }
                 let trace = self
@@ -1099,7 +1090,13 @@ impl EaslensApp {
                 jobs::spinner(ui).on_hover_text("Filtering…");
             }
             ui.separator();
-            ui.label(RichText::new(self.redaction.shown_name(&c.path)).weak());
+            // Redacted, the file name is the redacted one, and the folder is left out.
+            let path = if self.redaction.is_showing_redacted() {
+                display_name(&c.path)
+            } else {
+                c.path.display().to_string()
+            };
+            ui.label(RichText::new(path).weak());
             if !c.warnings.is_empty() {
                 ui.separator();
                 let text = format!(
@@ -1210,22 +1207,10 @@ impl EaslensApp {
 
 /// The `export` job of Save redacted capture: the sessions at `positions` of `capture` (redacted
 /// already when `redacted`), written to `path` as its extension says.
-fn save_redacted(
-    capture: &Capture,
-    positions: &[usize],
-    redacted: bool,
-    source: Option<&Path>,
-    path: &Path,
-) -> Result<String, String> {
-    use easlens_core::writers::{ExportFormat, ExportTarget, export, same_file};
+fn save_redacted(capture: &Capture, positions: &[usize], redacted: bool, path: &Path) -> Result<String, String> {
+    use easlens_core::writers::{ExportFormat, ExportTarget, export};
     let format = ExportFormat::from_path(path)
         .ok_or_else(|| format!("{}: choose a name ending in .saz or .har", path.display()))?;
-    if source.is_some_and(|s| same_file(s, path)) {
-        return Err(format!(
-            "{}: this is the capture itself; save the redacted copy to another file",
-            path.display()
-        ));
-    }
     let target = ExportTarget {
         path: path.to_path_buf(),
         format,

@@ -26,8 +26,6 @@ pub struct Redacted {
     pub map: Arc<Pseudonyms>,
     /// The map as JSON, for export.
     pub map_json: Arc<str>,
-    /// The capture's file name as shown while redacted (a capture is often named after its user).
-    pub name: String,
 }
 
 /// The capture as opened, kept while the window shows its redacted copy.
@@ -52,8 +50,6 @@ pub struct Redaction {
     pub show_map: bool,
     /// The redacted mailbox log shown (a realignment of it stays redacted).
     shown_log: Option<Arc<Capture>>,
-    /// The capture's file name as shown while redacted.
-    shown_name: Option<String>,
 }
 
 impl Redaction {
@@ -108,7 +104,6 @@ impl Redaction {
             Poll::Ready(r) => {
                 self.job = None;
                 self.shown_log = r.log.as_ref().map(|a| a.log.clone());
-                self.shown_name = Some(r.name.clone());
                 self.map = Some(r.map.clone());
                 self.map_json = Some(r.map_json.clone());
                 Some(r)
@@ -117,14 +112,6 @@ impl Redaction {
                 self.job = None;
                 None
             }
-        }
-    }
-
-    /// The capture's file name as the window shows it now: redacted while redaction shows.
-    pub fn shown_name(&self, path: &Path) -> String {
-        match &self.shown_name {
-            Some(name) if self.is_showing_redacted() => name.clone(),
-            _ => path.display().to_string(),
         }
     }
 
@@ -223,9 +210,7 @@ fn redact(o: &Original) -> Redacted {
         ))
     });
     let map_json: Arc<str> = redactor.map_json().into();
-    let name = redactor.file_name(&o.capture.path);
     Redacted {
-        name,
         capture,
         analysis,
         log,

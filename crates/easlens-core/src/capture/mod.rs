@@ -167,7 +167,11 @@ pub(crate) fn capture_of(path: &Path, loaded: readers::Loaded<Option<EasSummary>
 
 /// An opened capture.
 pub struct Capture {
+    /// The file as views and reports name it: the file opened, or for a redacted copy the same
+    /// folder and a redacted file name (a capture is often named after its user).
     pub path: PathBuf,
+    /// The file the sessions were read from (exports never write over it).
+    pub origin: PathBuf,
     pub format: Format,
     pub sessions: Vec<Session>,
     /// Problems with the file as a whole (recovered archive, unreadable entries, …).
@@ -197,6 +201,7 @@ impl Capture {
         store: Box<dyn BodyStore>,
     ) -> Self {
         Capture {
+            origin: path.clone(),
             path,
             format,
             sessions,

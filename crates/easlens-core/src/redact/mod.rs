@@ -115,15 +115,14 @@ impl Redactor {
             .collect();
         let sessions: Vec<Session> = partials.into_iter().map(|p| self.finish(p)).collect();
         let warnings = capture.warnings.iter().map(|w| self.scrub(w)).collect();
-        // The path stays the file the data came from (exports refuse to write over it); what is
-        // shown of it goes through `file_name`.
-        Capture::new(
-            capture.path.clone(),
-            capture.format,
-            sessions,
-            warnings,
-            Box::new(MemoryStore),
-        )
+        let name = self.file_name(&capture.path);
+        let path = capture
+            .path
+            .parent()
+            .map_or_else(|| name.clone().into(), |p| p.join(&name));
+        let mut redacted = Capture::new(path, capture.format, sessions, warnings, Box::new(MemoryStore));
+        redacted.origin = capture.origin.clone();
+        redacted
     }
 
     /// The file name of `path` as a redacted view or report shows it: a capture is often named

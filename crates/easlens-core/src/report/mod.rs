@@ -51,7 +51,9 @@ pub fn session_text(capture: &Capture, index: usize, reveal: bool) -> String {
         let _ = write!(out, " ({d:.0} ms)");
     }
     out.push('\n');
-    let _ = writeln!(out, "Capture: {}", capture.path.display());
+    // The file name only: the folder names the engineer's machine, not the evidence.
+    let name = capture.path.file_name().unwrap_or(capture.path.as_os_str());
+    let _ = writeln!(out, "Capture: {}", name.to_string_lossy());
 
     out.push_str("\n== Request ==\n");
     match &e.request {

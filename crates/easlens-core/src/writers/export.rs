@@ -123,7 +123,7 @@ pub fn export(capture: &Capture, sessions: &[usize], target: &ExportTarget) -> R
             count,
         });
     }
-    if same_file(&capture.path, path) {
+    if same_file(&capture.origin, path) || same_file(&capture.path, path) {
         return Err(ExportError::WouldOverwriteInput { path: path.into() });
     }
     if path.is_dir() {
@@ -138,7 +138,7 @@ pub fn export(capture: &Capture, sessions: &[usize], target: &ExportTarget) -> R
         let x = exchange(capture, position, target.format, &mut notes).map_err(|(session, source)| {
             ExportError::ReadBody {
                 path: path.into(),
-                capture: capture.path.clone(),
+                capture: capture.origin.clone(),
                 session,
                 source,
             }
