@@ -272,3 +272,68 @@ fn the_window_saves_redacted_captures_of_a_scope() {
     assert_eq!(std::fs::read(&input).unwrap(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_window_exports_reports_of_a_scope_and_of_one_finding() {
+    let mut h = open("throttling-storm-android.saz");
+    step_until(&mut h, "the findings", |a| {
+        a.capture().is_some() && !a.analysis.is_computing()
+    });
+    let dir = std::env::temp_dir().join(format!("easlens-app-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ctx = h.ctx.clone();
+    let personal = easlens_samples::scenarios::personal_strings();
+    let leaks =
+        |text: &str| -> Vec<String> { personal.iter().filter(|p| text.contains(p.as_str())).cloned().collect() };
+
+    // The whole capture, redaction off in the window: the report is redacted all the same.
+    let whole = dir.join("whole.html");
+    h.state_mut().export_to(
+        easlens_app::Export::Report(easlens_app::ReportScope::All),
+        whole.clone(),
+        &ctx,
+    );
+    exported(&mut h);
+    let html = std::fs::read_to_string(&whole).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("Findings"),
+        "{}",
+        &html[..html.len().min(400)]
+    );
+    assert!(leaks(&html).is_empty(), "{:?}", leaks(&html));
+    assert!(html.contains("Device1"));
+
+    // One finding, from its card's Report… button (the dialog is skipped: export_to).
+    h.state_mut().push(AppCommand::ShowView(View::Findings));
+    h.run_steps(4);
+    h.get_all_by_label("Report…")
+        .next()
+        .expect("a finding's Report… button");
+    let one = dir.join("finding.md");
+    h.state_mut().export_to(
+        easlens_app::Export::Report(easlens_app::ReportScope::Finding(0)),
+        one.clone(),
+        &ctx,
+    );
+    exported(&mut h);
+    let md = std::fs::read_to_string(&one).unwrap();
+    let first = h.state().analysis.shared().unwrap().findings().findings[0].title;
+    assert!(md.contains(first), "{first} not in the report");
+    assert!(leaks(&md).is_empty(), "{:?}", leaks(&md));
+    assert!(dir.join("finding.timeline.svg").exists());
+
+    // The selected session, with personal data kept on request.
+    h.state_mut().report_personal_data = true;
+    h.state_mut().push(AppCommand::SelectSession(1));
+    h.run_steps(3);
+    let plain = dir.join("selected.html");
+    h.state_mut().export_to(
+        easlens_app::Export::Report(easlens_app::ReportScope::Selected),
+        plain.clone(),
+        &ctx,
+    );
+    exported(&mut h);
+    let html = std::fs::read_to_string(&plain).unwrap();
+    assert!(!leaks(&html).is_empty(), "kept personal data");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -67,8 +67,23 @@ pub enum AppCommand {
     ExportPseudonymMap,
     /// Save a redacted SAZ or HAR of these sessions (asking where).
     SaveRedactedCapture(super::Scope),
+    /// Export an evidence report (asking where).
+    ExportReport(ReportScope),
     /// Close the window.
     Quit,
+}
+
+/// What an evidence report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportScope {
+    /// The whole capture: its findings and the sessions they cite.
+    All,
+    /// The sessions the filter shows.
+    Filtered,
+    /// The selected session.
+    Selected,
+    /// One finding (its position in the findings view) and its sessions.
+    Finding(usize),
 }
 
 /// The commands of one frame, in the order they were pushed.

@@ -6,7 +6,7 @@ use eframe::egui;
 
 use egui::{Color32, RichText};
 
-use super::command::{AppCommand, Commands};
+use super::command::{AppCommand, Commands, ReportScope};
 use super::jobs;
 use super::sessions::highlight_color;
 use easlens_core::analysis::findings::{Finding, Findings, Severity};
@@ -49,6 +49,8 @@ pub fn badges(ui: &mut egui::Ui, f: &Findings) {
 pub struct FindingsPanel {
     /// The finding last clicked (its position in the list).
     pub selected: Option<usize>,
+    /// The finding whose "Report…" button was clicked this frame.
+    report: Option<usize>,
 }
 
 impl FindingsPanel {
@@ -78,6 +80,9 @@ impl FindingsPanel {
                         // Filter the table to the finding's sessions and select the first.
                         out.push(AppCommand::SetFilter(index_query(&f.sessions)));
                         out.push(AppCommand::SelectSessionNumber(f.sessions[0]));
+                    }
+                    if let Some(k) = self.report.take() {
+                        out.push(AppCommand::ExportReport(ReportScope::Finding(k)));
                     }
                 }
             });
@@ -115,6 +120,13 @@ impl FindingsPanel {
                 }
                 if let (Some(a), Some(b)) = (f.first, f.last) {
                     ui.label(RichText::new(format!("{} – {}", a.format("%H:%M:%S"), b.format("%H:%M:%S"))).weak());
+                }
+                if ui
+                    .small_button("Report…")
+                    .on_hover_text("Export an evidence report of this finding and its sessions (HTML or Markdown)")
+                    .clicked()
+                {
+                    self.report = Some(k);
                 }
             });
             ui.label(&f.message);

@@ -39,7 +39,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 use analysis::AnalysisState;
 use bench::Bench;
 use command::Commands;
-pub use command::{AppCommand, View};
+pub use command::{AppCommand, ReportScope, View};
 use easlens_core::capture::Capture;
 use filter_bar::FilterBar;
 use history::HistoryPanel;
@@ -154,6 +154,8 @@ pub struct EaslensApp {
     save_dialog: Option<(Export, Job<Option<PathBuf>>)>,
     /// An export being written (the `export` job).
     exporting: Option<Job<Result<String, String>>>,
+    /// Reports exported from the window keep personal data (off: they are redacted).
+    pub report_personal_data: bool,
 }
 
 /// What a Save dialog is for.
@@ -162,6 +164,8 @@ pub enum Export {
     PseudonymMap,
     /// A redacted SAZ or HAR of these sessions.
     RedactedCapture(Scope),
+    /// An evidence report (HTML or Markdown).
+    Report(ReportScope),
 }
 
 /// Which sessions an export holds.
@@ -206,6 +210,7 @@ impl EaslensApp {
             redaction: redaction::Redaction::default(),
             save_dialog: None,
             exporting: None,
+            report_personal_data: false,
         }
     }
 
@@ -298,6 +303,7 @@ impl EaslensApp {
                     AppCommand::ShowPseudonymMap(show) => self.redaction.show_map = show,
                     AppCommand::ExportPseudonymMap => self.save_dialog(ctx, Export::PseudonymMap),
                     AppCommand::SaveRedactedCapture(scope) => self.save_dialog(ctx, Export::RedactedCapture(scope)),
+                    AppCommand::ExportReport(scope) => self.save_dialog(ctx, Export::Report(scope)),
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
@@ -486,6 +492,11 @@ impl EaslensApp {
                 vec![("Fiddler archive (.saz)", &["saz"]), ("HAR (.har)", &["har"])],
                 format!("{stem}-redacted.saz"),
             ),
+            Export::Report(_) => (
+                "Export an evidence report",
+                vec![("HTML, one self-contained file", &["html"]), ("Markdown", &["md"])],
+                format!("{stem}-report.html"),
+            ),
         };
         let job = Job::start_on_thread("save-dialog", ctx, move |_| {
             let mut d = rfd::FileDialog::new().set_title(title).set_file_name(name);
@@ -549,6 +560,7 @@ impl EaslensApp {
                 };
                 self.push(AppCommand::Notify(message));
             }
+            Export::Report(scope) => self.export_report(scope, path, ctx),
             Export::RedactedCapture(scope) => {
                 let Some(shown) = self.capture.clone() else { return };
                 let positions = self.scope_positions(scope);
@@ -565,6 +577,60 @@ impl EaslensApp {
                 }));
             }
         }
+    }
+
+    /// Starts the `export` job of an evidence report of `scope` to `path`: of the copy shown
+    /// when it is redacted, else of a redacted copy made for it unless `report_personal_data`.
+    fn export_report(&mut self, scope: ReportScope, path: PathBuf, ctx: &egui::Context) {
+        use easlens_core::report::{ReportOptions, Scope as Covers};
+        let Some(shown) = self.capture.clone() else { return };
+        let (covers, findings) = match scope {
+            ReportScope::All => (Covers::All, true),
+            ReportScope::Filtered => (Covers::Sessions(self.scope_positions(Scope::Filtered)), false),
+            ReportScope::Selected => (Covers::Sessions(self.scope_positions(Scope::Selected)), false),
+            ReportScope::Finding(k) => (Covers::Finding(k), true),
+        };
+        if matches!(&covers, Covers::Sessions(p) if p.is_empty()) {
+            self.push(AppCommand::Notify(
+                "No session to report: nothing is selected or shown".into(),
+            ));
+            return;
+        }
+        let log = self
+            .log
+            .attached()
+            .map(|a| (a.log.clone(), a.alignment.clock_offset_seconds));
+        let shown_redacted = self.redaction.is_showing_redacted();
+        let redact = !shown_redacted && !self.report_personal_data;
+        self.exporting = Some(Job::start("export", ctx, move |_| {
+            let (capture, log_capture) = if redact {
+                let mut r = easlens_core::redact::Redactor::new();
+                let c = Arc::new(r.capture(&shown, None));
+                let l = log.as_ref().map(|(l, _)| Arc::new(r.capture(l, None)));
+                (c, l)
+            } else {
+                (shown.clone(), log.as_ref().map(|(l, _)| l.clone()))
+            };
+            let options = ReportOptions {
+                scope: covers,
+                findings,
+                redacted: redact || shown_redacted,
+                title: None,
+                log_clock_offset: log.as_ref().map(|(_, o)| *o),
+            };
+            let report = easlens_core::report::build(&capture, log_capture.as_deref(), &options);
+            let mut inputs = vec![shown.origin.as_path()];
+            if let Some((l, _)) = &log {
+                inputs.push(l.origin.as_path());
+            }
+            let written = easlens_core::report::write_report(&report, &path, &inputs).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Exported the report to {}",
+                written
+                    .first()
+                    .map_or(path.display().to_string(), |p| p.display().to_string())
+            ))
+        }));
     }
 
     /// True while an export is being written.
@@ -973,6 +1039,25 @@ impl EaslensApp {
                 let has = self.capture.is_some();
                 let selected = self.sessions.selected.is_some();
                 let filtered = !self.filter.text.trim().is_empty();
+                ui.add_enabled_ui(has, |ui| {
+                    ui.menu_button("Export report", |ui| {
+                        for (scope, label, enabled) in [
+                            (ReportScope::All, "Whole capture (findings and their sessions)…", true),
+                            (ReportScope::Filtered, "Sessions the filter shows…", filtered),
+                            (ReportScope::Selected, "Selected session…", selected),
+                        ] {
+                            if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+                                out.push(AppCommand::ExportReport(scope));
+                                ui.close();
+                            }
+                        }
+                        ui.separator();
+                        ui.checkbox(&mut self.report_personal_data, "Keep personal data (not for a vendor)")
+                            .on_hover_text("Reports are redacted unless this is ticked (a report of the redacted view always is)");
+                    })
+                    .response
+                    .on_hover_text("A self-contained HTML or Markdown report: summary, findings, timeline and the decoded sessions; one finding: its Report… button in the Findings view");
+                });
                 ui.add_enabled_ui(has, |ui| {
                     ui.menu_button("Save redacted capture", |ui| {
                         for (scope, label, enabled) in [
