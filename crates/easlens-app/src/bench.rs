@@ -3,7 +3,9 @@
 //! series of filters, prints the timings to stdout and closes the window. With
 //! `EASLENS_BENCH_NEXT=FILE2` it opens FILE2 the moment FILE is shown (two captures in a row) and
 //! goes on with FILE2. With `EASLENS_BENCH_SCREENSHOT=FILE` it then saves the window as "Save
-//! screenshot" does.
+//! screenshot" does: with the filter cleared and session `EASLENS_BENCH_SELECT` (a number as the
+//! table shows it; default the first) selected, and with `EASLENS_BENCH_REDACT=1` after turning
+//! "Redact personal data" on (the time until the redacted copy is shown is printed).
 //!
 //! While a capture opens the window repaints as it does for a user (the bench asks for no frame):
 //! "shown" is when the first frame drawing the table with every session has been painted and
@@ -43,6 +45,8 @@ enum Phase {
     Scrolling(usize),
     /// Sets query `k` (applied in the same frame) after recording query `k-1`'s frame.
     Filtering(usize),
+    /// `EASLENS_BENCH_REDACT=1`: waiting for the redacted copy (asked for at this instant).
+    Redacting(Instant),
     /// `EASLENS_BENCH_SCREENSHOT=FILE`: the window saved through "Save screenshot" (without the
     /// dialog), timed.
     Screenshot(Instant),
@@ -206,10 +210,12 @@ impl Bench {
                 if k >= QUERIES.len() {
                     self.report(app);
                     match std::env::var_os("EASLENS_BENCH_SCREENSHOT") {
+                        Some(_) if std::env::var_os("EASLENS_BENCH_REDACT").is_some_and(|v| v == "1") => {
+                            app.push(super::AppCommand::SetRedaction(true));
+                            Phase::Redacting(now)
+                        }
                         Some(path) => {
-                            app.sessions.select(0);
-                            app.screenshot
-                                .capture_to(ctx, super::screenshot::Target::Window, path.into());
+                            shoot(app, ctx, path.into());
                             Phase::Screenshot(now)
                         }
                         None => {
@@ -222,6 +228,16 @@ impl Bench {
                     Phase::Filtering(k + 1)
                 }
             }
+            Phase::Redacting(asked) if app.redaction.is_showing_redacted() => {
+                println!(
+                    "  redacted copy shown after {:.0} ms",
+                    (now - asked).as_secs_f64() * 1e3
+                );
+                let path = std::env::var_os("EASLENS_BENCH_SCREENSHOT").unwrap_or_default();
+                shoot(app, ctx, path.into());
+                Phase::Screenshot(now)
+            }
+            Phase::Redacting(asked) => Phase::Redacting(asked),
             Phase::Screenshot(started) if !app.screenshot.busy() => {
                 let outcome = app.screenshot.message.as_ref().map_or("no outcome", |m| m.1.as_str());
                 println!(
@@ -325,4 +341,16 @@ mod tests {
         assert_eq!((med.round(), p95, max), (51.0, 95.0, 100.0));
         assert_eq!(stats(&[]), (0.0, 0.0, 0.0));
     }
+}
+
+/// The screenshot of `EASLENS_BENCH_SCREENSHOT`: every session shown, session
+/// `EASLENS_BENCH_SELECT` (else the first) selected.
+fn shoot(app: &mut EaslensApp, ctx: &egui::Context, path: PathBuf) {
+    app.push(super::AppCommand::SetFilter(String::new()));
+    let number = std::env::var("EASLENS_BENCH_SELECT").ok().and_then(|v| v.parse().ok());
+    match number {
+        Some(n) => app.push(super::AppCommand::SelectSessionNumber(n)),
+        None => app.sessions.select(0),
+    }
+    app.screenshot.capture_to(ctx, super::screenshot::Target::Window, path);
 }
