@@ -28,7 +28,9 @@ pub mod text;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::capture::{self, Body, BodyKept, Capture, Session};
-use crate::content::{Budget, ContentKind};
+use rayon::prelude::*;
+
+use crate::content::{Budget, Content, ContentKind};
 use crate::eas::query::{QueryForm, decode_base64_query, encode_base64_query, parse_request_target};
 use crate::http::headers::auth_scheme;
 use crate::http::{Headers, Side};
@@ -108,12 +110,28 @@ impl Redactor {
                 &all
             }
         };
-        let partials: Vec<Partial> = positions
-            .iter()
-            .filter_map(|&i| capture.sessions.get(i))
-            .map(|s| self.structured(capture, s))
+        // Reading and decoding bodies is independent per session and runs on every core, a
+        // chunk at a time (bounded memory); what uses the map runs in order, so the pseudonyms
+        // are numbered as the sessions come.
+        let chosen: Vec<&Session> = positions.iter().filter_map(|&i| capture.sessions.get(i)).collect();
+        let mut partials: Vec<Partial> = Vec::with_capacity(chosen.len());
+        for chunk in chosen.chunks(DECODE_CHUNK) {
+            let decoded: Vec<[Option<Content>; 2]> = chunk
+                .par_iter()
+                .map(|s| [decode(capture, s, Side::Request), decode(capture, s, Side::Response)])
+                .collect();
+            for (s, [request, response]) in chunk.iter().zip(decoded) {
+                partials.push(self.structured(s, request, response));
+            }
+        }
+        let finished: Vec<(HttpSession, Vec<u8>, Vec<u8>)> = partials.into_iter().map(|p| self.finish(p)).collect();
+        let sessions: Vec<Session> = finished
+            .into_par_iter()
+            .map(|(http, request, response)| {
+                let eas = capture::summarize(&http, &request, &response);
+                Session { http, eas }
+            })
             .collect();
-        let sessions: Vec<Session> = partials.into_iter().map(|p| self.finish(p)).collect();
         let warnings = capture.warnings.iter().map(|w| self.scrub(w)).collect();
         let name = self.file_name(&capture.path);
         let path = capture
@@ -136,13 +154,13 @@ impl Redactor {
     }
 
     /// The first pass over one session: everything with structure.
-    fn structured(&mut self, capture: &Capture, s: &Session) -> Partial {
+    fn structured(&mut self, s: &Session, request: Option<Content>, response: Option<Content>) -> Partial {
         let mut http = s.http.clone();
         if let Some(ip) = http.client_ip.take() {
             http.client_ip = Some(self.map.ip(&ip).into());
         }
-        let request = http.request.as_ref().map(|_| self.body(capture, s, Side::Request));
-        let response = http.response.as_ref().map(|_| self.body(capture, s, Side::Response));
+        let request = http.request.as_ref().map(|_| self.body(request, s, Side::Request));
+        let response = http.response.as_ref().map(|_| self.body(response, s, Side::Response));
         http.notes.append(&mut self.cut_notes);
         if let Some(r) = http.request.as_mut() {
             let target = self.target(&r.head.target);
@@ -161,8 +179,9 @@ impl Redactor {
         }
     }
 
-    /// The second pass: scrub what has no structure, set the bodies, compute the EAS summary.
-    fn finish(&mut self, p: Partial) -> Session {
+    /// The second pass: scrub what has no structure, set the bodies (the EAS summary is
+    /// computed from them by the caller).
+    fn finish(&mut self, p: Partial) -> (HttpSession, Vec<u8>, Vec<u8>) {
         let Partial {
             mut http,
             request,
@@ -189,8 +208,7 @@ impl Redactor {
             response_bytes = self.pending(response);
             set_body(&mut r.body, &mut r.head.headers, &response_bytes);
         }
-        let eas = capture::summarize(&http, &request_bytes, &response_bytes);
-        Session { http, eas }
+        (http, request_bytes, response_bytes)
     }
 
     fn pending(&mut self, body: Option<Pending>) -> Vec<u8> {
@@ -201,32 +219,21 @@ impl Redactor {
         }
     }
 
-    /// One side's body, decoded and redacted as far as its structure allows.
-    fn body(&mut self, capture: &Capture, s: &Session, side: Side) -> Pending {
-        let Some(body) = capture::body_of(s, side) else {
+    /// One side's body, redacted as far as its structure allows (`content`: what [`decode`]
+    /// read of it).
+    fn body(&mut self, content: Option<Content>, s: &Session, side: Side) -> Pending {
+        let Some(content) = content else {
             return Pending::Done(Vec::new());
         };
-        if body.kept != BodyKept::Present {
-            return Pending::Done(Vec::new());
+        match content.kind {
+            ContentKind::None | ContentKind::Empty | ContentKind::Lost => return Pending::Done(Vec::new()),
+            ContentKind::Wbxml | ContentKind::Bytes => {}
         }
-        let raw = match capture.raw_body(body) {
-            Ok(raw) => raw,
-            Err(_) => return Pending::Done(Vec::new()),
-        };
-        // The analysis budget bounds what one body may cost (a redacted capture keeps every body
-        // in memory); a body past it is kept cut, and says so.
-        let Some(content) = capture::body_content(s, side, &raw, Budget::ANALYSIS) else {
-            return Pending::Done(Vec::new());
-        };
         if content.decoded.cut {
             self.cut_notes.push(format!(
                 "{side:?} body cut to {} bytes by redaction (the analysis budget)",
                 Budget::ANALYSIS.max_bytes
             ));
-        }
-        match content.kind {
-            ContentKind::None | ContentKind::Empty | ContentKind::Lost => return Pending::Done(Vec::new()),
-            ContentKind::Wbxml | ContentKind::Bytes => {}
         }
         if let Some(doc) = content.document() {
             let redacted = encode(&self.document(doc));
@@ -409,6 +416,21 @@ impl Redactor {
             .collect();
         items.join(",")
     }
+}
+
+/// Sessions whose bodies are read and decoded at once, on every core.
+const DECODE_CHUNK: usize = 256;
+
+/// What one side's body of `s` holds, read and decoded within the analysis budget (it bounds what
+/// one body may cost; a redacted capture keeps every body in memory); `None` without such a body
+/// or when its bytes cannot be read.
+fn decode(capture: &Capture, s: &Session, side: Side) -> Option<Content> {
+    let body = capture::body_of(s, side)?;
+    if body.kept != BodyKept::Present {
+        return None;
+    }
+    let raw = capture.raw_body(body).ok()?;
+    capture::body_content(s, side, &raw, Budget::ANALYSIS)
 }
 
 /// `a=1; b=2` → `a=[removed]; b=[removed]`.

@@ -111,6 +111,8 @@ pub struct SazOptions {
     pub request_target: RequestTarget,
     /// The zip comment (Fiddler names its build there).
     pub zip_comment: String,
+    /// Deflate level (1 fastest … 9 smallest); `None`: the zip crate's default (6).
+    pub level: Option<i64>,
 }
 
 impl Default for SazOptions {
@@ -128,6 +130,7 @@ impl Default for SazOptions {
             order: EntryOrder::default(),
             request_target: RequestTarget::default(),
             zip_comment: ZIP_COMMENT.to_string(),
+            level: None,
         }
     }
 }
@@ -323,6 +326,7 @@ fn file_options(options: &SazOptions, time: zip::DateTime, large: bool) -> io::R
     };
     let base = SimpleFileOptions::default()
         .compression_method(method)
+        .compression_level(options.level.filter(|_| method == CompressionMethod::Deflated))
         .last_modified_time(time)
         .large_file(large);
     Ok(match &options.password {
