@@ -82,7 +82,7 @@ fn the_switch_redacts_every_view_and_copy_as_text() {
         .position(|s| {
             s.eas
                 .as_ref()
-                .is_some_and(|e| e.items.iter().any(|op| op.server_id.as_deref() == Some("1:25")))
+                .is_some_and(|e| e.items.iter().any(|op| op.server_id == Some("1:25")))
         })
         .unwrap() as u32;
 
@@ -289,7 +289,7 @@ fn the_window_exports_reports_of_a_scope_and_of_one_finding() {
     // The whole capture, redaction off in the window: the report is redacted all the same.
     let whole = dir.join("whole.html");
     h.state_mut().export_to(
-        easlens_app::Export::Report(easlens_app::ReportScope::All),
+        easlens_app::Export::Report(easlens_app::ReportScope::Of(easlens_app::Scope::All)),
         whole.clone(),
         &ctx,
     );
@@ -328,7 +328,7 @@ fn the_window_exports_reports_of_a_scope_and_of_one_finding() {
     h.run_steps(3);
     let plain = dir.join("selected.html");
     h.state_mut().export_to(
-        easlens_app::Export::Report(easlens_app::ReportScope::Selected),
+        easlens_app::Export::Report(easlens_app::ReportScope::Of(easlens_app::Scope::Selected)),
         plain.clone(),
         &ctx,
     );

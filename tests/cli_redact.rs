@@ -12,11 +12,10 @@ use std::io::Read;
 use std::path::Path;
 
 use base64::Engine as _;
-use common::{Temp, easlens, sample_arg, sample_path};
+use common::{Temp, easlens, personal_leaks, sample_arg, sample_path};
 use easlens_core::capture::{self, Capture, OpenOptions, PasswordPrompt};
 use easlens_core::eas::query::parse_request_target;
 use easlens_core::http::Side;
-use easlens_samples::scenarios::personal_strings;
 use easlens_samples::sets::SAMPLE_PASSWORD;
 use serde_json::Value;
 
@@ -39,20 +38,6 @@ fn input_password(name: &str) -> Vec<&'static str> {
     } else {
         vec![]
     }
-}
-
-fn leaks(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase();
-    personal_strings()
-        .into_iter()
-        .filter(|p| {
-            if p.contains('@') || p.contains('\\') || p == "jdoe" {
-                lower.contains(&p.to_lowercase())
-            } else {
-                text.contains(p.as_str())
-            }
-        })
-        .collect()
 }
 
 fn open(path: &Path, password: Option<&str>) -> Capture {
@@ -244,7 +229,7 @@ fn redacted_captures_hold_no_personal_data_and_the_same_diagnosis() {
                 "{name} → {ext}: {}",
                 String::from_utf8_lossy(&result.stderr)
             );
-            let found = leaks(&contents(out.path(), None));
+            let found = personal_leaks(&contents(out.path(), None));
             assert!(found.is_empty(), "{name} → {ext}: {found:?}");
             let redacted = out.arg();
             assert_eq!(
@@ -272,7 +257,7 @@ fn redacted_captures_hold_no_personal_data_and_the_same_diagnosis() {
             // Text output too: none of it names a person.
             for sub in ["sessions", "findings", "synckeys"] {
                 let text = String::from_utf8_lossy(&easlens(&[sub, redacted]).stdout).into_owned();
-                let found = leaks(&text);
+                let found = personal_leaks(&text);
                 assert!(found.is_empty(), "{name} → {ext}: `{sub}` prints {found:?}");
             }
         }
@@ -326,7 +311,7 @@ fn the_redacted_saz_has_fiddlers_layout_and_can_be_protected() {
     // The map names the originals (and is the only file that does).
     let json = std::fs::read_to_string(map.path()).unwrap();
     assert!(json.contains("SYNTHDEV0002ANDR") && json.contains("Device1"), "{json}");
-    assert!(leaks(&contents(out.path(), Some("vendor-pw"))).is_empty());
+    assert!(personal_leaks(&contents(out.path(), Some("vendor-pw"))).is_empty());
 }
 
 #[test]
@@ -395,7 +380,7 @@ fn reports_are_redacted_unless_asked_not_to() {
                 text.push_str(&std::fs::read_to_string(&svg).unwrap());
                 let _ = std::fs::remove_file(&svg);
             }
-            let found = leaks(&text);
+            let found = personal_leaks(&text);
             assert!(found.is_empty(), "{name} report.{ext}: {found:?}");
             assert!(text.contains("pseudonym"), "{name} report.{ext} says it is redacted");
         }
@@ -412,5 +397,5 @@ fn reports_are_redacted_unless_asked_not_to() {
     ]);
     assert!(r.status.success());
     let text = std::fs::read_to_string(out.path()).unwrap();
-    assert!(leaks(&text).len() >= 5, "{:?}", leaks(&text));
+    assert!(personal_leaks(&text).len() >= 5, "{:?}", personal_leaks(&text));
 }

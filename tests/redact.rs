@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{open_sample, sample_path};
+use common::{open_sample, personal_leaks, sample_path};
 use easlens_core::analysis::Analysis;
 use easlens_core::capture::{self, Capture, OpenOptions, PasswordPrompt};
 use easlens_core::eas::query::parse_request_target;
@@ -101,21 +101,6 @@ fn everything(c: &Capture) -> String {
     out
 }
 
-/// The personal values found in `text` (addresses and user names in any case).
-fn leaks(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase();
-    personal_strings()
-        .into_iter()
-        .filter(|p| {
-            if p.contains('@') || p.contains('\\') || p == "jdoe" {
-                lower.contains(&p.to_lowercase())
-            } else {
-                text.contains(p.as_str())
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn the_fixture_finds_personal_data_in_the_originals() {
     // The check below can fail: the originals hold most of the fixture's values.
@@ -127,7 +112,7 @@ fn the_fixture_finds_personal_data_in_the_originals() {
     .iter()
     .map(|n| everything(&open_any(n)))
     .collect();
-    let found = leaks(&all);
+    let found = personal_leaks(&all);
     assert!(
         found.len() >= 30,
         "{} of {}: {found:?}",
@@ -144,7 +129,7 @@ fn no_personal_value_survives_in_any_sample() {
         let redacted = redactor.capture(&original, None);
         assert_eq!(redacted.sessions.len(), original.sessions.len(), "{name}");
         let text = everything(&redacted);
-        let found = leaks(&text);
+        let found = personal_leaks(&text);
         assert!(found.is_empty(), "{name}: {found:?}");
         assert!(!redactor.pseudonyms().is_empty(), "{name}: nothing was redacted");
     }
@@ -175,10 +160,10 @@ fn diagnosis(c: &Capture) -> Vec<String> {
                     .iter()
                     .map(|op| (
                         op.action,
-                        op.server_id.clone(),
-                        op.client_id.clone(),
-                        op.uid.clone(),
-                        op.collection_id.clone()
+                        op.server_id,
+                        op.client_id,
+                        op.uid,
+                        op.collection_id
                     ))
                     .collect::<Vec<_>>()),
                 eas.and_then(|e| e.identity.policy_key.clone()),
@@ -217,11 +202,7 @@ fn the_diagnosis_is_the_same_on_redacted_data() {
             .sessions
             .iter()
             .filter_map(|s| s.eas.as_ref())
-            .flat_map(|e| {
-                e.items
-                    .iter()
-                    .flat_map(|op| [op.server_id.clone(), op.client_id.clone()])
-            })
+            .flat_map(|e| e.items.iter().flat_map(|op| [op.server_id, op.client_id]))
             .flatten()
             .map(|id| id.to_string())
             .collect();

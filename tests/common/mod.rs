@@ -115,3 +115,19 @@ pub fn easlens_json_array(args: &[&str]) -> Vec<serde_json::Value> {
         other => panic!("not a JSON array: {other:?}"),
     }
 }
+
+/// The personal values the sample generator writes (`scenarios::personal_strings`) that `text`
+/// holds: addresses and user names in any case, the rest as written.
+pub fn personal_leaks(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    easlens_samples::scenarios::personal_strings()
+        .into_iter()
+        .filter(|p| {
+            if p.contains('@') || p.contains('\\') || p == "jdoe" {
+                lower.contains(&p.to_lowercase())
+            } else {
+                text.contains(p.as_str())
+            }
+        })
+        .collect()
+}

@@ -330,6 +330,18 @@ fn stats(v: &[f64]) -> (f64, f64, f64) {
     (at(0.5), at(0.95), s[s.len() - 1])
 }
 
+/// The screenshot of `EASLENS_BENCH_SCREENSHOT`: every session shown, session
+/// `EASLENS_BENCH_SELECT` (else the first) selected.
+fn shoot(app: &mut EaslensApp, ctx: &egui::Context, path: PathBuf) {
+    app.push(super::AppCommand::SetFilter(String::new()));
+    let number = std::env::var("EASLENS_BENCH_SELECT").ok().and_then(|v| v.parse().ok());
+    match number {
+        Some(n) => app.push(super::AppCommand::SelectSessionNumber(n)),
+        None => app.sessions.select(0),
+    }
+    app.screenshot.capture_to(ctx, super::screenshot::Target::Window, path);
+}
+
 #[cfg(test)]
 mod tests {
     use super::stats;
@@ -341,16 +353,4 @@ mod tests {
         assert_eq!((med.round(), p95, max), (51.0, 95.0, 100.0));
         assert_eq!(stats(&[]), (0.0, 0.0, 0.0));
     }
-}
-
-/// The screenshot of `EASLENS_BENCH_SCREENSHOT`: every session shown, session
-/// `EASLENS_BENCH_SELECT` (else the first) selected.
-fn shoot(app: &mut EaslensApp, ctx: &egui::Context, path: PathBuf) {
-    app.push(super::AppCommand::SetFilter(String::new()));
-    let number = std::env::var("EASLENS_BENCH_SELECT").ok().and_then(|v| v.parse().ok());
-    match number {
-        Some(n) => app.push(super::AppCommand::SelectSessionNumber(n)),
-        None => app.sessions.select(0),
-    }
-    app.screenshot.capture_to(ctx, super::screenshot::Target::Window, path);
 }

@@ -76,12 +76,8 @@ pub enum AppCommand {
 /// What an evidence report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportScope {
-    /// The whole capture: its findings and the sessions they cite.
-    All,
-    /// The sessions the filter shows.
-    Filtered,
-    /// The selected session.
-    Selected,
+    /// These sessions (the whole capture: its findings and the sessions they cite).
+    Of(super::Scope),
     /// One finding (its position in the findings view) and its sessions.
     Finding(usize),
 }

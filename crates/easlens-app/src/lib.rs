@@ -585,9 +585,8 @@ impl EaslensApp {
         use easlens_core::report::{ReportOptions, Scope as Covers};
         let Some(shown) = self.capture.clone() else { return };
         let (covers, findings) = match scope {
-            ReportScope::All => (Covers::All, true),
-            ReportScope::Filtered => (Covers::Sessions(self.scope_positions(Scope::Filtered)), false),
-            ReportScope::Selected => (Covers::Sessions(self.scope_positions(Scope::Selected)), false),
+            ReportScope::Of(Scope::All) => (Covers::All, true),
+            ReportScope::Of(s) => (Covers::Sessions(self.scope_positions(s)), false),
             ReportScope::Finding(k) => (Covers::Finding(k), true),
         };
         if matches!(&covers, Covers::Sessions(p) if p.is_empty()) {
@@ -1041,15 +1040,9 @@ impl EaslensApp {
                 let filtered = !self.filter.text.trim().is_empty();
                 ui.add_enabled_ui(has, |ui| {
                     ui.menu_button("Export report", |ui| {
-                        for (scope, label, enabled) in [
-                            (ReportScope::All, "Whole capture (findings and their sessions)…", true),
-                            (ReportScope::Filtered, "Sessions the filter shows…", filtered),
-                            (ReportScope::Selected, "Selected session…", selected),
-                        ] {
-                            if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
-                                out.push(AppCommand::ExportReport(scope));
-                                ui.close();
-                            }
+                        let first = "Whole capture (findings and their sessions)…";
+                        if let Some(scope) = scope_items(ui, first, filtered, selected) {
+                            out.push(AppCommand::ExportReport(ReportScope::Of(scope)));
                         }
                         ui.separator();
                         ui.checkbox(&mut self.report_personal_data, "Keep personal data (not for a vendor)")
@@ -1060,15 +1053,8 @@ impl EaslensApp {
                 });
                 ui.add_enabled_ui(has, |ui| {
                     ui.menu_button("Save redacted capture", |ui| {
-                        for (scope, label, enabled) in [
-                            (Scope::All, "Whole capture…", true),
-                            (Scope::Filtered, "Sessions the filter shows…", filtered),
-                            (Scope::Selected, "Selected session…", selected),
-                        ] {
-                            if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
-                                out.push(AppCommand::SaveRedactedCapture(scope));
-                                ui.close();
-                            }
+                        if let Some(scope) = scope_items(ui, "Whole capture…", filtered, selected) {
+                            out.push(AppCommand::SaveRedactedCapture(scope));
                         }
                     })
                     .response
@@ -1338,6 +1324,23 @@ pub fn set_fonts(ctx: &egui::Context) {
         family.push("Hack".into());
     }
     ctx.set_fonts(fonts);
+}
+
+/// The items of an export menu, one per [`Scope`] (`all`: the first one's label); the scope
+/// clicked, when one was.
+fn scope_items(ui: &mut egui::Ui, all: &str, filtered: bool, selected: bool) -> Option<Scope> {
+    let mut chosen = None;
+    for (scope, label, enabled) in [
+        (Scope::All, all, true),
+        (Scope::Filtered, "Sessions the filter shows…", filtered),
+        (Scope::Selected, "Selected session…", selected),
+    ] {
+        if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+            chosen = Some(scope);
+            ui.close();
+        }
+    }
+    chosen
 }
 
 /// A menu button that shows its keyboard shortcut.
