@@ -113,6 +113,9 @@ pub struct SazOptions {
     pub zip_comment: String,
     /// Deflate level (1 fastest … 9 smallest); `None`: the zip crate's default (6).
     pub level: Option<i64>,
+    /// Entries shorter than this are stored, not deflated (deflating a few hundred bytes costs
+    /// more than it saves); 0: every entry as `compression` says.
+    pub store_below: usize,
 }
 
 impl Default for SazOptions {
@@ -131,6 +134,7 @@ impl Default for SazOptions {
             request_target: RequestTarget::default(),
             zip_comment: ZIP_COMMENT.to_string(),
             level: None,
+            store_below: 0,
         }
     }
 }
@@ -209,7 +213,12 @@ impl<W: Write + Seek> SazWriter<W> {
 
     fn write_entry(&mut self, name: &str, data: &[u8], time: zip::DateTime) -> io::Result<()> {
         let large = self.options.zip64 || data.len() as u64 >= 0xFFFF_FFFF;
-        let options = file_options(&self.options, time, large)?;
+        let mut options = file_options(&self.options, time, large)?;
+        if data.len() < self.options.store_below {
+            options = options
+                .compression_method(CompressionMethod::Stored)
+                .compression_level(None);
+        }
         self.zip.start_file(name, options).map_err(to_io)?;
         self.zip.write_all(data)
     }
