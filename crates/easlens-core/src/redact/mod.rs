@@ -34,7 +34,7 @@ use crate::content::{Budget, Content, ContentKind};
 use crate::eas::query::{QueryForm, decode_base64_query, encode_base64_query, parse_request_target};
 use crate::http::headers::auth_scheme;
 use crate::http::{Headers, Side};
-use crate::readers::{HttpSession, MemoryStore};
+use crate::readers::{BodyLocation, BodyStore, HttpSession};
 use crate::wbxml::{encode, multipart};
 
 pub use pseudonyms::{Entry, Kind, Pseudonyms};
@@ -53,10 +53,17 @@ pub struct Redactor {
     cut_notes: Vec<String>,
 }
 
-/// A body between the passes: bytes that are final, or text still to be scrubbed.
+/// A body between the passes: final (packed, see [`PackedStore`], so that the first pass over a
+/// big capture does not hold every body unpacked), or text still to be scrubbed.
 enum Pending {
-    Done(Vec<u8>),
+    Done(Body),
     Scrub(String),
+}
+
+impl Pending {
+    fn bytes(bytes: Vec<u8>) -> Pending {
+        Pending::Done(packed_body(&bytes, BodyKept::Present))
+    }
 }
 
 /// A session between the passes.
@@ -124,11 +131,16 @@ impl Redactor {
                 partials.push(self.structured(s, request, response));
             }
         }
-        let finished: Vec<(HttpSession, Vec<u8>, Vec<u8>)> = partials.into_iter().map(|p| self.finish(p)).collect();
+        let finished: Vec<HttpSession> = partials.into_iter().map(|p| self.finish(p)).collect();
         let sessions: Vec<Session> = finished
             .into_par_iter()
-            .map(|(http, request, response)| {
-                let eas = capture::summarize(&http, &request, &response);
+            .map(|http| {
+                let read = |side| {
+                    capture::body_of(&http, side)
+                        .and_then(|b| PackedStore.read(b).ok())
+                        .unwrap_or_default()
+                };
+                let eas = capture::summarize(&http, &read(Side::Request), &read(Side::Response));
                 Session { http, eas }
             })
             .collect();
@@ -138,7 +150,7 @@ impl Redactor {
             .path
             .parent()
             .map_or_else(|| name.clone().into(), |p| p.join(&name));
-        let mut redacted = Capture::new(path, capture.format, sessions, warnings, Box::new(MemoryStore));
+        let mut redacted = Capture::new(path, capture.format, sessions, warnings, Box::new(PackedStore));
         redacted.origin = capture.origin.clone();
         redacted
     }
@@ -181,7 +193,7 @@ impl Redactor {
 
     /// The second pass: scrub what has no structure, set the bodies (the EAS summary is
     /// computed from them by the caller).
-    fn finish(&mut self, p: Partial) -> (HttpSession, Vec<u8>, Vec<u8>) {
+    fn finish(&mut self, p: Partial) -> HttpSession {
         let Partial {
             mut http,
             request,
@@ -189,8 +201,6 @@ impl Redactor {
         } = p;
         http.notes = http.notes.iter().map(|n| self.scrub(n)).collect();
         http.comment = http.comment.take().map(|c| self.scrub(&c));
-        let mut request_bytes = Vec::new();
-        let mut response_bytes = Vec::new();
         if let Some(r) = http.request.as_mut() {
             let target = self.scrub(&r.head.target);
             let url = self.scrub(&r.url());
@@ -198,35 +208,38 @@ impl Redactor {
             r.set_url(url);
             r.head.headers = self.scrub_headers(&r.head.headers);
             r.head.problems = r.head.problems.iter().map(|p| self.scrub(p)).collect();
-            request_bytes = self.pending(request);
-            set_body(&mut r.body, &mut r.head.headers, &request_bytes);
+            let body = self.pending(request, r.body.kept);
+            set_body(&mut r.body, &mut r.head.headers, body);
         }
         if let Some(r) = http.response.as_mut() {
             r.head.reason = self.scrub(&r.head.reason).into();
             r.head.headers = self.scrub_headers(&r.head.headers);
             r.head.problems = r.head.problems.iter().map(|p| self.scrub(p)).collect();
-            response_bytes = self.pending(response);
-            set_body(&mut r.body, &mut r.head.headers, &response_bytes);
+            let body = self.pending(response, r.body.kept);
+            set_body(&mut r.body, &mut r.head.headers, body);
         }
-        (http, request_bytes, response_bytes)
+        http
     }
 
-    fn pending(&mut self, body: Option<Pending>) -> Vec<u8> {
-        match body {
+    /// The final body (packed), with what the capture kept of the original.
+    fn pending(&mut self, body: Option<Pending>, kept: BodyKept) -> Body {
+        let mut body = match body {
             Some(Pending::Done(b)) => b,
-            Some(Pending::Scrub(t)) => self.scrub(&t).into_bytes(),
-            None => Vec::new(),
-        }
+            Some(Pending::Scrub(t)) => packed_body(self.scrub(&t).as_bytes(), BodyKept::Present),
+            None => Body::empty(),
+        };
+        body.kept = kept;
+        body
     }
 
     /// One side's body, redacted as far as its structure allows (`content`: what [`decode`]
     /// read of it).
     fn body(&mut self, content: Option<Content>, s: &Session, side: Side) -> Pending {
         let Some(content) = content else {
-            return Pending::Done(Vec::new());
+            return Pending::Done(Body::empty());
         };
         match content.kind {
-            ContentKind::None | ContentKind::Empty | ContentKind::Lost => return Pending::Done(Vec::new()),
+            ContentKind::None | ContentKind::Empty | ContentKind::Lost => return Pending::Done(Body::empty()),
             ContentKind::Wbxml | ContentKind::Bytes => {}
         }
         if content.decoded.cut {
@@ -238,12 +251,12 @@ impl Redactor {
         if let Some(doc) = content.document() {
             let redacted = encode(&self.document(doc));
             if content.parts.is_empty() {
-                return Pending::Done(redacted);
+                return Pending::bytes(redacted);
             }
             let zeroed: Vec<Vec<u8>> = content.other_parts().map(|p| vec![0; p.len()]).collect();
             let mut parts: Vec<&[u8]> = vec![&redacted];
             parts.extend(zeroed.iter().map(Vec::as_slice));
-            return Pending::Done(multipart::build(&parts));
+            return Pending::bytes(multipart::build(&parts));
         }
         let bytes = content.decoded.bytes;
         let headers = match side {
@@ -260,13 +273,13 @@ impl Redactor {
                 Ok(t) => text::mime(t, &mut self.map).into_bytes(),
                 Err(_) => text::to_latin1(&text::mime(&text::from_latin1(&bytes), &mut self.map)),
             };
-            return Pending::Done(mime);
+            return Pending::bytes(mime);
         }
         match String::from_utf8(bytes) {
             Ok(text) if content_type.contains("html") => Pending::Scrub(text::html(&text)),
             Ok(text) => Pending::Scrub(text),
             // Binary (pictures, documents, a body that did not decode): nothing to read, zeroed.
-            Err(e) => Pending::Done(vec![0; e.into_bytes().len()]),
+            Err(e) => Pending::bytes(vec![0; e.into_bytes().len()]),
         }
     }
 
@@ -458,16 +471,41 @@ fn set_cookie(value: &str) -> String {
     }
 }
 
-/// Puts the redacted (decoded) bytes in the body and makes the headers agree: no content or
+/// The store of a redacted copy: every body in memory, packed with zstd (level 1: fast, and
+/// bodies of mail and calendar text shrink several times), unpacked when read. `stored_len` is
+/// the unpacked length: what the body's headers say and what exports write.
+struct PackedStore;
+
+impl BodyStore for PackedStore {
+    fn read(&self, body: &Body) -> std::io::Result<Vec<u8>> {
+        match &body.location {
+            BodyLocation::None => Ok(Vec::new()),
+            BodyLocation::Memory(packed) => zstd::bulk::decompress(packed, body.stored_len as usize),
+            BodyLocation::ZipEntry { .. } => Err(std::io::Error::other("a redacted copy has no zip archive")),
+        }
+    }
+}
+
+/// `bytes` as a body of a redacted copy ([`PackedStore`]); packing only fails when memory runs
+/// out, and the body is then left out.
+fn packed_body(bytes: &[u8], kept: BodyKept) -> Body {
+    match zstd::bulk::compress(bytes, 1) {
+        Ok(packed) if !bytes.is_empty() => Body {
+            location: BodyLocation::Memory(packed.into()),
+            stored_len: bytes.len() as u64,
+            kept,
+        },
+        _ => Body { kept, ..Body::empty() },
+    }
+}
+
+/// Puts the redacted (decoded, packed) body in place and makes the headers agree: no content or
 /// transfer coding, and the length as it is now.
-fn set_body(body: &mut Body, headers: &mut Headers, bytes: &[u8]) {
+fn set_body(body: &mut Body, headers: &mut Headers, new: Body) {
     let had_length = headers.contains("Content-Length") || headers.contains("Transfer-Encoding");
     let had_body = body.stored_len > 0 || body.kept != BodyKept::Present;
-    let kept = body.kept;
-    *body = Body::in_memory(bytes.to_vec());
-    if kept != BodyKept::Present {
-        body.kept = kept;
-    }
+    let len = new.stored_len;
+    *body = new;
     let mut out: Vec<(String, String)> = Vec::new();
     let mut length_written = false;
     for (name, value) in headers.iter() {
@@ -476,15 +514,15 @@ fn set_body(body: &mut Body, headers: &mut Headers, bytes: &[u8]) {
         }
         if name.eq_ignore_ascii_case("Content-Length") {
             if !length_written {
-                out.push((name.to_string(), bytes.len().to_string()));
+                out.push((name.to_string(), len.to_string()));
                 length_written = true;
             }
             continue;
         }
         out.push((name.to_string(), value.to_string()));
     }
-    if !length_written && (had_length || (had_body && !bytes.is_empty())) {
-        out.push(("Content-Length".to_string(), bytes.len().to_string()));
+    if !length_written && (had_length || (had_body && len > 0)) {
+        out.push(("Content-Length".to_string(), len.to_string()));
     }
     *headers = out.into_iter().collect();
 }
@@ -558,9 +596,10 @@ mod tests {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
         let mut body = Body::in_memory(vec![1, 2, 3]);
-        set_body(&mut body, &mut h, b"hello");
+        set_body(&mut body, &mut h, packed_body(b"hello", BodyKept::Present));
         let v: Vec<(&str, &str)> = h.iter().collect();
         assert_eq!(v, [("X-A", "1"), ("Content-Length", "5")]);
         assert_eq!(body.stored_len, 5);
+        assert_eq!(PackedStore.read(&body).unwrap(), b"hello");
     }
 }
