@@ -231,6 +231,10 @@ fn redacted_captures_hold_no_personal_data_and_the_same_diagnosis() {
             );
             let found = personal_leaks(&contents(out.path(), None));
             assert!(found.is_empty(), "{name} → {ext}: {found:?}");
+            if ext == "har" {
+                let har: Value = serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
+                common::check_har_1_2(&har);
+            }
             let redacted = out.arg();
             assert_eq!(
                 sessions_view(&json(&["sessions", "--json", redacted])),

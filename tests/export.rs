@@ -495,118 +495,6 @@ fn aborted_sessions_and_tunnels_are_written_as_fiddler_writes_them() {
     assert!(aborted_seen > 0, "no sample has an aborted session");
 }
 
-/// HAR 1.2's required members and their types (https://w3c.github.io/web-performance/specs/HAR/Overview.html).
-fn check_har_1_2(har: &Value) {
-    fn obj<'a>(v: &'a Value, at: &str) -> &'a serde_json::Map<String, Value> {
-        v.as_object().unwrap_or_else(|| panic!("{at} is not an object: {v}"))
-    }
-    fn field<'a>(o: &'a serde_json::Map<String, Value>, key: &str, at: &str) -> &'a Value {
-        o.get(key).unwrap_or_else(|| panic!("{at}.{key} is missing"))
-    }
-    fn string(o: &serde_json::Map<String, Value>, key: &str, at: &str) -> String {
-        field(o, key, at)
-            .as_str()
-            .unwrap_or_else(|| panic!("{at}.{key} is not a string"))
-            .to_string()
-    }
-    fn number(o: &serde_json::Map<String, Value>, key: &str, at: &str) -> f64 {
-        field(o, key, at)
-            .as_f64()
-            .unwrap_or_else(|| panic!("{at}.{key} is not a number"))
-    }
-    fn array<'a>(o: &'a serde_json::Map<String, Value>, key: &str, at: &str) -> &'a Vec<Value> {
-        field(o, key, at)
-            .as_array()
-            .unwrap_or_else(|| panic!("{at}.{key} is not an array"))
-    }
-    fn name_values(o: &serde_json::Map<String, Value>, key: &str, at: &str) {
-        for (i, h) in array(o, key, at).iter().enumerate() {
-            let h = obj(h, &format!("{at}.{key}[{i}]"));
-            string(h, "name", at);
-            string(h, "value", at);
-        }
-    }
-    let log = obj(field(obj(har, "root"), "log", "root"), "log");
-    assert_eq!(string(log, "version", "log"), "1.2");
-    let creator = obj(field(log, "creator", "log"), "log.creator");
-    string(creator, "name", "log.creator");
-    string(creator, "version", "log.creator");
-    for (i, e) in array(log, "entries", "log").iter().enumerate() {
-        let at = format!("entries[{i}]");
-        let e = obj(e, &at);
-        let started = string(e, "startedDateTime", &at);
-        assert!(
-            chrono::DateTime::parse_from_rfc3339(&started).is_ok(),
-            "{at}.startedDateTime {started:?} is not ISO 8601"
-        );
-        let time = number(e, "time", &at);
-        assert!(time >= 0.0, "{at}.time {time}");
-
-        let rq = obj(field(e, "request", &at), &format!("{at}.request"));
-        let rat = format!("{at}.request");
-        for key in ["method", "url", "httpVersion"] {
-            string(rq, key, &rat);
-        }
-        array(rq, "cookies", &rat);
-        name_values(rq, "headers", &rat);
-        name_values(rq, "queryString", &rat);
-        let headers_size = number(rq, "headersSize", &rat);
-        let body_size = number(rq, "bodySize", &rat);
-        assert!(headers_size >= -1.0 && body_size >= -1.0, "{rat} sizes");
-        if let Some(post) = rq.get("postData") {
-            let post = obj(post, &format!("{rat}.postData"));
-            string(post, "mimeType", &rat);
-            string(post, "text", &rat);
-        }
-
-        let rs = obj(field(e, "response", &at), &format!("{at}.response"));
-        let sat = format!("{at}.response");
-        number(rs, "status", &sat);
-        for key in ["statusText", "httpVersion", "redirectURL"] {
-            string(rs, key, &sat);
-        }
-        array(rs, "cookies", &sat);
-        name_values(rs, "headers", &sat);
-        let content = obj(field(rs, "content", &sat), &format!("{sat}.content"));
-        let size = number(content, "size", &sat);
-        string(content, "mimeType", &sat);
-        if let Some(text) = content.get("text") {
-            let text = text.as_str().expect("content.text is a string");
-            match content.get("encoding").and_then(Value::as_str) {
-                Some("base64") => {
-                    use base64::Engine as _;
-                    let bytes = base64::engine::general_purpose::STANDARD.decode(text).expect("base64");
-                    assert_eq!(bytes.len() as f64, size, "{sat}.content.size");
-                }
-                None => assert_eq!(text.len() as f64, size, "{sat}.content.size"),
-                Some(other) => panic!("{sat}.content.encoding {other:?}"),
-            }
-        }
-        number(rs, "headersSize", &sat);
-        number(rs, "bodySize", &sat);
-
-        obj(field(e, "cache", &at), &format!("{at}.cache"));
-        let timings = obj(field(e, "timings", &at), &format!("{at}.timings"));
-        let mut sum = 0.0;
-        for key in ["send", "wait", "receive"] {
-            let v = number(timings, key, &format!("{at}.timings"));
-            assert!(v >= 0.0, "{at}.timings.{key} {v}");
-            sum += v;
-        }
-        for key in ["blocked", "dns", "connect", "ssl"] {
-            if let Some(v) = timings.get(key) {
-                let v = v.as_f64().expect("a number");
-                assert!(v == -1.0 || v >= 0.0, "{at}.timings.{key} {v}");
-                sum += v.max(0.0);
-            }
-        }
-        assert!(
-            (sum - time).abs() < 1e-6,
-            "{at}: time {time} is not the sum of the timings ({sum})"
-        );
-    }
-}
-
 #[test]
 fn har_has_every_field_har_1_2_requires() {
     for name in [
@@ -619,7 +507,7 @@ fn har_has_every_field_har_1_2_requires() {
         let bytes = std::fs::read(out.path()).unwrap();
         assert!(!bytes.starts_with(b"\xEF\xBB\xBF"), "no BOM");
         let har: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        check_har_1_2(&har);
+        common::check_har_1_2(&har);
         let entries = har["log"]["entries"].as_array().unwrap();
         assert_eq!(entries.len(), orig.sessions.len());
         // Binary (WBXML) bodies are base64; a session with its request body gives its mime type.
@@ -834,7 +722,7 @@ fn timers_tunnels_and_codings_survive_exactly() {
             assert!(s.ends_with(b"\r\n0\r\n\r\n") && s.windows(2).any(|w| w == [0x1f, 0x8b]));
         } else {
             let har: Value = serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
-            check_har_1_2(&har);
+            common::check_har_1_2(&har);
             let e = &har["log"]["entries"][1];
             assert_eq!(e["startedDateTime"], "2025-08-30T11:33:29.3579421-07:00");
             assert_eq!(e["response"]["content"]["text"], "<html>Hello été</html>");
