@@ -337,3 +337,27 @@ fn the_window_exports_reports_of_a_scope_and_of_one_finding() {
     assert!(!leaks(&html).is_empty(), "kept personal data");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 13 (window papercuts): a finding's "Why, and what to do" unfolds when clicked (the card
+/// used to take the click).
+#[test]
+fn a_findings_explanation_unfolds() {
+    let mut h = open("throttling-storm-iphone.saz");
+    step_until(&mut h, "the findings", |a| !a.analysis.is_computing());
+    h.state_mut().push(AppCommand::ShowView(View::Findings));
+    h.run_steps(4);
+    let explanation = h.state().analysis.shared().unwrap().findings().findings[0].explanation;
+    let start: String = explanation.chars().take(40).collect();
+    assert!(
+        h.query_all_by_label_contains(&start).next().is_none(),
+        "folded at first"
+    );
+    h.get_all_by_label("Why, and what to do")
+        .next()
+        .expect("the fold")
+        .click();
+    h.run_steps(4);
+    h.get_all_by_label_contains(&start)
+        .next()
+        .expect("the explanation, unfolded");
+}

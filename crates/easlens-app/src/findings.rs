@@ -97,7 +97,7 @@ impl FindingsPanel {
             frame = frame.stroke(egui::Stroke::new(1.5, color));
         }
         let mut clicked = false;
-        let shown = frame.show(ui, |ui| {
+        frame.show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
                 ui.label(
@@ -105,7 +105,15 @@ impl FindingsPanel {
                         .color(color)
                         .strong(),
                 );
-                ui.label(RichText::new(f.title).strong());
+                // The title filters too (the card as a whole does not: a click sensed over the
+                // whole card would take the clicks of "Why, and what to do").
+                let title = ui
+                    .add(egui::Label::new(RichText::new(f.title).strong()).sense(egui::Sense::click()))
+                    .on_hover_text("Filter the table to these sessions and select the first");
+                if title.clicked() && !f.sessions.is_empty() {
+                    self.selected = Some(k);
+                    clicked = true;
+                }
                 ui.label(RichText::new(f.rule).monospace().weak());
                 let n = f.sessions.len();
                 let label = format!("{n} session{}", if n == 1 { "" } else { "s" });
@@ -136,12 +144,6 @@ impl FindingsPanel {
                     ui.label(f.explanation);
                 });
         });
-        // The whole card is clickable too.
-        let card = shown.response.interact(egui::Sense::click());
-        if !clicked && card.clicked() && !f.sessions.is_empty() {
-            self.selected = Some(k);
-            clicked = true;
-        }
         clicked
     }
 }
