@@ -352,24 +352,11 @@ impl EaslensApp {
                     }) => {
                         self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
-                        let previous_analysis = self.analysis.start(analysis.clone(), ctx);
-                        let previous_log = self.log.clear();
-                        self.filter.set_log(None);
-                        self.sessions.set_log(None);
-                        self.sessions.reset(&capture, self.analysis.folders());
-                        self.inspector.clear();
-                        self.history.clear();
-                        self.findings = findings::FindingsPanel::default();
-                        self.synckeys.clear();
-                        self.timeline.clear_markers();
-                        self.filter.reset(&capture, ctx);
+                        // Another capture: its log (and the log's jobs) and the selection go.
+                        release(self.log.clear());
+                        self.sessions.selected = None;
                         self.show_warnings = !capture.warnings.is_empty();
-                        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
-                            "easlens — {}",
-                            display_name(&capture.path)
-                        )));
-                        let previous = self.capture.replace(capture.clone());
-                        release((previous, previous_analysis, previous_log));
+                        self.show(capture.clone(), analysis.clone(), None, ctx);
                         self.redaction.forget();
                         if self.redaction.on {
                             self.redaction.start(
@@ -435,8 +422,8 @@ impl EaslensApp {
         }
     }
 
-    /// Shows `capture` (the redacted copy of the one open, or the one as opened) in its place,
-    /// keeping the filter's query, the selection and the view.
+    /// Shows `capture` (one just opened, the redacted copy of the one open, or the one as opened)
+    /// in its place, keeping the filter's query, the selection and the view.
     fn show(
         &mut self,
         capture: Arc<Capture>,
