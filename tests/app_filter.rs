@@ -12,7 +12,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 
 mod app_support;
-use app_support::{harness, sample, step_until};
+use app_support::{harness, sample, step_until, type_into_filter};
 use egui_kittest::kittest::Queryable;
 
 /// Opens a sample and waits for the body index too, so free text searches bodies.
@@ -25,12 +25,7 @@ fn open(name: &str) -> Harness<'static, EaslensApp> {
 
 /// Types `query` into the filter field (replacing what is there) and returns the visible rows.
 fn type_filter(h: &mut Harness<'_, EaslensApp>, query: &str) -> Vec<u32> {
-    h.state_mut().filter.text.clear();
-    h.run_steps(2);
-    let field = h.get_by_role_and_label(Role::TextInput, "Filter");
-    field.focus();
-    field.type_text(query);
-    h.run_steps(3);
+    type_into_filter(h, query);
     assert_eq!(h.state().filter.text, query);
     let rows = h.state().sessions.visible.clone();
     let total = h.state().capture().unwrap().sessions.len();

@@ -54,7 +54,7 @@ fn views(h: &mut Harness<'_, EaslensApp>, position: u32) -> Vec<(String, Vec<Str
         h.state_mut().push(AppCommand::ShowView(view));
         h.run_steps(4);
         if view == View::Inspector {
-            for tab in ["Headers", "Query", "Raw", "Hex", "XML"] {
+            for tab in ["Headers", "Query", "Raw", "Hex", "Body"] {
                 if let Some(t) = h.query_by_label(tab) {
                     t.click();
                     h.run_steps(3);

@@ -8,6 +8,7 @@
 //! - `src/eas/headers.tsv` → the header table of `eas::headers` (`eas_headers.rs`);
 //! - `src/analysis/rules.tsv` → the `RuleId` enum and the rule table of `analysis::rules`
 //!   (`rules.rs`);
+//! - `src/content/autodiscover.tsv` → checked only (`content::xml` reads it at run time);
 //! - `src/eas/status/*.tsv` → checked only (`eas::status` reads them at run time);
 //! - `src/redact/rules.tsv` → checked only, also that every element of every code page has a row
 //!   (`redact::rules` reads it at run time).
@@ -21,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 // The build uses only part of each reader.
+#[allow(dead_code)]
+#[path = "src/content/autodiscover_tsv.rs"]
+mod autodiscover_tsv;
 #[allow(dead_code)]
 #[path = "src/eas/headers_tsv.rs"]
 mod headers_tsv;
@@ -79,6 +83,9 @@ fn generate(manifest: &Path, out: &Path) -> Result<(), String> {
         &read(&status.join("http-status.tsv"))?,
     )
     .map_err(|e| format!("src/eas/status/{e}"))?;
+    autodiscover_tsv::rows(&read(&manifest.join("src/content/autodiscover.tsv"))?)
+        .map_err(|e| format!("src/content/autodiscover.tsv: {e}"))?;
+    status_tsv::check_web(&read(&status.join("web-http-status.tsv"))?).map_err(|e| format!("src/eas/status/{e}"))?;
     // Every command with a Status table is the root element of its requests and responses.
     let elements: Vec<&str> = pages.iter().flat_map(|p| p.tags.iter().map(|t| t.1.as_str())).collect();
     for row in status_tsv::command_rows(&command_status).unwrap_or_default() {

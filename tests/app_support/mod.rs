@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use easlens_app::EaslensApp;
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 
 pub fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
@@ -28,5 +29,16 @@ pub fn step_until(h: &mut Harness<'_, EaslensApp>, what: &str, done: impl Fn(&Ea
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
+    h.run_steps(3);
+}
+
+/// Types `query` into the filter field as a user would, replacing what is there.
+#[allow(dead_code)] // not every test file filters
+pub fn type_into_filter(h: &mut Harness<'_, EaslensApp>, query: &str) {
+    h.state_mut().filter.text.clear();
+    h.run_steps(2);
+    let field = h.get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Filter");
+    field.focus();
+    field.type_text(query);
     h.run_steps(3);
 }

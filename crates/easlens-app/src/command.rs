@@ -16,6 +16,28 @@ pub enum View {
     Timeline,
 }
 
+impl View {
+    /// The views in the order of their buttons (and of their shortcuts, Ctrl+1…).
+    pub const ALL: [View; 5] = [
+        View::Inspector,
+        View::Findings,
+        View::History,
+        View::SyncKeys,
+        View::Timeline,
+    ];
+
+    /// The view's button text.
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Inspector => "Inspector",
+            View::Findings => "Findings",
+            View::History => "Item history",
+            View::SyncKeys => "SyncKey chains",
+            View::Timeline => "Timeline",
+        }
+    }
+}
+
 /// One request to the window.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AppCommand {
@@ -69,6 +91,10 @@ pub enum AppCommand {
     SaveRedactedCapture(super::Scope),
     /// Export an evidence report (asking where).
     ExportReport(ReportScope),
+    /// Select the next (true) or previous highlighted session of the table.
+    NextProblem(bool),
+    /// Show or hide the keyboard shortcut list.
+    ShowShortcuts(bool),
     /// Close the window.
     Quit,
 }

@@ -81,6 +81,9 @@ pub struct FilterBar {
     /// The query last parsed (its rows are shown, being computed, or waiting in `pending`).
     applied: Option<String>,
     pub error: Option<FilterError>,
+    /// The last query that parsed: while `error` is set, the table still shows its rows, and
+    /// says so.
+    valid: String,
     /// The body index being built (`None` when built, or not started).
     indexing: Option<Job<Option<TextIndex>>>,
     index: Option<Arc<TextIndex>>,
@@ -102,6 +105,7 @@ impl Default for FilterBar {
             text: String::new(),
             applied: None,
             error: None,
+            valid: String::new(),
             indexing: None,
             index: None,
             pending: None,
@@ -115,7 +119,16 @@ impl Default for FilterBar {
 }
 
 impl FilterBar {
-    /// A new capture: keeps the query, starts indexing the bodies in the background.
+    /// Another file was opened: its sessions are shown unfiltered (a query typed for the previous
+    /// file would make the new one look empty).
+    pub fn clear_query(&mut self) {
+        self.text.clear();
+        self.valid.clear();
+        self.error = None;
+    }
+
+    /// The same capture shown again (the redacted copy, or the original): keeps the query, starts
+    /// indexing the bodies in the background.
     pub fn reset(&mut self, capture: &Arc<Capture>, ctx: &egui::Context) {
         self.applied = None;
         self.pending = None;
@@ -162,6 +175,17 @@ impl FilterBar {
         self.evaluating.is_some() || self.pending.is_some()
     }
 
+    /// True when the rows shown are those of the query in the field: it parsed, and nothing is
+    /// being evaluated or waiting to be.
+    pub fn is_settled(&self) -> bool {
+        self.error.is_none() && self.applied.as_deref() == Some(self.text.as_str()) && !self.is_filtering()
+    }
+
+    /// The query whose rows the table shows while the one typed is invalid.
+    pub fn last_valid(&self) -> &str {
+        &self.valid
+    }
+
     /// Sets the query (e.g. from a clicked finding); applied on the next [`FilterBar::poll`].
     pub fn set_query(&mut self, text: impl Into<String>) {
         self.text = text.into();
@@ -205,6 +229,7 @@ impl FilterBar {
                 Err(e) => self.error = Some(e),
                 Ok(query) => {
                     self.error = None;
+                    self.valid = self.text.clone();
                     if changed || query.uses_text() {
                         self.pending = Some(query);
                     }
@@ -274,7 +299,16 @@ impl FilterBar {
             if t.is_empty() {
                 t = "invalid query".into();
             }
-            ui.label(RichText::new(format!("⊘ {t}")).color(ui.visuals().error_fg_color));
+            // The rows below are not this query's: say whose they are.
+            let shown = if self.valid.trim().is_empty() {
+                "the table shows every session".to_string()
+            } else {
+                format!(
+                    "the table still shows the rows of the last valid filter `{}`",
+                    self.valid
+                )
+            };
+            ui.label(RichText::new(format!("⊘ Invalid filter: {t} — {shown}")).color(ui.visuals().error_fg_color));
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod findings;
 pub mod history;
 pub mod inspector;
 pub mod jobs;
+pub mod keys;
 pub mod loading;
 pub mod mailbox_log;
 pub mod prefs;
@@ -34,7 +35,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use egui::{KeyboardShortcut, RichText};
 
 use analysis::AnalysisState;
 use bench::Bench;
@@ -50,12 +51,7 @@ use prefs::Prefs;
 use screenshot::Screenshotter;
 use sessions::SessionsPanel;
 
-const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
-const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-const SHOT_WINDOW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
-const SHOT_INSPECTOR: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::ALT), Key::S);
-const COPY_TEXT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::C);
-const QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+use keys::{COPY_TEXT, NEXT_PROBLEM, OPEN, PREVIOUS_PROBLEM, QUIT, SHORTCUT_LIST, SHOT_INSPECTOR, SHOT_WINDOW};
 
 /// How long a status-bar message stays.
 const TOAST: Duration = Duration::from_secs(4);
@@ -145,6 +141,8 @@ pub struct EaslensApp {
     /// A short-lived message for the status bar (e.g. "Copied …").
     toast: Option<(String, Instant)>,
     show_warnings: bool,
+    /// Help ▸ Keyboard shortcuts is open.
+    pub show_shortcuts: bool,
     fonts_set: bool,
     /// What the views asked for this frame, not applied yet.
     commands: Commands,
@@ -205,6 +203,7 @@ impl EaslensApp {
             bench: None,
             toast: None,
             show_warnings: false,
+            show_shortcuts: false,
             fonts_set: false,
             commands: Commands::new(),
             redaction: redaction::Redaction::default(),
@@ -271,19 +270,21 @@ impl EaslensApp {
                         release(previous);
                     }
                     AppCommand::ClearRecent => self.prefs.recent.clear(),
-                    AppCommand::SelectSession(i) => self.sessions.select(i),
+                    AppCommand::SelectSession(i) => self.select(i),
                     AppCommand::SelectSessionNumber(n) => {
                         if let Some(pos) = self
                             .capture
                             .as_ref()
                             .and_then(|c| c.sessions.iter().position(|s| s.index == n))
                         {
-                            self.sessions.select(pos as u32);
+                            self.select(pos as u32);
                         }
                     }
                     AppCommand::SetFilter(query) => self.filter.set_query(query),
                     AppCommand::FilteredRows(rows) => {
                         if let Some(c) = &self.capture {
+                            // A selection the new rows hide is dropped (the inspector no longer
+                            // shows it as if selected); the table scrolls to it, or to the top.
                             self.sessions.set_filter(c, self.analysis.folders(), rows);
                         }
                     }
@@ -304,10 +305,30 @@ impl EaslensApp {
                     AppCommand::ExportPseudonymMap => self.save_dialog(ctx, Export::PseudonymMap),
                     AppCommand::SaveRedactedCapture(scope) => self.save_dialog(ctx, Export::RedactedCapture(scope)),
                     AppCommand::ExportReport(scope) => self.save_dialog(ctx, Export::Report(scope)),
+                    AppCommand::NextProblem(forward) => self.next_problem(forward),
+                    AppCommand::ShowShortcuts(show) => self.show_shortcuts = show,
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
         }
+    }
+
+    /// Selects session `i` (position in `Capture::sessions`) asked for by a view. A session the
+    /// settled filter hides is shown by clearing the filter (said in the status bar): the
+    /// inspector never shows a session the table does not.
+    fn select(&mut self, i: u32) {
+        if self.filter.is_settled() && self.sessions.hides(i) {
+            self.filter.set_query("");
+            let n = self
+                .capture
+                .as_ref()
+                .and_then(|c| c.sessions.get(i as usize))
+                .map_or(0, |s| s.index);
+            self.push(AppCommand::Notify(format!(
+                "Session #{n} was hidden by the filter: the filter was cleared"
+            )));
+        }
+        self.sessions.select(i);
     }
 
     /// Starts opening `path` (replacing the capture when it succeeds).
@@ -352,11 +373,14 @@ impl EaslensApp {
                     }) => {
                         self.load_times = Some(times);
                         self.prefs.recent.push(&capture.path);
-                        // Another capture: its log (and the log's jobs) and the selection go.
+                        // Another capture: its log (and the log's jobs), the filter, the selection
+                        // and the table's scroll position go.
                         release(self.log.clear());
                         self.sessions.selected = None;
+                        self.filter.clear_query();
                         self.show_warnings = !capture.warnings.is_empty();
                         self.show(capture.clone(), analysis.clone(), None, ctx);
+                        self.sessions.scroll_to_top();
                         self.redaction.forget();
                         if self.redaction.on {
                             self.redaction.start(
@@ -709,19 +733,25 @@ impl EaslensApp {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        let pressed = |s: &KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(s));
-        for (shortcut, command) in [
-            (&OPEN, AppCommand::ShowOpenDialog),
-            (&FIND, AppCommand::FocusFilter),
-            (&SHOT_WINDOW, AppCommand::Screenshot(screenshot::Target::Window)),
-            (&SHOT_INSPECTOR, AppCommand::Screenshot(screenshot::Target::Inspector)),
-            (&COPY_TEXT, AppCommand::CopySelectedAsText),
-            (&QUIT, AppCommand::Quit),
-        ] {
-            if pressed(shortcut) {
-                self.push(command);
-            }
+        for command in keys::pressed(ctx) {
+            self.push(command);
         }
+    }
+
+    /// F8 / Shift+F8: selects the next (previous) highlighted row of the table.
+    fn next_problem(&mut self, forward: bool) {
+        let Some(c) = &self.capture else { return };
+        if !self.sessions.select_problem(c, forward) {
+            let which = if forward { "after" } else { "before" };
+            self.push(AppCommand::Notify(format!("No highlighted session {which} this one")));
+        }
+    }
+
+    /// Where File ▸ Open starts: the folder of the capture open (its mailbox log is usually
+    /// beside it).
+    pub fn open_folder(&self) -> Option<PathBuf> {
+        let c = self.capture.as_ref()?;
+        c.origin.parent().map(Path::to_path_buf).filter(|d| d.is_dir())
     }
 
     /// Starts the Open (or Add mailbox log) dialog (the `file-dialog` job) unless one is open.
@@ -729,6 +759,7 @@ impl EaslensApp {
         if self.file_dialog.is_some() {
             return;
         }
+        let dir = self.open_folder();
         // Without a thread there is no dialog: drag-and-drop and `easlens FILE` still work.
         let job = Job::start_on_thread("file-dialog", ctx, move |_| {
             let dialog = if add_log {
@@ -740,6 +771,10 @@ impl EaslensApp {
                     "Captures (.saz, .har, mailbox log)",
                     &["saz", "har", "txt", "log", "gz"],
                 )
+            };
+            let dialog = match dir {
+                Some(d) => dialog.set_directory(d),
+                None => dialog,
             };
             dialog.add_filter("All files", &["*"]).pick_file()
         });
@@ -818,6 +853,9 @@ impl EaslensApp {
         self.apply(&ctx);
         self.screenshot.poll(&ctx, self.inspector_rect);
         self.draw(ui, &ctx);
+        if !self.screenshot.hiding_controls() {
+            keys::focus_ring(&ctx);
+        }
         self.apply(&ctx);
     }
 
@@ -829,6 +867,9 @@ impl EaslensApp {
         if controls {
             egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
             egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        }
+        if self.show_shortcuts {
+            keys::shortcut_window(ctx, &mut self.show_shortcuts);
         }
 
         if let Some(loader) = &mut self.loader {
@@ -879,18 +920,22 @@ impl EaslensApp {
         let central = egui::CentralPanel::default().show(ui, |ui| {
             if controls {
                 ui.horizontal(|ui| {
-                    ui.selectable_value(&mut self.view, View::Inspector, RichText::new("Inspector").strong());
-                    ui.selectable_value(&mut self.view, View::Findings, RichText::new("Findings").strong());
-                    if let Some(f) = self.log.attached().map(|l| &l.findings) {
-                        findings::badges(ui, f);
-                    } else if let Some(a) = &analysis {
-                        findings::badges(ui, a.findings());
-                    } else {
-                        jobs::spinner(ui);
+                    let ctx = ui.ctx().clone();
+                    for view in View::ALL {
+                        let r = ui.selectable_value(&mut self.view, view, RichText::new(view.title()).strong());
+                        if let Some(s) = keys::view_shortcut(view) {
+                            r.on_hover_text(ctx.format_shortcut(&s));
+                        }
+                        if view == View::Findings {
+                            if let Some(f) = self.log.attached().map(|l| &l.findings) {
+                                findings::badges(ui, f);
+                            } else if let Some(a) = &analysis {
+                                findings::badges(ui, a.findings());
+                            } else {
+                                jobs::spinner(ui);
+                            }
+                        }
                     }
-                    ui.selectable_value(&mut self.view, View::History, RichText::new("Item history").strong());
-                    ui.selectable_value(&mut self.view, View::SyncKeys, RichText::new("SyncKey chains").strong());
-                    ui.selectable_value(&mut self.view, View::Timeline, RichText::new("Timeline").strong());
                 });
             }
             ui.separator();
@@ -1099,6 +1144,37 @@ impl EaslensApp {
                     out.push(AppCommand::Quit);
                 }
             });
+            ui.menu_button("View", |ui| {
+                let ctx = ui.ctx().clone();
+                for view in View::ALL {
+                    let mut b = egui::Button::selectable(self.view == view, view.title());
+                    if let Some(s) = keys::view_shortcut(view) {
+                        b = b.shortcut_text(ctx.format_shortcut(&s));
+                    }
+                    if ui.add(b).clicked() {
+                        self.commands.push(AppCommand::ShowView(view));
+                        ui.close();
+                    }
+                }
+                ui.separator();
+                let has = self.capture.is_some();
+                for (text, shortcut, forward) in [
+                    ("Next problem session", &NEXT_PROBLEM, true),
+                    ("Previous problem session", &PREVIOUS_PROBLEM, false),
+                ] {
+                    if ui.add_enabled(has, shortcut_button(&ctx, text, shortcut)).clicked() {
+                        self.commands.push(AppCommand::NextProblem(forward));
+                        ui.close();
+                    }
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                let ctx = ui.ctx().clone();
+                if ui.add(shortcut_button(&ctx, "Keyboard shortcuts", &SHORTCUT_LIST)).clicked() {
+                    self.commands.push(AppCommand::ShowShortcuts(true));
+                    ui.close();
+                }
+            });
             ui.separator();
             SessionsPanel::legend(ui);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -1133,17 +1209,26 @@ impl EaslensApp {
             ui.label(RichText::new(mailbox_log::format_name(c.format)).strong())
                 .on_hover_text("The file's format");
             let shown = self.sessions.trace_rows().len();
-            let label = match self.log.attached() {
-                Some(a) => format!(
-                    "{shown} of {} sessions · {} of {} log-only entries",
-                    c.sessions.len(),
-                    self.sessions.visible.len() - shown,
-                    a.counts[2]
-                ),
-                None => format!("{shown} of {} sessions", c.sessions.len()),
-            };
-            ui.label(label)
-                .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
+            if self.filter.error.is_some() {
+                // The rows are the last valid filter's, not the query typed: no "N of M".
+                ui.label(RichText::new("⊘ Invalid filter").color(ui.visuals().error_fg_color))
+                    .on_hover_text(format!(
+                        "The table still shows the {shown} session(s) of the last valid filter `{}`",
+                        self.filter.last_valid()
+                    ));
+            } else {
+                let label = match self.log.attached() {
+                    Some(a) => format!(
+                        "{shown} of {} sessions · {} of {} log-only entries",
+                        c.sessions.len(),
+                        self.sessions.visible.len() - shown,
+                        a.counts[2]
+                    ),
+                    None => format!("{shown} of {} sessions", c.sessions.len()),
+                };
+                ui.label(label)
+                    .on_hover_text(format!("Filtered in {:.1} ms", self.filter.last_eval_ms));
+            }
             if self.filter.is_filtering() {
                 jobs::spinner(ui).on_hover_text("Filtering…");
             }

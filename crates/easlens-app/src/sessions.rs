@@ -12,9 +12,9 @@ use std::sync::Arc;
 use super::mailbox_log::{Attached, LOG_ROW, session as row_session};
 use easlens_core::analysis::align::PairKind;
 use easlens_core::analysis::folders::FolderNames;
-use easlens_core::capture::{Capture, LabelStyle};
+use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::session::Highlight;
-use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::eas::status::{Verdict, http_meaning_for};
 use easlens_core::http::Side;
 use easlens_core::overview::{
     device_label, folder_labels, main_highlight, request_size, response_size, throttle_label, worst_status,
@@ -38,6 +38,23 @@ pub fn highlight_color(h: Highlight, dark: bool) -> Color32 {
         (Highlight::Throttle, false) => Color32::from_rgb(175, 95, 0),
         (Highlight::Status, true) => Color32::from_rgb(235, 205, 70),
         (Highlight::Status, false) => Color32::from_rgb(140, 110, 0),
+    }
+}
+
+/// A redirect (3xx) is not a failure: milder than the other non-2xx answers.
+fn redirect_color(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_rgb(150, 165, 220)
+    } else {
+        Color32::from_rgb(70, 85, 160)
+    }
+}
+
+/// The colour of a highlighted row: its reason's, or the milder one of a redirect.
+pub fn row_color(s: &Session, h: Highlight, dark: bool) -> Color32 {
+    match (h, s.http_status()) {
+        (Highlight::Http, Some(300..=399)) => redirect_color(dark),
+        _ => highlight_color(h, dark),
     }
 }
 
@@ -145,6 +162,8 @@ pub struct SessionsPanel {
     /// A scroll position (in rows) to jump to on the next frame (bench mode).
     scroll_offset_rows: Option<usize>,
     page_rows: usize,
+    /// The first display row drawn in the last frame (where the table is scrolled to).
+    pub first_row_shown: Option<usize>,
 }
 
 impl Default for SessionsPanel {
@@ -160,6 +179,7 @@ impl Default for SessionsPanel {
             scroll_to_selected: false,
             scroll_offset_rows: None,
             page_rows: 10,
+            first_row_shown: None,
         }
     }
 }
@@ -181,9 +201,26 @@ impl SessionsPanel {
     }
 
     /// Restricts the rows to `rows` (positions in `Capture::sessions`); `None` shows every session.
+    /// A selection the rows hide is dropped; the table scrolls to the selection, or to the top.
     pub fn set_filter(&mut self, capture: &Capture, folders: Option<&FolderNames>, rows: Option<Vec<u32>>) {
         self.filtered = rows;
         self.rebuild(capture, folders);
+        if self.selected.is_some_and(|s| !self.visible.contains(&s)) {
+            self.selected = None;
+        }
+        if self.selected.is_none() {
+            self.scroll_to_top();
+        }
+    }
+
+    /// True when the filter hides row `i`.
+    pub fn hides(&self, i: u32) -> bool {
+        self.filtered.is_some() && !self.visible.contains(&i)
+    }
+
+    /// Shows the first rows on the next frame.
+    pub fn scroll_to_top(&mut self) {
+        self.scroll_offset_rows = Some(0);
     }
 
     /// The mailbox log attached to the capture (`None`: removed, or another capture); the rows are
@@ -275,8 +312,7 @@ impl SessionsPanel {
         self.scroll_offset_rows = Some(row % n);
     }
 
-    /// Selects session `index` (position in `Capture::sessions`) and scrolls to it. A session the
-    /// filter hides is selected too (the inspector shows it).
+    /// Selects session `index` (position in `Capture::sessions`) and scrolls to it.
     pub fn select(&mut self, index: u32) {
         self.selected = Some(index);
         self.scroll_to_selected = true;
@@ -290,6 +326,26 @@ impl SessionsPanel {
         }
     }
 
+    /// Selects the next (`forward`) or previous highlighted row after (before) the selection,
+    /// from the top (bottom) without one; false when there is none.
+    pub fn select_problem(&mut self, capture: &Capture, forward: bool) -> bool {
+        let problem =
+            |&&i: &&u32| i & LOG_ROW == 0 && capture.sessions.get(i as usize).and_then(main_highlight).is_some();
+        let found = match (self.selected_pos(), forward) {
+            (Some(p), true) => self.visible[p + 1..].iter().find(problem),
+            (Some(p), false) => self.visible[..p].iter().rev().find(problem),
+            (None, true) => self.visible.iter().find(problem),
+            (None, false) => self.visible.iter().rev().find(problem),
+        };
+        match found.copied() {
+            Some(i) => {
+                self.select(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn selected_pos(&self) -> Option<usize> {
         let s = self.selected?;
         self.visible.iter().position(|&i| i == s)
@@ -298,7 +354,8 @@ impl SessionsPanel {
     /// ↑/↓/PgUp/PgDn/Home/End move the selection unless a text field has the keyboard.
     fn keyboard(&mut self, ui: &egui::Ui) {
         // Only a text field keeps the keys; a clicked row (or button) having the focus must not.
-        if self.visible.is_empty() || ui.ctx().text_edit_focused() {
+        // A pass egui runs again sees the same key events: move once.
+        if self.visible.is_empty() || ui.ctx().text_edit_focused() || ui.ctx().current_pass_index() > 0 {
             return;
         }
         let last = self.visible.len() - 1;
@@ -344,6 +401,9 @@ impl SessionsPanel {
             let (g, name) = highlight_glyph(h);
             ui.label(RichText::new(format!("{g} {name}")).color(highlight_color(h, dark)));
         }
+        let (g, _) = highlight_glyph(Highlight::Http);
+        ui.label(RichText::new(format!("{g} redirect (3xx)")).color(redirect_color(dark)))
+            .on_hover_text("A 3xx answer (e.g. autodiscover's redirect): not a failure by itself");
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, folders: Option<&FolderNames>) {
@@ -429,15 +489,17 @@ impl SessionsPanel {
                 }
             })
             .body(|body| {
+                self.first_row_shown = None;
                 body.rows(ROW_HEIGHT, self.visible.len(), |mut row| {
                     let pos = row.index();
+                    self.first_row_shown = Some(self.first_row_shown.map_or(pos, |f| f.min(pos)));
                     let i = self.visible[pos];
                     let s = row_session(capture, log, i).unwrap_or(&empty);
                     let log_row = i & LOG_ROW != 0;
                     let tint = log_row.then(|| log_only_tint(dark));
                     row.set_selected(self.selected == Some(i));
                     let hl = main_highlight(s);
-                    let color = hl.map(|h| highlight_color(h, dark));
+                    let color = hl.map(|h| row_color(s, h, dark));
                     let text = |t: String| match color {
                         Some(c) => RichText::new(t).color(c),
                         None => RichText::new(t),
@@ -452,18 +514,18 @@ impl SessionsPanel {
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
                             paint_tint(ui, tint);
-                        if let Some(e) = &s.eas {
+                        if let Some(h) = hl {
+                            // Every reason of an EAS session; the HTTP answer of any other one.
+                            let reasons = s.eas.as_ref().map_or(vec![h], |e| e.highlights.to_vec());
                             let mut tip = Vec::new();
                             let mut glyphs = String::new();
-                            for h in &e.highlights {
-                                let (g, name) = highlight_glyph(*h);
+                            for h in reasons {
+                                let (g, name) = highlight_glyph(h);
                                 glyphs.push_str(g);
                                 tip.push(name);
                             }
-                            if let Some(h) = hl {
-                                ui.label(RichText::new(glyphs).color(highlight_color(h, dark)).strong())
-                                    .on_hover_text(tip.join(", "));
-                            }
+                            ui.label(RichText::new(glyphs).color(row_color(s, h, dark)).strong())
+                                .on_hover_text(tip.join(", "));
                         }
                     });
                     if log_row {
@@ -540,7 +602,7 @@ impl SessionsPanel {
                         match s.http_status() {
                             Some(code) => {
                                 let r = ui.add(egui::Label::new(text(code.to_string())).truncate());
-                                if let Some(m) = http_meaning(code) {
+                                if let Some(m) = http_meaning_for(code, s.eas.is_some()) {
                                     r.on_hover_text(format!("{code} {}: {}", m.name, m.meaning));
                                 }
                             }

@@ -9,12 +9,22 @@ use crate::eas::session::{Highlight, StatusEntry};
 use crate::eas::status::{Level, Verdict};
 use crate::http::Side;
 
-/// The reason that colours a row: HTTP beats throttling beats Status.
+/// The reason that colours a row: HTTP beats throttling beats Status. A session that is not
+/// EAS (autodiscover, OWA, anything else in the capture) is highlighted for a non-2xx answer too.
 pub fn main_highlight(s: &Session) -> Option<Highlight> {
-    let hl = &s.eas.as_ref()?.highlights;
-    [Highlight::Http, Highlight::Throttle, Highlight::Status]
-        .into_iter()
-        .find(|h| hl.contains(h))
+    match &s.eas {
+        Some(e) => [Highlight::Http, Highlight::Throttle, Highlight::Status]
+            .into_iter()
+            .find(|h| e.highlights.contains(h)),
+        None => non_2xx(s),
+    }
+}
+
+/// `Highlight::Http` for an answer outside 2xx.
+fn non_2xx(s: &Session) -> Option<Highlight> {
+    s.http_status()
+        .filter(|c| !(200..300).contains(c))
+        .map(|_| Highlight::Http)
 }
 
 /// The outcome a timeline plots: throttling (what a timeline is read for, so it beats the 503 it
@@ -25,11 +35,7 @@ pub fn timeline_outcome(s: &Session) -> Option<Highlight> {
             .into_iter()
             .find(|h| e.highlights.contains(h))
     });
-    hl.or_else(|| {
-        s.http_status()
-            .filter(|c| !(200..300).contains(c))
-            .map(|_| Highlight::Http)
-    })
+    hl.or_else(|| non_2xx(s))
 }
 
 /// The response Status that matters most: the first failure of the command, else the first
@@ -120,7 +126,11 @@ mod tests {
         assert_eq!(main_highlight(&s), Some(Highlight::Http));
         assert_eq!(timeline_outcome(&s), Some(Highlight::Throttle));
         s.eas = None;
-        assert_eq!(main_highlight(&s), None);
+        assert_eq!(
+            main_highlight(&s),
+            Some(Highlight::Http),
+            "a non-EAS session's non-2xx answer"
+        );
         assert_eq!(timeline_outcome(&s), Some(Highlight::Http), "a non-2xx answer");
         assert_eq!(s.command_label(LabelStyle::WINDOW), "POST");
     }

@@ -20,7 +20,7 @@ use super::jobs::{self, BODIES_INLINE_BELOW, Job, Poll};
 use super::mailbox_log::{Attached, Row};
 use easlens_core::analysis::align::{Pair, PairKind};
 use easlens_core::capture::{Capture, LabelStyle, Session};
-use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::eas::status::{Verdict, http_meaning_for};
 use easlens_core::http::Side;
 use easlens_core::readers::mailbox_log::identifier;
 use pane::Pane;
@@ -37,7 +37,7 @@ pub enum Tab {
 }
 
 const TABS: [(Tab, &str); 5] = [
-    (Tab::Xml, "XML"),
+    (Tab::Xml, "Body"),
     (Tab::Headers, "Headers"),
     (Tab::Query, "Query"),
     (Tab::Raw, "Raw"),
@@ -543,7 +543,7 @@ impl Inspector {
         });
         ui.horizontal_wrapped(|ui| match &s.response {
             Some(r) => {
-                let m = http_meaning(r.head.status);
+                let m = http_meaning_for(r.head.status, s.eas.is_some());
                 let failure = m.is_some_and(|m| m.failure) || r.head.status >= 400;
                 let c = if failure {
                     verdict_color(Verdict::Failure, dark)

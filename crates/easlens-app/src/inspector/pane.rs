@@ -8,7 +8,7 @@ use std::sync::Arc;
 use easlens_core::capture::Capture;
 use easlens_core::capture::Session;
 use easlens_core::capture::bodies::BodyView;
-use easlens_core::content::json;
+use easlens_core::content::{json, xml};
 use easlens_core::eas::session::StatusEntry;
 use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
@@ -66,6 +66,10 @@ pub struct Pane {
     pub statuses: Vec<(usize, StatusEntry)>,
     /// The decoded body indented, when it is JSON.
     pub json: Option<Lines>,
+    /// The decoded body indented, when it is XML sent as text (Autodiscover, EWS).
+    pub xml_text: Option<Lines>,
+    /// What an Autodiscover body's error codes, redirect and URL mean.
+    pub autodiscover: Vec<xml::Explained>,
     /// The decoded body as text, when it is neither WBXML nor JSON but readable.
     pub text: Option<Lines>,
     /// Head and body as text for the Raw tab (depends on the reveal toggle).
@@ -81,6 +85,8 @@ impl Pane {
             xml: Lines::default(),
             statuses: Vec::new(),
             json: None,
+            xml_text: None,
+            autodiscover: Vec::new(),
             text: None,
             raw: Lines::default(),
             raw_revealed: false,
@@ -97,6 +103,9 @@ impl Pane {
                 pane.statuses = annotate_statuses(&pane.xml, styled, session, side);
             } else if let Some(json) = json::pretty(&view.decoded.bytes) {
                 pane.json = Some(Lines::new(json));
+            } else if let Some(x) = xml::pretty(&view.decoded.bytes) {
+                pane.autodiscover = xml::explain_autodiscover(&x);
+                pane.xml_text = Some(Lines::new(x));
             } else if !view.decoded.bytes.is_empty()
                 && let Some(t) = readable_text(&view.decoded.bytes)
             {
@@ -113,12 +122,23 @@ impl Pane {
         self.body_lines().map(|l| l.text.as_str())
     }
 
+    /// What the body tab shows, for its Copy button: XML, JSON or text.
+    pub fn body_name(&self) -> &'static str {
+        if !self.xml.lines.is_empty() || self.xml_text.is_some() {
+            "XML"
+        } else if self.json.is_some() {
+            "JSON"
+        } else {
+            "text"
+        }
+    }
+
     /// The lines the XML tab shows (for search).
     pub fn body_lines(&self) -> Option<&Lines> {
         if !self.xml.lines.is_empty() {
             return Some(&self.xml);
         }
-        self.json.as_ref().or(self.text.as_ref())
+        self.json.as_ref().or(self.xml_text.as_ref()).or(self.text.as_ref())
     }
 
     /// Start line and headers as text, secrets masked unless `reveal`.

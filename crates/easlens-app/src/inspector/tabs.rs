@@ -16,7 +16,7 @@ use easlens_core::capture::{BodyKept, Session};
 use easlens_core::eas::headers::{self as eas_headers, EasHeader};
 use easlens_core::eas::query::{QueryForm, parse_request_target};
 use easlens_core::eas::session::StatusEntry;
-use easlens_core::eas::status::{Verdict, http_meaning};
+use easlens_core::eas::status::{Verdict, http_meaning_for};
 use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
 
@@ -55,7 +55,7 @@ fn pane_title(ui: &mut egui::Ui, pane: &Pane, s: &Session, tab: Tab, reveal: boo
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let what = match tab {
-                Tab::Xml => pane.copyable_body().map(|t| ("XML", t.to_string())),
+                Tab::Xml => pane.copyable_body().map(|t| (pane.body_name(), t.to_string())),
                 Tab::Headers => pane.header_text(s, reveal).map(|t| ("headers", t)),
                 _ => None,
             };
@@ -206,7 +206,7 @@ fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
         .show(ui, |ui| {
             ui.add(egui::Label::new(RichText::new(start).monospace().strong()).wrap_mode(egui::TextWrapMode::Wrap));
             if let (Side::Response, Some(r)) = (pane.side, &s.response)
-                && let Some(m) = http_meaning(r.head.status)
+                && let Some(m) = http_meaning_for(r.head.status, s.eas.is_some())
             {
                 let c = if m.failure {
                     verdict_color(Verdict::Failure, dark)

@@ -14,8 +14,10 @@
 //! item history and the text index, which decode every body of a capture on several workers. It
 //! bounds the WBXML tree and caps decompression at its byte figure.
 
+mod autodiscover_tsv;
 pub mod json;
 pub mod wbxml;
+pub mod xml;
 
 use std::ops::Range;
 

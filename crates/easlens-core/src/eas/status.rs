@@ -36,6 +36,7 @@ use crate::eas::Command;
 const COMMAND_STATUS: &str = include_str!("status/command-status.tsv");
 const COMMON_STATUS: &str = include_str!("status/common-status.tsv");
 const HTTP_STATUS: &str = include_str!("status/http-status.tsv");
+const WEB_HTTP_STATUS: &str = include_str!("status/web-http-status.tsv");
 
 /// One status value of one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +194,21 @@ pub fn http_meaning(code: u16) -> Option<&'static HttpMeaning> {
     tables().http.iter().find(|h| h.code == code)
 }
 
+/// The meaning of HTTP `code` for a session that is not ActiveSync (Autodiscover, OWA, any other
+/// web request): RFC 9110's, without EAS wording.
+pub fn web_http_meaning(code: u16) -> Option<&'static HttpMeaning> {
+    tables().web.iter().find(|h| h.code == code)
+}
+
+/// The meaning of HTTP `code` as the session it answers reads it: ActiveSync's when `eas`.
+pub fn http_meaning_for(code: u16, eas: bool) -> Option<&'static HttpMeaning> {
+    if eas {
+        http_meaning(code)
+    } else {
+        web_http_meaning(code)
+    }
+}
+
 /// The parent elements of the Status element, namespace prefixes removed.
 fn parents<'a>(path: &[&'a str]) -> Vec<&'a str> {
     let local = |name: &'a str| name.rsplit(':').next().unwrap_or(name);
@@ -262,6 +278,8 @@ struct Tables {
     otherwise: Vec<Otherwise>,
     common: Vec<StatusMeaning>,
     http: Vec<HttpMeaning>,
+    /// For the sessions that are not ActiveSync.
+    web: Vec<HttpMeaning>,
 }
 
 fn tables() -> &'static Tables {
@@ -277,6 +295,7 @@ fn parse_tables() -> Result<Tables, String> {
     let (rows, otherwise) = parse_command_rows(COMMAND_STATUS).map_err(|e| format!("command-status.tsv: {e}"))?;
     let common = parse_common(COMMON_STATUS).map_err(|e| format!("common-status.tsv: {e}"))?;
     let http = parse_http(HTTP_STATUS).map_err(|e| format!("http-status.tsv: {e}"))?;
+    let web = parse_http(WEB_HTTP_STATUS).map_err(|e| format!("web-http-status.tsv: {e}"))?;
     let mut by_value: HashMap<(Command, u32), Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         by_value.entry((r.command, r.meaning.value)).or_default().push(i);
@@ -287,6 +306,7 @@ fn parse_tables() -> Result<Tables, String> {
         otherwise,
         common,
         http,
+        web,
     })
 }
 

@@ -231,15 +231,36 @@ pub fn check(command_status: &str, common_status: &str, http_status: &str) -> Re
         }
     }
 
-    let http = http_rows(http_status).map_err(in_file("http-status.tsv"))?;
+    check_http(http_status, "http-status.tsv", |source| {
+        source.starts_with("MS-ASHTTP ") || source == "Exchange practice"
+    })
+}
+
+/// Checks `web-http-status.tsv`: HTTP meanings for the sessions that are not ActiveSync, each
+/// from an RFC section.
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn check_web(web_http_status: &str) -> Result<(), String> {
+    check_http(web_http_status, "web-http-status.tsv", |source| {
+        source.starts_with("RFC ")
+    })
+}
+
+/// A table of HTTP codes: sentences, a known kind of source, each code once.
+#[cfg_attr(not(test), allow(dead_code))]
+fn check_http(text: &str, file: &str, source_ok: impl Fn(&str) -> bool) -> Result<(), String> {
+    let sentence = |meaning: &str| {
+        if meaning.ends_with('.') {
+            Ok(())
+        } else {
+            Err("the meaning is not a sentence (no final `.`)".to_string())
+        }
+    };
+    let http = http_rows(text).map_err(|e| format!("{file}: {e}"))?;
     for (i, r) in http.iter().enumerate() {
-        let at = |e: String| format!("http-status.tsv: line {}: {e}", r.line);
+        let at = |e: String| format!("{file}: line {}: {e}", r.line);
         sentence(r.meaning).map_err(at)?;
-        if !(r.source.starts_with("MS-ASHTTP ") || r.source == "Exchange practice") {
-            return Err(at(format!(
-                "source {:?} is neither an [MS-ASHTTP] section nor `Exchange practice`",
-                r.source
-            )));
+        if !source_ok(r.source) {
+            return Err(at(format!("source {:?} is not one this table may cite", r.source)));
         }
         if http[..i].iter().any(|h| h.code == r.code) {
             return Err(at(format!("HTTP {} is listed twice", r.code)));
@@ -255,10 +276,19 @@ mod tests {
     const COMMAND: &str = include_str!("status/command-status.tsv");
     const COMMON: &str = include_str!("status/common-status.tsv");
     const HTTP: &str = include_str!("status/http-status.tsv");
+    const WEB: &str = include_str!("status/web-http-status.tsv");
 
     #[test]
     fn the_embedded_tables_pass_the_build_checks() {
         assert_eq!(check(COMMAND, COMMON, HTTP), Ok(()));
+        assert_eq!(check_web(WEB), Ok(()));
+    }
+
+    #[test]
+    fn web_meanings_cite_an_rfc() {
+        let e = check_web("200\tOK\tno\tMS-ASHTTP 2.2.2.1.1\tM.\n").unwrap_err();
+        assert!(e.starts_with("web-http-status.tsv: line 1: source"), "{e}");
+        assert_eq!(check_web("200\tOK\tno\tRFC 9110 15.3.1\tM.\n"), Ok(()));
     }
 
     #[test]

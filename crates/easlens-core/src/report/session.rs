@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::capture::{BodyKept, Capture, LabelStyle, Session};
 use crate::eas::headers;
 use crate::eas::query::{QueryForm, parse_request_target};
-use crate::eas::status::{HttpMeaning, Level, Verdict, http_meaning};
+use crate::eas::status::{HttpMeaning, Level, Verdict, http_meaning_for};
 use crate::http::headers::shown_value;
 use crate::http::{Headers, Side, readable_text};
 
@@ -145,7 +145,7 @@ impl SessionEvidence {
             Some(r) => ResponseEvidence::Present(Box::new(ResponsePart {
                 line: format!("{} {} {}", r.head.version, r.head.status, r.head.reason),
                 status: r.head.status,
-                meaning: http_meaning(r.head.status),
+                meaning: http_meaning_for(r.head.status, s.eas.is_some()),
                 generated: s.flags.generated,
                 headers: key_headers(&r.head.headers, Side::Response, reveal),
                 statuses: statuses(s, Side::Response),

@@ -1,4 +1,4 @@
-//! The content views of a body: how the body tab ("XML") shows what a body holds. Each view is a
+//! The content views of a body: how the body tab ("Body") shows what a body holds. Each view is a
 //! file with a name, a test of whether it can show a pane's body and how it draws it; the tab
 //! shows the first view in [`VIEWS`] that fits. Adding a view (say, images) is adding a file and
 //! a line to [`VIEWS`]. What the views draw was prepared by the engine (`Capture::body_view`)
@@ -8,6 +8,7 @@ mod binary;
 mod json;
 mod text;
 mod xml;
+mod xml_text;
 
 use eframe::egui;
 
@@ -25,7 +26,7 @@ pub trait ContentView: Sync {
 }
 
 /// Every view, most specific first; the last one fits every body.
-pub static VIEWS: [&dyn ContentView; 4] = [&xml::Xml, &json::Json, &text::Text, &binary::Binary];
+pub static VIEWS: [&dyn ContentView; 5] = [&xml::Xml, &xml_text::XmlText, &json::Json, &text::Text, &binary::Binary];
 
 /// The view the body tab uses for `pane`.
 pub fn view_for(pane: &Pane) -> &'static dyn ContentView {
@@ -45,12 +46,14 @@ mod tests {
     #[test]
     fn each_body_gets_the_most_specific_view_that_fits() {
         let names: Vec<&str> = VIEWS.iter().map(|v| v.name()).collect();
-        assert_eq!(names, ["XML", "JSON", "text", "binary"]);
+        assert_eq!(names, ["XML", "XML text", "JSON", "text", "binary"]);
         let mut pane = Pane::empty(Side::Response);
         assert_eq!(view_for(&pane).name(), "binary");
         pane.text = Some(Lines::new("hello".into()));
         assert_eq!(view_for(&pane).name(), "text");
         pane.json = Some(Lines::new("{}".into()));
         assert_eq!(view_for(&pane).name(), "JSON");
+        pane.xml_text = Some(Lines::new("<a/>".into()));
+        assert_eq!(view_for(&pane).name(), "XML text");
     }
 }
