@@ -8,6 +8,7 @@
 //! - `src/eas/headers.tsv` → the header table of `eas::headers` (`eas_headers.rs`);
 //! - `src/analysis/rules.tsv` → the `RuleId` enum and the rule table of `analysis::rules`
 //!   (`rules.rs`);
+//! - `src/eas/locales.tsv` → checked only (`eas::query` reads it at run time);
 //! - `src/content/autodiscover.tsv` → checked only (`content::xml` reads it at run time);
 //! - `src/eas/status/*.tsv` → checked only (`eas::status` reads them at run time);
 //! - `src/redact/rules.tsv` → checked only, also that every element of every code page has a row
@@ -28,6 +29,9 @@ mod autodiscover_tsv;
 #[allow(dead_code)]
 #[path = "src/eas/headers_tsv.rs"]
 mod headers_tsv;
+#[allow(dead_code)]
+#[path = "src/eas/locales_tsv.rs"]
+mod locales_tsv;
 #[allow(dead_code)]
 #[path = "src/redact/rules_tsv.rs"]
 mod redact_rules_tsv;
@@ -83,6 +87,8 @@ fn generate(manifest: &Path, out: &Path) -> Result<(), String> {
         &read(&status.join("http-status.tsv"))?,
     )
     .map_err(|e| format!("src/eas/status/{e}"))?;
+    locales_tsv::rows(&read(&manifest.join("src/eas/locales.tsv"))?)
+        .map_err(|e| format!("src/eas/locales.tsv: {e}"))?;
     autodiscover_tsv::rows(&read(&manifest.join("src/content/autodiscover.tsv"))?)
         .map_err(|e| format!("src/content/autodiscover.tsv: {e}"))?;
     status_tsv::check_web(&read(&status.join("web-http-status.tsv"))?).map_err(|e| format!("src/eas/status/{e}"))?;

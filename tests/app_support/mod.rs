@@ -1,5 +1,7 @@
 //! Shared by the window tests: the bundled samples, a headless harness over the whole app, and
 //! stepping it until a background thread (loading, indexing) has finished.
+// Not every test file uses every helper.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -33,7 +35,6 @@ pub fn step_until(h: &mut Harness<'_, EaslensApp>, what: &str, done: impl Fn(&Ea
 }
 
 /// Types `query` into the filter field as a user would, replacing what is there.
-#[allow(dead_code)] // not every test file filters
 pub fn type_into_filter(h: &mut Harness<'_, EaslensApp>, query: &str) {
     h.state_mut().filter.text.clear();
     h.run_steps(2);

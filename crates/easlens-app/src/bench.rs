@@ -319,6 +319,13 @@ fn memory_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// The window size `EASLENS_BENCH_SIZE` asks for (`WIDTHxHEIGHT`).
+pub fn window_size() -> Option<[f32; 2]> {
+    let v = std::env::var("EASLENS_BENCH_SIZE").ok()?;
+    let (w, h) = v.split_once('x')?;
+    Some([w.trim().parse().ok()?, h.trim().parse().ok()?])
+}
+
 /// Median, 95th percentile and maximum.
 fn stats(v: &[f64]) -> (f64, f64, f64) {
     if v.is_empty() {
@@ -338,6 +345,20 @@ fn shoot(app: &mut EaslensApp, ctx: &egui::Context, path: PathBuf) {
     match number {
         Some(n) => app.push(super::AppCommand::SelectSessionNumber(n)),
         None => app.sessions.select(0),
+    }
+    if let Ok(name) = std::env::var("EASLENS_BENCH_VIEW") {
+        let name = name.to_ascii_lowercase();
+        if let Some(v) = super::View::ALL
+            .into_iter()
+            .find(|v| v.title().to_ascii_lowercase().starts_with(&name))
+        {
+            app.push(super::AppCommand::ShowView(v));
+        }
+    }
+    match std::env::var("EASLENS_BENCH_THEME").as_deref() {
+        Ok("light") => ctx.set_theme(egui::Theme::Light),
+        Ok("dark") => ctx.set_theme(egui::Theme::Dark),
+        _ => {}
     }
     app.screenshot.capture_to(ctx, super::screenshot::Target::Window, path);
 }

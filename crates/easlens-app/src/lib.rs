@@ -53,6 +53,9 @@ use sessions::SessionsPanel;
 
 use keys::{COPY_TEXT, NEXT_PROBLEM, OPEN, PREVIOUS_PROBLEM, QUIT, SHORTCUT_LIST, SHOT_INSPECTOR, SHOT_WINDOW};
 
+/// The least height the views under the session table keep when the split is dragged.
+pub const LOWER_PANEL_MIN: f32 = 300.0;
+
 /// How long a status-bar message stays.
 const TOAST: Duration = Duration::from_secs(4);
 
@@ -78,8 +81,8 @@ pub fn run(file: Option<PathBuf>, log: Option<PathBuf>) -> ExitCode {
         viewport: egui::ViewportBuilder::default()
             .with_title(title)
             .with_app_id("easlens")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0])
+            .with_inner_size(bench.as_ref().and(bench::window_size()).unwrap_or([1280.0, 800.0]))
+            .with_min_inner_size([800.0, 560.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };
@@ -90,6 +93,7 @@ pub fn run(file: Option<PathBuf>, log: Option<PathBuf>) -> ExitCode {
             let mut app = EaslensApp::new(file).with_log(log);
             if let Some(storage) = cc.storage {
                 app.prefs = Prefs::load(storage);
+                app.sessions.hidden_columns = app.prefs.hidden_columns.clone();
             }
             app.bench = bench;
             Ok(Box::new(app) as Box<dyn eframe::App>)
@@ -134,8 +138,10 @@ pub struct EaslensApp {
     pub synckeys: synckeys::SyncKeysPanel,
     pub analysis: AnalysisState,
     pub screenshot: Screenshotter,
-    /// The inspector panel's rect in the last frame (for "screenshot of the inspector").
-    inspector_rect: Option<egui::Rect>,
+    /// The inspector panel's rect in the last frame (for "screenshot of the inspector"), and
+    /// the session table's.
+    pub inspector_rect: Option<egui::Rect>,
+    pub table_rect: Option<egui::Rect>,
     /// Set by the bench mode (`EASLENS_BENCH`).
     pub bench: Option<Bench>,
     /// A short-lived message for the status bar (e.g. "Copied …").
@@ -143,6 +149,8 @@ pub struct EaslensApp {
     show_warnings: bool,
     /// Help ▸ Keyboard shortcuts is open.
     pub show_shortcuts: bool,
+    /// The height under the menu last frame (the split keeps its share when it changes).
+    last_total_h: f32,
     fonts_set: bool,
     /// What the views asked for this frame, not applied yet.
     commands: Commands,
@@ -200,10 +208,12 @@ impl EaslensApp {
             analysis: AnalysisState::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
+            table_rect: None,
             bench: None,
             toast: None,
             show_warnings: false,
             show_shortcuts: false,
+            last_total_h: 0.0,
             fonts_set: false,
             commands: Commands::new(),
             redaction: redaction::Redaction::default(),
@@ -902,21 +912,36 @@ impl EaslensApp {
             });
             return;
         }
+        // The split is dragged and remembered as a share of the height (a preference), within
+        // bounds that leave both parts usable at any window size: the table a few rows, the view
+        // below room for its tabs and a dozen lines of body. When the window's height changes
+        // the table keeps its share.
         let total_h = ui.available_height();
-        egui::Panel::top("sessions-panel")
-            .resizable(true)
-            .default_size((total_h * 0.42).max(160.0))
-            .min_size(100.0)
-            .show(ui, |ui| {
-                self.error_banner(ui);
-                self.warnings_banner(ui, &capture);
-                if controls {
-                    self.log.ui(ui, &mut self.commands);
-                    self.filter.ui(ui);
-                    ui.add_space(2.0);
-                }
-                self.sessions.ui(ui, &capture, self.analysis.folders());
-            });
+        let table_min = 140.0;
+        let table_max = (total_h - LOWER_PANEL_MIN).max(table_min);
+        let wanted = (total_h * self.prefs.split).clamp(table_min, table_max);
+        let resized = (total_h - self.last_total_h).abs() > 0.5;
+        let panel = egui::Panel::top("sessions-panel").resizable(true);
+        let panel = if resized {
+            panel.exact_size(wanted)
+        } else {
+            panel.default_size(wanted).size_range(table_min..=table_max)
+        };
+        self.last_total_h = total_h;
+        let table = panel.show(ui, |ui| {
+            self.error_banner(ui);
+            self.warnings_banner(ui, &capture);
+            if controls {
+                self.log.ui(ui, &mut self.commands);
+                self.filter.ui(ui);
+                ui.add_space(2.0);
+            }
+            self.sessions.ui(ui, &capture, self.analysis.folders());
+        });
+        if !resized && total_h > 0.0 {
+            self.prefs.split = (table.response.rect.height() / total_h).clamp(0.1, 0.9);
+        }
+        self.table_rect = Some(table.response.rect);
         let central = egui::CentralPanel::default().show(ui, |ui| {
             if controls {
                 ui.horizontal(|ui| {
@@ -1426,6 +1451,7 @@ impl eframe::App for EaslensApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs.hidden_columns = self.sessions.hidden_columns.clone();
         self.prefs.save(storage);
     }
 }

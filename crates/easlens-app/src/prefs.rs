@@ -1,5 +1,5 @@
 //! What the window keeps between runs, in one serialisable struct stored with eframe's storage:
-//! today the recent files. Everything about the open capture (selection, filter, views) is not
+//! the recent files, the table's hidden columns and the split. Everything about the open capture (selection, filter, views) is not
 //! kept. egui keeps its own memory (theme, panel sizes) and eframe the window geometry.
 
 use serde::{Deserialize, Serialize};
@@ -13,10 +13,24 @@ pub const STORAGE_KEY: &str = "easlens-prefs";
 pub const LEGACY_RECENT_KEY: &str = "easlens-recent-files";
 
 /// The window's preferences.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Prefs {
     pub recent: RecentFiles,
+    /// Session table columns the user hid (their names).
+    pub hidden_columns: Vec<String>,
+    /// The session table's share of the window's height (the split with the views below).
+    pub split: f32,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs {
+            recent: RecentFiles::default(),
+            hidden_columns: Vec::new(),
+            split: 0.42,
+        }
+    }
 }
 
 impl Prefs {
@@ -27,6 +41,7 @@ impl Prefs {
         }
         Prefs {
             recent: eframe::get_value(storage, LEGACY_RECENT_KEY).unwrap_or_default(),
+            ..Prefs::default()
         }
     }
 

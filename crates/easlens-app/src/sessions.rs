@@ -17,7 +17,7 @@ use easlens_core::eas::session::Highlight;
 use easlens_core::eas::status::{Verdict, http_meaning_for};
 use easlens_core::http::Side;
 use easlens_core::overview::{
-    device_label, folder_labels, main_highlight, request_size, response_size, throttle_label, worst_status,
+    device_label, folder_labels, main_highlight, request_size, response_size, throttle_label, url_label, worst_status,
 };
 
 /// Glyph and name of each highlight reason.
@@ -77,7 +77,7 @@ pub fn format_duration(ms: f64) -> String {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortColumn {
     Index,
     Time,
@@ -90,12 +90,16 @@ pub enum SortColumn {
     RequestSize,
     ResponseSize,
     Device,
+    /// Host and path of the request.
+    Url,
     /// The place against the attached mailbox log.
     Log,
 }
 
-const COLUMNS: [(SortColumn, &str); 11] = [
+/// Every column in its place (the Log column is shown with a log attached).
+const COLUMNS: [(SortColumn, &str); 13] = [
     (SortColumn::Index, "#"),
+    (SortColumn::Log, "Log"),
     (SortColumn::Time, "Time"),
     (SortColumn::Duration, "Duration"),
     (SortColumn::Command, "Command"),
@@ -106,6 +110,7 @@ const COLUMNS: [(SortColumn, &str); 11] = [
     (SortColumn::RequestSize, "Req size"),
     (SortColumn::ResponseSize, "Resp size"),
     (SortColumn::Device, "Device"),
+    (SortColumn::Url, "Host/URL"),
 ];
 
 /// What the Log column says of a row, and its explanation.
@@ -164,6 +169,10 @@ pub struct SessionsPanel {
     page_rows: usize,
     /// The first display row drawn in the last frame (where the table is scrolled to).
     pub first_row_shown: Option<usize>,
+    /// Columns the user hid (by name; kept in the preferences).
+    pub hidden_columns: Vec<String>,
+    /// The capture spans more than one day: the Time column shows dates.
+    dated: bool,
 }
 
 impl Default for SessionsPanel {
@@ -180,6 +189,8 @@ impl Default for SessionsPanel {
             scroll_offset_rows: None,
             page_rows: 10,
             first_row_shown: None,
+            hidden_columns: Vec::new(),
+            dated: false,
         }
     }
 }
@@ -195,6 +206,8 @@ impl SessionsPanel {
             sort: self.sort,
             ascending: self.ascending,
             log: self.log.take(),
+            hidden_columns: std::mem::take(&mut self.hidden_columns),
+            dated: spans_days(capture),
             ..SessionsPanel::default()
         };
         self.rebuild(capture, folders);
@@ -286,6 +299,7 @@ impl SessionsPanel {
             SortColumn::RequestSize => rows.sort_by_key(|i| request_size(key(i))),
             SortColumn::ResponseSize => rows.sort_by_key(|i| response_size(key(i))),
             SortColumn::Device => rows.sort_by_cached_key(|i| device_label(key(i))),
+            SortColumn::Url => rows.sort_by_cached_key(|i| url_label(key(i))),
         }
         if !self.ascending {
             rows.reverse();
@@ -406,6 +420,17 @@ impl SessionsPanel {
             .on_hover_text("A 3xx answer (e.g. autodiscover's redirect): not a failure by itself");
     }
 
+    /// The columns shown, in order (the Log column only with a log attached).
+    fn shown_columns(&self) -> Vec<SortColumn> {
+        let log = self.log.is_some();
+        COLUMNS
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| *c != SortColumn::Log || log)
+            .filter(|c| !self.hidden_columns.iter().any(|h| h == column_name(*c)))
+            .collect()
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, folders: Option<&FolderNames>) {
         if self.visible.is_empty() && self.filtered.is_some() {
             // Instead of the table (a label after it would grow the resizable panel every frame).
@@ -419,8 +444,14 @@ impl SessionsPanel {
         let available = ui.available_height();
         self.page_rows = ((available - ROW_HEIGHT) / ROW_HEIGHT).floor().max(1.0) as usize;
         let row_pitch = ROW_HEIGHT + ui.spacing().item_spacing.y;
+        let columns = self.shown_columns();
+        // Narrow data columns as wide as their widest value; the URL (or the last column shown)
+        // takes the rest of the window.
+        let widths = ColumnWidths::measure(ui, capture, self.dated);
+        let initial = widths.fit(&columns, ui.available_width(), ui.spacing().item_spacing.x);
+        // Their widths are kept per set of columns (hiding one does not resize the others).
         let mut table = TableBuilder::new(ui)
-            .id_salt("sessions")
+            .id_salt(("sessions", &columns))
             .striped(true)
             .resizable(true)
             .sense(Sense::click())
@@ -428,24 +459,14 @@ impl SessionsPanel {
             .max_scroll_height(available)
             .min_scrolled_height(0.0)
             .cell_layout(egui::Layout::left_to_right(Align::Center))
-            .column(Column::exact(22.0)) // highlight glyph
-            .column(Column::initial(44.0).at_least(30.0));
-        let log = self.log.clone();
-        let log = log.as_deref();
-        if log.is_some() {
-            table = table.column(Column::initial(74.0).at_least(40.0));
+            .column(Column::exact(22.0)); // highlight glyph
+        for (k, (w, least)) in initial.iter().enumerate() {
+            table = table.column(if k + 1 == columns.len() {
+                Column::remainder().at_least(60.0)
+            } else {
+                Column::initial(*w).at_least(*least).clip(true)
+            });
         }
-        table = table
-            .column(Column::initial(92.0).at_least(40.0))
-            .column(Column::initial(70.0).at_least(40.0))
-            .column(Column::initial(120.0).at_least(50.0))
-            .column(Column::initial(110.0).at_least(40.0))
-            .column(Column::initial(44.0).at_least(36.0))
-            .column(Column::initial(170.0).at_least(50.0))
-            .column(Column::initial(200.0).at_least(40.0))
-            .column(Column::initial(72.0).at_least(40.0))
-            .column(Column::initial(72.0).at_least(40.0))
-            .column(Column::remainder().at_least(60.0));
         if let Some(r) = self.scroll_offset_rows.take() {
             table = table.vertical_scroll_offset(r as f32 * row_pitch);
         }
@@ -455,8 +476,11 @@ impl SessionsPanel {
             }
             self.scroll_to_selected = false;
         }
+        let log = self.log.clone();
+        let log = log.as_deref();
         let mut clicked_sort = None;
         let mut clicked_row = None;
+        let mut toggled = None;
         let empty = easlens_core::capture::Session::new(0);
         // The capture's zone: a log-only entry's time is shown in it.
         let zone = log.and_then(|_| {
@@ -466,25 +490,38 @@ impl SessionsPanel {
                 .find_map(|s| s.timers.started())
                 .map(|t| *t.offset())
         });
+        let time_format = if self.dated {
+            "%Y-%m-%d %H:%M:%S%.3f"
+        } else {
+            "%H:%M:%S%.3f"
+        };
+        let hidden = self.hidden_columns.clone();
         table
             .header(ROW_HEIGHT + 2.0, |mut header| {
                 header.col(|ui| {
                     ui.label(RichText::new("!").strong())
                         .on_hover_text("Why the session is highlighted");
                 });
-                let log_column = log.is_some().then_some((SortColumn::Log, "Log"));
-                let columns = COLUMNS[..1].iter().copied().chain(log_column).chain(COLUMNS[1..].iter().copied());
-                for (col, name) in columns {
+                for col in &columns {
+                    let name = column_name(*col);
                     header.col(|ui| {
-                        let arrow = match (self.sort == col, self.ascending) {
+                        let arrow = match (self.sort == *col, self.ascending) {
                             (true, true) => " ▲",
                             (true, false) => " ▼",
                             _ => "",
                         };
                         let b = egui::Button::new(RichText::new(format!("{name}{arrow}")).strong()).frame(false);
-                        if ui.add(b).on_hover_text(format!("Sort by {name}")).clicked() {
-                            clicked_sort = Some(col);
+                        let r = ui
+                            .add(b)
+                            .on_hover_text(format!("Sort by {name} (right-click: choose the columns)"));
+                        if r.clicked() {
+                            clicked_sort = Some(*col);
                         }
+                        r.context_menu(|ui| {
+                            if let Some(c) = column_menu(ui, &hidden) {
+                                toggled = Some(c);
+                            }
+                        });
                     });
                 }
             })
@@ -504,16 +541,20 @@ impl SessionsPanel {
                         Some(c) => RichText::new(t).color(c),
                         None => RichText::new(t),
                     };
-                    let cell = |row: &mut egui_extras::TableRow<'_, '_>, t: RichText| {
+                    // One cell: its text cut to the column, and what it says in full on hover.
+                    let cell = |row: &mut egui_extras::TableRow<'_, '_>, t: RichText, hover: Option<String>| {
                         row.col(|ui| {
                             ui.style_mut().interaction.selectable_labels = false;
                             paint_tint(ui, tint);
-                            ui.add(egui::Label::new(t).truncate());
+                            let r = ui.add(egui::Label::new(t).truncate());
+                            if let Some(h) = hover {
+                                r.on_hover_text(h);
+                            }
                         });
                     };
                     row.col(|ui| {
                         ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
+                        paint_tint(ui, tint);
                         if let Some(h) = hl {
                             // Every reason of an EAS session; the HTTP answer of any other one.
                             let reasons = s.eas.as_ref().map_or(vec![h], |e| e.highlights.to_vec());
@@ -528,155 +569,120 @@ impl SessionsPanel {
                                 .on_hover_text(tip.join(", "));
                         }
                     });
-                    if log_row {
-                        row.col(|ui| {
-                            ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                            let id = easlens_core::readers::mailbox_log::identifier(s).unwrap_or_default();
-                            ui.add(egui::Label::new(RichText::new("log").italics().weak()).truncate())
-                                .on_hover_text(format!("Mailbox log entry {} (Identifier {id})", s.index));
-                        });
-                    } else {
-                        cell(&mut row, text(s.index.to_string()));
-                    }
-                    if let Some(a) = log {
-                        let kind = a.kind(i);
-                        let (label, tip) = log_label(kind);
-                        row.col(|ui| {
-                            ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                            let t = match log_color(kind, dark) {
-                                Some(c) => RichText::new(label).color(c),
-                                None => RichText::new(label),
-                            };
-                            let t = if log_row { t.strong() } else { t };
-                            ui.add(egui::Label::new(t).truncate()).on_hover_text(tip);
-                        });
-                    }
                     // A log-only entry at its place in the capture's clock (the log's own on hover).
                     let shift = match (log, log_row) {
                         (Some(a), true) => chrono::Duration::seconds(a.alignment.clock_offset_seconds),
                         _ => chrono::Duration::zero(),
                     };
                     let started = s.timers.started();
-                    let time = started
-                        .map(|t| {
-                            let t = t - shift;
-                            match (log_row, zone) {
-                                (true, Some(z)) => t.with_timezone(&z).format("%H:%M:%S%.3f").to_string(),
-                                _ => t.format("%H:%M:%S%.3f").to_string(),
+                    for col in &columns {
+                        match col {
+                            SortColumn::Index if log_row => {
+                                let id = easlens_core::readers::mailbox_log::identifier(s).unwrap_or_default();
+                                let hover = format!("Mailbox log entry {} (Identifier {id})", s.index);
+                                cell(&mut row, RichText::new("log").italics().weak(), Some(hover));
                             }
-                        })
-                        .unwrap_or_default();
-                    if log_row {
-                        row.col(|ui| {
-                            ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                            let r = ui.add(egui::Label::new(text(time)).truncate());
-                            if let Some(t) = started {
-                                r.on_hover_text(format!(
-                                    "Logged at {} (the log's clock, {} from the capture's)",
-                                    t.format("%H:%M:%S"),
-                                    log.map(Attached::offset_label).unwrap_or_default()
-                                ));
+                            SortColumn::Index => cell(&mut row, text(s.index.to_string()), None),
+                            SortColumn::Log => {
+                                let kind = log.and_then(|a| a.kind(i));
+                                let (label, tip) = log_label(kind);
+                                let t = match log_color(kind, dark) {
+                                    Some(c) => RichText::new(label).color(c),
+                                    None => RichText::new(label),
+                                };
+                                let t = if log_row { t.strong() } else { t };
+                                cell(&mut row, t, Some(tip.to_string()));
                             }
-                        });
-                    } else {
-                        cell(&mut row, text(time));
-                    }
-                    let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
-                    cell(&mut row, text(dur));
-                    cell(&mut row, text(s.command_label(LabelStyle::WINDOW)));
-                    let f = folder_labels(s, folders);
-                    row.col(|ui| {
-                        ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                        let r = ui.add(egui::Label::new(text(f.clone())).truncate());
-                        if f.contains('(') {
-                            r.on_hover_text(format!("CollectionId (folder name from FolderSync): {f}"));
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                        match s.http_status() {
-                            Some(code) => {
-                                let r = ui.add(egui::Label::new(text(code.to_string())).truncate());
-                                if let Some(m) = http_meaning_for(code, s.eas.is_some()) {
-                                    r.on_hover_text(format!("{code} {}: {}", m.name, m.meaning));
+                            SortColumn::Time => {
+                                let t = started.map(|t| t - shift);
+                                let shown = t
+                                    .map(|t| match (log_row, zone) {
+                                        (true, Some(z)) => t.with_timezone(&z).format(time_format).to_string(),
+                                        _ => t.format(time_format).to_string(),
+                                    })
+                                    .unwrap_or_default();
+                                // The date, always on hover.
+                                let hover = match (log_row, started) {
+                                    (true, Some(t)) => Some(format!(
+                                        "Logged at {} (the log's clock, {} from the capture's)",
+                                        t.format("%Y-%m-%d %H:%M:%S"),
+                                        log.map(Attached::offset_label).unwrap_or_default()
+                                    )),
+                                    (false, Some(t)) => Some(t.format("%Y-%m-%d %H:%M:%S%.3f (UTC%:z)").to_string()),
+                                    _ => None,
+                                };
+                                cell(&mut row, text(shown), hover);
+                            }
+                            SortColumn::Duration => {
+                                let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
+                                cell(&mut row, text(dur), None);
+                            }
+                            SortColumn::Command => cell(&mut row, text(s.command_label(LabelStyle::WINDOW)), None),
+                            SortColumn::Folder => {
+                                let f = folder_labels(s, folders);
+                                let hover = f
+                                    .contains('(')
+                                    .then(|| format!("CollectionId (folder name from FolderSync): {f}"));
+                                cell(&mut row, text(f), hover);
+                            }
+                            SortColumn::Http => match s.http_status() {
+                                Some(code) => {
+                                    let hover = http_meaning_for(code, s.eas.is_some())
+                                        .map(|m| format!("{code} {}: {}", m.name, m.meaning));
+                                    cell(&mut row, text(code.to_string()), hover);
                                 }
+                                None if s.flags.aborted => cell(&mut row, text("aborted".into()), None),
+                                None => cell(&mut row, text("—".into()), None),
+                            },
+                            SortColumn::EasStatus => {
+                                row.col(|ui| {
+                                    ui.style_mut().interaction.selectable_labels = false;
+                                    paint_tint(ui, tint);
+                                    status_cell(ui, s, color, dark);
+                                });
                             }
-                            None if s.flags.aborted => {
-                                ui.label(text("aborted".into()));
+                            SortColumn::Throttle => {
+                                let t = throttle_label(s);
+                                let hover = (!t.is_empty()).then(|| {
+                                    format!(
+                                        "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
+                                    )
+                                });
+                                cell(&mut row, text(t), hover);
                             }
-                            None => {
-                                ui.label(text("—".into()));
+                            SortColumn::RequestSize => {
+                                let req = s.request.as_ref().map(|_| format_size(request_size(s)));
+                                cell(&mut row, text(req.unwrap_or_default()), None);
+                            }
+                            SortColumn::ResponseSize => {
+                                let resp = s.response.as_ref().map(|_| format_size(response_size(s)));
+                                cell(&mut row, text(resp.unwrap_or_default()), None);
+                            }
+                            SortColumn::Device => {
+                                let d = device_label(s);
+                                let hover = (!d.is_empty()).then(|| d.clone());
+                                cell(&mut row, text(d), hover);
+                            }
+                            SortColumn::Url => {
+                                let full = s.request.as_ref().map(|r| r.url().into_owned());
+                                cell(&mut row, text(url_label(s)), full);
                             }
                         }
-                    });
-                    row.col(|ui| {
-                        ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                        if let Some(st) = worst_status(s) {
-                            let label = match st.name {
-                                Some(n) => format!("{} {n}", st.raw),
-                                None => st.raw.to_string(),
-                            };
-                            let c = match st.verdict {
-                                Verdict::Failure => Some(highlight_color(Highlight::Status, dark)),
-                                _ => color,
-                            };
-                            let rt = match c {
-                                Some(c) => RichText::new(label).color(c),
-                                None => RichText::new(label),
-                            };
-                            // Built only while hovered: formatting every Status of every visible
-                            // row each frame would cost more than drawing the table.
-                            ui.add(egui::Label::new(rt).truncate()).on_hover_ui(|ui| {
-                                for e in s.eas.iter().flat_map(|e| e.statuses.iter()) {
-                                    if e.side == Side::Response {
-                                        ui.label(format!(
-                                            "{} = {} {}: {}",
-                                            e.path,
-                                            e.raw,
-                                            e.name.unwrap_or(""),
-                                            e.meaning.unwrap_or("no meaning known for this command")
-                                        ));
-                                    }
-                                }
-                            });
-                        }
-                    });
-                    let t = throttle_label(s);
-                    if t.is_empty() {
-                        cell(&mut row, text(t));
-                    } else {
-                        row.col(|ui| {
-                            ui.style_mut().interaction.selectable_labels = false;
-                            paint_tint(ui, tint);
-                            ui.add(egui::Label::new(text(t.clone())).truncate()).on_hover_text(format!(
-                                "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
-                            ));
-                        });
                     }
-                    let req = s
-                        .request
-                        .as_ref()
-                        .map(|_| format_size(request_size(s)))
-                        .unwrap_or_default();
-                    cell(&mut row, text(req));
-                    let resp = s
-                        .response
-                        .as_ref()
-                        .map(|_| format_size(response_size(s)))
-                        .unwrap_or_default();
-                    cell(&mut row, text(resp));
-                    cell(&mut row, text(device_label(s)));
                     if row.response().clicked() {
                         clicked_row = Some(i);
                     }
                 });
             });
+        if let Some(c) = toggled {
+            let name = column_name(c).to_string();
+            match self.hidden_columns.iter().position(|h| *h == name) {
+                Some(k) => {
+                    self.hidden_columns.remove(k);
+                }
+                None => self.hidden_columns.push(name),
+            }
+        }
         if let Some(col) = clicked_sort {
             if self.sort == col {
                 self.ascending = !self.ascending;
@@ -689,6 +695,166 @@ impl SessionsPanel {
         if let Some(i) = clicked_row {
             self.selected = Some(i);
         }
+    }
+}
+
+/// True when the sessions start on more than one day (in the capture's own offsets).
+fn spans_days(capture: &Capture) -> bool {
+    let mut days = capture
+        .sessions
+        .iter()
+        .filter_map(|s| s.timers.started())
+        .map(|t| t.date_naive());
+    let Some(first) = days.next() else { return false };
+    days.any(|d| d != first)
+}
+
+/// The EAS status cell: the Status that matters most, each response Status on hover.
+fn status_cell(ui: &mut egui::Ui, s: &Session, color: Option<Color32>, dark: bool) {
+    let Some(st) = worst_status(s) else { return };
+    let label = match st.name {
+        Some(n) => format!("{} {n}", st.raw),
+        None => st.raw.to_string(),
+    };
+    let c = match st.verdict {
+        Verdict::Failure => Some(highlight_color(Highlight::Status, dark)),
+        _ => color,
+    };
+    let rt = match c {
+        Some(c) => RichText::new(label).color(c),
+        None => RichText::new(label),
+    };
+    // Built only while hovered: formatting every Status of every visible row each frame would
+    // cost more than drawing the table.
+    ui.add(egui::Label::new(rt).truncate()).on_hover_ui(|ui| {
+        for e in s.eas.iter().flat_map(|e| e.statuses.iter()) {
+            if e.side == Side::Response {
+                ui.label(format!(
+                    "{} = {} {}: {}",
+                    e.path,
+                    e.raw,
+                    e.name.unwrap_or(""),
+                    e.meaning.unwrap_or("no meaning known for this command")
+                ));
+            }
+        }
+    });
+}
+
+/// The header's context menu: a check box per column (the Log column comes with a log, and one
+/// column always stays). Returns the column toggled.
+fn column_menu(ui: &mut egui::Ui, hidden: &[String]) -> Option<SortColumn> {
+    ui.label(RichText::new("Columns").strong());
+    let mut toggled = None;
+    let shown = COLUMNS.len() - 1 - hidden.len();
+    for (c, name) in COLUMNS {
+        if c == SortColumn::Log {
+            continue;
+        }
+        let mut on = !hidden.iter().any(|h| h == name);
+        let last = on && shown <= 1;
+        if ui.add_enabled(!last, egui::Checkbox::new(&mut on, name)).changed() {
+            toggled = Some(c);
+        }
+    }
+    toggled
+}
+
+/// The name of column `c` (its header, and how the preferences remember it hidden).
+pub fn column_name(c: SortColumn) -> &'static str {
+    COLUMNS.iter().find(|(k, _)| *k == c).map_or("", |(_, n)| n)
+}
+
+/// The starting widths of the columns, from the widest value each can show.
+struct ColumnWidths {
+    index: f32,
+    time: f32,
+    duration: f32,
+    http: f32,
+    size: f32,
+}
+
+impl ColumnWidths {
+    fn measure(ui: &egui::Ui, capture: &Capture, dated: bool) -> ColumnWidths {
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let width = |t: &str| {
+            ui.painter()
+                .layout_no_wrap(t.to_string(), font.clone(), Color32::WHITE)
+                .size()
+                .x
+                + 14.0
+        };
+        let digits = capture
+            .sessions
+            .last()
+            .map_or(1, |s| s.index.max(1).ilog10() as usize + 1);
+        let time = if dated {
+            "2088-08-28 00:00:00.000"
+        } else {
+            "00:00:00.000"
+        };
+        ColumnWidths {
+            index: width(&"8".repeat(digits.max(2))),
+            time: width(time),
+            duration: width("888.8 s"),
+            http: width("aborted"),
+            size: width("888.8 KB"),
+        }
+    }
+
+    /// The starting width and the least width of column `c`.
+    fn of(&self, c: SortColumn) -> (f32, f32) {
+        match c {
+            SortColumn::Index => (self.index, 30.0),
+            SortColumn::Log => (74.0, 40.0),
+            SortColumn::Time => (self.time, 40.0),
+            SortColumn::Duration => (self.duration, 40.0),
+            SortColumn::Command => (110.0, 60.0),
+            SortColumn::Folder => (100.0, 40.0),
+            SortColumn::Http => (self.http, 36.0),
+            SortColumn::EasStatus => (140.0, 60.0),
+            SortColumn::Throttle => (80.0, 40.0),
+            SortColumn::RequestSize | SortColumn::ResponseSize => (self.size, 40.0),
+            SortColumn::Device => (150.0, 60.0),
+            SortColumn::Url => (200.0, 60.0),
+        }
+    }
+
+    /// The starting (width, least width) of `columns` in a table `available` wide: when they do
+    /// not fit, the text columns (command, folder, status, throttle, device) give up width down
+    /// to their least, so that the last column (the URL) keeps its place on a narrow window.
+    fn fit(&self, columns: &[SortColumn], available: f32, spacing: f32) -> Vec<(f32, f32)> {
+        let mut out: Vec<(f32, f32)> = columns.iter().map(|c| self.of(*c)).collect();
+        let flexible = |c: &SortColumn| {
+            matches!(
+                c,
+                SortColumn::Command
+                    | SortColumn::Folder
+                    | SortColumn::EasStatus
+                    | SortColumn::Throttle
+                    | SortColumn::Device
+            )
+        };
+        // The glyph column and the spacing between every pair of columns.
+        let fixed = 22.0 + spacing * (columns.len() as f32 + 1.0);
+        let last_least = out.last().map_or(0.0, |w| w.1);
+        let wanted: f32 = out[..out.len().saturating_sub(1)].iter().map(|w| w.0).sum::<f32>() + last_least + fixed;
+        let over = wanted - available;
+        let give: f32 = columns
+            .iter()
+            .zip(&out)
+            .filter(|(c, _)| flexible(c))
+            .map(|(_, (w, least))| w - least)
+            .sum();
+        if over > 0.0 && give > 0.0 {
+            let share = (over / give).min(1.0);
+            for (c, (w, least)) in columns.iter().zip(out.iter_mut()) {
+                if flexible(c) {
+                    *w -= (*w - *least) * share;
+                }
+            }
+        }
+        out
     }
 }
 

@@ -86,6 +86,14 @@ pub fn device_label(s: &Session) -> String {
     }
 }
 
+/// Host and path of the request, without scheme and query (the full URL is a hover away).
+pub fn url_label(s: &Session) -> String {
+    let Some(r) = &s.request else { return String::new() };
+    let url = r.url();
+    let rest = url.split_once("://").map_or(url.as_ref(), |(_, r)| r);
+    rest.split(['?', '#']).next().unwrap_or(rest).to_string()
+}
+
 /// `X-MS-ASThrottle · retry N s`, either part alone, or empty.
 pub fn throttle_label(s: &Session) -> String {
     let Some(e) = &s.eas else { return String::new() };

@@ -288,7 +288,7 @@ impl Inspector {
                 .add(
                     egui::TextEdit::singleline(&mut self.find_text)
                         .id_salt("find-in-body")
-                        .hint_text("in the XML / Raw text")
+                        .hint_text("in the body / Raw text")
                         .desired_width(170.0),
                 )
                 .labelled_by(label.id)

@@ -14,7 +14,7 @@ use super::pane::{Pane, head};
 use super::view::{Find, notice, plain_lines, status_text, verdict_color, virtual_lines};
 use easlens_core::capture::{BodyKept, Session};
 use easlens_core::eas::headers::{self as eas_headers, EasHeader};
-use easlens_core::eas::query::{QueryForm, parse_request_target};
+use easlens_core::eas::query::{QueryForm, locale_label, parse_request_target};
 use easlens_core::eas::session::StatusEntry;
 use easlens_core::eas::status::{Verdict, http_meaning_for};
 use easlens_core::http::Side;
@@ -318,13 +318,22 @@ fn query_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session) {
                                     row("Protocol version", v.clone());
                                 }
                                 if let Some(l) = q.locale {
-                                    row("Locale", format!("0x{l:04X}"));
+                                    row("Locale", locale_label(l));
                                 }
                                 if let Some(p) = q.policy_key {
                                     row("Policy key", p.to_string());
                                 }
+                                // Each parameter once: those with a row of their own above or
+                                // below (User, and Options / SaveInSent as their flags) are not
+                                // repeated.
+                                let flags = q.save_in_sent.is_some() || q.accept_multipart.is_some();
                                 for (k, v) in &q.parameters {
-                                    row(k, v.clone());
+                                    let shown = (k == "User" && q.user.as_deref() == Some(v.as_str()))
+                                        || (k == "SaveInSent" && q.save_in_sent.is_some())
+                                        || (k == "Options" && flags);
+                                    if !shown {
+                                        row(k, v.clone());
+                                    }
                                 }
                                 if let Some(b) = q.save_in_sent {
                                     row("SaveInSent", b.to_string());

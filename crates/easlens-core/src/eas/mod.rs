@@ -8,6 +8,7 @@ pub mod headers;
 #[cfg(test)]
 mod headers_tsv;
 pub mod items;
+mod locales_tsv;
 pub mod query;
 pub mod session;
 pub mod status;

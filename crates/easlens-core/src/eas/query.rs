@@ -1073,6 +1073,18 @@ fn percent_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
+/// The locale field as a reader wants it: `en-US (0x0409)`, or the number alone for an LCID
+/// `locales.tsv` does not list.
+pub fn locale_label(lcid: u16) -> String {
+    static LOCALES: std::sync::OnceLock<Vec<(u16, &'static str)>> = std::sync::OnceLock::new();
+    // The build checked the file (`locales_tsv::rows`).
+    let all = LOCALES.get_or_init(|| super::locales_tsv::rows(include_str!("locales.tsv")).unwrap_or_default());
+    match all.binary_search_by_key(&lcid, |(l, _)| *l) {
+        Ok(k) => format!("{} (0x{lcid:04X})", all[k].1),
+        Err(_) => format!("0x{lcid:04X}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1169,6 +1181,13 @@ mod tests {
             assert_eq!(l.device_id.as_deref(), Some("FBEFFFFE3E3F"));
         }
         assert!(decode_base64_query(&spaced).unwrap().warnings[0].contains("spaces"));
+    }
+
+    #[test]
+    fn locales_are_named() {
+        assert_eq!(locale_label(0x0409), "en-US (0x0409)");
+        assert_eq!(locale_label(0x0C0A), "es-ES (0x0C0A)");
+        assert_eq!(locale_label(0x7777), "0x7777");
     }
 
     #[test]
