@@ -3,8 +3,9 @@
 //! without changes and the device asked again): opened from its tab (the selected session on the
 //! left, its retry on the right), from a row's right-click menu and from `AppCommand::Compare`
 //! (in the larger window the other window tests use);
-//! the count shown is the engine's, the differing SyncKey line is in both columns, and a session
-//! compared with itself has no difference.
+//! the count shown is the engine's, the differing SyncKey line is in both columns, a session
+//! compared with itself has no difference, and with "Redact personal data" on the columns show
+//! the redacted copy.
 
 use easlens_app::{AppCommand, EaslensApp, View};
 use easlens_core::capture::Capture;
@@ -180,4 +181,44 @@ fn the_compare_command_shows_two_sessions_as_the_engine_compares_them() {
     for p in &expected.parts {
         h.get_by_label(&format!("{} ({})", p.part.name(), p.diff.differences));
     }
+    // A position the capture does not have says so (once, not a job every frame).
+    let n = capture.sessions.len();
+    h.state_mut().push(AppCommand::Compare(a as u32, n as u32));
+    h.run_steps(2);
+    step_until(&mut h, "the failed comparison", |a| {
+        a.compare.right == Some(n) && !a.compare.is_comparing()
+    });
+    h.get_by_label(&format!(
+        "Cannot compare: there is no session at position {n} (the capture has {n})"
+    ));
+    h.run_steps(2);
+    assert!(!h.state().compare.is_comparing());
+}
+
+#[test]
+fn redacted_the_compare_view_shows_pseudonyms() {
+    let (mut h, capture) = open();
+    let three = pos(&capture, 3);
+    h.state_mut()
+        .push(AppCommand::Compare(three as u32, pos(&capture, 2) as u32));
+    h.run_steps(2);
+    step_until(&mut h, "the comparison", |a| a.compare.comparison().is_some());
+    // The response's first item is a mail to Jordan Doe, in the first rows of both columns.
+    assert_eq!(h.query_all_by_label_contains("Jordan Doe").count(), 2);
+    h.state_mut().sessions.select(three as u32);
+    h.state_mut().push(AppCommand::SetRedaction(true));
+    step_until(&mut h, "the redacted copy", |a| a.redaction.is_showing_redacted());
+    step_until(&mut h, "the comparison of the redacted copy", |a| {
+        a.compare.comparison().is_some()
+    });
+    let redacted = h.state().compare.comparison().unwrap();
+    assert_eq!(redacted.left, three);
+    assert!(
+        redacted
+            .parts
+            .iter()
+            .all(|p| !p.left.text.contains("Jordan") && !p.right.text.contains("Jordan"))
+    );
+    assert_eq!(h.query_all_by_label_contains("Jordan Doe").count(), 0);
+    assert_eq!(h.query_all_by_label_contains("contoso.invalid").count(), 2);
 }

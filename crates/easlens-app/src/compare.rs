@@ -43,7 +43,7 @@ struct Prepared {
 
 /// The columns a line takes: its characters, or its bytes when it is long (laid out in pieces
 /// cut at byte offsets, see [`visible_piece`]).
-fn columns(line: &str) -> usize {
+fn line_columns(line: &str) -> usize {
     if line.len() > LONG_LINE {
         line.len()
     } else {
@@ -52,7 +52,7 @@ fn columns(line: &str) -> usize {
 }
 
 fn prepare(comparison: Comparison) -> Prepared {
-    let widest = |t: &easlens_core::compare::Text| (0..t.len()).map(|i| columns(t.line(i))).max().unwrap_or(0);
+    let widest = |t: &easlens_core::compare::Text| (0..t.len()).map(|i| line_columns(t.line(i))).max().unwrap_or(0);
     let widths = comparison
         .parts
         .iter()
@@ -80,7 +80,8 @@ pub struct ComparePanel {
     pub part: Option<Part>,
     /// Show only differing rows, with [`CONTEXT_ROWS`] around them.
     pub only_differences: bool,
-    shown: Option<(Key, Arc<Prepared>)>,
+    /// The last comparison made (or why it could not be).
+    shown: Option<(Key, Result<Arc<Prepared>, String>)>,
     job: Option<(Key, Job<Result<Prepared, String>>)>,
     /// The rows "Only differences" shows of the part shown (display row → row; `None`: a gap).
     filtered: Option<(Part, Vec<Option<usize>>)>,
@@ -109,7 +110,9 @@ impl ComparePanel {
 
     /// The comparison shown, once made for the sessions picked.
     pub fn comparison(&self) -> Option<&Comparison> {
-        let (key, prepared) = self.shown.as_ref()?;
+        let (key, Ok(prepared)) = self.shown.as_ref()? else {
+            return None;
+        };
         (Some(key.left) == self.left && Some(key.right) == self.right).then_some(&prepared.comparison)
     }
 
@@ -144,12 +147,19 @@ impl ComparePanel {
             reveal,
         };
         self.poll(ui.ctx(), capture, key);
-        let Some((_, prepared)) = self.shown.clone().filter(|(k, _)| *k == key) else {
-            ui.horizontal(|ui| {
-                jobs::spinner(ui);
-                ui.label("Comparing…");
-            });
-            return;
+        let prepared = match self.shown.as_ref().filter(|(k, _)| *k == key) {
+            Some((_, Ok(p))) => p.clone(),
+            Some((_, Err(e))) => {
+                ui.label(RichText::new(format!("Cannot compare: {e}")).color(ui.visuals().error_fg_color));
+                return;
+            }
+            None => {
+                ui.horizontal(|ui| {
+                    jobs::spinner(ui);
+                    ui.label("Comparing…");
+                });
+                return;
+            }
         };
         let comparison = &prepared.comparison;
         let part = self.part.unwrap_or(Part::Request);
@@ -157,7 +167,7 @@ impl ComparePanel {
         let Some(k) = comparison.parts.iter().position(|p| p.part == part) else {
             return;
         };
-        self.columns(ui, capture, &comparison.parts[k], prepared.widths[k]);
+        self.side_by_side(ui, capture, &comparison.parts[k], prepared.widths[k]);
     }
 
     /// Starts the job for `key` unless it is shown or being made, and takes its result.
@@ -181,11 +191,14 @@ impl ComparePanel {
                 self.job = None;
                 self.arrived(k, prepared);
             }
-            Poll::Ready(Err(_)) | Poll::Lost => {
-                // The positions are out of range (another capture): pick again.
+            // Kept for the key, so that the job is not started again every frame.
+            Poll::Ready(Err(e)) => {
                 self.job = None;
-                self.left = None;
-                self.right = None;
+                self.shown = Some((k, Err(e)));
+            }
+            Poll::Lost => {
+                self.job = None;
+                self.shown = Some((k, Err("the comparison failed".into())));
             }
         }
     }
@@ -200,7 +213,7 @@ impl ComparePanel {
         {
             self.part = Some(first);
         }
-        self.shown = Some((key, Arc::new(prepared)));
+        self.shown = Some((key, Ok(Arc::new(prepared))));
         self.filtered = None;
         self.cursor = None;
         self.scroll_to = Some(ScrollTo::Offset(0.0));
@@ -326,7 +339,7 @@ impl ComparePanel {
     }
 
     /// The two columns of `part`: a header each, then the rows, scrolled together.
-    fn columns(&mut self, ui: &mut egui::Ui, capture: &Capture, part: &PartDiff, widths: (usize, usize)) {
+    fn side_by_side(&mut self, ui: &mut egui::Ui, capture: &Capture, part: &PartDiff, widths: (usize, usize)) {
         if self.only_differences && self.filtered.as_ref().is_none_or(|(p, _)| *p != part.part) {
             self.filtered = Some((part.part, only_differences(&part.diff.rows, CONTEXT_ROWS)));
         }
@@ -338,7 +351,8 @@ impl ComparePanel {
         let count = shown.map_or(part.diff.rows.len(), <[_]>::len);
         let font = TextStyle::Monospace.resolve(ui.style());
         let row_h = ui.text_style_height(&TextStyle::Monospace);
-        let pitch = row_h + ui.spacing().item_spacing.y;
+        let gap = ui.spacing().item_spacing.y;
+        let pitch = row_h + gap;
         let char_w = ui.ctx().fonts_mut(|f| f.glyph_width(&font, '0')).max(1.0);
         let digits = part.left.len().max(part.right.len()).max(1).to_string().len();
         let gutter = (digits as f32 + 1.5) * char_w;
@@ -400,7 +414,14 @@ impl ComparePanel {
                         };
                         let Some(row) = row else {
                             // Rows left out by "Only differences".
-                            ui.add_sized([width, row_h], egui::Label::new(RichText::new("…").weak()));
+                            ui.allocate_ui_with_layout(
+                                egui::vec2(width, row_h),
+                                Layout::left_to_right(Align::Center),
+                                |ui| {
+                                    ui.add_space(gutter);
+                                    ui.label(RichText::new("…").monospace().weak());
+                                },
+                            );
                             continue;
                         };
                         let line = if side == 0 { row.left } else { row.right };
@@ -411,7 +432,8 @@ impl ComparePanel {
                             |ui| {
                                 ui.spacing_mut().item_spacing.x = 0.0;
                                 let (rect, _) = ui.allocate_exact_size(egui::vec2(gutter, row_h), Sense::hover());
-                                let full = rect.with_max_x(rect.left() + width);
+                                // The tint covers the spacing between rows too: a run of lines is one block.
+                                let full = rect.with_max_x(rect.left() + width).expand2(egui::vec2(0.0, gap / 2.0));
                                 if let Some(c) = tint {
                                     ui.painter().rect_filled(full, 0.0, c);
                                 }
@@ -467,7 +489,7 @@ fn visible_piece(line: &str, x: f32, clip: egui::Rect, char_w: f32) -> (usize, &
 /// The background of a row's cell: removed lines red on the left, added green on the right,
 /// changed yellow on both; the side without the line a faint grey. Readable on both themes.
 fn tint(kind: RowKind, left: bool, has_line: bool, dark: bool) -> Option<Color32> {
-    let a = if dark { 56 } else { 64 };
+    let a = if dark { 56 } else { 96 };
     let (r, g, b) = match kind {
         RowKind::Same => return None,
         _ if !has_line => return Some(Color32::from_rgba_unmultiplied(128, 128, 128, a / 2)),
