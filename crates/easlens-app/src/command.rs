@@ -14,16 +14,18 @@ pub enum View {
     History,
     SyncKeys,
     Timeline,
+    Compare,
 }
 
 impl View {
     /// The views in the order of their buttons (and of their shortcuts, Ctrl+1…).
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Inspector,
         View::Findings,
         View::History,
         View::SyncKeys,
         View::Timeline,
+        View::Compare,
     ];
 
     /// The view's button text.
@@ -34,6 +36,7 @@ impl View {
             View::History => "Item history",
             View::SyncKeys => "SyncKey chains",
             View::Timeline => "Timeline",
+            View::Compare => "Compare",
         }
     }
 }
@@ -65,6 +68,8 @@ pub enum AppCommand {
     FilteredRows(Option<Vec<u32>>),
     /// Put the keyboard focus in the filter field.
     FocusFilter,
+    /// Compare these two sessions (positions in `Capture::sessions`: left, right) in the Compare view.
+    Compare(u32, u32),
     /// Show every operation on this item (the history view).
     FollowItem(String),
     /// Show this view under the session table.

@@ -2,10 +2,11 @@
 //! the capture is opened by `capture::open` in the background (`loading`), and its analysis
 //! (`analysis`) completed there too; every background task is a job (`jobs`). The filter bar
 //! (`filter_bar`), the sessions table (`sessions`), the request/response inspector (`inspector`),
-//! the views under the table (`findings`, `history`, `synckeys`, `timeline`), screenshots
-//! (`screenshot`) and the bench mode (`bench`) each own their state; what they ask of the rest of
-//! the window is an [`AppCommand`] (`command`), applied in one place ([`EaslensApp::apply`]). What
-//! the window keeps between runs is the preferences (`prefs`, with the `recent` files).
+//! the views under the table (`findings`, `history`, `synckeys`, `timeline`, `compare`),
+//! screenshots (`screenshot`) and the bench mode (`bench`) each own their state; what they ask of
+//! the rest of the window is an [`AppCommand`] (`command`), applied in one place
+//! ([`EaslensApp::apply`]). What the window keeps between runs is the preferences (`prefs`, with
+//! the `recent` files).
 //!
 //! [`EaslensApp::ui`] draws the whole window into any `Ui`, so tests drive it headless through
 //! egui_kittest exactly as eframe does.
@@ -13,6 +14,7 @@
 pub mod analysis;
 pub mod bench;
 pub mod command;
+pub mod compare;
 pub mod filter_bar;
 pub mod findings;
 pub mod history;
@@ -136,6 +138,7 @@ pub struct EaslensApp {
     pub timeline: timeline::Timeline,
     pub findings: findings::FindingsPanel,
     pub synckeys: synckeys::SyncKeysPanel,
+    pub compare: compare::ComparePanel,
     pub analysis: AnalysisState,
     pub screenshot: Screenshotter,
     /// The inspector panel's rect in the last frame (for "screenshot of the inspector"), and
@@ -205,6 +208,7 @@ impl EaslensApp {
             timeline: timeline::Timeline::default(),
             findings: findings::FindingsPanel::default(),
             synckeys: synckeys::SyncKeysPanel::default(),
+            compare: compare::ComparePanel::default(),
             analysis: AnalysisState::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
@@ -300,6 +304,10 @@ impl EaslensApp {
                     }
                     AppCommand::FocusFilter => self.filter.focus(),
                     AppCommand::FollowItem(id) => self.follow_item(&id, ctx),
+                    AppCommand::Compare(left, right) => {
+                        self.compare.set(left as usize, right as usize);
+                        self.view = View::Compare;
+                    }
                     AppCommand::ShowView(view) => self.view = view,
                     AppCommand::Screenshot(target) => self.take_screenshot(ctx, target),
                     AppCommand::CopyScreenshot(target) => self.screenshot.copy(ctx, target),
@@ -478,6 +486,7 @@ impl EaslensApp {
         self.history.clear();
         self.findings = findings::FindingsPanel::default();
         self.synckeys.clear();
+        self.compare.clear();
         self.timeline.clear_markers();
         self.filter.reset(&capture, ctx);
         let previous = self.capture.replace(capture);
@@ -728,6 +737,7 @@ impl EaslensApp {
             (_, View::History) => "history",
             (_, View::SyncKeys) => "synckeys",
             (_, View::Timeline) => "timeline",
+            (_, View::Compare) => "compare",
         };
         let session = match self.sessions.selected.map(mailbox_log::Row::of) {
             Some(mailbox_log::Row::Trace(i)) => format!("session-{}", c.sessions[i].index),
@@ -936,7 +946,8 @@ impl EaslensApp {
                 self.filter.ui(ui);
                 ui.add_space(2.0);
             }
-            self.sessions.ui(ui, &capture, self.analysis.folders());
+            self.sessions
+                .ui(ui, &capture, self.analysis.folders(), &mut self.commands);
         });
         if !resized && total_h > 0.0 {
             self.prefs.split = (table.response.rect.height() / total_h).clamp(0.1, 0.9);
@@ -984,6 +995,13 @@ impl EaslensApp {
                 View::Timeline => {
                     let lines = self.analysis.shared().map(|s| (s, a.is_some()));
                     self.timeline.ui(ui, &capture, self.sessions.trace_rows(), lines, out);
+                }
+                View::Compare => {
+                    let selected = match self.sessions.selected.map(mailbox_log::Row::of) {
+                        Some(mailbox_log::Row::Trace(i)) => Some(i),
+                        _ => None,
+                    };
+                    self.compare.ui(ui, &capture, selected, self.inspector.reveal);
                 }
             }
         });

@@ -9,6 +9,7 @@ use egui_extras::{Column, TableBuilder};
 
 use std::sync::Arc;
 
+use super::command::{AppCommand, Commands};
 use super::mailbox_log::{Attached, LOG_ROW, session as row_session};
 use easlens_core::analysis::align::PairKind;
 use easlens_core::analysis::folders::FolderNames;
@@ -431,7 +432,7 @@ impl SessionsPanel {
             .collect()
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, folders: Option<&FolderNames>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, capture: &Capture, folders: Option<&FolderNames>, out: &mut Commands) {
         if self.visible.is_empty() && self.filtered.is_some() {
             // Instead of the table (a label after it would grow the resizable panel every frame).
             ui.centered_and_justified(|ui| {
@@ -672,6 +673,7 @@ impl SessionsPanel {
                     if row.response().clicked() {
                         clicked_row = Some(i);
                     }
+                    compare_menu(&row.response(), i, self.selected, out);
                 });
             });
         if let Some(c) = toggled {
@@ -856,6 +858,23 @@ impl ColumnWidths {
         }
         out
     }
+}
+
+/// A row's right-click menu: "Compare with selected session" (the selected one on the left).
+fn compare_menu(response: &egui::Response, row: u32, selected: Option<u32>, out: &mut Commands) {
+    response.context_menu(|ui| {
+        let trace = |i: u32| (i & LOG_ROW == 0).then_some(i);
+        let pair = selected.and_then(trace).zip(trace(row)).filter(|(s, r)| s != r);
+        if ui
+            .add_enabled(pair.is_some(), egui::Button::new("Compare with selected session"))
+            .on_disabled_hover_text("Select another session of the capture first (a log-only entry cannot be compared)")
+            .clicked()
+            && let Some((left, right)) = pair
+        {
+            out.push(AppCommand::Compare(left, right));
+            ui.close();
+        }
+    });
 }
 
 /// The log-only rows' tint, under the cell's content.

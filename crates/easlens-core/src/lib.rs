@@ -27,12 +27,15 @@
 //! - [`filter`] — the session filter: a query language (`cmd:Sync http:5xx -throttled`) and a free-text index of the bodies.
 //! - [`redact`] — personal data replaced by consistent pseudonyms (rules as data in
 //!   `redact/rules.tsv`): a redacted capture that every view, analysis and export can work on.
+//! - [`compare`] — two sessions side by side: each part as the inspector shows it and a line diff
+//!   as aligned rows (the window's Compare view), and which session to compare one with.
 //! - [`report`] — evidence: one session as text ("Copy as text": request line, key headers, Status
 //!   meanings, decoded XML; credentials masked), and the evidence report of a capture as
 //!   self-contained HTML or Markdown with an SVG timeline.
 
 pub mod analysis;
 pub mod capture;
+pub mod compare;
 pub mod content;
 pub mod eas;
 pub mod filter;
