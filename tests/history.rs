@@ -377,3 +377,39 @@ fn a_move_is_followed_to_the_new_server_id() {
         ("Read", Some("0"), Some("1"))
     );
 }
+
+#[test]
+fn items_are_found_by_their_subject_and_named_by_folder_and_kind() {
+    let c = common::open_sample("calendar-lifecycle-iphone.saz");
+    let index = HistoryIndex::build(&c);
+    // The device's Add has only a ClientId; the item is named by the ServerId the server gave it.
+    let found = index.find_items(&c, "dENTist", 10);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].id.as_str(), found[0].kind), ("1:26", IdKind::ServerId));
+    assert_eq!(found[0].subject.as_deref(), Some("Dentist"));
+    assert_eq!(found[0].collection_id.as_deref(), Some("1"));
+    assert_eq!(found[0].item_kind, Some("Calendar"));
+    assert!(!index.history(&c, &found[0].id).is_empty());
+    // The meeting is a calendar item and, in the Inbox, an invitation.
+    let planning = index.find_items(&c, "quarterly planning", 10);
+    let kinds: Vec<(Option<&str>, Option<&str>)> = planning
+        .iter()
+        .map(|m| (m.item_kind, m.collection_id.as_deref()))
+        .collect();
+    assert!(kinds.contains(&(Some("Calendar"), Some("1"))), "{kinds:?}");
+    assert!(kinds.contains(&(Some("invitation"), Some("5"))), "{kinds:?}");
+    assert!(index.find_items(&c, "no such subject", 10).is_empty());
+    assert!(index.find_items(&c, "  ", 10).is_empty());
+}
+
+#[test]
+fn item_kinds_name_invitations() {
+    assert_eq!(
+        history::item_kind(Some("Email"), Some("040000008200E0")),
+        Some("invitation")
+    );
+    assert_eq!(history::item_kind(Some("Email"), None), Some("Email"));
+    assert_eq!(history::item_kind(Some("Calendar"), Some("UID-1")), Some("Calendar"));
+    assert_eq!(history::item_kind(Some("Contacts"), None), Some("Contacts"));
+    assert_eq!(history::item_kind(None, None), None);
+}

@@ -47,6 +47,7 @@ pub mod readers;
 pub mod redact;
 pub mod report;
 pub mod shared;
+pub mod timeline;
 // The data-file reader shared with build.rs, which also uses the parts the crate does not.
 #[allow(dead_code)]
 mod tsv;

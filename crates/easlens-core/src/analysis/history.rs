@@ -238,6 +238,61 @@ pub struct IdMatch {
     pub operations: usize,
     /// A label of the item (the first subject seen with it).
     pub subject: Option<String>,
+    /// The folder (CollectionId) it was first seen in.
+    pub collection_id: Option<String>,
+    /// What it is ([`item_kind`]).
+    pub item_kind: Option<&'static str>,
+}
+
+/// What an item is, as an engineer names it: its class (`Calendar`, `Email`, `Contacts`,
+/// `Tasks`, `Notes`, `SMS`), except that an email carrying a meeting's UID (a meeting request in
+/// a mail folder) is an `invitation`, not the calendar item of the same meeting.
+pub fn item_kind(class: Option<&str>, uid: Option<&str>) -> Option<&'static str> {
+    const CLASSES: [&str; 6] = ["Calendar", "Email", "Contacts", "Tasks", "Notes", "SMS"];
+    let class = CLASSES
+        .into_iter()
+        .find(|c| class.is_some_and(|k| k.eq_ignore_ascii_case(c)))?;
+    Some(if class == "Email" && uid.is_some() {
+        "invitation"
+    } else {
+        class
+    })
+}
+
+/// One item being gathered for an [`IdMatch`].
+#[derive(Default)]
+struct Gathered<'a> {
+    operations: usize,
+    subject: Option<&'a str>,
+    collection_id: Option<&'a str>,
+    item_kind: Option<&'static str>,
+}
+
+impl<'a> Gathered<'a> {
+    fn add(&mut self, op: &ItemOp<'a>) {
+        self.operations += 1;
+        self.subject = self.subject.or(op.subject);
+        self.collection_id = self.collection_id.or(op.collection_id);
+        self.item_kind = self.item_kind.or_else(|| item_kind(op.class, op.uid));
+    }
+
+    fn into_match(self, kind: IdKind, id: &str) -> IdMatch {
+        IdMatch {
+            id: id.to_string(),
+            kind,
+            operations: self.operations,
+            subject: self.subject.map(str::to_string),
+            collection_id: self.collection_id.map(str::to_string),
+            item_kind: self.item_kind,
+        }
+    }
+}
+
+/// The most used first, then by id; at most `limit`.
+fn ranked(mut out: Vec<IdMatch>, limit: usize) -> Vec<IdMatch> {
+    out.sort_by(|a, b| b.operations.cmp(&a.operations).then_with(|| a.id.cmp(&b.id)));
+    out.truncate(limit);
+    out
 }
 
 impl HistoryIndex {
@@ -355,7 +410,7 @@ impl HistoryIndex {
         if prefix.is_empty() {
             return Vec::new();
         }
-        let mut matches: HashMap<(IdKind, &str), (usize, Option<&str>)> = HashMap::new();
+        let mut matches: HashMap<(IdKind, &str), Gathered> = HashMap::new();
         for eas in capture.sessions.iter().filter_map(|s| s.eas.as_ref()) {
             for op in eas.items.iter() {
                 for (kind, id) in ids_of(&op) {
@@ -364,25 +419,65 @@ impl HistoryIndex {
                         && id.is_char_boundary(prefix.len())
                         && id[..prefix.len()].to_lowercase() == prefix
                     {
-                        let m = matches.entry((kind, id)).or_insert((0, None));
-                        m.0 += 1;
-                        m.1 = m.1.or(op.subject);
+                        matches.entry((kind, id)).or_default().add(&op);
                     }
                 }
             }
         }
-        let mut out: Vec<IdMatch> = matches
+        let out = matches
             .into_iter()
-            .map(|((kind, id), (operations, subject))| IdMatch {
-                id: id.to_string(),
-                kind,
-                operations,
-                subject: subject.map(str::to_string),
-            })
+            .map(|((kind, id), g)| g.into_match(kind, id))
             .collect();
-        out.sort_by(|a, b| b.operations.cmp(&a.operations).then_with(|| a.id.cmp(&b.id)));
-        out.truncate(limit);
-        out
+        ranked(out, limit)
+    }
+
+    /// Items whose label — Subject, a contact's FileAs, a meeting answer — contains `text`
+    /// (case-insensitive), each once by its ServerId (else its ClientId, else its UID): at most
+    /// `limit`, the most used first. A linear pass over the operations, like [`Self::find_ids`].
+    pub fn find_items(&self, capture: &Capture, text: &str, limit: usize) -> Vec<IdMatch> {
+        let needle = text.trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let mut matches: HashMap<(IdKind, &str), Gathered> = HashMap::new();
+        // A client Add's ClientId and the ServerId the server gave it: the same item.
+        let mut assigned: HashMap<&str, &str> = HashMap::new();
+        for eas in capture.sessions.iter().filter_map(|s| s.eas.as_ref()) {
+            for op in eas.items.iter() {
+                if let (Some(c), Some(s)) = (op.client_id, op.server_id) {
+                    assigned.insert(c, s);
+                }
+                let Some(subject) = op.subject else { continue };
+                if !subject.to_lowercase().contains(&needle) {
+                    continue;
+                }
+                let key = match (op.server_id, op.client_id, op.uid) {
+                    (Some(s), _, _) => (IdKind::ServerId, s),
+                    (None, Some(c), _) => (IdKind::ClientId, c),
+                    (None, None, Some(u)) => (IdKind::Uid, u),
+                    (None, None, None) => continue,
+                };
+                matches.entry(key).or_default().add(&op);
+            }
+        }
+        // Found by its ClientId: named by its ServerId, with that one's operations.
+        let mut items: HashMap<(IdKind, &str), Gathered> = HashMap::new();
+        for ((kind, id), g) in matches {
+            let key = match assigned.get(id) {
+                Some(server) if kind == IdKind::ClientId => (IdKind::ServerId, *server),
+                _ => (kind, id),
+            };
+            let item = items.entry(key).or_default();
+            item.operations += g.operations;
+            item.subject = item.subject.or(g.subject);
+            item.collection_id = item.collection_id.or(g.collection_id);
+            item.item_kind = item.item_kind.or(g.item_kind);
+        }
+        let out = items
+            .into_iter()
+            .map(|((kind, id), g)| g.into_match(kind, id))
+            .collect();
+        ranked(out, limit)
     }
 }
 

@@ -4,6 +4,7 @@
 //! from a reader's session and what its bodies hold. No UI, no I/O.
 
 pub mod command;
+pub mod datetime;
 pub mod headers;
 #[cfg(test)]
 mod headers_tsv;
