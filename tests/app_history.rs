@@ -128,3 +128,81 @@ fn changed_fields_of_big_bodies_are_read_by_a_job_with_the_same_result() {
     assert_eq!(h.state().history.events, events);
     assert_eq!(h.state().history.changes(), expected.as_slice());
 }
+
+/// The Item field, focused, with `text` typed into it.
+fn type_item(h: &mut Harness<'static, EaslensApp>, text: &str) {
+    h.state_mut().view = View::History;
+    h.run_steps(2);
+    let field = h.get_by_role_and_label(eframe::egui::accesskit::Role::TextInput, "Item");
+    field.focus();
+    field.type_text(text);
+    h.run_steps(3);
+}
+
+#[test]
+fn an_item_is_found_by_its_subject_and_followed() {
+    let mut h = open("calendar-lifecycle-iphone.saz");
+    type_item(&mut h, "dentist");
+    // Named by its ServerId, with what it is and its folder (no FolderSync here to name it).
+    h.get_by_label_contains("ServerId 1:26 — Dentist · Calendar in 1 (1 op)")
+        .click();
+    h.run_steps(3);
+    let events = &h.state().history.events;
+    assert!(
+        events.iter().any(|e| e.server_id.as_deref() == Some("1:26")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e.subject.as_deref() == Some("Dentist")),
+        "{events:?}"
+    );
+    // The meeting request in the Inbox is an invitation, the calendar item a Calendar item.
+    h.state_mut().history.query.clear();
+    h.run_steps(2);
+    type_item(&mut h, "QUARTERLY");
+    h.get_by_label_contains("ServerId 5:31 — Quarterly planning review · invitation in 5 (");
+    h.get_by_label_contains("ServerId 1:25 — Quarterly planning review · Calendar in 1 (");
+    h.state_mut().history.query = "no such words".into();
+    h.run_steps(3);
+    h.get_by_label_contains("No id starts with that and no subject contains it.");
+}
+
+#[test]
+fn changed_date_times_read_as_dates_with_the_raw_value_on_hover() {
+    let mut h = open("calendar-lifecycle-iphone.saz");
+    type_item(&mut h, "1:25");
+    h.get_by_label("Follow").click();
+    h.run_steps(3);
+    step_until(&mut h, "the changed fields", |a| !a.history.is_reading());
+    let line = h.get_by_label("StartTime: 2024-03-13 13:00 UTC → 2024-03-14 14:00 UTC");
+    line.hover();
+    h.run_steps(60);
+    h.get_by_label_contains("StartTime: 20240313T130000Z → 20240314T140000Z");
+    // A value that is not a date stays as it was.
+    h.get_by_label("Reminder: 15 → 30");
+}
+
+/// Opens `name` and the inspector's "Follow item" menu on session `index`.
+fn follow_menu_of(name: &str, index: u32) -> Harness<'static, EaslensApp> {
+    let mut h = open(name);
+    let sessions = &h.state().capture().unwrap().sessions;
+    let position = sessions.iter().position(|s| s.index == index).unwrap();
+    h.state_mut().sessions.select(position as u32);
+    h.run_steps(3);
+    h.get_by_label_contains("Follow item").click();
+    h.run_steps(2);
+    h
+}
+
+#[test]
+fn follow_item_entries_name_the_folder_and_the_kind() {
+    // Session #7: the server adds a mail, a meeting and a contact, in folders FolderSync named.
+    let h = follow_menu_of("healthy-iphone.saz", 7);
+    h.get_by_label_contains("ServerId 5:1 (Add) — Quarterly numbers for review · Email in 5 (Inbox)");
+    h.get_by_label_contains("ServerId 1:1 (Add) — Weekly team sync · Calendar in 1 (Calendar)");
+    h.get_by_label_contains("ServerId 3:1 (Add) — Chen, Alex · Contacts in 3 (Contacts)");
+    // Session #2 of the calendar sample: the meeting's request in the Inbox is an invitation.
+    let h = follow_menu_of("calendar-lifecycle-iphone.saz", 2);
+    h.get_by_label_contains("ServerId 5:31 (Add) — Quarterly planning review · invitation in 5");
+    h.get_by_label_contains("ServerId 1:25 (Add) — Quarterly planning review · Calendar in 1");
+}

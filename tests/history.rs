@@ -413,3 +413,21 @@ fn item_kinds_name_invitations() {
     assert_eq!(history::item_kind(Some("Contacts"), None), Some("Contacts"));
     assert_eq!(history::item_kind(None, None), None);
 }
+
+#[test]
+fn item_places_name_the_folder_from_folder_sync() {
+    let c = common::open_sample("healthy-iphone.saz");
+    let names = FolderNames::build(&c);
+    let place = |kind, folder| history::item_place(kind, folder, Some(&names));
+    assert_eq!(
+        place(Some("invitation"), Some("5")).as_deref(),
+        Some("invitation in 5 (Inbox)")
+    );
+    assert_eq!(place(Some("Calendar"), None).as_deref(), Some("Calendar"));
+    assert_eq!(place(None, Some("1")).as_deref(), Some("in 1 (Calendar)"));
+    assert_eq!(place(None, None), None);
+    assert_eq!(
+        history::item_place(Some("Email"), Some("5"), None).as_deref(),
+        Some("Email in 5")
+    );
+}

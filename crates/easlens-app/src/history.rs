@@ -1,6 +1,7 @@
 //! The item history view: type (or follow from the inspector) a ServerId, ClientId, UID or
-//! ConversationId and see every operation on that item across the capture, in order, with the
-//! fields each Change altered and the state the device should end up in. Everything shown comes
+//! ConversationId — or words of its subject — and see every operation on that item across the
+//! capture, in order, with the fields each Change altered (wrapped, EAS date-times readable with
+//! the raw value on hover) and the state the device should end up in. Everything shown comes
 //! from `analysis::history`; the changed fields re-read bodies from the capture, by the
 //! `changed-fields` job when they are big. A click on a session pushes an [`AppCommand`].
 
@@ -18,8 +19,10 @@ use super::sessions::highlight_color;
 use easlens_core::analysis::Analysis;
 use easlens_core::analysis::history::{
     Direction, Expected, FieldChange, FinalState, HistoryEvent, IdMatch, Outcome, changed_fields, final_states,
+    item_place,
 };
 use easlens_core::capture::Capture;
+use easlens_core::eas::datetime::readable;
 use easlens_core::eas::session::Highlight;
 
 /// The changed fields of each event, or why they could not be read.
@@ -45,6 +48,8 @@ pub struct HistoryPanel {
     pub log_events: Vec<(HistoryEvent, Option<u32>)>,
     /// The item and the attached log (address) `log_events` are of.
     log_for: Option<(String, usize)>,
+    /// The width of the "Subject / changes" column last drawn: its wrapped lines' height.
+    changes_width: std::cell::Cell<f32>,
 }
 
 impl Default for HistoryPanel {
@@ -62,6 +67,7 @@ impl Default for HistoryPanel {
             inline_below: BODIES_INLINE_BELOW,
             log_events: Vec::new(),
             log_for: None,
+            changes_width: std::cell::Cell::new(400.0),
         }
     }
 }
@@ -213,7 +219,7 @@ impl HistoryPanel {
                 .add(
                     egui::TextEdit::singleline(&mut self.query)
                         .id_salt("history-item")
-                        .hint_text("ServerId, ClientId, calendar UID or ConversationId")
+                        .hint_text("ServerId, ClientId, calendar UID, ConversationId or subject")
                         .desired_width(380.0)
                         .font(egui::TextStyle::Monospace),
                 )
@@ -224,24 +230,27 @@ impl HistoryPanel {
             }
             ui.label(RichText::new(format!("{} item operations indexed", analysis.history().len())).weak());
         });
-        // Ids starting with what was typed, while it is not the followed one.
+        // Ids starting with what was typed, then items whose subject contains it, while it is
+        // not the followed one.
         let typed = self.query.trim().to_string();
         if !typed.is_empty() && self.item.as_deref() != Some(typed.as_str()) {
             if self.suggested_for.as_deref() != Some(typed.as_str()) {
-                self.suggestions = analysis.history().find_ids(capture, &typed, 8);
+                let index = analysis.history();
+                let mut found = index.find_ids(capture, &typed, 8);
+                for m in index.find_items(capture, &typed, 8) {
+                    if !found.iter().any(|f| f.id == m.id) {
+                        found.push(m);
+                    }
+                }
+                self.suggestions = found;
                 self.suggested_for = Some(typed.clone());
             }
             ui.horizontal_wrapped(|ui| {
                 if self.suggestions.is_empty() {
-                    ui.label(RichText::new("No id starts with that.").weak());
+                    ui.label(RichText::new("No id starts with that and no subject contains it.").weak());
                 }
                 for m in &self.suggestions {
-                    let ops = format!("{} op{}", m.operations, if m.operations == 1 { "" } else { "s" });
-                    let text = match &m.subject {
-                        Some(s) => format!("{} {} — {s} ({ops})", m.kind.label(), m.id),
-                        None => format!("{} {} ({ops})", m.kind.label(), m.id),
-                    };
-                    if ui.link(text).clicked() {
+                    if ui.link(suggestion_label(m, analysis)).clicked() {
                         follow = Some(m.id.clone());
                     }
                 }
@@ -324,6 +333,38 @@ impl HistoryPanel {
         let dark = ui.visuals().dark_mode;
         let mut clicked = None;
         let row_h = 20.0;
+        // The last column wraps: each row as tall as its subject and changes, wrapped at the
+        // column's width of the last frame.
+        let lines: Vec<Vec<ChangeLine>> = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(k, _)| {
+                let changes = self.changes.get(k).map(Vec::as_slice).unwrap_or(&[]);
+                changes.iter().map(ChangeLine::of).collect()
+            })
+            .collect();
+        let wrap = self.changes_width.get().max(60.0);
+        let (body_font, mono_font) = (
+            egui::TextStyle::Body.resolve(ui.style()),
+            egui::TextStyle::Monospace.resolve(ui.style()),
+        );
+        let height = |text: &str, font: &egui::FontId| {
+            ui.painter()
+                .layout(text.to_string(), font.clone(), Color32::WHITE, wrap)
+                .size()
+                .y
+        };
+        let heights: Vec<f32> = self
+            .events
+            .iter()
+            .zip(&lines)
+            .map(|(e, lines)| {
+                let subject = e.subject.as_deref().map_or(0.0, |s| height(s, &body_font));
+                let changes: f32 = lines.iter().map(|l| height(&l.text, &mono_font)).sum();
+                (subject + changes + 4.0).max(row_h)
+            })
+            .collect();
         TableBuilder::new(ui)
             .id_salt("history-events")
             .striped(true)
@@ -358,9 +399,7 @@ impl HistoryPanel {
             })
             .body(|mut body| {
                 for (k, e) in self.events.iter().enumerate() {
-                    let changes = self.changes.get(k).map(Vec::as_slice).unwrap_or(&[]);
-                    let h = row_h * (1 + changes.len().min(8)) as f32;
-                    body.row(h, |mut row| {
+                    body.row(heights[k], |mut row| {
                         let failed = e.outcome() != Outcome::Applied;
                         let fail_color = highlight_color(Highlight::Http, dark);
                         let t = |s: String| {
@@ -430,18 +469,17 @@ impl HistoryPanel {
                             }
                         });
                         row.col(|ui| {
+                            self.changes_width.set(ui.available_width());
                             ui.vertical(|ui| {
                                 ui.spacing_mut().item_spacing.y = 0.0;
-                                ui.add(egui::Label::new(t(e.subject.clone().unwrap_or_default())).truncate());
-                                for c in changes.iter().take(8) {
-                                    let old = c.old.as_deref().unwrap_or("—");
-                                    let new = c.new.as_deref().unwrap_or("(removed)");
-                                    ui.add(
-                                        egui::Label::new(
-                                            RichText::new(format!("{}: {old} → {new}", c.path)).monospace(),
-                                        )
-                                        .truncate(),
-                                    );
+                                if let Some(subject) = &e.subject {
+                                    ui.add(egui::Label::new(t(subject.clone())).wrap());
+                                }
+                                for l in &lines[k] {
+                                    let r = ui.add(egui::Label::new(RichText::new(&l.text).monospace()).wrap());
+                                    if let Some(raw) = &l.raw {
+                                        r.on_hover_text(raw);
+                                    }
                                 }
                             });
                         });
@@ -450,6 +488,55 @@ impl HistoryPanel {
             });
         clicked
     }
+}
+
+/// Characters of a changed field shown before it is cut (about five wrapped lines).
+const LONG_CHANGE: usize = 400;
+
+/// A changed field as the history shows it: `StartTime: 2024-03-13 13:00 UTC → …`, and the raw
+/// values (for the hover) when a date-time was made readable.
+struct ChangeLine {
+    /// Wrapped in the column.
+    text: String,
+    raw: Option<String>,
+}
+
+impl ChangeLine {
+    fn of(c: &FieldChange) -> ChangeLine {
+        let shown = |v: Option<&str>, none: &str| match v {
+            Some(v) => readable(v).unwrap_or_else(|| v.to_string()),
+            None => none.to_string(),
+        };
+        let (old, new) = (c.old.as_deref(), c.new.as_deref());
+        let text = format!("{}: {} → {}", c.path, shown(old, "—"), shown(new, "(removed)"));
+        let dated = [old, new].into_iter().flatten().any(|v| readable(v).is_some());
+        let full = || format!("{}: {} → {}", c.path, old.unwrap_or("—"), new.unwrap_or("(removed)"));
+        // A long value (a body) is cut after a few lines; all of it is on hover.
+        if text.chars().count() > LONG_CHANGE {
+            let cut: String = text.chars().take(LONG_CHANGE).collect();
+            return ChangeLine {
+                text: format!("{cut}…"),
+                raw: Some(full()),
+            };
+        }
+        ChangeLine {
+            text,
+            raw: dated.then(full),
+        }
+    }
+}
+
+/// A suggestion of the Item field: `ServerId 1:26 — Dentist · Calendar in 1 (Calendar) (2 ops)`.
+fn suggestion_label(m: &IdMatch, analysis: &Analysis) -> String {
+    let ops = format!("{} op{}", m.operations, if m.operations == 1 { "" } else { "s" });
+    let mut text = format!("{} {}", m.kind.label(), m.id);
+    if let Some(s) = &m.subject {
+        text.push_str(&format!(" — {s}"));
+    }
+    if let Some(place) = item_place(m.item_kind, m.collection_id.as_deref(), Some(analysis.folders())) {
+        text.push_str(&format!(" · {place}"));
+    }
+    format!("{text} ({ops})")
 }
 
 /// Bytes of the bodies of the sessions `events` are in, as the capture stores them.

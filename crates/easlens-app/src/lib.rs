@@ -979,7 +979,10 @@ impl EaslensApp {
             let a = analysis.as_deref();
             let log = self.log.attached();
             match self.view {
-                View::Inspector => self.inspector.ui(ui, &capture, log, self.sessions.selected, out),
+                View::Inspector => {
+                    self.inspector
+                        .ui(ui, &capture, log, self.sessions.selected, a.map(|a| a.folders()), out)
+                }
                 View::Findings => {
                     let f = log.map(|l| &l.findings).or(a.map(|a| a.findings()));
                     self.findings.ui(ui, f, out)

@@ -19,6 +19,8 @@ use super::command::{AppCommand, Commands};
 use super::jobs::{self, BODIES_INLINE_BELOW, Job, Poll};
 use super::mailbox_log::{Attached, Row};
 use easlens_core::analysis::align::{Pair, PairKind};
+use easlens_core::analysis::folders::FolderNames;
+use easlens_core::analysis::history::{item_kind, item_place};
 use easlens_core::capture::{Capture, LabelStyle, Session};
 use easlens_core::eas::status::{Verdict, http_meaning_for};
 use easlens_core::http::Side;
@@ -116,11 +118,15 @@ impl Inspector {
     }
 
     /// The item menu: every id of the session's item operations, to follow through the capture.
-    fn follow_menu(&mut self, ui: &mut egui::Ui, session: &Session, out: &mut Commands) {
+    /// Each labelled with its subject, what it is and its folder (`· invitation in 5 (Inbox)`).
+    fn follow_menu(&mut self, ui: &mut egui::Ui, session: &Session, folders: Option<&FolderNames>, out: &mut Commands) {
         let Some(eas) = &session.eas else { return };
         let mut ids: Vec<(String, String)> = Vec::new();
         for op in eas.items.iter() {
-            let subject = op.subject.map(|s| format!(" — {s}")).unwrap_or_default();
+            let mut subject = op.subject.map(|s| format!(" — {s}")).unwrap_or_default();
+            if let Some(place) = item_place(item_kind(op.class, op.uid), op.collection_id, folders) {
+                subject.push_str(&format!(" · {place}"));
+            }
             for (kind, id) in [("ServerId", op.server_id), ("ClientId", op.client_id), ("UID", op.uid)] {
                 if let Some(id) = id
                     && !ids.iter().any(|(i, _)| i == id)
@@ -332,6 +338,7 @@ impl Inspector {
         capture: &Arc<Capture>,
         log: Option<&Arc<Attached>>,
         selected: Option<u32>,
+        folders: Option<&FolderNames>,
         out: &mut Commands,
     ) {
         // The capture the row's session is in, and its position there.
@@ -388,7 +395,7 @@ impl Inspector {
                     "Show the device's request and response beside the log entry Exchange wrote for them",
                 );
             }
-            self.follow_menu(ui, session, out);
+            self.follow_menu(ui, session, folders, out);
             if self.tab == Tab::Hex {
                 ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
                     .on_hover_text("Hex of the body after de-chunking and decompression instead of as stored");

@@ -259,6 +259,18 @@ pub fn item_kind(class: Option<&str>, uid: Option<&str>) -> Option<&'static str>
     })
 }
 
+/// What an item is and where, for a label: `Calendar in 1 (Calendar)`, `invitation in 5 (Inbox)`
+/// (the folder's name from FolderSync when `folders` knows it); `None` when neither is known.
+pub fn item_place(kind: Option<&str>, collection_id: Option<&str>, folders: Option<&FolderNames>) -> Option<String> {
+    let folder = collection_id.map(|c| folders.map_or_else(|| c.to_string(), |f| f.label(c)));
+    match (kind, folder) {
+        (Some(k), Some(f)) => Some(format!("{k} in {f}")),
+        (Some(k), None) => Some(k.to_string()),
+        (None, Some(f)) => Some(format!("in {f}")),
+        (None, None) => None,
+    }
+}
+
 /// One item being gathered for an [`IdMatch`].
 #[derive(Default)]
 struct Gathered<'a> {
