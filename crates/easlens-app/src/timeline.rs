@@ -7,6 +7,7 @@
 //! (Ctrl) and drag; a click selects the session (an [`AppCommand`]).
 
 use eframe::egui;
+use std::sync::Arc;
 
 use egui::Color32;
 use egui_plot::{
@@ -31,14 +32,17 @@ pub struct MarkerSet {
     pub xs: Vec<f64>,
 }
 
+/// What the marker lines were built for: (rows generation, SyncKey resets known, dark theme).
+type MarkersKey = (usize, bool, bool);
+
 /// The timeline of the visible sessions (rebuilt when the rows change) and what was drawn last.
 #[derive(Default)]
 pub struct Timeline {
     rows_key: Option<(usize, usize, Option<u32>)>,
     /// The sessions as spans (see `easlens_core::timeline`).
     pub data: TimelineData,
-    /// The marker lines and what they were built for: (rows, SyncKey resets known, dark theme).
-    markers: Option<((usize, bool, bool), Vec<MarkerSet>)>,
+    /// The marker lines and what they were built for.
+    markers: Option<(MarkersKey, Arc<Vec<MarkerSet>>)>,
     /// Bumped when `data` is rebuilt.
     generation: usize,
     /// The binned sessions and the view they were binned for: (x min, x max, columns).
@@ -59,7 +63,7 @@ impl Timeline {
 
     /// The vertical lines: throttled responses (known as soon as the capture is open) and, once
     /// the analysis is `complete`, SyncKey resets. Built when that, the rows or the theme change.
-    fn markers(&mut self, analysis: &Analysis, complete: bool, dark: bool) -> &[MarkerSet] {
+    fn markers(&mut self, analysis: &Analysis, complete: bool, dark: bool) -> Arc<Vec<MarkerSet>> {
         let key = (self.generation, complete, dark);
         if self.markers.as_ref().is_none_or(|(k, _)| *k != key) {
             // Named like the throttled outcome: one legend entry for both.
@@ -77,9 +81,9 @@ impl Timeline {
                     xs: self.data.times_of(&resets),
                 });
             }
-            self.markers = Some((key, sets));
+            self.markers = Some((key, Arc::new(sets)));
         }
-        self.markers.as_ref().map_or(&[], |(_, m)| m)
+        self.markers.as_ref().map_or_else(Default::default, |(_, m)| m.clone())
     }
 
     fn rebuild(&mut self, capture: &Capture, rows: &[u32]) {
@@ -120,8 +124,8 @@ impl Timeline {
         }
         let dark = ui.visuals().dark_mode;
         let markers = match analysis {
-            Some((a, complete)) => self.markers(a, complete, dark).to_vec(),
-            None => Vec::new(),
+            Some((a, complete)) => self.markers(a, complete, dark),
+            None => Arc::default(),
         };
         // The lane labels get the width of the widest one, never cut.
         if self.label_width == 0.0 {
@@ -232,7 +236,7 @@ impl Timeline {
                     }
                 }
                 let (y0, y1) = (-0.5, n_lanes as f64 - 0.5);
-                for m in &markers {
+                for m in markers.iter() {
                     let bands = bin_markers(&m.xs, x_min, x_max, columns, MARKER_GAP_PX);
                     if bands.is_empty() {
                         continue;
