@@ -190,6 +190,9 @@ impl Timeline {
                 let columns = plot.transform().frame().width().max(1.0) as usize;
                 let px = (x_max - x_min) / columns as f64;
                 let binned = self.binned(x_min, x_max, columns).clone();
+                // Bars about as thick as a point is wide, whatever the lanes' height.
+                let per_lane = plot.transform().dpos_dvalue_y().abs().max(1.0);
+                let thickness = (10.0 / per_lane).min(0.35);
                 for outcome in Outcome::ALL {
                     let name = outcome.label();
                     let color = outcome_color(outcome, dark);
@@ -200,7 +203,7 @@ impl Timeline {
                         .map(|m| {
                             Bar::new(f64::from(m.lane), (m.end - m.start).max(px))
                                 .base_offset(m.start)
-                                .width(0.35)
+                                .width(thickness)
                                 .fill(color)
                                 .stroke(egui::Stroke::NONE)
                         })

@@ -103,7 +103,11 @@ pub struct Mark {
     pub first: u32,
 }
 
-/// The visible sessions binned by pixel column: `bars` for sessions at least two columns long
+/// Sessions shorter than this many pixel columns are points (their shape tells the outcome).
+pub const BAR_MIN_COLUMNS: f64 = 8.0;
+
+/// The visible sessions binned by pixel column: `bars` for sessions at least
+/// [`BAR_MIN_COLUMNS`] long
 /// (overlapping ones of a lane and outcome merged), `points` for the others (one per lane,
 /// outcome and column).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -220,7 +224,7 @@ impl TimelineData {
                 sessions: 1,
                 first: s.session,
             };
-            if s.end - s.start >= 2.0 * px {
+            if s.end - s.start >= BAR_MIN_COLUMNS * px {
                 match &mut bars[slot] {
                     Some(open) if s.start <= open.end + px => {
                         open.end = open.end.max(s.end);
