@@ -257,3 +257,62 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     h.get_by_label_contains("      <ErrorCode>600</ErrorCode>");
     h.get_by_label_contains("    <EMailAddress>jdoe@contoso.com</EMailAddress>");
 }
+
+#[test]
+fn find_in_body_scrolls_the_current_match_into_view() {
+    // A text body of 3,000 lines; the word sought is deep in it, far to the right of its line.
+    let t = common::Temp::new("app-window-state", "long.saz");
+    let mut body = String::new();
+    for i in 0..3000 {
+        body.push_str(&format!("line {i:04} {}", "x".repeat(60)));
+        if i == 2400 {
+            body.push_str(&format!("{} needle-two-thousand-four-hundred", " ".repeat(300)));
+        }
+        body.push('\n');
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let request = b"GET /log.txt HTTP/1.1\r\nHost: intranet.contoso.com\r\n\r\n".to_vec();
+    let sessions = [common::exchange(1, request, Some(response.into_bytes()))];
+    easlens_core::writers::saz::write_saz_file(t.path(), &sessions, &Default::default()).unwrap();
+    let mut h = Harness::builder().with_size([1024.0, 700.0]).build_ui_state(
+        |ui, app: &mut EaslensApp| app.ui(ui),
+        EaslensApp::new(Some(t.path().to_path_buf())),
+    );
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    h.state_mut().push(AppCommand::SelectSession(0));
+    h.run_steps(4);
+    h.get_by_label_contains("line 0000");
+    assert!(
+        h.query_by_label_contains("needle-two-thousand").is_none(),
+        "not in view yet"
+    );
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Find");
+    field.focus();
+    field.type_text("needle-two");
+    h.run_steps(4);
+    let hit = h.get_by_label_contains("needle-two-thousand-four-hundred");
+    assert!(
+        h.query_by_label_contains("line 0000").is_none(),
+        "scrolled away from the top"
+    );
+    // In view: inside the window, sideways too.
+    let rect = hit.rect();
+    assert!(rect.top() >= 0.0 && rect.bottom() <= 700.0, "{rect:?}");
+    h.get_by_label("1 of 1");
+}
+
+#[test]
+fn the_query_tab_lists_each_parameter_once_and_names_the_locale() {
+    // Session #1: a base64 query (MS-ASHTTP 2.2.1.1.1.1) with its locale and User parameter.
+    let mut h = open(sample("redirect-and-auth-android.saz"));
+    h.state_mut().push(AppCommand::SelectSession(0));
+    h.run_steps(3);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Query").click();
+    h.run_steps(3);
+    h.get_by_label("en-US (0x0409)");
+    assert_eq!(h.query_all_by_label("User").count(), 1, "User is listed once");
+    assert_eq!(h.query_all_by_label("Device ID").count(), 1);
+}

@@ -108,14 +108,32 @@ pub fn virtual_lines(
     mut line: impl FnMut(usize) -> (LayoutJob, Option<String>),
 ) {
     let row_height = ui.text_style_height(&TextStyle::Monospace);
+    // Rows are placed without spacing, and show_rows must count them so: a row pitch that
+    // differed from the one the offset below assumes put a match deep in a body off screen.
+    let spacing = ui.spacing().item_spacing.y;
+    ui.spacing_mut().item_spacing.y = 0.0;
     let mut area = egui::ScrollArea::both().id_salt(id).auto_shrink([false, false]);
-    if let Some(target) = find.scroll_to {
-        // A few lines of context above the match.
+    if let Some(target) = find.scroll_to.filter(|t| *t < n) {
+        // A few lines of context above the match, and the match itself in view sideways.
         area = area.vertical_scroll_offset((target.saturating_sub(3)) as f32 * row_height);
+        let (job, _) = line(target);
+        let lower = job.text.to_ascii_lowercase();
+        let at = if find.needle.is_empty() {
+            None
+        } else {
+            lower.find(&find.needle)
+        };
+        let x = at.map_or(0.0, |at| {
+            let font = TextStyle::Monospace.resolve(ui.style());
+            ui.painter()
+                .layout_no_wrap(job.text[..at].to_string(), font, Color32::WHITE)
+                .size()
+                .x
+        });
+        area = area.horizontal_scroll_offset((x - 80.0).max(0.0));
     }
     let dark = ui.visuals().dark_mode;
     area.show_rows(ui, row_height, n, |ui, range| {
-        ui.spacing_mut().item_spacing.y = 0.0;
         for i in range {
             let (mut job, hover) = line(i);
             if !find.needle.is_empty() {
@@ -127,6 +145,7 @@ pub fn virtual_lines(
             }
         }
     });
+    ui.spacing_mut().item_spacing.y = spacing;
 }
 
 /// Gives the (ASCII case-insensitive) occurrences of `needle` in `job` a background colour.
