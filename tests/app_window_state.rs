@@ -316,3 +316,35 @@ fn the_query_tab_lists_each_parameter_once_and_names_the_locale() {
     assert_eq!(h.query_all_by_label("User").count(), 1, "User is listed once");
     assert_eq!(h.query_all_by_label("Device ID").count(), 1);
 }
+
+#[test]
+fn wrap_lines_keeps_long_explanations_inside_the_pane() {
+    let mut h = Harness::builder().with_size([1024.0, 700.0]).build_ui_state(
+        |ui, app: &mut EaslensApp| app.ui(ui),
+        EaslensApp::new(Some(sample("synckey-reset-android.saz"))),
+    );
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    // Session #6: Status 3 InvalidSyncKey, whose meaning is longer than a pane is wide.
+    h.state_mut().push(AppCommand::SelectSessionNumber(6));
+    h.run_steps(3);
+    let meaning = "InvalidSyncKey: Invalid or mismatched synchronization key";
+    let right = |h: &Harness<'_, EaslensApp>| {
+        h.query_all_by_label_contains(meaning)
+            .map(|n| n.rect().right())
+            .fold(0.0f32, f32::max)
+    };
+    assert!(
+        right(&h) > 1024.0,
+        "unwrapped, the Status line runs past the window: {}",
+        right(&h)
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Wrap lines")
+        .click();
+    h.run_steps(4);
+    assert!(h.state().inspector.wrap);
+    assert!(
+        right(&h) > 0.0 && right(&h) <= 1024.0,
+        "wrapped, it stays inside: {}",
+        right(&h)
+    );
+}
