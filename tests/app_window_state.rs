@@ -221,9 +221,25 @@ fn web_capture() -> common::Temp {
             post.into_bytes(),
             Some(answer("200 OK", "Content-Type: text/xml\r\n", autodiscover_error)),
         ),
+        common::exchange(5, get("/photo.png"), Some(png_answer())),
     ];
     easlens_core::writers::saz::write_saz_file(t.path(), &sessions, &Default::default()).unwrap();
     t
+}
+
+/// A 3×2 PNG (its signature and header are all the size is read from).
+fn png_answer() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&3u32.to_be_bytes());
+    png.extend_from_slice(&2u32.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        png.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&png);
+    out
 }
 
 #[test]
@@ -234,7 +250,7 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     assert!(c.sessions.iter().all(|s| s.eas.is_none()), "no session is ActiveSync");
     // The 401 and the redirect are highlighted (the legend's promise), the 200s are not.
     let highlighted: Vec<bool> = c.sessions.iter().map(|s| main_highlight(s).is_some()).collect();
-    assert_eq!(highlighted, [false, true, true, false]);
+    assert_eq!(highlighted, [false, true, true, false, false]);
 
     // The SharePoint GET: RFC wording, no EAS Status talk; its JSON indented in the Body tab.
     h.state_mut().push(AppCommand::SelectSession(0));
@@ -256,6 +272,11 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     h.get_by_label_contains("ErrorCode 600 — Invalid Request:");
     h.get_by_label_contains("      <ErrorCode>600</ErrorCode>");
     h.get_by_label_contains("    <EMailAddress>jdoe@contoso.com</EMailAddress>");
+
+    // A picture: its format and size.
+    h.state_mut().push(AppCommand::SelectSession(4));
+    h.run_steps(4);
+    h.get_by_label_contains("PNG image, 3 × 2 px");
 }
 
 #[test]
