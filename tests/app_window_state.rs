@@ -260,7 +260,11 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     assert!(h.query_by_label_contains("SendMail").is_none());
     h.get_by_label("Body");
     h.get_by_label_contains("the body is JSON");
-    h.get_by_label_contains("\"Title\": \"Team\"");
+    h.get_by_label("Title: \"Team\"");
+    // It folds.
+    h.get_by_label("d: {…} 1 key").click();
+    h.run_steps(4);
+    assert!(h.query_by_label("Title: \"Team\"").is_none(), "folded");
 
     h.state_mut().push(AppCommand::SelectSession(1));
     h.run_steps(4);

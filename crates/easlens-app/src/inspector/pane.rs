@@ -64,8 +64,9 @@ pub struct Pane {
     pub xml: Lines,
     /// Status annotation per XML line.
     pub statuses: Vec<(usize, StatusEntry)>,
-    /// The decoded body indented, when it is JSON.
+    /// The decoded body indented, when it is JSON, and as a tree to fold.
     pub json: Option<Lines>,
+    pub json_tree: Option<json::JsonNode>,
     /// The decoded body indented, when it is XML sent as text (Autodiscover, EWS).
     pub xml_text: Option<Lines>,
     /// What an Autodiscover body's error codes, redirect and URL mean.
@@ -87,6 +88,7 @@ impl Pane {
             xml: Lines::default(),
             statuses: Vec::new(),
             json: None,
+            json_tree: None,
             xml_text: None,
             autodiscover: Vec::new(),
             image: None,
@@ -106,6 +108,7 @@ impl Pane {
                 pane.statuses = annotate_statuses(&pane.xml, styled, session, side);
             } else if let Some(json) = json::pretty(&view.decoded.bytes) {
                 pane.json = Some(Lines::new(json));
+                pane.json_tree = json::tree(&view.decoded.bytes);
             } else if let Some(x) = xml::pretty(&view.decoded.bytes) {
                 pane.autodiscover = xml::explain_autodiscover(&x);
                 pane.xml_text = Some(Lines::new(x));
