@@ -33,7 +33,7 @@ impl ContentView for Json {
                 egui::ScrollArea::both()
                     .id_salt((id, "json-tree"))
                     .auto_shrink([false, false])
-                    .show(ui, |ui| node_ui(ui, tree, 0, ui.id().with(("json", pane.side))));
+                    .show(ui, |ui| node_ui(ui, tree, 0, ui.scope_id().with(("json", pane.side))));
             }
             _ => {
                 notice(ui, "Not WBXML: the body is JSON, shown indented.", None);
