@@ -2,9 +2,9 @@
 //! the capture is opened by `capture::open` in the background (`loading`), and its analysis
 //! (`analysis`) completed there too; every background task is a job (`jobs`). The filter bar
 //! (`filter_bar`), the sessions table (`sessions`), the request/response inspector (`inspector`),
-//! the views under the table (`findings`, `history`, `synckeys`, `timeline`, `compare`),
-//! screenshots (`screenshot`) and the bench mode (`bench`) each own their state; what they ask of
-//! the rest of the window is an [`AppCommand`] (`command`), applied in one place
+//! the views under the table (`findings`, `history`, `synckeys`, `timeline`, `compare`,
+//! `statistics`), screenshots (`screenshot`) and the bench mode (`bench`) each own their state;
+//! what they ask of the rest of the window is an [`AppCommand`] (`command`), applied in one place
 //! ([`EaslensApp::apply`]). What the window keeps between runs is the preferences (`prefs`, with
 //! the `recent` files).
 //!
@@ -28,6 +28,7 @@ pub mod recent;
 pub mod redaction;
 pub mod screenshot;
 pub mod sessions;
+pub mod statistics;
 pub mod synckeys;
 pub mod timeline;
 
@@ -43,6 +44,7 @@ use analysis::AnalysisState;
 use bench::Bench;
 use command::Commands;
 pub use command::{AppCommand, ReportScope, View};
+use easlens_core::analysis::statistics::Statistics;
 use easlens_core::capture::Capture;
 use easlens_core::numbers;
 use filter_bar::FilterBar;
@@ -140,6 +142,7 @@ pub struct EaslensApp {
     pub findings: findings::FindingsPanel,
     pub synckeys: synckeys::SyncKeysPanel,
     pub compare: compare::ComparePanel,
+    pub statistics: statistics::StatisticsPanel,
     pub analysis: AnalysisState,
     pub screenshot: Screenshotter,
     /// The inspector panel's rect in the last frame (for "screenshot of the inspector"), and
@@ -179,6 +182,8 @@ pub enum Export {
     RedactedCapture(Scope),
     /// An evidence report (HTML or Markdown).
     Report(ReportScope),
+    /// The statistics view as CSV.
+    Statistics,
 }
 
 /// Which sessions an export holds.
@@ -213,6 +218,7 @@ impl EaslensApp {
             findings: findings::FindingsPanel::default(),
             synckeys: synckeys::SyncKeysPanel::default(),
             compare: compare::ComparePanel::default(),
+            statistics: statistics::StatisticsPanel::default(),
             analysis: AnalysisState::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
@@ -337,6 +343,7 @@ impl EaslensApp {
                     AppCommand::ExportReport(scope) => self.save_dialog(ctx, Export::Report(scope)),
                     AppCommand::NextProblem(forward) => self.next_problem(forward),
                     AppCommand::ShowShortcuts(show) => self.show_shortcuts = show,
+                    AppCommand::ExportStatistics => self.save_dialog(ctx, Export::Statistics),
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
@@ -541,6 +548,7 @@ impl EaslensApp {
         self.findings = findings::FindingsPanel::default();
         self.synckeys.clear();
         self.compare.clear();
+        self.statistics.clear();
         self.timeline.clear_markers();
         self.filter.reset(&capture, ctx);
         let previous = self.capture.replace(capture);
@@ -580,6 +588,11 @@ impl EaslensApp {
                 "Export an evidence report",
                 vec![("HTML, one self-contained file", &["html"]), ("Markdown", &["md"])],
                 format!("{stem}-report.html"),
+            ),
+            Export::Statistics => (
+                "Export the statistics",
+                vec![("CSV", &["csv"])],
+                format!("{stem}-statistics.csv"),
             ),
         };
         let job = Job::start_on_thread("save-dialog", ctx, move |_| {
@@ -645,6 +658,15 @@ impl EaslensApp {
                 self.push(AppCommand::Notify(message));
             }
             Export::Report(scope) => self.export_report(scope, path, ctx),
+            Export::Statistics => {
+                let Some(shown) = self.capture.clone() else { return };
+                // Computed again when the view has not been opened on this capture.
+                let computed = self.statistics.statistics_of(&shown);
+                self.exporting = Some(Job::start("export", ctx, move |_| {
+                    let st = computed.unwrap_or_else(|| Arc::new(Statistics::of(&shown)));
+                    save_statistics(&st, &path)
+                }));
+            }
             Export::RedactedCapture(scope) => {
                 let Some(shown) = self.capture.clone() else { return };
                 let positions = self.scope_positions(scope);
@@ -792,6 +814,7 @@ impl EaslensApp {
             (_, View::SyncKeys) => "synckeys",
             (_, View::Timeline) => "timeline",
             (_, View::Compare) => "compare",
+            (_, View::Statistics) => "statistics",
         };
         let session = match self.sessions.selected.map(mailbox_log::Row::of) {
             Some(mailbox_log::Row::Trace(i)) => format!("session-{}", c.sessions[i].index),
@@ -1063,6 +1086,7 @@ impl EaslensApp {
                     };
                     self.compare.ui(ui, &capture, selected, self.inspector.reveal);
                 }
+                View::Statistics => self.statistics.ui(ui, &capture, out),
             }
         });
         self.inspector_rect = Some(central.response.rect);
@@ -1489,6 +1513,19 @@ fn save_redacted(capture: &Capture, positions: &[usize], redacted: bool, path: &
         summary.sessions,
         if summary.sessions == 1 { "" } else { "s" },
         summary.path.display()
+    ))
+}
+
+/// The `export` job of the statistics: `st` as CSV at `path`.
+fn save_statistics(st: &Statistics, path: &Path) -> Result<String, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("Could not export the statistics to {}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| failed(&e))?;
+    st.write_csv(std::io::BufWriter::new(file)).map_err(|e| failed(&e))?;
+    Ok(format!(
+        "Exported the statistics ({} row{}) to {}",
+        st.rows.len(),
+        if st.rows.len() == 1 { "" } else { "s" },
+        path.display()
     ))
 }
 
