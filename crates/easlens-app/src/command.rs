@@ -26,8 +26,8 @@ impl View {
         View::History,
         View::SyncKeys,
         View::Timeline,
-        View::Compare,
         View::Statistics,
+        View::Compare,
     ];
 
     /// The view's button text.
