@@ -1,8 +1,8 @@
 //! The window's "Redact personal data" switch, driven headless through egui_kittest: with it on,
-//! no view (table, inspector tabs, findings, item history, SyncKey chains, timeline), no status
-//! line and no "Copy as text" shows a personal value the sample generator wrote; pseudonyms are
-//! shown instead; the switch stays on for the next capture; the map window shows the originals
-//! (for the engineer only) and exports them.
+//! no view (table, inspector tabs, findings, item history, SyncKey chains, timeline, statistics),
+//! no status line and no "Copy as text" shows a personal value the sample generator wrote;
+//! pseudonyms are shown instead; the switch stays on for the next capture; the map window shows
+//! the originals (for the engineer only) and exports them.
 
 use easlens_app::{AppCommand, EaslensApp, View};
 use eframe::egui;
@@ -50,6 +50,7 @@ fn views(h: &mut Harness<'_, EaslensApp>, position: u32) -> Vec<(String, Vec<Str
         View::History,
         View::SyncKeys,
         View::Timeline,
+        View::Statistics,
     ] {
         h.state_mut().push(AppCommand::ShowView(view));
         h.run_steps(4);
@@ -65,6 +66,9 @@ fn views(h: &mut Harness<'_, EaslensApp>, position: u32) -> Vec<(String, Vec<Str
         if view == View::History {
             h.state_mut().push(AppCommand::FollowItem("1:25".into()));
             h.run_steps(8);
+        }
+        if view == View::Statistics {
+            step_until(h, "the statistics", |a| a.statistics.shown().is_some());
         }
         out.push((format!("{view:?}"), shown(h)));
     }
@@ -90,6 +94,11 @@ fn the_switch_redacts_every_view_and_copy_as_text() {
     let before = views(&mut h, position);
     let seen: usize = before.iter().map(|(_, v)| v.len()).sum();
     assert!(seen >= 5, "{before:?}");
+    // The statistics name the device by its id.
+    assert!(
+        before.iter().any(|(v, found)| v == "Statistics" && !found.is_empty()),
+        "{before:?}"
+    );
     h.state_mut().push(AppCommand::CopySelectedAsText);
     h.step();
     let text = copied(&h).expect("copied");

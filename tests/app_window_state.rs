@@ -221,9 +221,25 @@ fn web_capture() -> common::Temp {
             post.into_bytes(),
             Some(answer("200 OK", "Content-Type: text/xml\r\n", autodiscover_error)),
         ),
+        common::exchange(5, get("/photo.png"), Some(png_answer())),
     ];
     easlens_core::writers::saz::write_saz_file(t.path(), &sessions, &Default::default()).unwrap();
     t
+}
+
+/// A 3×2 PNG (its signature and header are all the size is read from).
+fn png_answer() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&3u32.to_be_bytes());
+    png.extend_from_slice(&2u32.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        png.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&png);
+    out
 }
 
 #[test]
@@ -234,7 +250,7 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     assert!(c.sessions.iter().all(|s| s.eas.is_none()), "no session is ActiveSync");
     // The 401 and the redirect are highlighted (the legend's promise), the 200s are not.
     let highlighted: Vec<bool> = c.sessions.iter().map(|s| main_highlight(s).is_some()).collect();
-    assert_eq!(highlighted, [false, true, true, false]);
+    assert_eq!(highlighted, [false, true, true, false, false]);
 
     // The SharePoint GET: RFC wording, no EAS Status talk; its JSON indented in the Body tab.
     h.state_mut().push(AppCommand::SelectSession(0));
@@ -244,7 +260,11 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     assert!(h.query_by_label_contains("SendMail").is_none());
     h.get_by_label("Body");
     h.get_by_label_contains("the body is JSON");
-    h.get_by_label_contains("\"Title\": \"Team\"");
+    h.get_by_label("Title: \"Team\"");
+    // It folds.
+    h.get_by_label("d: {…} 1 key").click();
+    h.run_steps(4);
+    assert!(h.query_by_label("Title: \"Team\"").is_none(), "folded");
 
     h.state_mut().push(AppCommand::SelectSession(1));
     h.run_steps(4);
@@ -256,4 +276,100 @@ fn web_sessions_are_explained_without_eas_wording_and_highlighted() {
     h.get_by_label_contains("ErrorCode 600 — Invalid Request:");
     h.get_by_label_contains("      <ErrorCode>600</ErrorCode>");
     h.get_by_label_contains("    <EMailAddress>jdoe@contoso.com</EMailAddress>");
+
+    // A picture: its format and size.
+    h.state_mut().push(AppCommand::SelectSession(4));
+    h.run_steps(4);
+    h.get_by_label_contains("PNG image, 3 × 2 px");
+}
+
+#[test]
+fn find_in_body_scrolls_the_current_match_into_view() {
+    // A text body of 3,000 lines; the word sought is deep in it, far to the right of its line.
+    let t = common::Temp::new("app-window-state", "long.saz");
+    let mut body = String::new();
+    for i in 0..3000 {
+        body.push_str(&format!("line {i:04} {}", "x".repeat(60)));
+        if i == 2400 {
+            body.push_str(&format!("{} needle-two-thousand-four-hundred", " ".repeat(300)));
+        }
+        body.push('\n');
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let request = b"GET /log.txt HTTP/1.1\r\nHost: intranet.contoso.com\r\n\r\n".to_vec();
+    let sessions = [common::exchange(1, request, Some(response.into_bytes()))];
+    easlens_core::writers::saz::write_saz_file(t.path(), &sessions, &Default::default()).unwrap();
+    let mut h = Harness::builder().with_size([1024.0, 700.0]).build_ui_state(
+        |ui, app: &mut EaslensApp| app.ui(ui),
+        EaslensApp::new(Some(t.path().to_path_buf())),
+    );
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    h.state_mut().push(AppCommand::SelectSession(0));
+    h.run_steps(4);
+    h.get_by_label_contains("line 0000");
+    assert!(
+        h.query_by_label_contains("needle-two-thousand").is_none(),
+        "not in view yet"
+    );
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Find");
+    field.focus();
+    field.type_text("needle-two");
+    h.run_steps(4);
+    let hit = h.get_by_label_contains("needle-two-thousand-four-hundred");
+    assert!(
+        h.query_by_label_contains("line 0000").is_none(),
+        "scrolled away from the top"
+    );
+    // In view: inside the window, sideways too.
+    let rect = hit.rect();
+    assert!(rect.top() >= 0.0 && rect.bottom() <= 700.0, "{rect:?}");
+    h.get_by_label("1 of 1");
+}
+
+#[test]
+fn the_query_tab_lists_each_parameter_once_and_names_the_locale() {
+    // Session #1: a base64 query (MS-ASHTTP 2.2.1.1.1.1) with its locale and User parameter.
+    let mut h = open(sample("redirect-and-auth-android.saz"));
+    h.state_mut().push(AppCommand::SelectSession(0));
+    h.run_steps(3);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Query").click();
+    h.run_steps(3);
+    h.get_by_label("en-US (0x0409)");
+    assert_eq!(h.query_all_by_label("User").count(), 1, "User is listed once");
+    assert_eq!(h.query_all_by_label("Device ID").count(), 1);
+}
+
+#[test]
+fn wrap_lines_keeps_long_explanations_inside_the_pane() {
+    let mut h = Harness::builder().with_size([1024.0, 700.0]).build_ui_state(
+        |ui, app: &mut EaslensApp| app.ui(ui),
+        EaslensApp::new(Some(sample("synckey-reset-android.saz"))),
+    );
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    // Session #6: Status 3 InvalidSyncKey, whose meaning is longer than a pane is wide.
+    h.state_mut().push(AppCommand::SelectSessionNumber(6));
+    h.run_steps(3);
+    let meaning = "InvalidSyncKey: Invalid or mismatched synchronization key";
+    let right = |h: &Harness<'_, EaslensApp>| {
+        h.query_all_by_label_contains(meaning)
+            .map(|n| n.rect().right())
+            .fold(0.0f32, f32::max)
+    };
+    assert!(
+        right(&h) > 1024.0,
+        "unwrapped, the Status line runs past the window: {}",
+        right(&h)
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Wrap lines")
+        .click();
+    h.run_steps(4);
+    assert!(h.state().inspector.wrap);
+    assert!(
+        right(&h) > 0.0 && right(&h) <= 1024.0,
+        "wrapped, it stays inside: {}",
+        right(&h)
+    );
 }

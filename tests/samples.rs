@@ -465,3 +465,25 @@ fn bodies_are_decoded_on_demand_and_cached() {
         "not reported as a decode error"
     );
 }
+
+#[test]
+fn the_first_sessions_of_a_capture_are_the_whole_capture_cut() {
+    for name in [
+        "throttling-storm-iphone.saz",
+        "healthy-iphone.fiddler.har",
+        "policy-refresh-android.mitmproxy.har",
+    ] {
+        let path = samples_dir().join(name);
+        let whole = open(name);
+        let first = capture::open(
+            &path,
+            &OpenOptions {
+                first_sessions: Some(5),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(first.sessions.len(), 5, "{name}");
+        assert_eq!(first.sessions[..], whole.sessions[..5], "{name}");
+    }
+}

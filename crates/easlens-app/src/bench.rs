@@ -64,6 +64,9 @@ struct Load {
     ready_ms: f64,
     taken_ms: f64,
     shown_ms: f64,
+    /// Milliseconds from asking for the capture to the first frame showing rows of it (its
+    /// first sessions, for a big capture; the same as `shown_ms` otherwise).
+    first_rows_ms: f64,
     /// Frames drawn while it loaded.
     frames: usize,
     /// Processor time the process had used once shown (user and system, seconds).
@@ -82,6 +85,8 @@ pub struct Bench {
     next: Option<PathBuf>,
     loads: Vec<Load>,
     loading_frames: usize,
+    /// When the first sessions of the capture being loaded were shown.
+    first_rows: Option<Instant>,
     indexed_ms: f64,
     scroll_ms: Vec<f64>,
     filters: Vec<(String, usize, f64, f64)>,
@@ -106,6 +111,7 @@ impl Bench {
                 .map(PathBuf::from),
             loads: Vec::new(),
             loading_frames: 0,
+            first_rows: None,
             indexed_ms: 0.0,
             scroll_ms: Vec::new(),
             filters: Vec::new(),
@@ -130,6 +136,9 @@ impl Bench {
             }
             Phase::Loading(asked) if app.is_loading() || app.capture().is_none() => {
                 self.loading_frames += 1;
+                if app.partial.is_some() && self.first_rows.is_none() {
+                    self.first_rows = Some(now);
+                }
                 Phase::Loading(asked)
             }
             // The capture was taken in this frame, which draws the table: shown once it ends.
@@ -152,6 +161,7 @@ impl Bench {
                     ready_ms: since(times.ready),
                     taken_ms: since(now),
                     shown_ms: 0.0,
+                    first_rows_ms: self.first_rows.take().map_or(-1.0, since),
                     frames: std::mem::take(&mut self.loading_frames),
                     cpu_s: 0.0,
                     rss_mb: 0.0,
@@ -164,6 +174,9 @@ impl Bench {
                 let (rss_mb, peak_mb) = memory_mb();
                 if let Some(load) = self.loads.last_mut() {
                     load.shown_ms = (now - asked).as_secs_f64() * 1e3;
+                    if load.first_rows_ms < 0.0 {
+                        load.first_rows_ms = load.shown_ms;
+                    }
                     (load.rss_mb, load.peak_mb) = (rss_mb, peak_mb);
                     load.cpu_s = cpu_seconds();
                 }
@@ -258,10 +271,11 @@ impl Bench {
         for (k, l) in self.loads.iter().enumerate() {
             let from = if k == 0 { "process start" } else { "asking" };
             println!(
-                "  open {}: {} ({} sessions): table shown {:.0} ms after {from} ({} frames while loading, process CPU {:.2} s)",
+                "  open {}: {} ({} sessions): first rows {:.0} ms, every session shown {:.0} ms after {from} ({} frames while loading, process CPU {:.2} s)",
                 k + 1,
                 super::loading::display_name(&l.path),
                 l.sessions,
+                l.first_rows_ms,
                 l.shown_ms,
                 l.frames,
                 l.cpu_s

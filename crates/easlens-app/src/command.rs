@@ -15,16 +15,18 @@ pub enum View {
     SyncKeys,
     Timeline,
     Compare,
+    Statistics,
 }
 
 impl View {
     /// The views in the order of their buttons (and of their shortcuts, Ctrl+1…).
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Inspector,
         View::Findings,
         View::History,
         View::SyncKeys,
         View::Timeline,
+        View::Statistics,
         View::Compare,
     ];
 
@@ -37,6 +39,7 @@ impl View {
             View::SyncKeys => "SyncKey chains",
             View::Timeline => "Timeline",
             View::Compare => "Compare",
+            View::Statistics => "Statistics",
         }
     }
 }
@@ -100,6 +103,8 @@ pub enum AppCommand {
     NextProblem(bool),
     /// Show or hide the keyboard shortcut list.
     ShowShortcuts(bool),
+    /// Export the statistics view as CSV (asking where).
+    ExportStatistics,
     /// Close the window.
     Quit,
 }

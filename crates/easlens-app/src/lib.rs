@@ -2,9 +2,9 @@
 //! the capture is opened by `capture::open` in the background (`loading`), and its analysis
 //! (`analysis`) completed there too; every background task is a job (`jobs`). The filter bar
 //! (`filter_bar`), the sessions table (`sessions`), the request/response inspector (`inspector`),
-//! the views under the table (`findings`, `history`, `synckeys`, `timeline`, `compare`),
-//! screenshots (`screenshot`) and the bench mode (`bench`) each own their state; what they ask of
-//! the rest of the window is an [`AppCommand`] (`command`), applied in one place
+//! the views under the table (`findings`, `history`, `synckeys`, `timeline`, `compare`,
+//! `statistics`), screenshots (`screenshot`) and the bench mode (`bench`) each own their state;
+//! what they ask of the rest of the window is an [`AppCommand`] (`command`), applied in one place
 //! ([`EaslensApp::apply`]). What the window keeps between runs is the preferences (`prefs`, with
 //! the `recent` files).
 //!
@@ -28,6 +28,7 @@ pub mod recent;
 pub mod redaction;
 pub mod screenshot;
 pub mod sessions;
+pub mod statistics;
 pub mod synckeys;
 pub mod timeline;
 
@@ -43,7 +44,9 @@ use analysis::AnalysisState;
 use bench::Bench;
 use command::Commands;
 pub use command::{AppCommand, ReportScope, View};
+use easlens_core::analysis::statistics::Statistics;
 use easlens_core::capture::Capture;
+use easlens_core::numbers;
 use filter_bar::FilterBar;
 use history::HistoryPanel;
 use inspector::Inspector;
@@ -139,6 +142,7 @@ pub struct EaslensApp {
     pub findings: findings::FindingsPanel,
     pub synckeys: synckeys::SyncKeysPanel,
     pub compare: compare::ComparePanel,
+    pub statistics: statistics::StatisticsPanel,
     pub analysis: AnalysisState,
     pub screenshot: Screenshotter,
     /// The inspector panel's rect in the last frame (for "screenshot of the inspector"), and
@@ -152,6 +156,9 @@ pub struct EaslensApp {
     show_warnings: bool,
     /// Help ▸ Keyboard shortcuts is open.
     pub show_shortcuts: bool,
+    /// Only the first sessions of the capture are shown (still loading, or the rest was not
+    /// read): what the banner says.
+    pub partial: Option<String>,
     /// The height under the menu last frame (the split keeps its share when it changes).
     last_total_h: f32,
     fonts_set: bool,
@@ -175,6 +182,8 @@ pub enum Export {
     RedactedCapture(Scope),
     /// An evidence report (HTML or Markdown).
     Report(ReportScope),
+    /// The statistics view as CSV.
+    Statistics,
 }
 
 /// Which sessions an export holds.
@@ -209,6 +218,7 @@ impl EaslensApp {
             findings: findings::FindingsPanel::default(),
             synckeys: synckeys::SyncKeysPanel::default(),
             compare: compare::ComparePanel::default(),
+            statistics: statistics::StatisticsPanel::default(),
             analysis: AnalysisState::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
@@ -217,6 +227,7 @@ impl EaslensApp {
             toast: None,
             show_warnings: false,
             show_shortcuts: false,
+            partial: None,
             last_total_h: 0.0,
             fonts_set: false,
             commands: Commands::new(),
@@ -318,6 +329,13 @@ impl EaslensApp {
                     }
                     AppCommand::DismissError => self.error = None,
                     AppCommand::ShowWarnings(show) => self.show_warnings = show,
+                    AppCommand::SetRedaction(_) | AppCommand::SaveRedactedCapture(_) | AppCommand::ExportReport(_)
+                        if self.loader.as_ref().is_some_and(|l| l.previewing) =>
+                    {
+                        self.push(AppCommand::Notify(
+                            "Only the first sessions are loaded yet: wait until the whole capture is read".into(),
+                        ));
+                    }
                     AppCommand::SetRedaction(on) => self.set_redaction(on, ctx),
                     AppCommand::ShowPseudonymMap(show) => self.redaction.show_map = show,
                     AppCommand::ExportPseudonymMap => self.save_dialog(ctx, Export::PseudonymMap),
@@ -325,6 +343,7 @@ impl EaslensApp {
                     AppCommand::ExportReport(scope) => self.save_dialog(ctx, Export::Report(scope)),
                     AppCommand::NextProblem(forward) => self.next_problem(forward),
                     AppCommand::ShowShortcuts(show) => self.show_shortcuts = show,
+                    AppCommand::ExportStatistics => self.save_dialog(ctx, Export::Statistics),
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
@@ -362,7 +381,8 @@ impl EaslensApp {
             self.error = None;
             // The open capture is not shown while another opens: its body index waits.
             self.filter.pause_indexing();
-            self.loader = Some(Loader::start(path, ctx));
+            // While redacting, nothing unredacted may be shown: no preview then.
+            self.loader = Some(Loader::start(path, !self.redaction.on, ctx));
         }
     }
 
@@ -375,51 +395,92 @@ impl EaslensApp {
 
     fn poll_loader(&mut self, ctx: &egui::Context) {
         let Some(loader) = &mut self.loader else { return };
-        match loader.poll() {
+        let outcome = loader.poll();
+        if let Some(first) = loader.take_preview() {
+            let n = first.capture.sessions.len();
+            self.take_opened(first, false, false, ctx);
+            self.partial = Some(format!(
+                "The first {} sessions are shown while the rest of the capture is read",
+                numbers::group_thousands(n as u64)
+            ));
+        }
+        let previewed = self.loader.as_ref().is_some_and(|l| l.previewing);
+        let shown = self.capture.as_ref().map_or(0, |c| c.sessions.len());
+        let only_first = |why: &str| {
+            format!(
+                "{why}: only the first {} sessions are shown (File ▸ Reload reads them all)",
+                numbers::group_thousands(shown as u64)
+            )
+        };
+        match outcome {
             LoadOutcome::Pending => {}
             LoadOutcome::Cancelled => {
                 self.loader = None;
-                self.back_to_capture(ctx);
+                if previewed {
+                    self.partial = Some(only_first("Loading was cancelled"));
+                } else {
+                    self.back_to_capture(ctx);
+                }
             }
             LoadOutcome::Done(result) => {
                 self.loader = None;
                 match result {
-                    Ok(Opened {
-                        capture,
-                        analysis,
-                        times,
-                    }) => {
-                        self.load_times = Some(times);
-                        self.prefs.recent.push(&capture.path);
-                        // Another capture: its log (and the log's jobs), the filter, the selection
-                        // and the table's scroll position go.
-                        release(self.log.clear());
-                        self.sessions.selected = None;
-                        self.filter.clear_query();
-                        self.show_warnings = !capture.warnings.is_empty();
-                        self.show(capture.clone(), analysis.clone(), None, ctx);
-                        self.sessions.scroll_to_top();
-                        self.redaction.forget();
-                        if self.redaction.on {
-                            self.redaction.start(
-                                redaction::Original {
-                                    capture,
-                                    analysis,
-                                    log: None,
-                                },
-                                ctx,
-                            );
-                        }
-                        if let Some(log) = self.pending_log.take() {
-                            self.push(AppCommand::AddLog(log));
-                        }
+                    Ok(opened) => {
+                        self.partial = None;
+                        self.take_opened(opened, true, previewed, ctx);
                     }
                     Err(e) => {
                         self.error = Some(e.to_string());
-                        self.back_to_capture(ctx);
+                        if previewed {
+                            self.partial = Some(only_first("The rest could not be read"));
+                        } else {
+                            self.back_to_capture(ctx);
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// Shows a capture the loader opened: its first sessions (`whole` false), or all of them.
+    /// A new file starts afresh; the whole of a capture whose first sessions are shown
+    /// (`replacing`) keeps the filter, the selection and the scroll position.
+    fn take_opened(&mut self, opened: Opened, whole: bool, replacing: bool, ctx: &egui::Context) {
+        let Opened {
+            capture,
+            analysis,
+            times,
+        } = opened;
+        if !replacing {
+            // Another capture: its log (and the log's jobs), the filter, the selection and the
+            // table's scroll position go.
+            release(self.log.clear());
+            self.sessions.selected = None;
+            self.filter.clear_query();
+        }
+        self.show_warnings = whole && !capture.warnings.is_empty();
+        self.show(capture.clone(), analysis.clone(), None, ctx);
+        if !replacing {
+            self.sessions.scroll_to_top();
+        }
+        if !whole {
+            return;
+        }
+        self.load_times = Some(times);
+        self.prefs.recent.push(&capture.path);
+        self.redaction.forget();
+        if self.redaction.on {
+            self.redaction.start(
+                redaction::Original {
+                    capture,
+                    analysis,
+                    log: None,
+                },
+                ctx,
+            );
+        }
+        if let Some(log) = self.pending_log.take() {
+            self.push(AppCommand::AddLog(log));
         }
     }
 
@@ -487,6 +548,7 @@ impl EaslensApp {
         self.findings = findings::FindingsPanel::default();
         self.synckeys.clear();
         self.compare.clear();
+        self.statistics.clear();
         self.timeline.clear_markers();
         self.filter.reset(&capture, ctx);
         let previous = self.capture.replace(capture);
@@ -526,6 +588,11 @@ impl EaslensApp {
                 "Export an evidence report",
                 vec![("HTML, one self-contained file", &["html"]), ("Markdown", &["md"])],
                 format!("{stem}-report.html"),
+            ),
+            Export::Statistics => (
+                "Export the statistics",
+                vec![("CSV", &["csv"])],
+                format!("{stem}-statistics.csv"),
             ),
         };
         let job = Job::start_on_thread("save-dialog", ctx, move |_| {
@@ -591,6 +658,15 @@ impl EaslensApp {
                 self.push(AppCommand::Notify(message));
             }
             Export::Report(scope) => self.export_report(scope, path, ctx),
+            Export::Statistics => {
+                let Some(shown) = self.capture.clone() else { return };
+                // Computed again when the view has not been opened on this capture.
+                let computed = self.statistics.statistics_of(&shown);
+                self.exporting = Some(Job::start("export", ctx, move |_| {
+                    let st = computed.unwrap_or_else(|| Arc::new(Statistics::of(&shown)));
+                    save_statistics(&st, &path)
+                }));
+            }
             Export::RedactedCapture(scope) => {
                 let Some(shown) = self.capture.clone() else { return };
                 let positions = self.scope_positions(scope);
@@ -738,6 +814,7 @@ impl EaslensApp {
             (_, View::SyncKeys) => "synckeys",
             (_, View::Timeline) => "timeline",
             (_, View::Compare) => "compare",
+            (_, View::Statistics) => "statistics",
         };
         let session = match self.sessions.selected.map(mailbox_log::Row::of) {
             Some(mailbox_log::Row::Trace(i)) => format!("session-{}", c.sessions[i].index),
@@ -893,10 +970,13 @@ impl EaslensApp {
         }
 
         if let Some(loader) = &mut self.loader {
-            egui::CentralPanel::default().show(ui, |ui| loader.ui(ui));
-            // The password dialog may have been answered or cancelled this frame.
-            self.poll_loader(ctx);
-            return;
+            if !loader.previewing {
+                egui::CentralPanel::default().show(ui, |ui| loader.ui(ui));
+                // The password dialog may have been answered or cancelled this frame.
+                self.poll_loader(ctx);
+                return;
+            }
+            loader.password_dialog(ctx);
         }
         if let Some(redaction::MapAction::Export) = self.redaction.map_window(ctx) {
             self.commands.push(AppCommand::ExportPseudonymMap);
@@ -941,6 +1021,9 @@ impl EaslensApp {
         let table = panel.show(ui, |ui| {
             self.error_banner(ui);
             self.warnings_banner(ui, &capture);
+            if let Some(p) = &self.partial {
+                ui.label(RichText::new(format!("△ {p}")).color(ui.visuals().warn_fg_color));
+            }
             if controls {
                 self.log.ui(ui, &mut self.commands);
                 self.filter.ui(ui);
@@ -1006,6 +1089,7 @@ impl EaslensApp {
                     };
                     self.compare.ui(ui, &capture, selected, self.inspector.reveal);
                 }
+                View::Statistics => self.statistics.ui(ui, &capture, out),
             }
         });
         self.inspector_rect = Some(central.response.rect);
@@ -1242,10 +1326,24 @@ impl EaslensApp {
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            if let Some(l) = &self.loader {
+            if let Some(l) = &mut self.loader {
                 jobs::spinner(ui);
-                ui.label(format!("Opening {}…", l.path().display()));
-                return;
+                if !l.previewing {
+                    ui.label(format!("Opening {}…", l.path().display()));
+                    return;
+                }
+                // The first sessions are shown: the rest loads here, with its Cancel.
+                ui.label(format!("Reading the rest of {}", display_name(l.path())));
+                ui.add(
+                    egui::ProgressBar::new(l.progress().fraction)
+                        .desired_width(160.0)
+                        .show_percentage(),
+                )
+                .on_hover_text(l.progress().message.clone());
+                if ui.small_button("Cancel").clicked() {
+                    l.cancel();
+                }
+                ui.separator();
             }
             self.redaction_indicator(ui);
             let Some(c) = &self.capture else {
@@ -1418,6 +1516,19 @@ fn save_redacted(capture: &Capture, positions: &[usize], redacted: bool, path: &
         summary.sessions,
         if summary.sessions == 1 { "" } else { "s" },
         summary.path.display()
+    ))
+}
+
+/// The `export` job of the statistics: `st` as CSV at `path`.
+fn save_statistics(st: &Statistics, path: &Path) -> Result<String, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("Could not export the statistics to {}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| failed(&e))?;
+    st.write_csv(std::io::BufWriter::new(file)).map_err(|e| failed(&e))?;
+    Ok(format!(
+        "Exported the statistics ({} row{}) to {}",
+        st.rows.len(),
+        if st.rows.len() == 1 { "" } else { "s" },
+        path.display()
     ))
 }
 

@@ -3,6 +3,11 @@
 //! on a channel that the dialog answers, so a wrong password simply makes the engine ask again.
 //! The capture arrives with its [`Analysis`] started: the folder names the table shows are
 //! computed on the same thread.
+//!
+//! A big capture is read twice: its first [`PREVIEW_SESSIONS`] sessions first (the engine's
+//! `OpenOptions::first_sessions`), sent to the window as a [`Event::Preview`] so that the table
+//! has rows within a second, then the whole of it, which replaces the preview. A password given
+//! for the preview is used again for the whole.
 
 use eframe::egui;
 use std::path::{Path, PathBuf};
@@ -16,10 +21,17 @@ use super::jobs::{Job, Poll, SPINNER_REPAINT};
 use easlens_core::analysis::Analysis;
 use easlens_core::capture::{self, Capture, OpenError, OpenOptions, PasswordPrompt, Progress};
 
+/// Files larger than this are shown as a preview of their first sessions while they load.
+pub const PREVIEW_ABOVE_BYTES: u64 = 16 << 20;
+/// How many sessions the preview has.
+pub const PREVIEW_SESSIONS: usize = 2_000;
+
 /// What the open job tells the window while it works.
 enum Event {
     Progress(Progress),
     Password(PasswordPrompt),
+    /// The first sessions, while the rest loads.
+    Preview(Opened),
 }
 
 /// A capture just opened, with its analysis (folder names computed, the rest to complete).
@@ -59,11 +71,16 @@ pub struct Loader {
     password: String,
     focus_password: bool,
     cancelled: bool,
+    /// The first sessions, arrived and not yet taken.
+    preview: Option<Opened>,
+    /// A preview was taken: the window shows it while the rest loads.
+    pub previewing: bool,
 }
 
 impl Loader {
     /// Starts opening `path` on a new thread; `ctx` is asked to repaint whenever something happens.
-    pub fn start(path: PathBuf, ctx: &egui::Context) -> Loader {
+    /// With `preview`, a big capture's first sessions are sent first ([`Loader::take_preview`]).
+    pub fn start(path: PathBuf, preview: bool, ctx: &egui::Context) -> Loader {
         let (answers, answer_rx) = channel::<Option<String>>();
         let thread_path = path.clone();
         // If the thread cannot start, `poll` reports the job as lost (an error): the password
@@ -74,31 +91,55 @@ impl Loader {
             // Taken at the next frame: the progress view repaints itself (`SPINNER_REPAINT`); a repaint
             // per report would keep the window painting while the engine needs the cores.
             let progress = |p: Progress| worker.post(Event::Progress(p));
+            // The password that opened the preview opens the whole capture without asking again.
+            let accepted: Mutex<Option<String>> = Mutex::new(None);
             let ask = |prompt: &PasswordPrompt| -> Option<String> {
+                if prompt.attempt == 1
+                    && let Some(p) = accepted.lock().ok().and_then(|a| a.clone())
+                {
+                    return Some(p);
+                }
                 worker.send(Event::Password(prompt.clone()));
                 // Blocks this (loader) thread until the dialog answers; None = cancelled.
-                answer_rx.lock().ok()?.recv().ok().flatten()
+                let answer = answer_rx.lock().ok()?.recv().ok().flatten();
+                if let Ok(mut a) = accepted.lock() {
+                    a.clone_from(&answer);
+                }
+                answer
             };
-            let options = OpenOptions {
-                password: Some(&ask),
-                progress: Some(&progress),
-                cancel: Some(worker.cancel_flag()),
-                log_offset: None,
+            let open = |first_sessions: Option<usize>| -> Result<Opened, OpenError> {
+                let options = OpenOptions {
+                    password: Some(&ask),
+                    progress: Some(&progress),
+                    cancel: Some(worker.cancel_flag()),
+                    log_offset: None,
+                    first_sessions,
+                };
+                let capture = Arc::new(capture::open(&thread_path, &options)?);
+                let opened = Instant::now();
+                let analysis = Arc::new(Analysis::new(capture.clone()));
+                analysis.folders();
+                let times = LoadTimes {
+                    started,
+                    opened,
+                    ready: Instant::now(),
+                };
+                Ok(Opened {
+                    capture,
+                    analysis,
+                    times,
+                })
             };
-            let capture = Arc::new(capture::open(&thread_path, &options)?);
-            let opened = Instant::now();
-            let analysis = Arc::new(Analysis::new(capture.clone()));
-            analysis.folders();
-            let times = LoadTimes {
-                started,
-                opened,
-                ready: Instant::now(),
-            };
-            Ok(Opened {
-                capture,
-                analysis,
-                times,
-            })
+            let big = std::fs::metadata(&thread_path).is_ok_and(|m| m.len() > PREVIEW_ABOVE_BYTES);
+            if big && preview {
+                let first = open(Some(PREVIEW_SESSIONS))?;
+                // A capture no bigger than the preview is complete already.
+                if first.capture.sessions.len() < PREVIEW_SESSIONS {
+                    return Ok(first);
+                }
+                worker.send(Event::Preview(first));
+            }
+            open(None)
         });
         Loader {
             progress: Progress {
@@ -112,6 +153,8 @@ impl Loader {
             password: String::new(),
             focus_password: false,
             cancelled: false,
+            preview: None,
+            previewing: false,
         }
     }
 
@@ -129,14 +172,16 @@ impl Loader {
         if self.cancelled {
             return LoadOutcome::Cancelled;
         }
-        let (progress, prompt, password, focus) = (
+        let (progress, prompt, password, focus, preview) = (
             &mut self.progress,
             &mut self.prompt,
             &mut self.password,
             &mut self.focus_password,
+            &mut self.preview,
         );
         let outcome = self.job.poll_with(|event| match event {
             Event::Progress(p) => *progress = p,
+            Event::Preview(o) => *preview = Some(o),
             Event::Password(p) => {
                 password.clear();
                 *focus = true;
@@ -151,6 +196,18 @@ impl Loader {
                 source: std::io::Error::other("the loader thread stopped unexpectedly"),
             })),
         }
+    }
+
+    /// The first sessions of a big capture, once, when they have arrived.
+    pub fn take_preview(&mut self) -> Option<Opened> {
+        let p = self.preview.take();
+        self.previewing |= p.is_some();
+        p
+    }
+
+    /// How far the open is (for the status bar while a preview is shown).
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     /// Answers the pending password prompt (`None` = cancel).
@@ -203,7 +260,7 @@ impl Loader {
         self.password_dialog(ui.ctx());
     }
 
-    fn password_dialog(&mut self, ctx: &egui::Context) {
+    pub fn password_dialog(&mut self, ctx: &egui::Context) {
         let Some(prompt) = self.prompt.clone() else {
             return;
         };

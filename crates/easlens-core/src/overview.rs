@@ -75,15 +75,9 @@ pub fn folder_labels(s: &Session, names: Option<&FolderNames>) -> String {
     labels.join(", ")
 }
 
-/// `DeviceType DeviceId`, either alone, or empty.
+/// `DeviceType DeviceId`, either alone, or empty ([`Session::device_label`]).
 pub fn device_label(s: &Session) -> String {
-    let Some(e) = &s.eas else { return String::new() };
-    match (&e.device_type, &e.device_id) {
-        (Some(t), Some(id)) => format!("{t} {id}"),
-        (Some(t), None) => t.to_string(),
-        (None, Some(id)) => id.to_string(),
-        (None, None) => String::new(),
-    }
+    s.device_label()
 }
 
 /// Host and path of the request, without scheme and query (the full URL is a hover away).

@@ -51,6 +51,8 @@ pub struct Inspector {
     pub tab: Tab,
     /// Show Authorization and cookie values.
     pub reveal: bool,
+    /// Long lines wrap at the pane's width (Body, Headers and Raw tabs).
+    pub wrap: bool,
     /// Hex view of the decoded bytes instead of the bytes as stored.
     hex_decoded: bool,
     session: Option<u32>,
@@ -78,6 +80,7 @@ impl Default for Inspector {
         Inspector {
             tab: Tab::Xml,
             reveal: false,
+            wrap: false,
             hex_decoded: false,
             session: None,
             request: Pane::empty(Side::Request),
@@ -283,6 +286,7 @@ impl Inspector {
             needle: self.find_text.to_ascii_lowercase(),
             current,
             scroll_to: current.filter(|_| self.scroll_to_hit),
+            wrap: self.wrap,
         }
     }
 
@@ -396,6 +400,10 @@ impl Inspector {
                 );
             }
             self.follow_menu(ui, session, folders, out);
+            if matches!(self.tab, Tab::Xml | Tab::Headers | Tab::Raw) {
+                ui.checkbox(&mut self.wrap, "Wrap lines")
+                    .on_hover_text("Wrap long lines (Status meanings, header values) at the pane's width instead of scrolling sideways");
+            }
             if self.tab == Tab::Hex {
                 ui.checkbox(&mut self.hex_decoded, "Decoded bytes")
                     .on_hover_text("Hex of the body after de-chunking and decompression instead of as stored");
@@ -442,6 +450,7 @@ impl Inspector {
                 needle: String::new(),
                 current: None,
                 scroll_to: None,
+                wrap: self.wrap,
             };
             let w = (avail.x - 12.0) / 2.0;
             let h = (avail.y - 40.0) / 2.0;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use easlens_core::capture::Capture;
 use easlens_core::capture::Session;
 use easlens_core::capture::bodies::BodyView;
-use easlens_core::content::{json, xml};
+use easlens_core::content::{image, json, xml};
 use easlens_core::eas::session::StatusEntry;
 use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
@@ -64,12 +64,15 @@ pub struct Pane {
     pub xml: Lines,
     /// Status annotation per XML line.
     pub statuses: Vec<(usize, StatusEntry)>,
-    /// The decoded body indented, when it is JSON.
+    /// The decoded body indented, when it is JSON, and as a tree to fold.
     pub json: Option<Lines>,
+    pub json_tree: Option<json::JsonNode>,
     /// The decoded body indented, when it is XML sent as text (Autodiscover, EWS).
     pub xml_text: Option<Lines>,
     /// What an Autodiscover body's error codes, redirect and URL mean.
     pub autodiscover: Vec<xml::Explained>,
+    /// The format and size of an image body.
+    pub image: Option<image::ImageInfo>,
     /// The decoded body as text, when it is neither WBXML nor JSON but readable.
     pub text: Option<Lines>,
     /// Head and body as text for the Raw tab (depends on the reveal toggle).
@@ -85,8 +88,10 @@ impl Pane {
             xml: Lines::default(),
             statuses: Vec::new(),
             json: None,
+            json_tree: None,
             xml_text: None,
             autodiscover: Vec::new(),
+            image: None,
             text: None,
             raw: Lines::default(),
             raw_revealed: false,
@@ -103,9 +108,12 @@ impl Pane {
                 pane.statuses = annotate_statuses(&pane.xml, styled, session, side);
             } else if let Some(json) = json::pretty(&view.decoded.bytes) {
                 pane.json = Some(Lines::new(json));
+                pane.json_tree = json::tree(&view.decoded.bytes);
             } else if let Some(x) = xml::pretty(&view.decoded.bytes) {
                 pane.autodiscover = xml::explain_autodiscover(&x);
                 pane.xml_text = Some(Lines::new(x));
+            } else if let Some(i) = image::describe(&view.decoded.bytes) {
+                pane.image = Some(i);
             } else if !view.decoded.bytes.is_empty()
                 && let Some(t) = readable_text(&view.decoded.bytes)
             {

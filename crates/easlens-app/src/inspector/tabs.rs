@@ -87,7 +87,7 @@ pub fn pane_ui(ui: &mut egui::Ui, pane: &Pane, s: &Session, o: &PaneOptions<'_>)
     let (tab, reveal, hex_decoded, find) = (o.tab, o.reveal, o.hex_decoded, o.find);
     match tab {
         Tab::Xml => body_tab(ui, pane, s, id, find),
-        Tab::Headers => headers_tab(ui, pane, s, reveal),
+        Tab::Headers => headers_tab(ui, pane, s, reveal, o.find.wrap),
         Tab::Query => query_tab(ui, pane, s),
         Tab::Raw => plain_lines(ui, id, &pane.raw, find),
         Tab::Hex => hex_tab(ui, pane, hex_decoded, id),
@@ -190,7 +190,7 @@ fn body_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, id: egui::IdSalt, find:
     content::view_for(pane).ui(ui, pane, id, find);
 }
 
-fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
+fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool, wrap: bool) {
     let dark = ui.visuals().dark_mode;
     let Some((start, headers)) = head(s, pane.side) else {
         let what = match pane.side {
@@ -200,10 +200,23 @@ fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
         notice(ui, what, None);
         return;
     };
-    egui::ScrollArea::both()
-        .id_salt((pane.side, "headers"))
+    // Wrapped, values break at the pane's width (no sideways scrolling then).
+    let area = if wrap {
+        egui::ScrollArea::vertical()
+    } else {
+        egui::ScrollArea::both()
+    };
+    let mode = if wrap {
+        egui::TextWrapMode::Wrap
+    } else {
+        egui::TextWrapMode::Extend
+    };
+    area.id_salt((pane.side, "headers", wrap))
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            if wrap {
+                ui.set_max_width(ui.available_width());
+            }
             ui.add(egui::Label::new(RichText::new(start).monospace().strong()).wrap_mode(egui::TextWrapMode::Wrap));
             if let (Side::Response, Some(r)) = (pane.side, &s.response)
                 && let Some(m) = http_meaning_for(r.head.status, s.eas.is_some())
@@ -237,8 +250,8 @@ fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
                                 Some(c) => name.color(c),
                                 None => name,
                             });
-                            ui.label(RichText::new(v).monospace());
-                            ui.label(RichText::new(what).weak());
+                            ui.add(egui::Label::new(RichText::new(v).monospace()).wrap_mode(mode));
+                            ui.add(egui::Label::new(RichText::new(what).weak()).wrap_mode(mode));
                             ui.end_row();
                         }
                     });
@@ -253,7 +266,7 @@ fn headers_tab(ui: &mut egui::Ui, pane: &Pane, s: &Session, reveal: bool) {
                         ui.label(RichText::new(n).monospace());
                         let shown = shown_value(n, v, reveal);
                         let masked = shown != v;
-                        let r = ui.label(RichText::new(shown).monospace());
+                        let r = ui.add(egui::Label::new(RichText::new(shown).monospace()).wrap_mode(mode));
                         if masked {
                             r.on_hover_text("Masked — tick “Reveal credentials” to show it");
                         }

@@ -96,7 +96,13 @@ pub struct Find {
     pub needle: String,
     pub current: Option<usize>,
     pub scroll_to: Option<usize>,
+    /// The lines wrap at the pane's width (the inspector's "Wrap lines").
+    pub wrap: bool,
 }
+
+/// Bodies longer than this many lines are not wrapped: wrapped lines have heights of their own,
+/// so every line would be laid out every frame.
+pub const WRAP_AT_MOST_LINES: usize = 5_000;
 
 /// Shows `n` lines, only the visible ones laid out: `line(i)` gives line `i`'s text and an
 /// optional hover text. Matches of `find` are highlighted; `find.scroll_to` is scrolled into view.
@@ -107,15 +113,37 @@ pub fn virtual_lines(
     find: &Find,
     mut line: impl FnMut(usize) -> (LayoutJob, Option<String>),
 ) {
+    if find.wrap && n <= WRAP_AT_MOST_LINES {
+        wrapped_lines(ui, id, n, find, line);
+        return;
+    }
     let row_height = ui.text_style_height(&TextStyle::Monospace);
+    // Rows are placed without spacing, and show_rows must count them so: a row pitch that
+    // differed from the one the offset below assumes put a match deep in a body off screen.
+    let spacing = ui.spacing().item_spacing.y;
+    ui.spacing_mut().item_spacing.y = 0.0;
     let mut area = egui::ScrollArea::both().id_salt(id).auto_shrink([false, false]);
-    if let Some(target) = find.scroll_to {
-        // A few lines of context above the match.
+    if let Some(target) = find.scroll_to.filter(|t| *t < n) {
+        // A few lines of context above the match, and the match itself in view sideways.
         area = area.vertical_scroll_offset((target.saturating_sub(3)) as f32 * row_height);
+        let (job, _) = line(target);
+        let lower = job.text.to_ascii_lowercase();
+        let at = if find.needle.is_empty() {
+            None
+        } else {
+            lower.find(&find.needle)
+        };
+        let x = at.map_or(0.0, |at| {
+            let font = TextStyle::Monospace.resolve(ui.style());
+            ui.painter()
+                .layout_no_wrap(job.text[..at].to_string(), font, Color32::WHITE)
+                .size()
+                .x
+        });
+        area = area.horizontal_scroll_offset((x - 80.0).max(0.0));
     }
     let dark = ui.visuals().dark_mode;
     area.show_rows(ui, row_height, n, |ui, range| {
-        ui.spacing_mut().item_spacing.y = 0.0;
         for i in range {
             let (mut job, hover) = line(i);
             if !find.needle.is_empty() {
@@ -127,6 +155,39 @@ pub fn virtual_lines(
             }
         }
     });
+    ui.spacing_mut().item_spacing.y = spacing;
+}
+
+/// [`virtual_lines`] wrapped at the pane's width: every line laid out, the current match
+/// scrolled to.
+fn wrapped_lines(
+    ui: &mut egui::Ui,
+    id: egui::IdSalt,
+    n: usize,
+    find: &Find,
+    mut line: impl FnMut(usize) -> (LayoutJob, Option<String>),
+) {
+    let dark = ui.visuals().dark_mode;
+    egui::ScrollArea::vertical()
+        .id_salt((id, "wrapped"))
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.spacing_mut().item_spacing.y = 0.0;
+            for i in 0..n {
+                let (mut job, hover) = line(i);
+                if !find.needle.is_empty() {
+                    highlight(&mut job, &find.needle, find.current == Some(i), dark);
+                }
+                job.wrap.max_width = ui.available_width();
+                let r = ui.add(egui::Label::new(job).wrap_mode(TextWrapMode::Wrap));
+                if find.scroll_to == Some(i) {
+                    r.scroll_to_me(Some(egui::Align::Center));
+                }
+                if let Some(h) = hover {
+                    r.on_hover_text(h);
+                }
+            }
+        });
 }
 
 /// Gives the (ASCII case-insensitive) occurrences of `needle` in `job` a background colour.

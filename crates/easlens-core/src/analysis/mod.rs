@@ -11,6 +11,7 @@
 //! - [`findings`] — the findings engine: the known failure patterns, each with a rule id, a
 //!   severity, its evidence sessions and an explanation.
 //! - [`rules`] — the findings rules as data (`rules.tsv`): ids, severities, titles, explanations.
+//! - [`statistics`] — per device and command: counts, outcomes, durations, Ping heartbeats, bytes.
 //!
 //! [`Analysis`] is the one aggregate of these over a capture: the window computes it once when a
 //! capture opens, the CLI subcommands ask it for the parts they print.
@@ -22,6 +23,7 @@ pub mod history;
 pub mod rules;
 #[cfg(test)]
 mod rules_tsv;
+pub mod statistics;
 pub mod synckey;
 
 use std::ops::Deref;

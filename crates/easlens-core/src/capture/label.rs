@@ -1,6 +1,7 @@
 //! How a session is named in lists and messages: its EAS command, else what stands in for one.
 //! One function, [`Session::command_label`]; the places that show it differ in how they name a
-//! command and what they say when there is none, and each says so with a [`LabelStyle`].
+//! command and what they say when there is none, and each says so with a [`LabelStyle`]. And its
+//! device, [`Session::device_label`].
 
 use super::Session;
 
@@ -76,6 +77,17 @@ impl Session {
         match naming {
             CommandNaming::AsSent => eas.command_raw.as_deref(),
             CommandNaming::Canonical => eas.command.map(|c| c.name()).or(eas.command_raw.as_deref()),
+        }
+    }
+
+    /// `DeviceType DeviceId`, either alone, or empty: the device as lists name it.
+    pub fn device_label(&self) -> String {
+        let Some(e) = &self.eas else { return String::new() };
+        match (&e.device_type, &e.device_id) {
+            (Some(t), Some(id)) => format!("{t} {id}"),
+            (Some(t), None) => t.to_string(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => String::new(),
         }
     }
 

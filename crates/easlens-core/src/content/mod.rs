@@ -15,6 +15,7 @@
 //! bounds the WBXML tree and caps decompression at its byte figure.
 
 mod autodiscover_tsv;
+pub mod image;
 pub mod json;
 pub mod wbxml;
 pub mod xml;

@@ -223,13 +223,16 @@ fn parse_json<I: Indexer>(
         None | Some("") | Some("1.1") | Some("1.2") => {}
         Some(v) => warnings.push(format!("HAR version {v:?} (expected 1.1 or 1.2); read as 1.2")),
     }
-    let entries = match log.entries {
+    let mut entries = match log.entries {
         Some(entries) => entries,
         None => {
             warnings.push("the HAR log has no entries".into());
             Vec::new()
         }
     };
+    if let Some(n) = options.first_sessions {
+        entries.truncate(n.max(1));
+    }
 
     // Phase 2 (second half): recover bodies, build sessions and their summaries on all cores.
     // Worker threads may report out of order: never let the bar go back.
@@ -254,6 +257,7 @@ fn parse_json<I: Indexer>(
         progress: Some(&scaled),
         cancel: options.cancel,
         log_offset: None,
+        first_sessions: None,
     };
     // Each entry is taken out of its slot and dropped once its session is built, so that texts
     // copied out of the file (strings with escapes) do not outlive their session.

@@ -129,6 +129,10 @@ pub struct OpenOptions<'a> {
     /// The zone a mailbox log's times (server local time, written without one) are read in;
     /// `None` reads them as UTC.
     pub log_offset: Option<chrono::FixedOffset>,
+    /// Read only the first this many sessions (in the capture's order), for a first look at a
+    /// big capture while the whole of it loads; `None` reads them all. Readers that must parse
+    /// the whole file first (HAR, mailbox logs) only build fewer sessions.
+    pub first_sessions: Option<usize>,
 }
 
 impl OpenOptions<'_> {

@@ -1567,7 +1567,10 @@ fn open_archive<I: Indexer>(
     len: u64,
     indexer: &I,
 ) -> Result<Loaded<I::Summary>, OpenError> {
-    let layout = layout((0..dir.len()).map(|i| (i, dir.name(i).to_string())));
+    let mut layout = layout((0..dir.len()).map(|i| (i, dir.name(i).to_string())));
+    if let Some(n) = options.first_sessions {
+        layout.sessions.truncate(n.max(1));
+    }
     if layout.sessions.is_empty() {
         return Err(OpenError::NotACapture {
             path: path.into(),

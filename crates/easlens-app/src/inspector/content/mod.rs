@@ -5,6 +5,7 @@
 //! and [`Pane::load`](super::pane::Pane::load).
 
 mod binary;
+mod image;
 mod json;
 mod text;
 mod xml;
@@ -26,7 +27,14 @@ pub trait ContentView: Sync {
 }
 
 /// Every view, most specific first; the last one fits every body.
-pub static VIEWS: [&dyn ContentView; 5] = [&xml::Xml, &xml_text::XmlText, &json::Json, &text::Text, &binary::Binary];
+pub static VIEWS: [&dyn ContentView; 6] = [
+    &xml::Xml,
+    &xml_text::XmlText,
+    &json::Json,
+    &text::Text,
+    &image::Image,
+    &binary::Binary,
+];
 
 /// The view the body tab uses for `pane`.
 pub fn view_for(pane: &Pane) -> &'static dyn ContentView {
@@ -46,7 +54,7 @@ mod tests {
     #[test]
     fn each_body_gets_the_most_specific_view_that_fits() {
         let names: Vec<&str> = VIEWS.iter().map(|v| v.name()).collect();
-        assert_eq!(names, ["XML", "XML text", "JSON", "text", "binary"]);
+        assert_eq!(names, ["XML", "XML text", "JSON", "text", "image", "binary"]);
         let mut pane = Pane::empty(Side::Response);
         assert_eq!(view_for(&pane).name(), "binary");
         pane.text = Some(Lines::new("hello".into()));
