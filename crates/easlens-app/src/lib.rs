@@ -61,6 +61,10 @@ use keys::{COPY_TEXT, NEXT_PROBLEM, OPEN, PREVIOUS_PROBLEM, QUIT, SHORTCUT_LIST,
 /// The least height the views under the session table keep when the split is dragged.
 pub const LOWER_PANEL_MIN: f32 = 300.0;
 
+/// How often the window repaints while a big capture's first sessions are shown and the rest
+/// loads.
+const PREVIEW_REPAINT: Duration = Duration::from_millis(500);
+
 /// How long a status-bar message stays.
 const TOAST: Duration = Duration::from_secs(4);
 
@@ -1327,12 +1331,14 @@ impl EaslensApp {
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             if let Some(l) = &mut self.loader {
-                jobs::spinner(ui);
                 if !l.previewing {
+                    jobs::spinner(ui);
                     ui.label(format!("Opening {}…", l.path().display()));
                     return;
                 }
-                // The first sessions are shown: the rest loads here, with its Cancel.
+                // The first sessions are shown: the rest loads here, with its Cancel. Two frames
+                // a second are enough for the bar, and leave the cores to the reading.
+                ui.ctx().request_repaint_after(PREVIEW_REPAINT);
                 ui.label(format!("Reading the rest of {}", display_name(l.path())));
                 ui.add(
                     egui::ProgressBar::new(l.progress().fraction)
