@@ -69,22 +69,7 @@ pub struct Text {
 
 impl Text {
     pub fn new(text: String, note: Option<String>) -> Text {
-        let mut lines = Vec::new();
-        let mut start = 0;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
-                    i - 1
-                } else {
-                    i
-                };
-                lines.push(start..end);
-                start = i + 1;
-            }
-        }
-        if start < text.len() {
-            lines.push(start..text.len());
-        }
+        let lines = crate::content::line_ranges(&text);
         Text { text, lines, note }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use easlens_core::capture::Capture;
 use easlens_core::capture::Session;
 use easlens_core::capture::bodies::BodyView;
-use easlens_core::content::{image, json, xml};
+use easlens_core::content::{image, json, line_ranges, xml};
 use easlens_core::eas::session::StatusEntry;
 use easlens_core::http::Side;
 use easlens_core::http::headers::shown_value;
@@ -16,27 +16,6 @@ use easlens_core::http::{Headers, readable_text};
 use easlens_core::wbxml::render::StyledXml;
 
 use super::super::sessions::format_size;
-
-/// The lines of a text: byte ranges without the line break.
-fn line_ranges(text: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
-                i - 1
-            } else {
-                i
-            };
-            out.push(start..end);
-            start = i + 1;
-        }
-    }
-    if start < text.len() {
-        out.push(start..text.len());
-    }
-    out
-}
 
 /// A text with its line index, shown virtualized.
 #[derive(Default)]
@@ -128,6 +107,14 @@ impl Pane {
     /// and search.
     pub fn copyable_body(&self) -> Option<&str> {
         self.body_lines().map(|l| l.text.as_str())
+    }
+
+    /// Bytes of the body once de-chunked and decompressed (0 when it could not be read).
+    pub fn decoded_len(&self) -> u64 {
+        self.view
+            .as_ref()
+            .and_then(|v| v.as_ref().ok())
+            .map_or(0, |v| v.decoded.bytes.len() as u64)
     }
 
     /// What the body tab shows, for its Copy button: XML, JSON or text.

@@ -161,6 +161,28 @@ impl Content {
     }
 }
 
+/// The lines of a text as byte ranges, without their line break (`\n` or `\r\n`): how a body
+/// shown as text is split for the views that show it a line at a time.
+pub fn line_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            out.push(start..end);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

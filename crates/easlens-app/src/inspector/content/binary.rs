@@ -19,17 +19,10 @@ impl ContentView for Binary {
     }
 
     fn ui(&self, ui: &mut egui::Ui, pane: &Pane, _: egui::IdSalt, _: &Find) {
-        let size = pane
-            .view
-            .as_ref()
-            .and_then(|v| v.as_ref().ok())
-            .map_or(0, |v| v.decoded.bytes.len());
+        let size = pane.decoded_len();
         notice(
             ui,
-            format!(
-                "Not WBXML: {} of binary data — see the Hex tab.",
-                format_size(size as u64)
-            ),
+            format!("Not WBXML: {} of binary data — see the Hex tab.", format_size(size)),
             None,
         );
     }

@@ -21,11 +21,7 @@ impl ContentView for Image {
 
     fn ui(&self, ui: &mut egui::Ui, pane: &Pane, _: egui::IdSalt, _: &Find) {
         let Some(i) = &pane.image else { return };
-        let size = pane
-            .view
-            .as_ref()
-            .and_then(|v| v.as_ref().ok())
-            .map_or(0, |v| v.decoded.bytes.len());
+        let size = pane.decoded_len();
         notice(
             ui,
             format!(
@@ -33,7 +29,7 @@ impl ContentView for Image {
                 i.format,
                 i.width,
                 i.height,
-                format_size(size as u64)
+                format_size(size)
             ),
             None,
         );
