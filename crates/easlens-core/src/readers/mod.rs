@@ -13,6 +13,7 @@ pub mod mailbox_log;
 pub mod model;
 pub mod saz;
 pub mod saz_meta;
+pub mod w3c;
 
 use std::fs::{File, FileType};
 use std::path::{Path, PathBuf};
