@@ -542,13 +542,18 @@ impl SessionsPanel {
                         Some(c) => RichText::new(t).color(c),
                         None => RichText::new(t),
                     };
-                    // One cell: its text cut to the column, and what it says in full on hover.
-                    let cell = |row: &mut egui_extras::TableRow<'_, '_>, t: RichText, hover: Option<String>| {
+                    // One cell: its text cut to the column, and what it says in full on hover —
+                    // built only while hovered, not for every visible row every frame.
+                    let cell = |row: &mut egui_extras::TableRow<'_, '_>,
+                                t: RichText,
+                                hover: &dyn Fn() -> Option<String>| {
                         row.col(|ui| {
                             ui.style_mut().interaction.selectable_labels = false;
                             paint_tint(ui, tint);
                             let r = ui.add(egui::Label::new(t).truncate());
-                            if let Some(h) = hover {
+                            if r.hovered()
+                                && let Some(h) = hover()
+                            {
                                 r.on_hover_text(h);
                             }
                         });
@@ -579,11 +584,13 @@ impl SessionsPanel {
                     for col in &columns {
                         match col {
                             SortColumn::Index if log_row => {
-                                let id = easlens_core::readers::mailbox_log::identifier(s).unwrap_or_default();
-                                let hover = format!("Mailbox log entry {} (Identifier {id})", s.index);
-                                cell(&mut row, RichText::new("log").italics().weak(), Some(hover));
+                                let hover = || {
+                                    let id = easlens_core::readers::mailbox_log::identifier(s).unwrap_or_default();
+                                    Some(format!("Mailbox log entry {} (Identifier {id})", s.index))
+                                };
+                                cell(&mut row, RichText::new("log").italics().weak(), &hover);
                             }
-                            SortColumn::Index => cell(&mut row, text(s.index.to_string()), None),
+                            SortColumn::Index => cell(&mut row, text(s.index.to_string()), &|| None),
                             SortColumn::Log => {
                                 let kind = log.and_then(|a| a.kind(i));
                                 let (label, tip) = log_label(kind);
@@ -592,7 +599,7 @@ impl SessionsPanel {
                                     None => RichText::new(label),
                                 };
                                 let t = if log_row { t.strong() } else { t };
-                                cell(&mut row, t, Some(tip.to_string()));
+                                cell(&mut row, t, &|| Some(tip.to_string()));
                             }
                             SortColumn::Time => {
                                 let t = started.map(|t| t - shift);
@@ -603,7 +610,7 @@ impl SessionsPanel {
                                     })
                                     .unwrap_or_default();
                                 // The date, always on hover.
-                                let hover = match (log_row, started) {
+                                let hover = || match (log_row, started) {
                                     (true, Some(t)) => Some(format!(
                                         "Logged at {} (the log's clock, {} from the capture's)",
                                         t.format("%Y-%m-%d %H:%M:%S"),
@@ -612,28 +619,32 @@ impl SessionsPanel {
                                     (false, Some(t)) => Some(t.format("%Y-%m-%d %H:%M:%S%.3f (UTC%:z)").to_string()),
                                     _ => None,
                                 };
-                                cell(&mut row, text(shown), hover);
+                                cell(&mut row, text(shown), &hover);
                             }
                             SortColumn::Duration => {
                                 let dur = s.timers.duration_ms().map(format_duration).unwrap_or_default();
-                                cell(&mut row, text(dur), None);
+                                cell(&mut row, text(dur), &|| None);
                             }
-                            SortColumn::Command => cell(&mut row, text(s.command_label(LabelStyle::WINDOW)), None),
+                            SortColumn::Command => cell(&mut row, text(s.command_label(LabelStyle::WINDOW)), &|| None),
                             SortColumn::Folder => {
                                 let f = folder_labels(s, folders);
-                                let hover = f
-                                    .contains('(')
-                                    .then(|| format!("CollectionId (folder name from FolderSync): {f}"));
-                                cell(&mut row, text(f), hover);
+                                let hover = || {
+                                    let f = folder_labels(s, folders);
+                                    f.contains('(')
+                                        .then(|| format!("CollectionId (folder name from FolderSync): {f}"))
+                                };
+                                cell(&mut row, text(f), &hover);
                             }
                             SortColumn::Http => match s.http_status() {
                                 Some(code) => {
-                                    let hover = http_meaning_for(code, s.eas.is_some())
-                                        .map(|m| format!("{code} {}: {}", m.name, m.meaning));
-                                    cell(&mut row, text(code.to_string()), hover);
+                                    let hover = || {
+                                        http_meaning_for(code, s.eas.is_some())
+                                            .map(|m| format!("{code} {}: {}", m.name, m.meaning))
+                                    };
+                                    cell(&mut row, text(code.to_string()), &hover);
                                 }
-                                None if s.flags.aborted => cell(&mut row, text("aborted".into()), None),
-                                None => cell(&mut row, text("—".into()), None),
+                                None if s.flags.aborted => cell(&mut row, text("aborted".into()), &|| None),
+                                None => cell(&mut row, text("—".into()), &|| None),
                             },
                             SortColumn::EasStatus => {
                                 row.col(|ui| {
@@ -644,29 +655,31 @@ impl SessionsPanel {
                             }
                             SortColumn::Throttle => {
                                 let t = throttle_label(s);
-                                let hover = (!t.is_empty()).then(|| {
-                                    format!(
-                                        "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
-                                    )
-                                });
-                                cell(&mut row, text(t), hover);
+                                let hover = || {
+                                    let t = throttle_label(s);
+                                    (!t.is_empty()).then(|| {
+                                        format!(
+                                            "X-MS-ASThrottle / Retry-After: {t}\nExchange denied the request; the device must back off"
+                                        )
+                                    })
+                                };
+                                cell(&mut row, text(t), &hover);
                             }
                             SortColumn::RequestSize => {
                                 let req = s.request.as_ref().map(|_| format_size(request_size(s)));
-                                cell(&mut row, text(req.unwrap_or_default()), None);
+                                cell(&mut row, text(req.unwrap_or_default()), &|| None);
                             }
                             SortColumn::ResponseSize => {
                                 let resp = s.response.as_ref().map(|_| format_size(response_size(s)));
-                                cell(&mut row, text(resp.unwrap_or_default()), None);
+                                cell(&mut row, text(resp.unwrap_or_default()), &|| None);
                             }
                             SortColumn::Device => {
-                                let d = device_label(s);
-                                let hover = (!d.is_empty()).then(|| d.clone());
-                                cell(&mut row, text(d), hover);
+                                let hover = || Some(device_label(s)).filter(|d| !d.is_empty());
+                                cell(&mut row, text(device_label(s)), &hover);
                             }
                             SortColumn::Url => {
-                                let full = s.request.as_ref().map(|r| r.url().into_owned());
-                                cell(&mut row, text(url_label(s)), full);
+                                let full = || s.request.as_ref().map(|r| r.url().into_owned());
+                                cell(&mut row, text(url_label(s)), &full);
                             }
                         }
                     }
