@@ -161,3 +161,22 @@ fn the_statistics_view_shows_filters_sorts_and_exports() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_csv_is_never_written_over_the_capture_opened() {
+    // A copy of a sample, so that a failure cannot damage the bundled one.
+    let dir = std::env::temp_dir().join(format!("easlens-app-statistics-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("capture.saz");
+    std::fs::copy(sample("healthy-iphone.saz"), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let mut h = harness(EaslensApp::new(Some(copy.clone())));
+    step_until(&mut h, "the capture to load", |a| a.capture().is_some());
+    let ctx = h.ctx.clone();
+    h.state_mut().export_to(Export::Statistics, copy.clone(), &ctx);
+    h.run_steps(3);
+    assert!(!h.state().is_exporting());
+    h.get_by_label_contains("Not exported");
+    assert_eq!(std::fs::read(&copy).unwrap(), before, "the capture is unchanged");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -664,6 +664,16 @@ impl EaslensApp {
             Export::Report(scope) => self.export_report(scope, path, ctx),
             Export::Statistics => {
                 let Some(shown) = self.capture.clone() else { return };
+                // Never over the capture or its log, as the other exports.
+                let mut inputs = vec![shown.origin.clone()];
+                inputs.extend(self.log.attached().map(|a| a.log.origin.clone()));
+                if inputs.iter().any(|i| easlens_core::writers::same_file(i, &path)) {
+                    self.push(AppCommand::Notify(format!(
+                        "Not exported: {} is the file opened; choose another name",
+                        path.display()
+                    )));
+                    return;
+                }
                 // Computed again when the view has not been opened on this capture.
                 let computed = self.statistics.statistics_of(&shown);
                 self.exporting = Some(Job::start("export", ctx, move |_| {

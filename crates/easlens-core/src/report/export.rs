@@ -64,7 +64,7 @@ pub fn write_report(report: &Report, out: &Path, inputs: &[&Path]) -> Result<Vec
         }
     }
     for (path, _) in &files {
-        if inputs.iter().any(|i| same_file(i, path)) {
+        if inputs.iter().any(|i| crate::writers::same_file(i, path)) {
             return Err(ReportError::WouldOverwriteInput(path.clone()));
         }
     }
@@ -73,14 +73,6 @@ pub fn write_report(report: &Report, out: &Path, inputs: &[&Path]) -> Result<Vec
         write_atomically(path, text.as_bytes())?;
     }
     Ok(files.into_iter().map(|(p, _)| p).collect())
-}
-
-/// True when `a` and `b` name the same existing file (or the same path).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// `bytes` into a temporary file beside `path`, then renamed to `path`.
