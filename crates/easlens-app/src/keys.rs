@@ -102,6 +102,15 @@ pub fn pressed(ctx: &egui::Context) -> Vec<AppCommand> {
     if ctx.current_pass_index() > 0 {
         return Vec::new();
     }
+    // Most frames have no key pressed: the table is not built for them.
+    let any_key = ctx.input(|i| {
+        i.events
+            .iter()
+            .any(|e| matches!(e, egui::Event::Key { pressed: true, .. }))
+    });
+    if !any_key {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     // egui matches Shift+F8 for F8 too (Shift and Alt are ignored when not asked for): the ones
     // with more modifiers are tried first.
