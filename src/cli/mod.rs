@@ -9,6 +9,7 @@ mod align;
 mod decode;
 mod findings;
 mod history;
+mod iis;
 mod redact;
 mod report;
 mod samples;
@@ -67,6 +68,9 @@ pub enum Command {
     Redact(redact::RedactArgs),
     /// Write an evidence report (HTML or Markdown) of a capture for a vendor ticket.
     Report(report::ReportArgs),
+    /// Answer the Log Parser Studio questions over Exchange IIS logs (users, sendmail, synckey0,
+    /// synckeys, http-status, eas-status, errors, throttling, hourly, …).
+    IisReport(iis::IisReportArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -132,6 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
+        Some(Command::IisReport(args)) => iis::run(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Findings(args)) => findings::run(&args),

@@ -40,7 +40,7 @@ pub struct SessionRow {
     pub index: u32,
     /// Fiddler's session id (a number); a mailbox log entry's `Identifier` (hex text).
     pub id: Option<serde_json::Value>,
-    /// `saz`, `har` or `mailbox_log`: where the session was read from.
+    /// `saz`, `har`, `mailbox_log` or `iis_log`: where the session was read from.
     pub source: capture::Format,
     pub started: Option<String>,
     pub duration_ms: Option<f64>,
@@ -61,12 +61,16 @@ pub struct SessionRow {
     pub aborted: bool,
     pub generated_by_proxy: bool,
     pub notes: Vec<String>,
+    /// What an IIS log line says besides (server, role, substatus, win32 status, time taken,
+    /// `Log=` tokens…); IIS logs only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iis: Option<easlens_core::iis::IisFacts>,
 }
 
 pub fn run(args: &SessionsArgs) -> ExitCode {
     let opened = match (&args.files[..], args.log_offset) {
         // A folder is a folder of mailbox log dumps.
-        ([file], None) if !file.is_dir() => open_capture(file, args.password.as_deref()),
+        ([file], None) if !file.is_dir() || capture::is_iis_log(file) => open_capture(file, args.password.as_deref()),
         (files, offset) => super::align::open_logs(files, offset),
     };
     let capture = match opened {
@@ -134,6 +138,7 @@ pub fn row(s: &Session, source: capture::Format) -> SessionRow {
         aborted: s.flags.aborted,
         generated_by_proxy: s.flags.generated,
         notes,
+        iis: s.iis.as_deref().cloned(),
     }
 }
 
@@ -171,6 +176,7 @@ fn write_table(out: &mut impl Write, capture: &Capture) -> std::io::Result<()> {
             capture::Format::Saz => "SAZ",
             capture::Format::Har => "HAR",
             capture::Format::MailboxLog => "mailbox log",
+            capture::Format::IisLog => "IIS logs",
         }
     ))?;
     line(format!(

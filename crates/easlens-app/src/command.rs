@@ -55,6 +55,8 @@ pub enum AppCommand {
     AddLog(PathBuf),
     /// Ask which mailbox log to add (the file dialog).
     ShowAddLogDialog,
+    /// Ask which folder of IIS logs to open (`false`) or to add to the capture (`true`).
+    ShowIisFolderDialog(bool),
     /// Line the capture up with its log again, with this clock offset (seconds, log − trace).
     RealignLog(i64),
     /// Remove the attached mailbox log.

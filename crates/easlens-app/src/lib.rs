@@ -285,8 +285,9 @@ impl EaslensApp {
             for command in std::mem::take(&mut self.commands) {
                 match command {
                     AppCommand::Open(path) => self.open(path),
-                    AppCommand::ShowOpenDialog => self.open_dialog(ctx, false),
-                    AppCommand::ShowAddLogDialog => self.open_dialog(ctx, true),
+                    AppCommand::ShowOpenDialog => self.open_dialog(ctx, false, false),
+                    AppCommand::ShowAddLogDialog => self.open_dialog(ctx, true, false),
+                    AppCommand::ShowIisFolderDialog(add) => self.open_dialog(ctx, add, true),
                     AppCommand::AddLog(path) => self.add_log(path, ctx),
                     AppCommand::RealignLog(offset) => {
                         if let (Some(c), Some(a)) = (&self.capture, self.analysis.shared_arc()) {
@@ -491,9 +492,9 @@ impl EaslensApp {
     /// Starts adding the mailbox log `path` to the open capture (the `add-log` job).
     pub fn add_log(&mut self, path: PathBuf, ctx: &egui::Context) {
         match (&self.capture, self.analysis.shared_arc()) {
-            (Some(c), _) if c.format == easlens_core::capture::Format::MailboxLog => {
+            (Some(c), _) if !mailbox_log::is_trace(c.format) => {
                 self.log.error = Some(format!(
-                    "Cannot add {}: the open file is itself a mailbox log; open the device's capture first",
+                    "Cannot add {}: the open file is itself a server log; open the device's capture first",
                     display_name(&path)
                 ));
             }
@@ -866,20 +867,33 @@ impl EaslensApp {
     }
 
     /// Starts the Open (or Add mailbox log) dialog (the `file-dialog` job) unless one is open.
-    fn open_dialog(&mut self, ctx: &egui::Context, add_log: bool) {
+    /// The file dialog (a folder dialog with `folder`: IIS logs are folders of daily files).
+    fn open_dialog(&mut self, ctx: &egui::Context, add_log: bool, folder: bool) {
         if self.file_dialog.is_some() {
             return;
         }
         let dir = self.open_folder();
         // Without a thread there is no dialog: drag-and-drop and `easlens FILE` still work.
         let job = Job::start_on_thread("file-dialog", ctx, move |_| {
+            if folder {
+                let dialog = rfd::FileDialog::new().set_title(if add_log {
+                    "Add a folder of Exchange IIS logs (only this device's lines are read)"
+                } else {
+                    "Open a folder of Exchange IIS logs"
+                });
+                let dialog = match dir {
+                    Some(d) => dialog.set_directory(d),
+                    None => dialog,
+                };
+                return dialog.pick_folder();
+            }
             let dialog = if add_log {
                 rfd::FileDialog::new()
-                    .set_title("Add an Exchange mailbox log")
-                    .add_filter("Mailbox logs (.txt, .log, .gz)", &["txt", "log", "gz"])
+                    .set_title("Add an Exchange mailbox log or IIS log")
+                    .add_filter("Mailbox and IIS logs (.txt, .log, .gz)", &["txt", "log", "gz"])
             } else {
                 rfd::FileDialog::new().set_title("Open a capture").add_filter(
-                    "Captures (.saz, .har, mailbox log)",
+                    "Captures (.saz, .har, mailbox log, IIS log)",
                     &["saz", "har", "txt", "log", "gz"],
                 )
             };
@@ -922,11 +936,11 @@ impl EaslensApp {
         });
         if let Some(path) = dropped {
             // A mailbox log dropped on a capture (not itself a log) is added to it.
-            let onto_trace = self
-                .capture
-                .as_ref()
-                .is_some_and(|c| c.format != easlens_core::capture::Format::MailboxLog);
-            if onto_trace && self.loader.is_none() && mailbox_log::is_mailbox_log(&path) {
+            let onto_trace = self.capture.as_ref().is_some_and(|c| mailbox_log::is_trace(c.format));
+            if onto_trace
+                && self.loader.is_none()
+                && (mailbox_log::is_mailbox_log(&path) || easlens_core::capture::is_iis_log(&path))
+            {
                 self.push(AppCommand::AddLog(path));
             } else {
                 self.push(AppCommand::Open(path));
@@ -1150,6 +1164,14 @@ impl EaslensApp {
                     out.push(AppCommand::ShowOpenDialog);
                     ui.close();
                 }
+                if ui
+                    .button("Open IIS logs folder…")
+                    .on_hover_text("Exchange's IIS logs (W3SVC1, W3SVC2, .log and .gz, several servers), merged in time order")
+                    .clicked()
+                {
+                    out.push(AppCommand::ShowIisFolderDialog(false));
+                    ui.close();
+                }
                 let recent = self.prefs.recent.files();
                 ui.add_enabled_ui(!recent.is_empty(), |ui| {
                     ui.menu_button("Open recent", |ui| {
@@ -1178,16 +1200,25 @@ impl EaslensApp {
                 let trace = self
                     .capture
                     .as_ref()
-                    .is_some_and(|c| c.format != easlens_core::capture::Format::MailboxLog);
+                    .is_some_and(|c| mailbox_log::is_trace(c.format));
                 if ui
                     .add_enabled(trace, egui::Button::new("Add mailbox log…"))
                     .on_hover_text(
-                        "Line the capture up with Exchange's mailbox log of the device (also: drop the log here)",
+                        "Line the capture up with Exchange's mailbox log of the device, or an IIS log file (also: drop the log here)",
                     )
                     .on_disabled_hover_text("Open the device's capture (SAZ or HAR) first")
                     .clicked()
                 {
                     out.push(AppCommand::ShowAddLogDialog);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(trace, egui::Button::new("Add IIS logs folder…"))
+                    .on_hover_text("Line the capture up with the Exchange servers' IIS logs: only this device's lines are read")
+                    .on_disabled_hover_text("Open the device's capture (SAZ or HAR) first")
+                    .clicked()
+                {
+                    out.push(AppCommand::ShowIisFolderDialog(true));
                     ui.close();
                 }
                 ui.separator();

@@ -25,6 +25,25 @@ use easlens_core::analysis::findings::Findings;
 use easlens_core::capture::{self, Capture, Format, OpenOptions, Progress, Session};
 use easlens_core::filter::{self, Query, TextIndex};
 
+/// The device most of a capture's ActiveSync requests come from.
+pub fn trace_device(trace: &Capture) -> Option<String> {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for s in &trace.sessions {
+        if let Some(id) = s.eas.as_ref().and_then(|e| e.device_id.as_deref()) {
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(id, n)| (n, std::cmp::Reverse(id)))
+        .map(|(id, _)| id.to_string())
+}
+
+/// Whether a capture is a device's own (SAZ or HAR), which a server log can be added to.
+pub fn is_trace(format: Format) -> bool {
+    matches!(format, Format::Saz | Format::Har)
+}
+
 /// The bit that marks a table row as a log-only entry (the rest is its position in the log).
 pub const LOG_ROW: u32 = 1 << 31;
 
@@ -330,8 +349,16 @@ impl LogPanel {
                 cancel: Some(worker.cancel_flag()),
                 ..Default::default()
             };
-            let log = capture::open(&p, &options).map_err(|e| format!("Could not add the mailbox log {name}: {e}"))?;
-            if log.format != Format::MailboxLog {
+            let log = if capture::is_iis_log(&p) {
+                // IIS logs hold every device: only this capture's device is read, and each
+                // back-end line is folded into the front-end line of the same request.
+                let device = trace_device(&trace);
+                capture::open_iis(std::slice::from_ref(&p), &options, device.as_deref())
+                    .map_err(|e| format!("Could not add the IIS logs {name}: {e}"))?
+            } else {
+                capture::open(&p, &options).map_err(|e| format!("Could not add the mailbox log {name}: {e}"))?
+            };
+            if !matches!(log.format, Format::MailboxLog | Format::IisLog) {
                 return Err(format!(
                     "{name} is a {} capture, not an Exchange mailbox log: File ▸ Open shows it on its own",
                     format_name(log.format)
@@ -501,6 +528,7 @@ pub fn format_name(f: Format) -> &'static str {
         Format::Saz => "SAZ",
         Format::Har => "HAR",
         Format::MailboxLog => "mailbox log",
+        Format::IisLog => "IIS log",
     }
 }
 

@@ -16,6 +16,8 @@
 //!   body pipeline every consumer goes through.
 //! - [`eas`] — Exchange ActiveSync protocol knowledge: request-line (query) decoding, status
 //!   meanings, and the EAS summary of a session.
+//! - [`iis`] — Exchange's IIS logs: W3C lines read in blocks on every core, ActiveSync lines
+//!   decoded (query, `Log=` tokens), the Log Parser Studio reports streamed, the lines as sessions.
 //! - [`capture`] — the opened capture every consumer works on: sessions with their EAS summary
 //!   (computed while reading), bodies read back and decoded on demand.
 //! - [`writers`] — writing sessions as a Fiddler SAZ or a HAR file: the sample kit's captures in
@@ -41,6 +43,7 @@ pub mod eas;
 pub mod filter;
 pub mod hexdump;
 pub mod http;
+pub mod iis;
 pub mod numbers;
 pub mod overview;
 pub mod readers;

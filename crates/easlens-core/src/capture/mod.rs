@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::content::{self, BodyContext, Budget, Content};
 use crate::eas::session::{self as eas_session, EasSummary};
 use crate::http::Side;
+use crate::iis::{self, IisFacts};
 use crate::readers::{self, HttpSession, Indexer};
 use crate::wbxml;
 
@@ -34,6 +35,8 @@ pub struct Session {
     pub http: HttpSession,
     /// The EAS view, for requests to the ActiveSync endpoint.
     pub eas: Option<EasSummary>,
+    /// What an IIS log line says beyond the exchange rebuilt from it (IIS logs only).
+    pub iis: Option<Box<IisFacts>>,
 }
 
 impl Session {
@@ -45,7 +48,11 @@ impl Session {
 
 impl From<HttpSession> for Session {
     fn from(http: HttpSession) -> Self {
-        Session { http, eas: None }
+        Session {
+            http,
+            eas: None,
+            iis: None,
+        }
     }
 }
 
@@ -143,15 +150,66 @@ pub(crate) fn body_content(session: &HttpSession, side: Side, raw: &[u8], budget
     Some(content::analyse(raw, body, headers, &context, budget))
 }
 
-/// Opens a SAZ or HAR capture and indexes it. The file is only ever read.
+/// Opens a SAZ or HAR capture, a mailbox log or an IIS log (or a folder of IIS logs) and indexes
+/// it. The file is only ever read.
 pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+    if is_iis_log(path) {
+        return open_iis(&[path.to_path_buf()], options, None);
+    }
     let loaded = readers::open(path, options, &EasIndexer)?;
     Ok(capture_of(path, loaded))
 }
 
+/// Opens IIS logs (files or folders, several servers) as one capture of their ActiveSync lines in
+/// time order ([`iis::sessions`]). With `device` (lining the logs up with that device's capture),
+/// only that device's lines, and a back-end line folded into the front-end line of the same
+/// request.
+pub fn open_iis(paths: &[PathBuf], options: &OpenOptions<'_>, device: Option<&str>) -> Result<Capture, OpenError> {
+    let first = paths.first().cloned().unwrap_or_default();
+    let (sessions, _, warnings) = iis::sessions(paths, options, device).map_err(|e| match e {
+        iis::IisError::Io { path, source } => OpenError::Io { path, source },
+        iis::IisError::Cancelled { path } => OpenError::Cancelled { path },
+        e => OpenError::NotACapture {
+            path: first.clone(),
+            reason: e.to_string(),
+        },
+    })?;
+    let sessions = sessions
+        .into_iter()
+        .map(|(http, eas, facts)| Session {
+            http,
+            eas,
+            iis: Some(Box::new(facts)),
+        })
+        .collect();
+    Ok(Capture::new(
+        first,
+        Format::IisLog,
+        sessions,
+        warnings,
+        Box::new(readers::MemoryStore),
+    ))
+}
+
+/// Whether `path` is an IIS log, or a folder whose first file is one.
+pub fn is_iis_log(path: &Path) -> bool {
+    if path.is_dir() {
+        return iis::scan::files_of(&[path.to_path_buf()])
+            .ok()
+            .and_then(|files| files.into_iter().next())
+            .is_some_and(|f| readers::sniff(&f).ok().flatten() == Some(Format::IisLog));
+    }
+    readers::sniff(path).ok().flatten() == Some(Format::IisLog)
+}
+
 /// Opens several mailbox logs (dumps of one device; a directory stands for its files) as one
-/// capture, entries repeated across dumps read once ([`readers::mailbox_log::open_logs`]).
+/// capture, entries repeated across dumps read once ([`readers::mailbox_log::open_logs`]); or,
+/// when the first is an IIS log, IIS logs ([`open_iis`]).
 pub fn open_logs(paths: &[&Path], options: &OpenOptions<'_>) -> Result<Capture, OpenError> {
+    if paths.first().is_some_and(|p| is_iis_log(p)) {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+        return open_iis(&paths, options, None);
+    }
     let loaded = readers::mailbox_log::open_logs(paths, options, &EasIndexer)?;
     Ok(capture_of(paths.first().copied().unwrap_or(Path::new("")), loaded))
 }
@@ -160,7 +218,7 @@ pub(crate) fn capture_of(path: &Path, loaded: readers::Loaded<Option<EasSummary>
     let sessions = loaded
         .sessions
         .into_iter()
-        .map(|(http, eas)| Session { http, eas })
+        .map(|(http, eas)| Session { http, eas, iis: None })
         .collect();
     Capture::new(path.into(), loaded.format, sessions, loaded.warnings, loaded.store)
 }

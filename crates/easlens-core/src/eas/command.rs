@@ -68,7 +68,7 @@ impl Command {
     pub fn from_name(name: &str) -> Option<Command> {
         TABLE
             .iter()
-            .find(|(_, n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(_, n, _)| n.len() == name.len() && n.eq_ignore_ascii_case(name))
             .map(|(c, _, _)| *c)
     }
 

@@ -8,7 +8,6 @@ pub mod datetime;
 pub mod headers;
 #[cfg(test)]
 mod headers_tsv;
-pub mod iis_log;
 pub mod items;
 mod locales_tsv;
 pub mod query;

@@ -13,7 +13,6 @@ pub mod mailbox_log;
 pub mod model;
 pub mod saz;
 pub mod saz_meta;
-pub mod w3c;
 
 use std::fs::{File, FileType};
 use std::path::{Path, PathBuf};
@@ -249,6 +248,10 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
         Some(Format::Saz) => saz::open(path, options, indexer),
         Some(Format::Har) => har::open(path, options, indexer),
         Some(Format::MailboxLog) => mailbox_log::open(path, options, indexer),
+        Some(Format::IisLog) => Err(OpenError::NotACapture {
+            path: path.into(),
+            reason: "an IIS log: open it with capture::open_iis".into(),
+        }),
         None if n == 0 => Err(OpenError::NotACapture {
             path: path.into(),
             reason: "the file is empty".into(),
@@ -260,12 +263,52 @@ pub fn open<I: Indexer>(path: &Path, options: &OpenOptions<'_>, indexer: &I) -> 
     }
 }
 
+/// The format of the file at `path`, from its first bytes ([`detect`]); a gzip file is looked
+/// into.
+pub fn sniff(path: &Path) -> Result<Option<Format>, OpenError> {
+    use std::io::Read;
+    let (f, _) = open_file(path)?;
+    let mut head = Vec::with_capacity(4096);
+    let io = |source| OpenError::Io {
+        path: path.into(),
+        source,
+    };
+    f.take(4096).read_to_end(&mut head).map_err(io)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let mut inflated = Vec::with_capacity(4096);
+        let _ = flate2::read::MultiGzDecoder::new(&head[..])
+            .take(4096)
+            .read_to_end(&mut inflated);
+        if is_w3c(&inflated) {
+            return Ok(Some(Format::IisLog));
+        }
+    }
+    Ok(detect(&head))
+}
+
+/// Whether text starts like an IIS (W3C extended) log: a `#Software:`, `#Version:`, `#Date:`
+/// or `#Fields:` directive first.
+fn is_w3c(head: &[u8]) -> bool {
+    let rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    [
+        &b"#Software: Microsoft Internet Information Services"[..],
+        b"#Fields:",
+        b"#Version: 1.0",
+        b"#Date:",
+    ]
+    .iter()
+    .any(|d| rest.starts_with(d))
+}
+
 /// The format a file's first bytes announce: `PK` → SAZ (zip), `{` (after a BOM or whitespace) →
-/// HAR, the text of a mailbox log (see [`mailbox_log::looks_like_mailbox_log`]; up to 64 KiB of
-/// it) → mailbox log.
+/// HAR, a W3C directive first → IIS log, the text of a mailbox log (see
+/// [`mailbox_log::looks_like_mailbox_log`]; up to 64 KiB of it) → mailbox log.
 pub fn detect(head: &[u8]) -> Option<Format> {
     if head.starts_with(b"PK") {
         return Some(Format::Saz);
+    }
+    if is_w3c(head) {
+        return Some(Format::IisLog);
     }
     let rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     match rest.iter().find(|b| !b.is_ascii_whitespace()) {

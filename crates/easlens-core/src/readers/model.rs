@@ -21,6 +21,9 @@ pub enum Format {
     /// An Exchange ActiveSync mailbox log (the server's view).
     #[serde(rename = "mailbox_log")]
     MailboxLog,
+    /// Exchange's IIS (W3C) logs: every device's requests as each server logged them.
+    #[serde(rename = "iis_log")]
+    IisLog,
 }
 
 /// Where a body's raw bytes (as on the wire) can be read again.

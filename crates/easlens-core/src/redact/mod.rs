@@ -141,7 +141,7 @@ impl Redactor {
                         .unwrap_or_default()
                 };
                 let eas = capture::summarize(&http, &read(Side::Request), &read(Side::Response));
-                Session { http, eas }
+                Session { http, eas, iis: None }
             })
             .collect();
         let warnings = capture.warnings.iter().map(|w| self.scrub(w)).collect();

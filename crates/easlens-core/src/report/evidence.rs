@@ -513,6 +513,7 @@ fn summary(capture: &Capture) -> Summary {
             Format::Saz => "Fiddler archive (SAZ)",
             Format::Har => "HAR",
             Format::MailboxLog => "Exchange mailbox log",
+            Format::IisLog => "Exchange IIS logs",
         },
         sessions: capture.sessions.len(),
         eas_sessions: capture.sessions.iter().filter(|s| s.eas.is_some()).count(),

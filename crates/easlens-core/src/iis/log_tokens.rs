@@ -1,5 +1,5 @@
 //! The `&Log=` diagnostics Exchange appends to an ActiveSync request's `cs-uri-query` in its IIS
-//! logs (a step of issue 14), split into tokens and the ones a support engineer reads named:
+//! logs, split into tokens and the ones a support engineer reads named:
 //! protocol version, EAS status, error, heartbeat, sync keys, throttling and budget, servers,
 //! policy key, ABQ state. The grammar (`../shared/reference/iis-eas-log.md` §3.1, from
 //! Exchange's own ProtocolLogger): tokens in a fixed order, each ended by `_`; an integer is its
@@ -7,10 +7,12 @@
 //! (`Error:OverBudget`); Exchange 2016+ writes almost every token as `Name:value` and has names
 //! ending in a digit (`SC1:`, `Ver1:`). Every token is kept, known or not.
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode_str;
 
 /// The tokens of a `Log=` value and the named ones among them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LogFields {
     /// Every token in order: (name, value decoded).
     pub tokens: Vec<(String, String)>,
@@ -47,6 +49,10 @@ pub struct LogFields {
     pub proxied_from: Option<String>,
     /// `Fet`: final elapsed time, ms since arrival.
     pub elapsed_ms: Option<u64>,
+    /// `Pa`: the policy acknowledgement (1 compliant, 2 partially, 3 not compliant).
+    pub policy_ack: Option<u32>,
+    /// `Fid:`: the folder (collection) of a Sync, the first one when several.
+    pub folder: Option<String>,
 }
 
 /// The `Log=` value of `query` (up to the next `&`), when there is one.
@@ -62,22 +68,39 @@ pub fn log_value(query: &str) -> Option<&str> {
 /// Splits one token into its name and value: a name ending in a digit only before `:`
 /// (`SC1:1`), else the leading letters (`V141` → `V`, `TmRcv06:53:38` → `TmRcv`).
 fn split_token(token: &str) -> (&str, &str) {
-    let letters = token.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(token.len());
-    let rest = &token[letters..];
-    if let Some(v) = rest.strip_prefix(':') {
-        return (&token[..letters], v);
+    let b = token.as_bytes();
+    let letters = b.iter().position(|c| !c.is_ascii_alphabetic()).unwrap_or(b.len());
+    match b.get(letters) {
+        Some(b':') => return (&token[..letters], &token[letters + 1..]),
+        Some(d) if d.is_ascii_digit() && b.get(letters + 1) == Some(&b':') => {
+            return (&token[..letters + 1], &token[letters + 2..]);
+        }
+        _ => {}
     }
-    let mut chars = rest.chars();
-    if chars.next().is_some_and(|c| c.is_ascii_digit()) && chars.next() == Some(':') {
-        return (&token[..letters + 1], &rest[2..]);
-    }
-    (&token[..letters], rest)
+    (&token[..letters], &token[letters..])
 }
 
-/// A value as written, URL-decoded (`+` is a space, `%5F` an underscore).
-fn decoded(value: &str) -> String {
+/// A value as written, URL-decoded (`+` is a space, `%5F` an underscore); borrowed when there is
+/// nothing to decode (nearly always).
+pub fn decoded(value: &str) -> Cow<'_, str> {
+    if !value.contains(['+', '%']) {
+        return Cow::Borrowed(value);
+    }
     let spaced = value.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
+}
+
+/// The tokens of a `Log=` value in order, as (name, value as written), without copying.
+pub fn tokens(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    // One scan for every `_` (a call per token costs more than the token).
+    let mut start = 0;
+    memchr::memchr_iter(b'_', value.as_bytes())
+        .chain(std::iter::once(value.len()))
+        .filter_map(move |end| {
+            let token = &value[start..end];
+            start = end + 1;
+            (!token.is_empty()).then(|| split_token(token))
+        })
 }
 
 /// `141` → `14.1` (the version ×10).
@@ -89,9 +112,8 @@ fn version(tenfold: &str) -> Option<String> {
 /// The tokens of a `Log=` value, and the named fields.
 pub fn parse_log(value: &str) -> LogFields {
     let mut out = LogFields::default();
-    for token in value.split('_').filter(|t| !t.is_empty()) {
-        let (name, raw) = split_token(token);
-        let v = decoded(raw);
+    for (name, raw) in tokens(value) {
+        let v = decoded(raw).into_owned();
         let text = || Some(v.clone()).filter(|v| !v.is_empty());
         match name {
             "V" | "Ver" | "Ver1" => out.protocol_version = out.protocol_version.take().or_else(|| version(&v)),
@@ -111,6 +133,8 @@ pub fn parse_log(value: &str) -> LogFields {
             "Cafe" => out.front_end = text(),
             "PrxFrom" => out.proxied_from = text(),
             "Fet" => out.elapsed_ms = v.parse().ok(),
+            "Pa" => out.policy_ack = v.parse().ok(),
+            "Fid" => out.folder = out.folder.take().or_else(text),
             _ => {}
         }
         out.tokens.push((name.to_string(), v));

@@ -1,0 +1,1230 @@
+//! The reports a support engineer asks of Log Parser Studio and of Exchange's ActiveSync report
+//! scripts (`iis-eas-log.md` §4–§5), computed while the lines stream by ([`Reports`] is a
+//! [`Visitor`]): per user and device, SendMail outcomes, SyncKey 0 and repeated SyncKeys, HTTP and
+//! EAS status counts, Exchange's `Error:` tags, throttling, hourly load, top hitters, user agents,
+//! servers and policy compliance. Each is a [`Table`] (sortable in the window, CSV and JSON in the
+//! CLI); where the logs lack what a report needs, the table says so in its notes.
+//!
+//! A request 2013+ logs twice (front end and back end) counts once: a device's hits and commands
+//! come from its front-end (and 2010 CAS) lines or its back-end lines, whichever are more (the
+//! front end also logs what never reached a mailbox server, such as 401 challenges; a case may
+//! bring only one of the two); the HTTP status, hourly and user-agent tables show both sides in
+//! their own columns. What only `Log=` says (EAS status, errors, SyncKeys, throttling, policy)
+//! comes from the lines that carry it (back end and CAS). Memory grows with devices, hours and distinct keys,
+//! never with lines; the SyncKey table keeps at most [`MAX_SYNC_KEYS`] keys.
+
+use std::hash::BuildHasher;
+
+use foldhash::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::line::{EasLine, Role};
+use super::log_tokens::{decoded, tokens};
+use super::scan::{LineAt, Visitor};
+use crate::eas::Command;
+use crate::eas::status;
+
+/// Distinct (device, folder, SyncKey) kept for the SyncKey report, at most.
+pub const MAX_SYNC_KEYS: usize = 2_000_000;
+/// User agents counted per device (more are counted together); the users report names 6.
+const AGENTS_PER_DEVICE: usize = 32;
+
+/// A report's rows, ready to show, sort or write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// What the logs did not carry, or how to read the numbers.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: &'static str,
+    pub numeric: bool,
+}
+
+impl Table {
+    /// The table as CSV: a header row, then the rows. A text cell a spreadsheet would run as a
+    /// formula (`=`, `+`, `-`, `@` first) is written with a `'` before it: log values come from
+    /// devices.
+    pub fn write_csv(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(self.columns.iter().map(|c| c.name))?;
+        for row in &self.rows {
+            w.write_record(row.iter().map(|c| {
+                let s = c.display();
+                if s.starts_with(['=', '+', '-', '@']) && !c.is_number() {
+                    format!("'{s}")
+                } else {
+                    s
+                }
+            }))?;
+        }
+        w.flush()
+    }
+
+    /// The position of the column named `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// One value: a number, a text or nothing (JSON null, empty CSV cell).
+#[derive(Debug, Clone, PartialEq, PartialOrd, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Empty,
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    fn opt(s: Option<impl Into<String>>) -> Cell {
+        s.map_or(Cell::Empty, |s| Cell::Text(s.into()))
+    }
+
+    fn int(n: u64) -> Cell {
+        Cell::Int(n.min(i64::MAX as u64) as i64)
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self, Cell::Int(_) | Cell::Real(_))
+    }
+
+    /// As a CSV cell or terminal text.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Int(n) => n.to_string(),
+            Cell::Real(x) => format!("{x:.1}"),
+            Cell::Text(s) => s.clone(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    /// Orders two cells of a column (numbers by value, texts case-insensitively, empty last).
+    pub fn compare(&self, other: &Cell) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
+            (Cell::Real(a), Cell::Real(b)) => a.total_cmp(b),
+            (Cell::Text(a), Cell::Text(b)) => a.to_lowercase().cmp(&b.to_lowercase()),
+            (Cell::Empty, Cell::Empty) => Ordering::Equal,
+            (Cell::Empty, _) => Ordering::Greater,
+            (_, Cell::Empty) => Ordering::Less,
+            (a, b) => a.display().cmp(&b.display()),
+        }
+    }
+}
+
+/// The reports, by the name `easlens iis-report NAME` takes, with their titles and what they show.
+pub const REPORTS: &[(&str, &str, &str)] = &[
+    (
+        "users",
+        "Users and devices",
+        "Per user and device: hits, commands, HTTP errors, Exchange errors, bytes, first and last seen, user agents (LPS Device query; ActiveSyncReport.ps1; Export-ActiveSyncLog Users.csv).",
+    ),
+    (
+        "top",
+        "Top hitters",
+        "The 25 devices with the most requests and their share of all requests (ActiveSyncReport.ps1 -TopHits).",
+    ),
+    (
+        "sendmail",
+        "SendMail results",
+        "SendMail, SmartReply and SmartForward by EAS Status, Error, ABQ state and HTTP status (LPS \"ActiveSync: SendMail\").",
+    ),
+    (
+        "synckey0",
+        "Syncs with SyncKey 0",
+        "Per user and device: Syncs sent with SyncKey 0, all Syncs, sync state not found, first and recovery syncs (LPS \"Count Syncs with SyncKey of Zero Per User\").",
+    ),
+    (
+        "synckeys",
+        "Syncs per SyncKey",
+        "Client SyncKeys sent more than once for the same folder: a key repeated many times is a replay loop (LPS \"Count all Syncs per SyncKey\").",
+    ),
+    (
+        "http-status",
+        "HTTP status",
+        "sc-status, sc-substatus and sc-win32-status counts with their share (Export-ActiveSyncLog StatusCodes.csv).",
+    ),
+    (
+        "eas-status",
+        "EAS status",
+        "The command's EAS Status from Log= (S / SC1:), per command, with its meaning.",
+    ),
+    (
+        "errors",
+        "Exchange errors",
+        "The Error: tags Exchange logged, with requests and devices.",
+    ),
+    (
+        "throttling",
+        "Throttling",
+        "Per device and budget: HTTP 503s, Error:OverBudget, time queued (Throttle), suggested back-off and the lowest budget balance.",
+    ),
+    (
+        "hourly",
+        "Hourly load",
+        "Per UTC hour: requests, unique devices, Sync and GetItemEstimate requests (Export-ActiveSyncLog Hourly.csv).",
+    ),
+    (
+        "user-agents",
+        "User agents",
+        "User agents with requests and unique devices (Export-ActiveSyncLog UserAgents.csv).",
+    ),
+    (
+        "servers",
+        "Servers",
+        "Each server and role: lines, unique devices, bytes (Export-ActiveSyncLog Servers.csv).",
+    ),
+    (
+        "policy",
+        "Policy compliance",
+        "Per device: Provision requests, the last policy key sent (Pk) and policy acknowledgement (Pa: 1 compliant, 2 partially, 3 not compliant), DeviceNotProvisioned errors (Export-ActiveSyncLog PolicyCompliance.csv).",
+    ),
+];
+
+/// The commands counted by name; the rest are "other".
+const COMMANDS: [Command; 14] = [
+    Command::Sync,
+    Command::Ping,
+    Command::FolderSync,
+    Command::SendMail,
+    Command::SmartReply,
+    Command::SmartForward,
+    Command::ItemOperations,
+    Command::GetItemEstimate,
+    Command::MoveItems,
+    Command::MeetingResponse,
+    Command::Provision,
+    Command::Settings,
+    Command::Search,
+    Command::GetAttachment,
+];
+const OTHER: usize = COMMANDS.len();
+const NO_COMMAND: usize = COMMANDS.len() + 1;
+
+fn command_slot(line: &EasLine<'_>) -> usize {
+    match (line.command_id, &line.command) {
+        (Some(c), _) => COMMANDS.iter().position(|&k| k == c).unwrap_or(OTHER),
+        (None, Some(_)) => OTHER,
+        (None, None) => NO_COMMAND,
+    }
+}
+
+fn slot_name(slot: usize) -> &'static str {
+    match slot {
+        s if s < OTHER => COMMANDS[s].name(),
+        OTHER => "other",
+        _ => "(no command)",
+    }
+}
+
+/// What the requests of one group (front-end lines, or back-end lines) show.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    hits: u64,
+    commands: [u64; COMMANDS.len() + 2],
+    http_4xx: u64,
+    http_5xx: u64,
+    status_503: u64,
+    unauthorized: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.hits += o.hits;
+        for (a, b) in self.commands.iter_mut().zip(o.commands) {
+            *a += b;
+        }
+        self.http_4xx += o.http_4xx;
+        self.http_5xx += o.http_5xx;
+        self.status_503 += o.status_503;
+        self.unauthorized += o.unauthorized;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Device {
+    user: String,
+    device_id: String,
+    device_type: String,
+    /// Front-end and CAS lines; back-end lines.
+    front: Counts,
+    back: Counts,
+    errors: u64,
+    sc_bytes: u64,
+    cs_bytes: u64,
+    first_ms: i64,
+    last_ms: i64,
+    /// User agents as written, with their front-end and back-end lines.
+    agents: Vec<(String, [u64; 2])>,
+    other_agents: [u64; 2],
+    /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
+    last_hour: [i64; 2],
+    max_time_taken: u64,
+    // SyncKey 0
+    syncs: u64,
+    sync_key_zero: u64,
+    state_not_found: u64,
+    first_syncs: u64,
+    recovery_syncs: u64,
+    // Throttling
+    overbudget: u64,
+    queued: u64,
+    max_throttle_ms: u64,
+    back_off: Option<(i64, String)>,
+    budget_owner: Option<String>,
+    min_balance: Option<i64>,
+    // Policy
+    provisions: u64,
+    policy_key: Option<(i64, String)>,
+    policy_ack: Option<(i64, u32)>,
+    not_provisioned: u64,
+}
+
+impl Device {
+    fn merge(&mut self, o: Device) {
+        self.front.add(&o.front);
+        self.back.add(&o.back);
+        self.errors += o.errors;
+        self.sc_bytes += o.sc_bytes;
+        self.cs_bytes += o.cs_bytes;
+        self.first_ms = self.first_ms.min(o.first_ms);
+        self.last_ms = self.last_ms.max(o.last_ms);
+        for (a, n) in o.agents {
+            let room = self.agents.len() < AGENTS_PER_DEVICE;
+            match self.agents.iter_mut().find(|x| x.0 == a) {
+                Some(x) => (x.1[0], x.1[1]) = (x.1[0] + n[0], x.1[1] + n[1]),
+                None if room => self.agents.push((a, n)),
+                None => {
+                    (self.other_agents[0], self.other_agents[1]) =
+                        (self.other_agents[0] + n[0], self.other_agents[1] + n[1])
+                }
+            }
+        }
+        (self.other_agents[0], self.other_agents[1]) = (
+            self.other_agents[0] + o.other_agents[0],
+            self.other_agents[1] + o.other_agents[1],
+        );
+        self.max_time_taken = self.max_time_taken.max(o.max_time_taken);
+        self.syncs += o.syncs;
+        self.sync_key_zero += o.sync_key_zero;
+        self.state_not_found += o.state_not_found;
+        self.first_syncs += o.first_syncs;
+        self.recovery_syncs += o.recovery_syncs;
+        self.overbudget += o.overbudget;
+        self.queued += o.queued;
+        self.max_throttle_ms = self.max_throttle_ms.max(o.max_throttle_ms);
+        self.back_off = latest(self.back_off.take(), o.back_off);
+        self.budget_owner = self.budget_owner.take().or(o.budget_owner);
+        self.min_balance = match (self.min_balance, o.min_balance) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.provisions += o.provisions;
+        self.policy_key = latest(self.policy_key.take(), o.policy_key);
+        self.policy_ack = latest(self.policy_ack.take(), o.policy_ack);
+        self.not_provisioned += o.not_provisioned;
+    }
+
+    fn throttled(&self) -> u64 {
+        self.front.status_503.max(self.back.status_503) + self.overbudget + self.queued
+    }
+}
+
+/// The later of two timed values.
+fn latest<T>(a: Option<(i64, T)>, b: Option<(i64, T)>) -> Option<(i64, T)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.0 >= a.0 { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Hour {
+    hits: u64,
+    syncs: u64,
+    devices: HashSet<u32>,
+}
+
+/// A SendMail outcome: (device, command slot, EAS status, error, ABQ state, sc-status).
+type SendMailKey = (u32, usize, Option<u32>, String, String, u16);
+
+/// Every report's numbers, gathered line by line.
+#[derive(Debug, Default)]
+pub struct Reports {
+    /// "user\u{1}device" in lower case → position in `devices`.
+    index: HashMap<String, u32>,
+    devices: Vec<Device>,
+    key: String,
+    scratch: Vec<u8>,
+    /// (status, substatus, win32) → (front-end lines, back-end lines).
+    http: HashMap<(u16, u32, u32), (u64, u64)>,
+    /// (command slot, EAS status) → lines.
+    eas: HashMap<(usize, u32), u64>,
+    /// Error tag → (lines, devices).
+    errors: HashMap<String, (u64, HashSet<u32>)>,
+    /// (device, command slot, status, error, abq, sc-status) → lines.
+    sendmail: HashMap<SendMailKey, u64>,
+    /// (device, hash of folder and client SyncKey) → (Syncs, folder, SyncKey).
+    sync_keys: HashMap<(u32, u64), (u64, String, String)>,
+    sync_keys_dropped: u64,
+    /// Hour (ms since 1970 / 3,600,000) → load, from front-end lines; `hours_back` from back-end.
+    hours: HashMap<i64, Hour>,
+    hours_back: HashMap<i64, Hour>,
+    /// Server → by role (front end, back end, CAS): (lines, devices, bytes).
+    servers: HashMap<String, [(u64, HashSet<u32>, u64); 3]>,
+    /// Lines with a `Log=` value, and with each field some reports need.
+    log_lines: u64,
+    with_policy_ack: u64,
+    with_sync_key: u64,
+    with_bytes: u64,
+    probes: u64,
+    front_lines: u64,
+    back_lines: u64,
+}
+
+impl Reports {
+    pub fn new() -> Reports {
+        Reports::default()
+    }
+
+    fn device(&mut self, line: &EasLine<'_>) -> u32 {
+        self.key.clear();
+        let who = line.who_raw();
+        if memchr::memchr(b'%', who.as_bytes()).is_some() {
+            // Decoded into a buffer kept for the purpose: most UPNs come as `%40`.
+            self.scratch.clear();
+            self.scratch.extend(percent_encoding::percent_decode_str(who));
+            push_lower(&mut self.key, &String::from_utf8_lossy(&self.scratch));
+        } else {
+            push_lower(&mut self.key, who);
+        }
+        self.key.push('\u{1}');
+        push_lower(&mut self.key, line.device_id.as_deref().unwrap_or(""));
+        if let Some(&i) = self.index.get(self.key.as_str()) {
+            return i;
+        }
+        let i = self.devices.len() as u32;
+        self.index.insert(self.key.clone(), i);
+        self.devices.push(Device {
+            user: line.who().into_owned(),
+            device_id: line.device_id.as_deref().unwrap_or("").to_string(),
+            device_type: line.device_type.as_deref().unwrap_or("").to_string(),
+            first_ms: line.time_ms,
+            last_ms: line.time_ms,
+            last_hour: [i64::MIN; 2],
+            ..Device::default()
+        });
+        i
+    }
+}
+
+impl Visitor for Reports {
+    fn line(&mut self, line: &EasLine<'_>, _at: LineAt) {
+        if line.probe {
+            self.probes += 1;
+            return;
+        }
+        let d = self.device(line);
+        let front = line.role != Role::BackEnd;
+        if front {
+            self.front_lines += 1;
+        } else {
+            self.back_lines += 1;
+        }
+        let slot = command_slot(line);
+        let hour = line.time_ms.div_euclid(3_600_000);
+        {
+            let dev = &mut self.devices[d as usize];
+            dev.first_ms = dev.first_ms.min(line.time_ms);
+            dev.last_ms = dev.last_ms.max(line.time_ms);
+            let c = if front { &mut dev.front } else { &mut dev.back };
+            c.hits += 1;
+            c.commands[slot] += 1;
+            match line.status {
+                400..=499 => c.http_4xx += 1,
+                500..=599 => c.http_5xx += 1,
+                _ => {}
+            }
+            c.status_503 += u64::from(line.status == 503);
+            c.unauthorized += u64::from(line.status == 401);
+            let agent = line.user_agent.unwrap_or("");
+            let side = usize::from(!front);
+            let room = dev.agents.len() < AGENTS_PER_DEVICE;
+            match dev.agents.iter_mut().find(|x| x.0 == agent) {
+                Some(x) => x.1[side] += 1,
+                None if room => {
+                    let mut n = [0; 2];
+                    n[side] = 1;
+                    dev.agents.push((agent.to_string(), n));
+                }
+                None => dev.other_agents[side] += 1,
+            }
+            dev.max_time_taken = dev.max_time_taken.max(line.time_taken_ms.unwrap_or(0));
+            if front {
+                dev.sc_bytes += line.sc_bytes.unwrap_or(0);
+                dev.cs_bytes += line.cs_bytes.unwrap_or(0);
+            }
+        }
+        self.with_bytes += u64::from(line.sc_bytes.is_some());
+        let http = self.http.entry((line.status, line.substatus, line.win32)).or_default();
+        if front {
+            http.0 += 1;
+        } else {
+            http.1 += 1;
+        }
+        let hours = if front { &mut self.hours } else { &mut self.hours_back };
+        let h = hours.entry(hour).or_default();
+        h.hits += 1;
+        h.syncs += u64::from(matches!(slot_name(slot), "Sync" | "GetItemEstimate"));
+        let last = &mut self.devices[d as usize].last_hour[usize::from(!front)];
+        if *last != hour {
+            *last = hour;
+            h.devices.insert(d);
+        }
+        let servers = match self.servers.get_mut(line.server) {
+            Some(s) => s,
+            None => self.servers.entry(line.server.to_string()).or_default(),
+        };
+        let server = &mut servers[line.role as usize];
+        server.0 += 1;
+        server.1.insert(d);
+        server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);
+        if let Some(log) = line.log {
+            self.log(line, log, d, slot);
+        }
+    }
+
+    fn merge(&mut self, other: Reports) {
+        let remap: Vec<u32> = other
+            .devices
+            .into_iter()
+            .zip(other_keys(&other.index))
+            .map(|(dev, key)| match self.index.get(&key) {
+                Some(&i) => {
+                    self.devices[i as usize].merge(dev);
+                    i
+                }
+                None => {
+                    let i = self.devices.len() as u32;
+                    self.index.insert(key, i);
+                    self.devices.push(dev);
+                    i
+                }
+            })
+            .collect();
+        let re = |d: u32| remap[d as usize];
+        let re_set = |s: HashSet<u32>| s.into_iter().map(re).collect::<HashSet<u32>>();
+        for (k, (a, b)) in other.http {
+            let e = self.http.entry(k).or_default();
+            e.0 += a;
+            e.1 += b;
+        }
+        for (k, n) in other.eas {
+            *self.eas.entry(k).or_default() += n;
+        }
+        for (k, (n, devs)) in other.errors {
+            let e = self.errors.entry(k).or_default();
+            e.0 += n;
+            e.1.extend(re_set(devs));
+        }
+        for ((d, c, s, e, a, sc), n) in other.sendmail {
+            *self.sendmail.entry((re(d), c, s, e, a, sc)).or_default() += n;
+        }
+        for ((d, h), (n, f, k)) in other.sync_keys {
+            let key = (re(d), h);
+            if let Some(e) = self.sync_keys.get_mut(&key) {
+                e.0 += n;
+            } else if self.sync_keys.len() < MAX_SYNC_KEYS {
+                self.sync_keys.insert(key, (n, f, k));
+            } else {
+                self.sync_keys_dropped += n;
+            }
+        }
+        self.sync_keys_dropped += other.sync_keys_dropped;
+        for (hours, theirs) in [(&mut self.hours, other.hours), (&mut self.hours_back, other.hours_back)] {
+            for (k, h) in theirs {
+                let e = hours.entry(k).or_default();
+                e.hits += h.hits;
+                e.syncs += h.syncs;
+                e.devices.extend(re_set(h.devices));
+            }
+        }
+        for (k, roles) in other.servers {
+            let mine = self.servers.entry(k).or_default();
+            for (e, (n, devs, bytes)) in mine.iter_mut().zip(roles) {
+                e.0 += n;
+                e.1.extend(re_set(devs));
+                e.2 += bytes;
+            }
+        }
+        self.log_lines += other.log_lines;
+        self.with_policy_ack += other.with_policy_ack;
+        self.with_sync_key += other.with_sync_key;
+        self.with_bytes += other.with_bytes;
+        self.probes += other.probes;
+        self.front_lines += other.front_lines;
+        self.back_lines += other.back_lines;
+    }
+}
+
+/// The keys of an index in device order.
+fn other_keys(index: &HashMap<String, u32>) -> Vec<String> {
+    let mut keys: Vec<(&String, &u32)> = index.iter().collect();
+    keys.sort_by_key(|(_, i)| **i);
+    keys.into_iter().map(|(k, _)| k.clone()).collect()
+}
+
+impl Reports {
+    /// What only `Log=` says.
+    fn log(&mut self, line: &EasLine<'_>, log: &str, d: u32, slot: usize) {
+        self.log_lines += 1;
+        let mut status = None;
+        let mut error: Option<&str> = None;
+        let mut abq = "";
+        let (mut folder, mut sync_key) = (None, None);
+        let dev = &mut self.devices[d as usize];
+        for (name, raw) in tokens(log) {
+            match name {
+                "S" | "SC1" => status = status.or(raw.parse::<u32>().ok()),
+                "Error" => error = Some(raw),
+                "As" => abq = raw,
+                "Fid" => folder = folder.or(Some(raw)),
+                "Sk" => {
+                    sync_key = sync_key.or(Some(raw));
+                    dev.sync_key_zero += u64::from(raw == "0");
+                }
+                "Ssnf" => dev.state_not_found += u64::from(raw == "T"),
+                "St" => match raw {
+                    "F" => dev.first_syncs += 1,
+                    "R" => dev.recovery_syncs += 1,
+                    _ => {}
+                },
+                "Throttle" => {
+                    let ms = raw.parse::<u64>().unwrap_or(0);
+                    dev.queued += u64::from(ms > 0);
+                    dev.max_throttle_ms = dev.max_throttle_ms.max(ms);
+                }
+                "SBkOffD" => {
+                    dev.back_off = latest(dev.back_off.take(), Some((line.time_ms, decoded(raw).into_owned())))
+                }
+                "Budget" => {
+                    // Read as written (`Owner%3a…%2cBalance%3a-36972`): most 2016+ lines carry one.
+                    if dev.budget_owner.is_none()
+                        && let Some(owner) = budget_part(raw, "Owner")
+                    {
+                        dev.budget_owner = Some(decoded(owner).into_owned());
+                    }
+                    if let Some(balance) = budget_part(raw, "Balance").and_then(|v| v.parse::<f64>().ok()) {
+                        let balance = balance as i64;
+                        dev.min_balance = Some(dev.min_balance.map_or(balance, |m| m.min(balance)));
+                    }
+                }
+                "Pk" => dev.policy_key = latest(dev.policy_key.take(), Some((line.time_ms, raw.to_string()))),
+                "Pa" => {
+                    if let Ok(pa) = raw.parse::<u32>() {
+                        dev.policy_ack = latest(dev.policy_ack.take(), Some((line.time_ms, pa)));
+                        self.with_policy_ack += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let cmd = slot_name(slot);
+        if cmd == "Sync" {
+            dev.syncs += 1;
+        }
+        if cmd == "Provision" {
+            dev.provisions += 1;
+        }
+        let error = error.map(decoded);
+        if let Some(e) = &error {
+            dev.errors += 1;
+            dev.overbudget += u64::from(e.contains("OverBudget"));
+            dev.not_provisioned +=
+                u64::from(e.contains("DeviceNotProvisioned") || e.contains("DeviceNotFullyProvisionable"));
+            for tag in e.split(';').filter(|t| !t.is_empty()) {
+                let entry = match self.errors.get_mut(tag) {
+                    Some(e) => e,
+                    None => self.errors.entry(tag.to_string()).or_default(),
+                };
+                entry.0 += 1;
+                entry.1.insert(d);
+            }
+        }
+        if let Some(s) = status {
+            *self.eas.entry((slot, s)).or_default() += 1;
+        }
+        if matches!(cmd, "SendMail" | "SmartReply" | "SmartForward") {
+            let error = error.as_deref().unwrap_or("").to_string();
+            let key = (d, slot, status, error, decoded(abq).into_owned(), line.status);
+            *self.sendmail.entry(key).or_default() += 1;
+        }
+        if let (Some(k), "Sync") = (sync_key, cmd) {
+            self.with_sync_key += 1;
+            let folder = folder.unwrap_or("");
+            let key = (d, foldhash::fast::FixedState::with_seed(7).hash_one((folder, k)));
+            if let Some(n) = self.sync_keys.get_mut(&key) {
+                n.0 += 1;
+            } else if self.sync_keys.len() < MAX_SYNC_KEYS {
+                self.sync_keys.insert(key, (1, folder.to_string(), k.to_string()));
+            } else {
+                self.sync_keys_dropped += 1;
+            }
+        }
+    }
+}
+
+/// The users report's list of a device's user agents: the 6 most used, spaces restored.
+fn agents_text(agents: &[(String, [u64; 2])]) -> String {
+    let mut sorted: Vec<&(String, [u64; 2])> = agents.iter().filter(|a| !a.0.is_empty()).collect();
+    sorted.sort_by_key(|a| std::cmp::Reverse(a.1[0] + a.1[1]));
+    let mut names: Vec<String> = sorted.iter().take(6).map(|a| a.0.replace('+', " ")).collect();
+    if sorted.len() > 6 {
+        names.push(format!("and {} more", sorted.len() - 6));
+    }
+    names.join(", ")
+}
+
+/// Appends `s` in lower case (ASCII quickly, the rest as Unicode says).
+fn push_lower(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.extend(s.chars().flat_map(char::to_lowercase));
+    }
+}
+
+/// The value of `name` in a Budget snapshot as written, percent-encoded
+/// (`Owner%3aS-1-…%5FDev%5FType%2cConn%3a3%2cBalance%3a-36972`): up to the next `%2c` (`,`) or
+/// `%3b` (`;`).
+fn budget_part<'a>(budget: &'a str, name: &str) -> Option<&'a str> {
+    let finder = memchr::memmem::find_iter(budget.as_bytes(), name.as_bytes());
+    for at in finder {
+        let rest = &budget[at + name.len()..];
+        let Some(value) = rest
+            .strip_prefix("%3a")
+            .or_else(|| rest.strip_prefix("%3A"))
+            .or_else(|| rest.strip_prefix(':'))
+        else {
+            continue;
+        };
+        let end = value
+            .match_indices('%')
+            .map(|(i, _)| i)
+            .find(|&i| matches!(value.get(i..i + 3), Some("%2c" | "%2C" | "%3b" | "%3B")))
+            .or_else(|| value.find([',', ';']))
+            .unwrap_or(value.len());
+        return Some(&value[..end]);
+    }
+    None
+}
+
+/// `2024-05-02 08:15:02` (UTC) of ms since 1970.
+pub fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn columns(spec: &[(&'static str, bool)]) -> Vec<Column> {
+    spec.iter().map(|&(name, numeric)| Column { name, numeric }).collect()
+}
+
+fn share(n: u64, total: u64) -> Cell {
+    Cell::Real(if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    })
+}
+
+impl Reports {
+    /// The names of the reports, in the order [`REPORTS`] lists them.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        REPORTS.iter().map(|r| r.0)
+    }
+
+    /// Every report.
+    pub fn tables(&self) -> Vec<Table> {
+        Reports::names().filter_map(|n| self.table(n)).collect()
+    }
+
+    /// The report named `name` (see [`REPORTS`]); `None` for an unknown name.
+    pub fn table(&self, name: &str) -> Option<Table> {
+        let &(name, title, description) = REPORTS.iter().find(|r| r.0 == name)?;
+        let mut t = Table {
+            name,
+            title,
+            description,
+            columns: Vec::new(),
+            rows: Vec::new(),
+            notes: Vec::new(),
+        };
+        let front = self.front_lines > 0;
+        let counted = |d: &Device| {
+            if d.front.hits >= d.back.hits {
+                d.front.clone()
+            } else {
+                d.back.clone()
+            }
+        };
+        let no_log = self.log_lines == 0;
+        let say_no_log = |t: &mut Table| {
+            if no_log {
+                t.notes.push(
+                    "These logs carry no Log= field (2013+ front-end logs do not): this report needs the back-end (W3SVC2) or 2010 CAS logs.".into(),
+                );
+            }
+        };
+        if self.front_lines > 0 && self.back_lines > 0 && matches!(name, "users" | "top") {
+            t.notes.push(
+                "Front-end and back-end lines log the same requests: each device's hits are counted from whichever of the two it has more of.".into(),
+            );
+        }
+        match name {
+            "users" => {
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Device type", false),
+                    ("Hits", true),
+                    ("Sync", true),
+                    ("Ping", true),
+                    ("FolderSync", true),
+                    ("SendMail", true),
+                    ("Other commands", true),
+                    ("HTTP 4xx", true),
+                    ("HTTP 5xx", true),
+                    ("Exchange errors", true),
+                    ("Bytes sent", true),
+                    ("Bytes received", true),
+                    ("First seen (UTC)", false),
+                    ("Last seen (UTC)", false),
+                    ("User agents", false),
+                ]);
+                for d in &self.devices {
+                    let c = counted(d);
+                    if c.hits == 0 && d.errors == 0 {
+                        continue;
+                    }
+                    let named: u64 = [0, 1, 2, 3].iter().map(|&i| c.commands[i]).sum();
+                    let bytes = |n: u64| if self.with_bytes > 0 { Cell::int(n) } else { Cell::Empty };
+                    t.rows.push(vec![
+                        Cell::text(&d.user),
+                        Cell::text(&d.device_id),
+                        Cell::text(&d.device_type),
+                        Cell::int(c.hits),
+                        Cell::int(c.commands[0]),
+                        Cell::int(c.commands[1]),
+                        Cell::int(c.commands[2]),
+                        Cell::int(c.commands[3]),
+                        Cell::int(c.hits - named),
+                        Cell::int(c.http_4xx),
+                        Cell::int(c.http_5xx),
+                        Cell::int(d.errors),
+                        bytes(d.sc_bytes),
+                        bytes(d.cs_bytes),
+                        Cell::text(utc(d.first_ms)),
+                        Cell::text(utc(d.last_ms)),
+                        Cell::text(agents_text(&d.agents)),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 3);
+                if self.with_bytes == 0 {
+                    t.notes
+                        .push("The logs have no sc-bytes / cs-bytes fields: bytes are not known.".into());
+                }
+                if self.probes > 0 {
+                    t.notes.push(format!(
+                        "{} health-probe lines (AMProbe, HealthMailbox) are left out.",
+                        self.probes
+                    ));
+                }
+            }
+            "top" => {
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Device type", false),
+                    ("Hits", true),
+                    ("Share %", true),
+                    ("Top command", false),
+                ]);
+                let total: u64 = self.devices.iter().map(|d| counted(d).hits).sum();
+                for d in &self.devices {
+                    let c = counted(d);
+                    if c.hits == 0 {
+                        continue;
+                    }
+                    let top = (0..c.commands.len())
+                        .max_by_key(|&i| (c.commands[i], std::cmp::Reverse(i)))
+                        .unwrap_or(0);
+                    t.rows.push(vec![
+                        Cell::text(&d.user),
+                        Cell::text(&d.device_id),
+                        Cell::text(&d.device_type),
+                        Cell::int(c.hits),
+                        share(c.hits, total),
+                        Cell::text(format!("{} ({})", slot_name(top), c.commands[top])),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 3);
+                t.rows.truncate(25);
+            }
+            "sendmail" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Command", false),
+                    ("EAS status", true),
+                    ("Meaning", false),
+                    ("Error", false),
+                    ("ABQ", false),
+                    ("sc-status", true),
+                    ("Requests", true),
+                ]);
+                for ((d, slot, status, error, abq, sc), n) in &self.sendmail {
+                    let dev = &self.devices[*d as usize];
+                    let meaning = status.and_then(|s| {
+                        let c = Command::from_name(slot_name(*slot))?;
+                        status::status_meaning(c, &[c.name(), "Status"], s).map(|m| m.name)
+                    });
+                    t.rows.push(vec![
+                        Cell::text(&dev.user),
+                        Cell::text(&dev.device_id),
+                        Cell::text(slot_name(*slot)),
+                        status.map_or(Cell::Empty, |s| Cell::int(u64::from(s))),
+                        Cell::opt(meaning),
+                        Cell::opt(Some(error.clone()).filter(|e| !e.is_empty())),
+                        Cell::opt(Some(abq.clone()).filter(|e| !e.is_empty())),
+                        Cell::int(u64::from(*sc)),
+                        Cell::int(*n),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 8);
+            }
+            "synckey0" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Device type", false),
+                    ("Syncs with SyncKey 0", true),
+                    ("All Syncs", true),
+                    ("Sync state not found", true),
+                    ("First syncs (St:F)", true),
+                    ("Recovery syncs (St:R)", true),
+                ]);
+                for d in self.devices.iter().filter(|d| d.syncs > 0) {
+                    t.rows.push(vec![
+                        Cell::text(&d.user),
+                        Cell::text(&d.device_id),
+                        Cell::text(&d.device_type),
+                        Cell::int(d.sync_key_zero),
+                        Cell::int(d.syncs),
+                        Cell::int(d.state_not_found),
+                        Cell::int(d.first_syncs),
+                        Cell::int(d.recovery_syncs),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 3);
+                if !no_log && self.with_sync_key == 0 {
+                    t.notes
+                        .push("No Sync line carries a client SyncKey (Sk:) in these logs.".into());
+                }
+            }
+            "synckeys" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Folder (Fid)", false),
+                    ("Client SyncKey", false),
+                    ("Syncs", true),
+                ]);
+                for ((d, _), (n, folder, key)) in self.sync_keys.iter().filter(|(_, n)| n.0 > 1) {
+                    let dev = &self.devices[*d as usize];
+                    t.rows.push(vec![
+                        Cell::text(&dev.user),
+                        Cell::text(&dev.device_id),
+                        Cell::opt(Some(folder.clone()).filter(|f| !f.is_empty())),
+                        Cell::text(key),
+                        Cell::int(*n),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 4);
+                t.notes.push(format!(
+                    "{} distinct SyncKeys were sent; only those sent more than once for a folder are listed.",
+                    self.sync_keys.len()
+                ));
+                if self.sync_keys_dropped > 0 {
+                    t.notes.push(format!(
+                        "More than {MAX_SYNC_KEYS} distinct SyncKeys: {} later Syncs with other keys are not counted.",
+                        self.sync_keys_dropped
+                    ));
+                }
+            }
+            "http-status" => {
+                t.columns = columns(&[
+                    ("sc-status", true),
+                    ("sc-substatus", true),
+                    ("sc-win32-status", true),
+                    ("Meaning", false),
+                    ("Front end / CAS", true),
+                    ("Back end", true),
+                    ("Share %", true),
+                ]);
+                let pick = |&(a, b): &(u64, u64)| if front { a } else { b };
+                let total: u64 = self.http.values().map(pick).sum();
+                for (&(s, sub, win32), counts) in &self.http {
+                    t.rows.push(vec![
+                        Cell::int(u64::from(s)),
+                        Cell::int(u64::from(sub)),
+                        Cell::int(u64::from(win32)),
+                        Cell::text(http_meaning(s, sub, win32)),
+                        Cell::int(counts.0),
+                        Cell::int(counts.1),
+                        share(pick(counts), total),
+                    ]);
+                }
+                sort_desc(&mut t.rows, if front { 4 } else { 5 });
+                t.notes.push(format!(
+                    "Share of the {} lines.",
+                    if front { "front-end and CAS" } else { "back-end" }
+                ));
+            }
+            "eas-status" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[
+                    ("Command", false),
+                    ("EAS status", true),
+                    ("Name", false),
+                    ("Meaning", false),
+                    ("Requests", true),
+                ]);
+                for (&(slot, s), &n) in &self.eas {
+                    let m = Command::from_name(slot_name(slot))
+                        .and_then(|c| status::status_meaning(c, &[c.name(), "Status"], s));
+                    t.rows.push(vec![
+                        Cell::text(slot_name(slot)),
+                        Cell::int(u64::from(s)),
+                        Cell::opt(m.map(|m| m.name)),
+                        Cell::opt(m.map(|m| m.meaning)),
+                        Cell::int(n),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 4);
+            }
+            "errors" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[("Error", false), ("Requests", true), ("Devices", true)]);
+                for (tag, (n, devs)) in &self.errors {
+                    t.rows
+                        .push(vec![Cell::text(tag), Cell::int(*n), Cell::int(devs.len() as u64)]);
+                }
+                sort_desc(&mut t.rows, 1);
+            }
+            "throttling" => {
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Budget owner", false),
+                    ("HTTP 503", true),
+                    ("Error:OverBudget", true),
+                    ("Queued (Throttle > 0)", true),
+                    ("Longest queue ms", true),
+                    ("Last back-off (SBkOffD)", false),
+                    ("Lowest balance", true),
+                ]);
+                for d in self.devices.iter().filter(|d| d.throttled() > 0) {
+                    t.rows.push(vec![
+                        Cell::text(&d.user),
+                        Cell::text(&d.device_id),
+                        Cell::opt(d.budget_owner.clone()),
+                        Cell::int(d.front.status_503.max(d.back.status_503)),
+                        Cell::int(d.overbudget),
+                        Cell::int(d.queued),
+                        Cell::int(d.max_throttle_ms),
+                        Cell::opt(d.back_off.as_ref().map(|b| b.1.clone())),
+                        d.min_balance.map_or(Cell::Empty, Cell::Int),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 3);
+                say_no_log(&mut t);
+            }
+            "hourly" => {
+                t.columns = columns(&[
+                    ("Hour (UTC)", false),
+                    ("Front end / CAS", true),
+                    ("Back end", true),
+                    ("Unique devices", true),
+                    ("Sync + GetItemEstimate", true),
+                ]);
+                let mut keys: Vec<&i64> = self.hours.keys().chain(self.hours_back.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                let empty = Hour::default();
+                for k in keys {
+                    let (f, b) = (
+                        self.hours.get(k).unwrap_or(&empty),
+                        self.hours_back.get(k).unwrap_or(&empty),
+                    );
+                    t.rows.push(vec![
+                        Cell::text(utc(k * 3_600_000)[..13].to_string() + ":00"),
+                        Cell::int(f.hits),
+                        Cell::int(b.hits),
+                        Cell::int(f.devices.union(&b.devices).count() as u64),
+                        Cell::int(f.syncs.max(b.syncs)),
+                    ]);
+                }
+            }
+            "user-agents" => {
+                t.columns = columns(&[
+                    ("User agent", false),
+                    ("Front end / CAS", true),
+                    ("Back end", true),
+                    ("Unique devices", true),
+                ]);
+                let mut agents: HashMap<&str, ([u64; 2], u64)> = HashMap::default();
+                let mut others = ([0u64; 2], 0u64);
+                for d in &self.devices {
+                    for (a, n) in &d.agents {
+                        let e = agents.entry(a.as_str()).or_default();
+                        (e.0[0], e.0[1], e.1) = (e.0[0] + n[0], e.0[1] + n[1], e.1 + 1);
+                    }
+                    if d.other_agents != [0, 0] {
+                        (others.0[0], others.0[1], others.1) = (
+                            others.0[0] + d.other_agents[0],
+                            others.0[1] + d.other_agents[1],
+                            others.1 + 1,
+                        );
+                    }
+                }
+                for (a, (n, devices)) in agents
+                    .into_iter()
+                    .chain((others.1 > 0).then_some(("(other agents of devices with more than 32)", others)))
+                {
+                    t.rows.push(vec![
+                        Cell::text(if a.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            a.replace('+', " ")
+                        }),
+                        Cell::int(n[0]),
+                        Cell::int(n[1]),
+                        Cell::int(devices),
+                    ]);
+                }
+                sort_desc(&mut t.rows, if front { 1 } else { 2 });
+            }
+            "servers" => {
+                t.columns = columns(&[
+                    ("Server", false),
+                    ("Role", false),
+                    ("Lines", true),
+                    ("Unique devices", true),
+                    ("Bytes", true),
+                ]);
+                let roles = [Role::FrontEnd, Role::BackEnd, Role::Cas];
+                for (server, by_role) in &self.servers {
+                    for (role, (n, devs, bytes)) in roles.iter().zip(by_role).filter(|(_, r)| r.0 > 0) {
+                        t.rows.push(vec![
+                            Cell::text(server),
+                            Cell::text(role.name()),
+                            Cell::int(*n),
+                            Cell::int(devs.len() as u64),
+                            if self.with_bytes > 0 {
+                                Cell::int(*bytes)
+                            } else {
+                                Cell::Empty
+                            },
+                        ]);
+                    }
+                }
+                sort_desc(&mut t.rows, 2);
+            }
+            "policy" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Device type", false),
+                    ("Provision requests", true),
+                    ("Last policy key (Pk)", false),
+                    ("Compliance (last Pa)", false),
+                    ("DeviceNotProvisioned errors", true),
+                ]);
+                for d in self
+                    .devices
+                    .iter()
+                    .filter(|d| d.provisions > 0 || d.policy_key.is_some() || d.not_provisioned > 0)
+                {
+                    t.rows.push(vec![
+                        Cell::text(&d.user),
+                        Cell::text(&d.device_id),
+                        Cell::text(&d.device_type),
+                        Cell::int(d.provisions),
+                        Cell::opt(d.policy_key.as_ref().map(|p| p.1.clone())),
+                        Cell::opt(d.policy_ack.map(|(_, pa)| policy_ack_name(pa))),
+                        Cell::int(d.not_provisioned),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 3);
+                if !no_log && self.with_policy_ack == 0 {
+                    t.notes.push(
+                        "No line carries a policy acknowledgement (Pa): compliance is not known from these logs."
+                            .into(),
+                    );
+                }
+            }
+            _ => return None,
+        }
+        Some(t)
+    }
+}
+
+/// `Pa` in words (Export-ActiveSyncLog's names).
+pub fn policy_ack_name(pa: u32) -> String {
+    match pa {
+        1 => "1 Compliant".into(),
+        2 => "2 Partially compliant".into(),
+        3 => "3 Not compliant".into(),
+        n => n.to_string(),
+    }
+}
+
+/// What an IIS status, substatus and win32 status mean, in short.
+fn http_meaning(status: u16, sub: u32, win32: u32) -> String {
+    match (status, sub, win32) {
+        (401, 2, 2148074254) => "challenge: no credentials sent yet (normal first 401)".into(),
+        (401, 1, 1326) => "logon failed: bad user name or password".into(),
+        (401, 1, _) => "logon failed".into(),
+        (401, _, _) => "access denied".into(),
+        _ => crate::eas::status::http_meaning_for(status, true)
+            .map(|m| m.name.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// Rows by column `col`, largest first (ties keep their order by the first column).
+fn sort_desc(rows: &mut [Vec<Cell>], col: usize) {
+    rows.sort_by(|a, b| {
+        b[col]
+            .compare(&a[col])
+            .then_with(|| a[0].compare(&b[0]))
+            .then_with(|| a[1].compare(&b[1]))
+    });
+}

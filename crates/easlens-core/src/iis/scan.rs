@@ -1,0 +1,557 @@
+//! Reading IIS logs fast and in bounded memory: plain and gzip files, several at once, whole
+//! folders. One thread reads each file in blocks cut at line ends and notes the `#Fields:` in force
+//! at each block's start; the other cores read the blocks' lines ([`super::line`]) and hand each
+//! ActiveSync line to their own [`Visitor`] (a report, the session builder, an export), merged at
+//! the end. At most a few blocks are in flight, so memory does not grow with the size of a log.
+//!
+//! A file that cannot be read is a warning naming it; the others are still read.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use super::line::{self, Classified, EasLine};
+use super::w3c::{self, Dates, FieldSet, Line, Skipped};
+use crate::readers::{OpenOptions, open_file};
+
+/// Bytes per block handed to a worker.
+const BLOCK: usize = 4 << 20;
+/// Blocks waiting for a worker, at most (with the ones being read: memory stays a few blocks).
+const QUEUED: usize = 4;
+/// Files looked at in a folder, at most (a folder of logs holds a file per day).
+const MAX_FILES: usize = 10_000;
+
+/// Where a line is: the block it was read in and its line number inside the block (1-based).
+/// [`Scan::line_number`] gives its line number in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineAt {
+    pub file: u32,
+    pub block: u32,
+    pub line_in_block: u32,
+}
+
+/// What reads the ActiveSync lines: one per worker, merged at the end.
+pub trait Visitor: Send {
+    fn line(&mut self, line: &EasLine<'_>, at: LineAt);
+    /// Takes in what another worker's visitor saw.
+    fn merge(&mut self, other: Self);
+}
+
+/// What was read of one file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileScan {
+    pub path: PathBuf,
+    pub gzip: bool,
+    /// Bytes of log text (decompressed).
+    pub bytes: u64,
+    pub lines: u64,
+    pub activesync_lines: u64,
+    /// Lines of other virtual directories (`/owa`, `/EWS`, …).
+    pub other_lines: u64,
+    pub probe_lines: u64,
+    pub skipped: Skipped,
+    /// `#Fields:` lines seen.
+    pub field_sets: u32,
+    /// Why the file could not be read (whole or in part).
+    pub error: Option<String>,
+}
+
+/// What a scan read, file by file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Scan {
+    pub files: Vec<FileScan>,
+    /// Lines per block, for [`Scan::line_number`]: (file, lines) by block number.
+    #[serde(skip)]
+    blocks: Vec<(u32, u32)>,
+    #[serde(skip)]
+    block_base: Vec<u64>,
+}
+
+impl Scan {
+    /// The 1-based line number in its file of the line at `at`.
+    pub fn line_number(&self, at: LineAt) -> u64 {
+        self.block_base.get(at.block as usize).copied().unwrap_or(0) + u64::from(at.line_in_block)
+    }
+
+    pub fn activesync_lines(&self) -> u64 {
+        self.files.iter().map(|f| f.activesync_lines).sum()
+    }
+
+    pub fn skipped(&self) -> Skipped {
+        let mut s = Skipped::default();
+        for f in &self.files {
+            s.add(&f.skipped);
+        }
+        s
+    }
+
+    /// The load warnings: files that could not be read, lines skipped and why, files that are
+    /// not IIS logs. Each names its file.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            let name = f.path.display();
+            if let Some(e) = &f.error {
+                out.push(format!("{name}: {e}"));
+            }
+            if f.field_sets == 0 && f.error.is_none() {
+                out.push(format!("{name}: not an IIS (W3C) log: it has no #Fields: line"));
+                continue;
+            }
+            let reasons = f.skipped.describe();
+            if !reasons.is_empty() {
+                out.push(format!(
+                    "{name}: {} line(s) skipped: {}",
+                    crate::numbers::group_thousands(f.skipped.total()),
+                    reasons.join(", ")
+                ));
+            }
+        }
+        out
+    }
+
+    fn resolve_lines(&mut self) {
+        let mut base = Vec::with_capacity(self.blocks.len());
+        let mut per_file = vec![0u64; self.files.len()];
+        for &(file, lines) in &self.blocks {
+            let at = &mut per_file[file as usize];
+            base.push(*at);
+            *at += u64::from(lines);
+        }
+        self.block_base = base;
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum IisError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("no IIS log was given")]
+    NoInput,
+    #[error("{path}: loading cancelled")]
+    Cancelled { path: PathBuf },
+    #[error("no IIS log could be read: {0}")]
+    NothingRead(String),
+}
+
+/// The files `inputs` stand for: each file, and each regular file under each folder (recursively,
+/// sorted by path), at most [`MAX_FILES`].
+pub fn files_of(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IisError> {
+    if inputs.is_empty() {
+        return Err(IisError::NoInput);
+    }
+    let mut out = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|source| IisError::Io {
+            path: input.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(input, &mut found, 0)?;
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(input.clone());
+        }
+        if out.len() > MAX_FILES {
+            out.truncate(MAX_FILES);
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: u32) -> Result<(), IisError> {
+    if depth > 8 || out.len() > MAX_FILES {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| IisError::Io {
+        path: dir.into(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            walk(&path, out, depth + 1)?;
+        } else if kind.is_file() && !is_side_file(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Files a folder of logs holds beside them that are not logs (the sample kit's truth, notes).
+fn is_side_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [".json", ".md", ".txt.json", ".ini", ".xml"]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
+/// A block of whole lines of one file.
+struct Block {
+    file: u32,
+    seq: u32,
+    fields: Option<Arc<FieldSet>>,
+    /// A buffer of the reader's; the block is `bytes[range]`.
+    bytes: Vec<u8>,
+    range: std::ops::Range<usize>,
+}
+
+/// What a worker counted in one block.
+struct BlockCount {
+    file: u32,
+    seq: u32,
+    lines: u32,
+    eas: u64,
+    other: u64,
+    probes: u64,
+    skipped: Skipped,
+}
+
+/// Reads every file of `inputs` (files or folders), handing every ActiveSync line to a visitor
+/// made by `make` (one per worker), and gives the merged visitor and what was read. Honours
+/// `options`' cancel flag and reports progress by bytes.
+pub fn scan<V: Visitor>(
+    inputs: &[PathBuf],
+    options: &OpenOptions<'_>,
+    make: impl Fn() -> V + Sync,
+) -> Result<(V, Scan), IisError> {
+    let files = files_of(inputs)?;
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum::<u64>()
+        .max(1);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let mut scan = Scan {
+        files: files
+            .iter()
+            .map(|p| FileScan {
+                path: p.clone(),
+                ..FileScan::default()
+            })
+            .collect(),
+        ..Scan::default()
+    };
+    let (to_workers, from_reader) = sync_channel::<Block>(QUEUED);
+    let from_reader = Mutex::new(from_reader);
+    let (recycle, recycled) = sync_channel::<Vec<u8>>(QUEUED + workers + 1);
+    let (counts_tx, counts_rx) = std::sync::mpsc::channel::<BlockCount>();
+    let cancelled = std::sync::atomic::AtomicBool::new(false);
+
+    let visitors: Vec<V> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (rx, recycle, counts) = (&from_reader, recycle.clone(), counts_tx.clone());
+                let make = &make;
+                s.spawn(move || work(rx, recycle, counts, make()))
+            })
+            .collect();
+        drop(counts_tx);
+        let mut done = 0u64;
+        let mut seq = 0u32;
+        for (i, file) in files.iter().enumerate() {
+            if options.cancelled() {
+                cancelled.store(true, std::sync::atomic::Ordering::Relaxed);
+                break;
+            }
+            let f = &mut scan.files[i];
+            let before = done;
+            if let Err(e) = read_file(file, i as u32, &mut seq, f, &to_workers, &recycled, &mut |read| {
+                done = before + read;
+                options.report(
+                    done as f32 / total as f32,
+                    format!("Reading {} ({} MB)", file.display(), done >> 20),
+                );
+                !options.cancelled()
+            }) {
+                f.error = Some(e);
+            }
+            done = before + std::fs::metadata(file).map_or(0, |m| m.len());
+        }
+        drop(to_workers);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an IIS log worker panicked"))
+            .collect()
+    });
+    if cancelled.load(std::sync::atomic::Ordering::Relaxed) || options.cancelled() {
+        return Err(IisError::Cancelled {
+            path: inputs[0].clone(),
+        });
+    }
+    let mut blocks = Vec::new();
+    for c in counts_rx {
+        let f = &mut scan.files[c.file as usize];
+        f.lines += u64::from(c.lines);
+        f.activesync_lines += c.eas;
+        f.other_lines += c.other;
+        f.probe_lines += c.probes;
+        f.skipped.add(&c.skipped);
+        blocks.push((c.seq, c.file, c.lines));
+    }
+    blocks.sort_unstable();
+    scan.blocks = blocks.into_iter().map(|(_, file, lines)| (file, lines)).collect();
+    scan.resolve_lines();
+    if scan.files.iter().all(|f| f.error.is_some()) {
+        let why: Vec<String> = scan
+            .files
+            .iter()
+            .map(|f| format!("{}: {}", f.path.display(), f.error.as_deref().unwrap_or("")))
+            .collect();
+        return Err(IisError::NothingRead(why.join("; ")));
+    }
+    let mut visitors = visitors.into_iter();
+    let mut merged = visitors.next().unwrap_or_else(&make);
+    for v in visitors {
+        merged.merge(v);
+    }
+    Ok((merged, scan))
+}
+
+/// Reads one file into blocks of whole lines; `progress(bytes read)` returns false to stop.
+fn read_file(
+    path: &Path,
+    file: u32,
+    seq: &mut u32,
+    scan: &mut FileScan,
+    out: &SyncSender<Block>,
+    recycled: &Receiver<Vec<u8>>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<(), String> {
+    let (f, _) = open_file(path).map_err(|e| match e {
+        crate::readers::OpenError::Io { source, .. } => source.to_string(),
+        e => e
+            .to_string()
+            .trim_start_matches(&format!("{}: ", path.display()))
+            .to_string(),
+    })?;
+    let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counting = Counting {
+        inner: f,
+        read: read.clone(),
+    };
+    let mut head = [0u8; 2];
+    let mut input: Box<dyn Read> = {
+        let mut r = std::io::BufReader::new(counting);
+        let n = r.fill_buf_peek(&mut head);
+        if n == 2 && head == [0x1f, 0x8b] {
+            scan.gzip = true;
+            Box::new(flate2::bufread::MultiGzDecoder::new(r))
+        } else {
+            Box::new(r)
+        }
+    };
+    let mut fields: Option<Arc<FieldSet>> = None;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut skipping_long = false;
+    loop {
+        // Buffers come back from the workers at their full length: only the carried bytes are
+        // copied, nothing is zeroed again.
+        let mut buf = recycled.try_recv().unwrap_or_default();
+        if buf.len() < BLOCK + carry.len() {
+            buf.resize(BLOCK + carry.len(), 0);
+        }
+        buf[..carry.len()].copy_from_slice(&carry);
+        let start = carry.len();
+        carry.clear();
+        let mut filled = start;
+        while filled < start + BLOCK {
+            match input.read(&mut buf[filled..start + BLOCK]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    scan.bytes += (filled - start) as u64;
+                    send_tail(buf, 0..filled, file, seq, &mut fields, scan, out);
+                    return Err(format!("read error after {} bytes: {e}", scan.bytes));
+                }
+            }
+        }
+        let eof = filled < start + BLOCK;
+        scan.bytes += (filled - start) as u64;
+        let mut from = 0;
+        if skipping_long {
+            // The rest of a line too long to hold: dropped up to its end.
+            match memchr::memchr(b'\n', &buf[..filled]) {
+                Some(i) => {
+                    from = i + 1;
+                    skipping_long = false;
+                }
+                None => {
+                    if eof {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
+        }
+        if eof {
+            send_tail(buf, from..filled, file, seq, &mut fields, scan, out);
+            return Ok(());
+        }
+        let end = match memchr::memrchr(b'\n', &buf[from..filled]) {
+            Some(i) => from + i + 1,
+            None => {
+                // One line longer than a block: counted and skipped.
+                scan.skipped.too_long += 1;
+                skipping_long = true;
+                continue;
+            }
+        };
+        carry.extend_from_slice(&buf[end..filled]);
+        if !send_tail(buf, from..end, file, seq, &mut fields, scan, out) {
+            return Ok(());
+        }
+        if !progress(read.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Ok(());
+        }
+    }
+}
+
+/// Sends `buf[range]` (whole lines; at a file's end, the last line without its line break too)
+/// as a block; false when the workers are gone.
+fn send_tail(
+    buf: Vec<u8>,
+    range: std::ops::Range<usize>,
+    file: u32,
+    seq: &mut u32,
+    fields: &mut Option<Arc<FieldSet>>,
+    scan: &mut FileScan,
+    out: &SyncSender<Block>,
+) -> bool {
+    if range.is_empty() {
+        return true;
+    }
+    let block_fields = fields.clone();
+    note_fields(&buf[range.clone()], fields, scan);
+    let sent = out.send(Block {
+        file,
+        seq: *seq,
+        fields: block_fields,
+        bytes: buf,
+        range,
+    });
+    *seq += 1;
+    sent.is_ok()
+}
+
+/// The `#Fields:` lines of a block: the last one is in force after it.
+fn note_fields(block: &[u8], fields: &mut Option<Arc<FieldSet>>, scan: &mut FileScan) {
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&block[from..], b"#Fields:") {
+        let at = from + i;
+        from = at + 8;
+        if at != 0 && block[at - 1] != b'\n' && !(at == 3 && block.starts_with(b"\xEF\xBB\xBF")) {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |e| at + e);
+        if let Ok(text) = std::str::from_utf8(&block[at + 8..end]) {
+            *fields = Some(Arc::new(FieldSet::parse(text.trim_end_matches('\r'))));
+            scan.field_sets += 1;
+        }
+    }
+}
+
+fn work<V: Visitor>(
+    rx: &Mutex<Receiver<Block>>,
+    recycle: SyncSender<Vec<u8>>,
+    counts: std::sync::mpsc::Sender<BlockCount>,
+    mut visitor: V,
+) -> V {
+    let mut dates = Dates::default();
+    let mut blobs = line::Blobs::default();
+    loop {
+        let block = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => break,
+        };
+        let Ok(block) = block else { break };
+        let mut fields = block.fields.clone();
+        let mut c = BlockCount {
+            file: block.file,
+            seq: block.seq,
+            lines: 0,
+            eas: 0,
+            other: 0,
+            probes: 0,
+            skipped: Skipped::default(),
+        };
+        let bytes = &block.bytes[block.range.clone()];
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            c.lines += 1;
+            match w3c::classify(&bytes[start..end], fields.as_deref(), &mut c.skipped) {
+                Line::Fields(f) => fields = Some(f),
+                Line::Request(values) => {
+                    let set = fields.as_deref().expect("a request line has a field set");
+                    match line::read(set, &values, &mut dates, &mut blobs) {
+                        Classified::ActiveSync(l) => {
+                            c.eas += 1;
+                            c.probes += u64::from(l.probe);
+                            let l = &l;
+                            let at = LineAt {
+                                file: block.file,
+                                block: block.seq,
+                                line_in_block: c.lines,
+                            };
+                            visitor.line(l, at);
+                        }
+                        Classified::Other => c.other += 1,
+                        Classified::BadTime => c.skipped.bad_time += 1,
+                    }
+                }
+                Line::Nothing | Line::Skipped => {}
+            }
+            start = end + 1;
+        }
+        let _ = counts.send(c);
+        let _ = recycle.try_send(block.bytes);
+    }
+    visitor
+}
+
+/// Counts the bytes read from the file (progress is by file bytes, gzip files too).
+struct Counting<R> {
+    inner: R,
+    read: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+trait PeekExt {
+    /// Copies the first bytes of the buffer without consuming them; how many.
+    fn fill_buf_peek(&mut self, out: &mut [u8]) -> usize;
+}
+
+impl<R: Read> PeekExt for std::io::BufReader<R> {
+    fn fill_buf_peek(&mut self, out: &mut [u8]) -> usize {
+        use std::io::BufRead;
+        match self.fill_buf() {
+            Ok(b) => {
+                let n = b.len().min(out.len());
+                out[..n].copy_from_slice(&b[..n]);
+                n
+            }
+            Err(_) => 0,
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Exchange IIS logs as a source: the reference's lines (iis-eas-log.md §3.3 and its synthetic
+//! examples) read as sessions and reports, field sets that change mid-file, gzip files and
+//! folders of several servers, front-end/back-end pairing, the CLI's `iis-report` and `sessions`.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use common::easlens;
+use easlens_core::capture::{self, Format, OpenOptions};
+use easlens_core::iis::reports::{Cell, Reports, Table};
+use easlens_core::iis::{Role, scan};
+
+const HEADER: &str = "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2024-05-02 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken\r\n";
+
+/// The reference's synthetic lines (iis-eas-log.md, end), in its order.
+const LINES: [&str; 7] = [
+    "2024-05-02 08:15:02 10.0.0.21 POST /Microsoft-Server-ActiveSync/Proxy/default.eas Cmd=Sync&User=jdoe%40contoso.com&DeviceId=SYNTH0001&DeviceType=iPhone&Log=SC1:1_PrxFrom:10.0.0.11_Ver1:161_Fid:5_Ty:Em_Filter1:3_St:S_Sk:1204981530_Sks:1204981531_Srv:2a0c0d0s0e0r0A0sd_Pfs:1_Fet:312_As:AllowedG_Mbx:MBX01.contoso.com_Cafe:FE01.contoso.com_Throttle:0_ 444 CONTOSO\\jdoe 10.0.0.11 Apple-iPhone15C2/2107.102 200 0 0 318",
+    "2024-05-02 08:25:03 10.0.0.21 POST /Microsoft-Server-ActiveSync/Proxy/default.eas Cmd=Ping&User=jdoe%40contoso.com&DeviceId=SYNTH0001&DeviceType=iPhone&Log=SC1:1_PrxFrom:10.0.0.11_Ver1:161_Hb:600_Rto:2_Cpo:650_Fet:600004_As:AllowedG_Mbx:MBX01.contoso.com_Throttle:0_ 444 CONTOSO\\jdoe 10.0.0.11 Apple-iPhone15C2/2107.102 200 0 0 600011",
+    "2024-05-02 09:00:41 10.0.0.21 POST /Microsoft-Server-ActiveSync/Proxy/default.eas Cmd=Sync&User=asmith%40contoso.com&DeviceId=SYNTH0002&DeviceType=Android&Log=SC1:111_PrxFrom:10.0.0.12_Ver1:141_Error:OverBudget_As:AllowedG_Mbx:MBX02.contoso.com_Throttle:1500_SBkOffD:H%2f37_BkOffRsn:OutOfBudget_Budget:(A)Owner%3aS-1-5-21-1-2-3-1104%5FSYNTH0002%5FAndroid%2cConn%3a3%2cBalance%3a-36972_ 444 CONTOSO\\asmith 10.0.0.12 Android-Mail/2024.01 503 0 0 1612",
+    "2024-05-02 09:02:10 10.0.0.11 POST /Microsoft-Server-ActiveSync/default.eas Cmd=FolderSync&User=bwhite&DeviceId=SYNTH0003&DeviceType=SamsungDevice&CorrelationID=<empty>;&cafeReqId=3f2a9c1e-0000-4000-8000-00000000a001; 443 - 203.0.113.7 SAMSUNG-SM-S911B/101.140101 401 2 2148074254 15",
+    "2024-05-02 09:05:44 10.0.0.21 POST /Microsoft-Server-ActiveSync/Proxy/default.eas Cmd=SendMail&User=jdoe%40contoso.com&DeviceId=SYNTH0001&DeviceType=iPhone&SaveInSent=T&Log=SC1:115_PrxFrom:10.0.0.11_Ver1:161_Error:SendQuotaExceeded_As:AllowedG_Mbx:MBX01.contoso.com_Throttle:0_ 444 CONTOSO\\jdoe 10.0.0.11 Apple-iPhone15C2/2107.102 200 0 0 95",
+    "2024-05-02 09:07:12 10.0.0.5 POST /Microsoft-Server-ActiveSync jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l&Log=V140_Fid:1_Ty:Em_Filt2_St:S_Sk:8_Sks9_S1_As:AllowedG_Mbx:EX2010MBX.contoso.com_Throttle0_ 443 CONTOSO\\rmjones 198.51.100.20 MSFT-WP/8.0.10512 200 0 0 240",
+    "2024-05-02 09:10:30 10.0.0.21 POST /Microsoft-Server-ActiveSync/Proxy/default.eas Cmd=Provision&User=jdoe%40contoso.com&DeviceId=SYNTH0001&DeviceType=iPhone&Log=SC1:1_PrxFrom:10.0.0.11_Ver1:161_Pk:0_As:AllowedG_Mbx:MBX01.contoso.com_ActivityContextData:ActivityID%3d3f2a9c1e-0000-4000-8000-00000000a002%3bS%3aWLM.BT%3dEas_ 444 CONTOSO\\jdoe 10.0.0.11 Apple-iPhone15C2/2107.102 200 0 0 140",
+];
+
+/// A folder of its own for one test, removed when dropped.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("easlens-iis-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn log_text(lines: &[&str]) -> String {
+    let mut s = HEADER.to_string();
+    for l in lines {
+        s.push_str(l);
+        s.push_str("\r\n");
+    }
+    s
+}
+
+fn reports(paths: &[PathBuf]) -> (Reports, scan::Scan) {
+    scan::scan(paths, &OpenOptions::default(), Reports::new).unwrap()
+}
+
+/// The row of `t` whose column `key` is `value`.
+fn row<'a>(t: &'a Table, key: &str, value: &str) -> &'a [Cell] {
+    let k = t.column(key).unwrap();
+    t.rows
+        .iter()
+        .find(|r| r[k] == Cell::Text(value.into()))
+        .unwrap_or_else(|| panic!("{}: no row with {key} = {value}: {:?}", t.name, t.rows))
+}
+
+fn int(t: &Table, r: &[Cell], column: &str) -> i64 {
+    match &r[t
+        .column(column)
+        .unwrap_or_else(|| panic!("{}: no column {column}", t.name))]
+    {
+        Cell::Int(n) => *n,
+        other => panic!("{column}: {other:?}"),
+    }
+}
+
+fn text(t: &Table, r: &[Cell], column: &str) -> String {
+    r[t.column(column).unwrap()].display()
+}
+
+#[test]
+fn the_reference_lines_become_sessions_in_time_order() {
+    let dir = Dir::new("sessions");
+    // Written out of order: the capture is in time order (by when each request started).
+    let mut lines = LINES.to_vec();
+    lines.reverse();
+    let path = dir.write("u_ex240502.log", log_text(&lines).as_bytes());
+    let c = capture::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!(c.format, Format::IisLog);
+    assert_eq!(c.sessions.len(), 7);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let starts: Vec<_> = c.sessions.iter().map(|s| s.timers.started().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+    // The first: a back-end Sync, started time-taken before the line's time.
+    let s = &c.sessions[0];
+    assert_eq!(s.index, 1);
+    assert_eq!(
+        s.timers.started().unwrap().to_rfc3339(),
+        "2024-05-02T08:15:01.682+00:00"
+    );
+    assert_eq!(s.timers.duration_ms(), Some(318.0));
+    let eas = s.eas.as_ref().unwrap();
+    assert_eq!(eas.command_raw.as_deref(), Some("Sync"));
+    assert_eq!(eas.user.as_deref(), Some("jdoe@contoso.com"));
+    assert_eq!(eas.device_id.as_deref(), Some("SYNTH0001"));
+    assert_eq!(eas.protocol_version.as_deref(), Some("16.1"));
+    assert_eq!(eas.response_status_values(), vec![1]);
+    let keys: Vec<(&str, Option<&str>)> = eas
+        .sync_keys
+        .iter()
+        .map(|k| (k.value.as_str(), k.collection_id.as_deref()))
+        .collect();
+    assert_eq!(keys, [("1204981530", Some("5")), ("1204981531", Some("5"))]);
+    let facts = s.iis.as_deref().unwrap();
+    assert_eq!((facts.role, facts.line), (Role::BackEnd, 11));
+    assert_eq!(
+        facts.log.as_ref().unwrap().mailbox_server.as_deref(),
+        Some("MBX01.contoso.com")
+    );
+    assert!(
+        s.notes.iter().any(|n| n.contains("line 11") && n.contains("back end")),
+        "{:?}",
+        s.notes
+    );
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.starts_with("Log: ") && n.contains("Srv=2a0c0d0s0e0r0A0sd"))
+    );
+    // The throttled Sync: HTTP 503, EAS 111, the error.
+    let t = &c.sessions[2];
+    assert_eq!(t.http_status(), Some(503));
+    assert_eq!(t.eas.as_ref().unwrap().response_status_values(), vec![111]);
+    assert!(t.notes.iter().any(|n| n == "Exchange error: OverBudget"));
+    // The front end's 401 challenge: no user name, cafeReqId kept.
+    let f = &c.sessions[3];
+    let facts = f.iis.as_deref().unwrap();
+    assert_eq!(
+        (f.http_status(), facts.substatus, facts.win32),
+        (Some(401), 2, 2148074254)
+    );
+    assert_eq!((facts.role, facts.user_name.as_deref()), (Role::FrontEnd, None));
+    assert_eq!(
+        facts.request_id.as_deref(),
+        Some("3f2a9c1e-0000-4000-8000-00000000a001")
+    );
+    // The 2010 base64 line: command and device from the blob.
+    let b = &c.sessions[5];
+    let eas = b.eas.as_ref().unwrap();
+    assert_eq!(
+        (
+            eas.command_raw.as_deref(),
+            eas.device_id.as_deref(),
+            eas.device_type.as_deref()
+        ),
+        (Some("Sync"), Some("v140Device"), Some("SmartPhone"))
+    );
+    assert_eq!(b.iis.as_deref().unwrap().role, Role::Cas);
+    // The back-end Provision's ActivityID.
+    let p = &c.sessions[6];
+    assert_eq!(
+        p.iis.as_deref().unwrap().request_id.as_deref(),
+        Some("3f2a9c1e-0000-4000-8000-00000000a002")
+    );
+}
+
+#[test]
+fn the_reports_count_the_reference_lines() {
+    let dir = Dir::new("reports");
+    let path = dir.write("u_ex240502.log", log_text(&LINES).as_bytes());
+    let (r, scan) = reports(&[path]);
+    assert_eq!(scan.activesync_lines(), 7);
+    let users = r.table("users").unwrap();
+    assert_eq!(users.rows.len(), 4);
+    let jdoe = row(&users, "User", "jdoe@contoso.com");
+    assert_eq!(int(&users, jdoe, "Hits"), 4);
+    assert_eq!(int(&users, jdoe, "Sync"), 1);
+    assert_eq!(int(&users, jdoe, "Ping"), 1);
+    assert_eq!(int(&users, jdoe, "SendMail"), 1);
+    assert_eq!(int(&users, jdoe, "Other commands"), 1);
+    assert_eq!(int(&users, jdoe, "Exchange errors"), 1);
+    assert_eq!(text(&users, jdoe, "First seen (UTC)"), "2024-05-02 08:15:02");
+    assert_eq!(text(&users, jdoe, "Last seen (UTC)"), "2024-05-02 09:10:30");
+    assert_eq!(text(&users, jdoe, "User agents"), "Apple-iPhone15C2/2107.102");
+    let bwhite = row(&users, "User", "bwhite");
+    assert_eq!((int(&users, bwhite, "Hits"), int(&users, bwhite, "HTTP 4xx")), (1, 1));
+    let rm = row(&users, "User", "CONTOSO\\rmjones");
+    assert_eq!(text(&users, rm, "Device ID"), "v140Device");
+    let sendmail = r.table("sendmail").unwrap();
+    assert_eq!(sendmail.rows.len(), 1);
+    let s = &sendmail.rows[0];
+    assert_eq!(int(&sendmail, s, "EAS status"), 115);
+    assert_eq!(text(&sendmail, s, "Error"), "SendQuotaExceeded");
+    assert_eq!(text(&sendmail, s, "ABQ"), "AllowedG");
+    assert_eq!(int(&sendmail, s, "sc-status"), 200);
+    let throttling = r.table("throttling").unwrap();
+    let a = row(&throttling, "User", "asmith@contoso.com");
+    assert_eq!(int(&throttling, a, "HTTP 503"), 1);
+    assert_eq!(int(&throttling, a, "Error:OverBudget"), 1);
+    assert_eq!(int(&throttling, a, "Longest queue ms"), 1500);
+    assert_eq!(int(&throttling, a, "Lowest balance"), -36972);
+    assert_eq!(
+        text(&throttling, a, "Budget owner"),
+        "S-1-5-21-1-2-3-1104_SYNTH0002_Android"
+    );
+    assert_eq!(text(&throttling, a, "Last back-off (SBkOffD)"), "H/37");
+    let eas = r.table("eas-status").unwrap();
+    let total: i64 = eas.rows.iter().map(|r| int(&eas, r, "Requests")).sum();
+    assert_eq!(total, 6, "every line with a Log= has a status");
+    let http = r.table("http-status").unwrap();
+    let ok = row(&http, "Meaning", "OK");
+    assert_eq!((int(&http, ok, "Front end / CAS"), int(&http, ok, "Back end")), (1, 4));
+    let errors = r.table("errors").unwrap();
+    assert_eq!(errors.rows.len(), 2);
+    let hourly = r.table("hourly").unwrap();
+    let nine = row(&hourly, "Hour (UTC)", "2024-05-02 09:00");
+    assert_eq!(int(&hourly, nine, "Back end"), 3);
+    assert_eq!(int(&hourly, nine, "Unique devices"), 4);
+    let policy = r.table("policy").unwrap();
+    let p = row(&policy, "User", "jdoe@contoso.com");
+    assert_eq!(text(&policy, p, "Last policy key (Pk)"), "0");
+    assert!(
+        policy.notes.iter().any(|n| n.contains("policy acknowledgement (Pa)")),
+        "the log has no Pa: the report says so"
+    );
+    let servers = r.table("servers").unwrap();
+    assert_eq!(servers.rows.len(), 3);
+}
+
+#[test]
+fn fields_change_mid_file_gzip_and_folders_of_servers_merge() {
+    let dir = Dir::new("folders");
+    // Front end: one challenge, then a new header block (IIS restarted) with other fields, and a
+    // line cut while IIS was writing.
+    let fe = format!(
+        "{HEADER}{}\r\n#Software: Microsoft Internet Information Services 10.0\r\n#Fields: time date s-computername cs-uri-stem cs-uri-query sc-status time-taken cs(User-Agent) c-ip\r\n09:05:44 2024-05-02 FE01 /Microsoft-Server-ActiveSync/default.eas Cmd=SendMail&User=jdoe%40contoso.com&DeviceId=SYNTH0001&DeviceType=iPhone&cafeReqId=aaaa; 200 99 Apple-iPhone15C2/2107.102 198.51.100.7\r\n09:06:00 2024-05-02 FE01 /owa/ - 200 5 Mozilla 198.51.100.7\r\n09:07:00 2024-05-02 FE01 /Microsoft-Server-ActiveSync/default.eas Cmd=Sync&Us",
+        LINES[3]
+    );
+    dir.write("FE01/W3SVC1/u_ex240502.log", fe.as_bytes());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(log_text(&[LINES[4], LINES[6]]).as_bytes()).unwrap();
+    dir.write("MBX01/W3SVC2/u_ex240502.log.gz", &gz.finish().unwrap());
+    dir.write("notes.json", b"{}");
+    let c = capture::open(&dir.0, &OpenOptions::default()).unwrap();
+    assert_eq!(c.format, Format::IisLog);
+    let commands: Vec<_> = c
+        .sessions
+        .iter()
+        .map(|s| s.eas.as_ref().unwrap().command_raw.clone().unwrap())
+        .collect();
+    assert_eq!(commands, ["FolderSync", "SendMail", "SendMail", "Provision"]);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("u_ex240502.log: 1 line(s) skipped") && w.contains("wrong number of fields")),
+        "{:?}",
+        c.warnings
+    );
+    // The SendMail's two lines are one request: paired by device, command and time.
+    let (fe, be) = (&c.sessions[1], &c.sessions[2]);
+    assert_eq!(fe.iis.as_deref().unwrap().role, Role::FrontEnd);
+    assert_eq!(fe.iis.as_deref().unwrap().server.as_ref(), "FE01");
+    assert_eq!(fe.iis.as_deref().unwrap().paired_with, Some(be.index));
+    assert_eq!(be.iis.as_deref().unwrap().paired_with, Some(fe.index));
+    // Reports over the same folder: the SendMail counts once for the device.
+    let (r, scan) = reports(std::slice::from_ref(&dir.0));
+    assert_eq!(scan.files.len(), 2, "the side file is left out");
+    assert!(scan.files.iter().any(|f| f.gzip));
+    let users = r.table("users").unwrap();
+    let jdoe = row(&users, "User", "jdoe@contoso.com");
+    assert_eq!(int(&users, jdoe, "SendMail"), 1);
+    // Lined up with this device only, the back-end line folds into the front end's.
+    let one = capture::open_iis(std::slice::from_ref(&dir.0), &OpenOptions::default(), Some("synth0001")).unwrap();
+    assert_eq!(
+        one.sessions.len(),
+        2,
+        "{:?}",
+        one.sessions.iter().map(|s| &s.notes).collect::<Vec<_>>()
+    );
+    let folded = &one.sessions[0];
+    assert_eq!(folded.http_status(), Some(200));
+    assert_eq!(folded.eas.as_ref().unwrap().response_status_values(), vec![115]);
+    assert!(folded.iis.as_deref().unwrap().log.is_some());
+}
+
+#[test]
+fn bad_files_are_named_and_the_rest_still_loads() {
+    let dir = Dir::new("bad");
+    let good = dir.write("good.log", log_text(&LINES[..2]).as_bytes());
+    let not_a_log = dir.write("readme.log", b"hello\r\nworld\r\n");
+    let (r, scan) = reports(&[good.clone(), not_a_log.clone()]);
+    assert_eq!(scan.activesync_lines(), 2);
+    assert!(r.table("users").unwrap().rows.len() == 1);
+    let warnings = scan.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("readme.log") && w.contains("not an IIS (W3C) log")),
+        "{warnings:?}"
+    );
+    let missing = dir.0.join("missing.log");
+    assert!(matches!(
+        scan::scan(&[missing], &OpenOptions::default(), Reports::new),
+        Err(scan::IisError::Io { .. })
+    ));
+}
+
+fn run(args: &[&str]) -> (String, String, Option<i32>) {
+    let out = easlens(args);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn the_cli_prints_reports_as_text_json_and_csv_and_sessions_as_iis_log() {
+    let dir = Dir::new("cli");
+    // A hostile value: an escape sequence in a user agent must not reach the terminal.
+    let hostile = LINES[0].replace("Apple-iPhone15C2/2107.102", "Evil\u{1b}[31mAgent");
+    let path = dir.write("u_ex240502.log", log_text(&[&hostile, LINES[2], LINES[4]]).as_bytes());
+    let p = path.to_str().unwrap();
+    let (text, _, code) = run(&["iis-report", "users", p]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("jdoe@contoso.com") && !text.contains('\u{1b}'), "{text}");
+    let (json, _, code) = run(&["iis-report", "sendmail", p, "--json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["report"], "sendmail");
+    assert_eq!(v["rows"][0]["EAS status"], 115);
+    assert_eq!(v["rows"][0]["Error"], "SendQuotaExceeded");
+    let (csv, _, code) = run(&["iis-report", "throttling", p, "--csv"]);
+    assert_eq!(code, Some(0));
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("User,Device ID,Budget owner,HTTP 503")
+    );
+    assert!(lines.next().unwrap().starts_with("asmith@contoso.com,SYNTH0002,"));
+    let (all, _, code) = run(&["iis-report", "all", p, "--json"]);
+    assert_eq!(code, Some(0));
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), Reports::names().count());
+    let (_, err, code) = run(&["iis-report", "nonsense", p]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("unknown report") && err.contains("synckey0"), "{err}");
+    let rows = common::easlens_json_array(&["sessions", p, "--json"]);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["source"] == "iis_log"));
+    assert_eq!(rows[0]["command"], "Sync");
+    assert_eq!(rows[1]["http_status"], 503);
+    assert_eq!(rows[1]["iis"]["role"], "back_end");
+    assert_eq!(rows[1]["iis"]["log"]["error"], "OverBudget");
+    let (table, _, code) = run(&["sessions", p]);
+    assert_eq!(code, Some(0));
+    assert!(table.contains("IIS logs") && !table.contains('\u{1b}'), "{table}");
+    let (_, _, code) = run(&["findings", p]);
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn an_empty_or_cut_log_is_a_clear_error() {
+    let dir = Dir::new("empty");
+    let only_header = dir.write("u_ex1.log", HEADER.as_bytes());
+    let c = capture::open(&only_header, &OpenOptions::default()).unwrap();
+    assert!(c.sessions.is_empty());
+    let (_, err, code) = run(&["iis-report", "users", dir.0.join("nothing-here.log").to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("nothing-here.log"), "{err}");
+    assert!(Path::new(&dir.0).exists());
+}
