@@ -323,6 +323,12 @@ fn every_rule_of_the_samples_is_described_and_the_ids_are_stable() {
             "not-reaching-exchange",
             "response-lost",
             "server-exception",
+            "iis-throttled",
+            "iis-auth-storm",
+            "iis-server-errors",
+            "iis-synckey-reset",
+            "iis-heartbeat-collapse",
+            "iis-exchange-error",
         ]
     );
     let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();

@@ -380,3 +380,27 @@ fn an_empty_or_cut_log_is_a_clear_error() {
     assert!(err.contains("nothing-here.log"), "{err}");
     assert!(Path::new(&dir.0).exists());
 }
+
+#[test]
+fn the_filter_reads_server_ip_error_and_time_taken() {
+    use easlens_core::filter;
+    let dir = Dir::new("filter");
+    let path = dir.write("u_ex240502.log", log_text(&LINES).as_bytes());
+    let c = capture::open(&path, &OpenOptions::default()).unwrap();
+    let hits = |query: &str| -> Vec<u32> {
+        let parsed = filter::parse(query).unwrap_or_else(|e| panic!("{query:?}: {e}"));
+        filter::filter(&c, &parsed, None).iter().map(|&p| c.sessions[p as usize].index).collect()
+    };
+    // Sessions in time order: 1 Sync, 2 Ping (600 s), 3 throttled Sync, 4 FE 401, 5 SendMail,
+    // 6 base64 Sync on the 2010 CAS, 7 Provision.
+    assert_eq!(hits("time-taken:>60000"), [2]);
+    assert_eq!(hits("time-taken:100-400"), [1, 6, 7]);
+    assert_eq!(hits("error:OverBudget"), [3]);
+    assert_eq!(hits("error:quota"), [5]);
+    assert_eq!(hits("-error:none"), [3, 5]);
+    assert_eq!(hits("server:10.0.0.5"), [6]);
+    assert_eq!(hits("server:MBX02"), [3], "the mailbox server of Log=");
+    assert_eq!(hits("ip:203.0.113.7"), [4]);
+    assert_eq!(hits("ip:10.0.0.12 cmd:Sync"), [3]);
+    assert!(filter::parse("time-taken:>abc").is_err());
+}

@@ -68,6 +68,7 @@ impl Findings {
         for check in CHECKS {
             check(&cx, &mut out);
         }
+        out.extend(super::iis_findings::findings(sessions));
         // Sort by severity, then by first evidence (positions keep SAZ gaps out of the order).
         out.sort_by_key(|(f, first)| (f.severity, *first));
         let mut findings = Findings::default();
@@ -901,6 +902,10 @@ fn auth_failures(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
             out.push(cx.finding(RuleId::AuthFailure, severity, message, std::mem::take(run)));
         };
         for &p in positions {
+            // IIS logs say which 401 is the challenge and which a refusal: `iis-auth-storm`.
+            if cx.sessions[p].iis.is_some() {
+                continue;
+            }
             match cx.http(p) {
                 // A 401 without credentials is a handshake step, not a refusal.
                 Some(401) if !cx.credentials_visible || has_credentials(&cx.sessions[p]) => run.push(p),

@@ -20,6 +20,7 @@ pub mod align;
 pub mod findings;
 pub mod folders;
 pub mod history;
+mod iis_findings;
 pub mod rules;
 #[cfg(test)]
 mod rules_tsv;

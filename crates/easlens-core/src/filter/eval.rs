@@ -168,6 +168,44 @@ fn field_matches(field: Field, negated: bool, patterns: &[Pattern], s: &Session,
             let values = url.as_deref().map(host_of).into_iter();
             any_value(values, negated, patterns, |p, v| text_in(p, v))
         }
+        Field::Server => {
+            let iis = s.iis.as_deref();
+            let log = iis.and_then(|f| f.log.as_ref());
+            let values = iis
+                .map(|f| f.server.as_ref())
+                .into_iter()
+                .chain(log.and_then(|l| l.mailbox_server.as_deref()))
+                .chain(log.and_then(|l| l.front_end.as_deref()))
+                .chain(log.and_then(|l| l.proxied_from.as_deref()))
+                .chain(s.server_ip.as_deref());
+            any_value(values, negated, patterns, |p, v| text_in(p, v))
+        }
+        Field::Ip => {
+            let values = s
+                .client_ip
+                .as_deref()
+                .into_iter()
+                .chain(s.iis.as_deref().and_then(|f| f.forwarded_for.as_deref()));
+            any_value(values, negated, patterns, |p, v| text_in(p, v))
+        }
+        Field::Error => {
+            let errors = s
+                .iis
+                .as_deref()
+                .and_then(|f| f.log.as_ref())
+                .and_then(|l| l.error.as_deref())
+                .into_iter()
+                .flat_map(|e| e.split(';'))
+                .filter(|t| !t.is_empty());
+            any_value(errors, negated, patterns, |p, v| text_in(p, v))
+        }
+        Field::TimeTaken => {
+            let ms = match s.iis.as_deref().and_then(|f| f.time_taken_ms) {
+                Some(t) => Some(t.min(u64::from(u32::MAX)) as u32),
+                None => s.timers.duration_ms().map(|d| d.clamp(0.0, f64::from(u32::MAX)) as u32),
+            };
+            any_value(ms.into_iter(), negated, patterns, |p, v| in_range(p, *v))
+        }
         // `header:!Name` was turned into `-header:Name` by the parser.
         Field::Header => {
             let values = s

@@ -34,6 +34,14 @@ pub(crate) enum Field {
     Index,
     /// Where the session stands against an attached mailbox log (`analysis::align`).
     Log,
+    /// IIS logs: the server that logged the line (or the capture's server IP).
+    Server,
+    /// The client's IP (and an IIS line's X-Forwarded-For).
+    Ip,
+    /// IIS logs: an `Error:` tag of the `Log=` field.
+    Error,
+    /// IIS logs: `time-taken` (ms); captures: the session's duration.
+    TimeTaken,
 }
 
 /// One field of the filter language.
@@ -54,7 +62,7 @@ pub struct FieldDoc {
 }
 
 /// Every field, in the order the help and the error hints list them.
-pub static FIELDS: [FieldDoc; 15] = [
+pub static FIELDS: [FieldDoc; 19] = [
     FieldDoc {
         name: "cmd",
         aliases: &["command"],
@@ -165,6 +173,39 @@ pub static FIELDS: [FieldDoc; 15] = [
                   entry the capture lacks; `none`: no log attached (or a CONNECT tunnel, which is never aligned)",
         examples: &["log:trace_only", "log:log_only", "log:matched"],
         field: Some(Field::Log),
+    },
+    FieldDoc {
+        name: "server",
+        aliases: &[],
+        values: "`MBX01`, `10.0.0.21`",
+        matches: "substring of the server: for IIS logs `s-computername` (else `s-ip`), or the back end's mailbox \
+                  server (`Mbx:`), front end (`Cafe:`, `PrxFrom:`); for captures the server IP",
+        examples: &["server:MBX01", "server:10.0.0.21"],
+        field: Some(Field::Server),
+    },
+    FieldDoc {
+        name: "ip",
+        aliases: &["client"],
+        values: "`203.0.113.7`, `2001:db8`",
+        matches: "substring of the client IP (`c-ip`) or of an IIS line's X-Forwarded-For",
+        examples: &["ip:203.0.113.7"],
+        field: Some(Field::Ip),
+    },
+    FieldDoc {
+        name: "error",
+        aliases: &[],
+        values: "`OverBudget`, `none`",
+        matches: "IIS logs: substring of an `Error:` tag Exchange wrote in `Log=`; `none`: no error",
+        examples: &["error:OverBudget", "error:SyncStateNotFound"],
+        field: Some(Field::Error),
+    },
+    FieldDoc {
+        name: "time-taken",
+        aliases: &["duration", "ms"],
+        values: "`>60000`, `1000-5000`, `60000-`",
+        matches: "milliseconds: an IIS line's `time-taken`, a captured session's duration",
+        examples: &["time-taken:>60000", "time-taken:1000-5000"],
+        field: Some(Field::TimeTaken),
     },
     FieldDoc {
         name: "is",

@@ -70,10 +70,10 @@ impl Expr {
         match self {
             Expr::Flag(_) => 1,
             Expr::Field { field, .. } => match field {
-                Field::Log => 1,
+                Field::Log | Field::TimeTaken => 1,
                 Field::Http | Field::Index | Field::Cmd | Field::Version => 2,
                 Field::Status | Field::Folder | Field::SyncKey | Field::User | Field::Device => 3,
-                Field::Host | Field::Url | Field::Header => 5,
+                Field::Host | Field::Url | Field::Header | Field::Server | Field::Ip | Field::Error => 5,
             },
             Expr::Text(_) => 20,
             Expr::Not(e) => e.cost(),
@@ -719,9 +719,37 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
                 value: v,
             })
         }
-        Field::Folder | Field::Device | Field::User | Field::SyncKey | Field::Host | Field::Url => {
-            Ok(Pattern::Text(lower))
+        Field::TimeTaken => {
+            // `>60000`, `<100`, `>=`, `<=` read as ranges.
+            let range = if let Some(n) = lower.strip_prefix(">=") {
+                Some(format!("{n}-"))
+            } else if let Some(n) = lower.strip_prefix("<=") {
+                Some(format!("-{n}"))
+            } else if let Some(n) = lower.strip_prefix('>') {
+                n.parse::<u32>().ok().map(|n| format!("{}-", n.saturating_add(1)))
+            } else if let Some(n) = lower.strip_prefix('<') {
+                n.parse::<u32>().ok().filter(|&n| n > 0).map(|n| format!("-{}", n - 1))
+            } else {
+                Some(lower.clone())
+            };
+            range.and_then(|r| parse_number_pattern(&r, u32::MAX, false)).ok_or_else(|| {
+                err(
+                    pos,
+                    len,
+                    "`time-taken:` needs milliseconds: a number, a range like 1000-5000, or >60000",
+                    Some(fields::example_of(Field::TimeTaken)),
+                )
+            })
         }
+        Field::Folder
+        | Field::Device
+        | Field::User
+        | Field::SyncKey
+        | Field::Host
+        | Field::Url
+        | Field::Server
+        | Field::Ip
+        | Field::Error => Ok(Pattern::Text(lower)),
     }
 }
 
