@@ -7,7 +7,8 @@
 //!   the exchanges of a capture, or an Exchange 2007 CAS for the scenario that talks to one;
 //! - a "fleet" day ([`fleet_iis_logs`]): several users, devices and servers, and in them every
 //!   pattern the reports look for (SyncKey 0 loops, replayed keys, throttling, 401 storms, 500
-//!   bursts, collapsing heartbeats, send failures, quarantine, an Exchange 2010 CAS).
+//!   bursts, collapsing heartbeats, send failures, quarantine, an Exchange 2010 CAS);
+//! - one big file for benchmarks ([`write_big_iis_log`]).
 //!
 //! Written by hand: the format is a space-separated line under a `#Fields` header, so a crate
 //! would add nothing. Everything is decided first as [`Request`]s (what each server logs for one
@@ -30,11 +31,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+mod big;
 mod fleet;
 mod scenario;
 #[cfg(test)]
 mod tests;
 
+pub use big::write_big_iis_log;
 pub use fleet::fleet_iis_logs;
 pub use scenario::{ExchangeVersion, IisLogOptions, conversation_iis_logs};
 

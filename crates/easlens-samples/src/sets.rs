@@ -3,7 +3,9 @@
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
-use crate::iis_log_writer::{ExchangeVersion, IisLogOptions, conversation_iis_logs, fleet_iis_logs, write_iis_logs};
+use crate::iis_log_writer::{
+    ExchangeVersion, IisLogOptions, conversation_iis_logs, fleet_iis_logs, write_big_iis_log, write_iis_logs,
+};
 use crate::mailbox_log_writer::{Damage, FileForm, MailboxLogOptions, write_mailbox_log};
 pub use crate::scenarios::BigShape;
 use crate::scenarios::{self, Conversation, Scenario};
@@ -94,6 +96,12 @@ pub(crate) fn iis_options(stem: &str) -> IisLogOptions {
         gzip_back_end: stem == QUIRKS_STEM,
         cut_last_line: stem == CUT_IIS_STEM,
     }
+}
+
+/// Writes one W3C file of about `target_bytes` with Exchange's front-end and back-end lines of
+/// thousands of devices (see [`write_big_iis_log`]); returns the lines written.
+pub fn write_big_iis(out: &Path, target_bytes: u64, seed: u64) -> io::Result<u64> {
+    write_big_iis_log(out, target_bytes, seed).map_err(at(out))
 }
 
 /// `<stem>.mailbox-log.txt` (one redacted CRLF dump of the whole log) and its manifest

@@ -631,3 +631,70 @@ fn the_truth_round_trips_through_its_json() {
         );
     }
 }
+
+#[test]
+fn the_big_log_is_the_size_asked_and_well_formed() {
+    let dir = std::env::temp_dir().join(format!("easlens-big-iis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b, c) = (dir.join("a.log"), dir.join("b.log"), dir.join("c.log"));
+    let target = 3 << 20;
+    let written = big::write_big(&a, target, 7, 700 << 10).unwrap();
+    big::write_big(&b, target, 7, 700 << 10).unwrap();
+    big::write_big(&c, target, 8, 700 << 10).unwrap();
+    let bytes = std::fs::read(&a).unwrap();
+    assert!(
+        bytes == std::fs::read(&b).unwrap(),
+        "the same seed writes the same file"
+    );
+    assert!(bytes != std::fs::read(&c).unwrap());
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        (target..target + 4096).contains(&(bytes.len() as u64)),
+        "{} bytes",
+        bytes.len()
+    );
+
+    let lines = lines(&text(&bytes));
+    assert_eq!(written as usize, lines.len() - 1);
+    let fields: Vec<&Line> = lines.iter().filter(|l| l.text.starts_with("#Fields: ")).collect();
+    assert!(fields.len() >= 4, "a #Fields change every 700 KB");
+    assert!(
+        fields.windows(2).all(|w| w[0].text != w[1].text),
+        "the field sets alternate"
+    );
+    let requests: Vec<&Line> = lines.iter().filter(|l| !l.directive).collect();
+    let mut last = String::new();
+    let (mut other, mut ipv6, mut front, mut back) = (0, 0, BTreeSet::new(), BTreeSet::new());
+    for l in &requests {
+        assert!(l.complete && l.values().len() == l.names.len(), "{}", l.text);
+        let time = format!("{} {}", l.get("date"), l.get("time"));
+        assert!(time >= last, "times increase: {time} after {last}");
+        last = time;
+        let query = l.get("cs-uri-query");
+        match l.get("cs-uri-stem") {
+            "/Microsoft-Server-ActiveSync/default.eas" => {
+                front.insert(
+                    query
+                        .split("cafeReqId=")
+                        .nth(1)
+                        .unwrap()
+                        .trim_end_matches(';')
+                        .to_string(),
+                );
+                ipv6 += usize::from(l.get("c-ip").contains(':'));
+            }
+            "/Microsoft-Server-ActiveSync/Proxy/default.eas" => {
+                let id = query.split("ActivityID%3d").nth(1).unwrap();
+                back.insert(id[..36].to_string());
+                assert!(parse_log(log_value(query).unwrap()).protocol_version.is_some());
+            }
+            _ => other += 1,
+        }
+    }
+    let share = other as f64 / requests.len() as f64;
+    assert!((0.01..0.04).contains(&share), "{share}");
+    assert!(ipv6 > 0);
+    // Every back-end line belongs to a front-end line; the front end alone answers 401s.
+    assert!(back.is_subset(&front));
+    assert!(front.len() > back.len() && back.len() * 100 > front.len() * 95);
+}
