@@ -11,7 +11,7 @@
 //! - one big file for benchmarks ([`write_big_iis_log`]).
 //!
 //! Written by hand: the format is a space-separated line under a `#Fields` header, so a crate
-//! would add nothing. Everything is decided first as [`Request`]s (what each server logs for one
+//! would add nothing. Everything is decided first as `Request`s (what each server logs for one
 //! request) and other lines; the text is rendered from them, and the truth is computed from the
 //! same decisions, never by reading the text back. Names, addresses and ids are invented
 //! (contoso.com, documentation address ranges, 10.x).
@@ -108,8 +108,8 @@ pub struct RequestTruth {
     /// time`, to the second.
     pub time: String,
     pub method: String,
-    /// The query's `User`, decoded (either query form); for a query without one (the spec's
-    /// sample blob), the `cs-username`.
+    /// The query's `User`, decoded (either query form); for a request whose query names none
+    /// (OPTIONS, the spec's sample blob), the `cs-username`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,12 @@
 //! logged after it stopped) becomes the lines a front end and a back end, or an Exchange 2007
 //! CAS, write for it. The values come from the exchange itself: request line, headers and WBXML
 //! bodies (SyncKeys, heartbeat, policy key, Status), times and HTTP status.
+//!
+//! The line's time is the exchange's end (start + duration) and `time-taken` its duration, with
+//! one exception taken from the server's side, as the mailbox log has it: a Ping the device saw
+//! dropped was still answered when its heartbeat ran out, into a dead connection (200, win32
+//! status 64). The second host of the redirect scenario is logged by the same pair of servers:
+//! one folder is one front end and one back end.
 
 use std::io;
 
