@@ -3,6 +3,9 @@
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use crate::iis_log_writer::{
+    ExchangeVersion, IisLogOptions, conversation_iis_logs, fleet_iis_logs, write_big_iis_log, write_iis_logs,
+};
 use crate::mailbox_log_writer::{Damage, FileForm, MailboxLogOptions, write_mailbox_log};
 pub use crate::scenarios::BigShape;
 use crate::scenarios::{self, Conversation, Scenario};
@@ -28,10 +31,16 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
 /// The conversation whose mailbox log is also written in the quirky forms (see [`write_logs`]).
 const QUIRKS_STEM: &str = "synckey-reset-android";
 
-/// The bundled samples: every scenario for both devices as a Fiddler SAZ and as Exchange's
-/// mailbox log with its manifest, two conversations also as HAR (Fiddler's lossy export,
-/// mitmproxy's recoverable one), and one AES-256 encrypted SAZ. Returns the files written, in
-/// order.
+/// The conversation whose front end's IIS log ends with a cut line (see [`write_iis`]).
+const CUT_IIS_STEM: &str = "healthy-android";
+
+/// The seed of `samples/fleet.iis/`.
+pub const FLEET_SEED: u64 = 20240502;
+
+/// The bundled samples: every scenario for both devices as a Fiddler SAZ, as Exchange's mailbox
+/// log with its manifest and as Exchange's IIS logs with their truth, two conversations also as
+/// HAR (Fiddler's lossy export, mitmproxy's recoverable one), one AES-256 encrypted SAZ, and the
+/// IIS logs of a fleet of devices (`fleet.iis/`). Returns the files written, in order.
 pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(at(dir))?;
     let mut written = Vec::new();
@@ -60,8 +69,39 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
             written.push(enc);
         }
         write_logs(dir, &stem, &conversation, &mut written)?;
+        write_iis(dir, &stem, &conversation, &mut written)?;
     }
+    written.extend(write_iis_logs(dir, "fleet", &fleet_iis_logs(FLEET_SEED))?);
     Ok(written)
+}
+
+/// `<stem>.iis/` (the front end's `W3SVC1` and the back end's `W3SVC2`, or the Exchange 2007
+/// CAS's `W3SVC1`) and its truth `<stem>.iis.json`. The back end of [`QUIRKS_STEM`] is
+/// gzip-compressed, and the front end of [`CUT_IIS_STEM`] ends with a cut line.
+fn write_iis(dir: &Path, stem: &str, conversation: &Conversation, written: &mut Vec<PathBuf>) -> io::Result<()> {
+    let logs = conversation_iis_logs(conversation, &iis_options(stem))
+        .map_err(|e| io::Error::new(e.kind(), format!("{stem}: {e}")))?;
+    written.extend(write_iis_logs(dir, stem, &logs)?);
+    Ok(())
+}
+
+/// How the IIS logs of the sample `stem` are written (see [`write_iis`]).
+pub(crate) fn iis_options(stem: &str) -> IisLogOptions {
+    IisLogOptions {
+        version: if stem.starts_with(Scenario::PolicyRefreshLegacy.name()) {
+            ExchangeVersion::Exchange2007 // the scenario's server
+        } else {
+            ExchangeVersion::Exchange2016
+        },
+        gzip_back_end: stem == QUIRKS_STEM,
+        cut_last_line: stem == CUT_IIS_STEM,
+    }
+}
+
+/// Writes one W3C file of about `target_bytes` with Exchange's front-end and back-end lines of
+/// thousands of devices (see [`write_big_iis_log`]); returns the lines written.
+pub fn write_big_iis(out: &Path, target_bytes: u64, seed: u64) -> io::Result<u64> {
+    write_big_iis_log(out, target_bytes, seed).map_err(at(out))
 }
 
 /// `<stem>.mailbox-log.txt` (one redacted CRLF dump of the whole log) and its manifest
