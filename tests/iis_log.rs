@@ -389,7 +389,10 @@ fn the_filter_reads_server_ip_error_and_time_taken() {
     let c = capture::open(&path, &OpenOptions::default()).unwrap();
     let hits = |query: &str| -> Vec<u32> {
         let parsed = filter::parse(query).unwrap_or_else(|e| panic!("{query:?}: {e}"));
-        filter::filter(&c, &parsed, None).iter().map(|&p| c.sessions[p as usize].index).collect()
+        filter::filter(&c, &parsed, None)
+            .iter()
+            .map(|&p| c.sessions[p as usize].index)
+            .collect()
     };
     // Sessions in time order: 1 Sync, 2 Ping (600 s), 3 throttled Sync, 4 FE 401, 5 SendMail,
     // 6 base64 Sync on the 2010 CAS, 7 Provision.

@@ -67,29 +67,43 @@ fn committed_samples_are_what_the_generator_writes() {
         .output()
         .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let mut generated: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    generated.sort();
-    let mut committed: Vec<_> = std::fs::read_dir(samples_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n != "README.md")
-        .collect();
-    committed.sort();
+    // Every file, as a path relative to its folder (the IIS logs are folders of servers' files).
+    fn files(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    out.push(p.strip_prefix(dir).unwrap().to_str().unwrap().replace('\\', "/"));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+    let generated = files(&out);
+    let committed: Vec<String> = files(&samples_dir()).into_iter().filter(|n| n != "README.md").collect();
     assert_eq!(
         generated, committed,
         "samples/ holds exactly the generated set (run `easlens samples`)"
     );
-    let total: u64 = committed
-        .iter()
-        .map(|n| std::fs::metadata(samples_dir().join(n)).unwrap().len())
-        .sum();
+    let size = |iis: bool| -> u64 {
+        committed
+            .iter()
+            .filter(|n| n.contains(".iis") == iis)
+            .map(|n| std::fs::metadata(samples_dir().join(n)).unwrap().len())
+            .sum()
+    };
     // About 540 KB of captures and 440 KB of mailbox logs (text: 45 KB gzipped).
+    let total = size(false);
     assert!(total < 1_100_000, "the bundled samples stay small ({total} bytes)");
+    // The IIS logs of every conversation, and of a fleet day (1.1 MB) with its truth.
+    let iis = size(true);
+    assert!(iis < 2_300_000, "the bundled IIS logs stay small ({iis} bytes)");
     for name in &generated {
-        let name = name.to_str().unwrap();
         if name.ends_with("-encrypted.saz") {
             continue; // AES uses a random salt; its content is compared below.
         }
@@ -388,7 +402,11 @@ fn every_sample_opens_and_every_wbxml_body_decodes() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         // Mailbox logs are the server's side, not captures (their tests are in easlens-samples).
-        if name.ends_with("-encrypted.saz") || name == "README.md" || name.contains(".mailbox-log.") {
+        if name.ends_with("-encrypted.saz")
+            || name == "README.md"
+            || name.contains(".mailbox-log.")
+            || name.contains(".iis")
+        {
             continue;
         }
         let c = capture::open(&path, &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"));

@@ -76,14 +76,25 @@ pub(crate) fn findings(sessions: &[Session]) -> Vec<(Finding, usize)> {
 }
 
 fn label(device: &str) -> String {
-    if device.is_empty() { "the device".into() } else { format!("device {device}") }
+    if device.is_empty() {
+        "the device".into()
+    } else {
+        format!("device {device}")
+    }
 }
 
 fn clock(s: &Session) -> String {
     started(s).map_or_else(|| "?".into(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
 
-fn emit(out: &mut Vec<(Finding, usize)>, rule: RuleId, severity: Severity, message: String, sessions: &[Session], evidence: &[usize]) {
+fn emit(
+    out: &mut Vec<(Finding, usize)>,
+    rule: RuleId,
+    severity: Severity,
+    message: String,
+    sessions: &[Session],
+    evidence: &[usize],
+) {
     let Some(&first) = evidence.first() else { return };
     let refs: Vec<&Session> = evidence.iter().map(|&p| &sessions[p]).collect();
     out.push((finding(rule, severity, message, &refs), first));
@@ -100,10 +111,13 @@ fn throttled(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
         .filter(|&p| {
             let s = &sessions[p];
             let l = log(s);
-            let is_over = l.and_then(|l| l.error.as_deref()).is_some_and(|e| e.contains("OverBudget"));
+            let is_over = l
+                .and_then(|l| l.error.as_deref())
+                .is_some_and(|e| e.contains("OverBudget"));
             let q = l.and_then(|l| l.throttle_ms).unwrap_or(0);
             // A 503 counts on the line that carries the Log (or a front-end line left alone).
-            let is_503 = s.http_status() == Some(503) && facts(s).is_some_and(|f| f.log.is_some() || f.paired_with.is_none());
+            let is_503 =
+                s.http_status() == Some(503) && facts(s).is_some_and(|f| f.log.is_some() || f.paired_with.is_none());
             over += usize::from(is_over);
             queued += usize::from(q > 0);
             refused += usize::from(is_503);
@@ -120,10 +134,18 @@ fn throttled(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
         clock(&sessions[first]),
         clock(&sessions[last]),
     );
-    if let Some(b) = evidence.iter().rev().find_map(|&p| log(&sessions[p]).and_then(|l| l.back_off.clone())) {
+    if let Some(b) = evidence
+        .iter()
+        .rev()
+        .find_map(|&p| log(&sessions[p]).and_then(|l| l.back_off.clone()))
+    {
         message += &format!("; last suggested back-off {b}");
     }
-    let severity = if refused > 0 || over > 0 { Severity::Error } else { Severity::Warning };
+    let severity = if refused > 0 || over > 0 {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
     emit(out, RuleId::IisThrottled, severity, message, sessions, &evidence);
 }
 
@@ -148,12 +170,21 @@ fn auth_storm(sessions: &[Session], device: &str, positions: &[usize], out: &mut
         return;
     }
     let (a, b) = (&sessions[best[0]], &sessions[best[best.len() - 1]]);
-    let user = a.iis.as_deref().and_then(|f| f.user_name.as_deref()).map(|u| format!(" as {u}")).unwrap_or_default();
+    let user = a
+        .iis
+        .as_deref()
+        .and_then(|f| f.user_name.as_deref())
+        .map(|u| format!(" as {u}"))
+        .unwrap_or_default();
     let win32 = facts(a).map_or(0, |f| f.win32);
     let message = format!(
         "{} logon failures (HTTP 401.1, win32 {win32}{}) from {}{user} between {} and {} ({} in all in these logs)",
         best.len(),
-        if win32 == 1326 { ": bad user name or password" } else { "" },
+        if win32 == 1326 {
+            ": bad user name or password"
+        } else {
+            ""
+        },
         label(device),
         clock(a),
         clock(b),
@@ -173,7 +204,10 @@ fn synckey_reset(sessions: &[Session], device: &str, positions: &[usize], out: &
             continue;
         }
         let folder = l.folder.clone().unwrap_or_default();
-        let state_lost = l.tokens.iter().any(|(n, v)| (n == "Ssnf" && v == "T") || (n == "St" && v == "R"));
+        let state_lost = l
+            .tokens
+            .iter()
+            .any(|(n, v)| (n == "Ssnf" && v == "T") || (n == "St" && v == "R"));
         let reset = match l.sync_key.as_deref() {
             Some("0") => seen.get(&folder).copied().unwrap_or(false),
             Some(_) => {
@@ -190,7 +224,10 @@ fn synckey_reset(sessions: &[Session], device: &str, positions: &[usize], out: &
         }
     }
     let Some(&first) = evidence.first() else { return };
-    let names: Vec<String> = folders.iter().map(|f| if f.is_empty() { "?".into() } else { f.clone() }).collect();
+    let names: Vec<String> = folders
+        .iter()
+        .map(|f| if f.is_empty() { "?".into() } else { f.clone() })
+        .collect();
     let message = format!(
         "{} Sync(s) of {} started a folder over (SyncKey 0 after a key, sync state not found, or a recovery sync), folder(s) {}, first at {}",
         evidence.len(),
@@ -198,7 +235,14 @@ fn synckey_reset(sessions: &[Session], device: &str, positions: &[usize], out: &
         names.join(", "),
         clock(&sessions[first])
     );
-    emit(out, RuleId::IisSynckeyReset, Severity::Warning, message, sessions, &evidence);
+    emit(
+        out,
+        RuleId::IisSynckeyReset,
+        Severity::Warning,
+        message,
+        sessions,
+        &evidence,
+    );
 }
 
 fn heartbeat(sessions: &[Session], device: &str, positions: &[usize], out: &mut Vec<(Finding, usize)>) {
@@ -209,7 +253,11 @@ fn heartbeat(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
     let too_low: Vec<usize> = positions
         .iter()
         .copied()
-        .filter(|&p| log(&sessions[p]).and_then(|l| l.error.as_deref()).is_some_and(|e| e.contains("HbiTooLow")))
+        .filter(|&p| {
+            log(&sessions[p])
+                .and_then(|l| l.error.as_deref())
+                .is_some_and(|e| e.contains("HbiTooLow"))
+        })
         .collect();
     let highest = pings.iter().map(|&(_, h)| h).max().unwrap_or(0);
     let peak = pings.iter().position(|&(_, h)| h == highest);
@@ -225,8 +273,16 @@ fn heartbeat(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
     if fallen.is_empty() && too_low.is_empty() {
         return;
     }
-    let lowest = fallen.iter().filter_map(|&p| log(&sessions[p]).and_then(|l| l.heartbeat_s)).min();
-    let mut evidence: Vec<usize> = peak.map(|i| pings[i].0).into_iter().chain(fallen.iter().copied()).chain(too_low.iter().copied()).collect();
+    let lowest = fallen
+        .iter()
+        .filter_map(|&p| log(&sessions[p]).and_then(|l| l.heartbeat_s))
+        .min();
+    let mut evidence: Vec<usize> = peak
+        .map(|i| pings[i].0)
+        .into_iter()
+        .chain(fallen.iter().copied())
+        .chain(too_low.iter().copied())
+        .collect();
     evidence.sort_unstable();
     evidence.dedup();
     let mut message = match lowest {
@@ -244,13 +300,22 @@ fn heartbeat(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
             too_low.len()
         );
     }
-    emit(out, RuleId::IisHeartbeatCollapse, Severity::Warning, message, sessions, &evidence);
+    emit(
+        out,
+        RuleId::IisHeartbeatCollapse,
+        Severity::Warning,
+        message,
+        sessions,
+        &evidence,
+    );
 }
 
 fn exchange_errors(sessions: &[Session], device: &str, positions: &[usize], out: &mut Vec<(Finding, usize)>) {
     let mut tags: Vec<(String, Vec<usize>)> = Vec::new();
     for &p in positions {
-        let Some(e) = log(&sessions[p]).and_then(|l| l.error.as_deref()) else { continue };
+        let Some(e) = log(&sessions[p]).and_then(|l| l.error.as_deref()) else {
+            continue;
+        };
         for tag in e.split(';').filter(|t| !t.is_empty()) {
             // Throttling and heartbeat errors have their own rules.
             if tag.contains("OverBudget") || tag.contains("HbiTooLow") {
@@ -282,7 +347,10 @@ fn server_bursts(sessions: &[Session], out: &mut Vec<(Finding, usize)>) {
         if !s.http_status().is_some_and(|c| (500..600).contains(&c)) {
             continue;
         }
-        match by_server.iter_mut().find(|(n, r, _)| *n == f.server.as_ref() && *r == f.role) {
+        match by_server
+            .iter_mut()
+            .find(|(n, r, _)| *n == f.server.as_ref() && *r == f.role)
+        {
             Some((_, _, ps)) => ps.push(p),
             None => by_server.push((f.server.as_ref(), f.role, vec![p])),
         }
@@ -307,7 +375,8 @@ fn server_bursts(sessions: &[Session], out: &mut Vec<(Finding, usize)>) {
             }
             if densest >= SERVER_BURST {
                 let devices: std::collections::HashSet<&str> = run.iter().map(|&p| device_of(&sessions[p])).collect();
-                let statuses: std::collections::BTreeSet<u16> = run.iter().filter_map(|&p| sessions[p].http_status()).collect();
+                let statuses: std::collections::BTreeSet<u16> =
+                    run.iter().filter_map(|&p| sessions[p].http_status()).collect();
                 let message = format!(
                     "{} HTTP 5xx ({}) from {server} ({}) between {} and {}, to {} device(s)",
                     run.len(),
@@ -317,7 +386,11 @@ fn server_bursts(sessions: &[Session], out: &mut Vec<(Finding, usize)>) {
                     clock(&sessions[run[run.len() - 1]]),
                     devices.len()
                 );
-                let severity = if devices.len() > 1 { Severity::Error } else { Severity::Warning };
+                let severity = if devices.len() > 1 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
                 emit(out, RuleId::IisServerErrors, severity, message, sessions, run);
             }
             i = end + 1;

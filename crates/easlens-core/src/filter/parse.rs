@@ -732,14 +732,16 @@ fn pattern(field: Field, alt: &Alt, pos: usize) -> Result<Pattern, FilterError> 
             } else {
                 Some(lower.clone())
             };
-            range.and_then(|r| parse_number_pattern(&r, u32::MAX, false)).ok_or_else(|| {
-                err(
-                    pos,
-                    len,
-                    "`time-taken:` needs milliseconds: a number, a range like 1000-5000, or >60000",
-                    Some(fields::example_of(Field::TimeTaken)),
-                )
-            })
+            range
+                .and_then(|r| parse_number_pattern(&r, u32::MAX, false))
+                .ok_or_else(|| {
+                    err(
+                        pos,
+                        len,
+                        "`time-taken:` needs milliseconds: a number, a range like 1000-5000, or >60000",
+                        Some(fields::example_of(Field::TimeTaken)),
+                    )
+                })
         }
         Field::Folder
         | Field::Device

@@ -42,8 +42,10 @@ impl Role {
 pub struct EasLine<'a> {
     /// When IIS wrote the line (the request's end), ms since 1970 UTC.
     pub time_ms: i64,
-    /// `s-computername`, else `s-ip`.
+    /// `s-computername`, else the server the file's path names, else `s-ip`.
     pub server: &'a str,
+    /// `s-computername`.
+    pub server_name: Option<&'a str>,
     pub server_ip: Option<&'a str>,
     pub site: Option<&'a str>,
     pub role: Role,
@@ -147,6 +149,7 @@ pub fn read<'a>(fields: &FieldSet, values: &Values<'a>, dates: &mut Dates, blobs
     let mut line = EasLine {
         time_ms,
         server: get(Known::ComputerName).or(get(Known::ServerIp)).unwrap_or(""),
+        server_name: get(Known::ComputerName),
         server_ip: get(Known::ServerIp),
         site: get(Known::SiteName),
         role: Role::FrontEnd,

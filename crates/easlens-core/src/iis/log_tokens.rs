@@ -24,7 +24,7 @@ pub struct LogFields {
     pub error: Option<String>,
     /// `Hb` / `Hb:`: the heartbeat, in seconds.
     pub heartbeat_s: Option<u32>,
-    /// `Sk:`: the client's SyncKey as sent (`0` = initial sync).
+    /// `Sk:`: the client's SyncKey as sent (`0` = initial sync); the first folder's.
     pub sync_key: Option<String>,
     /// `Sks`: the SyncKey the server returned.
     pub server_sync_key: Option<String>,
@@ -53,6 +53,21 @@ pub struct LogFields {
     pub policy_ack: Option<u32>,
     /// `Fid:`: the folder (collection) of a Sync, the first one when several.
     pub folder: Option<String>,
+    /// Each folder of a Sync (`Fid:` and the per-folder tokens after it), in order.
+    pub folders: Vec<FolderLog>,
+}
+
+/// One folder (collection) of a Sync as `Log=` has it: `Fid:5_Ty:Em_Filter1:3_St:S_Sk:…_Sks:…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FolderLog {
+    pub id: String,
+    /// `Ty:`: Em mail, Ca calendar, Co contacts, Ta tasks, Nt notes.
+    pub class: Option<String>,
+    /// `St:`: F first, S subsequent, R recovery, I invalid.
+    pub sync_type: Option<String>,
+    /// `Sk:`: the client's SyncKey; `Sks`: the server's.
+    pub sync_key: Option<String>,
+    pub server_sync_key: Option<String>,
 }
 
 /// The `Log=` value of `query` (up to the next `&`), when there is one.
@@ -120,9 +135,29 @@ pub fn parse_log(value: &str) -> LogFields {
             "S" | "SC1" => out.status = out.status.or(v.parse().ok()),
             "Error" => out.error = text(),
             "Hb" => out.heartbeat_s = v.parse().ok(),
-            "Sk" => out.sync_key = text(),
-            "Sks" => out.server_sync_key = text(),
-            "St" => out.sync_type = text(),
+            "Sk" => {
+                out.sync_key = out.sync_key.take().or_else(text);
+                if let Some(f) = out.folders.last_mut() {
+                    f.sync_key = text();
+                }
+            }
+            "Sks" => {
+                out.server_sync_key = out.server_sync_key.take().or_else(text);
+                if let Some(f) = out.folders.last_mut() {
+                    f.server_sync_key = text();
+                }
+            }
+            "St" => {
+                out.sync_type = out.sync_type.take().or_else(text);
+                if let Some(f) = out.folders.last_mut() {
+                    f.sync_type = text();
+                }
+            }
+            "Ty" => {
+                if let Some(f) = out.folders.last_mut() {
+                    f.class = text();
+                }
+            }
             "Fc" | "FldrC1" => out.folder_count = v.parse().ok(),
             "Pk" => out.policy_key = text(),
             "Throttle" => out.throttle_ms = v.parse().ok(),
@@ -134,7 +169,13 @@ pub fn parse_log(value: &str) -> LogFields {
             "PrxFrom" => out.proxied_from = text(),
             "Fet" => out.elapsed_ms = v.parse().ok(),
             "Pa" => out.policy_ack = v.parse().ok(),
-            "Fid" => out.folder = out.folder.take().or_else(text),
+            "Fid" => {
+                out.folder = out.folder.take().or_else(text);
+                out.folders.push(FolderLog {
+                    id: v.clone(),
+                    ..FolderLog::default()
+                });
+            }
             _ => {}
         }
         out.tokens.push((name.to_string(), v));

@@ -465,25 +465,31 @@ fn summary(http: &HttpSession, log: Option<&LogFields>) -> Option<EasSummary> {
             node: None,
         });
     }
-    let folder = log.folder.as_deref().map(Shared::from);
-    if let Some(k) = &log.sync_key {
-        s.sync_keys.push(SyncKeyEntry {
-            side: Side::Request,
-            collection_id: folder.clone(),
-            value: k.clone(),
-        });
+    // Each folder's keys (a Log without Fid: one key pair for the command).
+    let mut folders: Vec<(Option<&str>, Option<&str>, Option<&str>)> = log
+        .folders
+        .iter()
+        .map(|f| (Some(f.id.as_str()), f.sync_key.as_deref(), f.server_sync_key.as_deref()))
+        .collect();
+    if folders.is_empty() {
+        folders.push((None, log.sync_key.as_deref(), log.server_sync_key.as_deref()));
     }
-    if let Some(k) = &log.server_sync_key {
-        s.sync_keys.push(SyncKeyEntry {
-            side: Side::Response,
-            collection_id: folder.clone(),
-            value: k.clone(),
-        });
-    }
-    if let Some(f) = folder
-        && !s.collection_ids.contains(&f)
-    {
-        s.collection_ids.push(f);
+    for (folder, key, server_key) in folders {
+        let folder = folder.map(Shared::from);
+        for (side, k) in [(Side::Request, key), (Side::Response, server_key)] {
+            if let Some(k) = k {
+                s.sync_keys.push(SyncKeyEntry {
+                    side,
+                    collection_id: folder.clone(),
+                    value: k.to_string(),
+                });
+            }
+        }
+        if let Some(f) = folder
+            && !s.collection_ids.contains(&f)
+        {
+            s.collection_ids.push(f);
+        }
     }
     Some(s)
 }

@@ -386,6 +386,9 @@ pub struct Reports {
     hours_back: HashMap<i64, Hour>,
     /// Server → by role (front end, back end, CAS): (lines, devices, bytes).
     servers: HashMap<String, [(u64, HashSet<u32>, u64); 3]>,
+    /// `s-ip` → `s-computername`, learnt from lines that have both (a field set may lack the
+    /// name), so that a server counts under one name.
+    server_names: HashMap<String, String>,
     /// Lines with a `Log=` value, and with each field some reports need.
     log_lines: u64,
     with_policy_ack: u64,
@@ -490,10 +493,18 @@ impl Visitor for Reports {
         let h = hours.entry(hour).or_default();
         h.hits += 1;
         h.syncs += u64::from(matches!(slot_name(slot), "Sync" | "GetItemEstimate"));
+        // Lines without a DeviceId (OPTIONS) are not a device.
+        let has_device = line.device_id.as_deref().is_some_and(|id| !id.is_empty());
         let last = &mut self.devices[d as usize].last_hour[usize::from(!front)];
-        if *last != hour {
+        if has_device && *last != hour {
             *last = hour;
             h.devices.insert(d);
+        }
+        if let Some(ip) = line.server_ip
+            && ip != line.server
+            && !self.server_names.contains_key(ip)
+        {
+            self.server_names.insert(ip.to_string(), line.server.to_string());
         }
         let servers = match self.servers.get_mut(line.server) {
             Some(s) => s,
@@ -501,10 +512,21 @@ impl Visitor for Reports {
         };
         let server = &mut servers[line.role as usize];
         server.0 += 1;
-        server.1.insert(d);
+        if has_device {
+            server.1.insert(d);
+        }
         server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);
         if let Some(log) = line.log {
             self.log(line, log, d, slot);
+        } else if line.role == Role::FrontEnd
+            && line.status == 401
+            && matches!(slot_name(slot), "SendMail" | "SmartReply" | "SmartForward")
+        {
+            // Refused by the front end: no back end ever logs it.
+            *self
+                .sendmail
+                .entry((d, slot, None, String::new(), String::new(), 401))
+                .or_default() += 1;
         }
     }
 
@@ -563,6 +585,9 @@ impl Visitor for Reports {
                 e.devices.extend(re_set(h.devices));
             }
         }
+        for (ip, name) in other.server_names {
+            self.server_names.entry(ip).or_insert(name);
+        }
         for (k, roles) in other.servers {
             let mine = self.servers.entry(k).or_default();
             for (e, (n, devs, bytes)) in mine.iter_mut().zip(roles) {
@@ -595,18 +620,17 @@ impl Reports {
         let mut status = None;
         let mut error: Option<&str> = None;
         let mut abq = "";
-        let (mut folder, mut sync_key) = (None, None);
+        // (folder, client SyncKey) of each folder of a Sync.
+        let mut folder = None;
+        let mut keys: Vec<(&str, &str)> = Vec::new();
         let dev = &mut self.devices[d as usize];
         for (name, raw) in tokens(log) {
             match name {
                 "S" | "SC1" => status = status.or(raw.parse::<u32>().ok()),
                 "Error" => error = Some(raw),
                 "As" => abq = raw,
-                "Fid" => folder = folder.or(Some(raw)),
-                "Sk" => {
-                    sync_key = sync_key.or(Some(raw));
-                    dev.sync_key_zero += u64::from(raw == "0");
-                }
+                "Fid" => folder = Some(raw),
+                "Sk" => keys.push((folder.unwrap_or(""), raw)),
                 "Ssnf" => dev.state_not_found += u64::from(raw == "T"),
                 "St" => match raw {
                     "F" => dev.first_syncs += 1,
@@ -673,9 +697,13 @@ impl Reports {
             let key = (d, slot, status, error, decoded(abq).into_owned(), line.status);
             *self.sendmail.entry(key).or_default() += 1;
         }
-        if let (Some(k), "Sync") = (sync_key, cmd) {
-            self.with_sync_key += 1;
-            let folder = folder.unwrap_or("");
+        if cmd != "Sync" {
+            return;
+        }
+        // LPS counts the lines with `Sk:0_`: a Sync starting any folder over counts once.
+        self.devices[d as usize].sync_key_zero += u64::from(keys.iter().any(|(_, k)| *k == "0"));
+        self.with_sync_key += u64::from(!keys.is_empty());
+        for (folder, k) in keys {
             let key = (d, foldhash::fast::FixedState::with_seed(7).hash_one((folder, k)));
             if let Some(n) = self.sync_keys.get_mut(&key) {
                 n.0 += 1;
@@ -928,13 +956,17 @@ impl Reports {
                     ("First syncs (St:F)", true),
                     ("Recovery syncs (St:R)", true),
                 ]);
-                for d in self.devices.iter().filter(|d| d.syncs > 0) {
+                for d in self.devices.iter() {
+                    let syncs = counted(d).commands[0];
+                    if syncs == 0 && d.syncs == 0 {
+                        continue;
+                    }
                     t.rows.push(vec![
                         Cell::text(&d.user),
                         Cell::text(&d.device_id),
                         Cell::text(&d.device_type),
                         Cell::int(d.sync_key_zero),
-                        Cell::int(d.syncs),
+                        Cell::int(syncs),
                         Cell::int(d.state_not_found),
                         Cell::int(d.first_syncs),
                         Cell::int(d.recovery_syncs),
@@ -1101,15 +1133,16 @@ impl Reports {
                 let mut agents: HashMap<&str, ([u64; 2], u64)> = HashMap::default();
                 let mut others = ([0u64; 2], 0u64);
                 for d in &self.devices {
+                    let device = u64::from(!d.device_id.is_empty());
                     for (a, n) in &d.agents {
                         let e = agents.entry(a.as_str()).or_default();
-                        (e.0[0], e.0[1], e.1) = (e.0[0] + n[0], e.0[1] + n[1], e.1 + 1);
+                        (e.0[0], e.0[1], e.1) = (e.0[0] + n[0], e.0[1] + n[1], e.1 + device);
                     }
                     if d.other_agents != [0, 0] {
                         (others.0[0], others.0[1], others.1) = (
                             others.0[0] + d.other_agents[0],
                             others.0[1] + d.other_agents[1],
-                            others.1 + 1,
+                            others.1 + device,
                         );
                     }
                 }
@@ -1139,10 +1172,21 @@ impl Reports {
                     ("Bytes", true),
                 ]);
                 let roles = [Role::FrontEnd, Role::BackEnd, Role::Cas];
+                // Under one name: an address whose name other lines gave counts under the name.
+                let mut merged: HashMap<&str, [(u64, HashSet<u32>, u64); 3]> = HashMap::default();
                 for (server, by_role) in &self.servers {
+                    let name = self.server_names.get(server).map_or(server.as_str(), String::as_str);
+                    let into = merged.entry(name).or_default();
+                    for (e, (n, devs, bytes)) in into.iter_mut().zip(by_role) {
+                        e.0 += n;
+                        e.1.extend(devs);
+                        e.2 += bytes;
+                    }
+                }
+                for (server, by_role) in &merged {
                     for (role, (n, devs, bytes)) in roles.iter().zip(by_role).filter(|(_, r)| r.0 > 0) {
                         t.rows.push(vec![
-                            Cell::text(server),
+                            Cell::text(*server),
                             Cell::text(role.name()),
                             Cell::int(*n),
                             Cell::int(devs.len() as u64),

@@ -198,6 +198,24 @@ fn is_side_file(path: &Path) -> bool {
         .any(|e| name.ends_with(e))
 }
 
+/// The server a file's path names, for lines without `s-computername`: logs collected from
+/// several servers are laid out `SERVER/W3SVC1/u_exYYMMDD.log` (the folder IIS writes, under a
+/// folder per server), so the folder above `W3SVC…` is the server when it lies inside an opened
+/// folder.
+fn server_of_path(file: &Path, inputs: &[PathBuf]) -> Option<String> {
+    let site = file.parent()?;
+    let site_name = site.file_name()?.to_str()?;
+    if !site_name.to_ascii_uppercase().starts_with("W3SVC") {
+        return None;
+    }
+    let server = site.parent()?;
+    inputs
+        .iter()
+        .any(|i| server.starts_with(i) && server != i.as_path())
+        .then(|| server.file_name()?.to_str().map(str::to_string))
+        .flatten()
+}
+
 /// A block of whole lines of one file.
 struct Block {
     file: u32,
@@ -234,6 +252,7 @@ pub fn scan<V: Visitor>(
         .sum::<u64>()
         .max(1);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let servers: Vec<Option<String>> = files.iter().map(|f| server_of_path(f, inputs)).collect();
     let mut scan = Scan {
         files: files
             .iter()
@@ -254,8 +273,8 @@ pub fn scan<V: Visitor>(
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (rx, recycle, counts) = (&from_reader, recycle.clone(), counts_tx.clone());
-                let make = &make;
-                s.spawn(move || work(rx, recycle, counts, make()))
+                let (make, servers) = (&make, &servers);
+                s.spawn(move || work(rx, recycle, counts, servers, make()))
             })
             .collect();
         drop(counts_tx);
@@ -468,6 +487,7 @@ fn work<V: Visitor>(
     rx: &Mutex<Receiver<Block>>,
     recycle: SyncSender<Vec<u8>>,
     counts: std::sync::mpsc::Sender<BlockCount>,
+    servers: &[Option<String>],
     mut visitor: V,
 ) -> V {
     let mut dates = Dates::default();
@@ -498,7 +518,12 @@ fn work<V: Visitor>(
                 Line::Request(values) => {
                     let set = fields.as_deref().expect("a request line has a field set");
                     match line::read(set, &values, &mut dates, &mut blobs) {
-                        Classified::ActiveSync(l) => {
+                        Classified::ActiveSync(mut l) => {
+                            if l.server_name.is_none()
+                                && let Some(Some(server)) = servers.get(block.file as usize)
+                            {
+                                l.server = server;
+                            }
                             c.eas += 1;
                             c.probes += u64::from(l.probe);
                             let l = &l;
