@@ -16,11 +16,13 @@ pub enum View {
     Timeline,
     Compare,
     Statistics,
+    /// The Log Parser Studio reports of the IIS logs that are open.
+    IisReports,
 }
 
 impl View {
     /// The views in the order of their buttons (and of their shortcuts, Ctrl+1…).
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Inspector,
         View::Findings,
         View::History,
@@ -28,6 +30,7 @@ impl View {
         View::Timeline,
         View::Statistics,
         View::Compare,
+        View::IisReports,
     ];
 
     /// The view's button text.
@@ -40,6 +43,7 @@ impl View {
             View::Timeline => "Timeline",
             View::Compare => "Compare",
             View::Statistics => "Statistics",
+            View::IisReports => "IIS reports",
         }
     }
 }
@@ -107,6 +111,8 @@ pub enum AppCommand {
     ShowShortcuts(bool),
     /// Export the statistics view as CSV (asking where).
     ExportStatistics,
+    /// Ask where to write the IIS report of this name as CSV.
+    ExportIisReport(&'static str),
     /// Close the window.
     Quit,
 }

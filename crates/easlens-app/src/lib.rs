@@ -18,6 +18,7 @@ pub mod compare;
 pub mod filter_bar;
 pub mod findings;
 pub mod history;
+pub mod iis_reports;
 pub mod inspector;
 pub mod jobs;
 pub mod keys;
@@ -147,6 +148,7 @@ pub struct EaslensApp {
     pub synckeys: synckeys::SyncKeysPanel,
     pub compare: compare::ComparePanel,
     pub statistics: statistics::StatisticsPanel,
+    pub iis_reports: iis_reports::IisReportsView,
     pub analysis: AnalysisState,
     pub screenshot: Screenshotter,
     /// The inspector panel's rect in the last frame (for "screenshot of the inspector"), and
@@ -188,6 +190,8 @@ pub enum Export {
     Report(ReportScope),
     /// The statistics view as CSV.
     Statistics,
+    /// An IIS report (by name) as CSV.
+    IisReport(&'static str),
 }
 
 /// Which sessions an export holds.
@@ -223,6 +227,7 @@ impl EaslensApp {
             synckeys: synckeys::SyncKeysPanel::default(),
             compare: compare::ComparePanel::default(),
             statistics: statistics::StatisticsPanel::default(),
+            iis_reports: iis_reports::IisReportsView::default(),
             analysis: AnalysisState::default(),
             screenshot: Screenshotter::default(),
             inspector_rect: None,
@@ -349,6 +354,7 @@ impl EaslensApp {
                     AppCommand::NextProblem(forward) => self.next_problem(forward),
                     AppCommand::ShowShortcuts(show) => self.show_shortcuts = show,
                     AppCommand::ExportStatistics => self.save_dialog(ctx, Export::Statistics),
+                    AppCommand::ExportIisReport(name) => self.save_dialog(ctx, Export::IisReport(name)),
                     AppCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 }
             }
@@ -599,6 +605,11 @@ impl EaslensApp {
                 vec![("CSV", &["csv"])],
                 format!("{stem}-statistics.csv"),
             ),
+            Export::IisReport(name) => (
+                "Export the IIS report",
+                vec![("CSV", &["csv"])],
+                format!("{stem}-{name}.csv"),
+            ),
         };
         let job = Job::start_on_thread("save-dialog", ctx, move |_| {
             let mut d = rfd::FileDialog::new().set_title(title).set_file_name(name);
@@ -680,6 +691,37 @@ impl EaslensApp {
                 self.exporting = Some(Job::start("export", ctx, move |_| {
                     let st = computed.unwrap_or_else(|| Arc::new(Statistics::of(&shown)));
                     save_statistics(&st, &path)
+                }));
+            }
+            Export::IisReport(name) => {
+                let Some(table) = self.capture.as_ref().and_then(|c| c.iis_reports.as_ref()?.table(name)) else {
+                    return;
+                };
+                if self.capture.as_ref().is_some_and(|c| {
+                    easlens_core::iis::scan::files_of(std::slice::from_ref(&c.origin))
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|f| easlens_core::writers::same_file(f, &path))
+                }) {
+                    self.push(AppCommand::Notify(format!(
+                        "Not exported: {} is a log that is open; choose another name",
+                        path.display()
+                    )));
+                    return;
+                }
+                self.exporting = Some(Job::start("export", ctx, move |_| {
+                    let failed =
+                        |e: &dyn std::fmt::Display| format!("Could not export the report to {}: {e}", path.display());
+                    let file = std::fs::File::create(&path).map_err(|e| failed(&e))?;
+                    table
+                        .write_csv(&mut std::io::BufWriter::new(file))
+                        .map_err(|e| failed(&e))?;
+                    Ok(format!(
+                        "Exported {} ({} rows) to {}",
+                        table.title,
+                        table.rows.len(),
+                        path.display()
+                    ))
                 }));
             }
             Export::RedactedCapture(scope) => {
@@ -830,6 +872,7 @@ impl EaslensApp {
             (_, View::Timeline) => "timeline",
             (_, View::Compare) => "compare",
             (_, View::Statistics) => "statistics",
+            (_, View::IisReports) => "iis-reports",
         };
         let session = match self.sessions.selected.map(mailbox_log::Row::of) {
             Some(mailbox_log::Row::Trace(i)) => format!("session-{}", c.sessions[i].index),
@@ -1069,6 +1112,10 @@ impl EaslensApp {
                 ui.horizontal(|ui| {
                     let ctx = ui.ctx().clone();
                     for view in View::ALL {
+                        // The IIS reports are there for IIS logs only.
+                        if view == View::IisReports && capture.iis_reports.is_none() {
+                            continue;
+                        }
                         let r = ui.selectable_value(&mut self.view, view, RichText::new(view.title()).strong());
                         if let Some(s) = keys::view_shortcut(view) {
                             r.on_hover_text(ctx.format_shortcut(&s));
@@ -1118,6 +1165,7 @@ impl EaslensApp {
                     self.compare.ui(ui, &capture, selected, self.inspector.reveal);
                 }
                 View::Statistics => self.statistics.ui(ui, &capture, out),
+                View::IisReports => self.iis_reports.ui(ui, &capture, out),
             }
         });
         self.inspector_rect = Some(central.response.rect);

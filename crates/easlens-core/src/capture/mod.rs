@@ -166,7 +166,7 @@ pub fn open(path: &Path, options: &OpenOptions<'_>) -> Result<Capture, OpenError
 /// request.
 pub fn open_iis(paths: &[PathBuf], options: &OpenOptions<'_>, device: Option<&str>) -> Result<Capture, OpenError> {
     let first = paths.first().cloned().unwrap_or_default();
-    let (sessions, _, warnings) = iis::sessions(paths, options, device).map_err(|e| match e {
+    let read = iis::sessions(paths, options, device).map_err(|e| match e {
         iis::IisError::Io { path, source } => OpenError::Io { path, source },
         iis::IisError::Cancelled { path } => OpenError::Cancelled { path },
         e => OpenError::NotACapture {
@@ -174,7 +174,8 @@ pub fn open_iis(paths: &[PathBuf], options: &OpenOptions<'_>, device: Option<&st
             reason: e.to_string(),
         },
     })?;
-    let sessions = sessions
+    let sessions = read
+        .sessions
         .into_iter()
         .map(|(http, eas, facts)| Session {
             http,
@@ -182,13 +183,15 @@ pub fn open_iis(paths: &[PathBuf], options: &OpenOptions<'_>, device: Option<&st
             iis: Some(Box::new(facts)),
         })
         .collect();
-    Ok(Capture::new(
+    let mut c = Capture::new(
         first,
         Format::IisLog,
         sessions,
-        warnings,
+        read.warnings,
         Box::new(readers::MemoryStore),
-    ))
+    );
+    c.iis_reports = Some(std::sync::Arc::new(read.reports));
+    Ok(c)
 }
 
 /// Whether `path` is an IIS log, or a folder whose first file is one.
@@ -237,6 +240,8 @@ pub struct Capture {
     pub(crate) store: Box<dyn BodyStore>,
     /// The last bodies decoded for display (see `Capture::body_view`).
     pub(crate) cache: bodies::Cache,
+    /// IIS logs: the Log Parser Studio reports of every line read (all devices).
+    pub iis_reports: Option<std::sync::Arc<iis::reports::Reports>>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -266,6 +271,7 @@ impl Capture {
             warnings,
             store,
             cache: bodies::new_cache(),
+            iis_reports: None,
         }
     }
 

@@ -138,24 +138,32 @@ impl Visitor for Sessions<'_> {
 /// One line as a session: the exchange rebuilt from it, its EAS summary, what else it says.
 pub type IisSession = (HttpSession, Option<EasSummary>, IisFacts);
 
+/// What [`sessions`] read: the sessions, what was read of each file, the warnings (each naming
+/// its file) and the reports of every line (of all devices, even with a `device`).
+pub struct Read {
+    pub sessions: Vec<IisSession>,
+    pub scan: Scan,
+    pub warnings: Vec<String>,
+    pub reports: reports::Reports,
+}
+
 /// The sessions of IIS logs (files or folders), in time order (by when each request started),
 /// numbered from 1, each with its EAS summary and its [`IisFacts`]; with `device`, only that
-/// device's lines. Also what was read, and the warnings (each naming its file).
-pub fn sessions(
-    inputs: &[PathBuf],
-    options: &OpenOptions<'_>,
-    device: Option<&str>,
-) -> Result<(Vec<IisSession>, Scan, Vec<String>), IisError> {
+/// device's lines. The reports are computed in the same pass.
+pub fn sessions(inputs: &[PathBuf], options: &OpenOptions<'_>, device: Option<&str>) -> Result<Read, IisError> {
     let files = scan::files_of(inputs)?;
     let limit = options.first_sessions.unwrap_or(MAX_SESSIONS).min(MAX_SESSIONS);
-    let make = || Sessions {
-        files: &files,
-        device,
-        kept: BinaryHeap::new(),
-        dropped: 0,
-        limit,
+    let make = || {
+        let sessions = Sessions {
+            files: &files,
+            device,
+            kept: BinaryHeap::new(),
+            dropped: 0,
+            limit,
+        };
+        (sessions, reports::Reports::new())
     };
-    let (built, scan) = scan::scan(&files, options, make)?;
+    let ((built, reports), scan) = scan::scan(&files, options, make)?;
     let mut warnings = scan.warnings();
     if built.dropped > 0 {
         warnings.push(format!(
@@ -178,11 +186,12 @@ pub fn sessions(
     if device.is_some() {
         list = fold_pairs(list);
     }
-    Ok((
-        list.into_iter().map(|b| (b.http, b.eas, b.facts)).collect(),
+    Ok(Read {
+        sessions: list.into_iter().map(|b| (b.http, b.eas, b.facts)).collect(),
         scan,
         warnings,
-    ))
+        reports,
+    })
 }
 
 /// Notes on each line which session holds the other line of the same request: by request id

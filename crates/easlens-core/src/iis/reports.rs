@@ -359,6 +359,9 @@ struct Hour {
     devices: HashSet<u32>,
 }
 
+/// A server's (lines, devices, bytes) as front end, back end and CAS.
+type ServerRoles = [(u64, HashSet<u32>, u64); 3];
+
 /// A SendMail outcome: (device, command slot, EAS status, error, ABQ state, sc-status).
 type SendMailKey = (u32, usize, Option<u32>, String, String, u16);
 
@@ -384,8 +387,8 @@ pub struct Reports {
     /// Hour (ms since 1970 / 3,600,000) → load, from front-end lines; `hours_back` from back-end.
     hours: HashMap<i64, Hour>,
     hours_back: HashMap<i64, Hour>,
-    /// Server → by role (front end, back end, CAS): (lines, devices, bytes).
-    servers: HashMap<String, [(u64, HashSet<u32>, u64); 3]>,
+    /// Server → by role (front end, back end, CAS).
+    servers: HashMap<String, ServerRoles>,
     /// `s-ip` → `s-computername`, learnt from lines that have both (a field set may lack the
     /// name), so that a server counts under one name.
     server_names: HashMap<String, String>,
@@ -1173,7 +1176,7 @@ impl Reports {
                 ]);
                 let roles = [Role::FrontEnd, Role::BackEnd, Role::Cas];
                 // Under one name: an address whose name other lines gave counts under the name.
-                let mut merged: HashMap<&str, [(u64, HashSet<u32>, u64); 3]> = HashMap::default();
+                let mut merged: HashMap<&str, ServerRoles> = HashMap::default();
                 for (server, by_role) in &self.servers {
                     let name = self.server_names.get(server).map_or(server.as_str(), String::as_str);
                     let into = merged.entry(name).or_default();

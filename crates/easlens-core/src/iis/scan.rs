@@ -41,6 +41,19 @@ pub trait Visitor: Send {
     fn merge(&mut self, other: Self);
 }
 
+/// Two visitors in one pass over the logs (the sessions and the reports of a window's open).
+impl<A: Visitor, B: Visitor> Visitor for (A, B) {
+    fn line(&mut self, line: &EasLine<'_>, at: LineAt) {
+        self.0.line(line, at);
+        self.1.line(line, at);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.0.merge(other.0);
+        self.1.merge(other.1);
+    }
+}
+
 /// What was read of one file.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileScan {

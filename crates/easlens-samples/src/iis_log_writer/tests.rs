@@ -8,8 +8,8 @@ use std::io::Read as _;
 use super::*;
 use crate::scenarios::{Device, Scenario, all_samples, conversation};
 use crate::sets::{FLEET_SEED, iis_options};
-use easlens_core::eas::iis_log::{log_value, parse_log};
 use easlens_core::eas::query::decode_query;
+use easlens_core::iis::log_tokens::{log_value, parse_log};
 
 /// The logs of the sample set: every conversation with its sample options, then the fleet.
 fn sample_logs() -> Vec<(String, IisLogs)> {
