@@ -57,6 +57,11 @@ impl IisReportsView {
         self.table.as_ref().map(|(_, t)| t.clone())
     }
 
+    /// The rows of the table shown, in the order shown (positions in `Table::rows`).
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
     fn sort_rows(&mut self, t: &Table) {
         self.order = (0..t.rows.len()).collect();
         if let Some((c, ascending)) = self.sort {
@@ -102,7 +107,7 @@ impl IisReportsView {
             }
         });
         for note in &t.notes {
-            ui.label(RichText::new(format!("ⓘ {note}")).weak());
+            ui.label(RichText::new(format!("Note: {note}")).weak());
         }
         if t.rows.is_empty() {
             ui.label(RichText::new("No row: these logs have nothing for this report.").weak());
