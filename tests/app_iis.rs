@@ -36,7 +36,8 @@ fn a_folder_of_iis_logs_opens_and_filters_by_the_iis_fields() {
     assert!(n > 2000, "{n}");
     h.get_by_label(&format!("{n} of {n} sessions"));
     // Each filter against the sessions' own facts.
-    let cases: [(&str, &dyn Fn(&easlens_core::capture::Session) -> bool); 3] = [
+    type Wanted<'a> = &'a dyn Fn(&easlens_core::capture::Session) -> bool;
+    let cases: [(&str, Wanted); 3] = [
         ("error:OverBudget", &|s| {
             s.iis
                 .as_deref()
