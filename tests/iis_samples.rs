@@ -414,3 +414,81 @@ fn every_line_becomes_a_session_at_its_time_and_the_two_lines_of_a_request_are_p
         }
     }
 }
+
+#[test]
+fn the_iis_rules_find_the_fleets_failures_and_nothing_in_healthy_logs() {
+    use easlens_core::analysis::findings::{Findings, Severity};
+    let fleet = capture::open(&samples().join("fleet.iis"), &OpenOptions::default()).unwrap();
+    let found = Findings::build(&fleet);
+    let of = |rule: &str| -> Vec<_> { found.findings.iter().filter(|f| f.rule == rule).collect() };
+    // Each pattern the fleet was written with, on the device it was written for (the truth's
+    // errors and statuses say which).
+    let truth: Value = serde_json::from_slice(&std::fs::read(samples().join("fleet.iis.json")).unwrap()).unwrap();
+    let device_with = |f: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        truth["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| f(d))
+            .map(|d| d["device_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let over = device_with(&|d| n(&d["errors"]["OverBudget"]) > 0);
+    let throttled = of("iis-throttled");
+    assert_eq!(throttled.len(), over.len());
+    assert!(
+        throttled
+            .iter()
+            .all(|f| over.iter().any(|d| f.message.contains(d.as_str())))
+    );
+    let storm = device_with(&|d| n(&d["http_status"]["401.1"]) >= 5);
+    let auth = of("iis-auth-storm");
+    assert_eq!(auth.len(), storm.len());
+    assert!(auth[0].message.contains(storm[0].as_str()) && auth[0].severity == Severity::Error);
+    let low = device_with(&|d| n(&d["errors"]["Ping.HbiTooLow"]) > 0);
+    let hb = of("iis-heartbeat-collapse");
+    assert_eq!(hb.len(), low.len());
+    assert!(hb[0].message.contains(low[0].as_str()) && hb[0].message.contains("fell from"));
+    let resets = device_with(&|d| n(&d["sync_key_zero"]) > 1);
+    let reset = of("iis-synckey-reset");
+    assert!(
+        resets
+            .iter()
+            .all(|d| reset.iter().any(|f| f.message.contains(d.as_str()))),
+        "{resets:?}"
+    );
+    let errors500 = of("iis-server-errors");
+    assert!(
+        errors500
+            .iter()
+            .any(|f| f.message.contains("(500)") && f.severity == Severity::Error)
+    );
+    assert!(
+        errors500.iter().all(|f| !f.message.contains("from 10.")),
+        "servers by name: {errors500:?}"
+    );
+    let quarantine = of("iis-exchange-error");
+    assert!(
+        quarantine
+            .iter()
+            .any(|f| f.message.contains("InQuarantine") && f.severity == Severity::Warning)
+    );
+    // Every rule's evidence is sessions of the device it names.
+    for f in found
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("iis-") && f.rule != "iis-server-errors")
+    {
+        for &i in &f.sessions {
+            let s = fleet.sessions.iter().find(|s| s.index == i).unwrap();
+            let d = s.eas.as_ref().unwrap().device_id.clone().unwrap_or_default();
+            assert!(f.message.contains(d.as_ref() as &str), "{}: #{i} of {d}", f.message);
+        }
+    }
+    // Healthy conversations raise nothing.
+    for name in ["healthy-iphone.iis", "healthy-android.iis"] {
+        let c = capture::open(&samples().join(name), &OpenOptions::default()).unwrap();
+        let f = Findings::build(&c);
+        assert!(f.findings.is_empty(), "{name}: {:?}", f.findings);
+    }
+}

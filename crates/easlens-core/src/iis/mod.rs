@@ -163,7 +163,8 @@ pub fn sessions(inputs: &[PathBuf], options: &OpenOptions<'_>, device: Option<&s
         };
         (sessions, reports::Reports::new())
     };
-    let ((built, reports), scan) = scan::scan(&files, options, make)?;
+    // The inputs as given (not their files): a folder per server names the servers.
+    let ((built, reports), scan) = scan::scan(inputs, options, make)?;
     let mut warnings = scan.warnings();
     if built.dropped > 0 {
         warnings.push(format!(
