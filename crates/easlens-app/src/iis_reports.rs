@@ -84,7 +84,8 @@ impl IisReportsView {
             }
         });
         let Some(t) = self.table(capture) else { return };
-        ui.horizontal(|ui| {
+        // The description wraps: at 1024 px it is longer than the view is wide.
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(t.title).strong());
             ui.label(RichText::new(t.description).weak());
         });
