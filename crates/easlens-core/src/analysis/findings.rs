@@ -607,7 +607,8 @@ fn good(link: &Link) -> bool {
 fn synckey_resets(cx: &Cx<'_>, out: &mut Vec<(Finding, usize)>) {
     for chain in &cx.chains.chains {
         for (i, link) in chain.links.iter().enumerate() {
-            if !link.has(Mark::Reset) {
+            // IIS logs' resets are `iis-synckey-reset`'s, one finding per device.
+            if !link.has(Mark::Reset) || cx.sessions[link.position].iis.is_some() {
                 continue;
             }
             // The usual triggers: failures since the chain's last good link ...

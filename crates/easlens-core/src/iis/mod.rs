@@ -442,6 +442,35 @@ fn token(log: &LogFields, name: &str) -> Option<String> {
     log.tokens.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
 }
 
+/// The commands whose response has no command-level Status element ([MS-ASCMD] 2.2.1: MoveItems
+/// and MeetingResponse report per item, the mail commands only on failure, GetAttachment never):
+/// for them the `S`/`SC1:` Exchange logs is 1 for success or a common code (MS-ASCMD 2.2.2), and
+/// reading 1 in their per-item tables would be wrong (MoveItems 1 is InvalidSourceId).
+const NO_COMMAND_STATUS: &[Command] = &[
+    Command::MoveItems,
+    Command::MeetingResponse,
+    Command::SendMail,
+    Command::SmartReply,
+    Command::SmartForward,
+    Command::GetAttachment,
+];
+
+/// The verdict and (name, meaning) of the EAS status Exchange logged for `command` (`S`, `SC1:`).
+pub fn log_status(command: Option<Command>, value: u32) -> (Verdict, Option<(&'static str, &'static str)>) {
+    let Some(c) = command else {
+        return (Verdict::Unknown, None);
+    };
+    if value == 1 && NO_COMMAND_STATUS.contains(&c) {
+        return (
+            Verdict::Success,
+            Some(("Success", "Exchange logged the command as successful.")),
+        );
+    }
+    let path = [c.name(), "Status"];
+    let meaning = status::status_meaning(c, &path, value).map(|m| (m.name, m.meaning));
+    (status::verdict(c, &path, value), meaning)
+}
+
 /// The EAS summary of a rebuilt session: identity from the query, the command's Status and the
 /// SyncKeys from `Log=`.
 fn summary(http: &HttpSession, log: Option<&LogFields>) -> Option<EasSummary> {
@@ -455,13 +484,7 @@ fn summary(http: &HttpSession, log: Option<&LogFields>) -> Option<EasSummary> {
     if let Some(value) = log.status {
         let name = command.map_or("Status", Command::name);
         let path = [name, "Status"];
-        let (verdict, meaning) = match command {
-            Some(c) => (
-                status::verdict(c, &path, value),
-                status::status_meaning(c, &path, value),
-            ),
-            None => (Verdict::Unknown, None),
-        };
+        let (verdict, meaning) = log_status(command, value);
         s.statuses.push(StatusEntry {
             side: Side::Response,
             path: Shared::from(path.join("/")),
@@ -469,8 +492,8 @@ fn summary(http: &HttpSession, log: Option<&LogFields>) -> Option<EasSummary> {
             value: Some(value),
             verdict,
             level: Level::Command,
-            name: meaning.map(|m| m.name),
-            meaning: meaning.map(|m| m.meaning),
+            name: meaning.map(|m| m.0),
+            meaning: meaning.map(|m| m.1),
             collection_id: None,
             node: None,
         });

@@ -23,7 +23,6 @@ use super::line::{EasLine, Role};
 use super::log_tokens::{decoded, tokens};
 use super::scan::{LineAt, Visitor};
 use crate::eas::Command;
-use crate::eas::status;
 
 /// Distinct (device, folder, SyncKey) kept for the SyncKey report, at most.
 pub const MAX_SYNC_KEYS: usize = 2_000_000;
@@ -273,6 +272,8 @@ struct Device {
     other_agents: [u64; 2],
     /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
     last_hour: [i64; 2],
+    /// The servers (and roles) this device's lines were counted on, this worker.
+    servers_seen: Vec<(String, Role)>,
     max_time_taken: u64,
     // SyncKey 0
     syncs: u64,
@@ -410,13 +411,12 @@ impl Reports {
     fn device(&mut self, line: &EasLine<'_>) -> u32 {
         self.key.clear();
         let who = line.who_raw();
-        if memchr::memchr(b'%', who.as_bytes()).is_some() {
-            // Decoded into a buffer kept for the purpose: most UPNs come as `%40`.
+        if !push_lower_unescaped(&mut self.key, who) {
+            // Escapes of non-ASCII bytes: decoded in a buffer kept for the purpose.
+            self.key.clear();
             self.scratch.clear();
             self.scratch.extend(percent_encoding::percent_decode_str(who));
             push_lower(&mut self.key, &String::from_utf8_lossy(&self.scratch));
-        } else {
-            push_lower(&mut self.key, who);
         }
         self.key.push('\u{1}');
         push_lower(&mut self.key, line.device_id.as_deref().unwrap_or(""));
@@ -515,7 +515,15 @@ impl Visitor for Reports {
         };
         let server = &mut servers[line.role as usize];
         server.0 += 1;
-        if has_device {
+        // A device talks to a few servers: each (server, role) is noted once per device.
+        let dev = &mut self.devices[d as usize];
+        if has_device
+            && !dev
+                .servers_seen
+                .iter()
+                .any(|(n, r)| *r == line.role && n == line.server)
+        {
+            dev.servers_seen.push((line.server.to_string(), line.role));
             server.1.insert(d);
         }
         server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);
@@ -722,12 +730,38 @@ impl Reports {
 /// The users report's list of a device's user agents: the 6 most used, spaces restored.
 fn agents_text(agents: &[(String, [u64; 2])]) -> String {
     let mut sorted: Vec<&(String, [u64; 2])> = agents.iter().filter(|a| !a.0.is_empty()).collect();
-    sorted.sort_by_key(|a| std::cmp::Reverse(a.1[0] + a.1[1]));
+    sorted.sort_by(|a, b| (b.1[0] + b.1[1]).cmp(&(a.1[0] + a.1[1])).then_with(|| a.0.cmp(&b.0)));
     let mut names: Vec<String> = sorted.iter().take(6).map(|a| a.0.replace('+', " ")).collect();
     if sorted.len() > 6 {
         names.push(format!("and {} more", sorted.len() - 6));
     }
     names.join(", ")
+}
+
+/// Appends `raw` percent-decoded and in lower case when it is ASCII and escapes only ASCII bytes
+/// (`jdoe%40contoso.com`, `CONTOSO%5Cjdoe`: nearly every user); false (with `out` in any state)
+/// otherwise.
+fn push_lower_unescaped(out: &mut String, raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut i = 0;
+    while i < b.len() {
+        let c = match b[i] {
+            b'%' => match (b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+                (Some(h), Some(l)) if h < 8 => {
+                    i += 2;
+                    h << 4 | l
+                }
+                (Some(_), Some(_)) => return false,
+                _ => b'%',
+            },
+            c if c.is_ascii() => c,
+            _ => return false,
+        };
+        out.push(char::from(c.to_ascii_lowercase()));
+        i += 1;
+    }
+    true
 }
 
 /// Appends `s` in lower case (ASCII quickly, the rest as Unicode says).
@@ -930,8 +964,9 @@ impl Reports {
                 for ((d, slot, status, error, abq, sc), n) in &self.sendmail {
                     let dev = &self.devices[*d as usize];
                     let meaning = status.and_then(|s| {
-                        let c = Command::from_name(slot_name(*slot))?;
-                        status::status_meaning(c, &[c.name(), "Status"], s).map(|m| m.name)
+                        super::log_status(Command::from_name(slot_name(*slot)), s)
+                            .1
+                            .map(|m| m.0)
                     });
                     t.rows.push(vec![
                         Cell::text(&dev.user),
@@ -1051,13 +1086,12 @@ impl Reports {
                     ("Requests", true),
                 ]);
                 for (&(slot, s), &n) in &self.eas {
-                    let m = Command::from_name(slot_name(slot))
-                        .and_then(|c| status::status_meaning(c, &[c.name(), "Status"], s));
+                    let m = super::log_status(Command::from_name(slot_name(slot)), s).1;
                     t.rows.push(vec![
                         Cell::text(slot_name(slot)),
                         Cell::int(u64::from(s)),
-                        Cell::opt(m.map(|m| m.name)),
-                        Cell::opt(m.map(|m| m.meaning)),
+                        Cell::opt(m.map(|m| m.0)),
+                        Cell::opt(m.map(|m| m.1)),
                         Cell::int(n),
                     ]);
                 }
