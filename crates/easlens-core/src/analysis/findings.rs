@@ -13,14 +13,12 @@
 //! credentials, Ping 1 and 2, FolderSync from SyncKey 0 as the first request, one resend of a
 //! SyncKey after a lost response, a policy refresh answered with Provision) is never a warning.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 pub use super::rules::{FindingsError, Rule, RuleId, Severity, rule, rules};
 use super::synckey::{Chain, Link, Mark, SyncKeyChains};
-use super::{device_of, ended, started};
+use super::{ended, started};
 use crate::capture::{Capture, LabelStyle, Session};
 use crate::eas::Command;
 use crate::eas::headers::name as header;
@@ -205,19 +203,7 @@ struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     fn new(sessions: &'a [Session], chains: &'a SyncKeyChains) -> Cx<'a> {
-        let mut devices: Vec<(&str, Vec<usize>)> = Vec::new();
-        let mut at: HashMap<&str, usize> = HashMap::new();
-        for (p, s) in sessions.iter().enumerate() {
-            if s.eas.is_none() {
-                continue;
-            }
-            let d = device_of(s);
-            let i = *at.entry(d).or_insert_with(|| {
-                devices.push((d, Vec::new()));
-                devices.len() - 1
-            });
-            devices[i].1.push(p);
-        }
+        let devices = super::by_device(sessions, |s| s.eas.is_some());
         let credentials_visible = sessions.iter().any(has_credentials);
         Cx {
             sessions,

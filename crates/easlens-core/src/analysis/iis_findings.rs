@@ -50,19 +50,7 @@ pub(crate) fn findings(sessions: &[Session]) -> Vec<(Finding, usize)> {
     if !sessions.iter().any(|s| s.iis.is_some()) {
         return Vec::new();
     }
-    let mut devices: Vec<(&str, Vec<usize>)> = Vec::new();
-    let mut at: HashMap<&str, usize> = HashMap::new();
-    for (p, s) in sessions.iter().enumerate() {
-        if facts(s).is_none() || s.eas.is_none() {
-            continue;
-        }
-        let d = device_of(s);
-        let i = *at.entry(d).or_insert_with(|| {
-            devices.push((d, Vec::new()));
-            devices.len() - 1
-        });
-        devices[i].1.push(p);
-    }
+    let devices = super::by_device(sessions, |s| facts(s).is_some() && s.eas.is_some());
     let mut out = Vec::new();
     for (device, positions) in &devices {
         throttled(sessions, device, positions, &mut out);

@@ -157,6 +157,25 @@ pub(crate) fn device_of(s: &Session) -> &str {
         .unwrap_or("")
 }
 
+/// The positions of the sessions `keep` accepts, by device ([`device_of`]), devices in order of
+/// appearance and positions in capture order.
+pub(crate) fn by_device(sessions: &[Session], keep: impl Fn(&Session) -> bool) -> Vec<(&str, Vec<usize>)> {
+    let mut devices: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (p, s) in sessions.iter().enumerate() {
+        if !keep(s) {
+            continue;
+        }
+        let d = device_of(s);
+        let i = *at.entry(d).or_insert_with(|| {
+            devices.push((d, Vec::new()));
+            devices.len() - 1
+        });
+        devices[i].1.push(p);
+    }
+    devices
+}
+
 /// When the session's request started.
 pub(crate) fn started(s: &Session) -> Option<DateTime<FixedOffset>> {
     s.timers.started()
