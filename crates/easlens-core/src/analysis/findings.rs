@@ -344,7 +344,7 @@ fn host(url: &str) -> &str {
     rest.split(['/', '?']).next().unwrap_or(rest)
 }
 
-fn device_label(device: &str) -> String {
+pub(crate) fn device_label(device: &str) -> String {
     if device.is_empty() {
         "the device".into()
     } else {

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::findings::{Finding, finding};
+use super::findings::{Finding, device_label, finding};
 use super::rules::{RuleId, Severity};
 use super::{device_of, started};
 use crate::capture::Session;
@@ -63,14 +63,6 @@ pub(crate) fn findings(sessions: &[Session]) -> Vec<(Finding, usize)> {
     out
 }
 
-fn label(device: &str) -> String {
-    if device.is_empty() {
-        "the device".into()
-    } else {
-        format!("device {device}")
-    }
-}
-
 fn clock(s: &Session) -> String {
     started(s).map_or_else(|| "?".into(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
@@ -118,7 +110,7 @@ fn throttled(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
     let mut message = format!(
         "{} throttled request(s) from {} between {} and {}: {refused} × HTTP 503, {over} × Error:OverBudget, {queued} queued (longest {longest} ms)",
         evidence.len(),
-        label(device),
+        device_label(device),
         clock(&sessions[first]),
         clock(&sessions[last]),
     );
@@ -173,7 +165,7 @@ fn auth_storm(sessions: &[Session], device: &str, positions: &[usize], out: &mut
         } else {
             ""
         },
-        label(device),
+        device_label(device),
         clock(a),
         clock(b),
         fails.len()
@@ -219,7 +211,7 @@ fn synckey_reset(sessions: &[Session], device: &str, positions: &[usize], out: &
     let message = format!(
         "{} Sync(s) of {} started a folder over (SyncKey 0 after a key, sync state not found, or a recovery sync), folder(s) {}, first at {}",
         evidence.len(),
-        label(device),
+        device_label(device),
         names.join(", "),
         clock(&sessions[first])
     );
@@ -276,10 +268,10 @@ fn heartbeat(sessions: &[Session], device: &str, positions: &[usize], out: &mut 
     let mut message = match lowest {
         Some(low) => format!(
             "The Ping heartbeat of {} fell from {highest} s to {low} s ({} Ping(s) at a third or less)",
-            label(device),
+            device_label(device),
             fallen.len()
         ),
-        None => format!("The Ping heartbeat of {}", label(device)),
+        None => format!("The Ping heartbeat of {}", device_label(device)),
     };
     if !too_low.is_empty() {
         message += &format!(
@@ -320,7 +312,7 @@ fn exchange_errors(sessions: &[Session], device: &str, positions: &[usize], out:
         let message = format!(
             "Exchange logged Error:{tag} {} time(s) for {}, first at {}",
             evidence.len(),
-            label(device),
+            device_label(device),
             clock(&sessions[evidence[0]])
         );
         let severity = if blocking { Severity::Warning } else { Severity::Info };

@@ -163,8 +163,8 @@ pub fn sessions(inputs: &[PathBuf], options: &OpenOptions<'_>, device: Option<&s
         };
         (sessions, reports::Reports::new())
     };
-    // The inputs as given (not their files): a folder per server names the servers.
-    let ((built, reports), scan) = scan::scan(inputs, options, make)?;
+    // The inputs as given too: a folder per server names the servers.
+    let ((built, reports), scan) = scan::scan_files(&files, inputs, options, make)?;
     let mut warnings = scan.warnings();
     if built.dropped > 0 {
         warnings.push(format!(

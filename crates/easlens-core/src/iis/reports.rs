@@ -272,8 +272,6 @@ struct Device {
     other_agents: [u64; 2],
     /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
     last_hour: [i64; 2],
-    /// The servers (and roles) this device's lines were counted on, this worker.
-    servers_seen: Vec<(String, Role)>,
     max_time_taken: u64,
     // SyncKey 0
     syncs: u64,
@@ -515,15 +513,7 @@ impl Visitor for Reports {
         };
         let server = &mut servers[line.role as usize];
         server.0 += 1;
-        // A device talks to a few servers: each (server, role) is noted once per device.
-        let dev = &mut self.devices[d as usize];
-        if has_device
-            && !dev
-                .servers_seen
-                .iter()
-                .any(|(n, r)| *r == line.role && n == line.server)
-        {
-            dev.servers_seen.push((line.server.to_string(), line.role));
+        if has_device {
             server.1.insert(d);
         }
         server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);

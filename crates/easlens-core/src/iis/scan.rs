@@ -258,12 +258,22 @@ pub fn scan<V: Visitor>(
     options: &OpenOptions<'_>,
     make: impl Fn() -> V + Sync,
 ) -> Result<(V, Scan), IisError> {
-    let files = files_of(inputs)?;
-    let total: u64 = files
+    scan_files(&files_of(inputs)?, inputs, options, make)
+}
+
+/// [`scan`] of `files`, the files `inputs` stand for ([`files_of`]), for a caller that needs
+/// them too (the folders in `inputs` name the servers).
+pub fn scan_files<V: Visitor>(
+    files: &[PathBuf],
+    inputs: &[PathBuf],
+    options: &OpenOptions<'_>,
+    make: impl Fn() -> V + Sync,
+) -> Result<(V, Scan), IisError> {
+    let sizes: Vec<u64> = files
         .iter()
         .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
-        .sum::<u64>()
-        .max(1);
+        .collect();
+    let total = sizes.iter().sum::<u64>().max(1);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let servers: Vec<Option<String>> = files.iter().map(|f| server_of_path(f, inputs)).collect();
     let mut scan = Scan {
@@ -310,7 +320,7 @@ pub fn scan<V: Visitor>(
             }) {
                 f.error = Some(e);
             }
-            done = before + std::fs::metadata(file).map_or(0, |m| m.len());
+            done = before + sizes[i];
         }
         drop(to_workers);
         handles
