@@ -1,6 +1,9 @@
 //! `easlens iis-report NAME FILES… [--json|--csv]`: the Log Parser Studio questions over Exchange's
 //! IIS logs (files, `.gz` files, folders, several servers), streamed in one pass
 //! (`easlens_core::iis::reports`). `NAME` is one report or `all`; `--list` names them.
+//!
+//! `easlens iis-export FILES… -o OUT.parquet`: the same lines, decoded, as Parquet
+//! (`easlens_core::iis::export`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +32,16 @@ pub struct IisReportArgs {
     /// Print CSV (one report only): a header row, then the rows; the notes go to stderr.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IisExportArgs {
+    /// IIS log files (plain or .gz) and folders of them, from any number of servers.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The Parquet file to write (replaced if it exists; never one of the logs).
+    #[arg(short = 'o', long = "out", required = true)]
+    pub out: PathBuf,
 }
 
 /// A report as `--json` prints it.
@@ -174,4 +187,30 @@ fn write_text(out: &mut impl Write, t: &Table, lines: u64, files: usize) -> std:
         line(format!("Note: {n}\n"))?;
     }
     line("\n".into())
+}
+
+pub fn run_export(args: &IisExportArgs) -> ExitCode {
+    let safe = |text: &str| terminal_safe(text, Layout::Lines).into_owned();
+    match easlens_core::iis::export::export(&args.files, &args.out, &OpenOptions::default()) {
+        Ok(done) => {
+            for w in done.scan.warnings() {
+                eprintln!("easlens: {}", safe(&format!("warning: {w}")));
+            }
+            eprintln!(
+                "easlens: {}",
+                safe(&format!(
+                    "wrote {} ActiveSync lines of {} file(s) to {} ({} bytes)",
+                    easlens_core::numbers::group_thousands(done.rows),
+                    done.scan.files.len(),
+                    args.out.display(),
+                    easlens_core::numbers::group_thousands(done.bytes),
+                ))
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("easlens: {}", safe(&e.to_string()));
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
 }

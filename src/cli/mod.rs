@@ -71,6 +71,9 @@ pub enum Command {
     /// Answer the Log Parser Studio questions over Exchange IIS logs (users, sendmail, synckey0,
     /// synckeys, http-status, eas-status, errors, throttling, hourly, …).
     IisReport(iis::IisReportArgs),
+    /// Write the ActiveSync lines of Exchange IIS logs, decoded, as a Parquet file for DuckDB,
+    /// Spark or any SQL engine.
+    IisExport(iis::IisExportArgs),
     /// Write the bundled sample captures, or a big capture for benchmarks (`--big N`).
     Samples(samples::SamplesArgs),
 }
@@ -137,6 +140,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Decode(args)) => decode::run(&args),
         Some(Command::IisReport(args)) => iis::run(&args),
+        Some(Command::IisExport(args)) => iis::run_export(&args),
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::History(args)) => history::run(&args),
         Some(Command::Findings(args)) => findings::run(&args),

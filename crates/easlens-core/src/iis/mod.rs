@@ -7,11 +7,13 @@
 //! - [`log_tokens`] — the `Log=` diagnostics split into tokens and named fields.
 //! - [`scan`] — plain and gzip files and folders read in blocks on every core, each ActiveSync
 //!   line handed to a [`scan::Visitor`].
+//! - [`export`] — the lines as a Parquet file, for SQL engines over months of logs.
 //! - [`reports`] — the Log Parser Studio and ActiveSync report-script questions, streamed.
 //! - this module — the lines as sessions of a capture ([`sessions`]), so that the table, the
 //!   filter, the findings, the timeline and the statistics work on them, each with its
 //!   [`IisFacts`]; the front-end and back-end lines of one request are paired.
 
+pub mod export;
 pub mod line;
 pub mod log_tokens;
 pub mod reports;

@@ -37,6 +37,9 @@ pub struct LineAt {
 /// What reads the ActiveSync lines: one per worker, merged at the end.
 pub trait Visitor: Send {
     fn line(&mut self, line: &EasLine<'_>, at: LineAt);
+    /// The block `seq` of `file`, `lines` lines long, has been read to its end (every block is
+    /// ended once, by the worker that read it; blocks are numbered in the order they were read).
+    fn block_end(&mut self, _file: u32, _seq: u32, _lines: u32) {}
     /// Takes in what another worker's visitor saw.
     fn merge(&mut self, other: Self);
 }
@@ -46,6 +49,11 @@ impl<A: Visitor, B: Visitor> Visitor for (A, B) {
     fn line(&mut self, line: &EasLine<'_>, at: LineAt) {
         self.0.line(line, at);
         self.1.line(line, at);
+    }
+
+    fn block_end(&mut self, file: u32, seq: u32, lines: u32) {
+        self.0.block_end(file, seq, lines);
+        self.1.block_end(file, seq, lines);
     }
 
     fn merge(&mut self, other: Self) {
@@ -565,6 +573,7 @@ fn work<V: Visitor>(
             }
             start = end + 1;
         }
+        visitor.block_end(c.file, c.seq, c.lines);
         let _ = counts.send(c);
         let _ = recycle.try_send(block.bytes);
     }
