@@ -68,6 +68,68 @@ pub struct FolderLog {
     /// `Sk:`: the client's SyncKey; `Sks`: the server's.
     pub sync_key: Option<String>,
     pub server_sync_key: Option<String>,
+    /// `Cli:`: what the device sent for this folder (`0a1c0d0f0e0s0fs`).
+    pub client_changes: Option<ItemCounts>,
+    /// `Srv:`: what the server sent (`3a0c1d0s0e0r0A0sd`).
+    pub server_changes: Option<ItemCounts>,
+}
+
+/// The item counts of a `Cli:` or `Srv:` token: each number with what it counts, in the order
+/// written (§3.2: `{adds}a{changes}c{deletes}d…`). A letter code the reference does not name is
+/// kept as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemCounts(pub Vec<(String, u64)>);
+
+/// As an object in the order written: `{"adds": 3, "changes": 0, …}`.
+impl serde::Serialize for ItemCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(what, n)| (what, n)))
+    }
+}
+
+impl ItemCounts {
+    /// `3a0c1d0s0e0r0A0sd` of the server (`Srv:`, `client` false) or the device (`Cli:`).
+    pub fn parse(value: &str, client: bool) -> Option<ItemCounts> {
+        let b = value.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let letters = b[i + digits..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            if digits == 0 || letters == 0 {
+                return None;
+            }
+            let n = value[i..i + digits].parse().ok()?;
+            let code = &value[i + digits..i + digits + letters];
+            out.push((item_count_name(code, client).unwrap_or(code).to_string(), n));
+            i += digits + letters;
+        }
+        (!out.is_empty()).then_some(ItemCounts(out))
+    }
+
+    /// The count named `what` (`adds`, `soft_deletes`, …).
+    pub fn get(&self, what: &str) -> Option<u64> {
+        self.0.iter().find(|(w, _)| w == what).map(|(_, n)| *n)
+    }
+}
+
+/// What a letter code of `Cli:` / `Srv:` counts (`iis-eas-log.md` §3.2, from Exchange's code).
+fn item_count_name(code: &str, client: bool) -> Option<&'static str> {
+    Some(match (client, code) {
+        (_, "a") => "adds",
+        (_, "c") => "changes",
+        (_, "d") => "deletes",
+        (true, "f") => "fetches",
+        (true, "e") => "failed_conversions",
+        (true, "s") => "sends",
+        (true, "fs") => "failed_sends",
+        (false, "s") => "soft_deletes",
+        (false, "e") => "failed",
+        (false, "r") => "change_tracking_rejects",
+        (false, "A") => "associated_adds",
+        (false, "sd") => "skipped_deletes",
+        _ => return None,
+    })
 }
 
 /// The `Log=` value of `query` (up to the next `&`), when there is one.
@@ -158,6 +220,16 @@ pub fn parse_log(value: &str) -> LogFields {
                     f.class = text();
                 }
             }
+            "Cli" | "Srv" => {
+                if let Some(f) = out.folders.last_mut() {
+                    let counts = ItemCounts::parse(&v, name == "Cli");
+                    if name == "Cli" {
+                        f.client_changes = counts;
+                    } else {
+                        f.server_changes = counts;
+                    }
+                }
+            }
             "Fc" | "FldrC1" => out.folder_count = v.parse().ok(),
             "Pk" => out.policy_key = text(),
             "Throttle" => out.throttle_ms = v.parse().ok(),
@@ -229,6 +301,253 @@ mod tests {
         assert_eq!(f.back_off.as_deref(), Some("L/-470"));
         assert!(f.tokens.contains(&("TmRcv".into(), "06:53:38.4480003".into())));
         assert!(f.tokens.contains(&("Rto".into(), "2".into())));
+    }
+
+    /// Every token of `iis-eas-log.md` §3.2, in each spelling the reference documents, as Exchange
+    /// writes it (values URL-encoded, `_` as `%5F`) → the name and the decoded value it must read
+    /// as. Names with `*` in the reference (`ItO*`, `Srch*`) are read by their written prefix.
+    const DOCUMENTED: &[(&str, &str, &str)] = &[
+        ("PrxFrom:10.0.1.161", "PrxFrom", "10.0.1.161"),
+        ("PrxTo:cas2.contoso.com", "PrxTo", "cas2.contoso.com"),
+        (
+            "RdirTo:https%3a%2f%2fmail.contoso.com",
+            "RdirTo",
+            "https://mail.contoso.com",
+        ),
+        ("PrxUser:jdoe%40contoso.com", "PrxUser", "jdoe@contoso.com"),
+        ("V141", "V", "141"),
+        ("Ver1:161", "Ver1", "161"),
+        ("HH:eas.contoso.com", "HH", "eas.contoso.com"),
+        ("SmtpAdrs:jmartin%40contoso.com", "SmtpAdrs", "jmartin@contoso.com"),
+        ("DRmv1", "DRmv", "1"),
+        ("NMS", "NMS", ""),
+        ("Ssnf:T", "Ssnf", "T"),
+        ("Fc3", "Fc", "3"),
+        ("FldrC1:3", "FldrC1", "3"),
+        ("Fid:5", "Fid", "5"),
+        ("Ty:Em", "Ty", "Em"),
+        ("Filt3", "Filt", "3"),
+        ("Filter1:3", "Filter1", "3"),
+        ("St:S", "St", "S"),
+        ("Sk:0", "Sk", "0"),
+        ("Sks1204981531", "Sks", "1204981531"),
+        ("Sks:1204981532", "Sks", "1204981532"),
+        ("Sst12", "Sst", "12"),
+        ("Sslc4", "Sslc", "4"),
+        ("SsCmt1", "SsCmt", "1"),
+        ("TotSvC5", "TotSvC", "5"),
+        ("ColdSvC0", "ColdSvC", "0"),
+        ("ColdCpyC0", "ColdCpyC", "0"),
+        ("TotLdC2", "TotLdC", "2"),
+        ("MR1", "MR", "1"),
+        ("FtsR0", "FtsR", "0"),
+        ("ProvSyncType2", "ProvSyncType", "2"),
+        ("GetChgsIter1", "GetChgsIter", "1"),
+        ("GetChgsTime15", "GetChgsTime", "15"),
+        ("Filts0", "Filts", "0"),
+        ("Cli:0a1c0d0f0e0s0fs", "Cli", "0a1c0d0f0e0s0fs"),
+        ("Srv:3a0c1d0s0e0r0A0sd", "Srv", "3a0c1d0s0e0r0A0sd"),
+        ("Pfs1", "Pfs", "1"),
+        ("BR2", "BR", "2"),
+        ("BPR1", "BPR", "1"),
+        ("E0", "E", "0"),
+        ("Io3", "Io", "3"),
+        ("Hb1680", "Hb", "1680"),
+        ("Hb:600", "Hb", "600"),
+        ("Rto:2", "Rto", "2"),
+        ("Hang540", "Hang", "540"),
+        ("Erq1", "Erq", "1"),
+        ("Ers1", "Ers", "1"),
+        ("Erd30", "Erd", "30"),
+        ("Cpo:656", "Cpo", "656"),
+        ("Fet:600000", "Fet", "600000"),
+        ("Ssp1", "Ssp", "1"),
+        ("Sspb2048", "Sspb", "2048"),
+        ("Unc1", "Unc", "1"),
+        ("Uncb4096", "Uncb", "4096"),
+        ("Att1", "Att", "1"),
+        ("Attb52311", "Attb", "52311"),
+        ("Pk4016830080", "Pk", "4016830080"),
+        ("Pk:4016830081", "Pk", "4016830081"),
+        ("Pa1", "Pa", "1"),
+        ("Oof:Get", "Oof", "Get"),
+        ("UserInfo:Get", "UserInfo", "Get"),
+        ("DevModel:iPhone14C4", "DevModel", "iPhone14C4"),
+        ("DevIMEI:356938035643809", "DevIMEI", "356938035643809"),
+        ("DevName:Jane%27s+iPhone", "DevName", "Jane's iPhone"),
+        ("DevOS:iOS+9.2+13C71", "DevOS", "iOS 9.2 13C71"),
+        ("DevLang:en", "DevLang", "en"),
+        (
+            "DevAgent:Apple-iPhone14C4%2f2008.100",
+            "DevAgent",
+            "Apple-iPhone14C4/2008.100",
+        ),
+        ("DevEnaSMS:False", "DevEnaSMS", "False"),
+        ("DevMoOp:Contoso+Mobile", "DevMoOp", "Contoso Mobile"),
+        ("S3", "S", "3"),
+        ("SC1:1", "SC1", "1"),
+        ("Error:PingCollisionDetected", "Error", "PingCollisionDetected"),
+        ("Error:FId%3a5%3aSyncStateNotFound", "Error", "FId:5:SyncStateNotFound"),
+        ("Msg:Mailbox+full", "Msg", "Mailbox full"),
+        ("ADWR:DeviceOS", "ADWR", "DeviceOS"),
+        ("ExStk:at+Foo.Bar%5FBaz()", "ExStk", "at Foo.Bar_Baz()"),
+        ("RR1", "RR", "1"),
+        ("Fb0", "Fb", "0"),
+        ("Ct1", "Ct", "1"),
+        ("Pic0", "Pic", "0"),
+        ("ItO2", "ItO", "2"),
+        ("MRi1", "MRi", "1"),
+        ("MRe0", "MRe", "0"),
+        ("Mi3", "Mi", "3"),
+        ("MeI0", "MeI", "0"),
+        ("Srch5", "Srch", "5"),
+        ("Tpr1", "Tpr", "1"),
+        ("Spr1", "Spr", "1"),
+        ("Pfc2", "Pfc", "2"),
+        ("VCh1", "VCh", "1"),
+        ("VCe0", "VCe", "0"),
+        ("VCRL1", "VCRL", "1"),
+        ("ClsName:Email", "ClsName", "Email"),
+        ("SkipSend:T", "SkipSend", "T"),
+        ("MOLk:F", "MOLk", "F"),
+        ("Uuhp:T", "Uuhp", "T"),
+        ("Em:T", "Em", "T"),
+        ("GaC:1", "GaC", "1"),
+        ("Puid:1003BFFD9A3C4D2B", "Puid", "1003BFFD9A3C4D2B"),
+        ("Oid:5c3a9f1e", "Oid", "5c3a9f1e"),
+        ("OrgType:Consumer", "OrgType", "Consumer"),
+        ("OlkExtHdr:T", "OlkExtHdr", "T"),
+        ("SNSSN:1", "SNSSN", "1"),
+        ("NmDeferred1", "NmDeferred", "1"),
+        ("IcsHier1", "IcsHier", "1"),
+        ("BlCARName:rule1", "BlCARName", "rule1"),
+        ("LatCAR12", "LatCAR", "12"),
+        ("DBL1", "DBL", "1"),
+        ("DBS0", "DBS", "0"),
+        ("CmdHC-1220337025", "CmdHC", "-1220337025"),
+        ("SyncHC1741155935", "SyncHC", "1741155935"),
+        ("As:AllowedG", "As", "AllowedG"),
+        ("As:BlockedABO", "As", "BlockedABO"),
+        ("Ms:ABQ", "Ms", "ABQ"),
+        ("Ssu:2007-2010", "Ssu", "2007-2010"),
+        ("Ab:1", "Ab", "1"),
+        ("Mbx:MBX1.contoso.com", "Mbx", "MBX1.contoso.com"),
+        ("Cafe:FE01.contoso.com", "Cafe", "FE01.contoso.com"),
+        ("Dc:dc1.contoso.com", "Dc", "dc1.contoso.com"),
+        ("Throttle0", "Throttle", "0"),
+        ("Throttle:250", "Throttle", "250"),
+        ("SBkOffD:L%2f-470", "SBkOffD", "L/-470"),
+        ("BkOffRsn:OutOfBudget", "BkOffRsn", "OutOfBudget"),
+        ("TmRcv06:53:38.4480003", "TmRcv", "06:53:38.4480003"),
+        ("TmSt:06:53:38.45", "TmSt", "06:53:38.45"),
+        ("TmDASt06:53:38.46", "TmDASt", "06:53:38.46"),
+        ("TmPolSt06:53:38.47", "TmPolSt", "06:53:38.47"),
+        ("TmExSt06:53:38.48", "TmExSt", "06:53:38.48"),
+        ("TmExFin06:53:38.49", "TmExFin", "06:53:38.49"),
+        ("TmFin06:53:38.50", "TmFin", "06:53:38.50"),
+        ("TmCmpl06:53:38.51", "TmCmpl", "06:53:38.51"),
+        ("TmHang06:53:39.00", "TmHang", "06:53:39.00"),
+        ("TmCnt07:03:38.00", "TmCnt", "07:03:38.00"),
+        (
+            "ActivityContextData:ActivityID%3d0483abd0-1b2c%3bI32%3aADS.C%5bdc1%5d%3d1%3bS%3aWLM.BT%3dEas",
+            "ActivityContextData",
+            "ActivityID=0483abd0-1b2c;I32:ADS.C[dc1]=1;S:WLM.BT=Eas",
+        ),
+        (
+            "Budget:(A)Owner%3aS-1-5-21-1%5FiPhone%2cConn%3a0%2cBalance%3a-36972",
+            "Budget",
+            "(A)Owner:S-1-5-21-1_iPhone,Conn:0,Balance:-36972",
+        ),
+        ("LdapC1", "LdapC", "1"),
+        ("LdapL2", "LdapL", "2"),
+        ("RpcC28", "RpcC", "28"),
+        ("RpcL31", "RpcL", "31"),
+    ];
+
+    #[test]
+    fn every_documented_token_reads_with_its_name_and_value() {
+        for &(written, name, value) in DOCUMENTED {
+            let f = parse_log(&format!("{written}_"));
+            assert_eq!(f.tokens, vec![(name.to_string(), value.to_string())], "{written}");
+        }
+        // All of them in one value, in order, each kept.
+        let all: String = DOCUMENTED.iter().map(|(w, _, _)| format!("{w}_")).collect();
+        let f = parse_log(&all);
+        let want: Vec<(String, String)> = DOCUMENTED
+            .iter()
+            .map(|(_, n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(f.tokens, want);
+        // The named fields, from the first spelling seen where a token repeats.
+        assert_eq!(f.protocol_version.as_deref(), Some("14.1"));
+        assert_eq!(f.status, Some(3));
+        assert_eq!(f.error.as_deref(), Some("FId:5:SyncStateNotFound"));
+        assert_eq!(f.heartbeat_s, Some(600));
+        assert_eq!(
+            (f.sync_key.as_deref(), f.server_sync_key.as_deref()),
+            (Some("0"), Some("1204981531"))
+        );
+        assert_eq!(f.sync_type.as_deref(), Some("S"));
+        assert_eq!(f.folder_count, Some(3));
+        assert_eq!(f.folder.as_deref(), Some("5"));
+        assert_eq!(f.policy_key.as_deref(), Some("4016830081"));
+        assert_eq!(f.policy_ack, Some(1));
+        assert_eq!(f.throttle_ms, Some(250));
+        assert_eq!(
+            f.budget.as_deref(),
+            Some("(A)Owner:S-1-5-21-1_iPhone,Conn:0,Balance:-36972")
+        );
+        assert_eq!(f.back_off.as_deref(), Some("L/-470"));
+        assert_eq!(f.access_state.as_deref(), Some("BlockedABO"));
+        assert_eq!(f.mailbox_server.as_deref(), Some("MBX1.contoso.com"));
+        assert_eq!(f.front_end.as_deref(), Some("FE01.contoso.com"));
+        assert_eq!(f.proxied_from.as_deref(), Some("10.0.1.161"));
+        assert_eq!(f.elapsed_ms, Some(600000));
+        // The per-folder tokens belong to the folder they follow.
+        let folder = &f.folders[0];
+        assert_eq!((folder.id.as_str(), folder.class.as_deref()), ("5", Some("Em")));
+        let cli = folder.client_changes.as_ref().unwrap();
+        assert_eq!((cli.get("changes"), cli.get("failed_sends")), (Some(1), Some(0)));
+        let srv = folder.server_changes.as_ref().unwrap();
+        assert_eq!(
+            (
+                srv.get("adds"),
+                srv.get("deletes"),
+                srv.get("associated_adds"),
+                srv.get("skipped_deletes")
+            ),
+            (Some(3), Some(1), Some(0), Some(0))
+        );
+    }
+
+    #[test]
+    fn item_counts_of_both_sides_and_odd_values() {
+        let srv = ItemCounts::parse("12a3c0d1s0e2r0A4sd", false).unwrap();
+        assert_eq!(
+            srv.0,
+            [
+                ("adds", 12),
+                ("changes", 3),
+                ("deletes", 0),
+                ("soft_deletes", 1),
+                ("failed", 0),
+                ("change_tracking_rejects", 2),
+                ("associated_adds", 0),
+                ("skipped_deletes", 4)
+            ]
+            .map(|(w, n)| (w.to_string(), n))
+            .to_vec()
+        );
+        let cli = ItemCounts::parse("1a0c2d3f1e1s0fs", true).unwrap();
+        assert_eq!(
+            (cli.get("fetches"), cli.get("failed_conversions"), cli.get("sends")),
+            (Some(3), Some(1), Some(1))
+        );
+        // The 2007 form (TN07's `Svr:2A0C2D1F1E`) keeps its codes as written.
+        assert_eq!(ItemCounts::parse("2A0C", false).unwrap().0[1], ("C".to_string(), 0));
+        for odd in ["", "a", "3", "3a-1c", "99999999999999999999999a"] {
+            assert_eq!(ItemCounts::parse(odd, false), None, "{odd}");
+        }
     }
 
     #[test]

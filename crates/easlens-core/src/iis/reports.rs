@@ -222,6 +222,30 @@ fn command_slot(line: &EasLine<'_>) -> usize {
     }
 }
 
+/// The slot of `command` (a constant, so that a line is tested by number, not by name).
+const fn slot_of(command: Command) -> usize {
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        if COMMANDS[i] as u8 == command as u8 {
+            return i;
+        }
+        i += 1;
+    }
+    OTHER
+}
+const SYNC: usize = slot_of(Command::Sync);
+const ESTIMATE: usize = slot_of(Command::GetItemEstimate);
+const PROVISION: usize = slot_of(Command::Provision);
+/// SendMail, SmartReply, SmartForward: the commands of the sendmail report.
+fn sends_mail(slot: usize) -> bool {
+    [
+        slot_of(Command::SendMail),
+        slot_of(Command::SmartReply),
+        slot_of(Command::SmartForward),
+    ]
+    .contains(&slot)
+}
+
 fn slot_name(slot: usize) -> &'static str {
     match slot {
         s if s < OTHER => COMMANDS[s].name(),
@@ -340,6 +364,21 @@ impl Device {
 
     fn throttled(&self) -> u64 {
         self.front.status_503.max(self.back.status_503) + self.overbudget + self.queued
+    }
+}
+
+/// Keeps `value` at `time` when it is the later, copying it only when it differs from the value
+/// held (a device sends the same policy key on every request).
+fn set_latest(held: &mut Option<(i64, String)>, time: i64, value: &str) {
+    match held {
+        Some((t, v)) if *t <= time => {
+            *t = time;
+            if v != value {
+                value.clone_into(v);
+            }
+        }
+        Some(_) => {}
+        None => *held = Some((time, value.to_string())),
     }
 }
 
@@ -493,7 +532,7 @@ impl Visitor for Reports {
         let hours = if front { &mut self.hours } else { &mut self.hours_back };
         let h = hours.entry(hour).or_default();
         h.hits += 1;
-        h.syncs += u64::from(matches!(slot_name(slot), "Sync" | "GetItemEstimate"));
+        h.syncs += u64::from(slot == SYNC || slot == ESTIMATE);
         // Lines without a DeviceId (OPTIONS) are not a device.
         let has_device = line.device_id.as_deref().is_some_and(|id| !id.is_empty());
         let last = &mut self.devices[d as usize].last_hour[usize::from(!front)];
@@ -519,10 +558,7 @@ impl Visitor for Reports {
         server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);
         if let Some(log) = line.log {
             self.log(line, log, d, slot);
-        } else if line.role == Role::FrontEnd
-            && line.status == 401
-            && matches!(slot_name(slot), "SendMail" | "SmartReply" | "SmartForward")
-        {
+        } else if line.role == Role::FrontEnd && line.status == 401 && sends_mail(slot) {
             // Refused by the front end: no back end ever logs it.
             *self
                 .sendmail
@@ -623,7 +659,9 @@ impl Reports {
         let mut abq = "";
         // (folder, client SyncKey) of each folder of a Sync.
         let mut folder = None;
-        let mut keys: Vec<(&str, &str)> = Vec::new();
+        // (A Sync names a handful of folders; more than 16 are counted as the first 16.)
+        let mut keys: [(&str, &str); 16] = [("", ""); 16];
+        let mut n_keys = 0;
         let dev = &mut self.devices[d as usize];
         for (name, raw) in tokens(log) {
             match name {
@@ -631,7 +669,12 @@ impl Reports {
                 "Error" => error = Some(raw),
                 "As" => abq = raw,
                 "Fid" => folder = Some(raw),
-                "Sk" => keys.push((folder.unwrap_or(""), raw)),
+                "Sk" => {
+                    if let Some(k) = keys.get_mut(n_keys) {
+                        *k = (folder.unwrap_or(""), raw);
+                        n_keys += 1;
+                    }
+                }
                 "Ssnf" => dev.state_not_found += u64::from(raw == "T"),
                 "St" => match raw {
                     "F" => dev.first_syncs += 1,
@@ -643,9 +686,7 @@ impl Reports {
                     dev.queued += u64::from(ms > 0);
                     dev.max_throttle_ms = dev.max_throttle_ms.max(ms);
                 }
-                "SBkOffD" => {
-                    dev.back_off = latest(dev.back_off.take(), Some((line.time_ms, decoded(raw).into_owned())))
-                }
+                "SBkOffD" => set_latest(&mut dev.back_off, line.time_ms, &decoded(raw)),
                 "Budget" => {
                     // Read as written (`Owner%3a…%2cBalance%3a-36972`): most 2016+ lines carry one.
                     if dev.budget_owner.is_none()
@@ -658,7 +699,7 @@ impl Reports {
                         dev.min_balance = Some(dev.min_balance.map_or(balance, |m| m.min(balance)));
                     }
                 }
-                "Pk" => dev.policy_key = latest(dev.policy_key.take(), Some((line.time_ms, raw.to_string()))),
+                "Pk" => set_latest(&mut dev.policy_key, line.time_ms, raw),
                 "Pa" => {
                     if let Ok(pa) = raw.parse::<u32>() {
                         dev.policy_ack = latest(dev.policy_ack.take(), Some((line.time_ms, pa)));
@@ -668,13 +709,8 @@ impl Reports {
                 _ => {}
             }
         }
-        let cmd = slot_name(slot);
-        if cmd == "Sync" {
-            dev.syncs += 1;
-        }
-        if cmd == "Provision" {
-            dev.provisions += 1;
-        }
+        dev.syncs += u64::from(slot == SYNC);
+        dev.provisions += u64::from(slot == PROVISION);
         let error = error.map(decoded);
         if let Some(e) = &error {
             dev.errors += 1;
@@ -693,18 +729,19 @@ impl Reports {
         if let Some(s) = status {
             *self.eas.entry((slot, s)).or_default() += 1;
         }
-        if matches!(cmd, "SendMail" | "SmartReply" | "SmartForward") {
+        if sends_mail(slot) {
             let error = error.as_deref().unwrap_or("").to_string();
             let key = (d, slot, status, error, decoded(abq).into_owned(), line.status);
             *self.sendmail.entry(key).or_default() += 1;
         }
-        if cmd != "Sync" {
+        if slot != SYNC {
             return;
         }
         // LPS counts the lines with `Sk:0_`: a Sync starting any folder over counts once.
+        let keys = &keys[..n_keys];
         self.devices[d as usize].sync_key_zero += u64::from(keys.iter().any(|(_, k)| *k == "0"));
         self.with_sync_key += u64::from(!keys.is_empty());
-        for (folder, k) in keys {
+        for &(folder, k) in keys {
             let key = (d, foldhash::fast::FixedState::with_seed(7).hash_one((folder, k)));
             if let Some(n) = self.sync_keys.get_mut(&key) {
                 n.0 += 1;
