@@ -28,6 +28,12 @@ use crate::eas::Command;
 pub const MAX_SYNC_KEYS: usize = 2_000_000;
 /// User agents counted per device (more are counted together); the users report names 6.
 const AGENTS_PER_DEVICE: usize = 32;
+/// Agents per device whose hashes are kept beside the device's counters.
+const FAST_AGENTS: usize = 4;
+
+fn agent_hash(agent: &str) -> u64 {
+    foldhash::fast::FixedState::with_seed(11).hash_one(agent)
+}
 
 /// A report's rows, ready to show, sort or write.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -291,8 +297,16 @@ struct Device {
     cs_bytes: u64,
     first_ms: i64,
     last_ms: i64,
+    /// The fingerprint of (user, device) the index knows it by.
+    key: u128,
+    /// Where the line that gave `user`, `device_id` and `device_type` their spelling was read
+    /// (block, line): the first in read order wins, whichever worker saw it.
+    spelled_at: (u32, u32),
     /// User agents as written, with their front-end and back-end lines.
     agents: Vec<(String, [u64; 2])>,
+    /// The hashes of the first agents, compared before any agent's text is read (a device's
+    /// counters are one cache miss away, its agents' text two).
+    agent_hashes: [u64; FAST_AGENTS],
     other_agents: [u64; 2],
     /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
     last_hour: [i64; 2],
@@ -319,6 +333,12 @@ struct Device {
 
 impl Device {
     fn merge(&mut self, o: Device) {
+        if o.spelled_at < self.spelled_at {
+            self.spelled_at = o.spelled_at;
+            self.user = o.user;
+            self.device_id = o.device_id;
+            self.device_type = o.device_type;
+        }
         self.front.add(&o.front);
         self.back.add(&o.back);
         self.errors += o.errors;
@@ -341,6 +361,9 @@ impl Device {
             self.other_agents[0] + o.other_agents[0],
             self.other_agents[1] + o.other_agents[1],
         );
+        for (h, a) in self.agent_hashes.iter_mut().zip(&self.agents) {
+            *h = agent_hash(&a.0);
+        }
         self.max_time_taken = self.max_time_taken.max(o.max_time_taken);
         self.syncs += o.syncs;
         self.sync_key_zero += o.sync_key_zero;
@@ -406,8 +429,9 @@ type SendMailKey = (u32, usize, Option<u32>, String, String, u16);
 /// Every report's numbers, gathered line by line.
 #[derive(Debug, Default)]
 pub struct Reports {
-    /// "user\u{1}device" in lower case → position in `devices`.
-    index: HashMap<String, u32>,
+    /// The fingerprint of "user\u{1}device" in lower case ([`fingerprint`]) → position in
+    /// `devices`: compared without reading any text, one cache miss fewer per line.
+    index: HashMap<u128, u32>,
     devices: Vec<Device>,
     key: String,
     scratch: Vec<u8>,
@@ -445,7 +469,7 @@ impl Reports {
         Reports::default()
     }
 
-    fn device(&mut self, line: &EasLine<'_>) -> u32 {
+    fn device(&mut self, line: &EasLine<'_>, at: LineAt) -> u32 {
         self.key.clear();
         let who = line.who_raw();
         if !push_lower_unescaped(&mut self.key, who) {
@@ -457,12 +481,15 @@ impl Reports {
         }
         self.key.push('\u{1}');
         push_lower(&mut self.key, line.device_id.as_deref().unwrap_or(""));
-        if let Some(&i) = self.index.get(self.key.as_str()) {
+        let key = fingerprint(&self.key);
+        if let Some(&i) = self.index.get(&key) {
             return i;
         }
         let i = self.devices.len() as u32;
-        self.index.insert(self.key.clone(), i);
+        self.index.insert(key, i);
         self.devices.push(Device {
+            key,
+            spelled_at: (at.block, at.line_in_block),
             user: line.who().into_owned(),
             device_id: line.device_id.as_deref().unwrap_or("").to_string(),
             device_type: line.device_type.as_deref().unwrap_or("").to_string(),
@@ -476,12 +503,12 @@ impl Reports {
 }
 
 impl Visitor for Reports {
-    fn line(&mut self, line: &EasLine<'_>, _at: LineAt) {
+    fn line(&mut self, line: &EasLine<'_>, at: LineAt) {
         if line.probe {
             self.probes += 1;
             return;
         }
-        let d = self.device(line);
+        let d = self.device(line, at);
         let front = line.role != Role::BackEnd;
         if front {
             self.front_lines += 1;
@@ -506,12 +533,28 @@ impl Visitor for Reports {
             c.unauthorized += u64::from(line.status == 401);
             let agent = line.user_agent.unwrap_or("");
             let side = usize::from(!front);
+            let hash = agent_hash(agent);
+            let fast = dev.agents.len().min(FAST_AGENTS);
             let room = dev.agents.len() < AGENTS_PER_DEVICE;
-            match dev.agents.iter_mut().find(|x| x.0 == agent) {
-                Some(x) => x.1[side] += 1,
+            // Two of a device's first agents share a 64-bit hash by a 2^-60 chance: the text is
+            // compared only beyond them.
+            let at = match dev.agent_hashes[..fast].iter().position(|&h| h == hash) {
+                Some(i) => Some(i),
+                None => dev
+                    .agents
+                    .iter()
+                    .skip(fast)
+                    .position(|x| x.0 == agent)
+                    .map(|i| i + fast),
+            };
+            match at {
+                Some(i) => dev.agents[i].1[side] += 1,
                 None if room => {
                     let mut n = [0; 2];
                     n[side] = 1;
+                    if let Some(h) = dev.agent_hashes.get_mut(dev.agents.len()) {
+                        *h = hash;
+                    }
                     dev.agents.push((agent.to_string(), n));
                 }
                 None => dev.other_agents[side] += 1,
@@ -571,15 +614,14 @@ impl Visitor for Reports {
         let remap: Vec<u32> = other
             .devices
             .into_iter()
-            .zip(other_keys(&other.index))
-            .map(|(dev, key)| match self.index.get(&key) {
+            .map(|dev| match self.index.get(&dev.key) {
                 Some(&i) => {
                     self.devices[i as usize].merge(dev);
                     i
                 }
                 None => {
                     let i = self.devices.len() as u32;
-                    self.index.insert(key, i);
+                    self.index.insert(dev.key, i);
                     self.devices.push(dev);
                     i
                 }
@@ -643,11 +685,11 @@ impl Visitor for Reports {
     }
 }
 
-/// The keys of an index in device order.
-fn other_keys(index: &HashMap<String, u32>) -> Vec<String> {
-    let mut keys: Vec<(&String, &u32)> = index.iter().collect();
-    keys.sort_by_key(|(_, i)| **i);
-    keys.into_iter().map(|(k, _)| k.clone()).collect()
+/// A 128-bit fingerprint of a device's key: two hashes under different seeds. Two of the devices
+/// of a log share one by a chance of about n²/2^129 (none, for any log that exists).
+fn fingerprint(key: &str) -> u128 {
+    let hash = |seed| foldhash::quality::FixedState::with_seed(seed).hash_one(key);
+    u128::from(hash(1)) << 64 | u128::from(hash(2))
 }
 
 impl Reports {
@@ -1327,12 +1369,78 @@ fn http_meaning(status: u16, sub: u32, win32: u32) -> String {
     }
 }
 
-/// Rows by column `col`, largest first (ties keep their order by the first column).
+/// Rows by column `col`, largest first; ties by the other columns in order, so that a report
+/// reads the same whichever worker saw which line.
 fn sort_desc(rows: &mut [Vec<Cell>], col: usize) {
     rows.sort_by(|a, b| {
-        b[col]
-            .compare(&a[col])
-            .then_with(|| a[0].compare(&b[0]))
-            .then_with(|| a[1].compare(&b[1]))
+        b[col].compare(&a[col]).then_with(|| {
+            a.iter()
+                .zip(b.iter())
+                .map(|(x, y)| x.compare(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iis::line::{Blobs, Classified, read};
+    use crate::iis::w3c::{Dates, FieldSet, Values};
+
+    const FIELDS: &str = " date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken";
+
+    /// Feeds `lines` (text, block, line in block) to a fresh [`Reports`].
+    fn reports(lines: &[(&str, u32, u32)]) -> Reports {
+        let fields = FieldSet::parse(FIELDS);
+        let mut r = Reports::new();
+        for &(text, block, line_in_block) in lines {
+            let values = Values::split(text).unwrap();
+            match read(&fields, &values, &mut Dates::default(), &mut Blobs::default()) {
+                Classified::ActiveSync(l) => r.line(
+                    &l,
+                    LineAt {
+                        file: 0,
+                        block,
+                        line_in_block,
+                    },
+                ),
+                _ => panic!("not ActiveSync: {text}"),
+            }
+        }
+        r
+    }
+
+    fn sync(user: &str, device: &str, agent: &str, status: u16) -> String {
+        format!(
+            "2026-03-02 08:00:00 10.0.0.5 POST /Microsoft-Server-ActiveSync/default.eas Cmd=Sync&User={user}&DeviceId={device}&DeviceType=iPhone 443 {user} 10.1.1.1 {agent} {status} 0 0 31"
+        )
+    }
+
+    /// Workers see blocks in any order; what they saw merges to the same tables whichever
+    /// merges into which, and a device keeps the spelling of its first line in read order.
+    #[test]
+    fn merging_in_either_order_gives_the_same_tables() {
+        let (a1, a2) = (
+            sync("CONTOSO%5Calice", "ApplDEV1", "Apple-iPhone/1", 200),
+            sync("bob", "dev2", "X/1", 500),
+        );
+        let (b1, b2) = (
+            sync("contoso%5Calice", "appldev1", "Apple-iPhone/2", 200),
+            sync("bob", "dev2", "X/2", 500),
+        );
+        let first = [(a1.as_str(), 3, 7), (a2.as_str(), 3, 8)];
+        let second = [(b1.as_str(), 1, 2), (b2.as_str(), 1, 3)];
+        let mut ab = reports(&first);
+        ab.merge(reports(&second));
+        let mut ba = reports(&second);
+        ba.merge(reports(&first));
+        let (ab, ba) = (ab.tables(), ba.tables());
+        assert_eq!(ab, ba);
+        let users = ab.iter().find(|t| t.name == "users").unwrap();
+        let text = format!("{:?}", users.rows);
+        assert!(text.contains(r"contoso\\alice") && text.contains("appldev1"), "{text}");
+        assert!(!text.contains("CONTOSO"), "the later spelling won: {text}");
+    }
 }

@@ -253,7 +253,7 @@ pub fn classify<'a>(bytes: &'a [u8], fields: Option<&FieldSet>, skipped: &mut Sk
         skipped.too_long += 1;
         return Line::Skipped;
     }
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
         skipped.not_text += 1;
         return Line::Skipped;
     };
