@@ -421,7 +421,42 @@ struct Hour {
 }
 
 /// A server's (lines, devices, bytes) as front end, back end and CAS.
-type ServerRoles = [(u64, HashSet<u32>, u64); 3];
+type ServerRoles = [(u64, DeviceBits, u64); 3];
+
+/// A set of devices by their position in [`Reports::devices`], one bit each: every line adds its
+/// device to its server's set, and setting a bit costs less than a hash set's insert (a fleet of
+/// 100 000 devices is 12.5 kB per server and role).
+#[derive(Debug, Clone, Default)]
+struct DeviceBits(Vec<u64>);
+
+impl DeviceBits {
+    fn insert(&mut self, d: u32) {
+        let (word, bit) = (d as usize / 64, d % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| (w * 64 + b) as u32)
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    fn union(&mut self, other: &DeviceBits) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
+    }
+}
 
 /// A SendMail outcome: (device, command slot, EAS status, error, ABQ state, sc-status).
 type SendMailKey = (u32, usize, Option<u32>, String, String, u16);
@@ -671,7 +706,7 @@ impl Visitor for Reports {
             let mine = self.servers.entry(k).or_default();
             for (e, (n, devs, bytes)) in mine.iter_mut().zip(roles) {
                 e.0 += n;
-                e.1.extend(re_set(devs));
+                devs.iter().for_each(|d| e.1.insert(re(d)));
                 e.2 += bytes;
             }
         }
@@ -1285,7 +1320,7 @@ impl Reports {
                     let into = merged.entry(name).or_default();
                     for (e, (n, devs, bytes)) in into.iter_mut().zip(by_role) {
                         e.0 += n;
-                        e.1.extend(devs);
+                        e.1.union(devs);
                         e.2 += bytes;
                     }
                 }
