@@ -73,7 +73,7 @@ pub fn run(args: &FindingsArgs) -> ExitCode {
             Err(code) => return code,
         };
         let alignment = align::align(&capture, &log, args.log_offset.map(|_| 0));
-        all.add(align::findings(&capture, &log, &alignment));
+        align::add_findings(&mut all, &capture, &log, &alignment);
     }
     let shown: Vec<&Finding> = all
         .findings
@@ -186,8 +186,14 @@ fn text(f: &Finding) -> String {
         _ => String::new(),
     };
     let word = if f.sessions.len() == 1 { "session" } else { "sessions" };
+    // The item's id, for `easlens history FILE ID`.
+    let item = f
+        .item
+        .as_deref()
+        .map(|id| format!(" · item {}", terminal_safe(id, Layout::Field)))
+        .unwrap_or_default();
     let mut out = format!(
-        "{:<7} {} — {}\n  {word} {}{times}\n",
+        "{:<7} {} — {}\n  {word} {}{times}{item}\n",
         f.severity.name().to_uppercase(),
         f.rule,
         f.title,

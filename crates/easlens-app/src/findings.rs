@@ -51,6 +51,8 @@ pub struct FindingsPanel {
     pub selected: Option<usize>,
     /// The finding whose "Report…" button was clicked this frame.
     report: Option<usize>,
+    /// The item whose "Item history" link was clicked this frame.
+    follow: Option<String>,
 }
 
 impl FindingsPanel {
@@ -83,6 +85,9 @@ impl FindingsPanel {
                     }
                     if let Some(k) = self.report.take() {
                         out.push(AppCommand::ExportReport(ReportScope::Finding(k)));
+                    }
+                    if let Some(id) = self.follow.take() {
+                        out.push(AppCommand::FollowItem(id));
                     }
                 }
             });
@@ -128,6 +133,17 @@ impl FindingsPanel {
                 }
                 if let (Some(a), Some(b)) = (f.first, f.last) {
                     ui.label(RichText::new(format!("{} – {}", a.format("%H:%M:%S"), b.format("%H:%M:%S"))).weak());
+                }
+                if let Some(item) = &f.item
+                    && ui
+                        .link("Item history")
+                        .on_hover_text(format!(
+                            "Open the history of {item}: every Add, Change and Delete of the item"
+                        ))
+                        .clicked()
+                {
+                    self.selected = Some(k);
+                    self.follow = Some(item.clone());
                 }
                 if ui
                     .small_button("Report…")

@@ -97,7 +97,7 @@ impl Attached {
     pub fn build(trace: &Capture, analysis: &Analysis, log: Arc<Capture>, hint: Option<i64>) -> Attached {
         let alignment = align::align(trace, &log, hint);
         let mut findings = analysis.findings().clone();
-        findings.add(align::findings(trace, &log, &alignment));
+        align::add_findings(&mut findings, trace, &log, &alignment);
         let mut trace_tags = vec![None; trace.sessions.len()];
         let mut log_tags = vec![None; log.sessions.len()];
         let mut trace_pair = vec![NONE; trace.sessions.len()];

@@ -13,7 +13,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::findings::{Finding, finding};
+use super::findings::{Finding, Findings, finding};
 use super::rules::{RuleId, Severity};
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
@@ -500,6 +500,34 @@ pub fn findings(trace: &Capture, log: &Capture, alignment: &Alignment) -> Vec<Fi
         out.push(finding(RuleId::ServerException, severity, message, &cited));
     }
     out
+}
+
+/// Adds to `findings` (a capture's) what the mailbox log tells: the cross-source findings
+/// ([`findings`]), and, in the message of each item-level finding, the exceptions Exchange
+/// logged for its sessions (`MeetingResponseCommand_OnExecute_Exception`,
+/// `SyncCommand_…_Exception` naming the item).
+pub fn add_findings(all: &mut Findings, trace: &Capture, log: &Capture, alignment: &Alignment) {
+    let mut exceptions: std::collections::HashMap<u32, Vec<String>> = std::collections::HashMap::new();
+    for p in &alignment.pairs {
+        let (Some(t), Some(l)) = (p.trace, p.log) else { continue };
+        for note in exception_notes(&log.sessions[l]) {
+            let first_line = note.lines().next().unwrap_or_default().to_string();
+            exceptions.entry(trace.sessions[t].index).or_default().push(first_line);
+        }
+    }
+    for f in all.findings.iter_mut().filter(|f| f.item.is_some()) {
+        let logged: Vec<String> = f
+            .sessions
+            .iter()
+            .filter_map(|i| Some((i, exceptions.get(i)?)))
+            .flat_map(|(i, notes)| notes.iter().map(move |n| format!("session {i}: {n}")))
+            .collect();
+        if !logged.is_empty() {
+            f.message
+                .push_str(&format!(" Exchange's log shows {}.", logged.join("; ")));
+        }
+    }
+    all.add(findings(trace, log, alignment));
 }
 
 /// `3 × 200, 2 × 502, 1 × no response` of some sessions.

@@ -16,6 +16,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+pub use super::item_findings::ITEM_RULES;
 pub use super::rules::{FindingsError, Rule, RuleId, Severity, rule, rules};
 use super::synckey::{Chain, Link, Mark, SyncKeyChains};
 use super::{ended, started};
@@ -41,6 +42,10 @@ pub struct Finding {
     pub sessions: Vec<u32>,
     pub first: Option<DateTime<FixedOffset>>,
     pub last: Option<DateTime<FixedOffset>>,
+    /// The item the finding is about (a ServerId, ClientId or UID), for its history; item-level
+    /// rules only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
 }
 
 /// The findings of a capture, most severe first, then by first evidence session.
@@ -110,6 +115,7 @@ pub(crate) fn finding(rule: RuleId, severity: Severity, message: String, session
         sessions: sessions.iter().map(|s| s.index).collect(),
         first: times.iter().min().copied(),
         last: times.iter().max().copied(),
+        item: None,
     }
 }
 
@@ -1395,19 +1401,27 @@ mod tests {
             "iis-heartbeat-collapse",
             "iis-exchange-error",
         ];
+        // The item-level rules are checked in `item_findings`.
+        let items = ITEM_RULES.map(RuleId::id);
         assert_eq!(
             rules.len(),
-            CHECKS.len() + cross_source.len() + iis.len(),
+            CHECKS.len() + cross_source.len() + iis.len() + items.len(),
             "one check per rule"
         );
         assert!(
             cross_source
                 .iter()
                 .chain(&iis)
+                .chain(&items)
                 .all(|id| rules.iter().any(|r| r.id == *id))
         );
         for r in &rules {
-            assert!(r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.id);
+            assert!(
+                r.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                r.id
+            );
             assert!(!r.severities.is_empty());
             assert!(r.explanation.ends_with('.') && r.explanation.len() > 150, "{}", r.id);
             assert!(!r.title.ends_with('.'), "{}", r.id);

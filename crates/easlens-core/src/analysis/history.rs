@@ -577,6 +577,43 @@ fn flatten(data: Element<'_>) -> Vec<(String, String)> {
     out
 }
 
+/// The leaf fields of every operation of one body of the session at `position` that carries an
+/// item's data (Sync ApplicationData, ItemOperations Properties), as (the operation's position in
+/// the session's [`EasSummary::items`](crate::eas::session::EasSummary), its fields). The body
+/// is decoded again; nothing for a session without it.
+pub(crate) fn body_fields(
+    capture: &Capture,
+    position: usize,
+    side: Side,
+) -> Result<Vec<(usize, Vec<(String, String)>)>, HistoryError> {
+    let Some(summary) = capture.sessions.get(position).and_then(|s| s.eas.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let doc = capture
+        .body_document(position, side)
+        .map_err(|source| HistoryError::Body {
+            session: capture.sessions[position].index,
+            side: match side {
+                Side::Request => "request",
+                Side::Response => "response",
+            },
+            source,
+        })?;
+    let Some(doc) = doc else { return Ok(Vec::new()) };
+    let (mut scratch, mut folders) = (ItemOps::default(), Vec::new());
+    let elements = items::extract(&doc, side, &mut scratch, &mut folders);
+    // The response's operations follow the request's in the summary.
+    let offset = match side {
+        Side::Request => 0,
+        Side::Response => summary.items.iter().filter(|o| o.side == Side::Request).count(),
+    };
+    Ok(elements
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, e)| Some((k + offset, flatten(e?))))
+        .collect())
+}
+
 fn top(path: &str) -> &str {
     let first = path.split('/').next().unwrap_or(path);
     first.split('[').next().unwrap_or(first)
@@ -607,31 +644,12 @@ pub fn changed_fields(capture: &Capture, events: &[HistoryEvent]) -> Result<Vec<
         bodies.entry((e.position, side)).or_default().push(i);
     }
     for ((position, side), wanted) in bodies {
-        let Some(summary) = capture.sessions.get(position).and_then(|s| s.eas.as_ref()) else {
-            continue;
-        };
-        let doc = capture
-            .body_document(position, side)
-            .map_err(|source| HistoryError::Body {
-                session: capture.sessions[position].index,
-                side: match side {
-                    Side::Request => "request",
-                    Side::Response => "response",
-                },
-                source,
-            })?;
-        let Some(doc) = doc else { continue };
-        let (mut scratch, mut folders) = (ItemOps::default(), Vec::new());
-        let elements = items::extract(&doc, side, &mut scratch, &mut folders);
-        // The response's operations follow the request's in the summary.
-        let offset = match side {
-            Side::Request => 0,
-            Side::Response => summary.items.iter().filter(|o| o.side == Side::Request).count(),
-        };
+        let fields = body_fields(capture, position, side)?;
         for i in wanted {
-            if let Some(Some(element)) = events[i].op.checked_sub(offset).and_then(|k| elements.get(k)) {
-                data[i] = Some(flatten(*element));
-            }
+            data[i] = fields
+                .iter()
+                .find(|(op, _)| *op == events[i].op)
+                .map(|(_, f)| f.clone());
         }
     }
 

@@ -9,7 +9,8 @@
 //! - [`synckey`] — per collection (and the folder hierarchy), the chain of request → response
 //!   SyncKeys with what is wrong about each link.
 //! - [`findings`] — the findings engine: the known failure patterns, each with a rule id, a
-//!   severity, its evidence sessions and an explanation.
+//!   severity, its evidence sessions and an explanation; `item_findings` adds the item-level
+//!   patterns, which read the fields of calendar items, contacts and truncated bodies again.
 //! - [`rules`] — the findings rules as data (`rules.tsv`): ids, severities, titles, explanations.
 //! - [`statistics`] — per device and command: counts, outcomes, durations, Ping heartbeats, bytes.
 //!
@@ -21,6 +22,7 @@ pub mod findings;
 pub mod folders;
 pub mod history;
 mod iis_findings;
+mod item_findings;
 pub mod rules;
 #[cfg(test)]
 mod rules_tsv;
@@ -118,8 +120,11 @@ impl<C: Deref<Target = Capture>> Analysis<C> {
 
     /// The known failure patterns, most severe first.
     pub fn findings(&self) -> &Findings {
-        self.findings
-            .get_or_init(|| Findings::from_sessions(&self.capture.sessions, self.chains()))
+        self.findings.get_or_init(|| {
+            let mut findings = Findings::from_sessions(&self.capture.sessions, self.chains());
+            findings.add(item_findings::findings(&self.capture));
+            findings
+        })
     }
 
     /// Positions (in `Capture::sessions`) of the responses Exchange throttled, in capture order.

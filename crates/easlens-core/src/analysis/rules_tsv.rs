@@ -32,9 +32,11 @@ pub fn parse_rules(text: &str) -> Result<Vec<RuleRow<'_>>, String> {
         let at = |e: String| format!("line {n}: {e}");
         let words = id
             .split('-')
-            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()));
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         if !words {
-            return Err(at(format!("rule id {id:?}: expected lower-case words joined by `-`")));
+            return Err(at(format!(
+                "rule id {id:?}: expected lower-case words or numbers joined by `-`"
+            )));
         }
         let severities: Vec<&str> = severities.split('|').collect();
         if let Some(bad) = severities.iter().find(|s| !SEVERITIES.contains(s)) {
@@ -71,7 +73,7 @@ mod tests {
         let e = |text: &str| parse_rules(text).unwrap_err();
         assert_eq!(
             e("# c\nHTTP-error\terror\tT\tE.\n"),
-            "line 2: rule id \"HTTP-error\": expected lower-case words joined by `-`"
+            "line 2: rule id \"HTTP-error\": expected lower-case words or numbers joined by `-`"
         );
         assert!(e("a-\terror\tT\tE.\n").contains("lower-case words"));
         assert_eq!(

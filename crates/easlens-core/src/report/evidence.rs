@@ -270,7 +270,7 @@ pub fn build(capture: &Capture, log: Option<&Capture>, options: &ReportOptions) 
     let mut findings = analysis.findings().clone();
     let alignment = log.map(|log| {
         let alignment = align::align(capture, log, options.log_clock_offset);
-        findings.add(align::findings(capture, log, &alignment));
+        align::add_findings(&mut findings, capture, log, &alignment);
         alignment
     });
     let mut notes = Vec::new();

@@ -239,6 +239,11 @@ fn findings_section(report: &Report, findings: &[Finding], sink: &mut impl Sink)
         let mut when = vec![text(word)];
         when.extend(cited(&f.sessions, &shown));
         when.push(text(finding_when(f)));
+        if let Some(item) = &f.item {
+            // The id `easlens history` and the window's item history follow.
+            when.push(text(" · item "));
+            when.push(code(item.as_str()));
+        }
         sink.paragraph(Para::Meta, &when);
         sink.paragraph(Para::Plain, &[text(f.message.as_str())]);
         sink.paragraph(Para::Explanation, &[text(explanation)]);
