@@ -241,6 +241,62 @@ fn calendar_lifecycle_has_nothing_to_report() {
 }
 
 #[test]
+fn calendar_failures_raise_no_session_level_finding() {
+    // Every request is answered 200 with Status 1: what is wrong is in the items (the item-level
+    // rules judge them).
+    for device in Device::ALL {
+        let f = analyse(&scenario(Scenario::CalendarFailures, device));
+        assert!(f.is_empty(), "{f:#?}");
+    }
+}
+
+#[test]
+fn item_failures_report_the_failing_statuses_and_the_lost_fetch() {
+    for device in Device::ALL {
+        let c = scenario(Scenario::ItemFailures, device);
+        let f = analyse(&c);
+        let mut expected = vec!["status-error", "status-error"];
+        match device {
+            Device::IPhone => expected.push("no-response"),
+            Device::Android => expected.push("http-error"),
+        }
+        expected.sort_unstable();
+        assert_eq!(rules_of(&f), expected, "{f:#?}");
+        // The three refused Changes are one finding; the failed Fetch another.
+        let syncs = indices(&c, |s| {
+            command(s) == Some(Command::Sync) && response_statuses(s).contains(&6)
+        });
+        assert_eq!(syncs.len(), 3);
+        assert!(
+            f.iter().any(|f| f.rule == "status-error" && f.sessions == syncs),
+            "{f:#?}"
+        );
+        let fetches = indices(&c, |s| command(s) == Some(Command::ItemOperations));
+        assert_eq!(fetches.len(), 2);
+        let fetch_failed: Vec<u32> = match device {
+            Device::IPhone => vec![fetches[0]],
+            Device::Android => vec![fetches[1]],
+        };
+        assert!(
+            f.iter().any(|f| f.rule == "status-error" && f.sessions == fetch_failed),
+            "{f:#?}"
+        );
+    }
+}
+
+#[test]
+fn item_near_misses_report_only_the_one_refused_change() {
+    for device in Device::ALL {
+        let c = scenario(Scenario::ItemNearMisses, device);
+        let f = analyse(&c);
+        assert_eq!(rules_of(&f), ["status-error"], "{f:#?}");
+        let refused = indices(&c, |s| response_statuses(s).contains(&6));
+        assert_eq!(one(&f, "status-error").sessions, refused);
+        assert_eq!(refused.len(), 1);
+    }
+}
+
+#[test]
 fn redirect_and_auth_reports_the_redirect_the_401_run_and_what_ended_it() {
     for device in Device::ALL {
         let c = scenario(Scenario::RedirectAndAuth, device);

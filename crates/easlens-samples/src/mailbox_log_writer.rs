@@ -252,6 +252,21 @@ const SYNC_EXCEPTION: &str = "Microsoft.Exchange.AirSync.AirSyncPermanentExcepti
    at Microsoft.Exchange.AirSync.SyncCommand.OnExecute()\r
    at Microsoft.Exchange.AirSync.Command.WorkerThread()";
 
+/// The .NET exception ActiveSync logs when it could not convert an item for a client Change it
+/// answered with Status 6 (`{server_id}` is the item).
+const CONVERT_EXCEPTION: &str = "Microsoft.Exchange.AirSync.ConversionException: Item {server_id} could not be converted ---> Microsoft.Exchange.Data.Storage.ConversionFailedException: The message content has become corrupted.\r
+   at Microsoft.Exchange.AirSync.SchemaConverter.AirSyncXmlEmailConverter.ConvertServerToClientObject(ISyncItem item)\r
+   --- End of inner exception stack trace ---\r
+   at Microsoft.Exchange.AirSync.SyncCommand.GenerateResponsesXmlNode()";
+
+/// The .NET exception ActiveSync logs with a MeetingResponse for a request it already answered
+/// (the invitation is no longer a meeting request).
+const MEETING_RESPONSE_EXCEPTION: &str =
+    "Microsoft.Exchange.Data.Storage.WrongObjectTypeException: The object is not a meeting request.\r
+   at Microsoft.Exchange.Data.Storage.MeetingRequest.Bind(StoreSession session, StoreId storeId)\r
+   at Microsoft.Exchange.AirSync.MeetingResponseCommand.ProcessRequest(Request request)\r
+   at Microsoft.Exchange.AirSync.MeetingResponseCommand.OnExecute()";
+
 /// A field name no reader knows (written on the log's first entry).
 const UNKNOWN_FIELD: (&str, &str) = (
     "FutureField",
@@ -319,11 +334,11 @@ fn mailbox_log(sessions: &[Exchange], options: &MailboxLogOptions) -> io::Result
     }
     // Exchange writes entries in the order requests arrive.
     sources.sort_by_key(|(_, ex)| ex.started);
-    let mut last_sync: Option<String> = None;
+    let mut seen = Seen::default();
     let mut entries = Vec::with_capacity(sources.len());
     for (k, (source, ex)) in sources.into_iter().enumerate() {
         let id = identifier(sessions, k);
-        entries.push(render_entry(ex, source, id, k == 0, options, offset, &mut last_sync)?);
+        entries.push(render_entry(ex, source, id, k == 0, options, offset, &mut seen)?);
     }
 
     let dump = options.entries.start.min(entries.len())..options.entries.end.min(entries.len());
@@ -413,6 +428,15 @@ fn log_time(t: DateTime<FixedOffset>, offset: i64) -> String {
         .to_string()
 }
 
+/// What earlier entries of the log said that a later one depends on.
+#[derive(Default)]
+struct Seen {
+    /// The last Sync request body (a cached Sync logs it as its LogicalRequest).
+    last_sync: Option<String>,
+    /// The RequestIds of the MeetingResponses so far.
+    meeting_requests: Vec<String>,
+}
+
 /// The fields of one logged exchange; the log's first entry also gets a field no reader knows.
 fn render_entry(
     ex: &Exchange,
@@ -421,8 +445,9 @@ fn render_entry(
     first: bool,
     options: &MailboxLogOptions,
     offset: i64,
-    last_sync: &mut Option<String>,
+    seen: &mut Seen,
 ) -> io::Result<Entry> {
+    let last_sync = &mut seen.last_sync;
     let (head, start) = parse_request(&ex.request).map_err(invalid)?;
     let command = parse_request_target(&head.target).ok().and_then(|l| l.command);
     let body = decode_body(&ex.request[start..], &head.headers).bytes;
@@ -480,8 +505,28 @@ fn render_entry(
         (None, _) => (b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), i64::from(ex.duration_ms)),
     };
     let (head, start) = parse_response(&response).map_err(invalid)?;
+    let body = decode_body(&response[start..], &head.headers).bytes;
+    let response_doc = wbxml::decode(&body).ok();
     if head.status == 500 && command == Some(Command::Sync) {
         fields.push(("SyncCommand_OnExecute_Exception", SYNC_EXCEPTION.into()));
+    }
+    if command == Some(Command::Sync) {
+        for server_id in failed_changes(response_doc.as_ref().and_then(|d| d.root())) {
+            fields.push((
+                "SyncCommand_GenerateResponsesXmlNode_AddChange_ConvertServerToClientObject_Exception",
+                CONVERT_EXCEPTION.replace("{server_id}", &server_id),
+            ));
+        }
+    }
+    if command == Some(Command::MeetingResponse) {
+        let ids = meeting_request_ids(request_doc.as_ref().and_then(|d| d.root()));
+        if ids.iter().any(|id| seen.meeting_requests.contains(id)) {
+            fields.push((
+                "MeetingResponseCommand_OnExecute_Exception",
+                MEETING_RESPONSE_EXCEPTION.into(),
+            ));
+        }
+        seen.meeting_requests.extend(ids);
     }
     let waits = command == Some(Command::Ping)
         || request_doc
@@ -499,7 +544,6 @@ fn render_entry(
         }
     }
     fields.push(("ResponseHeader", response_header));
-    let body = decode_body(&response[start..], &head.headers).bytes;
     let is_multipart = head
         .headers
         .get("Content-Type")
@@ -507,7 +551,7 @@ fn render_entry(
     let response_body = if is_multipart {
         multipart_body(&body, options.verbose)
     } else {
-        wbxml::decode(&body).ok().map(|d| render_xml(d.root(), options.verbose))
+        response_doc.as_ref().map(|d| render_xml(d.root(), options.verbose))
     };
     fields.push((
         "ResponseBody",
@@ -522,6 +566,34 @@ fn render_entry(
         pending,
         response_lost: ex.response.is_none(),
     })
+}
+
+/// The ServerIds of a Sync response's `Responses/Change` answered with Status 6 (the server
+/// could not convert the item).
+fn failed_changes(root: Option<Element<'_>>) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(collections) = root.and_then(|r| r.child("Collections")) else {
+        return out;
+    };
+    for responses in collections.elements().filter_map(|c| c.child("Responses")) {
+        for change in responses.elements().filter(|c| c.name() == Some("Change")) {
+            if change.child("Status").and_then(|s| s.text()).as_deref() == Some("6") {
+                out.extend(change.child("ServerId").and_then(|s| s.text()));
+            }
+        }
+    }
+    out
+}
+
+/// The RequestIds of a MeetingResponse request.
+fn meeting_request_ids(root: Option<Element<'_>>) -> Vec<String> {
+    root.map(|r| {
+        r.elements()
+            .filter(|c| c.name() == Some("Request"))
+            .filter_map(|c| c.child("RequestId")?.text())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// A multipart ItemOperations response: the part table as text, then part 0 as XML.

@@ -133,10 +133,25 @@ pub enum Scenario {
     /// Fiddler-generated 502 on the way), then 401s with credentials and 457 (iPhone) or 456
     /// (Android).
     RedirectAndAuth,
+    /// Calendar items that go wrong on the device: a monthly series on day 31, the attendee's
+    /// copy changed to make the user its organizer, a server update older than the copy it
+    /// replaces, an occurrence edited with `Exceptions` but no `InstanceId` on EAS 16.1 (iPhone
+    /// only), a cancellation of one occurrence read as the whole series and deleted, and the
+    /// same MeetingResponse sent four times.
+    CalendarFailures,
+    /// Items that go wrong: a contact added again by the device with the same name and address,
+    /// email bodies that never download (Fetch Status 6, HTTP 500, a dropped connection) and a
+    /// Change the server refuses three times with Status 6.
+    ItemFailures,
+    /// The same items done right, which must not look like failures: a single occurrence
+    /// cancelled with InstanceType 3 and RecurrenceId and an exception on the series, a monthly
+    /// series on day 28, a truncated body fetched, one MeetingResponse, a Change refused once and
+    /// accepted on retry, a new contact, an attendee's reminder change.
+    ItemNearMisses,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Healthy,
         Scenario::ThrottlingStorm,
         Scenario::SyncKeyReset,
@@ -144,6 +159,9 @@ impl Scenario {
         Scenario::PolicyRefreshLegacy,
         Scenario::CalendarItemLifecycle,
         Scenario::RedirectAndAuth,
+        Scenario::CalendarFailures,
+        Scenario::ItemFailures,
+        Scenario::ItemNearMisses,
     ];
 
     /// Kebab-case name for file stems.
@@ -156,6 +174,9 @@ impl Scenario {
             Scenario::PolicyRefreshLegacy => "policy-refresh-449",
             Scenario::CalendarItemLifecycle => "calendar-lifecycle",
             Scenario::RedirectAndAuth => "redirect-and-auth",
+            Scenario::CalendarFailures => "calendar-failures",
+            Scenario::ItemFailures => "item-failures",
+            Scenario::ItemNearMisses => "item-near-misses",
         }
     }
 }

@@ -38,7 +38,7 @@ const CUT_IIS_STEM: &str = "healthy-android";
 pub const FLEET_SEED: u64 = 20240502;
 
 /// The bundled samples: every scenario for both devices as a Fiddler SAZ, as Exchange's mailbox
-/// log with its manifest and as Exchange's IIS logs with their truth, two conversations also as
+/// log with its manifest and as Exchange's IIS logs with their truth, four conversations also as
 /// HAR (Fiddler's lossy export, mitmproxy's recoverable one), one AES-256 encrypted SAZ, and the
 /// IIS logs of a fleet of devices (`fleet.iis/`). Returns the files written, in order.
 pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -52,6 +52,8 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
         let har_style = match stem.as_str() {
             "healthy-iphone" => Some((HarStyle::Fiddler, "fiddler")),
             "policy-refresh-android" => Some((HarStyle::Mitmproxy, "mitmproxy")),
+            "item-failures-android" => Some((HarStyle::Fiddler, "fiddler")),
+            "item-near-misses-iphone" => Some((HarStyle::Mitmproxy, "mitmproxy")),
             _ => None,
         };
         if let Some((style, tag)) = har_style {

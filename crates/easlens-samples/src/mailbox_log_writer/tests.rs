@@ -405,6 +405,37 @@ fn a_lost_ping_is_logged_pending_with_status_1_after_its_heartbeat() {
 }
 
 #[test]
+fn refused_changes_and_repeated_meeting_responses_carry_their_exceptions() {
+    const CONVERT: &str = "SyncCommand_GenerateResponsesXmlNode_AddChange_ConvertServerToClientObject_Exception";
+    const MEETING: &str = "MeetingResponseCommand_OnExecute_Exception";
+    for device in Device::ALL {
+        let exceptions = |scenario: Scenario, field: &str| -> Vec<String> {
+            let (sessions, options) = sample(scenario, device);
+            let (text, _) = text_log(&sessions, &options);
+            split(&text, false)
+                .iter()
+                .filter_map(|(_, f)| value(f, field).map(String::from))
+                .collect()
+        };
+        // Each of the three Changes of 5:72 refused with Status 6.
+        let convert = exceptions(Scenario::ItemFailures, CONVERT);
+        assert_eq!(convert.len(), 3);
+        assert!(convert.iter().all(|e| e.contains("Item 5:72 could not be converted")));
+        // Every MeetingResponse for 5:60 after the first.
+        let meeting = exceptions(Scenario::CalendarFailures, MEETING);
+        assert_eq!(meeting.len(), 3);
+        assert!(
+            meeting
+                .iter()
+                .all(|e| e.starts_with("Microsoft.Exchange.Data.Storage.WrongObjectTypeException: "))
+        );
+        // The near misses: one refused Change, one MeetingResponse.
+        assert_eq!(exceptions(Scenario::ItemNearMisses, CONVERT).len(), 1);
+        assert!(exceptions(Scenario::ItemNearMisses, MEETING).is_empty());
+    }
+}
+
+#[test]
 fn multipart_responses_start_with_the_part_table() {
     let (sessions, options) = sample(Scenario::Healthy, Device::Android);
     let (text, _) = text_log(&sessions, &options);

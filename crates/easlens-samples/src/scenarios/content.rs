@@ -377,6 +377,39 @@ pub(super) fn add_response(client_id: &str, server_id: &str) -> String {
     )
 }
 
+/// The server's answer to a client Change (only sent when it did not succeed, or to say so).
+pub(super) fn change_response(server_id: &str, status: u32) -> String {
+    format!(
+        "<Change><ServerId>{}</ServerId><Status>{status}</Status></Change>",
+        esc(server_id)
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// MeetingResponse
+// ---------------------------------------------------------------------------------------------
+
+/// The device answers a meeting request in `collection_id` (UserResponse 1 accept, 2 tentative,
+/// 3 decline).
+pub(super) fn meeting_response_request(collection_id: &str, request_id: &str, user_response: u8) -> String {
+    format!(
+        r#"<MeetingResponse xmlns="MeetingResponse:"><Request>{}{}{}</Request></MeetingResponse>"#,
+        el("UserResponse", user_response),
+        el("CollectionId", collection_id),
+        el("RequestId", request_id),
+    )
+}
+
+/// The server's answer: the request's Status and, when accepted, the calendar item's ServerId.
+pub(super) fn meeting_response_response(request_id: &str, status: u32, calendar_id: Option<&str>) -> String {
+    format!(
+        r#"<MeetingResponse xmlns="MeetingResponse:"><Result>{}{}{}</Result></MeetingResponse>"#,
+        el("RequestId", request_id),
+        el("Status", status),
+        calendar_id.map(|id| el("CalendarId", id)).unwrap_or_default(),
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ping
 // ---------------------------------------------------------------------------------------------
@@ -602,6 +635,17 @@ pub(super) fn fetch_body_response(collection_id: &str, server_id: &str, html: &s
     )
 }
 
+/// A Fetch of an email body that failed: the command succeeded (`ItemOperations` Status 1), the
+/// Fetch did not (`fetch_status`, e.g. 6 conversion error), and no Properties came back.
+pub(super) fn fetch_failed_response(collection_id: &str, server_id: &str, fetch_status: u32) -> String {
+    format!(
+        r#"<ItemOperations xmlns="ItemOperations:"><Status>1</Status><Response><Fetch>{}{}{}</Fetch></Response></ItemOperations>"#,
+        el("Status", fetch_status),
+        ns("AirSync", "CollectionId", collection_id),
+        ns("AirSync", "ServerId", server_id),
+    )
+}
+
 /// SendMail (14.0 and later): the MIME message as OPAQUE.
 pub(super) fn send_mail(client_id: &str, mime: &[u8]) -> String {
     format!(
@@ -710,6 +754,32 @@ pub(super) fn personal_values() -> Vec<String> {
         "Priya's office",
         "Conf Room 4.12 (Building 2)",
         "Harbour Dental, 12 Quay St",
+        "Monthly budget review",
+        "Vendor onboarding",
+        "Design review",
+        "Architecture board",
+        "Project standup",
+        "Payroll check-in",
+        "Supplier call",
+        "Roadmap workshop",
+        "Finance room 3.02",
+        "Conf Room 2.07 (Building 1)",
+        "Conf Room 1.03 (Building 1)",
+        // Contacts of the item scenarios
+        "Petrova",
+        "Elena Petrova",
+        "elena.petrova@northwind.example",
+        "Northwind Traders",
+        "+1 555 0100 131",
+        "Mehta",
+        "Rahul Mehta",
+        "rahul.mehta@contoso.com",
+        "+1 555 0100 132",
+        "Moreno",
+        "Lucia Moreno",
+        "lucia.moreno@adatum.example",
+        "Adatum Corporation",
+        "+34 555 0100 141",
         // Attachments
         "Contract-draft-v2.pdf",
         // Words of bodies and signatures
@@ -793,6 +863,23 @@ pub(super) struct MeetingRef {
     pub(super) appointment: Appointment,
     /// Email2:MeetingMessageType: 1 request, 0 cancellation (no further type).
     pub(super) message_type: u8,
+    /// Email:InstanceType: 0 single or the whole series, 1 recurring master, 2 single instance of
+    /// a series, 3 exception of a series.
+    pub(super) instance_type: u8,
+    /// Email:RecurrenceId: the original start of the one occurrence the message is about.
+    pub(super) recurrence_id: Option<DateTime<FixedOffset>>,
+}
+
+impl MeetingRef {
+    /// A message about a whole single meeting (InstanceType 0, no RecurrenceId).
+    pub(super) fn new(appointment: Appointment, message_type: u8) -> MeetingRef {
+        MeetingRef {
+            appointment,
+            message_type,
+            instance_type: 0,
+            recurrence_id: None,
+        }
+    }
 }
 
 /// An email as the server sends it in a Sync Add.
@@ -813,6 +900,9 @@ pub(super) struct Email {
     pub(super) meeting: Option<MeetingRef>,
     /// Body cut to this many bytes (Truncated 1).
     pub(super) truncate_to: Option<usize>,
+    /// The body is not sent at all: Truncated 1, EstimatedDataSize, no Data (the device must
+    /// fetch it).
+    pub(super) body_omitted: bool,
 }
 
 impl Email {
@@ -846,6 +936,7 @@ impl Email {
             message_class: "IPM.Note",
             meeting: None,
             truncate_to: None,
+            body_omitted: false,
         }
     }
 }
@@ -890,19 +981,20 @@ pub(super) fn email_data(e: &Email, version: &str) -> String {
         );
     }
     let (data, truncated) = match e.truncate_to {
-        Some(n) if n < e.html.len() => (&e.html[..e.html.floor_char_boundary(n)], true),
-        _ => (e.html.as_str(), false),
+        _ if e.body_omitted => (None, true),
+        Some(n) if n < e.html.len() => (Some(&e.html[..e.html.floor_char_boundary(n)]), true),
+        _ => (Some(e.html.as_str()), false),
     };
     let _ = write!(
         x,
         r#"<Body xmlns="AirSyncBase:"><Type>2</Type><EstimatedDataSize>{}</EstimatedDataSize>{}{}</Body>"#,
         e.html.len(),
         if truncated { el("Truncated", 1) } else { String::new() },
-        el("Data", data),
+        data.map(|d| el("Data", d)).unwrap_or_default(),
     );
     x.push_str(&ns("Email", "MessageClass", e.message_class));
     if let Some(m) = &e.meeting {
-        x.push_str(&meeting_request(&m.appointment, version));
+        x.push_str(&meeting_request(m, version));
     }
     x.push_str(&ns("Email", "InternetCPID", 65001));
     x.push_str(r#"<Flag xmlns="Email:"/>"#);
@@ -932,7 +1024,8 @@ pub(super) fn email_data(e: &Email, version: &str) -> String {
 }
 
 /// Email:MeetingRequest for a meeting request or cancellation.
-fn meeting_request(a: &Appointment, version: &str) -> String {
+fn meeting_request(m: &MeetingRef, version: &str) -> String {
+    let a = &m.appointment;
     let location = if v16(version) {
         format!(
             r#"<Location xmlns="AirSyncBase:">{}</Location>"#,
@@ -941,13 +1034,22 @@ fn meeting_request(a: &Appointment, version: &str) -> String {
     } else {
         el("Location", &a.location)
     };
+    let recurrence_id = m
+        .recurrence_id
+        .map(|t| el("RecurrenceId", email_date(t)))
+        .unwrap_or_default();
+    let recurrences = a
+        .recurrence
+        .as_ref()
+        .map(|r| format!("<Recurrences>{}</Recurrences>", r.xml()))
+        .unwrap_or_default();
     format!(
-        r#"<MeetingRequest xmlns="Email:">{}{}{}{}{}{location}{}{}{}{}{}{}{}{}</MeetingRequest>"#,
+        r#"<MeetingRequest xmlns="Email:">{}{}{}{}{}{location}{}{recurrence_id}{}{}{recurrences}{}{}{}{}{}</MeetingRequest>"#,
         el("AllDayEvent", 0),
         el("StartTime", email_date(a.start)),
         el("DtStamp", email_date(a.dtstamp)),
         el("EndTime", email_date(a.end)),
-        el("InstanceType", 0),
+        el("InstanceType", m.instance_type),
         el("Organizer", format!("\"{}\" <{}>", a.organizer.0, a.organizer.1)),
         el("Reminder", 900),
         el("ResponseRequested", 1),
@@ -982,6 +1084,90 @@ pub(super) struct Appointment {
     pub(super) body: String,
     /// calendar:Timezone: base64 of a TIME_ZONE_INFORMATION structure.
     pub(super) timezone: String,
+    /// calendar:Recurrence (and Email:Recurrences in a meeting request): `None` for a single
+    /// meeting.
+    pub(super) recurrence: Option<Recurrence>,
+    /// calendar:Exceptions of a series: occurrences deleted or changed.
+    pub(super) exceptions: Vec<Exception>,
+}
+
+/// A recurrence pattern ([MS-ASCAL] 2.2.2.38): the same element names in the Calendar and the
+/// Email code page.
+#[derive(Debug, Clone)]
+pub(super) struct Recurrence {
+    /// 0 daily, 1 weekly, 2 monthly on a day, 3 monthly on the nth weekday, 5 yearly, 6 yearly
+    /// on the nth weekday.
+    pub(super) kind: u8,
+    pub(super) interval: u32,
+    /// Weekly: a bit mask of days (1 Sunday, 2 Monday, 4 Tuesday, …).
+    pub(super) day_of_week: Option<u32>,
+    pub(super) day_of_month: Option<u32>,
+}
+
+impl Recurrence {
+    /// Every `interval` weeks on the days of `day_of_week`.
+    pub(super) fn weekly(interval: u32, day_of_week: u32) -> Recurrence {
+        Recurrence {
+            kind: 1,
+            interval,
+            day_of_week: Some(day_of_week),
+            day_of_month: None,
+        }
+    }
+
+    /// Every `interval` months on day `day_of_month`.
+    pub(super) fn monthly(interval: u32, day_of_month: u32) -> Recurrence {
+        Recurrence {
+            kind: 2,
+            interval,
+            day_of_week: None,
+            day_of_month: Some(day_of_month),
+        }
+    }
+
+    /// `<Recurrence>…</Recurrence>` in the parent's namespace.
+    fn xml(&self) -> String {
+        format!(
+            "<Recurrence>{}{}{}{}</Recurrence>",
+            el("Type", self.kind),
+            el("Interval", self.interval),
+            self.day_of_week.map(|d| el("DayOfWeek", d)).unwrap_or_default(),
+            self.day_of_month.map(|d| el("DayOfMonth", d)).unwrap_or_default(),
+        )
+    }
+}
+
+/// One calendar:Exception of a series, named by its original start: ExceptionStartTime (the 14.x
+/// way) or airsyncbase:InstanceId (16.x).
+#[derive(Debug, Clone)]
+pub(super) struct Exception {
+    pub(super) exception_start: DateTime<FixedOffset>,
+    /// Named with airsyncbase:InstanceId instead of ExceptionStartTime.
+    pub(super) by_instance_id: bool,
+    /// The occurrence was deleted (Deleted 1).
+    pub(super) deleted: bool,
+    /// The occurrence moved: its new start and end.
+    pub(super) moved_to: Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)>,
+}
+
+impl Exception {
+    fn xml(&self) -> String {
+        let mut x = String::from("<Exception>");
+        if self.deleted {
+            x.push_str(&el("Deleted", 1));
+        }
+        if self.by_instance_id {
+            x.push_str(&ns("AirSyncBase", "InstanceId", email_date(self.exception_start)));
+        } else {
+            x.push_str(&el("ExceptionStartTime", cal_date(self.exception_start)));
+        }
+        if let Some((start, end)) = self.moved_to {
+            x.push_str(&el("StartTime", cal_date(start)));
+            x.push_str(&el("EndTime", cal_date(end)));
+        }
+        x.push_str("</Exception>");
+        x
+    }
 }
 
 impl Appointment {
@@ -1087,6 +1273,9 @@ pub(super) fn calendar_data(a: &Appointment, version: &str, from_client: bool, c
         x.push_str(&ns("Calendar", "Location", &a.location));
     }
     x.push_str(&ns("Calendar", "EndTime", cal_date(a.end)));
+    if let Some(r) = &a.recurrence {
+        x.push_str(&r.xml().replacen("<Recurrence>", r#"<Recurrence xmlns="Calendar:">"#, 1));
+    }
     let _ = write!(
         x,
         r#"<Body xmlns="AirSyncBase:"><Type>1</Type><EstimatedDataSize>{}</EstimatedDataSize>{}</Body>"#,
@@ -1097,6 +1286,13 @@ pub(super) fn calendar_data(a: &Appointment, version: &str, from_client: bool, c
     x.push_str(&ns("Calendar", "BusyStatus", a.busy_status));
     x.push_str(&ns("Calendar", "AllDayEvent", 0));
     x.push_str(&ns("Calendar", "Reminder", a.reminder));
+    if !a.exceptions.is_empty() {
+        x.push_str(r#"<Exceptions xmlns="Calendar:">"#);
+        for e in &a.exceptions {
+            x.push_str(&e.xml());
+        }
+        x.push_str("</Exceptions>");
+    }
     x.push_str(&ns("Calendar", "MeetingStatus", a.meeting_status));
     if !from_client {
         x.push_str(&ns("AirSyncBase", "NativeBodyType", 1));

@@ -18,6 +18,9 @@ pub(super) fn run(scenario: Scenario, device: Device) -> Conversation {
         Scenario::PolicyRefreshLegacy => ((2024, 3, 8), (16, 20, 52)),
         Scenario::CalendarItemLifecycle => ((2024, 3, 11), (9, 12, 30)),
         Scenario::RedirectAndAuth => ((2024, 3, 12), (11, 5, 9)),
+        Scenario::CalendarFailures => ((2024, 3, 13), (8, 41, 17)),
+        Scenario::ItemFailures => ((2024, 3, 14), (13, 7, 52)),
+        Scenario::ItemNearMisses => ((2024, 3, 15), (10, 18, 6)),
     };
     let seed = (scenario as u64 + 1) * 1000 + device as u64;
     let mut c = Conv::new(device, local_time(device, date, time), seed);
@@ -29,6 +32,9 @@ pub(super) fn run(scenario: Scenario, device: Device) -> Conversation {
         Scenario::PolicyRefreshLegacy => policy_refresh_legacy(&mut c),
         Scenario::CalendarItemLifecycle => calendar_lifecycle(&mut c),
         Scenario::RedirectAndAuth => redirect_and_auth(&mut c),
+        Scenario::CalendarFailures => calendar_failures(&mut c),
+        Scenario::ItemFailures => item_failures(&mut c),
+        Scenario::ItemNearMisses => item_near_misses(&mut c),
     }
     Conversation {
         trace: c.out,
@@ -223,6 +229,8 @@ fn healthy(c: &mut Conv) {
             reminder: 15,
             body: prose(&mut c.rng, 160),
             timezone: tz.clone(),
+            recurrence: None,
+            exceptions: Vec::new(),
         }
     })
     .collect();
@@ -587,6 +595,8 @@ fn calendar_lifecycle(c: &mut Conv) {
         reminder: 15,
         body: "Agenda: Q1 results, Q2 targets, hiring plan. Please bring your team's numbers.".into(),
         timezone: tz.clone(),
+        recurrence: None,
+        exceptions: Vec::new(),
     };
     let meeting_id = format!("{CALENDAR}:25");
 
@@ -596,10 +606,7 @@ fn calendar_lifecycle(c: &mut Conv) {
     invite.from = meeting.organizer;
     invite.subject = meeting.subject.clone();
     invite.message_class = "IPM.Schedule.Meeting.Request";
-    invite.meeting = Some(MeetingRef {
-        appointment: meeting.clone(),
-        message_type: 1,
-    });
+    invite.meeting = Some(MeetingRef::new(meeting.clone(), 1));
     let req = sync_req(
         c,
         &[
@@ -646,6 +653,8 @@ fn calendar_lifecycle(c: &mut Conv) {
         reminder: 60,
         body: String::new(),
         timezone: tz,
+        recurrence: None,
+        exceptions: Vec::new(),
     };
     let client_id = match d {
         Device::IPhone => c.rng.guid(),
@@ -681,10 +690,7 @@ fn calendar_lifecycle(c: &mut Conv) {
     update.from = meeting.organizer;
     update.subject = meeting.subject.clone();
     update.message_class = "IPM.Schedule.Meeting.Request";
-    update.meeting = Some(MeetingRef {
-        appointment: meeting.clone(),
-        message_type: 1,
-    });
+    update.meeting = Some(MeetingRef::new(meeting.clone(), 1));
     let req = sync_req(
         c,
         &[
@@ -708,10 +714,7 @@ fn calendar_lifecycle(c: &mut Conv) {
             cancel.from = meeting.organizer;
             cancel.subject = format!("Canceled: {}", meeting.subject);
             cancel.message_class = "IPM.Schedule.Meeting.Canceled";
-            cancel.meeting = Some(MeetingRef {
-                appointment: meeting.clone(),
-                message_type: 0,
-            });
+            cancel.meeting = Some(MeetingRef::new(meeting.clone(), 0));
             let req = sync_req(
                 c,
                 &[
@@ -822,4 +825,552 @@ fn redirect_and_auth(c: &mut Conv) {
         Device::Android => Resp::status(456, "Blocked"),
     };
     c.send(req, last);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. CalendarFailures, ItemFailures, ItemNearMisses
+// ---------------------------------------------------------------------------------------------
+
+/// A meeting the user was invited to (MeetingStatus 3), created by `organizer` days ago.
+fn received_meeting(
+    c: &mut Conv,
+    (subject, location): (&str, &str),
+    start: DateTime<FixedOffset>,
+    minutes: i64,
+    organizer: Person,
+    recurrence: Option<Recurrence>,
+) -> Appointment {
+    let created = c.clock - TimeDelta::days(6);
+    Appointment {
+        uid: goid_hex(&mut c.rng, created),
+        subject: subject.into(),
+        location: location.into(),
+        start,
+        end: plus_minutes(start, minutes),
+        dtstamp: created,
+        organizer,
+        attendees: vec![JDOE, PEOPLE[2]],
+        meeting_status: 3,
+        busy_status: 2,
+        reminder: 15,
+        body: prose(&mut c.rng, 90),
+        timezone: timezone(*c.clock.offset()),
+        recurrence,
+        exceptions: Vec::new(),
+    }
+}
+
+/// Like [`emails`], with short bodies (600–1200 bytes): the item scenarios are about the items,
+/// and the bundled samples stay small.
+fn short_emails(c: &mut Conv, first: u32, count: u32) -> Vec<Email> {
+    (0..count)
+        .map(|i| {
+            let received = c.clock - TimeDelta::seconds(i64::from((count - i) * c.rng.range(40, 900)));
+            let len = c.rng.range(600, 1200) as usize;
+            Email::generate(&mut c.rng, format!("{INBOX}:{}", first + i), received, len)
+        })
+        .collect()
+}
+
+/// Email `5:number`: a meeting request or cancellation from the meeting's organizer.
+fn meeting_email(
+    c: &mut Conv,
+    number: u32,
+    message_class: &'static str,
+    subject: String,
+    meeting: MeetingRef,
+) -> Email {
+    let mut e = short_emails(c, number, 1).remove(0);
+    e.from = meeting.appointment.organizer;
+    e.subject = subject;
+    e.message_class = message_class;
+    e.meeting = Some(meeting);
+    e
+}
+
+/// Read and flagged on the device: the ApplicationData of an email Change.
+fn read_and_flagged() -> String {
+    format!(
+        r#"{}<Flag xmlns="Email:"><Status>2</Status><FlagType>Follow up</FlagType></Flag>"#,
+        ns("Email", "Read", 1)
+    )
+}
+
+/// The device's own id for a client Add (a GUID on iOS, a small number on Android).
+fn client_id(c: &mut Conv) -> String {
+    match c.device {
+        Device::IPhone => c.rng.guid(),
+        Device::Android => c.rng.range(100, 999).to_string(),
+    }
+}
+
+/// Calendar items that go wrong on the device (item-level failure patterns 9 to 12 and 14).
+fn calendar_failures(c: &mut Conv) {
+    let d = c.device;
+    provisioned(c);
+    let (mut k5, mut k1) = (new_key(&mut c.rng), new_key(&mut c.rng));
+
+    // Three invitations reach the calendar: a monthly series on day 31 (pattern 12), a weekly
+    // series and a single meeting.
+    ping_changes(c, &[CALENDAR], 52);
+    let budget = received_meeting(
+        c,
+        ("Monthly budget review", "Finance room 3.02"),
+        local_time(d, (2024, 1, 31), (10, 0, 0)),
+        60,
+        PEOPLE[3],
+        Some(Recurrence::monthly(1, 31)),
+    );
+    let team = received_meeting(
+        c,
+        ("Weekly team sync", "Teams meeting"),
+        local_time(d, (2024, 3, 5), (9, 30, 0)),
+        30,
+        PEOPLE[1],
+        Some(Recurrence::weekly(1, 4)),
+    );
+    let vendor = received_meeting(
+        c,
+        ("Vendor onboarding", "Conf Room 2.07 (Building 1)"),
+        local_time(d, (2024, 3, 15), (13, 0, 0)),
+        90,
+        PEOPLE[4],
+        None,
+    );
+    let (team_id, vendor_id) = (format!("{CALENDAR}:41"), format!("{CALENDAR}:42"));
+    let adds: String = [
+        (format!("{CALENDAR}:40"), &budget),
+        (team_id.clone(), &team),
+        (vendor_id.clone(), &vendor),
+    ]
+    .iter()
+    .map(|(id, a)| add(id, &calendar_data(a, c.version, false, None)))
+    .collect();
+    let req = sync_req(c, &[CollReq::changes(CALENDAR, Class::Calendar, k1)]);
+    c.send(
+        req,
+        ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1).commands(adds)])).gzip(),
+    );
+    k1 += 1;
+
+    // Pattern 10: the device sends the attendee's copy back with the user as its organizer.
+    let mut hijacked = vendor.clone();
+    hijacked.organizer = JDOE;
+    hijacked.meeting_status = 1;
+    let req = sync_req(
+        c,
+        &[CollReq::upload(
+            CALENDAR,
+            Class::Calendar,
+            k1,
+            change(&vendor_id, &calendar_data(&hijacked, c.version, true, None)),
+        )],
+    );
+    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
+    k1 += 1;
+
+    // Pattern 11a: a fourth meeting, then an update of it older than the copy it replaces.
+    ping_changes(c, &[CALENDAR], 140);
+    let mut design = received_meeting(
+        c,
+        ("Design review", "Conf Room 4.12 (Building 2)"),
+        local_time(d, (2024, 3, 18), (11, 0, 0)),
+        60,
+        PEOPLE[5],
+        None,
+    );
+    let design_id = format!("{CALENDAR}:43");
+    let delivered = c.clock - TimeDelta::seconds(35);
+    design.dtstamp = delivered;
+    let req = sync_req(c, &[CollReq::changes(CALENDAR, Class::Calendar, k1)]);
+    let resp = sync_response(&[
+        CollResp::new(CALENDAR, k1 + 1).commands(add(&design_id, &calendar_data(&design, c.version, false, None)))
+    ]);
+    c.send(req, ok(&resp));
+    k1 += 1;
+    ping_changes(c, &[CALENDAR], 380);
+    design.location = "Conf Room 1.03 (Building 1)".into();
+    design.dtstamp = delivered - TimeDelta::minutes(10);
+    let req = sync_req(c, &[CollReq::changes(CALENDAR, Class::Calendar, k1)]);
+    let resp =
+        sync_response(&[CollResp::new(CALENDAR, k1 + 1)
+            .commands(change(&design_id, &calendar_data(&design, c.version, false, None)))]);
+    c.send(req, ok(&resp));
+    k1 += 1;
+
+    // Pattern 11b: on EAS 16.1 the iPhone moves one occurrence of the series the 14.x way,
+    // with Exceptions/ExceptionStartTime and no InstanceId. (On 14.1 that is the right way.)
+    if d == Device::IPhone {
+        let from = local_time(d, (2024, 3, 26), (9, 30, 0));
+        let to = local_time(d, (2024, 3, 27), (9, 30, 0));
+        let mut edited = team.clone();
+        edited.exceptions = vec![Exception {
+            exception_start: from,
+            by_instance_id: false,
+            deleted: false,
+            moved_to: Some((to, plus_minutes(to, 30))),
+        }];
+        let req = sync_req(
+            c,
+            &[CollReq::upload(
+                CALENDAR,
+                Class::Calendar,
+                k1,
+                change(&team_id, &calendar_data(&edited, c.version, true, None)),
+            )],
+        );
+        c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
+        k1 += 1;
+    }
+
+    // Pattern 9: one occurrence of the weekly series is cancelled, but the message reads as a
+    // single meeting (InstanceType 0, no RecurrenceId); the device deletes the whole series.
+    ping_changes(c, &[INBOX], 95);
+    let occurrence = local_time(d, (2024, 3, 19), (9, 30, 0));
+    let mut cancelled = team.clone();
+    cancelled.start = occurrence;
+    cancelled.end = plus_minutes(occurrence, 30);
+    cancelled.recurrence = None;
+    cancelled.dtstamp = c.clock - TimeDelta::seconds(50);
+    let subject = format!("Canceled: {}", team.subject);
+    let cancel = meeting_email(
+        c,
+        58,
+        "IPM.Schedule.Meeting.Canceled",
+        subject,
+        MeetingRef::new(cancelled, 0),
+    );
+    let req = sync_req(c, &[CollReq::changes(INBOX, Class::Email, k5)]);
+    let resp =
+        sync_response(&[CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, std::slice::from_ref(&cancel)))]);
+    c.send(req, ok(&resp).gzip());
+    k5 += 1;
+    let req = sync_req(c, &[CollReq::upload(CALENDAR, Class::Calendar, k1, delete(&team_id))]);
+    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
+
+    // Pattern 14: an invitation, accepted four times over.
+    ping_changes(c, &[INBOX], 210);
+    let mut board = received_meeting(
+        c,
+        ("Architecture board", "Conf Room 4.12 (Building 2)"),
+        local_time(d, (2024, 3, 20), (15, 0, 0)),
+        60,
+        PEOPLE[2],
+        None,
+    );
+    board.attendees = vec![JDOE, PEOPLE[0]];
+    board.dtstamp = c.clock - TimeDelta::seconds(70);
+    let request_id = format!("{INBOX}:60");
+    let subject = board.subject.clone();
+    let invite = meeting_email(
+        c,
+        60,
+        "IPM.Schedule.Meeting.Request",
+        subject,
+        MeetingRef::new(board, 1),
+    );
+    let req = sync_req(c, &[CollReq::changes(INBOX, Class::Email, k5)]);
+    let resp =
+        sync_response(&[CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, std::slice::from_ref(&invite)))]);
+    c.send(req, ok(&resp));
+    for wait in [0, 4, 17, 52] {
+        c.pause(wait);
+        let req = Req::post(
+            Command::MeetingResponse,
+            wbxml(&meeting_response_request(INBOX, &request_id, 1)),
+        );
+        let calendar_id = format!("{CALENDAR}:45");
+        c.send(req, ok(&meeting_response_response(&request_id, 1, Some(&calendar_id))));
+    }
+    ping_expired(c);
+}
+
+/// Items that go wrong (item-level failure patterns 13, 15 and 16).
+fn item_failures(c: &mut Conv) {
+    let d = c.device;
+    provisioned(c);
+    let (mut k5, k3) = (new_key(&mut c.rng), new_key(&mut c.rng));
+
+    // Two contacts and three emails: one body cut at 512 bytes, one not sent at all.
+    ping_changes(c, &[INBOX, CONTACTS], 64);
+    const ELENA: (&str, &str, &str, &str, &str) = (
+        "Elena",
+        "Petrova",
+        "elena.petrova@northwind.example",
+        "Northwind Traders",
+        "+1 555 0100 131",
+    );
+    let contact = |(first, last, email, company, mobile): (&str, &str, &str, &str, &str)| {
+        contact_data(first, last, email, company, mobile)
+    };
+    let contact_adds = [
+        add(&format!("{CONTACTS}:10"), &contact(ELENA)),
+        add(
+            &format!("{CONTACTS}:11"),
+            &contact((
+                "Rahul",
+                "Mehta",
+                "rahul.mehta@contoso.com",
+                "Contoso",
+                "+1 555 0100 132",
+            )),
+        ),
+    ]
+    .concat();
+    let mut mail = short_emails(c, 70, 3);
+    mail[0].truncate_to = Some(512);
+    mail[1].body_omitted = true;
+    let req = sync_req(
+        c,
+        &[
+            CollReq::changes(INBOX, Class::Email, k5),
+            CollReq::changes(CONTACTS, Class::Contacts, k3),
+        ],
+    );
+    let resp = sync_response(&[
+        CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, &mail)),
+        CollResp::new(CONTACTS, k3 + 1).commands(contact_adds),
+    ]);
+    c.send(req, ok(&resp).gzip());
+    k5 += 1;
+
+    // Pattern 15: the bodies never download.
+    let fetch = |id: &str| Req::post(Command::ItemOperations, wbxml(&fetch_body_request(INBOX, id)));
+    let (cut, missing) = (format!("{INBOX}:70"), format!("{INBOX}:71"));
+    match d {
+        Device::IPhone => {
+            c.send(fetch(&cut), ok(&fetch_failed_response(INBOX, &cut, 6)));
+        }
+        Device::Android => {
+            c.send(fetch(&cut), Resp::status(500, "Internal Server Error"));
+        }
+    }
+    c.pause(3);
+    match d {
+        Device::IPhone => {
+            let ms = c.rng.range(30_000, 60_000);
+            c.abort(fetch(&missing), ms).comment = Some("body fetch, connection dropped".into());
+        }
+        Device::Android => {
+            c.send(fetch(&missing), ok(&fetch_failed_response(INBOX, &missing, 6)));
+        }
+    }
+
+    // Pattern 13: the device adds the same contact again.
+    let id = client_id(c);
+    let req = sync_req(
+        c,
+        &[CollReq::upload(
+            CONTACTS,
+            Class::Contacts,
+            k3 + 1,
+            client_add(&id, &contact(ELENA)),
+        )],
+    );
+    let resp =
+        sync_response(&[CollResp::new(CONTACTS, k3 + 2).responses(add_response(&id, &format!("{CONTACTS}:12")))]);
+    c.send(req, ok(&resp));
+
+    // Pattern 16: the server refuses a Change of one email three times (Status 6).
+    let flagged = format!("{INBOX}:72");
+    for attempt in 0..3 {
+        if attempt > 0 {
+            let p = i64::from(c.rng.range(20, 90));
+            c.pause(p);
+        }
+        let req = sync_req(
+            c,
+            &[CollReq::upload(
+                INBOX,
+                Class::Email,
+                k5,
+                change(&flagged, &read_and_flagged()),
+            )],
+        );
+        let resp = sync_response(&[CollResp::new(INBOX, k5 + 1).responses(change_response(&flagged, 6))]);
+        c.send(req, ok(&resp));
+        k5 += 1;
+    }
+    ping_expired(c);
+}
+
+/// The same kinds of items done right: nothing here is an item-level failure.
+fn item_near_misses(c: &mut Conv) {
+    let d = c.device;
+    provisioned(c);
+    let (mut k5, mut k1, k3) = (new_key(&mut c.rng), new_key(&mut c.rng), new_key(&mut c.rng));
+
+    // A weekly series, a monthly series on day 28, a single meeting; a truncated email, an
+    // invitation and an ordinary email.
+    ping_changes(c, &[INBOX, CALENDAR], 41);
+    let standup = received_meeting(
+        c,
+        ("Project standup", "Teams meeting"),
+        local_time(d, (2024, 3, 4), (9, 0, 0)),
+        15,
+        PEOPLE[5],
+        Some(Recurrence::weekly(1, 2)),
+    );
+    let payroll = received_meeting(
+        c,
+        ("Payroll check-in", "Finance room 3.02"),
+        local_time(d, (2024, 2, 28), (16, 0, 0)),
+        30,
+        PEOPLE[3],
+        Some(Recurrence::monthly(1, 28)),
+    );
+    let supplier = received_meeting(
+        c,
+        ("Supplier call", "Teams meeting"),
+        local_time(d, (2024, 3, 19), (14, 0, 0)),
+        45,
+        PEOPLE[0],
+        None,
+    );
+    let (standup_id, supplier_id) = (format!("{CALENDAR}:50"), format!("{CALENDAR}:52"));
+    let cal_adds: String = [
+        (standup_id.clone(), &standup),
+        (format!("{CALENDAR}:51"), &payroll),
+        (supplier_id.clone(), &supplier),
+    ]
+    .iter()
+    .map(|(id, a)| add(id, &calendar_data(a, c.version, false, None)))
+    .collect();
+    let mut mail = short_emails(c, 80, 3);
+    mail[0].truncate_to = Some(512);
+    let mut workshop = received_meeting(
+        c,
+        ("Roadmap workshop", "Conf Room 2.07 (Building 1)"),
+        local_time(d, (2024, 3, 21), (10, 0, 0)),
+        120,
+        PEOPLE[1],
+        None,
+    );
+    workshop.dtstamp = c.clock - TimeDelta::minutes(4);
+    mail[1].from = workshop.organizer;
+    mail[1].subject = workshop.subject.clone();
+    mail[1].message_class = "IPM.Schedule.Meeting.Request";
+    mail[1].meeting = Some(MeetingRef::new(workshop, 1));
+    let req = sync_req(
+        c,
+        &[
+            CollReq::changes(INBOX, Class::Email, k5),
+            CollReq::changes(CALENDAR, Class::Calendar, k1),
+        ],
+    );
+    let resp = sync_response(&[
+        CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, &mail)),
+        CollResp::new(CALENDAR, k1 + 1).commands(cal_adds),
+    ]);
+    c.send(req, ok(&resp).gzip());
+    (k5, k1) = (k5 + 1, k1 + 1);
+
+    // The user opens the truncated email: the whole body is fetched.
+    let opened = format!("{INBOX}:80");
+    let req = Req::post(Command::ItemOperations, wbxml(&fetch_body_request(INBOX, &opened)));
+    c.send(req, ok(&fetch_body_response(INBOX, &opened, &mail[0].html)).gzip());
+
+    // The invitation is accepted once.
+    let request_id = format!("{INBOX}:81");
+    let req = Req::post(
+        Command::MeetingResponse,
+        wbxml(&meeting_response_request(INBOX, &request_id, 1)),
+    );
+    let calendar_id = format!("{CALENDAR}:53");
+    c.send(req, ok(&meeting_response_response(&request_id, 1, Some(&calendar_id))));
+
+    // A flag refused once, accepted on the retry.
+    let flagged = format!("{INBOX}:82");
+    for status in [6, 1] {
+        let req = sync_req(
+            c,
+            &[CollReq::upload(
+                INBOX,
+                Class::Email,
+                k5,
+                change(&flagged, &read_and_flagged()),
+            )],
+        );
+        let resp = sync_response(&[CollResp::new(INBOX, k5 + 1).responses(change_response(&flagged, status))]);
+        c.send(req, ok(&resp));
+        k5 += 1;
+        let p = i64::from(c.rng.range(15, 40));
+        c.pause(p);
+    }
+
+    // A new contact.
+    let id = client_id(c);
+    let lucia = contact_data(
+        "Lucia",
+        "Moreno",
+        "lucia.moreno@adatum.example",
+        "Adatum Corporation",
+        "+34 555 0100 141",
+    );
+    let req = sync_req(
+        c,
+        &[CollReq::upload(CONTACTS, Class::Contacts, k3, client_add(&id, &lucia))],
+    );
+    let resp =
+        sync_response(&[CollResp::new(CONTACTS, k3 + 1).responses(add_response(&id, &format!("{CONTACTS}:20")))]);
+    c.send(req, ok(&resp));
+
+    // The attendee changes the reminder of a meeting: organizer and MeetingStatus stay.
+    let mut reminded = supplier.clone();
+    reminded.reminder = 30;
+    let req = sync_req(
+        c,
+        &[CollReq::upload(
+            CALENDAR,
+            Class::Calendar,
+            k1,
+            change(&supplier_id, &calendar_data(&reminded, c.version, true, None)),
+        )],
+    );
+    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
+    k1 += 1;
+
+    // One occurrence of the weekly series is cancelled the right way: InstanceType 3 with its
+    // RecurrenceId, and the series gets a deleted exception. The device keeps the series.
+    ping_changes(c, &[INBOX, CALENDAR], 300);
+    let occurrence = local_time(d, (2024, 3, 18), (9, 0, 0));
+    let mut one = standup.clone();
+    one.start = occurrence;
+    one.end = plus_minutes(occurrence, 15);
+    one.recurrence = None;
+    one.dtstamp = c.clock - TimeDelta::seconds(45);
+    let mut series = standup.clone();
+    series.dtstamp = one.dtstamp;
+    series.exceptions = vec![Exception {
+        exception_start: occurrence,
+        by_instance_id: c.version.starts_with("16."),
+        deleted: true,
+        moved_to: None,
+    }];
+    let subject = format!("Canceled: {}", standup.subject);
+    let cancel = meeting_email(
+        c,
+        83,
+        "IPM.Schedule.Meeting.Canceled",
+        subject,
+        MeetingRef {
+            appointment: one,
+            message_type: 0,
+            instance_type: 3,
+            recurrence_id: Some(occurrence),
+        },
+    );
+    let req = sync_req(
+        c,
+        &[
+            CollReq::changes(INBOX, Class::Email, k5),
+            CollReq::changes(CALENDAR, Class::Calendar, k1),
+        ],
+    );
+    let resp = sync_response(&[
+        CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, std::slice::from_ref(&cancel))),
+        CollResp::new(CALENDAR, k1 + 1).commands(change(&standup_id, &calendar_data(&series, c.version, false, None))),
+    ]);
+    c.send(req, ok(&resp).gzip());
+    ping_expired(c);
 }
