@@ -100,6 +100,36 @@ fn clicking_a_finding_filters_the_table_to_its_sessions_and_selects_the_first() 
 }
 
 #[test]
+fn an_item_finding_opens_the_history_of_its_item() {
+    let mut h = open("item-failures-iphone.saz");
+    h.get_by_label("Findings").click();
+    h.run_steps(2);
+    let capture = easlens_core::capture::open(&sample("item-failures-iphone.saz"), &Default::default()).unwrap();
+    let findings = easlens_core::analysis::findings::findings(&capture);
+    let failing = findings
+        .iter()
+        .find(|f| f.rule == "item-sync-failure")
+        .expect("the sample has an item that fails on every sync");
+    let item = failing.item.clone().expect("an item-level finding names its item");
+    // Each item-level finding links to its item's history.
+    for f in findings.iter().filter(|f| f.item.is_some()) {
+        h.get_by_label(&format!("History of {}", f.item.as_deref().unwrap()));
+    }
+    h.get_by_label(&format!("History of {item}")).click();
+    h.run_steps(4);
+    assert_eq!(h.state().view, View::History);
+    let events = &h.state().history.events;
+    assert!(
+        events.iter().any(|e| e.server_id.as_deref() == Some(item.as_str())),
+        "{item}: {events:?}"
+    );
+    // Every failing Sync of the finding is in the history.
+    for s in &failing.sessions {
+        assert!(events.iter().any(|e| e.session == *s), "session {s}: {events:?}");
+    }
+}
+
+#[test]
 fn a_healthy_capture_has_no_findings_to_report() {
     let mut h = open("healthy-iphone.saz");
     h.get_by_label("Findings").click();

@@ -136,10 +136,8 @@ impl FindingsPanel {
                 }
                 if let Some(item) = &f.item
                     && ui
-                        .link("Item history")
-                        .on_hover_text(format!(
-                            "Open the history of {item}: every Add, Change and Delete of the item"
-                        ))
+                        .link(format!("History of {item}"))
+                        .on_hover_text("Open the item's history: every Add, Change and Delete of it, in capture order")
                         .clicked()
                 {
                     self.selected = Some(k);

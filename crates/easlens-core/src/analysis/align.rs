@@ -516,15 +516,27 @@ pub fn add_findings(all: &mut Findings, trace: &Capture, log: &Capture, alignmen
         }
     }
     for f in all.findings.iter_mut().filter(|f| f.item.is_some()) {
-        let logged: Vec<String> = f
-            .sessions
-            .iter()
-            .filter_map(|i| Some((i, exceptions.get(i)?)))
-            .flat_map(|(i, notes)| notes.iter().map(move |n| format!("session {i}: {n}")))
-            .collect();
+        // Each exception once, with the sessions it was logged for.
+        let mut logged: Vec<(&str, Vec<u32>)> = Vec::new();
+        for i in &f.sessions {
+            for note in exceptions.get(i).into_iter().flatten() {
+                let note = note.trim().trim_end_matches('.');
+                match logged.iter_mut().find(|(n, _)| *n == note) {
+                    Some((_, at)) => at.push(*i),
+                    None => logged.push((note, vec![*i])),
+                }
+            }
+        }
         if !logged.is_empty() {
+            let texts: Vec<String> = logged
+                .iter()
+                .map(|(note, at)| {
+                    let word = if at.len() == 1 { "session" } else { "sessions" };
+                    format!("{note} ({word} {})", super::findings::ranges(at))
+                })
+                .collect();
             f.message
-                .push_str(&format!(" Exchange's log shows {}.", logged.join("; ")));
+                .push_str(&format!(" Exchange's log shows {}.", texts.join("; ")));
         }
     }
     all.add(findings(trace, log, alignment));

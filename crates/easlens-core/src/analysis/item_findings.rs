@@ -358,25 +358,28 @@ fn stamp_text(key: &str) -> String {
 
 /// What a device Change does to the organizer of a meeting it received, if anything.
 fn organizer_taken(copy: &ServerCopy, fields: &[(String, String)]) -> Option<String> {
-    let mut what = Vec::new();
-    if let (Some(server), Some(device)) = (&copy.organizer_email, get(fields, "OrganizerEmail"))
-        && address(server) != address(device)
-    {
-        what.push("names another OrganizerEmail");
-    }
+    let mut names = Vec::new();
     if let (Some(server), Some(device)) = (&copy.organizer_name, get(fields, "OrganizerName"))
         && !server.trim().eq_ignore_ascii_case(device)
     {
-        what.push("names another OrganizerName");
+        names.push("OrganizerName");
+    }
+    if let (Some(server), Some(device)) = (&copy.organizer_email, get(fields, "OrganizerEmail"))
+        && address(server) != address(device)
+    {
+        names.push("OrganizerEmail");
+    }
+    let mut what = Vec::new();
+    if !names.is_empty() {
+        what.push(format!("names another organizer ({})", names.join(", ")));
     }
     // MeetingStatus bit 1 (value 2) means "received" ([MS-ASCAL] 2.2.2.28).
     if let (Some(server), Some(device)) = (copy.meeting_status, number(fields, "MeetingStatus"))
         && server & 2 != 0
         && device & 2 == 0
     {
-        return Some(format!(
-            "{}turns MeetingStatus {server} (received) into {device} (organised)",
-            what.iter().map(|w| format!("{w} and ")).collect::<String>()
+        what.push(format!(
+            "turns MeetingStatus {server} (received) into {device} (organised)"
         ));
     }
     (!what.is_empty()).then(|| what.join(" and "))
