@@ -352,7 +352,8 @@ fn stats(v: &[f64]) -> (f64, f64, f64) {
 }
 
 /// The screenshot of `EASLENS_BENCH_SCREENSHOT`: every session shown, session
-/// `EASLENS_BENCH_SELECT` (else the first) selected.
+/// `EASLENS_BENCH_SELECT` (else the first) selected, in view `EASLENS_BENCH_VIEW` (or the history
+/// of item `EASLENS_BENCH_FOLLOW`).
 fn shoot(app: &mut EaslensApp, ctx: &egui::Context, path: PathBuf) {
     app.push(super::AppCommand::SetFilter(String::new()));
     let number = std::env::var("EASLENS_BENCH_SELECT").ok().and_then(|v| v.parse().ok());
@@ -368,6 +369,10 @@ fn shoot(app: &mut EaslensApp, ctx: &egui::Context, path: PathBuf) {
         {
             app.push(super::AppCommand::ShowView(v));
         }
+    }
+    // `EASLENS_BENCH_FOLLOW=ID`: the history of an item, as a finding's link opens it.
+    if let Ok(id) = std::env::var("EASLENS_BENCH_FOLLOW") {
+        app.push(super::AppCommand::FollowItem(id));
     }
     match std::env::var("EASLENS_BENCH_THEME").as_deref() {
         Ok("light") => ctx.set_theme(egui::Theme::Light),

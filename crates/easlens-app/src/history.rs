@@ -330,6 +330,17 @@ impl HistoryPanel {
 
     /// The events, oldest first; returns the session the user clicked.
     fn events_table(&self, ui: &mut egui::Ui, analysis: &Analysis) -> Option<u32> {
+        /// (initial width, least width) of Time, #, From, Action, Folder, ServerId, ClientId, Status.
+        const FIXED_COLUMNS: [(f32, f32); 8] = [
+            (100.0, 92.0),
+            (44.0, 30.0),
+            (62.0, 40.0),
+            (130.0, 60.0),
+            (120.0, 50.0),
+            (120.0, 50.0),
+            (150.0, 50.0),
+            (180.0, 50.0),
+        ];
         let dark = ui.visuals().dark_mode;
         let mut clicked = None;
         let row_h = 20.0;
@@ -365,20 +376,20 @@ impl HistoryPanel {
                 (subject + changes + 4.0).max(row_h)
             })
             .collect();
-        TableBuilder::new(ui)
-            .id_salt("history-events")
-            .striped(true)
-            .resizable(true)
-            .auto_shrink([false, false])
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(100.0).at_least(60.0))
-            .column(Column::initial(44.0).at_least(30.0))
-            .column(Column::initial(62.0).at_least(40.0))
-            .column(Column::initial(130.0).at_least(60.0))
-            .column(Column::initial(120.0).at_least(50.0))
-            .column(Column::initial(120.0).at_least(50.0))
-            .column(Column::initial(150.0).at_least(50.0))
-            .column(Column::initial(180.0).at_least(50.0))
+        let fixed: f32 = FIXED_COLUMNS.iter().map(|(w, _)| w).sum();
+        let scale = (ui.available_width() * 0.55 / fixed).min(1.0);
+        // The fixed columns take at most 55 % of a narrow window, so that the subject and the
+        // changes keep room to be read (at 1024 px they would take nine tenths).
+        let table = FIXED_COLUMNS.iter().fold(
+            TableBuilder::new(ui)
+                .id_salt("history-events")
+                .striped(true)
+                .resizable(true)
+                .auto_shrink([false, false])
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center)),
+            |t, &(initial, least)| t.column(Column::initial((initial * scale).max(least)).at_least(least)),
+        );
+        table
             .column(Column::remainder().at_least(100.0))
             .header(row_h, |mut h| {
                 for name in [

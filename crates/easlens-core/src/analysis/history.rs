@@ -524,8 +524,11 @@ pub enum HistoryError {
     },
 }
 
+/// An item's leaf fields as (path from its data element, value): `MeetingRequest/InstanceType`.
+pub(crate) type Fields = Vec<(String, String)>;
+
 /// The leaf fields of an item's data, in document order.
-fn flatten(data: Element<'_>) -> Vec<(String, String)> {
+fn flatten(data: Element<'_>) -> Fields {
     struct Frame<'d> {
         children: crate::wbxml::document::Children<'d>,
         path_len: usize,
@@ -585,7 +588,7 @@ pub(crate) fn body_fields(
     capture: &Capture,
     position: usize,
     side: Side,
-) -> Result<Vec<(usize, Vec<(String, String)>)>, HistoryError> {
+) -> Result<Vec<(usize, Fields)>, HistoryError> {
     let Some(summary) = capture.sessions.get(position).and_then(|s| s.eas.as_ref()) else {
         return Ok(Vec::new());
     };

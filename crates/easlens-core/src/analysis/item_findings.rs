@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::findings::{Finding, RuleId, Severity, finding, ranges};
-use super::history;
+use super::history::{self, Fields};
 use super::started;
 use crate::capture::{Capture, Session};
 use crate::eas::Command;
@@ -69,8 +69,6 @@ struct Op<'a> {
     k: usize,
     op: ItemOp<'a>,
 }
-
-type Fields = Vec<(String, String)>;
 
 struct Cx<'a> {
     capture: &'a Capture,
@@ -576,7 +574,9 @@ fn contacts(cx: &mut Cx<'_>, out: &mut Vec<Finding>) {
 // Meeting responses: pattern 14
 
 fn meeting_response_loops(cx: &Cx<'_>, out: &mut Vec<Finding>) {
-    let mut groups: HashMap<(Option<&str>, Option<&str>, Option<&str>, Option<&str>), Vec<usize>> = HashMap::new();
+    // (device, collection, RequestId, InstanceId) → the sessions that answered it.
+    type Request<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let mut groups: HashMap<Request<'_>, Vec<usize>> = HashMap::new();
     let mut order = Vec::new();
     for o in cx
         .ops
@@ -704,7 +704,7 @@ fn bodies_not_downloaded(cx: &mut Cx<'_>, out: &mut Vec<Finding>) {
         let truncated = get(&fields, "Body/Truncated").is_some_and(|t| t == "1" || t.eq_ignore_ascii_case("true"));
         let estimated = number(&fields, "Body/EstimatedDataSize").unwrap_or(0);
         let no_data = get(&fields, "Body/Data").is_none();
-        if !truncated && !(estimated > 0 && no_data) {
+        if !(truncated || estimated > 0 && no_data) {
             continue;
         }
         let how = if truncated {
@@ -733,8 +733,10 @@ fn bodies_not_downloaded(cx: &mut Cx<'_>, out: &mut Vec<Finding>) {
 
 fn item_sync_failures(cx: &Cx<'_>, out: &mut Vec<Finding>) {
     // (collection, id) → the run of Syncs that failed it: (position, status).
-    let mut runs: HashMap<(Option<&str>, &str), Vec<(usize, u32)>> = HashMap::new();
-    let mut done: Vec<((Option<&str>, &str), Vec<(usize, u32)>)> = Vec::new();
+    type Item<'a> = (Option<&'a str>, &'a str);
+    type Run = Vec<(usize, u32)>;
+    let mut runs: HashMap<Item<'_>, Run> = HashMap::new();
+    let mut done: Vec<(Item<'_>, Run)> = Vec::new();
     let mut order = Vec::new();
     for o in cx.ops.iter().filter(|o| {
         o.op.side == Side::Response
