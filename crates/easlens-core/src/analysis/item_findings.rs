@@ -72,7 +72,7 @@ struct Op<'a> {
 
 struct Cx<'a> {
     capture: &'a Capture,
-    /// Every item operation, in capture order.
+    /// The item operations the rules look at ([`looked_at`]), in capture order.
     ops: Vec<Op<'a>>,
     /// Decoded bodies: (position, side) → the fields of each operation with data.
     bodies: HashMap<(usize, Side), Vec<(usize, Fields)>>,
@@ -80,13 +80,21 @@ struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     fn new(capture: &'a Capture) -> Cx<'a> {
-        let ops = capture
-            .sessions
-            .iter()
-            .enumerate()
-            .filter_map(|(p, s)| Some((p, s.eas.as_ref()?)))
-            .flat_map(|(p, e)| e.items.iter().enumerate().map(move |(k, op)| Op { p, k, op }))
+        let all = || {
+            capture
+                .sessions
+                .iter()
+                .enumerate()
+                .filter_map(|(p, s)| Some((p, s.eas.as_ref()?)))
+                .flat_map(|(p, e)| e.items.iter().enumerate().map(move |(k, op)| Op { p, k, op }))
+        };
+        // Only the operations a rule looks at are kept: a capture of 100,000 Syncs of email Adds
+        // has millions of others.
+        let fetched: HashSet<&str> = all()
+            .filter(|o| is_body_fetch(&o.op))
+            .filter_map(|o| o.op.server_id)
             .collect();
+        let ops = all().filter(|o| looked_at(&o.op, &fetched)).collect();
         Cx {
             capture,
             ops,
@@ -143,6 +151,30 @@ impl<'a> Cx<'a> {
     fn seconds(&self, a: usize, b: usize) -> Option<i64> {
         Some((started(self.session(b))? - started(self.session(a))?).num_seconds())
     }
+}
+
+/// A device's ItemOperations fetch of a whole item (not of an attachment by FileReference).
+fn is_body_fetch(op: &ItemOp<'_>) -> bool {
+    op.side == Side::Request && op.action == ItemAction::ItemOperationsFetch && op.file_reference.is_none()
+}
+
+/// True for the operations some rule reads: calendar items, meeting messages and contacts, the
+/// device's Deletes and MeetingResponses, the server's answers to the device's Sync operations,
+/// body fetches and the Adds of the items they fetched.
+fn looked_at(op: &ItemOp<'_>, fetched: &HashSet<&str>) -> bool {
+    let item_of_interest =
+        matches!(op.class, Some("Calendar" | "Contacts")) || (op.class == Some("Email") && op.uid.is_some());
+    let sync_reply = op.reply
+        && matches!(
+            op.action,
+            ItemAction::Add | ItemAction::Change | ItemAction::Delete | ItemAction::Fetch
+        );
+    let device = op.side == Side::Request && matches!(op.action, ItemAction::Delete | ItemAction::MeetingResponse);
+    let fetched_add = op.side == Side::Response
+        && !op.reply
+        && op.action == ItemAction::Add
+        && op.server_id.is_some_and(|id| fetched.contains(id));
+    item_of_interest || sync_reply || device || is_body_fetch(op) || fetched_add
 }
 
 /// The value of the first field at `path` (element names from the item's data down, e.g.
@@ -658,9 +690,7 @@ fn bodies_not_downloaded(cx: &mut Cx<'_>, out: &mut Vec<Finding>) {
     // ServerId → its fetches, in order: (position, failure).
     let mut fetches: HashMap<&str, Vec<(usize, Option<String>)>> = HashMap::new();
     let mut order = Vec::new();
-    for o in cx.ops.iter().filter(|o| {
-        o.op.side == Side::Request && o.op.action == ItemAction::ItemOperationsFetch && o.op.file_reference.is_none()
-    }) {
+    for o in cx.ops.iter().filter(|o| is_body_fetch(&o.op)) {
         let Some(id) = o.op.server_id else { continue };
         let list = fetches.entry(id).or_insert_with(|| {
             order.push(id);
