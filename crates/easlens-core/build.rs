@@ -11,6 +11,7 @@
 //! - `src/eas/locales.tsv` → checked only (`eas::query` reads it at run time);
 //! - `src/content/autodiscover.tsv` → checked only (`content::xml` reads it at run time);
 //! - `src/eas/status/*.tsv` → checked only (`eas::status` reads them at run time);
+//! - `src/iis/substatus.tsv` → checked only (`iis::reports` reads it at run time);
 //! - `src/redact/rules.tsv` → checked only, also that every element of every code page has a row
 //!   (`redact::rules` reads it at run time).
 //!
@@ -41,6 +42,9 @@ mod rules_tsv;
 #[allow(dead_code)]
 #[path = "src/eas/status_tsv.rs"]
 mod status_tsv;
+#[allow(dead_code)]
+#[path = "src/iis/substatus_tsv.rs"]
+mod substatus_tsv;
 #[allow(dead_code)]
 #[path = "src/tsv.rs"]
 mod tsv;
@@ -92,6 +96,8 @@ fn generate(manifest: &Path, out: &Path) -> Result<(), String> {
     autodiscover_tsv::rows(&read(&manifest.join("src/content/autodiscover.tsv"))?)
         .map_err(|e| format!("src/content/autodiscover.tsv: {e}"))?;
     status_tsv::check_web(&read(&status.join("web-http-status.tsv"))?).map_err(|e| format!("src/eas/status/{e}"))?;
+    substatus_tsv::rows(&read(&manifest.join("src/iis/substatus.tsv"))?)
+        .map_err(|e| format!("src/iis/substatus.tsv: {e}"))?;
     // Every command with a Status table is the root element of its requests and responses.
     let elements: Vec<&str> = pages.iter().flat_map(|p| p.tags.iter().map(|t| t.1.as_str())).collect();
     for row in status_tsv::command_rows(&command_status).unwrap_or_default() {

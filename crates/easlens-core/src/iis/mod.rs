@@ -18,6 +18,7 @@ pub mod line;
 pub mod log_tokens;
 pub mod reports;
 pub mod scan;
+mod substatus_tsv;
 pub mod w3c;
 
 use std::collections::{BinaryHeap, HashMap};

@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::line::{EasLine, Role};
 use super::log_tokens::{decoded, tokens};
 use super::scan::{LineAt, Visitor};
+use super::substatus_tsv::{self, SubstatusRow};
 use crate::eas::Command;
 
 /// Distinct (device, folder, SyncKey) kept for the SyncKey report, at most.
@@ -1391,14 +1392,15 @@ pub fn policy_ack_name(pa: u32) -> String {
     }
 }
 
-/// What an IIS status, substatus and win32 status mean, in short.
+/// What an IIS status, substatus and win32 status mean, in short: `substatus.tsv`, else the
+/// status's EAS meaning.
 fn http_meaning(status: u16, sub: u32, win32: u32) -> String {
-    match (status, sub, win32) {
-        (401, 2, 2148074254) => "challenge: no credentials sent yet (normal first 401)".into(),
-        (401, 1, 1326) => "logon failed: bad user name or password".into(),
-        (401, 1, _) => "logon failed".into(),
-        (401, _, _) => "access denied".into(),
-        _ => crate::eas::status::http_meaning_for(status, true)
+    static ROWS: std::sync::OnceLock<Vec<SubstatusRow<'static>>> = std::sync::OnceLock::new();
+    // Checked by build.rs: a bad row fails the build, so an empty table here cannot happen.
+    let rows = ROWS.get_or_init(|| substatus_tsv::rows(include_str!("substatus.tsv")).unwrap_or_default());
+    match substatus_tsv::meaning(rows, status, sub, win32) {
+        Some(m) => m.to_string(),
+        None => crate::eas::status::http_meaning_for(status, true)
             .map(|m| m.name.to_string())
             .unwrap_or_default(),
     }
@@ -1477,5 +1479,47 @@ mod tests {
         let text = format!("{:?}", users.rows);
         assert!(text.contains(r"contoso\\alice") && text.contains("appldev1"), "{text}");
         assert!(!text.contains("CONTOSO"), "the later spelling won: {text}");
+    }
+}
+
+#[cfg(test)]
+mod substatus_tests {
+    use super::*;
+
+    #[test]
+    fn the_most_specific_substatus_row_wins() {
+        assert_eq!(
+            http_meaning(401, 2, 2148074254),
+            "challenge: no credentials sent yet (the normal first 401)"
+        );
+        assert_eq!(http_meaning(401, 1, 1326), "logon failed: bad user name or password");
+        assert_eq!(http_meaning(401, 1, 1909), "logon failed: the account is locked out");
+        assert_eq!(http_meaning(401, 1, 5), "logon failed");
+        assert_eq!(http_meaning(401, 7, 0), "access denied");
+        assert_eq!(http_meaning(503, 2, 0), "concurrent request limit exceeded");
+        // No row: the EAS meaning of the status.
+        assert_eq!(
+            http_meaning(449, 0, 0),
+            crate::eas::status::http_meaning_for(449, true).unwrap().name
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_refused_with_their_line() {
+        assert!(
+            substatus_tsv::rows("401\t1\t*\tA\tS\n401\t1\t*\tB\tS\n")
+                .unwrap_err()
+                .contains("line 2")
+        );
+        assert!(
+            substatus_tsv::rows("99\t1\t*\tA\tS\n")
+                .unwrap_err()
+                .contains("not an HTTP status")
+        );
+        assert!(
+            substatus_tsv::rows("401\tx\t*\tA\tS\n")
+                .unwrap_err()
+                .contains("substatus")
+        );
     }
 }
