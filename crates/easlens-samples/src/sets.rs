@@ -52,6 +52,7 @@ pub fn write_sample_set(dir: &Path) -> io::Result<Vec<PathBuf>> {
         let har_style = match stem.as_str() {
             "healthy-iphone" => Some((HarStyle::Fiddler, "fiddler")),
             "policy-refresh-android" => Some((HarStyle::Mitmproxy, "mitmproxy")),
+            "calendar-failures-iphone" => Some((HarStyle::Fiddler, "fiddler")),
             "item-failures-android" => Some((HarStyle::Fiddler, "fiddler")),
             "item-near-misses-iphone" => Some((HarStyle::Mitmproxy, "mitmproxy")),
             _ => None,
