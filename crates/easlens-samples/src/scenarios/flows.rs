@@ -71,6 +71,14 @@ fn sync_req(c: &Conv, collections: &[CollReq]) -> Req {
     Req::post(Command::Sync, wbxml(&sync_request(c.device, c.version, collections)))
 }
 
+/// The device sends one operation (`command`) to a collection and Exchange applies it: the
+/// answer holds the next SyncKey and nothing else, which `key` becomes.
+fn upload_accepted(c: &mut Conv, collection: &'static str, class: Class, key: &mut u64, command: String) {
+    let req = sync_req(c, &[CollReq::upload(collection, class, *key, command)]);
+    c.send(req, ok(&sync_response(&[CollResp::new(collection, *key + 1)])));
+    *key += 1;
+}
+
 fn ok(xml: &str) -> Resp {
     Resp::ok(wbxml(xml))
 }
@@ -624,17 +632,13 @@ fn calendar_lifecycle(c: &mut Conv) {
     // The user changes the reminder on the device.
     let mut edited = meeting.clone();
     edited.reminder = 30;
-    let req = sync_req(
+    upload_accepted(
         c,
-        &[CollReq::upload(
-            CALENDAR,
-            Class::Calendar,
-            k1,
-            change(&meeting_id, &calendar_data(&edited, c.version, true, None)),
-        )],
+        CALENDAR,
+        Class::Calendar,
+        &mut k1,
+        change(&meeting_id, &calendar_data(&edited, c.version, true, None)),
     );
-    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
-    k1 += 1;
     meeting.reminder = 30;
 
     // The user creates an appointment: client Add with ClientId, answered with the ServerId.
@@ -730,11 +734,7 @@ fn calendar_lifecycle(c: &mut Conv) {
         }
         Device::Android => {
             // The user deletes the meeting on the device.
-            let req = sync_req(
-                c,
-                &[CollReq::upload(CALENDAR, Class::Calendar, k1, delete(&meeting_id))],
-            );
-            c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
+            upload_accepted(c, CALENDAR, Class::Calendar, &mut k1, delete(&meeting_id));
         }
     }
     ping_expired(c);
@@ -957,17 +957,13 @@ fn calendar_failures(c: &mut Conv) {
     let mut hijacked = vendor.clone();
     hijacked.organizer = JDOE;
     hijacked.meeting_status = 1;
-    let req = sync_req(
+    upload_accepted(
         c,
-        &[CollReq::upload(
-            CALENDAR,
-            Class::Calendar,
-            k1,
-            change(&vendor_id, &calendar_data(&hijacked, c.version, true, None)),
-        )],
+        CALENDAR,
+        Class::Calendar,
+        &mut k1,
+        change(&vendor_id, &calendar_data(&hijacked, c.version, true, None)),
     );
-    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
-    k1 += 1;
 
     // Pattern 11a: a fourth meeting, then an update of it older than the copy it replaces.
     ping_changes(c, &[CALENDAR], 140);
@@ -1010,17 +1006,13 @@ fn calendar_failures(c: &mut Conv) {
             deleted: false,
             moved_to: Some((to, plus_minutes(to, 30))),
         }];
-        let req = sync_req(
+        upload_accepted(
             c,
-            &[CollReq::upload(
-                CALENDAR,
-                Class::Calendar,
-                k1,
-                change(&team_id, &calendar_data(&edited, c.version, true, None)),
-            )],
+            CALENDAR,
+            Class::Calendar,
+            &mut k1,
+            change(&team_id, &calendar_data(&edited, c.version, true, None)),
         );
-        c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
-        k1 += 1;
     }
 
     // Pattern 9: one occurrence of the weekly series is cancelled, but the message reads as a
@@ -1045,8 +1037,7 @@ fn calendar_failures(c: &mut Conv) {
         sync_response(&[CollResp::new(INBOX, k5 + 1).commands(email_adds(c.version, std::slice::from_ref(&cancel)))]);
     c.send(req, ok(&resp).gzip());
     k5 += 1;
-    let req = sync_req(c, &[CollReq::upload(CALENDAR, Class::Calendar, k1, delete(&team_id))]);
-    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
+    upload_accepted(c, CALENDAR, Class::Calendar, &mut k1, delete(&team_id));
 
     // Pattern 14: an invitation, accepted four times over.
     ping_changes(c, &[INBOX], 210);
@@ -1318,17 +1309,13 @@ fn item_near_misses(c: &mut Conv) {
     // The attendee changes the reminder of a meeting: organizer and MeetingStatus stay.
     let mut reminded = supplier.clone();
     reminded.reminder = 30;
-    let req = sync_req(
+    upload_accepted(
         c,
-        &[CollReq::upload(
-            CALENDAR,
-            Class::Calendar,
-            k1,
-            change(&supplier_id, &calendar_data(&reminded, c.version, true, None)),
-        )],
+        CALENDAR,
+        Class::Calendar,
+        &mut k1,
+        change(&supplier_id, &calendar_data(&reminded, c.version, true, None)),
     );
-    c.send(req, ok(&sync_response(&[CollResp::new(CALENDAR, k1 + 1)])));
-    k1 += 1;
 
     // One occurrence of the weekly series is cancelled the right way: InstanceType 3 with its
     // RecurrenceId, and the series gets a deleted exception. The device keeps the series.
