@@ -471,19 +471,14 @@ pub fn findings(trace: &Capture, log: &Capture, alignment: &Alignment) -> Vec<Fi
     // Exceptions in the log, with the trace sessions of their entries.
     let mut cited = Vec::new();
     let mut texts = Vec::new();
-    for p in &alignment.pairs {
-        let Some(l) = p.log else { continue };
-        let entry = &log.sessions[l];
-        for note in exception_notes(entry) {
-            let first_line = note.lines().next().unwrap_or_default();
-            let id = identifier(entry).unwrap_or_default();
-            texts.push(match p.trace {
-                Some(t) => format!("session {} (log entry {id}): {first_line}", trace.sessions[t].index),
-                None => format!("log entry {id}, not in the capture: {first_line}"),
-            });
-            if let Some(t) = p.trace {
-                cited.push(&trace.sessions[t]);
-            }
+    for (p, l, first_line) in logged_exceptions(log, alignment) {
+        let id = identifier(&log.sessions[l]).unwrap_or_default();
+        texts.push(match p.trace {
+            Some(t) => format!("session {} (log entry {id}): {first_line}", trace.sessions[t].index),
+            None => format!("log entry {id}, not in the capture: {first_line}"),
+        });
+        if let Some(t) = p.trace {
+            cited.push(&trace.sessions[t]);
         }
     }
     if !texts.is_empty() {
@@ -502,16 +497,27 @@ pub fn findings(trace: &Capture, log: &Capture, alignment: &Alignment) -> Vec<Fi
     out
 }
 
+/// The first line of each exception Exchange logged, with the pair and the log position of its
+/// entry, in the order of the pairs.
+fn logged_exceptions<'a>(
+    log: &'a Capture,
+    alignment: &'a Alignment,
+) -> impl Iterator<Item = (&'a Pair, usize, &'a str)> {
+    alignment.pairs.iter().flat_map(move |p| {
+        p.log.into_iter().flat_map(move |l| {
+            exception_notes(&log.sessions[l]).map(move |note| (p, l, note.lines().next().unwrap_or_default()))
+        })
+    })
+}
+
 /// Adds to `findings` (a capture's) what the mailbox log tells: the cross-source findings
 /// ([`findings`]), and, in the message of each item-level finding, the exceptions Exchange
 /// logged for its sessions (`MeetingResponseCommand_OnExecute_Exception`,
 /// `SyncCommand_…_Exception` naming the item).
 pub fn add_findings(all: &mut Findings, trace: &Capture, log: &Capture, alignment: &Alignment) {
-    let mut exceptions: std::collections::HashMap<u32, Vec<String>> = std::collections::HashMap::new();
-    for p in &alignment.pairs {
-        let (Some(t), Some(l)) = (p.trace, p.log) else { continue };
-        for note in exception_notes(&log.sessions[l]) {
-            let first_line = note.lines().next().unwrap_or_default().to_string();
+    let mut exceptions: std::collections::HashMap<u32, Vec<&str>> = std::collections::HashMap::new();
+    for (p, _, first_line) in logged_exceptions(log, alignment) {
+        if let Some(t) = p.trace {
             exceptions.entry(trace.sessions[t].index).or_default().push(first_line);
         }
     }

@@ -271,9 +271,14 @@ impl<'a> Cx<'a> {
     /// `session 7` / `sessions 4–6, 9` for messages.
     fn sessions_text(&self, positions: &[usize]) -> String {
         let indices: Vec<u32> = positions.iter().map(|&p| self.index(p)).collect();
-        let word = if indices.len() == 1 { "session" } else { "sessions" };
-        format!("{word} {}", ranges(&indices))
+        sessions_phrase(&indices)
     }
+}
+
+/// `session 7` / `sessions 4–6, 9`: session indices (sorted) as a message names them.
+pub(crate) fn sessions_phrase(indices: &[u32]) -> String {
+    let word = if indices.len() == 1 { "session" } else { "sessions" };
+    format!("{word} {}", ranges(indices))
 }
 
 fn has_credentials(s: &Session) -> bool {
@@ -321,7 +326,7 @@ fn clock(t: Option<DateTime<FixedOffset>>) -> String {
     t.map_or_else(|| "?".into(), |t| t.format("%H:%M:%S").to_string())
 }
 
-fn seconds_between(a: Option<DateTime<FixedOffset>>, b: Option<DateTime<FixedOffset>>) -> Option<i64> {
+pub(crate) fn seconds_between(a: Option<DateTime<FixedOffset>>, b: Option<DateTime<FixedOffset>>) -> Option<i64> {
     Some((b? - a?).num_seconds())
 }
 

@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::findings::{Finding, RuleId, Severity, finding, ranges};
+use super::findings::{Finding, RuleId, Severity, finding, seconds_between, sessions_phrase};
 use super::history::{self, Fields};
 use super::started;
 use crate::capture::{Capture, Session};
@@ -144,12 +144,11 @@ impl<'a> Cx<'a> {
         let mut indices: Vec<u32> = positions.iter().map(|&p| self.index(p)).collect();
         indices.sort_unstable();
         indices.dedup();
-        let word = if indices.len() == 1 { "session" } else { "sessions" };
-        format!("{word} {}", ranges(&indices))
+        sessions_phrase(&indices)
     }
 
     fn seconds(&self, a: usize, b: usize) -> Option<i64> {
-        Some((started(self.session(b))? - started(self.session(a))?).num_seconds())
+        seconds_between(started(self.session(a)), started(self.session(b)))
     }
 }
 
@@ -256,7 +255,7 @@ fn calendar(cx: &mut Cx<'_>, out: &mut Vec<Finding>) {
     // (series UID, meeting message or not) → (newest DtStamp, where).
     let mut stamps: HashMap<(String, bool), (String, usize)> = HashMap::new();
     let mut stale_reported: HashSet<String> = HashSet::new();
-    let mut organizer_changes: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut organizer_reported: HashSet<String> = HashSet::new();
     let mut recurrence_reported: HashSet<String> = HashSet::new();
     for i in 0..cx.ops.len() {
         let op = cx.ops[i].op;
@@ -327,40 +326,35 @@ fn calendar(cx: &mut Cx<'_>, out: &mut Vec<Finding>) {
         } else if calendar && op.side == Side::Request && op.action == ItemAction::Change {
             let Some(server_id) = op.server_id else { continue };
             let fields = cx.fields(i).to_vec();
+            // One finding per meeting: its first such Change.
             if let Some(copy) = copies.get(server_id)
                 && let Some(what) = organizer_taken(copy, &fields)
+                && organizer_reported.insert(server_id.to_string())
             {
-                let evidence = organizer_changes.entry(server_id.to_string()).or_default();
-                if evidence.is_empty() {
-                    let message = format!(
-                        "The device's Change of meeting {server_id} in session {} {what}, unlike the server's copy (session {}): the attendee became the organizer.",
-                        cx.index(p),
-                        cx.index(copy.p)
-                    );
-                    out.push(cx.finding(
-                        RuleId::AttendeeAsOrganizer,
-                        Severity::Warning,
-                        message,
-                        &[copy.p, p],
-                        server_id,
-                    ));
-                }
-                evidence.push(p);
+                let message = format!(
+                    "The device's Change of meeting {server_id} in session {} {what}, unlike the server's copy (session {}): the attendee became the organizer.",
+                    cx.index(p),
+                    cx.index(copy.p)
+                );
+                out.push(cx.finding(
+                    RuleId::AttendeeAsOrganizer,
+                    Severity::Warning,
+                    message,
+                    &[copy.p, p],
+                    server_id,
+                ));
             }
+            // EAS 16.x names an occurrence by InstanceId; Exceptions are the 14.x way.
             let v16 = cx
                 .session(p)
                 .eas
                 .as_ref()
                 .and_then(|e| e.identity.protocol_version.as_deref())
-                .and_then(|v| v.parse::<f32>().ok())
-                .is_some_and(|v| v >= 16.0);
-            if v16 && op.instance_id.is_none() && has_under(&fields, "Exceptions/") {
-                let version = cx
-                    .session(p)
-                    .eas
-                    .as_ref()
-                    .and_then(|e| e.identity.protocol_version.as_deref())
-                    .unwrap_or("16");
+                .filter(|v| v.parse::<f32>().is_ok_and(|v| v >= 16.0));
+            if let Some(version) = v16
+                && op.instance_id.is_none()
+                && has_under(&fields, "Exceptions/")
+            {
                 let message = format!(
                     "The device (EAS {version}) changed one occurrence of the series {server_id} in session {} with Exceptions and no InstanceId: Exchange applies it to every occurrence and invites the attendees to the whole series again.",
                     cx.index(p)
