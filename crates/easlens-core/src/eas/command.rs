@@ -66,6 +66,10 @@ impl Command {
 
     /// The command for a `Cmd=` value (case-insensitive, as servers accept it).
     pub fn from_name(name: &str) -> Option<Command> {
+        // As written by nearly every device first (one compare per entry), then in any case.
+        if let Some((c, _, _)) = TABLE.iter().find(|(_, n, _)| *n == name) {
+            return Some(*c);
+        }
         TABLE
             .iter()
             .find(|(_, n, _)| n.len() == name.len() && n.eq_ignore_ascii_case(name))

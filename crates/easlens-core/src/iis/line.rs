@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
+use super::delimiters;
 use super::w3c::{Dates, FieldSet, Known, Values};
 use crate::eas::Command;
 use crate::eas::query;
@@ -131,7 +132,8 @@ pub fn is_activesync_stem(stem: &str) -> bool {
 }
 
 /// Reads one request line split under `fields`.
-pub fn read<'a>(fields: &FieldSet, values: &Values<'a>, dates: &mut Dates, blobs: &mut Blobs) -> Classified<'a> {
+#[inline]
+pub fn read<'a>(fields: &FieldSet, values: &Values<'a>, dates: &mut Dates, blobs: &'a mut Blobs) -> Classified<'a> {
     let get = |k| fields.get(values, k);
     let stem = get(Known::Stem).unwrap_or("");
     if !is_activesync_stem(stem) {
@@ -187,13 +189,15 @@ pub fn read<'a>(fields: &FieldSet, values: &Values<'a>, dates: &mut Dates, blobs
         Role::FrontEnd
     };
     read_identity(&mut line, blobs);
-    line.probe = line.user_agent.is_some_and(|a| a.starts_with("AMProbe"))
-        || line
-            .who_raw()
-            .as_bytes()
-            .windows(13)
-            .any(|w| w.eq_ignore_ascii_case(b"healthmailbox"));
+    line.probe = line.user_agent.is_some_and(|a| a.starts_with("AMProbe")) || names_health_mailbox(line.who_raw());
     Classified::ActiveSync(line)
+}
+
+/// Whether `user` holds `HealthMailbox` (any case): Managed Availability's probes sign in as one.
+fn names_health_mailbox(user: &str) -> bool {
+    const NAME: &[u8] = b"healthmailbox";
+    let b = user.as_bytes();
+    memchr::memchr2_iter(b'h', b'H', b).any(|i| b.get(i..i + NAME.len()).is_some_and(|w| w.eq_ignore_ascii_case(NAME)))
 }
 
 /// The device's query and the `Log=` value, found in one pass over the `&`s (a query is short,
@@ -205,7 +209,7 @@ fn split_query(raw: &str) -> (&str, Option<&str>) {
     let bytes = raw.as_bytes();
     let mut end = raw.len();
     let mut log = None;
-    for i in memchr::memchr_iter(b'&', bytes) {
+    for i in delimiters::positions(bytes, b'&') {
         let rest = &raw[i + 1..];
         let ends_query =
             rest.starts_with("Log=") || rest.starts_with("CorrelationID=") || rest.starts_with("cafeReqId=");
@@ -246,11 +250,12 @@ fn unescape(v: &str) -> Cow<'_, str> {
     }
 }
 
-/// What a base64 blob decodes to: command, user, device id and type.
+/// What a base64 blob decodes to: command, user (written back as a query has it), device id and
+/// type.
 type Identity = [Option<String>; 4];
 
 /// The last base64 blobs decoded, by blob: a device sends the same few blobs again and again
-/// (one per command), and decoding one allocates a dozen strings.
+/// (one per command), and decoding one allocates a dozen strings. A line's fields borrow them.
 #[derive(Default)]
 pub struct Blobs {
     known: std::collections::HashMap<String, Identity, foldhash::fast::FixedState>,
@@ -265,7 +270,13 @@ impl Blobs {
                 self.known.clear();
             }
             let id = match query::decode_base64_query(blob) {
-                Ok(d) => [d.command_raw, d.user, d.device_id, d.device_type],
+                // Decoded from binary: written back as a query would have it.
+                Ok(d) => [
+                    d.command_raw,
+                    d.user.map(|u| u.replace('%', "%25")),
+                    d.device_id,
+                    d.device_type,
+                ],
                 Err(_) => Default::default(),
             };
             self.known.insert(blob.to_string(), id);
@@ -275,24 +286,23 @@ impl Blobs {
 }
 
 /// Command, user, device id and type from the plain query, or from the base64 blob.
-fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &mut Blobs) {
+fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &'a mut Blobs) {
     let q = line.query;
     let b = q.as_bytes();
     let first_end = memchr::memchr(b'&', b).unwrap_or(b.len());
     let first = &q[..first_end];
     if !first.is_empty() && memchr::memchr(b'=', first.trim_end_matches('=').as_bytes()).is_none() {
         line.base64 = true;
-        let [command, user, device_id, device_type] = blobs.identity(first).clone();
-        line.command = command.map(Cow::Owned);
-        // Decoded from binary: written back as a query would have it.
-        line.user_raw = user.map(|u| Cow::Owned(u.replace('%', "%25")));
-        line.device_id = device_id.map(Cow::Owned);
-        line.device_type = device_type.map(Cow::Owned);
+        let [command, user, device_id, device_type] = blobs.identity(first);
+        line.command = command.as_deref().map(Cow::Borrowed);
+        line.user_raw = user.as_deref().map(Cow::Borrowed);
+        line.device_id = device_id.as_deref().map(Cow::Borrowed);
+        line.device_type = device_type.as_deref().map(Cow::Borrowed);
         canonical_command(line);
         return;
     }
     let mut start = 0;
-    for end in memchr::memchr_iter(b'&', b).chain(std::iter::once(b.len())) {
+    for end in delimiters::positions(b, b'&').chain(std::iter::once(b.len())) {
         let pair = &q[start..end];
         start = end + 1;
         let Some(eq) = pair.bytes().position(|c| c == b'=') else {
@@ -331,6 +341,7 @@ fn canonical_command(line: &mut EasLine<'_>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::w3c::{MAX_FIELDS, Spaces};
     use super::*;
     use std::sync::Arc;
 
@@ -339,9 +350,10 @@ mod tests {
     fn eas(line: &str, fields: &str) -> EasLine<'static> {
         let fields = Arc::new(FieldSet::parse(fields));
         let line: &'static str = Box::leak(line.to_string().into_boxed_str());
-        let values = Values::split(line).unwrap();
+        let spaces: &'static mut Spaces = Box::leak(Box::new([0; MAX_FIELDS]));
+        let values = Values::split(line, spaces).unwrap();
         assert_eq!(values.len(), fields.len());
-        match read(&fields, &values, &mut Dates::default(), &mut Blobs::default()) {
+        match read(&fields, &values, &mut Dates::default(), Box::leak(Box::default())) {
             Classified::ActiveSync(l) => l,
             _ => panic!("not ActiveSync: {line}"),
         }
@@ -419,7 +431,8 @@ mod tests {
             ("2024-05-02 00:00:01 /Microsoft-Server-ActiveSyncX x", false),
             ("2024-05-02 00:00:01 /microsoft-server-activesync x", true),
         ] {
-            let v = Values::split(line).unwrap();
+            let mut spaces = [0; MAX_FIELDS];
+            let v = Values::split(line, &mut spaces).unwrap();
             assert_eq!(
                 matches!(
                     read(&fields, &v, &mut dates, &mut Blobs::default()),
@@ -429,14 +442,19 @@ mod tests {
                 "{line}"
             );
         }
-        let v =
-            Values::split("2024-05-02 00:00:01 /Microsoft-Server-ActiveSync/default.eas AMProbe/Local/ClientAccess")
-                .unwrap();
-        let Classified::ActiveSync(l) = read(&fields, &v, &mut dates, &mut Blobs::default()) else {
+        let mut spaces = [0; MAX_FIELDS];
+        let v = Values::split(
+            "2024-05-02 00:00:01 /Microsoft-Server-ActiveSync/default.eas AMProbe/Local/ClientAccess",
+            &mut spaces,
+        )
+        .unwrap();
+        let mut blobs = Blobs::default();
+        let Classified::ActiveSync(l) = read(&fields, &v, &mut dates, &mut blobs) else {
             panic!()
         };
         assert!(l.probe);
-        let v = Values::split("2024-13-02 00:00:01 /Microsoft-Server-ActiveSync x").unwrap();
+        let mut spaces = [0; MAX_FIELDS];
+        let v = Values::split("2024-13-02 00:00:01 /Microsoft-Server-ActiveSync x", &mut spaces).unwrap();
         assert!(matches!(
             read(&fields, &v, &mut dates, &mut Blobs::default()),
             Classified::BadTime

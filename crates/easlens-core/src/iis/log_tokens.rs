@@ -171,7 +171,7 @@ pub fn decoded(value: &str) -> Cow<'_, str> {
 pub fn tokens(value: &str) -> impl Iterator<Item = (&str, &str)> {
     // One scan for every `_` (a call per token costs more than the token).
     let mut start = 0;
-    memchr::memchr_iter(b'_', value.as_bytes())
+    super::delimiters::positions(value.as_bytes(), b'_')
         .chain(std::iter::once(value.len()))
         .filter_map(move |end| {
             let token = &value[start..end];

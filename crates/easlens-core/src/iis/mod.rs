@@ -2,6 +2,7 @@
 //! device asked of every server, not just the one in the capture.
 //!
 //! - [`w3c`] — the W3C extended format: `#Fields:` wherever it appears, lines split in place.
+//! - [`delimiters`] — where the spaces, line ends, `&`s and `_`s are, 64 bytes at a time.
 //! - [`line`] — one ActiveSync line: server and role, user and device from the plain or base64
 //!   query, what IIS answered, the `Log=` value.
 //! - [`log_tokens`] — the `Log=` diagnostics split into tokens and named fields.
@@ -13,6 +14,7 @@
 //!   filter, the findings, the timeline and the statistics work on them, each with its
 //!   [`IisFacts`]; the front-end and back-end lines of one request are paired.
 
+mod delimiters;
 pub mod export;
 pub mod line;
 pub mod log_tokens;

@@ -1424,7 +1424,7 @@ fn sort_desc(rows: &mut [Vec<Cell>], col: usize) {
 mod tests {
     use super::*;
     use crate::iis::line::{Blobs, Classified, read};
-    use crate::iis::w3c::{Dates, FieldSet, Values};
+    use crate::iis::w3c::{Dates, FieldSet, MAX_FIELDS, Values};
 
     const FIELDS: &str = " date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken";
 
@@ -1433,7 +1433,8 @@ mod tests {
         let fields = FieldSet::parse(FIELDS);
         let mut r = Reports::new();
         for &(text, block, line_in_block) in lines {
-            let values = Values::split(text).unwrap();
+            let mut spaces = [0; MAX_FIELDS];
+            let values = Values::split(text, &mut spaces).unwrap();
             match read(&fields, &values, &mut Dates::default(), &mut Blobs::default()) {
                 Classified::ActiveSync(l) => r.line(
                     &l,

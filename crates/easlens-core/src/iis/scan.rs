@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use thiserror::Error;
 
+use super::delimiters;
 use super::line::{self, Classified, EasLine};
 use super::w3c::{self, Dates, FieldSet, Line, Skipped};
 use crate::readers::{OpenOptions, open_file};
@@ -523,6 +524,7 @@ fn work<V: Visitor>(
 ) -> V {
     let mut dates = Dates::default();
     let mut blobs = line::Blobs::default();
+    let mut slow_spaces: w3c::Spaces = [0; w3c::MAX_FIELDS];
     loop {
         let block = match rx.lock() {
             Ok(rx) => rx.recv(),
@@ -540,11 +542,18 @@ fn work<V: Visitor>(
             skipped: Skipped::default(),
         };
         let bytes = &block.bytes[block.range.clone()];
-        let mut start = 0;
-        while start < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        // One UTF-8 check for the block, not one per line (a block ends at a line break).
+        let text = simdutf8::basic::from_utf8(bytes).ok();
+        delimiters::each_line::<{ w3c::MAX_FIELDS }>(bytes, |range, spaces, count| {
             c.lines += 1;
-            match w3c::classify(&bytes[start..end], fields.as_deref(), &mut c.skipped) {
+            let line_text = text.and_then(|t| t.get(range.clone()));
+            let line_bytes = &bytes[range];
+            let classified =
+                match w3c::classify_split(line_bytes, line_text, spaces, count, fields.as_deref(), &mut c.skipped) {
+                    Some(l) => l,
+                    None => w3c::classify(line_bytes, fields.as_deref(), &mut c.skipped, &mut slow_spaces),
+                };
+            match classified {
                 Line::Fields(f) => fields = Some(f),
                 Line::Request(values) => {
                     let set = fields.as_deref().expect("a request line has a field set");
@@ -557,13 +566,12 @@ fn work<V: Visitor>(
                             }
                             c.eas += 1;
                             c.probes += u64::from(l.probe);
-                            let l = &l;
                             let at = LineAt {
                                 file: block.file,
                                 block: block.seq,
                                 line_in_block: c.lines,
                             };
-                            visitor.line(l, at);
+                            visitor.line(&l, at);
                         }
                         Classified::Other => c.other += 1,
                         Classified::BadTime => c.skipped.bad_time += 1,
@@ -571,8 +579,7 @@ fn work<V: Visitor>(
                 }
                 Line::Nothing | Line::Skipped => {}
             }
-            start = end + 1;
-        }
+        });
         visitor.block_end(c.file, c.seq, c.lines);
         let _ = counts.send(c);
         let _ = recycle.try_send(block.bytes);

@@ -138,6 +138,7 @@ impl FieldSet {
     }
 
     /// The value of `k` on a line split under this field set; `None` when absent or `-`.
+    #[inline]
     pub fn get<'a>(&self, values: &Values<'a>, k: Known) -> Option<&'a str> {
         let i = self.at[k as usize];
         if i == ABSENT {
@@ -147,44 +148,51 @@ impl FieldSet {
     }
 }
 
-/// The values of one request line, split in place: where each value ends in the line (a small,
-/// copyable array rather than 64 string slices).
+/// The values of one request line, split in place: the line and where its spaces are (two
+/// slices, cheap to pass around; the offsets live in a buffer of the reader's).
 pub struct Values<'a> {
     line: &'a str,
-    ends: [u32; MAX_FIELDS],
-    len: usize,
+    spaces: &'a [u32],
 }
 
+/// Room for the space offsets of one line.
+pub type Spaces = [u32; MAX_FIELDS];
+
 impl<'a> Values<'a> {
-    /// Splits `line` on single spaces; `None` with more than [`MAX_FIELDS`] values (a line is at
-    /// most [`MAX_LINE`] bytes, so every offset fits).
-    pub fn split(line: &'a str) -> Option<Values<'a>> {
-        let mut ends = [0u32; MAX_FIELDS];
-        let mut len = 0;
-        for end in memchr::memchr_iter(b' ', line.as_bytes()).chain(std::iter::once(line.len())) {
-            if len == MAX_FIELDS {
-                return None;
-            }
-            ends[len] = end as u32;
-            len += 1;
+    /// Splits `line` on single spaces, noting them in `spaces`; `None` with more than
+    /// [`MAX_FIELDS`] values (a line is at most [`MAX_LINE`] bytes, so every offset fits).
+    pub fn split(line: &'a str, spaces: &'a mut Spaces) -> Option<Values<'a>> {
+        let mut n = 0;
+        for at in memchr::memchr_iter(b' ', line.as_bytes()) {
+            *spaces.get_mut(n)? = at as u32;
+            n += 1;
         }
-        Some(Values { line, ends, len })
+        (n < MAX_FIELDS).then(|| Values {
+            line,
+            spaces: &spaces[..n],
+        })
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.spaces.len() + 1
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        false
     }
 
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&'a str> {
-        if i >= self.len {
-            return None;
-        }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize + 1 };
-        Some(&self.line[start..self.ends[i] as usize])
+        let end = match self.spaces.get(i) {
+            Some(&e) => e as usize,
+            None if i == self.spaces.len() => self.line.len(),
+            None => return None,
+        };
+        let start = match i {
+            0 => 0,
+            _ => self.spaces[i - 1] as usize + 1,
+        };
+        self.line.get(start..end)
     }
 }
 
@@ -247,7 +255,12 @@ pub enum Line<'a> {
 }
 
 /// Classifies one line (without its line break) under the field set in force.
-pub fn classify<'a>(bytes: &'a [u8], fields: Option<&FieldSet>, skipped: &mut Skipped) -> Line<'a> {
+pub fn classify<'a>(
+    bytes: &'a [u8],
+    fields: Option<&FieldSet>,
+    skipped: &mut Skipped,
+    spaces: &'a mut Spaces,
+) -> Line<'a> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if bytes.len() > MAX_LINE {
         skipped.too_long += 1;
@@ -271,13 +284,54 @@ pub fn classify<'a>(bytes: &'a [u8], fields: Option<&FieldSet>, skipped: &mut Sk
         skipped.before_fields += 1;
         return Line::Skipped;
     };
-    match Values::split(text) {
+    match Values::split(text, spaces) {
         Some(v) if v.len() == fields.len() => Line::Request(v),
         _ => {
             skipped.field_count += 1;
             Line::Skipped
         }
     }
+}
+
+/// [`classify`] of a line whose spaces are already found ([`super::delimiters::each_line`]:
+/// `spaces` the first of them, `count` how many in all); `text` is the line as text when its
+/// block was checked as UTF-8 whole. `None` for a line [`classify`] must read: a directive, a
+/// byte-order mark, a line starting blank.
+#[inline]
+pub fn classify_split<'a>(
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+    spaces: &'a [u32],
+    count: usize,
+    fields: Option<&FieldSet>,
+    skipped: &mut Skipped,
+) -> Option<Line<'a>> {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    match bytes.first() {
+        Some(&c) if c != b'#' && c != 0xEF && c > b' ' => {}
+        _ => return None,
+    }
+    if bytes.len() > MAX_LINE {
+        skipped.too_long += 1;
+        return Some(Line::Skipped);
+    }
+    let text = match text {
+        Some(t) => t.get(..bytes.len()),
+        None => simdutf8::basic::from_utf8(bytes).ok(),
+    };
+    let Some(text) = text else {
+        skipped.not_text += 1;
+        return Some(Line::Skipped);
+    };
+    let Some(fields) = fields else {
+        skipped.before_fields += 1;
+        return Some(Line::Skipped);
+    };
+    if count + 1 != fields.len() || count >= MAX_FIELDS {
+        skipped.field_count += 1;
+        return Some(Line::Skipped);
+    }
+    Some(Line::Request(Values { line: text, spaces }))
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, remembered for the next line (a log holds one or
@@ -345,7 +399,8 @@ mod tests {
         let mut fields: Option<Arc<FieldSet>> = None;
         let mut out = Vec::new();
         for line in text.split(|b| *b == b'\n') {
-            match classify(line, fields.as_deref(), &mut skipped) {
+            let mut spaces = [0; MAX_FIELDS];
+            match classify(line, fields.as_deref(), &mut skipped, &mut spaces) {
                 Line::Fields(f) => fields = Some(f),
                 Line::Request(v) => out.push((
                     fields.clone().unwrap(),
@@ -359,7 +414,8 @@ mod tests {
 
     fn get(line: &(Arc<FieldSet>, Vec<String>), k: Known) -> Option<String> {
         let joined = line.1.join(" ");
-        let values = Values::split(&joined).unwrap();
+        let mut spaces = [0; MAX_FIELDS];
+        let values = Values::split(&joined, &mut spaces).unwrap();
         line.0.get(&values, k).map(str::to_string)
     }
 
