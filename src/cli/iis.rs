@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use easlens_core::capture::OpenOptions;
-use easlens_core::iis::reports::{REPORTS, Reports, Table};
+use easlens_core::iis::reports::{Cell, Column, REPORTS, Reports, Table};
 use easlens_core::iis::scan;
 use easlens_core::report::{Layout, cut, terminal_safe};
 use serde::Serialize;
@@ -44,35 +44,44 @@ pub struct IisExportArgs {
     pub out: PathBuf,
 }
 
-/// A report as `--json` prints it.
+/// A report as `--json` prints it: rows as objects keyed by column, written straight from the
+/// table (a fleet's reports hold hundreds of thousands of cells).
 #[derive(Serialize)]
 struct JsonReport<'a> {
     report: &'static str,
     title: &'static str,
     description: &'static str,
     notes: &'a [String],
-    rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    rows: Vec<JsonRow<'a>>,
+}
+
+/// One row: each cell under its column's name, in column order.
+struct JsonRow<'a> {
+    columns: &'a [Column],
+    cells: &'a [Cell],
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.columns.iter().zip(self.cells).map(|(c, v)| (c.name, v)))
+    }
 }
 
 impl<'a> JsonReport<'a> {
     fn of(t: &'a Table) -> Self {
-        let rows = t
-            .rows
-            .iter()
-            .map(|r| {
-                t.columns
-                    .iter()
-                    .zip(r)
-                    .map(|(c, v)| (c.name.to_string(), serde_json::to_value(v).unwrap_or_default()))
-                    .collect()
-            })
-            .collect();
         JsonReport {
             report: t.name,
             title: t.title,
             description: t.description,
             notes: &t.notes,
-            rows,
+            rows: t
+                .rows
+                .iter()
+                .map(|r| JsonRow {
+                    columns: &t.columns,
+                    cells: r,
+                })
+                .collect(),
         }
     }
 }
@@ -105,7 +114,7 @@ pub fn run(args: &IisReportArgs) -> ExitCode {
     for w in scan.warnings() {
         eprintln!("easlens: {}", terminal_safe(&format!("warning: {w}"), Layout::Lines));
     }
-    let tables: Vec<Table> = names.iter().filter_map(|n| reports.table(n)).collect();
+    let tables: Vec<Table> = reports.tables_named(&names);
     if args.json {
         let out: Vec<JsonReport> = tables.iter().map(JsonReport::of).collect();
         return match &out[..] {

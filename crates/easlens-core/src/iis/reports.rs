@@ -308,6 +308,9 @@ struct Device {
     /// The hashes of the first agents, compared before any agent's text is read (a device's
     /// counters are one cache miss away, its agents' text two).
     agent_hashes: [u64; FAST_AGENTS],
+    /// The lines of the first agents, counted here beside their hashes (their counts in `agents`
+    /// grow only when a merge settles them): see [`Device::agent_lines`].
+    agent_counts: [[u64; 2]; FAST_AGENTS],
     other_agents: [u64; 2],
     /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
     last_hour: [i64; 2],
@@ -322,18 +325,36 @@ struct Device {
     overbudget: u64,
     queued: u64,
     max_throttle_ms: u64,
-    back_off: Option<(i64, String)>,
+    back_off: Option<(When, String)>,
     budget_owner: Option<String>,
     min_balance: Option<i64>,
     // Policy
     provisions: u64,
-    policy_key: Option<(i64, String)>,
-    policy_ack: Option<(i64, u32)>,
+    policy_key: Option<(When, String)>,
+    policy_ack: Option<(When, u32)>,
     not_provisioned: u64,
 }
 
 impl Device {
-    fn merge(&mut self, o: Device) {
+    /// Each user agent as written with its (front-end, back-end) lines.
+    fn agent_lines(&self) -> impl Iterator<Item = (&str, [u64; 2])> {
+        self.agents.iter().enumerate().map(|(i, (a, n))| {
+            let f = self.agent_counts.get(i).copied().unwrap_or_default();
+            (a.as_str(), [n[0] + f[0], n[1] + f[1]])
+        })
+    }
+
+    /// Moves the first agents' counts into `agents`.
+    fn settle_agents(&mut self) {
+        for (a, f) in self.agents.iter_mut().zip(&mut self.agent_counts) {
+            (a.1[0], a.1[1]) = (a.1[0] + f[0], a.1[1] + f[1]);
+            *f = [0, 0];
+        }
+    }
+
+    fn merge(&mut self, mut o: Device) {
+        self.settle_agents();
+        o.settle_agents();
         if o.spelled_at < self.spelled_at {
             self.spelled_at = o.spelled_at;
             self.user = o.user;
@@ -391,23 +412,28 @@ impl Device {
     }
 }
 
-/// Keeps `value` at `time` when it is the later, copying it only when it differs from the value
+/// When a line was written, and where it was read (block, line in block): IIS writes whole
+/// seconds, so two lines of one second are told apart by their place in the logs, whichever
+/// worker read them first.
+type When = (i64, (u32, u32));
+
+/// Keeps `value` at `when` when it is the later, copying it only when it differs from the value
 /// held (a device sends the same policy key on every request).
-fn set_latest(held: &mut Option<(i64, String)>, time: i64, value: &str) {
+fn set_latest(held: &mut Option<(When, String)>, when: When, value: &str) {
     match held {
-        Some((t, v)) if *t <= time => {
-            *t = time;
+        Some((t, v)) if *t <= when => {
+            *t = when;
             if v != value {
                 value.clone_into(v);
             }
         }
         Some(_) => {}
-        None => *held = Some((time, value.to_string())),
+        None => *held = Some((when, value.to_string())),
     }
 }
 
 /// The later of two timed values.
-fn latest<T>(a: Option<(i64, T)>, b: Option<(i64, T)>) -> Option<(i64, T)> {
+fn latest<T>(a: Option<(When, T)>, b: Option<(When, T)>) -> Option<(When, T)> {
     match (a, b) {
         (Some(a), Some(b)) => Some(if b.0 >= a.0 { b } else { a }),
         (a, b) => a.or(b),
@@ -459,6 +485,56 @@ impl DeviceBits {
     }
 }
 
+/// A (device, folder, SyncKey)'s Syncs, and its folder and key: `text[at..at + folder]` and the
+/// `key` bytes after it, in [`Reports::sync_key_text`].
+#[derive(Debug, Clone, Copy)]
+struct SyncKeyCount {
+    syncs: u64,
+    at: u32,
+    folder: u16,
+    key: u16,
+}
+
+impl Reports {
+    /// Counts a Sync of `folder` with `key` for device `d`, by the key's hash `h`.
+    fn count_sync_key(&mut self, d: u32, h: u64, n: u64, folder: &str, key: &str) {
+        if let Some(e) = self.sync_keys.get_mut(&(d, h)) {
+            e.syncs += n;
+            return;
+        }
+        // A folder or key longer than a SyncKey can be (hostile bytes) is cut, at a character.
+        let (folder, key) = (cut_at_char(folder, 256), cut_at_char(key, 256));
+        let at = self.sync_key_text.len();
+        if self.sync_keys.len() >= MAX_SYNC_KEYS || at > u32::MAX as usize - 512 {
+            self.sync_keys_dropped += n;
+            return;
+        }
+        self.sync_key_text.push_str(folder);
+        self.sync_key_text.push_str(key);
+        let count = SyncKeyCount {
+            syncs: n,
+            at: at as u32,
+            folder: folder.len() as u16,
+            key: key.len() as u16,
+        };
+        self.sync_keys.insert((d, h), count);
+    }
+}
+
+impl SyncKeyCount {
+    /// The folder and SyncKey, in `text` (the [`Reports::sync_key_text`] that counted it).
+    fn text<'a>(&self, text: &'a str) -> (&'a str, &'a str) {
+        let at = self.at as usize;
+        let mid = at + usize::from(self.folder);
+        (&text[at..mid], &text[mid..mid + usize::from(self.key)])
+    }
+}
+
+/// `s` cut to at most `max` bytes, at a character's start.
+fn cut_at_char(s: &str, max: usize) -> &str {
+    &s[..s.floor_char_boundary(max)]
+}
+
 /// A SendMail outcome: (device, command slot, EAS status, error, ABQ state, sc-status).
 type SendMailKey = (u32, usize, Option<u32>, String, String, u16);
 
@@ -468,6 +544,10 @@ pub struct Reports {
     /// The fingerprint of "user\u{1}device" in lower case ([`fingerprint`]) → position in
     /// `devices`: compared without reading any text, one cache miss fewer per line.
     index: HashMap<u128, u32>,
+    /// The same for the user and device as written ([`raw_fingerprint`]): a device writes them
+    /// the same way on every line, so a line finds its device without building its key. A cache
+    /// (only this visitor's lines), emptied when it holds [`MAX_SPELLINGS`].
+    spellings: HashMap<u128, u32>,
     devices: Vec<Device>,
     key: String,
     scratch: Vec<u8>,
@@ -479,8 +559,10 @@ pub struct Reports {
     errors: HashMap<String, (u64, HashSet<u32>)>,
     /// (device, command slot, status, error, abq, sc-status) → lines.
     sendmail: HashMap<SendMailKey, u64>,
-    /// (device, hash of folder and client SyncKey) → (Syncs, folder, SyncKey).
-    sync_keys: HashMap<(u32, u64), (u64, String, String)>,
+    /// (device, hash of folder and client SyncKey) → Syncs and where the folder and key are
+    /// written in `sync_key_text` (no allocation per key: a Sync sends a new key each time).
+    sync_keys: HashMap<(u32, u64), SyncKeyCount>,
+    sync_key_text: String,
     sync_keys_dropped: u64,
     /// Hour (ms since 1970 / 3,600,000) → load, from front-end lines; `hours_back` from back-end.
     hours: HashMap<i64, Hour>,
@@ -506,6 +588,22 @@ impl Reports {
     }
 
     fn device(&mut self, line: &EasLine<'_>, at: LineAt) -> u32 {
+        let who = line.who_raw();
+        let id = line.device_id.as_deref().unwrap_or("");
+        let spelling = raw_fingerprint(who, id);
+        if let Some(&i) = self.spellings.get(&spelling) {
+            return i;
+        }
+        if self.spellings.len() >= MAX_SPELLINGS {
+            self.spellings.clear();
+        }
+        let i = self.device_by_key(line, at);
+        self.spellings.insert(spelling, i);
+        i
+    }
+
+    /// The device of `line` by its key: user and device id percent-decoded, in lower case.
+    fn device_by_key(&mut self, line: &EasLine<'_>, at: LineAt) -> u32 {
         self.key.clear();
         let who = line.who_raw();
         if !push_lower_unescaped(&mut self.key, who) {
@@ -545,6 +643,12 @@ impl Visitor for Reports {
             return;
         }
         let d = self.device(line, at);
+        // The device's counters are far in memory: the first touch starts their load, and the
+        // `Log=` value is read while it comes.
+        let dev = &mut self.devices[d as usize];
+        dev.first_ms = dev.first_ms.min(line.time_ms);
+        dev.last_ms = dev.last_ms.max(line.time_ms);
+        let facts = line.log.map(LogFacts::read);
         let front = line.role != Role::BackEnd;
         if front {
             self.front_lines += 1;
@@ -555,8 +659,6 @@ impl Visitor for Reports {
         let hour = line.time_ms.div_euclid(3_600_000);
         {
             let dev = &mut self.devices[d as usize];
-            dev.first_ms = dev.first_ms.min(line.time_ms);
-            dev.last_ms = dev.last_ms.max(line.time_ms);
             let c = if front { &mut dev.front } else { &mut dev.back };
             c.hits += 1;
             c.commands[slot] += 1;
@@ -584,12 +686,14 @@ impl Visitor for Reports {
                     .map(|i| i + fast),
             };
             match at {
+                Some(i) if i < FAST_AGENTS => dev.agent_counts[i][side] += 1,
                 Some(i) => dev.agents[i].1[side] += 1,
                 None if room => {
                     let mut n = [0; 2];
-                    n[side] = 1;
-                    if let Some(h) = dev.agent_hashes.get_mut(dev.agents.len()) {
-                        *h = hash;
+                    let i = dev.agents.len();
+                    match (dev.agent_hashes.get_mut(i), dev.agent_counts.get_mut(i)) {
+                        (Some(h), Some(c)) => (*h, c[side]) = (hash, 1),
+                        _ => n[side] = 1,
                     }
                     dev.agents.push((agent.to_string(), n));
                 }
@@ -635,8 +739,10 @@ impl Visitor for Reports {
             server.1.insert(d);
         }
         server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);
-        if let Some(log) = line.log {
-            self.log(line, log, d, slot);
+        if let Some(f) = &facts {
+            let when = (line.time_ms, (at.block, at.line_in_block));
+            self.devices[d as usize].count_log(f, when, slot);
+            self.log(line, f, d, slot);
         } else if line.role == Role::FrontEnd && line.status == 401 && sends_mail(slot) {
             // Refused by the front end: no back end ever logs it.
             *self
@@ -681,15 +787,9 @@ impl Visitor for Reports {
         for ((d, c, s, e, a, sc), n) in other.sendmail {
             *self.sendmail.entry((re(d), c, s, e, a, sc)).or_default() += n;
         }
-        for ((d, h), (n, f, k)) in other.sync_keys {
-            let key = (re(d), h);
-            if let Some(e) = self.sync_keys.get_mut(&key) {
-                e.0 += n;
-            } else if self.sync_keys.len() < MAX_SYNC_KEYS {
-                self.sync_keys.insert(key, (n, f, k));
-            } else {
-                self.sync_keys_dropped += n;
-            }
+        for ((d, h), c) in &other.sync_keys {
+            let (folder, key) = c.text(&other.sync_key_text);
+            self.count_sync_key(re(*d), *h, c.syncs, folder, key);
         }
         self.sync_keys_dropped += other.sync_keys_dropped;
         for (hours, theirs) in [(&mut self.hours, other.hours), (&mut self.hours_back, other.hours_back)] {
@@ -721,6 +821,17 @@ impl Visitor for Reports {
     }
 }
 
+/// Spellings of (user, device) a report visitor remembers, at most (a log writing each device in
+/// many spellings would otherwise grow the cache with its lines).
+const MAX_SPELLINGS: usize = 1 << 20;
+
+/// A 128-bit fingerprint of a (user, device id) as written: two hashes under different seeds, as
+/// for [`fingerprint`].
+fn raw_fingerprint(who: &str, id: &str) -> u128 {
+    let hash = |seed| foldhash::fast::FixedState::with_seed(seed).hash_one((who, id));
+    u128::from(hash(3)) << 64 | u128::from(hash(4))
+}
+
 /// A 128-bit fingerprint of a device's key: two hashes under different seeds. Two of the devices
 /// of a log share one by a chance of about n²/2^129 (none, for any log that exists).
 fn fingerprint(key: &str) -> u128 {
@@ -728,70 +839,133 @@ fn fingerprint(key: &str) -> u128 {
     u128::from(hash(1)) << 64 | u128::from(hash(2))
 }
 
-impl Reports {
-    /// What only `Log=` says.
-    fn log(&mut self, line: &EasLine<'_>, log: &str, d: u32, slot: usize) {
-        self.log_lines += 1;
-        let mut status = None;
-        let mut error: Option<&str> = None;
-        let mut abq = "";
-        // (folder, client SyncKey) of each folder of a Sync.
+/// What a line's `Log=` says that the reports count, read before the line's device is touched
+/// (its counters are a cache miss away: the reading overlaps the wait).
+#[derive(Default)]
+struct LogFacts<'a> {
+    status: Option<u32>,
+    error: Option<&'a str>,
+    abq: &'a str,
+    /// (folder, client SyncKey) of each folder of a Sync (a Sync names a handful of folders;
+    /// more than 16 are counted as the first 16).
+    keys: [(&'a str, &'a str); 16],
+    n_keys: usize,
+    state_not_found: u64,
+    first_syncs: u64,
+    recovery_syncs: u64,
+    queued: u64,
+    max_throttle_ms: Option<u64>,
+    /// The last of each in the line (one time for the whole line).
+    back_off: Option<&'a str>,
+    policy_key: Option<&'a str>,
+    policy_ack: Option<u32>,
+    policy_acks: u64,
+    /// The first Budget owner; the lowest balance.
+    budget_owner: Option<&'a str>,
+    min_balance: Option<i64>,
+}
+
+impl<'a> LogFacts<'a> {
+    fn read(log: &'a str) -> LogFacts<'a> {
+        let mut f = LogFacts::default();
         let mut folder = None;
-        // (A Sync names a handful of folders; more than 16 are counted as the first 16.)
-        let mut keys: [(&str, &str); 16] = [("", ""); 16];
-        let mut n_keys = 0;
-        let dev = &mut self.devices[d as usize];
         for (name, raw) in tokens(log) {
-            match name {
-                "S" | "SC1" => status = status.or(raw.parse::<u32>().ok()),
-                "Error" => error = Some(raw),
-                "As" => abq = raw,
-                "Fid" => folder = Some(raw),
-                "Sk" => {
-                    if let Some(k) = keys.get_mut(n_keys) {
+            match tag(name) {
+                S | SC1 => f.status = f.status.or(raw.parse::<u32>().ok()),
+                ERROR => f.error = Some(raw),
+                AS => f.abq = raw,
+                FID => folder = Some(raw),
+                SK => {
+                    if let Some(k) = f.keys.get_mut(f.n_keys) {
                         *k = (folder.unwrap_or(""), raw);
-                        n_keys += 1;
+                        f.n_keys += 1;
                     }
                 }
-                "Ssnf" => dev.state_not_found += u64::from(raw == "T"),
-                "St" => match raw {
-                    "F" => dev.first_syncs += 1,
-                    "R" => dev.recovery_syncs += 1,
+                SSNF => f.state_not_found += u64::from(raw == "T"),
+                ST => match raw {
+                    "F" => f.first_syncs += 1,
+                    "R" => f.recovery_syncs += 1,
                     _ => {}
                 },
-                "Throttle" => {
+                THROTTLE => {
                     let ms = raw.parse::<u64>().unwrap_or(0);
-                    dev.queued += u64::from(ms > 0);
-                    dev.max_throttle_ms = dev.max_throttle_ms.max(ms);
+                    f.queued += u64::from(ms > 0);
+                    f.max_throttle_ms = Some(f.max_throttle_ms.unwrap_or(0).max(ms));
                 }
-                "SBkOffD" => set_latest(&mut dev.back_off, line.time_ms, &decoded(raw)),
-                "Budget" => {
+                SBKOFFD => f.back_off = Some(raw),
+                BUDGET => {
                     // Read as written (`Owner%3a…%2cBalance%3a-36972`): most 2016+ lines carry one.
-                    if dev.budget_owner.is_none()
-                        && let Some(owner) = budget_part(raw, "Owner")
-                    {
-                        dev.budget_owner = Some(decoded(owner).into_owned());
+                    if f.budget_owner.is_none() {
+                        f.budget_owner = budget_part(raw, "Owner");
                     }
                     if let Some(balance) = budget_part(raw, "Balance").and_then(|v| v.parse::<f64>().ok()) {
                         let balance = balance as i64;
-                        dev.min_balance = Some(dev.min_balance.map_or(balance, |m| m.min(balance)));
+                        f.min_balance = Some(f.min_balance.map_or(balance, |m| m.min(balance)));
                     }
                 }
-                "Pk" => set_latest(&mut dev.policy_key, line.time_ms, raw),
-                "Pa" => {
+                PK => f.policy_key = Some(raw),
+                PA => {
                     if let Ok(pa) = raw.parse::<u32>() {
-                        dev.policy_ack = latest(dev.policy_ack.take(), Some((line.time_ms, pa)));
-                        self.with_policy_ack += 1;
+                        f.policy_ack = Some(pa);
+                        f.policy_acks += 1;
                     }
                 }
                 _ => {}
             }
         }
-        dev.syncs += u64::from(slot == SYNC);
-        dev.provisions += u64::from(slot == PROVISION);
-        let error = error.map(decoded);
+        f
+    }
+
+    fn keys(&self) -> &[(&'a str, &'a str)] {
+        &self.keys[..self.n_keys]
+    }
+}
+
+impl Device {
+    /// Counts what `f` says of a line of this device written and read at `when`, by command slot.
+    fn count_log(&mut self, f: &LogFacts<'_>, when: When, slot: usize) {
+        self.state_not_found += f.state_not_found;
+        self.first_syncs += f.first_syncs;
+        self.recovery_syncs += f.recovery_syncs;
+        self.queued += f.queued;
+        if let Some(ms) = f.max_throttle_ms {
+            self.max_throttle_ms = self.max_throttle_ms.max(ms);
+        }
+        if let Some(b) = f.back_off {
+            set_latest(&mut self.back_off, when, &decoded(b));
+        }
+        if self.budget_owner.is_none()
+            && let Some(owner) = f.budget_owner
+        {
+            self.budget_owner = Some(decoded(owner).into_owned());
+        }
+        if let Some(balance) = f.min_balance {
+            self.min_balance = Some(self.min_balance.map_or(balance, |m| m.min(balance)));
+        }
+        if let Some(pk) = f.policy_key {
+            set_latest(&mut self.policy_key, when, pk);
+        }
+        if let Some(pa) = f.policy_ack {
+            self.policy_ack = latest(self.policy_ack.take(), Some((when, pa)));
+        }
+        self.syncs += u64::from(slot == SYNC);
+        self.provisions += u64::from(slot == PROVISION);
+        self.errors += u64::from(f.error.is_some());
+        // LPS counts the lines with `Sk:0_`: a Sync starting any folder over counts once.
+        if slot == SYNC {
+            self.sync_key_zero += u64::from(f.keys().iter().any(|(_, k)| *k == "0"));
+        }
+    }
+}
+
+impl Reports {
+    /// What only `Log=` says, beyond the device's counters.
+    fn log(&mut self, line: &EasLine<'_>, f: &LogFacts<'_>, d: u32, slot: usize) {
+        self.log_lines += 1;
+        self.with_policy_ack += f.policy_acks;
+        let error = f.error.map(decoded);
         if let Some(e) = &error {
-            dev.errors += 1;
+            let dev = &mut self.devices[d as usize];
             dev.overbudget += u64::from(e.contains("OverBudget"));
             dev.not_provisioned +=
                 u64::from(e.contains("DeviceNotProvisioned") || e.contains("DeviceNotFullyProvisionable"));
@@ -804,38 +978,60 @@ impl Reports {
                 entry.1.insert(d);
             }
         }
-        if let Some(s) = status {
+        if let Some(s) = f.status {
             *self.eas.entry((slot, s)).or_default() += 1;
         }
         if sends_mail(slot) {
             let error = error.as_deref().unwrap_or("").to_string();
-            let key = (d, slot, status, error, decoded(abq).into_owned(), line.status);
+            let key = (d, slot, f.status, error, decoded(f.abq).into_owned(), line.status);
             *self.sendmail.entry(key).or_default() += 1;
         }
         if slot != SYNC {
             return;
         }
-        // LPS counts the lines with `Sk:0_`: a Sync starting any folder over counts once.
-        let keys = &keys[..n_keys];
-        self.devices[d as usize].sync_key_zero += u64::from(keys.iter().any(|(_, k)| *k == "0"));
-        self.with_sync_key += u64::from(!keys.is_empty());
-        for &(folder, k) in keys {
-            let key = (d, foldhash::fast::FixedState::with_seed(7).hash_one((folder, k)));
-            if let Some(n) = self.sync_keys.get_mut(&key) {
-                n.0 += 1;
-            } else if self.sync_keys.len() < MAX_SYNC_KEYS {
-                self.sync_keys.insert(key, (1, folder.to_string(), k.to_string()));
-            } else {
-                self.sync_keys_dropped += 1;
-            }
+        self.with_sync_key += u64::from(f.n_keys > 0);
+        for &(folder, k) in f.keys() {
+            let h = foldhash::fast::FixedState::with_seed(7).hash_one((folder, k));
+            self.count_sync_key(d, h, 1, folder, k);
         }
     }
 }
 
+/// A `Log=` token's name as one number (its bytes, little-endian; a name longer than 8 bytes is 0,
+/// and none the reports read is): a token is matched by one compare instead of a string's.
+const fn tag(name: &str) -> u64 {
+    let b = name.as_bytes();
+    if b.len() > 8 {
+        return 0;
+    }
+    let mut t = 0u64;
+    let mut i = 0;
+    while i < b.len() {
+        t |= (b[i] as u64) << (8 * i);
+        i += 1;
+    }
+    t
+}
+
+// The tokens the reports read (`iis-eas-log.md` §3.2).
+const S: u64 = tag("S");
+const SC1: u64 = tag("SC1");
+const ERROR: u64 = tag("Error");
+const AS: u64 = tag("As");
+const FID: u64 = tag("Fid");
+const SK: u64 = tag("Sk");
+const SSNF: u64 = tag("Ssnf");
+const ST: u64 = tag("St");
+const THROTTLE: u64 = tag("Throttle");
+const SBKOFFD: u64 = tag("SBkOffD");
+const BUDGET: u64 = tag("Budget");
+const PK: u64 = tag("Pk");
+const PA: u64 = tag("Pa");
+
 /// The users report's list of a device's user agents: the 6 most used, spaces restored.
-fn agents_text(agents: &[(String, [u64; 2])]) -> String {
-    let mut sorted: Vec<&(String, [u64; 2])> = agents.iter().filter(|a| !a.0.is_empty()).collect();
-    sorted.sort_by(|a, b| (b.1[0] + b.1[1]).cmp(&(a.1[0] + a.1[1])).then_with(|| a.0.cmp(&b.0)));
+fn agents_text<'a>(agents: impl Iterator<Item = (&'a str, [u64; 2])>) -> String {
+    let mut sorted: Vec<(&str, [u64; 2])> = agents.filter(|a| !a.0.is_empty()).collect();
+    sorted.sort_by(|a, b| (b.1[0] + b.1[1]).cmp(&(a.1[0] + a.1[1])).then_with(|| a.0.cmp(b.0)));
     let mut names: Vec<String> = sorted.iter().take(6).map(|a| a.0.replace('+', " ")).collect();
     if sorted.len() > 6 {
         names.push(format!("and {} more", sorted.len() - 6));
@@ -928,7 +1124,14 @@ impl Reports {
 
     /// Every report.
     pub fn tables(&self) -> Vec<Table> {
-        Reports::names().filter_map(|n| self.table(n)).collect()
+        self.tables_named(&Reports::names().collect::<Vec<_>>())
+    }
+
+    /// The tables of `names` (unknown names are left out), in that order, built on every core:
+    /// each reads the whole report, and a fleet's users and SyncKeys tables take a while.
+    pub fn tables_named(&self, names: &[&str]) -> Vec<Table> {
+        use rayon::prelude::*;
+        names.par_iter().filter_map(|n| self.table(n)).collect()
     }
 
     /// The report named `name` (see [`REPORTS`]); `None` for an unknown name.
@@ -1008,7 +1211,7 @@ impl Reports {
                         bytes(d.cs_bytes),
                         Cell::text(utc(d.first_ms)),
                         Cell::text(utc(d.last_ms)),
-                        Cell::text(agents_text(&d.agents)),
+                        Cell::text(agents_text(d.agent_lines())),
                     ]);
                 }
                 sort_desc(&mut t.rows, 3);
@@ -1130,14 +1333,15 @@ impl Reports {
                     ("Client SyncKey", false),
                     ("Syncs", true),
                 ]);
-                for ((d, _), (n, folder, key)) in self.sync_keys.iter().filter(|(_, n)| n.0 > 1) {
+                for ((d, _), c) in self.sync_keys.iter().filter(|(_, c)| c.syncs > 1) {
                     let dev = &self.devices[*d as usize];
+                    let (folder, key) = c.text(&self.sync_key_text);
                     t.rows.push(vec![
                         Cell::text(&dev.user),
                         Cell::text(&dev.device_id),
-                        Cell::opt(Some(folder.clone()).filter(|f| !f.is_empty())),
+                        Cell::opt(Some(folder).filter(|f| !f.is_empty())),
                         Cell::text(key),
-                        Cell::int(*n),
+                        Cell::int(c.syncs),
                     ]);
                 }
                 sort_desc(&mut t.rows, 4);
@@ -1276,8 +1480,8 @@ impl Reports {
                 let mut others = ([0u64; 2], 0u64);
                 for d in &self.devices {
                     let device = u64::from(!d.device_id.is_empty());
-                    for (a, n) in &d.agents {
-                        let e = agents.entry(a.as_str()).or_default();
+                    for (a, n) in d.agent_lines() {
+                        let e = agents.entry(a).or_default();
                         (e.0[0], e.0[1], e.1) = (e.0[0] + n[0], e.0[1] + n[1], e.1 + device);
                     }
                     if d.other_agents != [0, 0] {
@@ -1458,6 +1662,27 @@ mod tests {
 
     /// Workers see blocks in any order; what they saw merges to the same tables whichever
     /// merges into which, and a device keeps the spelling of its first line in read order.
+    #[test]
+    fn a_policy_key_of_the_same_second_is_the_one_read_last_whichever_worker_saw_it() {
+        let provision = |pk: &str, backoff: &str| {
+            format!(
+                "2026-03-02 08:00:00 10.0.0.5 POST /Microsoft-Server-ActiveSync/default.eas Cmd=Provision&User=bob&DeviceId=dev2&DeviceType=iPhone&Log=V161_Pk{pk}_SBkOffD:{backoff}_Pa1_Throttle250_ 443 bob 10.1.1.1 X/1 200 0 0 31"
+            )
+        };
+        let (early, late) = (provision("111", "L1s"), provision("222", "L2s"));
+        // The later line (block 5) is read by one worker, the earlier (block 4) by the other.
+        let first = [(late.as_str(), 5, 1)];
+        let second = [(early.as_str(), 4, 9)];
+        for (a, b) in [(&first, &second), (&second, &first)] {
+            let mut r = reports(a);
+            r.merge(reports(b));
+            let text = format!("{:?}", r.table("policy").unwrap().rows);
+            assert!(text.contains("222") && !text.contains("111"), "{text}");
+            let text = format!("{:?}", r.table("throttling").unwrap().rows);
+            assert!(text.contains("L2s") && !text.contains("L1s"), "{text}");
+        }
+    }
+
     #[test]
     fn merging_in_either_order_gives_the_same_tables() {
         let (a1, a2) = (
