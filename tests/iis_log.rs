@@ -407,3 +407,62 @@ fn the_filter_reads_server_ip_error_and_time_taken() {
     assert_eq!(hits("ip:10.0.0.12 cmd:Sync"), [3]);
     assert!(filter::parse("time-taken:>abc").is_err());
 }
+
+#[test]
+fn exchange_s_stage_times_take_the_line_s_date_and_show_in_the_session() {
+    // A Ping received before midnight and logged after it, in the 2016 spelling (`TmRcv:`), and
+    // an Exchange 2010 line in the older one (`TmRcv…` with no colon).
+    let lines = [
+        "2024-05-03 00:05:02 10.0.0.21 POST /Microsoft-Server-ActiveSync/Proxy/default.eas Cmd=Ping&User=jdoe%40contoso.com&DeviceId=SYNTH0001&DeviceType=iPhone&Log=SC1:1_Ver1:161_Hb:600_TmRcv:23:55:01.9870003_TmExSt:23:55:02.001_TmHang:23:55:02.010_TmCmpl:00:05:02.015_ 444 CONTOSO\\jdoe 10.0.0.11 Apple-iPhone15C2/2107.102 200 0 0 600028",
+        "2024-05-03 00:06:00 10.0.0.5 POST /Microsoft-Server-ActiveSync/default.eas Cmd=Sync&User=rmjones&DeviceId=v140Device&DeviceType=SmartPhone&Log=V140_S1_TmRcv00:05:59.760_TmFin00:06:00.001_ 443 CONTOSO\\rmjones 198.51.100.20 MSFT-WP/8.0.10512 200 0 0 241",
+    ];
+    let dir = Dir::new("stages");
+    let path = dir.write("u_ex240503.log", log_text(&lines).as_bytes());
+    let c = capture::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!(c.sessions.len(), 2);
+    let at = |s: usize| -> Vec<(String, String)> {
+        let log = c.sessions[s].iis.as_deref().unwrap().log.as_ref().unwrap();
+        log.stages
+            .iter()
+            .map(|t| {
+                let utc = chrono::DateTime::from_timestamp_millis(t.at_ms.unwrap()).unwrap();
+                (t.token.clone(), utc.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+            })
+            .collect()
+    };
+    let own = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    };
+    assert_eq!(
+        at(0),
+        own(&[
+            ("TmRcv", "2024-05-02 23:55:01.987"),
+            ("TmExSt", "2024-05-02 23:55:02.001"),
+            ("TmHang", "2024-05-02 23:55:02.010"),
+            ("TmCmpl", "2024-05-03 00:05:02.015"),
+        ])
+    );
+    assert_eq!(
+        at(1),
+        own(&[
+            ("TmRcv", "2024-05-03 00:05:59.760"),
+            ("TmFin", "2024-05-03 00:06:00.001")
+        ])
+    );
+    let note = |s: usize| {
+        c.sessions[s]
+            .notes
+            .iter()
+            .find(|n| n.starts_with("Exchange's stages"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        note(0),
+        "Exchange's stages (UTC): received 23:55:01.987, execute started 23:55:02.001 (+14 ms), went pending 23:55:02.010 (+23 ms), completed 00:05:02.015 (+600,028 ms)"
+    );
+    assert_eq!(
+        note(1),
+        "Exchange's stages (UTC): received 00:05:59.760, finished 00:06:00.001 (+241 ms)"
+    );
+}

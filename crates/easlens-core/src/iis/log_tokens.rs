@@ -55,6 +55,87 @@ pub struct LogFields {
     pub folder: Option<String>,
     /// Each folder of a Sync (`Fid:` and the per-folder tokens after it), in order.
     pub folders: Vec<FolderLog>,
+    /// The `Tm*` tokens: when Exchange reached each stage of the request, in the order written.
+    pub stages: Vec<StageTime>,
+}
+
+/// A `Tm*` token (`TmRcv06:53:38.448`, `TmRcv:06:53:38.4480003`): the UTC time of day Exchange
+/// reached a stage of the request (§3.2). It carries no date: [`LogFields::anchor`] gives it the
+/// line's, across midnight.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StageTime {
+    pub token: String,
+    /// What the stage is, in words (`received`, `execute started`, …).
+    pub stage: &'static str,
+    /// Milliseconds since midnight UTC, as written.
+    pub time_of_day_ms: i64,
+    /// The time with the line's date, ms since 1970 UTC, once anchored.
+    pub at_ms: Option<i64>,
+}
+
+/// What a `Tm*` token's stage is (`iis-eas-log.md` §3.2).
+fn stage_name(token: &str) -> Option<&'static str> {
+    Some(match token {
+        "TmRcv" => "received",
+        "TmSt" => "started",
+        "TmDASt" => "access check",
+        "TmPolSt" => "policy check",
+        "TmExSt" => "execute started",
+        "TmExFin" => "execute finished",
+        "TmFin" => "finished",
+        "TmCmpl" => "completed",
+        "TmHang" => "went pending",
+        "TmCnt" => "continued",
+        _ => return None,
+    })
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl LogFields {
+    /// Gives each `Tm*` time the date of its line, written at `line_ms` (ms since 1970 UTC): the
+    /// day, the day before or the day after, whichever puts it nearest the line (a request that
+    /// began before midnight is logged after it).
+    pub fn anchor(&mut self, line_ms: i64) {
+        let day = line_ms.div_euclid(DAY_MS) * DAY_MS;
+        for s in &mut self.stages {
+            s.at_ms = [day - DAY_MS, day, day + DAY_MS]
+                .into_iter()
+                .map(|d| d + s.time_of_day_ms)
+                .min_by_key(|t| (t - line_ms).abs());
+        }
+    }
+
+    /// The stages as one line of text: each time of day, then how long after the first stage
+    /// (`received 06:53:38.448, execute started 06:53:38.460 (+12 ms), …`).
+    pub fn stages_text(&self) -> Option<String> {
+        let first = self.stages.first()?.time_of_day_ms;
+        let parts: Vec<String> = self
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let t = s.time_of_day_ms;
+                let clock = format!(
+                    "{:02}:{:02}:{:02}.{:03}",
+                    t / 3_600_000,
+                    t / 60_000 % 60,
+                    t / 1000 % 60,
+                    t % 1000
+                );
+                let after = (t - first).rem_euclid(DAY_MS);
+                match i {
+                    0 => format!("{} {clock}", s.stage),
+                    _ => format!(
+                        "{} {clock} (+{} ms)",
+                        s.stage,
+                        crate::numbers::group_thousands(after as u64)
+                    ),
+                }
+            })
+            .collect();
+        Some(parts.join(", "))
+    }
 }
 
 /// One folder (collection) of a Sync as `Log=` has it: `Fid:5_Ty:Em_Filter1:3_St:S_Sk:…_Sks:…`.
@@ -241,6 +322,16 @@ pub fn parse_log(value: &str) -> LogFields {
             "PrxFrom" => out.proxied_from = text(),
             "Fet" => out.elapsed_ms = v.parse().ok(),
             "Pa" => out.policy_ack = v.parse().ok(),
+            name if name.starts_with("Tm") => {
+                if let (Some(stage), Some(t)) = (stage_name(name), super::w3c::time_of_day_ms(&v)) {
+                    out.stages.push(StageTime {
+                        token: name.to_string(),
+                        stage,
+                        time_of_day_ms: t,
+                        at_ms: None,
+                    });
+                }
+            }
             "Fid" => {
                 out.folder = out.folder.take().or_else(text);
                 out.folders.push(FolderLog {
@@ -463,6 +554,47 @@ mod tests {
         ("RpcC28", "RpcC", "28"),
         ("RpcL31", "RpcL", "31"),
     ];
+
+    #[test]
+    fn stage_times_read_in_both_spellings_and_take_the_line_s_date_across_midnight() {
+        // The reference's 2016 line (§3.3) is logged at 07:03:38 after a 600 s Ping.
+        let mut f = parse_log("Hb:600_TmRcv:06:53:38.4480003_TmExSt06:53:38.460_TmCmpl:07:03:38.502_Junk_TmNope:1_");
+        let line_ms = chrono::NaiveDate::from_ymd_opt(2022, 7, 20)
+            .unwrap()
+            .and_hms_opt(7, 3, 38)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        f.anchor(line_ms);
+        let got: Vec<(&str, &str, i64)> = f
+            .stages
+            .iter()
+            .map(|s| (s.token.as_str(), s.stage, line_ms - s.at_ms.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("TmRcv", "received", 599_552),
+                ("TmExSt", "execute started", 599_540),
+                ("TmCmpl", "completed", -502),
+            ]
+        );
+        assert_eq!(
+            f.stages_text().as_deref(),
+            Some("received 06:53:38.448, execute started 06:53:38.460 (+12 ms), completed 07:03:38.502 (+600,054 ms)")
+        );
+        // Received before midnight, logged after it: the day before.
+        let mut f = parse_log("TmRcv23:59:58.000_TmCmpl00:00:04.5_");
+        let midnight = 19_000 * DAY_MS;
+        f.anchor(midnight + 5_000);
+        let at: Vec<i64> = f.stages.iter().map(|s| s.at_ms.unwrap() - midnight).collect();
+        assert_eq!(at, vec![-2_000, 4_500]);
+        assert_eq!(
+            f.stages_text().as_deref(),
+            Some("received 23:59:58.000, completed 00:00:04.500 (+6,500 ms)")
+        );
+        assert_eq!(parse_log("TmRcv:25:00:00_").stages, vec![], "not a time of day");
+    }
 
     #[test]
     fn every_documented_token_reads_with_its_name_and_value() {

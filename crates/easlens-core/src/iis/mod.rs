@@ -324,7 +324,11 @@ fn same(a: &Option<EasSummary>, b: &Option<EasSummary>) -> bool {
 /// The session of one line: the request and response heads rebuilt from its fields (no bodies:
 /// IIS logs none), the EAS summary from its query and `Log=`.
 fn build(line: &EasLine<'_>, at: scan::LineAt, file: PathBuf) -> Built {
-    let log = line.log.map(log_tokens::parse_log);
+    let log = line.log.map(|l| {
+        let mut f = log_tokens::parse_log(l);
+        f.anchor(line.time_ms);
+        f
+    });
     let mut http = HttpSession::new(0);
     let offset = chrono::FixedOffset::east_opt(0).expect("UTC");
     let time = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&offset));
@@ -395,6 +399,9 @@ fn build(line: &EasLine<'_>, at: scan::LineAt, file: PathBuf) -> Built {
         http.notes.push(format!("Log: {}", tokens.join(", ")));
         if let Some(e) = &l.error {
             http.notes.push(format!("Exchange error: {e}"));
+        }
+        if let Some(stages) = l.stages_text() {
+            http.notes.push(format!("Exchange's stages (UTC): {stages}"));
         }
     }
     if line.probe {
