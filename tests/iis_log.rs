@@ -466,3 +466,40 @@ fn exchange_s_stage_times_take_the_line_s_date_and_show_in_the_session() {
         "Exchange's stages (UTC): received 00:05:59.760, finished 00:06:00.001 (+241 ms)"
     );
 }
+
+#[test]
+fn the_budget_and_activity_of_the_reference_lines_are_in_their_notes() {
+    let dir = Dir::new("budget");
+    let path = dir.write("u_ex240502.log", log_text(&LINES).as_bytes());
+    let c = capture::open(&path, &OpenOptions::default()).unwrap();
+    let notes = |command: &str| -> Vec<String> {
+        let s = c
+            .sessions
+            .iter()
+            .find(|s| s.eas.as_ref().and_then(|e| e.command_raw.as_deref()) == Some(command))
+            .unwrap();
+        s.notes.clone()
+    };
+    let throttled = notes("Sync");
+    assert!(
+        throttled.iter().all(|n| !n.starts_with("Budget")),
+        "the first Sync has no Budget: {throttled:?}"
+    );
+    let over = c
+        .sessions
+        .iter()
+        .find(|s| s.notes.iter().any(|n| n.contains("OverBudget")))
+        .unwrap();
+    assert!(
+        over.notes
+            .iter()
+            .any(|n| n == "Budget (acquired): Owner S-1-5-21-1-2-3-1104_SYNTH0002_Android, Conn 3, Balance -36972"),
+        "{:?}",
+        over.notes
+    );
+    assert!(
+        notes("Provision")
+            .iter()
+            .any(|n| n == "Exchange's activity: WLM.BT=Eas")
+    );
+}

@@ -36,8 +36,12 @@ pub struct LogFields {
     pub policy_key: Option<String>,
     /// `Throttle`: ms spent in the workload-management queue.
     pub throttle_ms: Option<u64>,
-    /// `Budget:`: the throttling budget snapshot, as written.
+    /// `Budget:`: the throttling budget snapshot, decoded (see [`LogFields::budgets`]).
     pub budget: Option<String>,
+    /// The budget snapshots of `Budget:`, each as its named values.
+    pub budgets: Vec<BudgetSnapshot>,
+    /// `ActivityContextData:`: the request's activity id and Exchange's counters.
+    pub activity: Option<ActivityContext>,
     /// `SBkOffD:`: the suggested back-off.
     pub back_off: Option<String>,
     /// `As:`: the ABQ (allow/block/quarantine) state.
@@ -57,6 +61,106 @@ pub struct LogFields {
     pub folders: Vec<FolderLog>,
     /// The `Tm*` tokens: when Exchange reached each stage of the request, in the order written.
     pub stages: Vec<StageTime>,
+}
+
+/// One budget snapshot of `Budget:` (§3.2): `(A)` when the budget was acquired, `(D)` when
+/// released, then `Name:value` pairs joined with `,` (2013+: `Owner`, `Conn`, `MaxConn`,
+/// `MaxBurst`, `Balance`, `Cutoff`, `RechargeRate`, `Policy`, `IsServiceAccount`, `LiveTime`;
+/// 2010: `Conn`, `HangingConn`, `AD`, `CAS`, `AB`, `RPC`, `FC`, `Policy`, `Norm`). 2016+ logs
+/// both, joined with `;`. A part without `:` is kept with an empty value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BudgetSnapshot {
+    /// `acquired` (`(A)`), `released` (`(D)`), or none.
+    pub phase: Option<&'static str>,
+    pub values: Vec<(String, String)>,
+}
+
+impl BudgetSnapshot {
+    /// The snapshots of a decoded `Budget:` value.
+    pub fn parse_all(budget: &str) -> Vec<BudgetSnapshot> {
+        budget
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let (phase, rest) = match s.get(..3) {
+                    Some("(A)") => (Some("acquired"), &s[3..]),
+                    Some("(D)") => (Some("released"), &s[3..]),
+                    _ => (None, s),
+                };
+                let values = rest
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.split_once(':') {
+                        Some((n, v)) => (n.to_string(), v.to_string()),
+                        None => (p.to_string(), String::new()),
+                    })
+                    .collect();
+                BudgetSnapshot { phase, values }
+            })
+            .collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// `ActivityContextData:` decoded (§3.2): `ActivityID=<GUID>;` then `type:key[instance]=value;`
+/// entries (`I32:ADS.C[dc1]=1`, `F:ADS.AL[dc1]=1.62791`, `S:WLM.BT=Eas`). An entry that does not
+/// read so is kept whole as its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ActivityContext {
+    pub activity_id: Option<String>,
+    pub entries: Vec<ActivityEntry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ActivityEntry {
+    /// The value's type as written (`I32`, `F`, `S`, …).
+    pub kind: String,
+    /// `ADS.C` (AD searches, count), `WLM.BT` (budget type), …
+    pub key: String,
+    /// The bracketed instance, e.g. the domain controller.
+    pub instance: Option<String>,
+    pub value: String,
+}
+
+impl ActivityContext {
+    pub fn parse(text: &str) -> ActivityContext {
+        let mut out = ActivityContext::default();
+        for part in text.split(';').filter(|p| !p.is_empty()) {
+            if let Some(id) = part.strip_prefix("ActivityID=") {
+                out.activity_id = Some(id.to_string()).filter(|i| !i.is_empty());
+                continue;
+            }
+            let (head, value) = part.split_once('=').unwrap_or((part, ""));
+            let (kind, name) = head.split_once(':').unwrap_or(("", head));
+            let (key, instance) = match name.split_once('[') {
+                Some((k, rest)) if rest.ends_with(']') => (k, Some(rest[..rest.len() - 1].to_string())),
+                _ => (name, None),
+            };
+            out.entries.push(ActivityEntry {
+                kind: kind.to_string(),
+                key: key.to_string(),
+                instance,
+                value: value.to_string(),
+            });
+        }
+        out
+    }
+
+    /// The entries as one line of text: `ADS.C[dc1]=1, WLM.BT=Eas`.
+    pub fn text(&self) -> String {
+        let parts: Vec<String> = self
+            .entries
+            .iter()
+            .map(|e| match &e.instance {
+                Some(i) => format!("{}[{i}]={}", e.key, e.value),
+                None => format!("{}={}", e.key, e.value),
+            })
+            .collect();
+        parts.join(", ")
+    }
 }
 
 /// A `Tm*` token (`TmRcv06:53:38.448`, `TmRcv:06:53:38.4480003`): the UTC time of day Exchange
@@ -314,7 +418,11 @@ pub fn parse_log(value: &str) -> LogFields {
             "Fc" | "FldrC1" => out.folder_count = v.parse().ok(),
             "Pk" => out.policy_key = text(),
             "Throttle" => out.throttle_ms = v.parse().ok(),
-            "Budget" => out.budget = text(),
+            "Budget" => {
+                out.budgets.extend(BudgetSnapshot::parse_all(&v));
+                out.budget = text();
+            }
+            "ActivityContextData" => out.activity = Some(ActivityContext::parse(&v)),
             "SBkOffD" => out.back_off = text(),
             "As" => out.access_state = text(),
             "Mbx" => out.mailbox_server = text(),
@@ -554,6 +662,41 @@ mod tests {
         ("RpcC28", "RpcC", "28"),
         ("RpcL31", "RpcL", "31"),
     ];
+
+    #[test]
+    fn budget_snapshots_and_activity_context_read_as_structures() {
+        // 2016+: acquired and released, joined with `;` (the reference's layout, §3.2).
+        let f = parse_log(
+            "Budget:(A)Owner%3aS-1-5-21-1%5FSYNTH0002%5FAndroid%2cConn%3a3%2cMaxConn%3a10%2cBalance%3a-36972%3b(D)Owner%3aS-1-5-21-1%5FSYNTH0002%5FAndroid%2cConn%3a2%2cBalance%3a-37000_ActivityContextData:ActivityID%3d0483abd0-1b2c%3bI32%3aADS.C%5bdc-srv%5d%3d1%3bF%3aADS.AL%5bdc-srv%5d%3d1.62791%3bS%3aWLM.BT%3dEas%3bodd_",
+        );
+        let phases: Vec<Option<&str>> = f.budgets.iter().map(|b| b.phase).collect();
+        assert_eq!(phases, [Some("acquired"), Some("released")]);
+        assert_eq!(f.budgets[0].get("Owner"), Some("S-1-5-21-1_SYNTH0002_Android"));
+        assert_eq!(f.budgets[0].get("MaxConn"), Some("10"));
+        assert_eq!(f.budgets[1].get("Balance"), Some("-37000"));
+        let a = f.activity.as_ref().unwrap();
+        assert_eq!(a.activity_id.as_deref(), Some("0483abd0-1b2c"));
+        let entries: Vec<(&str, &str, Option<&str>, &str)> = a
+            .entries
+            .iter()
+            .map(|e| (e.kind.as_str(), e.key.as_str(), e.instance.as_deref(), e.value.as_str()))
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("I32", "ADS.C", Some("dc-srv"), "1"),
+                ("F", "ADS.AL", Some("dc-srv"), "1.62791"),
+                ("S", "WLM.BT", None, "Eas"),
+                ("", "odd", None, ""),
+            ]
+        );
+        assert_eq!(a.text(), "ADS.C[dc-srv]=1, ADS.AL[dc-srv]=1.62791, WLM.BT=Eas, odd=");
+        // 2010 (§3.3): no phase letters past (A), values with `$` and `/`, a part without `:`.
+        let f = parse_log("Budget:(A)Conn%3a1%2cHangingConn%3a0%2cAD%3a%24null%2f%24null%2f0%25%2cNorm_");
+        assert_eq!(f.budgets.len(), 1);
+        assert_eq!(f.budgets[0].get("AD"), Some("$null/$null/0%"));
+        assert_eq!(f.budgets[0].get("Norm"), Some(""));
+    }
 
     #[test]
     fn stage_times_read_in_both_spellings_and_take_the_line_s_date_across_midnight() {

@@ -403,6 +403,14 @@ fn build(line: &EasLine<'_>, at: scan::LineAt, file: PathBuf) -> Built {
         if let Some(stages) = l.stages_text() {
             http.notes.push(format!("Exchange's stages (UTC): {stages}"));
         }
+        for b in &l.budgets {
+            let values: Vec<String> = b.values.iter().map(|(n, v)| format!("{n} {v}")).collect();
+            let phase = b.phase.map_or(String::new(), |p| format!(" ({p})"));
+            http.notes.push(format!("Budget{phase}: {}", values.join(", ")));
+        }
+        if let Some(a) = l.activity.as_ref().filter(|a| !a.entries.is_empty()) {
+            http.notes.push(format!("Exchange's activity: {}", a.text()));
+        }
     }
     if line.probe {
         http.notes
