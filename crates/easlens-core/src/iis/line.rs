@@ -341,8 +341,8 @@ fn canonical_command(line: &mut EasLine<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::w3c::{MAX_FIELDS, Spaces};
     use super::*;
+    use crate::iis::w3c::{MAX_FIELDS, Spaces};
     use std::sync::Arc;
 
     const FIELDS: &str = " date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken";

@@ -741,8 +741,7 @@ impl Visitor for Reports {
         server.2 += line.sc_bytes.unwrap_or(0) + line.cs_bytes.unwrap_or(0);
         if let Some(f) = &facts {
             let when = (line.time_ms, (at.block, at.line_in_block));
-            self.devices[d as usize].count_log(f, when, slot);
-            self.log(line, f, d, slot);
+            self.log(line, f, d, slot, when);
         } else if line.role == Role::FrontEnd && line.status == 401 && sends_mail(slot) {
             // Refused by the front end: no back end ever logs it.
             *self
@@ -922,8 +921,9 @@ impl<'a> LogFacts<'a> {
 }
 
 impl Device {
-    /// Counts what `f` says of a line of this device written and read at `when`, by command slot.
-    fn count_log(&mut self, f: &LogFacts<'_>, when: When, slot: usize) {
+    /// Counts what `f` says of a line of this device written and read at `when`, by command slot;
+    /// `error` is its `Error:` value decoded.
+    fn count_log(&mut self, f: &LogFacts<'_>, error: Option<&str>, when: When, slot: usize) {
         self.state_not_found += f.state_not_found;
         self.first_syncs += f.first_syncs;
         self.recovery_syncs += f.recovery_syncs;
@@ -950,7 +950,12 @@ impl Device {
         }
         self.syncs += u64::from(slot == SYNC);
         self.provisions += u64::from(slot == PROVISION);
-        self.errors += u64::from(f.error.is_some());
+        if let Some(e) = error {
+            self.errors += 1;
+            self.overbudget += u64::from(e.contains("OverBudget"));
+            self.not_provisioned +=
+                u64::from(e.contains("DeviceNotProvisioned") || e.contains("DeviceNotFullyProvisionable"));
+        }
         // LPS counts the lines with `Sk:0_`: a Sync starting any folder over counts once.
         if slot == SYNC {
             self.sync_key_zero += u64::from(f.keys().iter().any(|(_, k)| *k == "0"));
@@ -959,16 +964,14 @@ impl Device {
 }
 
 impl Reports {
-    /// What only `Log=` says, beyond the device's counters.
-    fn log(&mut self, line: &EasLine<'_>, f: &LogFacts<'_>, d: u32, slot: usize) {
+    /// What only `Log=` says: the device's counters, and the status, error, SendMail and SyncKey
+    /// tables.
+    fn log(&mut self, line: &EasLine<'_>, f: &LogFacts<'_>, d: u32, slot: usize, when: When) {
         self.log_lines += 1;
         self.with_policy_ack += f.policy_acks;
         let error = f.error.map(decoded);
+        self.devices[d as usize].count_log(f, error.as_deref(), when, slot);
         if let Some(e) = &error {
-            let dev = &mut self.devices[d as usize];
-            dev.overbudget += u64::from(e.contains("OverBudget"));
-            dev.not_provisioned +=
-                u64::from(e.contains("DeviceNotProvisioned") || e.contains("DeviceNotFullyProvisionable"));
             for tag in e.split(';').filter(|t| !t.is_empty()) {
                 let entry = match self.errors.get_mut(tag) {
                     Some(e) => e,
