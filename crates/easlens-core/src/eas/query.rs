@@ -529,40 +529,64 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// may use the standard (`+/`) or URL-safe (`-_`) alphabet, with or without `=` padding; a space
 /// (a `+` mangled by form decoding) is read as `+` with a warning. A leading `?` is ignored.
 pub fn decode_base64_query(query: &str) -> Result<RequestLine, QueryError> {
+    let mut bytes = Vec::new();
+    let spaces = base64_query_bytes(query, &mut Vec::new(), &mut bytes)?;
+    let mut line = decode_base64_bytes(&bytes)?;
+    if spaces {
+        line.warnings.insert(
+            0,
+            "the base64 query contains spaces; read as '+' (the query was probably \
+             form-decoded on the way)"
+                .to_string(),
+        );
+    }
+    Ok(line)
+}
+
+/// The bytes a base64-encoded query stands for, appended to `out` (`scratch` holds the text when
+/// it must be rewritten first: percent escapes, spaces, the URL-safe alphabet); whether the text
+/// held spaces. Allocates nothing once the buffers have grown: an IIS log holds millions of
+/// these.
+pub fn base64_query_bytes(query: &str, scratch: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<bool, QueryError> {
     let query = query.trim();
     let query = query.strip_prefix('?').unwrap_or(query);
     if query.is_empty() {
         return Err(QueryError::Empty);
     }
-    let mut warnings = Vec::new();
-    let decoded = percent_decode(query);
-    let mut text = String::from_utf8_lossy(&decoded).into_owned();
-    if text.contains(' ') {
-        warnings.push(
-            "the base64 query contains spaces; read as '+' (the query was probably \
-             form-decoded on the way)"
-                .to_string(),
-        );
-        text = text.replace(' ', "+");
-    }
-    let text: String = text
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    let bytes = LENIENT
-        .decode(text.as_bytes())
+    let rewrite = query.bytes().any(|b| matches!(b, b'%' | b' ' | b'-' | b'_'));
+    let mut spaces = false;
+    let text: &[u8] = if rewrite {
+        scratch.clear();
+        scratch.extend(percent_encoding::percent_decode_str(query));
+        if std::str::from_utf8(scratch).is_err() {
+            // Bytes that are not text are read as U+FFFD, which no base64 alphabet holds.
+            let lossy = String::from_utf8_lossy(scratch).into_owned();
+            scratch.clear();
+            scratch.extend_from_slice(lossy.as_bytes());
+        }
+        for b in scratch.iter_mut() {
+            *b = match *b {
+                b' ' => {
+                    spaces = true;
+                    b'+'
+                }
+                b'-' => b'+',
+                b'_' => b'/',
+                b => b,
+            };
+        }
+        scratch
+    } else {
+        query.as_bytes()
+    };
+    LENIENT
+        .decode_vec(text, out)
         .map_err(|e| QueryError::NotBase64 { detail: e.to_string() })?;
-    let mut line = decode_base64_bytes(&bytes)?;
-    warnings.append(&mut line.warnings);
-    line.warnings = warnings;
-    Ok(line)
+    Ok(spaces)
 }
 
-/// Decodes the byte sequence of a base64 query (after base64 decoding), [MS-ASHTTP] 2.2.1.1.1.1:
+/// The fields of a base64 query's bytes ([MS-ASHTTP] 2.2.1.1.1.1), borrowed and checked for
+/// length, as the spec lays them out:
 ///
 /// | field | size |
 /// |---|---|
@@ -573,17 +597,142 @@ pub fn decode_base64_query(query: &str) -> Result<RequestLine, QueryError> {
 /// | policy key length, policy key | 1, 0 or 4 (little-endian u32) |
 /// | device type length, device type | 1, n |
 /// | command parameters | rest: tag 1, length 1, value (2.2.1.1.1.1.1, tags 2.2.1.1.1.1.3) |
-pub fn decode_base64_bytes(bytes: &[u8]) -> Result<RequestLine, QueryError> {
-    if bytes.is_empty() {
-        return Err(QueryError::Empty);
+///
+/// Read without allocating; [`decode_base64_bytes`] builds a [`RequestLine`] with its warnings
+/// from it.
+pub struct Base64Fields<'a> {
+    pub version: u8,
+    pub code: u8,
+    pub locale: u16,
+    pub device_id: &'a [u8],
+    pub policy_key: Option<u32>,
+    pub device_type: &'a [u8],
+    bytes: &'a [u8],
+    /// Where the device type's length byte is (for warnings) and where the parameters start.
+    type_at: usize,
+    parameters_at: usize,
+}
+
+/// One command parameter of a base64 query: its tag, the tag's and the length byte's offsets, and
+/// its value.
+pub struct Base64Parameter<'a> {
+    pub tag: u8,
+    pub tag_at: usize,
+    pub len_at: usize,
+    pub value: &'a [u8],
+}
+
+impl<'a> Base64Fields<'a> {
+    pub fn read(bytes: &'a [u8]) -> Result<Base64Fields<'a>, QueryError> {
+        if bytes.is_empty() {
+            return Err(QueryError::Empty);
+        }
+        let mut r = Reader { buf: bytes, pos: 0 };
+        let version = r.u8("protocol version")?;
+        let code = r.u8("command code")?;
+        let locale = u16::from_le_bytes(r.array::<2>("locale")?);
+        let at = r.pos;
+        let len = r.u8("device ID length")?;
+        if len == 0 {
+            return Err(QueryError::EmptyDeviceId { at });
+        }
+        let device_id = r.take(usize::from(len), "device ID", at)?;
+        let at = r.pos;
+        let len = r.u8("policy key length")?;
+        let policy_key = match len {
+            0 => None,
+            4 => {
+                let key = r.take(4, "policy key", at)?;
+                Some(u32::from_le_bytes(key.try_into().unwrap_or_default()))
+            }
+            _ => {
+                return Err(QueryError::PolicyKeyLength {
+                    len,
+                    at,
+                    hint: policy_key_hint(bytes, at),
+                });
+            }
+        };
+        let type_at = r.pos;
+        let len = r.u8("device type length")?;
+        let device_type = r.take(usize::from(len), "device type", type_at)?;
+        Ok(Base64Fields {
+            version,
+            code,
+            locale,
+            device_id,
+            policy_key,
+            device_type,
+            bytes,
+            type_at,
+            parameters_at: r.pos,
+        })
     }
+
+    /// The value of the first `User` parameter, once every parameter has been read (one cut off
+    /// by the end of the bytes fails the query, as in [`decode_base64_bytes`]).
+    pub fn user(&self) -> Result<Option<&'a [u8]>, QueryError> {
+        let mut user = None;
+        for p in self.parameters() {
+            let p = p?;
+            if p.tag == TAG_USER && user.is_none() {
+                user = Some(p.value);
+            }
+        }
+        Ok(user)
+    }
+
+    /// The command parameters in order; a parameter cut off by the end of the bytes is an error,
+    /// and the last item.
+    pub fn parameters(&self) -> impl Iterator<Item = Result<Base64Parameter<'a>, QueryError>> + 'a {
+        let mut r = Reader {
+            buf: self.bytes,
+            pos: self.parameters_at,
+        };
+        let mut failed = false;
+        std::iter::from_fn(move || {
+            if failed || r.at_end() {
+                return None;
+            }
+            let tag_at = r.pos;
+            let next = (|| {
+                let tag = r.u8("parameter tag")?;
+                let name = || parameter_name(tag).map_or_else(|| format!("tag {tag}"), str::to_string);
+                let len_at = r.pos;
+                let len = r
+                    .u8("")
+                    .map_err(|_| r.truncated(&format!("length of parameter {} (tag {tag})", name()), 1))?;
+                let value = r.take(usize::from(len), "", len_at).map_err(|e| match e {
+                    QueryError::Overrun { len, at, total, .. } => QueryError::Overrun {
+                        field: format!("parameter {} (tag {tag})", name()),
+                        len,
+                        at,
+                        total,
+                    },
+                    e => e,
+                })?;
+                Ok(Base64Parameter {
+                    tag,
+                    tag_at,
+                    len_at,
+                    value,
+                })
+            })();
+            failed = next.is_err();
+            Some(next)
+        })
+    }
+}
+
+/// Decodes the byte sequence of a base64 query (after base64 decoding), [MS-ASHTTP] 2.2.1.1.1.1
+/// (the layout: [`Base64Fields`]), with a warning for each value the spec does not allow.
+pub fn decode_base64_bytes(bytes: &[u8]) -> Result<RequestLine, QueryError> {
+    let fields = Base64Fields::read(bytes)?;
     let mut line = RequestLine::new(QueryForm::Base64);
     line.path = String::new();
     let mut warnings = Vec::new();
-    let mut r = Reader { buf: bytes, pos: 0 };
 
-    // Protocol version
-    let version = r.u8("protocol version")?;
+    let version = fields.version;
     line.protocol_version = Some(format!("{}.{}", version / 10, version % 10));
     if !BASE64_VERSIONS.contains(&version) {
         let v = format!("{}.{}", version / 10, version % 10);
@@ -600,8 +749,7 @@ pub fn decode_base64_bytes(bytes: &[u8]) -> Result<RequestLine, QueryError> {
         }
     }
 
-    // Command code
-    let code = r.u8("command code")?;
+    let code = fields.code;
     line.command = Command::from_code(code);
     match line.command {
         Some(c) => line.command_raw = Some(c.name().to_string()),
@@ -617,61 +765,24 @@ pub fn decode_base64_bytes(bytes: &[u8]) -> Result<RequestLine, QueryError> {
             ));
         }
     }
-
-    // Locale
-    let locale = r.array::<2>("locale")?;
-    line.locale = Some(u16::from_le_bytes(locale));
-
-    // Device ID
-    let at = r.pos;
-    let len = r.u8("device ID length")?;
-    if len == 0 {
-        return Err(QueryError::EmptyDeviceId { at });
-    }
-    let device_id = r.take(usize::from(len), "device ID", at)?;
-    line.set_device_id_bytes(device_id);
-
-    // Policy key
-    let at = r.pos;
-    let len = r.u8("policy key length")?;
-    line.policy_key = match len {
-        0 => None,
-        4 => {
-            let key = r.take(4, "policy key", at)?;
-            let key: [u8; 4] = key.try_into().unwrap_or_default();
-            Some(u32::from_le_bytes(key))
-        }
-        _ => {
-            return Err(QueryError::PolicyKeyLength {
-                len,
-                at,
-                hint: policy_key_hint(bytes, at),
-            });
-        }
-    };
-
-    // Device type
-    let at = r.pos;
-    let len = r.u8("device type length")?;
-    let device_type = r.take(usize::from(len), "device type", at)?;
-    if device_type.is_empty() {
+    line.locale = Some(fields.locale);
+    line.set_device_id_bytes(fields.device_id);
+    line.policy_key = fields.policy_key;
+    if fields.device_type.is_empty() {
+        let at = fields.type_at;
         warnings.push(format!("device type length 0 at byte {at}: the device type is empty"));
     }
-    line.device_type = Some(bytes_to_string(device_type, "device type", &mut warnings));
+    line.device_type = Some(bytes_to_string(fields.device_type, "device type", &mut warnings));
 
-    // Command parameters
     let mut seen_tags: Vec<u8> = Vec::new();
-    while !r.at_end() {
-        let tag_at = r.pos;
-        let tag = r.u8("parameter tag")?;
+    for parameter in fields.parameters() {
+        let Base64Parameter { tag, tag_at, value, .. } = parameter?;
+        let len = value.len();
         let known = PARAMETER_TAGS.iter().find(|(t, _, _)| *t == tag);
         let name = match known {
             Some((_, n, _)) => (*n).to_string(),
             None => format!("tag {tag}"),
         };
-        let len_at = r.pos;
-        let len = r.u8(&format!("length of parameter {name} (tag {tag})"))?;
-        let value = r.take(usize::from(len), &format!("parameter {name} (tag {tag})"), len_at)?;
         let duplicate = seen_tags.contains(&tag);
         if duplicate {
             warnings.push(format!(

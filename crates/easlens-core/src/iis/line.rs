@@ -7,6 +7,7 @@
 //! directories share the file and are only counted. Health probes are ActiveSync lines, flagged.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -251,37 +252,72 @@ fn unescape(v: &str) -> Cow<'_, str> {
 }
 
 /// What a base64 blob decodes to: command, user (written back as a query has it), device id and
-/// type.
-type Identity = [Option<String>; 4];
+/// type; all `None` when the blob does not decode.
+type Identity<'a> = [Option<&'a str>; 4];
 
-/// The last base64 blobs decoded, by blob: a device sends the same few blobs again and again
-/// (one per command), and decoding one allocates a dozen strings. A line's fields borrow them.
+/// Buffers for decoding base64 queries, kept from line to line: a line's fields borrow them, and
+/// decoding allocates nothing once they have grown (a front end writes a blob on most lines, and
+/// a fleet sends more distinct blobs than a cache would hold: each carries the policy key).
 #[derive(Default)]
 pub struct Blobs {
-    known: std::collections::HashMap<String, Identity, foldhash::fast::FixedState>,
+    scratch: Vec<u8>,
+    bytes: Vec<u8>,
+    text: String,
 }
 
 impl Blobs {
-    const MOST: usize = 4096;
+    /// `blob`'s identity, as [`query::decode_base64_query`] reads it (the same values and the same
+    /// failures).
+    fn identity(&mut self, blob: &str) -> Identity<'_> {
+        self.bytes.clear();
+        self.text.clear();
+        let Ok((command, user, id, kind)) = self.read(blob) else {
+            return Default::default();
+        };
+        let t = self.text.as_str();
+        [Some(&t[command]), user.map(|u| &t[u]), Some(&t[id]), Some(&t[kind])]
+    }
 
-    fn identity(&mut self, blob: &str) -> &Identity {
-        if !self.known.contains_key(blob) {
-            if self.known.len() >= Self::MOST {
-                self.known.clear();
+    /// Writes command, user, device id and type one after another in `text`; where each is
+    /// (the user only when the blob has one).
+    #[allow(clippy::type_complexity)]
+    fn read(
+        &mut self,
+        blob: &str,
+    ) -> Result<(Range<usize>, Option<Range<usize>>, Range<usize>, Range<usize>), query::QueryError> {
+        use std::fmt::Write as _;
+        query::base64_query_bytes(blob, &mut self.scratch, &mut self.bytes)?;
+        let fields = query::Base64Fields::read(&self.bytes)?;
+        let user = fields.user()?;
+        let t = &mut self.text;
+        match Command::from_code(fields.code) {
+            Some(c) => t.push_str(c.name()),
+            None => {
+                let _ = write!(t, "code {}", fields.code);
             }
-            let id = match query::decode_base64_query(blob) {
-                // Decoded from binary: written back as a query would have it.
-                Ok(d) => [
-                    d.command_raw,
-                    d.user.map(|u| u.replace('%', "%25")),
-                    d.device_id,
-                    d.device_type,
-                ],
-                Err(_) => Default::default(),
-            };
-            self.known.insert(blob.to_string(), id);
         }
-        &self.known[blob]
+        let command = t.len();
+        if let Some(u) = user {
+            // Written back as a query would have it: the reports unescape the user.
+            for piece in String::from_utf8_lossy(u).split_inclusive('%') {
+                t.push_str(piece);
+                if piece.ends_with('%') {
+                    t.push_str("25");
+                }
+            }
+        }
+        let user_end = t.len();
+        if !fields.device_id.is_empty() && fields.device_id.iter().all(|b| b.is_ascii_graphic()) {
+            t.push_str(&String::from_utf8_lossy(fields.device_id));
+        } else {
+            for b in fields.device_id {
+                let _ = write!(t, "{b:02X}");
+            }
+        }
+        let id = t.len();
+        t.push_str(&String::from_utf8_lossy(fields.device_type));
+        let user = user.is_some().then_some(command..user_end);
+        Ok((0..command, user, user_end..id, id..t.len()))
     }
 }
 
@@ -294,10 +330,10 @@ fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &'a mut Blobs) {
     if !first.is_empty() && memchr::memchr(b'=', first.trim_end_matches('=').as_bytes()).is_none() {
         line.base64 = true;
         let [command, user, device_id, device_type] = blobs.identity(first);
-        line.command = command.as_deref().map(Cow::Borrowed);
-        line.user_raw = user.as_deref().map(Cow::Borrowed);
-        line.device_id = device_id.as_deref().map(Cow::Borrowed);
-        line.device_type = device_type.as_deref().map(Cow::Borrowed);
+        line.command = command.map(Cow::Borrowed);
+        line.user_raw = user.map(Cow::Borrowed);
+        line.device_id = device_id.map(Cow::Borrowed);
+        line.device_type = device_type.map(Cow::Borrowed);
         canonical_command(line);
         return;
     }
@@ -459,5 +495,70 @@ mod tests {
             read(&fields, &v, &mut dates, &mut Blobs::default()),
             Classified::BadTime
         ));
+    }
+
+    /// What the engine's full decoder makes of a blob, as an identity.
+    fn decoded(blob: &str) -> [Option<String>; 4] {
+        match query::decode_base64_query(blob) {
+            Ok(d) => [
+                d.command_raw,
+                d.user.map(|u| u.replace('%', "%25")),
+                d.device_id,
+                d.device_type,
+            ],
+            Err(_) => Default::default(),
+        }
+    }
+
+    fn owned(id: Identity<'_>) -> [Option<String>; 4] {
+        id.map(|v| v.map(str::to_string))
+    }
+
+    #[test]
+    fn a_blob_reads_as_the_full_decoder_reads_it() {
+        use base64::Engine as _;
+        let mut blobs = Blobs::default();
+        // Command 9 (Sync), device id, policy key, type, User with a '%', a binary device id,
+        // an unknown command code, a cut-off parameter, not base64 at all.
+        let good = [
+            &[
+                141u8, 0, 9, 4, 4, b'a', b'b', b'c', b'd', 4, 1, 2, 3, 4, 2, b'i', b'P', 8, 5, b'a', b'%', b'4', b'0',
+                b'b',
+            ][..],
+            &[161, 1, 9, 4, 3, 0, 0xff, 0x10, 0, 0, 8, 2, 0xc3, 0x28],
+            &[141, 99, 9, 4, 1, b'q', 0, 0],
+            &[141, 0, 9, 4, 1, b'q', 0, 1, b't', 8, 9, b'u'],
+            &[141, 0, 9, 4, 0],
+        ];
+        for bytes in good {
+            let std = base64::engine::general_purpose::STANDARD.encode(bytes);
+            let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            let escaped = std.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+            let spaced = std.replace('+', " ");
+            for blob in [std, url, escaped, spaced] {
+                assert_eq!(owned(blobs.identity(&blob)), decoded(&blob), "{blob}");
+            }
+        }
+        for blob in ["not base64!", "%ZZ", "%C3%28AAAA"] {
+            assert_eq!(owned(blobs.identity(blob)), decoded(blob), "{blob}");
+        }
+        let engine = base64::engine::general_purpose::STANDARD;
+        assert_eq!(
+            owned(blobs.identity(&engine.encode(good[0]))),
+            [Some("Sync"), Some("a%2540b"), Some("abcd"), Some("iP")].map(|v| v.map(str::to_string))
+        );
+        assert_eq!(
+            owned(blobs.identity(&engine.encode(good[1]))),
+            [Some("SendMail"), Some("\u{fffd}("), Some("00FF10"), Some("")].map(|v| v.map(str::to_string))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_blob_reads_as_the_full_decoder_reads_it(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            use base64::Engine as _;
+            let blob = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            proptest::prop_assert_eq!(owned(Blobs::default().identity(&blob)), decoded(&blob));
+        }
     }
 }
