@@ -285,36 +285,31 @@ impl Counts {
     }
 }
 
+/// A device's counters. The fields every line changes come first and together (`repr(C)`
+/// keeps the order), so that a line's few cache misses on its device are issued at once; the
+/// names, agents' text and timed values follow.
 #[derive(Debug, Clone, Default)]
+#[repr(C)]
 struct Device {
-    user: String,
-    device_id: String,
-    device_type: String,
-    /// Front-end and CAS lines; back-end lines.
-    front: Counts,
-    back: Counts,
-    errors: u64,
-    sc_bytes: u64,
-    cs_bytes: u64,
     first_ms: i64,
     last_ms: i64,
-    /// The fingerprint of (user, device) the index knows it by.
-    key: u128,
-    /// Where the line that gave `user`, `device_id` and `device_type` their spelling was read
-    /// (block, line): the first in read order wins, whichever worker saw it.
-    spelled_at: (u32, u32),
-    /// User agents as written, with their front-end and back-end lines.
-    agents: Vec<(String, [u64; 2])>,
+    /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
+    last_hour: [i64; 2],
+    max_time_taken: u64,
+    sc_bytes: u64,
+    cs_bytes: u64,
+    /// How many agents `agents` holds (read on every line, beside the hashes).
+    n_agents: usize,
     /// The hashes of the first agents, compared before any agent's text is read (a device's
     /// counters are one cache miss away, its agents' text two).
     agent_hashes: [u64; FAST_AGENTS],
     /// The lines of the first agents, counted here beside their hashes (their counts in `agents`
     /// grow only when a merge settles them): see [`Device::agent_lines`].
     agent_counts: [[u64; 2]; FAST_AGENTS],
-    other_agents: [u64; 2],
-    /// The hour last counted in `hours` / `hours_back` (a device's lines come in runs).
-    last_hour: [i64; 2],
-    max_time_taken: u64,
+    /// Front-end and CAS lines; back-end lines.
+    front: Counts,
+    back: Counts,
+    errors: u64,
     // SyncKey 0
     syncs: u64,
     sync_key_zero: u64,
@@ -325,14 +320,25 @@ struct Device {
     overbudget: u64,
     queued: u64,
     max_throttle_ms: u64,
-    back_off: Option<(When, String)>,
-    budget_owner: Option<String>,
     min_balance: Option<i64>,
     // Policy
     provisions: u64,
-    policy_key: Option<(When, String)>,
-    policy_ack: Option<(When, u32)>,
     not_provisioned: u64,
+    policy_ack: Option<(When, u32)>,
+    policy_key: Option<(When, String)>,
+    back_off: Option<(When, String)>,
+    budget_owner: Option<String>,
+    user: String,
+    device_id: String,
+    device_type: String,
+    /// The fingerprint of (user, device) the index knows it by.
+    key: u128,
+    /// Where the line that gave `user`, `device_id` and `device_type` their spelling was read
+    /// (block, line): the first in read order wins, whichever worker saw it.
+    spelled_at: (u32, u32),
+    /// User agents as written, with their front-end and back-end lines.
+    agents: Vec<(String, [u64; 2])>,
+    other_agents: [u64; 2],
 }
 
 impl Device {
@@ -383,6 +389,7 @@ impl Device {
             self.other_agents[0] + o.other_agents[0],
             self.other_agents[1] + o.other_agents[1],
         );
+        self.n_agents = self.agents.len();
         for (h, a) in self.agent_hashes.iter_mut().zip(&self.agents) {
             *h = agent_hash(&a.0);
         }
@@ -486,43 +493,128 @@ impl DeviceBits {
 }
 
 /// A (device, folder, SyncKey)'s Syncs, and its folder and key: `text[at..at + folder]` and the
-/// `key` bytes after it, in [`Reports::sync_key_text`].
+/// `key` bytes after it, in [`SyncKeys::text`].
 #[derive(Debug, Clone, Copy)]
 struct SyncKeyCount {
+    device: u32,
+    /// The hash of folder and key.
+    hash: u64,
     syncs: u64,
     at: u32,
     folder: u16,
     key: u16,
 }
 
-impl Reports {
-    /// Counts a Sync of `folder` with `key` for device `d`, by the key's hash `h`.
-    fn count_sync_key(&mut self, d: u32, h: u64, n: u64, folder: &str, key: &str) {
-        if let Some(e) = self.sync_keys.get_mut(&(d, h)) {
-            e.syncs += n;
-            return;
+/// The Syncs of each (device, folder, client SyncKey). A Sync sends a new key nearly every time,
+/// so a map would take a cache miss per Sync for an entry seldom seen again: each Sync is
+/// appended instead, and the list is gathered (sorted, one count per key) when it grows long and
+/// at the end. At most [`MAX_SYNC_KEYS`] keys are kept, the most sent.
+#[derive(Debug, Clone)]
+struct SyncKeys {
+    /// Keys kept, at most: [`MAX_SYNC_KEYS`].
+    most: usize,
+    counts: Vec<SyncKeyCount>,
+    /// The folders and keys, one after the other.
+    text: String,
+    /// How many of `counts`, from the first, are gathered.
+    gathered: usize,
+    /// The Syncs of the keys left out.
+    dropped: u64,
+}
+
+impl Default for SyncKeys {
+    fn default() -> SyncKeys {
+        SyncKeys {
+            most: MAX_SYNC_KEYS,
+            counts: Vec::new(),
+            text: String::new(),
+            gathered: 0,
+            dropped: 0,
         }
+    }
+}
+
+impl SyncKeys {
+    /// Text of appended keys gathered at the latest (a hostile log's keys are long).
+    const MAX_TEXT: usize = 256 << 20;
+
+    /// Counts `n` Syncs of `folder` with `key` for device `d`, by the key's hash `h`.
+    fn count(&mut self, d: u32, h: u64, n: u64, folder: &str, key: &str) {
         // A folder or key longer than a SyncKey can be (hostile bytes) is cut, at a character.
         let (folder, key) = (cut_at_char(folder, 256), cut_at_char(key, 256));
-        let at = self.sync_key_text.len();
-        if self.sync_keys.len() >= MAX_SYNC_KEYS || at > u32::MAX as usize - 512 {
-            self.sync_keys_dropped += n;
-            return;
-        }
-        self.sync_key_text.push_str(folder);
-        self.sync_key_text.push_str(key);
-        let count = SyncKeyCount {
+        let at = self.text.len();
+        self.text.push_str(folder);
+        self.text.push_str(key);
+        self.counts.push(SyncKeyCount {
+            device: d,
+            hash: h,
             syncs: n,
             at: at as u32,
             folder: folder.len() as u16,
             key: key.len() as u16,
-        };
-        self.sync_keys.insert((d, h), count);
+        });
+        if self.counts.len() >= self.gathered + 2 * self.most || self.text.len() >= Self::MAX_TEXT {
+            self.gather();
+        }
+    }
+
+    /// One count per key, in (device, hash) order, the text of the keys kept only.
+    fn gather(&mut self) {
+        if self.gathered == self.counts.len() {
+            return;
+        }
+        self.counts.sort_unstable_by_key(|c| (c.device, c.hash));
+        self.counts.dedup_by(|later, kept| {
+            let same = (later.device, later.hash) == (kept.device, kept.hash);
+            if same {
+                kept.syncs += later.syncs;
+            }
+            same
+        });
+        if self.counts.len() > self.most {
+            self.counts.select_nth_unstable_by(self.most, |a, b| {
+                b.syncs.cmp(&a.syncs).then((a.device, a.hash).cmp(&(b.device, b.hash)))
+            });
+            self.dropped += self.counts[self.most..].iter().map(|c| c.syncs).sum::<u64>();
+            self.counts.truncate(self.most);
+            self.counts.sort_unstable_by_key(|c| (c.device, c.hash));
+        }
+        let mut text = String::with_capacity(self.counts.len() * 16);
+        for c in &mut self.counts {
+            let (folder, key) = c.text(&self.text);
+            let at = text.len() as u32;
+            text.push_str(folder);
+            text.push_str(key);
+            c.at = at;
+        }
+        self.text = text;
+        self.gathered = self.counts.len();
+    }
+
+    /// Takes in another visitor's keys, its devices renumbered by `re`.
+    fn merge(&mut self, other: SyncKeys, re: impl Fn(u32) -> u32) {
+        for c in &other.counts {
+            let (folder, key) = c.text(&other.text);
+            self.count(re(c.device), c.hash, c.syncs, folder, key);
+        }
+        self.dropped += other.dropped;
+        self.gather();
+    }
+
+    /// The keys with their Syncs, one count each (gathered here when they are not yet).
+    fn gathered(&self) -> std::borrow::Cow<'_, SyncKeys> {
+        if self.gathered == self.counts.len() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut all = self.clone();
+            all.gather();
+            std::borrow::Cow::Owned(all)
+        }
     }
 }
 
 impl SyncKeyCount {
-    /// The folder and SyncKey, in `text` (the [`Reports::sync_key_text`] that counted it).
+    /// The folder and SyncKey, in `text` (the [`SyncKeys::text`] that counted it).
     fn text<'a>(&self, text: &'a str) -> (&'a str, &'a str) {
         let at = self.at as usize;
         let mid = at + usize::from(self.folder);
@@ -559,11 +651,8 @@ pub struct Reports {
     errors: HashMap<String, (u64, HashSet<u32>)>,
     /// (device, command slot, status, error, abq, sc-status) → lines.
     sendmail: HashMap<SendMailKey, u64>,
-    /// (device, hash of folder and client SyncKey) → Syncs and where the folder and key are
-    /// written in `sync_key_text` (no allocation per key: a Sync sends a new key each time).
-    sync_keys: HashMap<(u32, u64), SyncKeyCount>,
-    sync_key_text: String,
-    sync_keys_dropped: u64,
+    /// Syncs per (device, folder, client SyncKey).
+    sync_keys: SyncKeys,
     /// Hour (ms since 1970 / 3,600,000) → load, from front-end lines; `hours_back` from back-end.
     hours: HashMap<i64, Hour>,
     hours_back: HashMap<i64, Hour>,
@@ -643,11 +732,7 @@ impl Visitor for Reports {
             return;
         }
         let d = self.device(line, at);
-        // The device's counters are far in memory: the first touch starts their load, and the
-        // `Log=` value is read while it comes.
-        let dev = &mut self.devices[d as usize];
-        dev.first_ms = dev.first_ms.min(line.time_ms);
-        dev.last_ms = dev.last_ms.max(line.time_ms);
+        // The `Log=` value is read while the device's index comes from memory.
         let facts = line.log.map(LogFacts::read);
         let front = line.role != Role::BackEnd;
         if front {
@@ -659,6 +744,8 @@ impl Visitor for Reports {
         let hour = line.time_ms.div_euclid(3_600_000);
         {
             let dev = &mut self.devices[d as usize];
+            dev.first_ms = dev.first_ms.min(line.time_ms);
+            dev.last_ms = dev.last_ms.max(line.time_ms);
             let c = if front { &mut dev.front } else { &mut dev.back };
             c.hits += 1;
             c.commands[slot] += 1;
@@ -672,8 +759,8 @@ impl Visitor for Reports {
             let agent = line.user_agent.unwrap_or("");
             let side = usize::from(!front);
             let hash = agent_hash(agent);
-            let fast = dev.agents.len().min(FAST_AGENTS);
-            let room = dev.agents.len() < AGENTS_PER_DEVICE;
+            let fast = dev.n_agents.min(FAST_AGENTS);
+            let room = dev.n_agents < AGENTS_PER_DEVICE;
             // Two of a device's first agents share a 64-bit hash by a 2^-60 chance: the text is
             // compared only beyond them.
             let at = match dev.agent_hashes[..fast].iter().position(|&h| h == hash) {
@@ -696,6 +783,7 @@ impl Visitor for Reports {
                         _ => n[side] = 1,
                     }
                     dev.agents.push((agent.to_string(), n));
+                    dev.n_agents = dev.agents.len();
                 }
                 None => dev.other_agents[side] += 1,
             }
@@ -786,11 +874,7 @@ impl Visitor for Reports {
         for ((d, c, s, e, a, sc), n) in other.sendmail {
             *self.sendmail.entry((re(d), c, s, e, a, sc)).or_default() += n;
         }
-        for ((d, h), c) in &other.sync_keys {
-            let (folder, key) = c.text(&other.sync_key_text);
-            self.count_sync_key(re(*d), *h, c.syncs, folder, key);
-        }
-        self.sync_keys_dropped += other.sync_keys_dropped;
+        self.sync_keys.merge(other.sync_keys, re);
         for (hours, theirs) in [(&mut self.hours, other.hours), (&mut self.hours_back, other.hours_back)] {
             for (k, h) in theirs {
                 let e = hours.entry(k).or_default();
@@ -995,7 +1079,7 @@ impl Reports {
         self.with_sync_key += u64::from(f.n_keys > 0);
         for &(folder, k) in f.keys() {
             let h = foldhash::fast::FixedState::with_seed(7).hash_one((folder, k));
-            self.count_sync_key(d, h, 1, folder, k);
+            self.sync_keys.count(d, h, 1, folder, k);
         }
     }
 }
@@ -1336,9 +1420,10 @@ impl Reports {
                     ("Client SyncKey", false),
                     ("Syncs", true),
                 ]);
-                for ((d, _), c) in self.sync_keys.iter().filter(|(_, c)| c.syncs > 1) {
-                    let dev = &self.devices[*d as usize];
-                    let (folder, key) = c.text(&self.sync_key_text);
+                let keys = self.sync_keys.gathered();
+                for c in keys.counts.iter().filter(|c| c.syncs > 1) {
+                    let dev = &self.devices[c.device as usize];
+                    let (folder, key) = c.text(&keys.text);
                     t.rows.push(vec![
                         Cell::text(&dev.user),
                         Cell::text(&dev.device_id),
@@ -1350,12 +1435,12 @@ impl Reports {
                 sort_desc(&mut t.rows, 4);
                 t.notes.push(format!(
                     "{} distinct SyncKeys were sent; only those sent more than once for a folder are listed.",
-                    self.sync_keys.len()
+                    keys.counts.len()
                 ));
-                if self.sync_keys_dropped > 0 {
+                if keys.dropped > 0 {
                     t.notes.push(format!(
-                        "More than {MAX_SYNC_KEYS} distinct SyncKeys: {} later Syncs with other keys are not counted.",
-                        self.sync_keys_dropped
+                        "More than {MAX_SYNC_KEYS} distinct SyncKeys: the {MAX_SYNC_KEYS} sent most are kept, and {} Syncs with other keys are not counted.",
+                        keys.dropped
                     ));
                 }
             }
@@ -1684,6 +1769,41 @@ mod tests {
             let text = format!("{:?}", r.table("throttling").unwrap().rows);
             assert!(text.contains("L2s") && !text.contains("L1s"), "{text}");
         }
+    }
+
+    #[test]
+    fn sync_keys_are_gathered_into_one_count_each_and_the_most_sent_are_kept() {
+        let mut keys = SyncKeys {
+            most: 3,
+            ..SyncKeys::default()
+        };
+        let h = |k: &str| foldhash::fast::FixedState::with_seed(7).hash_one(("5", k));
+        // Device 0 sends key A four times, B three times, C, D and E once (the first six are
+        // gathered on the way: three keys, none left out); device 1 sends A once.
+        for k in ["A", "B", "A", "C", "A", "B", "D", "E", "A", "B"] {
+            keys.count(0, h(k), 1, "5", k);
+        }
+        assert_eq!((keys.gathered, keys.dropped), (3, 0));
+        keys.count(1, h("A"), 1, "5", "A");
+        let mut other = SyncKeys {
+            most: 3,
+            ..SyncKeys::default()
+        };
+        // Another worker's device 0 is this one's device 1.
+        other.count(0, h("A"), 2, "5", "A");
+        keys.merge(other, |d| d + 1);
+        let kept: Vec<(u32, &str, u64)> = keys
+            .counts
+            .iter()
+            .map(|c| (c.device, c.text(&keys.text).1, c.syncs))
+            .collect();
+        let mut expected = vec![(0, "A", 4), (0, "B", 3), (1, "A", 3)];
+        expected.sort_by_key(|&(d, k, _)| (d, h(k)));
+        assert_eq!(kept, expected);
+        assert!(kept.iter().all(|&(_, k, _)| !k.is_empty()));
+        // C, D and E were sent once each.
+        assert_eq!(keys.dropped, 3);
+        assert_eq!(keys.text.len(), 6, "only the kept keys' text remains");
     }
 
     #[test]
