@@ -733,14 +733,22 @@ impl Visitor for Reports {
         }
         let d = self.device(line, at);
         // The `Log=` value is read while the device's index comes from memory.
-        let facts = line.log.map(LogFacts::read);
+        let slot = command_slot(line);
+        let keys = &mut self.sync_keys;
+        let facts = line.log.map(|log| {
+            LogFacts::read(log, |folder, key| {
+                if slot == SYNC {
+                    let h = foldhash::fast::FixedState::with_seed(7).hash_one((folder, key));
+                    keys.count(d, h, 1, folder, key);
+                }
+            })
+        });
         let front = line.role != Role::BackEnd;
         if front {
             self.front_lines += 1;
         } else {
             self.back_lines += 1;
         }
-        let slot = command_slot(line);
         let hour = line.time_ms.div_euclid(3_600_000);
         {
             let dev = &mut self.devices[d as usize];
@@ -929,10 +937,10 @@ struct LogFacts<'a> {
     status: Option<u32>,
     error: Option<&'a str>,
     abq: &'a str,
-    /// (folder, client SyncKey) of each folder of a Sync (a Sync names a handful of folders;
-    /// more than 16 are counted as the first 16).
-    keys: [(&'a str, &'a str); 16],
-    n_keys: usize,
+    /// The folders of the line that name a client SyncKey, and whether one of the keys is `0`
+    /// (the keys themselves go to the callback of [`LogFacts::read`]).
+    n_keys: u64,
+    key_zero: bool,
     state_not_found: u64,
     first_syncs: u64,
     recovery_syncs: u64,
@@ -949,7 +957,9 @@ struct LogFacts<'a> {
 }
 
 impl<'a> LogFacts<'a> {
-    fn read(log: &'a str) -> LogFacts<'a> {
+    /// Reads `log`, handing each (folder, client SyncKey) to `on_key` as it comes (a Sync names
+    /// a handful of folders; holding them would cost a copy of every line's facts).
+    fn read(log: &'a str, mut on_key: impl FnMut(&'a str, &'a str)) -> LogFacts<'a> {
         let mut f = LogFacts::default();
         let mut folder = None;
         for (name, raw) in tokens(log) {
@@ -959,10 +969,9 @@ impl<'a> LogFacts<'a> {
                 AS => f.abq = raw,
                 FID => folder = Some(raw),
                 SK => {
-                    if let Some(k) = f.keys.get_mut(f.n_keys) {
-                        *k = (folder.unwrap_or(""), raw);
-                        f.n_keys += 1;
-                    }
+                    f.n_keys += 1;
+                    f.key_zero |= raw == "0";
+                    on_key(folder.unwrap_or(""), raw);
                 }
                 SSNF => f.state_not_found += u64::from(raw == "T"),
                 ST => match raw {
@@ -997,10 +1006,6 @@ impl<'a> LogFacts<'a> {
             }
         }
         f
-    }
-
-    fn keys(&self) -> &[(&'a str, &'a str)] {
-        &self.keys[..self.n_keys]
     }
 }
 
@@ -1042,7 +1047,7 @@ impl Device {
         }
         // LPS counts the lines with `Sk:0_`: a Sync starting any folder over counts once.
         if slot == SYNC {
-            self.sync_key_zero += u64::from(f.keys().iter().any(|(_, k)| *k == "0"));
+            self.sync_key_zero += u64::from(f.key_zero);
         }
     }
 }
@@ -1077,10 +1082,6 @@ impl Reports {
             return;
         }
         self.with_sync_key += u64::from(f.n_keys > 0);
-        for &(folder, k) in f.keys() {
-            let h = foldhash::fast::FixedState::with_seed(7).hash_one((folder, k));
-            self.sync_keys.count(d, h, 1, folder, k);
-        }
     }
 }
 

@@ -23,6 +23,9 @@ use crate::readers::{OpenOptions, open_file};
 const BLOCK: usize = 4 << 20;
 /// Blocks waiting for a worker, at most (with the ones being read: memory stays a few blocks).
 const QUEUED: usize = 4;
+/// Room beyond a block in a new buffer, for the start of a line carried over from the block
+/// before (a longer one makes a bigger buffer).
+const CARRY_ROOM: usize = 64 << 10;
 /// Files looked at in a folder, at most (a folder of logs holds a file per day).
 const MAX_FILES: usize = 10_000;
 
@@ -310,6 +313,13 @@ pub fn scan_files<V: Visitor>(
             })
             .collect();
         drop(counts_tx);
+        // The workers hold the only senders: should they all stop, the reader is not left waiting.
+        drop(recycle);
+        let mut buffers = Buffers {
+            recycled,
+            made: 0,
+            most: QUEUED + workers + 1,
+        };
         let mut done = 0u64;
         let mut seq = 0u32;
         for (i, file) in files.iter().enumerate() {
@@ -319,7 +329,7 @@ pub fn scan_files<V: Visitor>(
             }
             let f = &mut scan.files[i];
             let before = done;
-            if let Err(e) = read_file(file, i as u32, &mut seq, f, &to_workers, &recycled, &mut |read| {
+            if let Err(e) = read_file(file, i as u32, &mut seq, f, &to_workers, &mut buffers, &mut |read| {
                 done = before + read;
                 options.report(
                     done as f32 / total as f32,
@@ -378,7 +388,7 @@ fn read_file(
     seq: &mut u32,
     scan: &mut FileScan,
     out: &SyncSender<Block>,
-    recycled: &Receiver<Vec<u8>>,
+    buffers: &mut Buffers,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), String> {
     let (f, _) = open_file(path).map_err(|e| match e {
@@ -408,12 +418,7 @@ fn read_file(
     let mut carry: Vec<u8> = Vec::new();
     let mut skipping_long = false;
     loop {
-        // Buffers come back from the workers at their full length: only the carried bytes are
-        // copied, nothing is zeroed again.
-        let mut buf = recycled.try_recv().unwrap_or_default();
-        if buf.len() < BLOCK + carry.len() {
-            buf.resize(BLOCK + carry.len(), 0);
-        }
+        let mut buf = buffers.take(BLOCK + carry.len());
         buf[..carry.len()].copy_from_slice(&carry);
         let start = carry.len();
         carry.clear();
@@ -467,6 +472,37 @@ fn read_file(
         }
         if !progress(read.load(std::sync::atomic::Ordering::Relaxed)) {
             return Ok(());
+        }
+    }
+}
+
+/// The reader's block buffers. At most `most` are made; then each comes back from the worker that
+/// read its block, at its full length: only the carried bytes are copied into it, nothing is
+/// zeroed again, and no page of it is faulted in again.
+struct Buffers {
+    recycled: Receiver<Vec<u8>>,
+    made: usize,
+    most: usize,
+}
+
+impl Buffers {
+    /// A buffer of at least `len` bytes, holding whatever it held.
+    fn take(&mut self, len: usize) -> Vec<u8> {
+        let buf = match self.recycled.try_recv() {
+            Ok(buf) => buf,
+            Err(_) if self.made < self.most => {
+                self.made += 1;
+                Vec::new()
+            }
+            // Every buffer is out: one comes back when a worker has read its block (none left to
+            // send one: a new one).
+            Err(_) => self.recycled.recv().unwrap_or_default(),
+        };
+        if buf.len() >= len {
+            buf
+        } else {
+            // Replaced, not grown: its bytes are not needed, and growing would copy them.
+            vec![0; len.max(BLOCK + CARRY_ROOM)]
         }
     }
 }
