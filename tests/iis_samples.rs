@@ -357,6 +357,7 @@ fn every_line_becomes_a_session_at_its_time_and_the_two_lines_of_a_request_are_p
         let c = capture::open(&dir, &OpenOptions::default()).unwrap();
         assert_eq!(c.format, Format::IisLog);
         assert_eq!(c.sessions.len() as i64, n(&truth["activesync_lines"]), "{name}");
+        let mut stages = 0;
         // Each session by (file, line).
         let mut at: HashMap<(String, u64), usize> = HashMap::new();
         for (p, s) in c.sessions.iter().enumerate() {
@@ -391,6 +392,21 @@ fn every_line_becomes_a_session_at_its_time_and_the_two_lines_of_a_request_are_p
                     s.index
                 );
             }
+            // The stages Exchange wrote (`Tm*`), dated by the line they are on.
+            if let Some(received) = q["received"].as_str() {
+                let s = &c.sessions[be.or(cas).or(fe).unwrap()];
+                let log = s.iis.as_deref().unwrap().log.as_ref().expect("a line with Log=");
+                let at = |token: &str| log.stages.iter().find(|t| t.token == token).and_then(|t| t.at_ms);
+                let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
+                assert_eq!(at("TmRcv"), Some(ms(received)), "{name} #{}", s.index);
+                assert_eq!(
+                    at("TmCmpl"),
+                    Some(ms(q["time"].as_str().unwrap()) - 1),
+                    "{name} #{}",
+                    s.index
+                );
+                stages += 1;
+            }
             if let (Some(f), Some(b)) = (fe, be) {
                 let (f, b) = (&c.sessions[f], &c.sessions[b]);
                 assert_eq!(f.iis.as_deref().unwrap().role, Role::FrontEnd);
@@ -412,7 +428,22 @@ fn every_line_becomes_a_session_at_its_time_and_the_two_lines_of_a_request_are_p
                 }
             }
         }
+        let with_stages = truth["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| q["received"].is_string());
+        assert_eq!(stages, with_stages.count(), "{name}");
     }
+    // The 2013+ servers of the samples write stages.
+    assert!(
+        logs().iter().any(|(_, t)| t["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["received"].is_string())),
+        "no sample has Tm* stages"
+    );
 }
 
 #[test]

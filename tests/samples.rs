@@ -100,9 +100,10 @@ fn committed_samples_are_what_the_generator_writes() {
     // About 800 KB of captures and 640 KB of mailbox logs (text: 45 KB gzipped).
     let total = size(false);
     assert!(total < 1_600_000, "the bundled samples stay small ({total} bytes)");
-    // The IIS logs of every conversation, and of a fleet day (1.1 MB) with its truth.
+    // The IIS logs of every conversation, and of a fleet day (1.2 MB, 2013+ lines with their
+    // `Tm*` stages) with its truth.
     let iis = size(true);
-    assert!(iis < 2_300_000, "the bundled IIS logs stay small ({iis} bytes)");
+    assert!(iis < 2_400_000, "the bundled IIS logs stay small ({iis} bytes)");
     for name in &generated {
         if name.ends_with("-encrypted.saz") {
             continue; // AES uses a random salt; its content is compared below.

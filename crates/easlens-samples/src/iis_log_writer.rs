@@ -155,6 +155,10 @@ pub struct RequestTruth {
     pub policy_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_ack: Option<u32>,
+    /// `TmRcv` (2013+ `Log=`): when the server that wrote `Log=` received the request, RFC 3339
+    /// with ms; its `TmCmpl` is 1 ms before `time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
 }
 
 /// The per-folder tokens of a Sync (`Fid Ty Filter1 St Sk Sks`).
@@ -534,6 +538,11 @@ fn utc(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+/// `HH:MM:SS.fffffff`, as Exchange writes a `Tm*` token's time.
+fn time_of_day(ms: i64) -> String {
+    format!("{}0000", utc(ms).format("%H:%M:%S%.3f"))
+}
+
 /// RFC 3339 with ms, `Z`.
 fn rfc3339(ms: i64) -> String {
     utc(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -764,9 +773,16 @@ fn log_tokens(plan: &Plan, r: &Request, d: &Diagnostics) -> String {
                 t(format_args!("Cafe:{}", fe.fqdn));
             }
             t(format_args!("Throttle:{}", d.throttle_ms.unwrap_or(0)));
-            if let Some((seconds, balance)) = d.back_off {
+            if let Some((seconds, _)) = d.back_off {
                 t(format_args!("SBkOffD:H%2f{seconds}"));
                 t(format_args!("BkOffRsn:OutOfBudget"));
+            }
+            // Exchange's stages in UTC time of day, 7 fraction digits (`iis-eas-log.md` §3.2):
+            // received when the back end's time-taken began, completed as its line is written.
+            let received = r.end_ms - r.be_time_taken as i64;
+            t(format_args!("TmRcv:{}", time_of_day(received)));
+            t(format_args!("TmCmpl:{}", time_of_day(r.end_ms - 1)));
+            if let Some((_, balance)) = d.back_off {
                 let owner = format!(
                     "S-1-5-21-1-2-3-1104_{}_{}",
                     r.device_id.as_deref().unwrap_or_default(),
@@ -1070,7 +1086,7 @@ fn truth(plan: &Plan, placements: &[Placement], counts: Counts, files: Vec<Strin
     order.sort_by_key(|&i| plan.requests[i].end_ms);
     let requests: Vec<RequestTruth> = order
         .iter()
-        .map(|&i| request_truth(&plan.requests[i], &placements[i]))
+        .map(|&i| request_truth(plan, &plan.requests[i], &placements[i]))
         .collect();
 
     let key = |r: &RequestTruth| Some((r.user.as_ref()?.to_lowercase(), r.device_id.as_ref()?.to_lowercase()));
@@ -1213,8 +1229,15 @@ fn parse_ms(rfc3339: &str) -> i64 {
     DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| t.timestamp_millis())
 }
 
-fn request_truth(r: &Request, p: &Placement) -> RequestTruth {
+fn request_truth(plan: &Plan, r: &Request, p: &Placement) -> RequestTruth {
     let log = r.log.as_ref();
+    let logged_by = match r.route {
+        Route::Proxied { be, .. } => &plan.servers[be],
+        Route::FrontEnd { fe } => &plan.servers[fe],
+        Route::Cas { cas } => &plan.servers[cas],
+    };
+    let received = (log.is_some() && logged_by.dialect == Dialect::Exchange2016)
+        .then(|| rfc3339(r.end_ms - r.be_time_taken as i64));
     let folders: Vec<FolderTruth> = log
         .map(|d| {
             d.folders
@@ -1255,6 +1278,7 @@ fn request_truth(r: &Request, p: &Placement) -> RequestTruth {
         heartbeat_s: log.and_then(|d| d.heartbeat),
         policy_key: log.and_then(|d| d.policy_key.clone()),
         policy_ack: log.and_then(|d| d.policy_ack),
+        received,
     }
 }
 

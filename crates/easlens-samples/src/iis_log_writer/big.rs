@@ -372,7 +372,7 @@ impl Writer {
         let command = MIX[k].0;
         let roll = self.rng.below(100);
         self.date_time();
-        let extended = self.extended;
+        let (extended, now) = (self.extended, self.now);
         let dev = &mut self.devices[d];
         let buf = &mut self.buf;
         let server = &BACK_ENDS[be];
@@ -464,6 +464,12 @@ impl Writer {
         } else {
             buf.extend_from_slice(b"0_");
         }
+        // Exchange's stages: received when time-taken began, completed as the line is written.
+        buf.extend_from_slice(b"TmRcv:");
+        time_of_day(buf, now - taken as i64);
+        buf.extend_from_slice(b"_TmCmpl:");
+        time_of_day(buf, now - 1);
+        buf.push(b'_');
         buf.extend_from_slice(b"ActivityContextData:ActivityID%3d");
         buf.extend_from_slice(guid);
         buf.extend_from_slice(b"%3bS%3aWLM.BT%3dEas_ 444 ");
@@ -596,6 +602,22 @@ fn device(i: usize, rng: &mut Rng) -> Device {
 fn two(buf: &mut Vec<u8>, n: u32) {
     buf.push(b'0' + (n / 10) as u8);
     buf.push(b'0' + (n % 10) as u8);
+}
+
+/// `HH:MM:SS.fffffff` of `ms` (UTC), as a `Tm*` token writes it.
+fn time_of_day(buf: &mut Vec<u8>, ms: i64) {
+    let ms = ms.rem_euclid(86_400_000);
+    let s = ms / 1000;
+    two(buf, (s / 3600) as u32);
+    buf.push(b':');
+    two(buf, (s / 60 % 60) as u32);
+    buf.push(b':');
+    two(buf, (s % 60) as u32);
+    buf.push(b'.');
+    let frac = (ms % 1000) as u32;
+    two(buf, frac / 10);
+    buf.push(b'0' + (frac % 10) as u8);
+    buf.extend_from_slice(b"0000");
 }
 
 /// A number in decimal, without allocating.
