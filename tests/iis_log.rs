@@ -139,7 +139,9 @@ fn the_reference_lines_become_sessions_in_time_order() {
     let t = &c.sessions[2];
     assert_eq!(t.http_status(), Some(503));
     assert_eq!(t.eas.as_ref().unwrap().response_status_values(), vec![111]);
-    assert!(t.notes.iter().any(|n| n == "Exchange error: OverBudget"));
+    let eas_notes = &t.eas.as_ref().unwrap().notes;
+    assert!(eas_notes.iter().any(|n| n == "Exchange error: OverBudget"));
+    assert!(!t.notes.iter().any(|n| n.starts_with("Exchange error")));
     // The front end's 401 challenge: no user name, cafeReqId kept.
     let f = &c.sessions[3];
     let facts = f.iis.as_deref().unwrap();

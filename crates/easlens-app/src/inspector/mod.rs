@@ -593,13 +593,16 @@ impl Inspector {
                 );
             }
         }
-        let notes: Vec<&String> = s
-            .notes
-            .iter()
-            .chain(s.eas.iter().flat_map(|e| e.notes.iter()))
-            .collect();
-        for n in notes {
+        // A capture's notes and the EAS layer's are problems. An IIS log line's notes say what
+        // the line holds (where it is, its `Log=` tokens, the stages): facts, shown after them
+        // and as such.
+        let problems = s.notes.iter().filter(|_| s.iis.is_none());
+        for n in problems.chain(s.eas.iter().flat_map(|e| e.notes.iter())) {
             ui.label(RichText::new(format!("△ {n}")).color(ui.visuals().warn_fg_color));
+        }
+        let facts = if s.iis.is_some() { &s.notes[..] } else { &[] };
+        for n in facts {
+            ui.label(format!("· {n}"));
         }
     }
 }

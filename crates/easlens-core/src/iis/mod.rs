@@ -397,9 +397,6 @@ fn build(line: &EasLine<'_>, at: scan::LineAt, file: PathBuf) -> Built {
             .map(|(n, v)| if v.is_empty() { n.clone() } else { format!("{n}={v}") })
             .collect();
         http.notes.push(format!("Log: {}", tokens.join(", ")));
-        if let Some(e) = &l.error {
-            http.notes.push(format!("Exchange error: {e}"));
-        }
         if let Some(stages) = l.stages_text() {
             http.notes.push(format!("Exchange's stages (UTC): {stages}"));
         }
@@ -500,6 +497,11 @@ fn summary(http: &HttpSession, log: Option<&LogFields>) -> Option<EasSummary> {
     s.request_body = Default::default();
     s.response_body = Default::default();
     let Some(log) = log else { return Some(s) };
+    // What went wrong, in Exchange's words: beside the EAS layer's other problems (the session's
+    // own notes only say what the line holds).
+    if let Some(e) = &log.error {
+        s.notes.push(format!("Exchange error: {e}"));
+    }
     let command = s.command;
     if let Some(value) = log.status {
         let name = command.map_or("Status", Command::name);
