@@ -126,12 +126,12 @@ fn the_reference_lines_become_sessions_in_time_order() {
         Some("MBX01.contoso.com")
     );
     assert!(
-        s.notes.iter().any(|n| n.contains("line 11") && n.contains("back end")),
+        s.facts.iter().any(|n| n.contains("line 11") && n.contains("back end")),
         "{:?}",
-        s.notes
+        s.facts
     );
     assert!(
-        s.notes
+        s.facts
             .iter()
             .any(|n| n.starts_with("Log: ") && n.contains("Srv=2a0c0d0s0e0r0A0sd"))
     );
@@ -285,12 +285,29 @@ fn fields_change_mid_file_gzip_and_folders_of_servers_merge() {
         one.sessions.len(),
         2,
         "{:?}",
-        one.sessions.iter().map(|s| &s.notes).collect::<Vec<_>>()
+        one.sessions.iter().map(|s| &s.facts).collect::<Vec<_>>()
     );
     let folded = &one.sessions[0];
     assert_eq!(folded.http_status(), Some(200));
     assert_eq!(folded.eas.as_ref().unwrap().response_status_values(), vec![115]);
     assert!(folded.iis.as_deref().unwrap().log.is_some());
+    // The back end's error comes with it, as a problem; its Log= as a fact.
+    let eas_notes = &folded.eas.as_ref().unwrap().notes;
+    assert!(
+        eas_notes.iter().any(|n| n == "Exchange error: SendQuotaExceeded"),
+        "{eas_notes:?}"
+    );
+    assert!(
+        folded.facts.iter().any(|n| n.starts_with("Log: SC1=115")),
+        "{:?}",
+        folded.facts
+    );
+    assert!(
+        !folded
+            .facts
+            .iter()
+            .any(|n| n.contains("line of this request is session"))
+    );
 }
 
 #[test]
@@ -453,7 +470,7 @@ fn exchange_s_stage_times_take_the_line_s_date_and_show_in_the_session() {
     );
     let note = |s: usize| {
         c.sessions[s]
-            .notes
+            .facts
             .iter()
             .find(|n| n.starts_with("Exchange's stages"))
             .cloned()
@@ -470,7 +487,7 @@ fn exchange_s_stage_times_take_the_line_s_date_and_show_in_the_session() {
 }
 
 #[test]
-fn the_budget_and_activity_of_the_reference_lines_are_in_their_notes() {
+fn the_budget_and_activity_of_the_reference_lines_are_in_their_facts() {
     let dir = Dir::new("budget");
     let path = dir.write("u_ex240502.log", log_text(&LINES).as_bytes());
     let c = capture::open(&path, &OpenOptions::default()).unwrap();
@@ -480,7 +497,7 @@ fn the_budget_and_activity_of_the_reference_lines_are_in_their_notes() {
             .iter()
             .find(|s| s.eas.as_ref().and_then(|e| e.command_raw.as_deref()) == Some(command))
             .unwrap();
-        s.notes.clone()
+        s.facts.clone()
     };
     let throttled = notes("Sync");
     assert!(
@@ -490,14 +507,14 @@ fn the_budget_and_activity_of_the_reference_lines_are_in_their_notes() {
     let over = c
         .sessions
         .iter()
-        .find(|s| s.notes.iter().any(|n| n.contains("OverBudget")))
+        .find(|s| s.facts.iter().any(|n| n.contains("OverBudget")))
         .unwrap();
     assert!(
-        over.notes
+        over.facts
             .iter()
             .any(|n| n == "Budget (acquired): Owner S-1-5-21-1-2-3-1104_SYNTH0002_Android, Conn 3, Balance -36972"),
         "{:?}",
-        over.notes
+        over.facts
     );
     assert!(
         notes("Provision")

@@ -134,19 +134,23 @@ fn a_log_opens_as_a_capture_with_every_field_read() {
         "{:?}",
         sync.notes
     );
-    assert!(sync.notes.iter().any(|n| n == "AccessState: Allowed"));
+    assert!(sync.facts.iter().any(|n| n == "AccessState: Allowed"));
+    assert!(
+        !sync.notes.iter().any(|n| n.starts_with("AccessState")),
+        "a fact, not a problem"
+    );
     // The redacted Add is still an item operation of the collection.
     assert_eq!(eas.items.len(), 1, "{:?}", eas.items);
 
     let ping = &c.sessions[1];
     assert_eq!(ping.timers.duration_ms(), Some(900_000.0));
     assert!(
-        ping.notes.iter().any(|n| n.contains("went pending")),
+        ping.facts.iter().any(|n| n.contains("went pending")),
         "{:?}",
-        ping.notes
+        ping.facts
     );
     assert!(
-        ping.notes
+        ping.facts
             .iter()
             .any(|n| n == "FutureField: some value\nover two lines")
     );
@@ -392,9 +396,9 @@ fn an_empty_cached_sync_reads_its_logical_request() {
     let (_t, c) = open_text("cached.txt", text.as_bytes());
     let s = &c.sessions[0];
     assert!(
-        s.notes.iter().any(|n| n.contains("shown is Exchange's LogicalRequest")),
+        s.facts.iter().any(|n| n.contains("shown is Exchange's LogicalRequest")),
         "{:?}",
-        s.notes
+        s.facts
     );
     let keys: Vec<&str> = s
         .eas

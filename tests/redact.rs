@@ -54,7 +54,7 @@ fn everything(c: &Capture) -> String {
         out.push_str(w);
     }
     for (i, s) in c.sessions.iter().enumerate() {
-        for text in s.notes.iter().chain(&s.comment) {
+        for text in s.notes.iter().chain(&s.facts).chain(&s.comment) {
             out.push_str(text);
             out.push('\n');
         }

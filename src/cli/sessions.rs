@@ -61,6 +61,9 @@ pub struct SessionRow {
     pub aborted: bool,
     pub generated_by_proxy: bool,
     pub notes: Vec<String>,
+    /// What the source says of the session that is no problem (an IIS line's place and `Log=`
+    /// tokens, a mailbox log entry's other fields).
+    pub facts: Vec<String>,
     /// What an IIS log line says besides (server, role, substatus, win32 status, time taken,
     /// `Log=` tokens…); IIS logs only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,6 +141,7 @@ pub fn row(s: &Session, source: capture::Format) -> SessionRow {
         aborted: s.flags.aborted,
         generated_by_proxy: s.flags.generated,
         notes,
+        facts: s.facts.clone(),
         iis: s.iis.as_deref().cloned(),
     }
 }

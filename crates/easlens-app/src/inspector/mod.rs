@@ -593,15 +593,11 @@ impl Inspector {
                 );
             }
         }
-        // A capture's notes and the EAS layer's are problems. An IIS log line's notes say what
-        // the line holds (where it is, its `Log=` tokens, the stages): facts, shown after them
-        // and as such.
-        let problems = s.notes.iter().filter(|_| s.iis.is_none());
-        for n in problems.chain(s.eas.iter().flat_map(|e| e.notes.iter())) {
+        // The problems, then what the source says of the session (facts, shown plainly).
+        for n in s.notes.iter().chain(s.eas.iter().flat_map(|e| e.notes.iter())) {
             ui.label(RichText::new(format!("△ {n}")).color(ui.visuals().warn_fg_color));
         }
-        let facts = if s.iis.is_some() { &s.notes[..] } else { &[] };
-        for n in facts {
+        for n in &s.facts {
             ui.label(format!("· {n}"));
         }
     }

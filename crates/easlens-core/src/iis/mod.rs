@@ -184,7 +184,7 @@ pub fn sessions(inputs: &[PathBuf], options: &OpenOptions<'_>, device: Option<&s
         b.http.id = Some(i as u64 + 1);
         b.facts.line = scan.line_number(b.at);
         let line = format!("line {}", b.facts.line);
-        if let Some(n) = b.http.notes.iter_mut().find(|n| n.starts_with("IIS log ")) {
+        if let Some(n) = b.http.facts.iter_mut().find(|n| n.starts_with("IIS log ")) {
             *n = n.replacen("line {line}", &line, 1);
         }
     }
@@ -254,10 +254,10 @@ fn pair_front_and_back(list: &mut [Built]) {
         let (back_server, front_server) = (list[i].facts.server.clone(), list[j].facts.server.clone());
         list[i].facts.paired_with = Some(fj);
         list[j].facts.paired_with = Some(bi);
-        list[i].http.notes.push(format!(
+        list[i].http.facts.push(format!(
             "The front end's line of this request is session {fj} ({front_server})"
         ));
-        list[j].http.notes.push(format!(
+        list[j].http.facts.push(format!(
             "The back end's line of this request is session {bi} ({back_server})"
         ));
     }
@@ -279,14 +279,21 @@ fn fold_pairs(list: Vec<Built>) -> Vec<Built> {
             slots[i] = Some(back);
             continue;
         };
-        f.http.notes.retain(|n| !n.starts_with("The back end's line"));
-        f.http.notes.extend(
+        f.http.facts.retain(|n| !n.starts_with("The back end's line"));
+        f.http.facts.extend(
             back.http
-                .notes
+                .facts
                 .into_iter()
                 .filter(|n| !n.starts_with("The front end's line")),
         );
+        f.http.notes.extend(back.http.notes);
         if let (Some(fe), Some(be)) = (f.eas.as_mut(), back.eas) {
+            // Exchange's error, among others: what the back end's line says went wrong.
+            for n in &be.notes {
+                if !fe.notes.contains(n) {
+                    fe.notes.push(n.clone());
+                }
+            }
             if fe.protocol_version.is_none() {
                 fe.protocol_version = be.protocol_version.clone();
             }
@@ -377,7 +384,7 @@ fn build(line: &EasLine<'_>, at: scan::LineAt, file: PathBuf) -> Built {
             });
         }
     }
-    http.notes.push(format!(
+    http.facts.push(format!(
         "IIS log {} line {{line}}: {} {} ({}), HTTP {}.{} win32 {}{}",
         file.display(),
         line.role.name(),
@@ -396,21 +403,21 @@ fn build(line: &EasLine<'_>, at: scan::LineAt, file: PathBuf) -> Built {
             .iter()
             .map(|(n, v)| if v.is_empty() { n.clone() } else { format!("{n}={v}") })
             .collect();
-        http.notes.push(format!("Log: {}", tokens.join(", ")));
+        http.facts.push(format!("Log: {}", tokens.join(", ")));
         if let Some(stages) = l.stages_text() {
-            http.notes.push(format!("Exchange's stages (UTC): {stages}"));
+            http.facts.push(format!("Exchange's stages (UTC): {stages}"));
         }
         for b in &l.budgets {
             let values: Vec<String> = b.values.iter().map(|(n, v)| format!("{n} {v}")).collect();
             let phase = b.phase.map_or(String::new(), |p| format!(" ({p})"));
-            http.notes.push(format!("Budget{phase}: {}", values.join(", ")));
+            http.facts.push(format!("Budget{phase}: {}", values.join(", ")));
         }
         if let Some(a) = l.activity.as_ref().filter(|a| !a.entries.is_empty()) {
-            http.notes.push(format!("Exchange's activity: {}", a.text()));
+            http.facts.push(format!("Exchange's activity: {}", a.text()));
         }
     }
     if line.probe {
-        http.notes
+        http.facts
             .push("a health probe (Managed Availability or load balancer), not a device".into());
     }
     let eas = summary(&http, log.as_ref());
@@ -498,7 +505,7 @@ fn summary(http: &HttpSession, log: Option<&LogFields>) -> Option<EasSummary> {
     s.response_body = Default::default();
     let Some(log) = log else { return Some(s) };
     // What went wrong, in Exchange's words: beside the EAS layer's other problems (the session's
-    // own notes only say what the line holds).
+    // facts say what the line holds).
     if let Some(e) = &log.error {
         s.notes.push(format!("Exchange error: {e}"));
     }

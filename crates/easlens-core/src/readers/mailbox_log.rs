@@ -516,12 +516,12 @@ fn session_of(entry: &LogEntry, index: u32, offset: FixedOffset) -> Result<(Http
     let mut body_field = "RequestBody";
     if entry.get("RequestBody").is_none_or(|b| b.trim() == "Empty") && entry.get("LogicalRequest").is_some() {
         body_field = "LogicalRequest";
-        s.notes
+        s.facts
             .push("the request body was empty (a cached Sync): shown is Exchange's LogicalRequest".into());
     }
     let request_raw = body(entry.get(body_field), body_field, &mut s.notes);
     if let Some(logical) = entry.get("LogicalRequest").filter(|_| body_field != "LogicalRequest") {
-        s.notes.push(format!(
+        s.facts.push(format!(
             "LogicalRequest (the request as Exchange understood it): {logical}"
         ));
     }
@@ -544,7 +544,7 @@ fn session_of(entry: &LogEntry, index: u32, offset: FixedOffset) -> Result<(Http
         }
     }
     if entry.was_pending() {
-        s.notes
+        s.facts
             .push("the request went pending (a long Ping or Sync); the response came later".into());
     }
     for (name, text) in entry.exceptions() {
@@ -558,12 +558,12 @@ fn session_of(entry: &LogEntry, index: u32, offset: FixedOffset) -> Result<(Http
         "AssemblyVersion",
     ] {
         if let Some(v) = entry.get(name).map(str::trim).filter(|v| !v.is_empty()) {
-            s.notes.push(format!("{name}: {v}"));
+            s.facts.push(format!("{name}: {v}"));
         }
     }
     for (name, value) in &entry.fields {
         if !is_known_field(name) {
-            s.notes.push(format!("{name}: {value}"));
+            s.facts.push(format!("{name}: {value}"));
         }
     }
     Ok((s, request_raw, response_raw))

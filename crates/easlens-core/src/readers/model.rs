@@ -359,8 +359,12 @@ pub struct HttpSession {
     /// `None` when there is no response (aborted before response headers).
     pub response: Option<Response>,
     pub flags: SessionFlags,
-    /// Problems and remarks for this session (unreadable parts, decode failures, lost bodies…).
+    /// Problems for this session (unreadable parts, decode failures, lost bodies…).
     pub notes: Vec<String>,
+    /// What the source says of this session that is no problem: an IIS log line's place, its
+    /// `Log=` tokens and stages, a mailbox log entry's other fields. Searched, redacted and
+    /// written out as the notes are, shown plainly.
+    pub facts: Vec<String>,
 }
 
 impl HttpSession {
@@ -377,6 +381,7 @@ impl HttpSession {
             response: None,
             flags: SessionFlags::default(),
             notes: Vec::new(),
+            facts: Vec::new(),
         }
     }
 

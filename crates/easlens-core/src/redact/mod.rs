@@ -200,6 +200,7 @@ impl Redactor {
             response,
         } = p;
         http.notes = http.notes.iter().map(|n| self.scrub(n)).collect();
+        http.facts = http.facts.iter().map(|n| self.scrub(n)).collect();
         http.comment = http.comment.take().map(|c| self.scrub(&c));
         if let Some(r) = http.request.as_mut() {
             let target = self.scrub(&r.head.target);

@@ -541,7 +541,13 @@ fn log_evidence(log: &Capture, pair: &Pair) -> LogEvidence {
                 .map(|r| format!("{} {} {}", r.head.version, r.head.status, r.head.reason)),
             http_meaning: e.http_status().and_then(http_meaning),
             statuses: statuses(e, Side::Response),
-            notes: e.notes.iter().filter(|n| !exceptions.contains(n)).cloned().collect(),
+            notes: e
+                .notes
+                .iter()
+                .chain(&e.facts)
+                .filter(|n| !exceptions.contains(n))
+                .cloned()
+                .collect(),
             exceptions,
         }
     });
