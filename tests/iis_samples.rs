@@ -83,6 +83,7 @@ fn every_report_agrees_with_the_generated_truth() {
         let users = r.table("users").unwrap();
         let synckey0 = r.table("synckey0").unwrap();
         let policy = r.table("policy").unwrap();
+        let access = r.table("access").unwrap();
         let throttling = r.table("throttling").unwrap();
         let devices = truth["devices"].as_array().unwrap();
         // Requests without a DeviceId (OPTIONS) are a row of their own, for the user.
@@ -167,6 +168,41 @@ fn every_report_agrees_with_the_generated_truth() {
                     assert_eq!(cell_int(&throttling, t, "Longest queue ms"), longest, "{at}");
                 }
                 None => assert_eq!((s503, over, queued), (0, 0, 0), "{at}: throttled but not listed"),
+            }
+            // Access (ABQ): every state's lines, and the state of the latest line with one.
+            let states: Vec<(&str, &str)> = mine
+                .iter()
+                .filter_map(|q| Some((q["access_state"].as_str()?, q["time"].as_str()?)))
+                .collect();
+            match device_row(&access, user, id) {
+                Some(a) => {
+                    let not_allowed = states.iter().filter(|(s, _)| !s.starts_with("Allowed")).count() as i64;
+                    assert_eq!(
+                        cell_int(&access, a, "Lines blocked or quarantined"),
+                        not_allowed,
+                        "{at}"
+                    );
+                    let seen = cell_text(&access, a, "States seen");
+                    for state in states
+                        .iter()
+                        .map(|(s, _)| *s)
+                        .collect::<std::collections::BTreeSet<_>>()
+                    {
+                        let lines = states.iter().filter(|(s, _)| *s == state).count();
+                        let word = if lines == 1 { "line" } else { "lines" };
+                        assert!(
+                            seen.contains(&format!("{state} {lines} {word} ")),
+                            "{at}: {state} in {seen}"
+                        );
+                    }
+                    // The latest line's state, when no other line shares its time.
+                    let last = states.iter().map(|(_, t)| *t).max().unwrap();
+                    let at_last: Vec<&str> = states.iter().filter(|(_, t)| *t == last).map(|(s, _)| *s).collect();
+                    if at_last.len() == 1 {
+                        assert_eq!(cell_text(&access, a, "Access state now"), at_last[0], "{at}");
+                    }
+                }
+                None => assert!(states.is_empty(), "{at}: access states but no row"),
             }
             // Policy: the last key and acknowledgement.
             if let Some(pk) = d["policy_key"]

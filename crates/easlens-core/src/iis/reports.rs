@@ -195,6 +195,11 @@ pub const REPORTS: &[(&str, &str, &str)] = &[
         "Each server and role: lines, unique devices, bytes (Export-ActiveSyncLog Servers.csv).",
     ),
     (
+        "access",
+        "Device access (ABQ)",
+        "Per device: each Allow/Block/Quarantine state Exchange wrote (As: AccessState and the reason's first letter, G global, I individual, D device rule, U upgrade, P policy, E external; AB + U/R/W/O/S/C auto-blocked for user agents, recent commands, Watsons, out of budgets, sync commands, command frequency), with its lines and when it was first and last seen; devices that were ever blocked or quarantined first.",
+    ),
+    (
         "policy",
         "Policy compliance",
         "Per device: Provision requests, the last policy key sent (Pk) and policy acknowledgement (Pa: 1 compliant, 2 partially, 3 not compliant), DeviceNotProvisioned errors (Export-ActiveSyncLog PolicyCompliance.csv).",
@@ -325,6 +330,11 @@ struct Device {
     provisions: u64,
     not_provisioned: u64,
     policy_ack: Option<(When, u32)>,
+    /// The lines of the access state being counted, kept here while the state does not change
+    /// (no trip to `access` per line): see [`Device::access_seen`].
+    access_run: Option<AccessRun>,
+    /// The access states (`As:`) seen, by the hash of their text (a device has one or two).
+    access: Vec<AccessSeen>,
     policy_key: Option<(When, String)>,
     back_off: Option<(When, String)>,
     budget_owner: Option<String>,
@@ -361,6 +371,8 @@ impl Device {
     fn merge(&mut self, mut o: Device) {
         self.settle_agents();
         o.settle_agents();
+        self.settle_access();
+        o.settle_access();
         if o.spelled_at < self.spelled_at {
             self.spelled_at = o.spelled_at;
             self.user = o.user;
@@ -411,11 +423,105 @@ impl Device {
         self.provisions += o.provisions;
         self.policy_key = latest(self.policy_key.take(), o.policy_key);
         self.policy_ack = latest(self.policy_ack.take(), o.policy_ack);
+        for a in o.access {
+            self.add_access(a.hash, || a.state, a.lines, a.first, a.last);
+        }
         self.not_provisioned += o.not_provisioned;
     }
 
     fn throttled(&self) -> u64 {
         self.front.status_503.max(self.back.status_503) + self.overbudget + self.queued
+    }
+}
+
+/// One access state (`As:`) of a device: its lines, and when it was first and last written.
+#[derive(Debug, Clone)]
+struct AccessSeen {
+    hash: u64,
+    state: String,
+    lines: u64,
+    first: When,
+    last: When,
+}
+
+/// Lines of one access state in a row, counted for the entry `at` of [`Device::access`].
+#[derive(Debug, Clone, Copy)]
+struct AccessRun {
+    hash: u64,
+    at: usize,
+    lines: u64,
+    first: When,
+    last: When,
+}
+
+/// Access states kept per device (more are counted with the last).
+const ACCESS_STATES: usize = 8;
+
+impl Device {
+    /// Counts a line with access state `state` (as written) at `when`.
+    fn count_access(&mut self, state: &str, when: When) {
+        let hash = foldhash::fast::FixedState::with_seed(13).hash_one(state);
+        if let Some(r) = self.access_run.as_mut().filter(|r| r.hash == hash) {
+            r.lines += 1;
+            r.first = r.first.min(when);
+            r.last = r.last.max(when);
+            return;
+        }
+        self.settle_access();
+        let at = self.add_access(hash, || decoded(state).into_owned(), 0, when, when);
+        self.access_run = Some(AccessRun {
+            hash,
+            at,
+            lines: 1,
+            first: when,
+            last: when,
+        });
+    }
+
+    /// Moves the counted run into `access`.
+    fn settle_access(&mut self) {
+        if let Some(r) = self.access_run.take() {
+            let a = &mut self.access[r.at];
+            a.lines += r.lines;
+            a.first = a.first.min(r.first);
+            a.last = a.last.max(r.last);
+        }
+    }
+
+    /// The access states with every line counted.
+    fn access_seen(&self) -> Vec<AccessSeen> {
+        let mut seen = self.access.clone();
+        if let Some(r) = self.access_run {
+            let a = &mut seen[r.at];
+            a.lines += r.lines;
+            a.first = a.first.min(r.first);
+            a.last = a.last.max(r.last);
+        }
+        seen
+    }
+
+    /// Adds `lines` of the state of `hash` to its entry (made with `state()` when new; beyond
+    /// [`ACCESS_STATES`], the last); where the entry is.
+    fn add_access(&mut self, hash: u64, state: impl FnOnce() -> String, lines: u64, first: When, last: When) -> usize {
+        let i = match self.access.iter().position(|a| a.hash == hash) {
+            Some(i) => i,
+            None if self.access.len() < ACCESS_STATES => {
+                self.access.push(AccessSeen {
+                    hash,
+                    state: state(),
+                    lines: 0,
+                    first,
+                    last,
+                });
+                self.access.len() - 1
+            }
+            None => self.access.len() - 1,
+        };
+        let a = &mut self.access[i];
+        a.lines += lines;
+        a.first = a.first.min(first);
+        a.last = a.last.max(last);
+        i
     }
 }
 
@@ -1037,6 +1143,9 @@ impl Device {
         if let Some(pa) = f.policy_ack {
             self.policy_ack = latest(self.policy_ack.take(), Some((when, pa)));
         }
+        if !f.abq.is_empty() {
+            self.count_access(f.abq, when);
+        }
         self.syncs += u64::from(slot == SYNC);
         self.provisions += u64::from(slot == PROVISION);
         if let Some(e) = error {
@@ -1634,6 +1743,50 @@ impl Reports {
                     }
                 }
                 sort_desc(&mut t.rows, 2);
+            }
+            "access" => {
+                say_no_log(&mut t);
+                t.columns = columns(&[
+                    ("User", false),
+                    ("Device ID", false),
+                    ("Device type", false),
+                    ("Access state now", false),
+                    ("Lines blocked or quarantined", true),
+                    ("States seen", false),
+                ]);
+                for d in self.devices.iter().filter(|d| !d.access.is_empty()) {
+                    let mut seen = d.access_seen();
+                    let now = seen.iter().max_by_key(|a| a.last).map(|a| a.state.clone());
+                    seen.sort_by_key(|a| a.first);
+                    let not_allowed: u64 = seen
+                        .iter()
+                        .filter(|a| !a.state.starts_with("Allowed"))
+                        .map(|a| a.lines)
+                        .sum();
+                    let states: Vec<String> = seen
+                        .iter()
+                        .map(|a| {
+                            let (first, last) = (utc(a.first.0), utc(a.last.0));
+                            // The last time without its date when it is the first's.
+                            let last = match last.split_once(' ') {
+                                Some((day, time)) if first.starts_with(day) => time.to_string(),
+                                _ => last,
+                            };
+                            let word = if a.lines == 1 { "line" } else { "lines" };
+                            let lines = crate::numbers::group_thousands(a.lines);
+                            format!("{} {lines} {word} {first}–{last}", a.state)
+                        })
+                        .collect();
+                    t.rows.push(vec![
+                        Cell::text(&d.user),
+                        Cell::text(&d.device_id),
+                        Cell::text(&d.device_type),
+                        Cell::opt(now),
+                        Cell::int(not_allowed),
+                        Cell::text(states.join("; ")),
+                    ]);
+                }
+                sort_desc(&mut t.rows, 4);
             }
             "policy" => {
                 say_no_log(&mut t);
