@@ -424,7 +424,8 @@ impl Device {
         self.policy_key = latest(self.policy_key.take(), o.policy_key);
         self.policy_ack = latest(self.policy_ack.take(), o.policy_ack);
         for a in o.access {
-            self.add_access(a.hash, || a.state, a.lines, a.first, a.last);
+            let at = self.access_entry(a.hash, || a.state, a.tally.first);
+            self.access[at].tally.add(a.tally);
         }
         self.not_provisioned += o.not_provisioned;
     }
@@ -434,14 +435,36 @@ impl Device {
     }
 }
 
-/// One access state (`As:`) of a device: its lines, and when it was first and last written.
+/// Lines of one access state, and when the first and the last were written.
+#[derive(Debug, Clone, Copy)]
+struct AccessTally {
+    lines: u64,
+    first: When,
+    last: When,
+}
+
+impl AccessTally {
+    fn one(when: When) -> AccessTally {
+        AccessTally {
+            lines: 1,
+            first: when,
+            last: when,
+        }
+    }
+
+    fn add(&mut self, o: AccessTally) {
+        self.lines += o.lines;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+    }
+}
+
+/// One access state (`As:`) of a device, by the hash of its text.
 #[derive(Debug, Clone)]
 struct AccessSeen {
     hash: u64,
     state: String,
-    lines: u64,
-    first: When,
-    last: When,
+    tally: AccessTally,
 }
 
 /// Lines of one access state in a row, counted for the entry `at` of [`Device::access`].
@@ -449,9 +472,7 @@ struct AccessSeen {
 struct AccessRun {
     hash: u64,
     at: usize,
-    lines: u64,
-    first: When,
-    last: When,
+    tally: AccessTally,
 }
 
 /// Access states kept per device (more are counted with the last).
@@ -462,29 +483,22 @@ impl Device {
     fn count_access(&mut self, state: &str, when: When) {
         let hash = foldhash::fast::FixedState::with_seed(13).hash_one(state);
         if let Some(r) = self.access_run.as_mut().filter(|r| r.hash == hash) {
-            r.lines += 1;
-            r.first = r.first.min(when);
-            r.last = r.last.max(when);
+            r.tally.add(AccessTally::one(when));
             return;
         }
         self.settle_access();
-        let at = self.add_access(hash, || decoded(state).into_owned(), 0, when, when);
+        let at = self.access_entry(hash, || decoded(state).into_owned(), when);
         self.access_run = Some(AccessRun {
             hash,
             at,
-            lines: 1,
-            first: when,
-            last: when,
+            tally: AccessTally::one(when),
         });
     }
 
     /// Moves the counted run into `access`.
     fn settle_access(&mut self) {
         if let Some(r) = self.access_run.take() {
-            let a = &mut self.access[r.at];
-            a.lines += r.lines;
-            a.first = a.first.min(r.first);
-            a.last = a.last.max(r.last);
+            self.access[r.at].tally.add(r.tally);
         }
     }
 
@@ -492,36 +506,30 @@ impl Device {
     fn access_seen(&self) -> Vec<AccessSeen> {
         let mut seen = self.access.clone();
         if let Some(r) = self.access_run {
-            let a = &mut seen[r.at];
-            a.lines += r.lines;
-            a.first = a.first.min(r.first);
-            a.last = a.last.max(r.last);
+            seen[r.at].tally.add(r.tally);
         }
         seen
     }
 
-    /// Adds `lines` of the state of `hash` to its entry (made with `state()` when new; beyond
-    /// [`ACCESS_STATES`], the last); where the entry is.
-    fn add_access(&mut self, hash: u64, state: impl FnOnce() -> String, lines: u64, first: When, last: When) -> usize {
-        let i = match self.access.iter().position(|a| a.hash == hash) {
+    /// Where the entry of the state of `hash` is, made with `state()` and no lines (first and
+    /// last at `when`) when new; beyond [`ACCESS_STATES`], the last.
+    fn access_entry(&mut self, hash: u64, state: impl FnOnce() -> String, when: When) -> usize {
+        match self.access.iter().position(|a| a.hash == hash) {
             Some(i) => i,
             None if self.access.len() < ACCESS_STATES => {
                 self.access.push(AccessSeen {
                     hash,
                     state: state(),
-                    lines: 0,
-                    first,
-                    last,
+                    tally: AccessTally {
+                        lines: 0,
+                        first: when,
+                        last: when,
+                    },
                 });
                 self.access.len() - 1
             }
             None => self.access.len() - 1,
-        };
-        let a = &mut self.access[i];
-        a.lines += lines;
-        a.first = a.first.min(first);
-        a.last = a.last.max(last);
-        i
+        }
     }
 }
 
@@ -1756,24 +1764,25 @@ impl Reports {
                 ]);
                 for d in self.devices.iter().filter(|d| !d.access.is_empty()) {
                     let mut seen = d.access_seen();
-                    let now = seen.iter().max_by_key(|a| a.last).map(|a| a.state.clone());
-                    seen.sort_by_key(|a| a.first);
+                    let now = seen.iter().max_by_key(|a| a.tally.last).map(|a| a.state.clone());
+                    seen.sort_by_key(|a| a.tally.first);
                     let not_allowed: u64 = seen
                         .iter()
                         .filter(|a| !a.state.starts_with("Allowed"))
-                        .map(|a| a.lines)
+                        .map(|a| a.tally.lines)
                         .sum();
                     let states: Vec<String> = seen
                         .iter()
                         .map(|a| {
-                            let (first, last) = (utc(a.first.0), utc(a.last.0));
+                            let AccessTally { lines, first, last } = a.tally;
+                            let (first, last) = (utc(first.0), utc(last.0));
                             // The last time without its date when it is the first's.
                             let last = match last.split_once(' ') {
                                 Some((day, time)) if first.starts_with(day) => time.to_string(),
                                 _ => last,
                             };
-                            let word = if a.lines == 1 { "line" } else { "lines" };
-                            let lines = crate::numbers::group_thousands(a.lines);
+                            let word = if lines == 1 { "line" } else { "lines" };
+                            let lines = crate::numbers::group_thousands(lines);
                             format!("{} {lines} {word} {first}–{last}", a.state)
                         })
                         .collect();
