@@ -186,7 +186,9 @@ impl RequestLine {
     /// Sets the device ID from raw bytes, filling `device_id`, `device_id_bytes` and
     /// `device_id_guid` the way the base64 decoder does.
     pub fn set_device_id_bytes(&mut self, bytes: &[u8]) {
-        self.device_id = Some(device_id_display(bytes));
+        let mut id = String::new();
+        push_device_id(&mut id, bytes);
+        self.device_id = Some(id);
         self.device_id_guid = device_id_guid(bytes);
         self.device_id_bytes = Some(bytes.to_vec());
     }
@@ -697,20 +699,14 @@ impl<'a> Base64Fields<'a> {
             let tag_at = r.pos;
             let next = (|| {
                 let tag = r.u8("parameter tag")?;
-                let name = || parameter_name(tag).map_or_else(|| format!("tag {tag}"), str::to_string);
+                // Named only when it is cut off (a query has millions of parameters to read).
+                let name = || {
+                    let n = parameter_name(tag).map_or_else(|| format!("tag {tag}"), str::to_string);
+                    format!("parameter {n} (tag {tag})")
+                };
                 let len_at = r.pos;
-                let len = r
-                    .u8("")
-                    .map_err(|_| r.truncated(&format!("length of parameter {} (tag {tag})", name()), 1))?;
-                let value = r.take(usize::from(len), "", len_at).map_err(|e| match e {
-                    QueryError::Overrun { len, at, total, .. } => QueryError::Overrun {
-                        field: format!("parameter {} (tag {tag})", name()),
-                        len,
-                        at,
-                        total,
-                    },
-                    e => e,
-                })?;
+                let len = r.u8("").map_err(|e| e.of_field(|| format!("length of {}", name())))?;
+                let value = r.take(usize::from(len), "", len_at).map_err(|e| e.of_field(name))?;
                 Ok(Base64Parameter {
                     tag,
                     tag_at,
@@ -888,6 +884,28 @@ fn policy_key_hint(bytes: &[u8], at: usize) -> String {
         )
     } else {
         String::new()
+    }
+}
+
+impl QueryError {
+    /// The same error for the field `field()` names (a cut-off field's name made only when it is
+    /// cut off).
+    fn of_field(self, field: impl FnOnce() -> String) -> QueryError {
+        match self {
+            QueryError::Truncated { at, need, total, .. } => QueryError::Truncated {
+                field: field(),
+                at,
+                need,
+                total,
+            },
+            QueryError::Overrun { len, at, total, .. } => QueryError::Overrun {
+                field: field(),
+                len,
+                at,
+                total,
+            },
+            e => e,
+        }
     }
 }
 
@@ -1113,13 +1131,15 @@ fn parse_version_byte(v: &str) -> Option<u8> {
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Display form of base64 device-ID bytes: ASCII when every byte is a visible ASCII character,
-/// otherwise uppercase hex.
-fn device_id_display(bytes: &[u8]) -> String {
+/// Appends the display form of base64 device-ID bytes: ASCII when every byte is a visible ASCII
+/// character, otherwise uppercase hex (into the caller's buffer: the IIS reader shows millions).
+pub fn push_device_id(out: &mut String, bytes: &[u8]) {
     if !bytes.is_empty() && bytes.iter().all(|b| b.is_ascii_graphic()) {
-        String::from_utf8_lossy(bytes).into_owned()
+        out.extend(bytes.iter().map(|&b| char::from(b)));
     } else {
-        hex::encode_upper(bytes)
+        for b in bytes {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{b:02X}"));
+        }
     }
 }
 

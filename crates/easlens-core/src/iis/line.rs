@@ -307,13 +307,7 @@ impl Blobs {
             }
         }
         let user_end = t.len();
-        if !fields.device_id.is_empty() && fields.device_id.iter().all(|b| b.is_ascii_graphic()) {
-            t.push_str(&String::from_utf8_lossy(fields.device_id));
-        } else {
-            for b in fields.device_id {
-                let _ = write!(t, "{b:02X}");
-            }
-        }
+        query::push_device_id(t, fields.device_id);
         let id = t.len();
         t.push_str(&String::from_utf8_lossy(fields.device_type));
         let user = user.is_some().then_some(command..user_end);
