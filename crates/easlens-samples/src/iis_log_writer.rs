@@ -540,7 +540,9 @@ fn utc(ms: i64) -> DateTime<Utc> {
 
 /// `HH:MM:SS.fffffff`, as Exchange writes a `Tm*` token's time.
 fn time_of_day(ms: i64) -> String {
-    format!("{}0000", utc(ms).format("%H:%M:%S%.3f"))
+    let mut text = Vec::with_capacity(16);
+    big::time_of_day(&mut text, ms);
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// RFC 3339 with ms, `Z`.

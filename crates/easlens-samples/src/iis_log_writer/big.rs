@@ -252,12 +252,7 @@ impl Writer {
             );
         }
         self.buf.extend_from_slice(&self.day.1);
-        let s = self.now.rem_euclid(86_400_000) / 1000;
-        two(&mut self.buf, (s / 3600) as u32);
-        self.buf.push(b':');
-        two(&mut self.buf, (s / 60 % 60) as u32);
-        self.buf.push(b':');
-        two(&mut self.buf, (s % 60) as u32);
+        hms(&mut self.buf, self.now.rem_euclid(86_400_000) / 1000);
     }
 
     /// Writes one request (or one other line); returns the lines written.
@@ -604,15 +599,19 @@ fn two(buf: &mut Vec<u8>, n: u32) {
     buf.push(b'0' + (n % 10) as u8);
 }
 
-/// `HH:MM:SS.fffffff` of `ms` (UTC), as a `Tm*` token writes it.
-fn time_of_day(buf: &mut Vec<u8>, ms: i64) {
-    let ms = ms.rem_euclid(86_400_000);
-    let s = ms / 1000;
+/// `HH:MM:SS` of a second of the day.
+fn hms(buf: &mut Vec<u8>, s: i64) {
     two(buf, (s / 3600) as u32);
     buf.push(b':');
     two(buf, (s / 60 % 60) as u32);
     buf.push(b':');
     two(buf, (s % 60) as u32);
+}
+
+/// `HH:MM:SS.fffffff` of `ms` (UTC), as a `Tm*` token writes it.
+pub(super) fn time_of_day(buf: &mut Vec<u8>, ms: i64) {
+    let ms = ms.rem_euclid(86_400_000);
+    hms(buf, ms / 1000);
     buf.push(b'.');
     let frac = (ms % 1000) as u32;
     two(buf, frac / 10);
