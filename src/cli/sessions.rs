@@ -109,10 +109,7 @@ impl Serialize for Rows<'_> {
 /// The JSON row of a session read from a `source` file.
 pub fn row(s: &Session, source: capture::Format) -> SessionRow {
     let eas = s.eas.as_ref();
-    let mut notes = s.notes.clone();
-    if let Some(e) = eas {
-        notes.extend(e.notes.iter().cloned());
-    }
+    let notes = s.problems().cloned().collect();
     SessionRow {
         index: s.index,
         id: match source {

@@ -594,7 +594,7 @@ impl Inspector {
             }
         }
         // The problems, then what the source says of the session (facts, shown plainly).
-        for n in s.notes.iter().chain(s.eas.iter().flat_map(|e| e.notes.iter())) {
+        for n in s.problems() {
             ui.label(RichText::new(format!("△ {n}")).color(ui.visuals().warn_fg_color));
         }
         for n in &s.facts {

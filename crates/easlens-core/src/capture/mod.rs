@@ -44,6 +44,19 @@ impl Session {
     pub fn new(index: u32) -> Self {
         HttpSession::new(index).into()
     }
+
+    /// Its problems: the reader's notes, then the EAS layer's.
+    pub fn problems(&self) -> impl Iterator<Item = &String> {
+        self.http
+            .notes
+            .iter()
+            .chain(self.eas.iter().flat_map(|e| e.notes.iter()))
+    }
+
+    /// All that is said of it: its problems, then what its source says besides (its facts).
+    pub fn remarks(&self) -> impl Iterator<Item = &String> {
+        self.problems().chain(&self.http.facts)
+    }
 }
 
 impl From<HttpSession> for Session {

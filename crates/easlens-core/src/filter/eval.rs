@@ -258,11 +258,7 @@ pub(crate) fn metadata_contains(s: &Session, needle: &str) -> bool {
     {
         return true;
     }
-    s.notes.iter().chain(&s.facts).any(|n| contains_ci(n, needle))
-        || s.comment.as_deref().is_some_and(|c| contains_ci(c, needle))
-        || s.eas
-            .as_ref()
-            .is_some_and(|e| e.notes.iter().any(|n| contains_ci(n, needle)))
+    s.remarks().any(|n| contains_ci(n, needle)) || s.comment.as_deref().is_some_and(|c| contains_ci(c, needle))
 }
 
 /// Case-insensitive substring search; `needle` is already lower-cased. No allocation when the

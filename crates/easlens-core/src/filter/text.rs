@@ -609,12 +609,7 @@ fn metadata_words(s: &Session, w: &mut Words) {
             w.metadata(v);
         }
     }
-    for n in s
-        .notes
-        .iter()
-        .chain(&s.facts)
-        .chain(s.eas.iter().flat_map(|e| e.notes.iter()))
-    {
+    for n in s.remarks() {
         w.metadata(n);
     }
     if let Some(c) = &s.comment {
