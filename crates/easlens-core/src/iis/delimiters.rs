@@ -15,6 +15,16 @@ use wide::u8x16;
 #[inline(always)]
 fn masks(bytes: &[u8], at: usize, a: u8, b: u8) -> (u64, u64) {
     let (va, vb) = (u8x16::splat(a), u8x16::splat(b));
+    // A whole chunk (all but the end of a slice): four plain loads.
+    if let Some(chunk) = bytes.get(at..at + 64) {
+        let (mut ma, mut mb) = (0u64, 0u64);
+        for (k, lane) in chunk.chunks_exact(16).enumerate() {
+            let v = u8x16::from(<[u8; 16]>::try_from(lane).unwrap_or_default());
+            ma |= u64::from(v.simd_eq(va).to_bitmask() as u16) << (16 * k);
+            mb |= u64::from(v.simd_eq(vb).to_bitmask() as u16) << (16 * k);
+        }
+        return (ma, mb);
+    }
     let len = bytes.len();
     let (mut ma, mut mb) = (0u64, 0u64);
     for k in 0..4 {

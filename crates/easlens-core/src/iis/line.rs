@@ -202,28 +202,36 @@ fn names_health_mailbox(user: &str) -> bool {
 }
 
 /// The device's query and the `Log=` value, found in one pass over the `&`s (a query is short,
-/// but a busy server writes millions of them).
+/// but a busy server writes millions of them), which stops at the `&` that ends `Log=`.
 fn split_query(raw: &str) -> (&str, Option<&str>) {
     if let Some(log) = raw.strip_prefix("Log=") {
         return ("", Some(&log[..log.find('&').unwrap_or(log.len())]));
     }
     let bytes = raw.as_bytes();
-    let mut end = raw.len();
+    let mut end = None;
+    // Where the first `Log=` value starts, while its end is not found.
+    let mut log_from = None;
     let mut log = None;
     for i in delimiters::positions(bytes, b'&') {
-        let rest = &raw[i + 1..];
-        let ends_query =
-            rest.starts_with("Log=") || rest.starts_with("CorrelationID=") || rest.starts_with("cafeReqId=");
-        if ends_query {
-            end = end.min(i);
+        if let Some(from) = log_from.take() {
+            log = Some(&raw[from..i]);
+            if end.is_some() {
+                break;
+            }
         }
-        if log.is_none()
-            && let Some(v) = rest.strip_prefix("Log=")
-        {
-            log = Some(&v[..v.find('&').unwrap_or(v.len())]);
+        let rest = &bytes[i + 1..];
+        let is_log = rest.starts_with(b"Log=");
+        if end.is_none() && (is_log || rest.starts_with(b"CorrelationID=") || rest.starts_with(b"cafeReqId=")) {
+            end = Some(i);
+        }
+        if is_log && log.is_none() {
+            log_from = Some(i + 5);
         }
     }
-    (&raw[..end], log)
+    if let Some(from) = log_from {
+        log = Some(&raw[from..]);
+    }
+    (&raw[..end.unwrap_or(raw.len())], log)
 }
 
 impl<'a> EasLine<'a> {
@@ -331,34 +339,44 @@ fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &'a mut Blobs) {
         canonical_command(line);
         return;
     }
+    // The pairs between `&`s, then the last one (a loop without a chained iterator: this runs
+    // on every plain query).
     let mut start = 0;
-    for end in delimiters::positions(b, b'&').chain(std::iter::once(b.len())) {
-        let pair = &q[start..end];
+    let mut ends = delimiters::positions(b, b'&');
+    while start <= b.len() {
+        let end = ends.next().unwrap_or(b.len());
+        read_pair(line, &q[start..end]);
         start = end + 1;
-        let Some(eq) = pair.bytes().position(|c| c == b'=') else {
-            continue;
-        };
-        let (name, value) = (&pair[..eq], &pair[eq + 1..]);
-        if value.is_empty() {
-            continue;
-        }
-        let slot = match name.len() {
-            3 if name.eq_ignore_ascii_case("Cmd") => &mut line.command,
-            4 if name.eq_ignore_ascii_case("User") => {
-                if line.user_raw.is_none() {
-                    line.user_raw = Some(Cow::Borrowed(value));
-                }
-                continue;
-            }
-            8 if name.eq_ignore_ascii_case("DeviceId") => &mut line.device_id,
-            10 if name.eq_ignore_ascii_case("DeviceType") => &mut line.device_type,
-            _ => continue,
-        };
-        if slot.is_none() {
-            *slot = Some(unescape(value));
-        }
     }
     canonical_command(line);
+}
+
+/// Command, user, device id or type from one `name=value` pair of a plain query (the first of
+/// each wins).
+#[inline]
+fn read_pair<'a>(line: &mut EasLine<'a>, pair: &'a str) {
+    let Some(eq) = memchr::memchr(b'=', pair.as_bytes()) else {
+        return;
+    };
+    let (name, value) = (&pair[..eq], &pair[eq + 1..]);
+    if value.is_empty() {
+        return;
+    }
+    let slot = match name.len() {
+        3 if name.eq_ignore_ascii_case("Cmd") => &mut line.command,
+        4 if name.eq_ignore_ascii_case("User") => {
+            if line.user_raw.is_none() {
+                line.user_raw = Some(Cow::Borrowed(value));
+            }
+            return;
+        }
+        8 if name.eq_ignore_ascii_case("DeviceId") => &mut line.device_id,
+        10 if name.eq_ignore_ascii_case("DeviceType") => &mut line.device_type,
+        _ => return,
+    };
+    if slot.is_none() {
+        *slot = Some(unescape(value));
+    }
 }
 
 /// The command in its canonical spelling (`sync` → `Sync`), and which it is.
@@ -372,6 +390,45 @@ fn canonical_command(line: &mut EasLine<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `split_query` as first written: every `&` looked at, the `Log=` value found again.
+    fn split_query_reference(raw: &str) -> (&str, Option<&str>) {
+        if let Some(log) = raw.strip_prefix("Log=") {
+            return ("", Some(&log[..log.find('&').unwrap_or(log.len())]));
+        }
+        let mut end = raw.len();
+        let mut log = None;
+        for (i, _) in raw.match_indices('&') {
+            let rest = &raw[i + 1..];
+            if rest.starts_with("Log=") || rest.starts_with("CorrelationID=") || rest.starts_with("cafeReqId=") {
+                end = end.min(i);
+            }
+            if log.is_none()
+                && let Some(v) = rest.strip_prefix("Log=")
+            {
+                log = Some(&v[..v.find('&').unwrap_or(v.len())]);
+            }
+        }
+        (&raw[..end], log)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_query_and_log_split_in_one_pass_as_in_two(
+            parts in proptest::collection::vec(
+                "(Log=|CorrelationID=|cafeReqId=|Cmd=|User=|Lo|x=)[A-Za-z0-9_:%=]{0,90}",
+                0..6,
+            ),
+            lead in "[A-Za-z0-9=]{0,3}",
+        ) {
+            let raw = format!("{lead}{}", parts.iter().map(|p| format!("&{p}")).collect::<String>());
+            proptest::prop_assert_eq!(split_query(&raw), split_query_reference(&raw));
+            let bare = raw.trim_start_matches('&');
+            proptest::prop_assert_eq!(split_query(bare), split_query_reference(bare));
+        }
+    }
     use crate::iis::w3c::{MAX_FIELDS, Spaces};
     use std::sync::Arc;
 
