@@ -374,6 +374,13 @@ fn the_cli_prints_reports_as_text_json_and_csv_and_sessions_as_iis_log() {
     let (_, err, code) = run(&["iis-report", "nonsense", p]);
     assert_eq!(code, Some(1));
     assert!(err.contains("unknown report") && err.contains("synckey0"), "{err}");
+    // The help names every report (its list is written by hand).
+    let (help, _, code) = run(&["iis-report", "--help"]);
+    assert_eq!(code, Some(0));
+    let listed: Vec<&str> = help.split([' ', ',', ';', '\n']).collect();
+    for name in Reports::names() {
+        assert!(listed.contains(&name), "iis-report --help lacks {name}: {help}");
+    }
     let rows = common::easlens_json_array(&["sessions", p, "--json"]);
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r["source"] == "iis_log"));

@@ -21,7 +21,7 @@ use super::{EXIT_UNREADABLE, print_json};
 #[derive(Debug, Args)]
 pub struct IisReportArgs {
     /// The report: users, top, sendmail, synckey0, synckeys, http-status, eas-status, errors,
-    /// throttling, hourly, user-agents, servers, policy; or `all`.
+    /// throttling, hourly, user-agents, servers, access, policy; or `all`.
     pub name: String,
     /// IIS log files (plain or .gz) and folders of them, from any number of servers.
     #[arg(required = true)]
