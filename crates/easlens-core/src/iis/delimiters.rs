@@ -89,47 +89,71 @@ impl Iterator for Positions<'_> {
     }
 }
 
-/// The lines of `block` (ended by `\n`; the last one may have no line break), each with where its
-/// spaces are. `line(range, spaces, count)` gets where the line is in `block` (without its `\n`),
-/// the offsets in the line of its first `N` spaces and how many spaces it has in all.
-pub fn each_line<const N: usize>(block: &[u8], mut line: impl FnMut(std::ops::Range<usize>, &[u32], usize)) {
-    let mut spaces = [0u32; N];
-    let mut count = 0usize;
-    let mut start = 0usize;
-    let mut base = 0usize;
-    while base < block.len() {
-        let (mut sp, mut nl) = masks(block, base, b' ', b'\n');
-        // Spaces before each line end belong to its line; then the rest to the next.
-        loop {
-            let next_nl = if nl == 0 { 64 } else { nl.trailing_zeros() };
-            let before = if next_nl == 64 {
-                sp
+/// The lines of a block (ended by `\n`; the last one may have no line break), each with where
+/// its spaces are, one at a time as the caller asks ([`Lines::next_line`]): a caller may keep
+/// several lines' spaces at once.
+pub struct Lines<'a, const N: usize> {
+    block: &'a [u8],
+    /// Where the chunk of `sp` and `nl` starts.
+    base: usize,
+    /// The spaces and line ends of the chunk not yet given.
+    sp: u64,
+    nl: u64,
+    /// Where the next line starts.
+    start: usize,
+}
+
+impl<'a, const N: usize> Lines<'a, N> {
+    pub fn new(block: &'a [u8]) -> Lines<'a, N> {
+        let (sp, nl) = masks(block, 0, b' ', b'\n');
+        Lines {
+            block,
+            base: 0,
+            sp,
+            nl,
+            start: 0,
+        }
+    }
+
+    /// The next line: where it is in the block (without its `\n`) and how many spaces it has in
+    /// all; the offsets in the line of its first `N` spaces are written to `spaces`.
+    #[inline]
+    pub fn next_line(&mut self, spaces: &mut [u32; N]) -> Option<(std::ops::Range<usize>, usize)> {
+        let mut count = 0usize;
+        while self.base < self.block.len() {
+            // Spaces before the chunk's next line end belong to this line; then the rest to the
+            // next.
+            let next_nl = if self.nl == 0 { 64 } else { self.nl.trailing_zeros() };
+            let mut before = if next_nl == 64 {
+                self.sp
             } else {
-                sp & ((1u64 << next_nl) - 1)
+                self.sp & ((1u64 << next_nl) - 1)
             };
-            let mut b = before;
-            while b != 0 {
-                let at = base + b.trailing_zeros() as usize;
+            self.sp &= !before;
+            while before != 0 {
+                let at = self.base + before.trailing_zeros() as usize;
                 if let Some(s) = spaces.get_mut(count) {
-                    *s = (at - start) as u32;
+                    *s = (at - self.start) as u32;
                 }
                 count += 1;
-                b &= b - 1;
+                before &= before - 1;
             }
-            if next_nl == 64 {
-                break;
+            if next_nl < 64 {
+                let end = self.base + next_nl as usize;
+                let line = self.start..end;
+                self.start = end + 1;
+                self.nl &= self.nl - 1;
+                return Some((line, count));
             }
-            let end = base + next_nl as usize;
-            line(start..end, &spaces[..count.min(N)], count);
-            start = end + 1;
-            count = 0;
-            sp &= !before & !(1u64 << next_nl);
-            nl &= nl - 1;
+            self.base += 64;
+            (self.sp, self.nl) = masks(self.block, self.base, b' ', b'\n');
         }
-        base += 64;
-    }
-    if start < block.len() {
-        line(start..block.len(), &spaces[..count.min(N)], count);
+        if self.start < self.block.len() {
+            let line = self.start..self.block.len();
+            self.start = self.block.len();
+            return Some((line, count));
+        }
+        None
     }
 }
 
@@ -166,16 +190,22 @@ mod tests {
         block.extend_from_slice(b"last line");
         want.push(b"last line".to_vec());
         let mut got = Vec::new();
-        each_line::<8>(&block, |range, spaces, count| {
+        let mut lines = Lines::<8>::new(&block);
+        let mut spaces = [0u32; 8];
+        while let Some((range, count)) = lines.next_line(&mut spaces) {
             let line = &block[range];
             let all: Vec<u32> = memchr::memchr_iter(b' ', line).map(|i| i as u32).collect();
             assert_eq!(count, all.len());
-            assert_eq!(spaces, &all[..all.len().min(8)]);
+            assert_eq!(&spaces[..count.min(8)], &all[..all.len().min(8)]);
             got.push(line.to_vec());
-        });
+        }
         assert_eq!(got, want);
-        let mut n = 0;
-        each_line::<8>(b"a b\n", |_, _, _| n += 1);
-        assert_eq!(n, 1, "a line break at the end starts no empty line");
+        let mut lines = Lines::<8>::new(b"a b\n");
+        assert!(lines.next_line(&mut spaces).is_some());
+        assert!(
+            lines.next_line(&mut spaces).is_none(),
+            "a line break at the end starts no empty line"
+        );
+        assert!(Lines::<8>::new(b"").next_line(&mut spaces).is_none());
     }
 }

@@ -38,9 +38,19 @@ pub struct LineAt {
     pub line_in_block: u32,
 }
 
+/// Lines handed to a visitor at once, at most: a visitor may look up all their devices before
+/// counting any, so that their cache misses overlap.
+pub const BATCH: usize = 16;
+
 /// What reads the ActiveSync lines: one per worker, merged at the end.
 pub trait Visitor: Send {
     fn line(&mut self, line: &EasLine<'_>, at: LineAt);
+    /// The next lines of a block, in order (at most [`BATCH`]); by default one at a time.
+    fn lines(&mut self, batch: &[(EasLine<'_>, LineAt)]) {
+        for (line, at) in batch {
+            self.line(line, *at);
+        }
+    }
     /// The block `seq` of `file`, `lines` lines long, has been read to its end (every block is
     /// ended once, by the worker that read it; blocks are numbered in the order they were read).
     fn block_end(&mut self, _file: u32, _seq: u32, _lines: u32) {}
@@ -53,6 +63,11 @@ impl<A: Visitor, B: Visitor> Visitor for (A, B) {
     fn line(&mut self, line: &EasLine<'_>, at: LineAt) {
         self.0.line(line, at);
         self.1.line(line, at);
+    }
+
+    fn lines(&mut self, batch: &[(EasLine<'_>, LineAt)]) {
+        self.0.lines(batch);
+        self.1.lines(batch);
     }
 
     fn block_end(&mut self, file: u32, seq: u32, lines: u32) {
@@ -559,8 +574,9 @@ fn work<V: Visitor>(
     mut visitor: V,
 ) -> V {
     let mut dates = Dates::default();
-    let mut blobs = line::Blobs::default();
-    let mut slow_spaces: w3c::Spaces = [0; w3c::MAX_FIELDS];
+    // A batch's lines borrow their spaces and decoded blobs: one of each per line of a batch.
+    let mut spaces = [[0u32; w3c::MAX_FIELDS]; BATCH];
+    let mut blobs: [line::Blobs; BATCH] = Default::default();
     loop {
         let block = match rx.lock() {
             Ok(rx) => rx.recv(),
@@ -580,42 +596,51 @@ fn work<V: Visitor>(
         let bytes = &block.bytes[block.range.clone()];
         // One UTF-8 check for the block, not one per line (a block ends at a line break).
         let text = simdutf8::basic::from_utf8(bytes).ok();
-        delimiters::each_line::<{ w3c::MAX_FIELDS }>(bytes, |range, spaces, count| {
-            c.lines += 1;
-            let line_text = text.and_then(|t| t.get(range.clone()));
-            let line_bytes = &bytes[range];
-            let classified =
-                match w3c::classify_split(line_bytes, line_text, spaces, count, fields.as_deref(), &mut c.skipped) {
-                    Some(l) => l,
-                    None => w3c::classify(line_bytes, fields.as_deref(), &mut c.skipped, &mut slow_spaces),
+        let mut lines = delimiters::Lines::<{ w3c::MAX_FIELDS }>::new(bytes);
+        let mut more = true;
+        while more {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut blob_slots = blobs.iter_mut();
+            for slot in spaces.iter_mut() {
+                let Some((range, count)) = lines.next_line(slot) else {
+                    more = false;
+                    break;
                 };
-            match classified {
-                Line::Fields(f) => fields = Some(f),
-                Line::Request(values) => {
-                    let set = fields.as_deref().expect("a request line has a field set");
-                    match line::read(set, &values, &mut dates, &mut blobs) {
-                        Classified::ActiveSync(mut l) => {
-                            if l.server_name.is_none()
-                                && let Some(Some(server)) = servers.get(block.file as usize)
-                            {
-                                l.server = server;
+                c.lines += 1;
+                let line_text = text.and_then(|t| t.get(range.clone()));
+                let line_bytes = &bytes[range];
+                match w3c::classify_found(line_bytes, line_text, slot, count, fields.as_deref(), &mut c.skipped) {
+                    Line::Fields(f) => fields = Some(f),
+                    Line::Request(values) => {
+                        let set = fields.as_deref().expect("a request line has a field set");
+                        let Some(blobs) = blob_slots.next() else { break };
+                        match line::read(set, &values, &mut dates, blobs) {
+                            Classified::ActiveSync(mut l) => {
+                                if l.server_name.is_none()
+                                    && let Some(Some(server)) = servers.get(block.file as usize)
+                                {
+                                    l.server = server;
+                                }
+                                c.eas += 1;
+                                c.probes += u64::from(l.probe);
+                                let at = LineAt {
+                                    file: block.file,
+                                    block: block.seq,
+                                    line_in_block: c.lines,
+                                };
+                                batch.push((l, at));
                             }
-                            c.eas += 1;
-                            c.probes += u64::from(l.probe);
-                            let at = LineAt {
-                                file: block.file,
-                                block: block.seq,
-                                line_in_block: c.lines,
-                            };
-                            visitor.line(&l, at);
+                            Classified::Other => c.other += 1,
+                            Classified::BadTime => c.skipped.bad_time += 1,
                         }
-                        Classified::Other => c.other += 1,
-                        Classified::BadTime => c.skipped.bad_time += 1,
                     }
+                    Line::Nothing | Line::Skipped => {}
                 }
-                Line::Nothing | Line::Skipped => {}
             }
-        });
+            if !batch.is_empty() {
+                visitor.lines(&batch);
+            }
+        }
         visitor.block_end(c.file, c.seq, c.lines);
         let _ = counts.send(c);
         let _ = recycle.try_send(block.bytes);

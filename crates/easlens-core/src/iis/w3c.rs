@@ -293,27 +293,27 @@ pub fn classify<'a>(
     }
 }
 
-/// [`classify`] of a line whose spaces are already found ([`super::delimiters::each_line`]:
-/// `spaces` the first of them, `count` how many in all); `text` is the line as text when its
-/// block was checked as UTF-8 whole. `None` for a line [`classify`] must read: a directive, a
-/// byte-order mark, a line starting blank.
+/// Classifies one line of a block whose spaces [`super::delimiters::Lines`] found: `spaces`
+/// holds the first of them, `count` is how many there are in all; `text` is the line as text when
+/// its block was checked as UTF-8 whole. A directive, a byte-order mark or a line starting blank
+/// is read by [`classify`] instead (which splits it again into `spaces`).
 #[inline]
-pub fn classify_split<'a>(
+pub fn classify_found<'a>(
     bytes: &'a [u8],
     text: Option<&'a str>,
-    spaces: &'a [u32],
+    spaces: &'a mut Spaces,
     count: usize,
     fields: Option<&FieldSet>,
     skipped: &mut Skipped,
-) -> Option<Line<'a>> {
+) -> Line<'a> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     match bytes.first() {
         Some(&c) if c != b'#' && c != 0xEF && c > b' ' => {}
-        _ => return None,
+        _ => return classify(bytes, fields, skipped, spaces),
     }
     if bytes.len() > MAX_LINE {
         skipped.too_long += 1;
-        return Some(Line::Skipped);
+        return Line::Skipped;
     }
     let text = match text {
         Some(t) => t.get(..bytes.len()),
@@ -321,17 +321,20 @@ pub fn classify_split<'a>(
     };
     let Some(text) = text else {
         skipped.not_text += 1;
-        return Some(Line::Skipped);
+        return Line::Skipped;
     };
     let Some(fields) = fields else {
         skipped.before_fields += 1;
-        return Some(Line::Skipped);
+        return Line::Skipped;
     };
     if count + 1 != fields.len() || count >= MAX_FIELDS {
         skipped.field_count += 1;
-        return Some(Line::Skipped);
+        return Line::Skipped;
     }
-    Some(Line::Request(Values { line: text, spaces }))
+    Line::Request(Values {
+        line: text,
+        spaces: &spaces[..count],
+    })
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, remembered for the next line (a log holds one or
