@@ -252,7 +252,8 @@ impl<'a> EasLine<'a> {
 
 /// Percent-decoded (a `+` stays: it may be literal, `iis-eas-log.md` §1).
 fn unescape(v: &str) -> Cow<'_, str> {
-    if memchr::memchr(b'%', v.as_bytes()).is_some() {
+    // A byte loop: the values are short, and a memchr call costs more to set up.
+    if v.bytes().any(|c| c == b'%') {
         percent_decode_str(v).decode_utf8_lossy()
     } else {
         Cow::Borrowed(v)
@@ -327,9 +328,9 @@ impl Blobs {
 fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &'a mut Blobs) {
     let q = line.query;
     let b = q.as_bytes();
-    let first_end = memchr::memchr(b'&', b).unwrap_or(b.len());
+    let first_end = b.iter().position(|&c| c == b'&').unwrap_or(b.len());
     let first = &q[..first_end];
-    if !first.is_empty() && memchr::memchr(b'=', first.trim_end_matches('=').as_bytes()).is_none() {
+    if !first.is_empty() && !first.trim_end_matches('=').bytes().any(|c| c == b'=') {
         line.base64 = true;
         let [command, user, device_id, device_type] = blobs.identity(first);
         line.command = command.map(Cow::Borrowed);
@@ -355,7 +356,7 @@ fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &'a mut Blobs) {
 /// each wins).
 #[inline]
 fn read_pair<'a>(line: &mut EasLine<'a>, pair: &'a str) {
-    let Some(eq) = memchr::memchr(b'=', pair.as_bytes()) else {
+    let Some(eq) = pair.bytes().position(|c| c == b'=') else {
         return;
     };
     let (name, value) = (&pair[..eq], &pair[eq + 1..]);
@@ -390,6 +391,23 @@ fn canonical_command(line: &mut EasLine<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_health_mailbox_is_named_in_any_case_anywhere() {
+        for (user, is) in [
+            ("HealthMailbox0f1e2d3c@contoso.com", true),
+            ("CONTOSO%5CHEALTHMAILBOX9", true),
+            ("healthmailbox", true),
+            ("x.healthmailbo", false),
+            ("healthmailbo", false),
+            ("", false),
+            ("jdoe@contoso.com", false),
+            ("hhhhhhhhhhhhhhhealthmailboxé", true),
+            ("éhealthmailbox", true),
+        ] {
+            assert_eq!(names_health_mailbox(user), is, "{user}");
+        }
+    }
 
     /// `split_query` as first written: every `&` looked at, the `Log=` value found again.
     fn split_query_reference(raw: &str) -> (&str, Option<&str>) {

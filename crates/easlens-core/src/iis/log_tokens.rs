@@ -371,7 +371,7 @@ fn split_token(token: &str) -> (&str, &str) {
 /// A value as written, URL-decoded (`+` is a space, `%5F` an underscore); borrowed when there is
 /// nothing to decode (nearly always).
 pub fn decoded(value: &str) -> Cow<'_, str> {
-    if !value.contains(['+', '%']) {
+    if !value.bytes().any(|c| c == b'+' || c == b'%') {
         return Cow::Borrowed(value);
     }
     let spaced = value.replace('+', " ");

@@ -40,7 +40,7 @@ pub struct LineAt {
 
 /// Lines handed to a visitor at once, at most: a visitor may look up all their devices before
 /// counting any, so that their cache misses overlap.
-pub const BATCH: usize = 16;
+pub const BATCH: usize = 32;
 
 /// What reads the ActiveSync lines: one per worker, merged at the end.
 pub trait Visitor: Send {
