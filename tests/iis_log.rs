@@ -325,6 +325,21 @@ fn bad_files_are_named_and_the_rest_still_loads() {
             .any(|w| w.contains("readme.log") && w.contains("not an IIS (W3C) log")),
         "{warnings:?}"
     );
+    // A gzip file cut short: the lines before the cut load, and the warning names the file.
+    let many: Vec<&str> = LINES.iter().copied().cycle().take(LINES.len() * 3000).collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(log_text(&many).as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let cut = dir.write("cut.log.gz", &gz[..gz.len() * 3 / 5]);
+    let (_, scan) = reports(std::slice::from_ref(&cut));
+    assert!(scan.activesync_lines() > 1000, "{}", scan.activesync_lines());
+    let warnings = scan.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("cut.log.gz") && w.contains("read error")),
+        "{warnings:?}"
+    );
     let missing = dir.0.join("missing.log");
     assert!(matches!(
         scan::scan(&[missing], &OpenOptions::default(), Reports::new),

@@ -380,7 +380,8 @@ pub fn scan_files<V: Visitor>(
     blocks.sort_unstable();
     scan.blocks = blocks.into_iter().map(|(_, file, lines)| (file, lines)).collect();
     scan.resolve_lines();
-    if scan.files.iter().all(|f| f.error.is_some()) {
+    // A file that failed part way (a cut gzip file) still gives the lines read before.
+    if scan.files.iter().all(|f| f.error.is_some() && f.lines == 0) {
         let why: Vec<String> = scan
             .files
             .iter()
