@@ -356,16 +356,73 @@ fn leading_letters(b: &[u8]) -> usize {
 /// Splits one token into its name and value: a name ending in a digit only before `:`
 /// (`SC1:1`), else the leading letters (`V141` → `V`, `TmRcv06:53:38` → `TmRcv`).
 fn split_token(token: &str) -> (&str, &str) {
-    let b = token.as_bytes();
-    let letters = leading_letters(b);
-    match b.get(letters) {
-        Some(b':') => return (&token[..letters], &token[letters + 1..]),
-        Some(d) if d.is_ascii_digit() && b.get(letters + 1) == Some(&b':') => {
-            return (&token[..letters + 1], &token[letters + 2..]);
-        }
-        _ => {}
+    let (name, value) = name_end(token.as_bytes(), leading_letters(token.as_bytes()));
+    (&token[..name], &token[value..])
+}
+
+/// Where a token's name ends and its value starts, given the letters it starts with: the name
+/// takes one digit more only before `:`.
+#[inline]
+fn name_end(token: &[u8], letters: usize) -> (usize, usize) {
+    match token.get(letters) {
+        Some(b':') => (letters, letters + 1),
+        Some(d) if d.is_ascii_digit() && token.get(letters + 1) == Some(&b':') => (letters + 1, letters + 2),
+        _ => (letters, letters),
     }
-    (&token[..letters], &token[letters..])
+}
+
+/// A token's name as one number: its bytes, little-endian, 0 for a name longer than 8 bytes
+/// (none that a report reads is). A name is matched by one compare instead of a string's.
+pub const fn name_tag(name: &str) -> u64 {
+    let b = name.as_bytes();
+    if b.len() > 8 {
+        return 0;
+    }
+    let mut t = 0u64;
+    let mut i = 0;
+    while i < b.len() {
+        t |= (b[i] as u64) << (8 * i);
+        i += 1;
+    }
+    t
+}
+
+/// The tokens of a `Log=` value as ([`name_tag`] of the name, where the value is in `value`),
+/// for a reader that wants a few names: no token is cut into strings, a name is read with one
+/// 8-byte load, and the reader slices only the values it wants.
+pub fn tagged_tokens(value: &str) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> + '_ {
+    let b = value.as_bytes();
+    let mut start = 0;
+    let mut ends = super::delimiters::positions(b, b'_');
+    std::iter::from_fn(move || {
+        loop {
+            if start > b.len() {
+                return None;
+            }
+            let end = ends.next().unwrap_or(b.len());
+            let from = start;
+            start = end + 1;
+            if end == from {
+                continue;
+            }
+            // The letters run on past the token only if it is the last (`_` is not a letter).
+            let letters = leading_letters(&b[from..]).min(end - from);
+            let (name, value_from) = name_end(&b[from..end], letters);
+            let tag = match b.get(from..from + 8) {
+                _ if name > 8 => 0,
+                Some(word) => {
+                    let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                    if name == 8 {
+                        word
+                    } else {
+                        word & ((1u64 << (8 * name)) - 1)
+                    }
+                }
+                None => name_tag(&value[from..from + name]),
+            };
+            return Some((tag, from + value_from..end));
+        }
+    })
 }
 
 /// A value as written, URL-decoded (`+` is a space, `%5F` an underscore); borrowed when there is
@@ -508,6 +565,18 @@ pub fn parse_log(value: &str) -> LogFields {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The tagged tokens are the tokens, each name as its tag and each value where it is.
+        #[test]
+        fn tagged_tokens_are_the_tokens(value in "(SC1:1|S3|Sk:|Throttle:|ThrottleX:|Abcdefghi1:|V141|_|[A-Za-z0-9:%]{0,12}){0,12}") {
+            let want: Vec<(u64, &str)> = tokens(&value).map(|(n, v)| (name_tag(n), v)).collect();
+            let got: Vec<(u64, &str)> = tagged_tokens(&value).map(|(t, r)| (t, &value[r])).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn leading_letters_are_counted_whatever_the_bytes() {

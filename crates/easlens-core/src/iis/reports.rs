@@ -20,7 +20,7 @@ use foldhash::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::line::{EasLine, Role};
-use super::log_tokens::{decoded, tokens};
+use super::log_tokens::{decoded, name_tag as tag, tagged_tokens};
 use super::scan::{BATCH, LineAt, Visitor};
 use super::substatus_tsv::{self, SubstatusRow};
 use crate::eas::Command;
@@ -1132,42 +1132,43 @@ impl<'a> LogFacts<'a> {
     fn read(log: &'a str, mut on_key: impl FnMut(&'a str, &'a str)) -> LogFacts<'a> {
         let mut f = LogFacts::default();
         let mut folder = None;
-        for (name, raw) in tokens(log) {
-            match tag_in(log, name) {
-                S | SC1 => f.status = f.status.or(raw.parse::<u32>().ok()),
-                ERROR => f.error = Some(raw),
-                AS => f.abq = raw,
-                FID => folder = Some(raw),
+        for (tag, at) in tagged_tokens(log) {
+            let raw = || &log[at.clone()];
+            match tag {
+                S | SC1 => f.status = f.status.or(raw().parse::<u32>().ok()),
+                ERROR => f.error = Some(raw()),
+                AS => f.abq = raw(),
+                FID => folder = Some(raw()),
                 SK => {
                     f.n_keys += 1;
-                    f.key_zero |= raw == "0";
-                    on_key(folder.unwrap_or(""), raw);
+                    f.key_zero |= raw() == "0";
+                    on_key(folder.unwrap_or(""), raw());
                 }
-                SSNF => f.state_not_found += u64::from(raw == "T"),
-                ST => match raw {
+                SSNF => f.state_not_found += u64::from(raw() == "T"),
+                ST => match raw() {
                     "F" => f.first_syncs += 1,
                     "R" => f.recovery_syncs += 1,
                     _ => {}
                 },
                 THROTTLE => {
-                    let ms = raw.parse::<u64>().unwrap_or(0);
+                    let ms = raw().parse::<u64>().unwrap_or(0);
                     f.queued += u64::from(ms > 0);
                     f.max_throttle_ms = Some(f.max_throttle_ms.unwrap_or(0).max(ms));
                 }
-                SBKOFFD => f.back_off = Some(raw),
+                SBKOFFD => f.back_off = Some(raw()),
                 BUDGET => {
                     // Read as written (`Owner%3a…%2cBalance%3a-36972`): most 2016+ lines carry one.
                     if f.budget_owner.is_none() {
-                        f.budget_owner = budget_part(raw, "Owner");
+                        f.budget_owner = budget_part(raw(), "Owner");
                     }
-                    if let Some(balance) = budget_part(raw, "Balance").and_then(|v| v.parse::<f64>().ok()) {
+                    if let Some(balance) = budget_part(raw(), "Balance").and_then(|v| v.parse::<f64>().ok()) {
                         let balance = balance as i64;
                         f.min_balance = Some(f.min_balance.map_or(balance, |m| m.min(balance)));
                     }
                 }
-                PK => f.policy_key = Some(raw),
+                PK => f.policy_key = Some(raw()),
                 PA => {
-                    if let Ok(pa) = raw.parse::<u32>() {
+                    if let Ok(pa) = raw().parse::<u32>() {
                         f.policy_ack = Some(pa);
                         f.policy_acks += 1;
                     }
@@ -1255,45 +1256,6 @@ impl Reports {
             return;
         }
         self.with_sync_key += u64::from(f.n_keys > 0);
-    }
-}
-
-/// A `Log=` token's name as one number (its bytes, little-endian; a name longer than 8 bytes is 0,
-/// and none the reports read is): a token is matched by one compare instead of a string's.
-/// [`tag_in`] reads a line's names; this writes the constants.
-const fn tag(name: &str) -> u64 {
-    let b = name.as_bytes();
-    if b.len() > 8 {
-        return 0;
-    }
-    let mut t = 0u64;
-    let mut i = 0;
-    while i < b.len() {
-        t |= (b[i] as u64) << (8 * i);
-        i += 1;
-    }
-    t
-}
-
-/// [`tag`] of `name`, a slice of `log`: one 8-byte load from `log`, masked to the name's length
-/// (a byte loop per token cost a tenth of the reports' time).
-#[inline]
-fn tag_in(log: &str, name: &str) -> u64 {
-    let len = name.len();
-    if len > 8 {
-        return 0;
-    }
-    let at = (name.as_ptr() as usize).wrapping_sub(log.as_ptr() as usize);
-    match log.as_bytes().get(at..at + 8) {
-        Some(word) => {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            if len == 8 {
-                word
-            } else {
-                word & ((1u64 << (8 * len)) - 1)
-            }
-        }
-        None => tag(name),
     }
 }
 
@@ -2027,27 +1989,6 @@ mod tests {
                 assert_eq!(cmp_lowercase(a, b), a.to_lowercase().cmp(&b.to_lowercase()), "{a} {b}");
             }
         }
-    }
-
-    #[test]
-    fn a_token_name_read_in_its_log_is_its_tag() {
-        for log in [
-            "SC1:1_Ver1:161_Error:OverBudget_Throttle:0_Sk:0_As:AllowedG",
-            "S",
-            "Budget:Owner%3aS-1_Pk:12_Pa:1_St:F_SBkOffD:L%2f-1_Ssnf:T_Fid:5",
-            "LongTokenName:1_ActivityContextData:x_Pa",
-        ] {
-            // Every name, wherever it ends (8 bytes or fewer left in the log).
-            for (name, _) in tokens(log) {
-                assert_eq!(tag_in(log, name), tag(name), "{name} in {log}");
-            }
-            for end in 0..=log.len() {
-                let name = &log[..end];
-                assert_eq!(tag_in(log, name), tag(name), "{name:?}");
-            }
-        }
-        assert_eq!(tag_in("SC1:1", &"SC1:1"[..3]), SC1);
-        assert_eq!(tag_in("Throttle:5", &"Throttle:5"[..8]), THROTTLE);
     }
 
     /// Feeds `lines` (text, block, line in block) to a fresh [`Reports`].
