@@ -890,7 +890,67 @@ impl Visitor for Reports {
     }
 
     fn merge(&mut self, other: Reports) {
-        self.merge_from(other);
+        let remap: Vec<u32> = other
+            .devices
+            .into_iter()
+            .map(|dev| match self.index.get(&dev.key) {
+                Some(&i) => {
+                    self.devices[i as usize].merge(dev);
+                    i
+                }
+                None => {
+                    let i = self.devices.len() as u32;
+                    self.index.insert(dev.key, i);
+                    self.devices.push(dev);
+                    i
+                }
+            })
+            .collect();
+        let re = |d: u32| remap[d as usize];
+        let re_set = |s: HashSet<u32>| s.into_iter().map(re).collect::<HashSet<u32>>();
+        for (k, (a, b)) in other.http {
+            let e = self.http.entry(k).or_default();
+            e.0 += a;
+            e.1 += b;
+        }
+        for (k, n) in other.eas {
+            *self.eas.entry(k).or_default() += n;
+        }
+        for (k, (n, devs)) in other.errors {
+            let e = self.errors.entry(k).or_default();
+            e.0 += n;
+            e.1.extend(re_set(devs));
+        }
+        for ((d, c, s, e, a, sc), n) in other.sendmail {
+            *self.sendmail.entry((re(d), c, s, e, a, sc)).or_default() += n;
+        }
+        self.sync_keys.merge(other.sync_keys, re);
+        for (hours, theirs) in [(&mut self.hours, other.hours), (&mut self.hours_back, other.hours_back)] {
+            for (k, h) in theirs {
+                let e = hours.entry(k).or_default();
+                e.hits += h.hits;
+                e.syncs += h.syncs;
+                e.devices.extend(re_set(h.devices));
+            }
+        }
+        for (ip, name) in other.server_names {
+            self.server_names.entry(ip).or_insert(name);
+        }
+        for (k, roles) in other.servers {
+            let mine = self.servers.entry(k).or_default();
+            for (e, (n, devs, bytes)) in mine.iter_mut().zip(roles) {
+                e.0 += n;
+                devs.iter().for_each(|d| e.1.insert(re(d)));
+                e.2 += bytes;
+            }
+        }
+        self.log_lines += other.log_lines;
+        self.with_policy_ack += other.with_policy_ack;
+        self.with_sync_key += other.with_sync_key;
+        self.with_bytes += other.with_bytes;
+        self.probes += other.probes;
+        self.front_lines += other.front_lines;
+        self.back_lines += other.back_lines;
     }
 }
 
@@ -1010,70 +1070,6 @@ impl Reports {
                 .entry((d, slot, None, String::new(), String::new(), 401))
                 .or_default() += 1;
         }
-    }
-
-    fn merge_from(&mut self, other: Reports) {
-        let remap: Vec<u32> = other
-            .devices
-            .into_iter()
-            .map(|dev| match self.index.get(&dev.key) {
-                Some(&i) => {
-                    self.devices[i as usize].merge(dev);
-                    i
-                }
-                None => {
-                    let i = self.devices.len() as u32;
-                    self.index.insert(dev.key, i);
-                    self.devices.push(dev);
-                    i
-                }
-            })
-            .collect();
-        let re = |d: u32| remap[d as usize];
-        let re_set = |s: HashSet<u32>| s.into_iter().map(re).collect::<HashSet<u32>>();
-        for (k, (a, b)) in other.http {
-            let e = self.http.entry(k).or_default();
-            e.0 += a;
-            e.1 += b;
-        }
-        for (k, n) in other.eas {
-            *self.eas.entry(k).or_default() += n;
-        }
-        for (k, (n, devs)) in other.errors {
-            let e = self.errors.entry(k).or_default();
-            e.0 += n;
-            e.1.extend(re_set(devs));
-        }
-        for ((d, c, s, e, a, sc), n) in other.sendmail {
-            *self.sendmail.entry((re(d), c, s, e, a, sc)).or_default() += n;
-        }
-        self.sync_keys.merge(other.sync_keys, re);
-        for (hours, theirs) in [(&mut self.hours, other.hours), (&mut self.hours_back, other.hours_back)] {
-            for (k, h) in theirs {
-                let e = hours.entry(k).or_default();
-                e.hits += h.hits;
-                e.syncs += h.syncs;
-                e.devices.extend(re_set(h.devices));
-            }
-        }
-        for (ip, name) in other.server_names {
-            self.server_names.entry(ip).or_insert(name);
-        }
-        for (k, roles) in other.servers {
-            let mine = self.servers.entry(k).or_default();
-            for (e, (n, devs, bytes)) in mine.iter_mut().zip(roles) {
-                e.0 += n;
-                devs.iter().for_each(|d| e.1.insert(re(d)));
-                e.2 += bytes;
-            }
-        }
-        self.log_lines += other.log_lines;
-        self.with_policy_ack += other.with_policy_ack;
-        self.with_sync_key += other.with_sync_key;
-        self.with_bytes += other.with_bytes;
-        self.probes += other.probes;
-        self.front_lines += other.front_lines;
-        self.back_lines += other.back_lines;
     }
 }
 
