@@ -1,10 +1,12 @@
 //! Reading IIS logs fast and in bounded memory: plain and gzip files, several at once, whole
 //! folders. One thread reads each file in blocks cut at line ends and notes the `#Fields:` in force
-//! at each block's start; the other cores read the blocks' lines ([`super::line`]) and hand each
-//! ActiveSync line to their own [`Visitor`] (a report, the session builder, an export), merged at
-//! the end. At most a few blocks are in flight, so memory does not grow with the size of a log.
+//! at each block's start; the other cores read the blocks' lines ([`super::line`]) and hand the
+//! ActiveSync lines, [`BATCH`] at a time, to their own [`Visitor`] (a report, the session builder,
+//! an export), merged at the end. At most a few blocks are in flight, so memory does not grow with
+//! the size of a log.
 //!
-//! A file that cannot be read is a warning naming it; the others are still read.
+//! A file that cannot be read is a warning naming it; the others are still read, and so are the
+//! lines of a file read before its error (a gzip file cut short).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
