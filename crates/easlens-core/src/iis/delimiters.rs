@@ -89,6 +89,39 @@ impl Iterator for Positions<'_> {
     }
 }
 
+/// The pieces of `bytes` between its `byte`s, as ranges, in order: empty ones too, and the one
+/// after the last `byte` (`a&&b` is `a`, ``, `b`). Walked by hand: a chain of adapters cost more
+/// than reading the pieces.
+pub fn pieces(bytes: &[u8], byte: u8) -> Pieces<'_> {
+    Pieces {
+        ends: positions(bytes, byte),
+        len: bytes.len(),
+        start: 0,
+    }
+}
+
+pub struct Pieces<'a> {
+    ends: Positions<'a>,
+    len: usize,
+    /// Where the next piece starts (beyond the end: none left).
+    start: usize,
+}
+
+impl Iterator for Pieces<'_> {
+    type Item = std::ops::Range<usize>;
+
+    #[inline]
+    fn next(&mut self) -> Option<std::ops::Range<usize>> {
+        if self.start > self.len {
+            return None;
+        }
+        let end = self.ends.next().unwrap_or(self.len);
+        let piece = self.start..end;
+        self.start = end + 1;
+        Some(piece)
+    }
+}
+
 /// The lines of a block (ended by `\n`; the last one may have no line break), each with where
 /// its spaces are, one at a time as the caller asks ([`Lines::next_line`]): a caller may keep
 /// several lines' spaces at once.
@@ -174,6 +207,27 @@ mod tests {
             }
         }
         assert_eq!(positions(b"", b'&').count(), 0);
+    }
+
+    #[test]
+    fn pieces_are_those_of_split_at_every_length_and_offset() {
+        let text: Vec<u8> = (0..300u32)
+            .map(|i| {
+                if i % 7 == 0 || i % 11 == 3 || i % 13 == 4 {
+                    b'&'
+                } else {
+                    b'a'
+                }
+            })
+            .collect();
+        for from in 0..70 {
+            for to in from..text.len() {
+                let s = &text[from..to];
+                let want: Vec<&[u8]> = s.split(|&c| c == b'&').collect();
+                let got: Vec<&[u8]> = pieces(s, b'&').map(|r| &s[r]).collect();
+                assert_eq!(got, want, "{from}..{to}");
+            }
+        }
     }
 
     #[test]

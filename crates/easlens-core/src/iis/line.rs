@@ -340,14 +340,8 @@ fn read_identity<'a>(line: &mut EasLine<'a>, blobs: &'a mut Blobs) {
         canonical_command(line);
         return;
     }
-    // The pairs between `&`s, then the last one (a loop without a chained iterator: this runs
-    // on every plain query).
-    let mut start = 0;
-    let mut ends = delimiters::positions(b, b'&');
-    while start <= b.len() {
-        let end = ends.next().unwrap_or(b.len());
-        read_pair(line, &q[start..end]);
-        start = end + 1;
+    for pair in delimiters::pieces(b, b'&') {
+        read_pair(line, &q[pair]);
     }
     canonical_command(line);
 }

@@ -392,37 +392,31 @@ pub const fn name_tag(name: &str) -> u64 {
 /// 8-byte load, and the reader slices only the values it wants.
 pub fn tagged_tokens(value: &str) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> + '_ {
     let b = value.as_bytes();
-    let mut start = 0;
-    let mut ends = super::delimiters::positions(b, b'_');
-    std::iter::from_fn(move || {
-        loop {
-            if start > b.len() {
-                return None;
-            }
-            let end = ends.next().unwrap_or(b.len());
-            let from = start;
-            start = end + 1;
-            if end == from {
-                continue;
-            }
-            // The letters run on past the token only if it is the last (`_` is not a letter).
-            let letters = leading_letters(&b[from..]).min(end - from);
-            let (name, value_from) = name_end(&b[from..end], letters);
-            let tag = match b.get(from..from + 8) {
-                _ if name > 8 => 0,
-                Some(word) => {
-                    let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-                    if name == 8 {
-                        word
-                    } else {
-                        word & ((1u64 << (8 * name)) - 1)
-                    }
+    token_ranges(value).map(move |token| {
+        let from = token.start;
+        // The letters run on past the token only if it is the last (`_` is not a letter).
+        let letters = leading_letters(&b[from..]).min(token.len());
+        let (name, value_from) = name_end(&b[token.clone()], letters);
+        let tag = match b.get(from..from + 8) {
+            _ if name > 8 => 0,
+            Some(word) => {
+                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                if name == 8 {
+                    word
+                } else {
+                    word & ((1u64 << (8 * name)) - 1)
                 }
-                None => name_tag(&value[from..from + name]),
-            };
-            return Some((tag, from + value_from..end));
-        }
+            }
+            None => name_tag(&value[from..from + name]),
+        };
+        (tag, from + value_from..token.end)
     })
+}
+
+/// Where the tokens of a `Log=` value are: the pieces between its `_`s that are not empty (one
+/// scan for every `_`: a call per token costs more than the token).
+fn token_ranges(value: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    super::delimiters::pieces(value.as_bytes(), b'_').filter(|t| !t.is_empty())
 }
 
 /// A value as written, URL-decoded (`+` is a space, `%5F` an underscore); borrowed when there is
@@ -436,40 +430,8 @@ pub fn decoded(value: &str) -> Cow<'_, str> {
 }
 
 /// The tokens of a `Log=` value in order, as (name, value as written), without copying.
-pub fn tokens(value: &str) -> Tokens<'_> {
-    Tokens {
-        value,
-        start: 0,
-        ends: super::delimiters::positions(value.as_bytes(), b'_'),
-    }
-}
-
-/// The iterator of [`tokens`]: one scan for every `_` (a call per token costs more than the
-/// token), walked by hand (a chain of adapters cost more than the tokens' reading).
-pub struct Tokens<'a> {
-    value: &'a str,
-    /// Where the next token starts (beyond the value: none left).
-    start: usize,
-    ends: super::delimiters::Positions<'a>,
-}
-
-impl<'a> Iterator for Tokens<'a> {
-    type Item = (&'a str, &'a str);
-
-    #[inline]
-    fn next(&mut self) -> Option<(&'a str, &'a str)> {
-        loop {
-            if self.start > self.value.len() {
-                return None;
-            }
-            let end = self.ends.next().unwrap_or(self.value.len());
-            let token = &self.value[self.start..end];
-            self.start = end + 1;
-            if !token.is_empty() {
-                return Some(split_token(token));
-            }
-        }
-    }
+pub fn tokens(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    token_ranges(value).map(move |t| split_token(&value[t]))
 }
 
 /// `141` → `14.1` (the version ×10).
