@@ -385,6 +385,8 @@ fn canonical_command(line: &mut EasLine<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iis::w3c::{MAX_FIELDS, Spaces};
+    use std::sync::Arc;
 
     #[test]
     fn a_health_mailbox_is_named_in_any_case_anywhere() {
@@ -441,8 +443,6 @@ mod tests {
             proptest::prop_assert_eq!(split_query(bare), split_query_reference(bare));
         }
     }
-    use crate::iis::w3c::{MAX_FIELDS, Spaces};
-    use std::sync::Arc;
 
     const FIELDS: &str = " date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status time-taken";
 

@@ -536,8 +536,7 @@ impl Device {
                     state: state(),
                     tally: AccessTally {
                         lines: 0,
-                        first: when,
-                        last: when,
+                        ..AccessTally::one(when)
                     },
                 });
                 self.access.len() - 1
@@ -856,36 +855,10 @@ impl Visitor for Reports {
         self.lines(&[(line.clone(), at)]);
     }
 
-    /// A batch's devices are all looked up, then each one's counters touched, before any line is
-    /// counted: a fleet's counters do not fit in a core's cache, and a line at a time waited for
-    /// two cache misses in a row, lookup then counters; a batch waits about once for all of them.
-    fn lines(&mut self, batch: &[(EasLine<'_>, LineAt)]) {
-        let batch = &batch[..batch.len().min(BATCH)];
-        let mut spellings = [0u64; BATCH];
-        for (s, (l, _)) in spellings.iter_mut().zip(batch) {
-            *s = spelling(l);
-        }
-        let mut devices = [u32::MAX; BATCH];
-        for ((d, (l, at)), &s) in devices.iter_mut().zip(batch).zip(&spellings) {
-            if !l.probe {
-                *d = self.device(s, l, *at);
-            }
-        }
-        let mut touched = 0u64;
-        for (&d, (l, _)) in devices.iter().zip(batch) {
-            if let Some(dev) = self.devices.get(d as usize) {
-                let c = if l.role == Role::BackEnd { &dev.back } else { &dev.front };
-                touched ^= dev.last_ms as u64 ^ dev.agent_counts[0][0] ^ c.hits ^ c.commands[command_slot(l)];
-                touched ^= dev.errors ^ u64::from(dev.budget_owner.is_none());
-            }
-        }
-        std::hint::black_box(touched);
-        for (&d, (l, at)) in devices.iter().zip(batch) {
-            if l.probe {
-                self.probes += 1;
-            } else {
-                self.count(l, *at, d);
-            }
+    fn lines(&mut self, lines: &[(EasLine<'_>, LineAt)]) {
+        // A caller may hand more than a batch: each batch in turn, none left out.
+        for batch in lines.chunks(BATCH) {
+            self.batch(batch);
         }
     }
 
@@ -955,6 +928,39 @@ impl Visitor for Reports {
 }
 
 impl Reports {
+    /// Counts at most [`BATCH`] lines. Their devices are all looked up, then each one's counters
+    /// touched, before any line is counted: a fleet's counters do not fit in a core's cache, and a
+    /// line at a time waited for two cache misses in a row, lookup then counters; a batch waits
+    /// about once for all of them.
+    fn batch(&mut self, batch: &[(EasLine<'_>, LineAt)]) {
+        let mut spellings = [0u64; BATCH];
+        for (s, (l, _)) in spellings.iter_mut().zip(batch) {
+            *s = spelling(l);
+        }
+        let mut devices = [u32::MAX; BATCH];
+        for ((d, (l, at)), &s) in devices.iter_mut().zip(batch).zip(&spellings) {
+            if !l.probe {
+                *d = self.device(s, l, *at);
+            }
+        }
+        let mut touched = 0u64;
+        for (&d, (l, _)) in devices.iter().zip(batch) {
+            if let Some(dev) = self.devices.get(d as usize) {
+                let c = if l.role == Role::BackEnd { &dev.back } else { &dev.front };
+                touched ^= dev.last_ms as u64 ^ dev.agent_counts[0][0] ^ c.hits ^ c.commands[command_slot(l)];
+                touched ^= dev.errors ^ u64::from(dev.budget_owner.is_none());
+            }
+        }
+        std::hint::black_box(touched);
+        for (&d, (l, at)) in devices.iter().zip(batch) {
+            if l.probe {
+                self.probes += 1;
+            } else {
+                self.count(l, *at, d);
+            }
+        }
+    }
+
     /// Counts `line`, of device `d`.
     fn count(&mut self, line: &EasLine<'_>, at: LineAt, d: u32) {
         // The `Log=` value is read while the device's counters come from memory.
@@ -2071,6 +2077,44 @@ mod tests {
         // C, D and E were sent once each.
         assert_eq!(keys.dropped, 3);
         assert_eq!(keys.text.len(), 6, "only the kept keys' text remains");
+    }
+
+    #[test]
+    fn lines_handed_in_more_than_a_batch_are_all_counted() {
+        let fields = FieldSet::parse(FIELDS);
+        let texts: Vec<String> = (0..BATCH * 2 + 5)
+            .map(|i| {
+                sync(
+                    &format!("user{}", i % 7),
+                    &format!("DEV{}", i % 7),
+                    "Apple-iPhone",
+                    200 + (i % 3) as u16 * 100,
+                )
+            })
+            .collect();
+        let mut spaces = vec![[0; MAX_FIELDS]; texts.len()];
+        let mut blobs: Vec<Blobs> = (0..texts.len()).map(|_| Blobs::default()).collect();
+        let mut lines = Vec::new();
+        for (i, ((text, spaces), blobs)) in texts.iter().zip(&mut spaces).zip(&mut blobs).enumerate() {
+            let values = Values::split(text, spaces).unwrap();
+            let Classified::ActiveSync(l) = read(&fields, &values, &mut Dates::default(), blobs) else {
+                panic!("not ActiveSync: {text}");
+            };
+            let at = LineAt {
+                file: 0,
+                block: 0,
+                line_in_block: i as u32 + 1,
+            };
+            lines.push((l, at));
+        }
+        let mut at_once = Reports::new();
+        at_once.lines(&lines);
+        let mut one_by_one = Reports::new();
+        for (l, at) in &lines {
+            one_by_one.line(l, *at);
+        }
+        assert_eq!(at_once.front_lines, lines.len() as u64);
+        assert_eq!(at_once.tables(), one_by_one.tables());
     }
 
     #[test]

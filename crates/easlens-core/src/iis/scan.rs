@@ -577,7 +577,7 @@ fn work<V: Visitor>(
     mut visitor: V,
 ) -> V {
     let mut dates = Dates::default();
-    // A batch's lines borrow their spaces and decoded blobs: one of each per line of a batch.
+    // A batch's lines borrow their spaces and decoded blobs.
     let mut spaces = [[0u32; w3c::MAX_FIELDS]; BATCH];
     let mut blobs: [line::Blobs; BATCH] = Default::default();
     loop {
@@ -603,8 +603,9 @@ fn work<V: Visitor>(
         let mut more = true;
         while more {
             let mut batch = Vec::with_capacity(BATCH);
-            let mut blob_slots = blobs.iter_mut();
-            for slot in spaces.iter_mut() {
+            // Each line of a batch its own spaces and blobs (a line that is no request leaves its
+            // blobs unused).
+            for (slot, blobs) in spaces.iter_mut().zip(blobs.iter_mut()) {
                 let Some((range, count)) = lines.next_line(slot) else {
                     more = false;
                     break;
@@ -616,7 +617,6 @@ fn work<V: Visitor>(
                     Line::Fields(f) => fields = Some(f),
                     Line::Request(values) => {
                         let set = fields.as_deref().expect("a request line has a field set");
-                        let Some(blobs) = blob_slots.next() else { break };
                         match line::read(set, &values, &mut dates, blobs) {
                             Classified::ActiveSync(mut l) => {
                                 if l.server_name.is_none()
