@@ -310,6 +310,15 @@ fn fields_change_mid_file_gzip_and_folders_of_servers_merge() {
     );
 }
 
+/// Asserts that a warning of `scan` names `file` and says `what`.
+fn assert_warns(scan: &scan::Scan, file: &str, what: &str) {
+    let warnings = scan.warnings();
+    assert!(
+        warnings.iter().any(|w| w.contains(file) && w.contains(what)),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn bad_files_are_named_and_the_rest_still_loads() {
     let dir = Dir::new("bad");
@@ -318,13 +327,7 @@ fn bad_files_are_named_and_the_rest_still_loads() {
     let (r, scan) = reports(&[good.clone(), not_a_log.clone()]);
     assert_eq!(scan.activesync_lines(), 2);
     assert!(r.table("users").unwrap().rows.len() == 1);
-    let warnings = scan.warnings();
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("readme.log") && w.contains("not an IIS (W3C) log")),
-        "{warnings:?}"
-    );
+    assert_warns(&scan, "readme.log", "not an IIS (W3C) log");
     // A gzip file cut short: the lines before the cut load, and the warning names the file.
     let many: Vec<&str> = LINES.iter().copied().cycle().take(LINES.len() * 3000).collect();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -333,13 +336,7 @@ fn bad_files_are_named_and_the_rest_still_loads() {
     let cut = dir.write("cut.log.gz", &gz[..gz.len() * 3 / 5]);
     let (_, scan) = reports(std::slice::from_ref(&cut));
     assert!(scan.activesync_lines() > 1000, "{}", scan.activesync_lines());
-    let warnings = scan.warnings();
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("cut.log.gz") && w.contains("read error")),
-        "{warnings:?}"
-    );
+    assert_warns(&scan, "cut.log.gz", "read error");
     let missing = dir.0.join("missing.log");
     assert!(matches!(
         scan::scan(&[missing], &OpenOptions::default(), Reports::new),
